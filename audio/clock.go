@@ -1,0 +1,39 @@
+package audio
+
+import (
+	"context"
+	"time"
+)
+
+// Clock is the time a paced source runs on. It is injected so tests can run
+// an hour of audio in milliseconds (see audiotest.Clock).
+type Clock interface {
+	// Now returns the current time, with a monotonic reading.
+	Now() time.Time
+	// WaitUntil blocks until t or until ctx ends (returning ctx's error).
+	WaitUntil(ctx context.Context, t time.Time) error
+}
+
+// SystemClock returns the real clock. Its times carry Go's monotonic
+// reading, so wall-clock steps (NTP, a user setting the date) do not move
+// the schedule.
+func SystemClock() Clock { return systemClock{} }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) WaitUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
