@@ -1,0 +1,84 @@
+package audio
+
+import (
+	"context"
+	"fmt"
+)
+
+// ResampleSource turns a Source running at a device's native rate into one
+// that yields call-rate frames. Each Read of n samples reads n*native/rate
+// samples from the wrapped source, so the wrapped device still clocks the
+// caller.
+type ResampleSource struct {
+	src Source
+	r   *Resampler
+	in  []int16
+}
+
+// NewResampleSource wraps src, whose samples are at native Hz, to deliver
+// samples at rate Hz (normally SampleRate).
+func NewResampleSource(src Source, native, rate int) (*ResampleSource, error) {
+	r, err := NewResampler(native, rate)
+	if err != nil {
+		return nil, err
+	}
+	return &ResampleSource{src: src, r: r, in: make([]int16, FrameSamples*native/rate+1)}, nil
+}
+
+// Read fills frame with resampled audio.
+func (s *ResampleSource) Read(ctx context.Context, frame []int16) error {
+	from, to := s.r.Rates()
+	if len(frame)*from%to != 0 {
+		return fmt.Errorf("audio: resampling read of %d samples from %d Hz to %d Hz: not a whole number of input samples", len(frame), from, to)
+	}
+	n := len(frame) * from / to
+	if cap(s.in) < n {
+		s.in = make([]int16, n)
+	}
+	in := s.in[:n]
+	if err := s.src.Read(ctx, in); err != nil {
+		return err
+	}
+	return s.r.Frame(frame, in)
+}
+
+// Close closes the wrapped source.
+func (s *ResampleSource) Close() error { return s.src.Close() }
+
+// ResampleSink turns a Sink running at a device's native rate into one that
+// takes call-rate frames.
+type ResampleSink struct {
+	dst Sink
+	r   *Resampler
+	out []int16
+}
+
+// NewResampleSink wraps dst, which takes samples at native Hz, to accept
+// samples at rate Hz (normally SampleRate).
+func NewResampleSink(dst Sink, rate, native int) (*ResampleSink, error) {
+	r, err := NewResampler(rate, native)
+	if err != nil {
+		return nil, err
+	}
+	return &ResampleSink{dst: dst, r: r, out: make([]int16, FrameSamples*native/rate+1)}, nil
+}
+
+// Write resamples frame and writes it to the wrapped sink.
+func (s *ResampleSink) Write(ctx context.Context, frame []int16) error {
+	from, to := s.r.Rates()
+	if len(frame)*to%from != 0 {
+		return fmt.Errorf("audio: resampling write of %d samples from %d Hz to %d Hz: not a whole number of output samples", len(frame), from, to)
+	}
+	n := len(frame) * to / from
+	if cap(s.out) < n {
+		s.out = make([]int16, n)
+	}
+	out := s.out[:n]
+	if err := s.r.Frame(out, frame); err != nil {
+		return err
+	}
+	return s.dst.Write(ctx, out)
+}
+
+// Close closes the wrapped sink.
+func (s *ResampleSink) Close() error { return s.dst.Close() }
