@@ -134,8 +134,11 @@ func (f *fixedSource) Close() error                            { return nil }
 
 type lastSink struct{ got []int16 }
 
-func (l *lastSink) Write(_ context.Context, p []int16) error { l.got = append(l.got[:0], p...); return nil }
-func (l *lastSink) Close() error                            { return nil }
+func (l *lastSink) Write(_ context.Context, p []int16) error {
+	l.got = append(l.got[:0], p...)
+	return nil
+}
+func (l *lastSink) Close() error { return nil }
 
 func TestResampleDecorators(t *testing.T) {
 	ctx := context.Background()
