@@ -1,0 +1,201 @@
+package interop
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// KamailioOptions selects what the generated Kamailio offers.
+type KamailioOptions struct {
+	TLS        bool // also listen for TLS, with a certificate from a fresh test CA
+	Presence   bool // load presence + presence_xml (PUBLISH/SUBSCRIBE)
+	MinExpires int  // registrar min_expires (default 10); lower it for refresh tests
+	MaxExpires int  // registrar max_expires (default 3600)
+}
+
+// Kamailio is a running Kamailio: registrar with digest auth (users door,
+// alice and bob, password Password, domain 127.0.0.1) and proxy.
+type Kamailio struct {
+	UDP, TCP string // "127.0.0.1:port" (the same port)
+	TLS      string // "127.0.0.1:port" when KamailioOptions.TLS, else ""
+	Port     int
+	Domain   string
+	Users    []string
+	CA       *CA  // signer of Kamailio's TLS certificate (nil without TLS)
+	Log      *Log // Kamailio's stderr; every request shows as "IN <METHOD> ..."
+
+	ctl  string
+	dir  string
+	cfg  string
+	p    *proc
+	t    testing.TB
+	opts KamailioOptions
+}
+
+// StartKamailio starts Kamailio in a fresh temp dir and waits until it
+// answers OPTIONS on UDP (and TLS when asked). It is stopped in t.Cleanup.
+func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
+	t.Helper()
+	bin := Need(t, "kamailio", "kamailio")
+	Need(t, "sqlite3", "sqlite3")
+	mods, _ := filepath.Glob("/usr/lib/*/kamailio/modules/tm.so")
+	if len(mods) == 0 {
+		t.Fatal("kamailio modules not found under /usr/lib/*/kamailio/modules")
+	}
+	if opts.MinExpires == 0 {
+		opts.MinExpires = 10
+	}
+	if opts.MaxExpires == 0 {
+		opts.MaxExpires = 3600
+	}
+	dir := t.TempDir()
+	k := &Kamailio{Domain: "127.0.0.1", Users: []string{"door", "alice", "bob"}, Log: NewLog(),
+		dir: dir, t: t, opts: opts}
+	k.Port = FreePort(t)
+	k.UDP = fmt.Sprintf("127.0.0.1:%d", k.Port)
+	k.TCP = k.UDP
+	ctlPort := FreePort(t)
+	k.ctl = fmt.Sprintf("udp:127.0.0.1:%d", ctlPort)
+	data := map[string]any{"DB": filepath.Join(dir, "kamailio.sqlite"), "Port": k.Port,
+		"ModPath": filepath.Dir(mods[0]) + "/", "CtlPort": ctlPort, "Presence": opts.Presence,
+		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0}
+	if opts.TLS {
+		k.CA = NewCA(t, "sipbell interop CA")
+		cert, key := k.CA.Issue(t, "kamailio")
+		tlsPort := FreePort(t)
+		k.TLS = fmt.Sprintf("127.0.0.1:%d", tlsPort)
+		data["TLSPort"] = tlsPort
+		data["TLSCfg"] = filepath.Join(dir, "tls.cfg")
+		writeTemplate(t, filepath.Join(dir, "tls.cfg"), kamailioTLSCfg, map[string]string{"Cert": cert, "Key": key})
+	}
+	k.cfg = filepath.Join(dir, "kamailio.cfg")
+	writeTemplate(t, k.cfg, kamailioCfg, data)
+	k.makeDB(t, data["DB"].(string))
+	_ = bin
+	dumpOnFailure(t, "kamailio", k.Log)
+	t.Cleanup(k.Stop)
+	k.start(t)
+	return k
+}
+
+func (k *Kamailio) makeDB(t testing.TB, db string) {
+	t.Helper()
+	var sql strings.Builder
+	for _, f := range []string{"standard", "auth_db", "usrloc", "presence"} {
+		b, err := os.ReadFile("/usr/share/kamailio/db_sqlite/" + f + "-create.sql")
+		if err != nil {
+			t.Fatalf("kamailio db schema (install kamailio-sqlite-modules): %v", err)
+		}
+		sql.Write(b)
+	}
+	for _, u := range k.Users {
+		fmt.Fprintf(&sql, "INSERT INTO subscriber(username,domain,password,ha1,ha1b) VALUES('%s','%s','%s','','');\n",
+			u, k.Domain, Password)
+	}
+	cmd := exec.Command("sqlite3", db)
+	cmd.Stdin = strings.NewReader(sql.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sqlite3 %s: %v\n%s", db, err, out)
+	}
+}
+
+func (k *Kamailio) start(t testing.TB) {
+	t.Helper()
+	run := filepath.Join(k.dir, "run")
+	os.MkdirAll(run, 0o755)
+	k.p = startProc(t, "kamailio", k.Log, k.dir, "kamailio", "-f", k.cfg, "-DD", "-E",
+		"-m", "32", "-M", "4", "-P", filepath.Join(run, "kamailio.pid"), "-Y", run)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := poll(ctx, k.p, func(ctx context.Context) error {
+		if _, err := Ping(ctx, "udp", k.UDP, nil); err != nil {
+			return err
+		}
+		if k.TLS != "" {
+			if _, err := Ping(ctx, "tls", k.TLS, k.TLSConfig()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("kamailio not ready: %v", err)
+	}
+}
+
+// Stop stops Kamailio (SIGTERM, then SIGKILL); calling it twice is harmless.
+func (k *Kamailio) Stop() { k.p.stop() }
+
+// Restart stops Kamailio and starts it again on the same ports with the
+// same database. Registrations are lost (usrloc keeps them in memory).
+func (k *Kamailio) Restart(t testing.TB) {
+	t.Helper()
+	k.Stop()
+	fmt.Fprintf(k.Log, "\n==== harness: kamailio restarted ====\n")
+	k.start(t)
+}
+
+// Contacts returns the Contact URIs registered for user (via kamcmd).
+func (k *Kamailio) Contacts(ctx context.Context, user string) ([]string, error) {
+	out, err := exec.CommandContext(ctx, "kamcmd", "-s", k.ctl, "ul.lookup", "location",
+		user+"@"+k.Domain).CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "Not Found") || strings.Contains(string(out), "404") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("kamcmd ul.lookup %s: %v: %s", user, err, out)
+	}
+	var res []string
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "Address:"); ok {
+			res = append(res, strings.TrimSpace(v))
+		}
+	}
+	return res, nil
+}
+
+// WaitContacts polls until user has n registered contacts (n=0: none).
+func (k *Kamailio) WaitContacts(ctx context.Context, user string, n int) ([]string, error) {
+	var got []string
+	err := poll(ctx, k.p, func(ctx context.Context) error {
+		c, err := k.Contacts(ctx, user)
+		if err != nil {
+			return err
+		}
+		got = c
+		if len(c) != n {
+			return fmt.Errorf("%s has %d contacts %v, want %d", user, len(c), c, n)
+		}
+		return nil
+	})
+	return got, err
+}
+
+func writeTemplate(t testing.TB, path, text string, data any) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
+	defer f.Close()
+	if err := template.Must(template.New(filepath.Base(path)).Parse(text)).Execute(f, data); err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
+}
+
+// TLSConfig returns a client TLS configuration that trusts Kamailio's CA.
+func (k *Kamailio) TLSConfig() *tls.Config {
+	if k.CA == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: k.CA.Pool, ServerName: "127.0.0.1"}
+}

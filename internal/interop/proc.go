@@ -1,0 +1,193 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Password is the password of every user the harness creates.
+const Password = "secret"
+
+// Need returns the path of binary, or ends the test: t.Fatal when CI is
+// "true", otherwise t.Skip naming the Debian package that provides it.
+func Need(t testing.TB, binary, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(binary)
+	if err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s not found: install the Debian package %s (apt-get install -y --no-install-recommends %s)",
+		binary, debianPackage, debianPackage)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// FreePort returns a loopback port that is free for both UDP and TCP at
+// the time of the call.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		pc.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("free port: no port free for both UDP and TCP")
+	return 0
+}
+
+// Log is a concurrency-safe buffer of a peer's output that can be waited on.
+type Log struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+// NewLog returns an empty Log.
+func NewLog() *Log { return &Log{changed: make(chan struct{})} }
+
+// Write implements io.Writer.
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// String returns everything written so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Count returns how often s occurs in the log.
+func (l *Log) Count(s string) int { return strings.Count(l.String(), s) }
+
+// WaitFor waits until the log contains s at least n times (n<1 means 1).
+func (l *Log) WaitFor(ctx context.Context, s string, n ...int) error {
+	want := 1
+	if len(n) > 0 && n[0] > 1 {
+		want = n[0]
+	}
+	for {
+		l.mu.Lock()
+		ok := strings.Count(l.buf.String(), s) >= want
+		ch := l.changed
+		l.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %q x%d in log: %w", s, want, ctx.Err())
+		}
+	}
+}
+
+// proc is one started peer process, in its own process group.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+func startProc(t testing.TB, name string, log *Log, dir string, argv ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p
+}
+
+// stop sends SIGTERM to the process group, then SIGKILL after a grace time.
+func (p *proc) stop() {
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-p.done
+	}
+	// Children that outlived the leader (Kamailio workers) go with the group.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// dumpOnFailure prints log when the test failed.
+func dumpOnFailure(t testing.TB, name string, log fmt.Stringer) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("---- %s log ----\n%s\n---- end of %s log ----", name, log.String(), name)
+		}
+	})
+}
+
+// poll calls f until it returns nil, the process exits or ctx ends.
+func poll(ctx context.Context, p *proc, f func(context.Context) error) error {
+	var last error
+	for {
+		if p != nil && p.exited() {
+			return fmt.Errorf("%s exited: %v (last probe: %v)", p.name, p.err, last)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		last = f(pctx)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
