@@ -1,0 +1,65 @@
+# sipbell: `make` builds for this machine, `make cross` for the Pis,
+# `make test` is the one test command, `make run` starts a simulated door
+# station on this machine, `make lint` checks style.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+PKG      := ./cmd/sipbell
+DIST     := dist
+ARM6     := $(DIST)/sipbell-linux-armv6
+ARM7     := $(DIST)/sipbell-linux-armv7
+ARM64    := $(DIST)/sipbell-linux-arm64
+EXAMPLE  := configs/sipbell.example.yaml
+# Packages whose code differs per architecture (ioctl layouts): their tests
+# also run under qemu-user on the Pi's CPUs.
+ARCHPKGS  = $(shell $(GO) list ./audio/... ./board/... 2>/dev/null)
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build cross test test-unit test-arm run lint clean
+all: build
+
+build:
+	$(BUILD) -o sipbell $(PKG)
+
+cross: $(ARM6) $(ARM7) $(ARM64)
+	@ls -l $^
+
+$(ARM6): FORCE
+	GOOS=linux GOARCH=arm GOARM=6 $(BUILD) -o $@ $(PKG)
+$(ARM7): FORCE
+	GOOS=linux GOARCH=arm GOARM=7 $(BUILD) -o $@ $(PKG)
+$(ARM64): FORCE
+	GOOS=linux GOARCH=arm64 $(BUILD) -o $@ $(PKG)
+FORCE:
+
+# The one test command: unit and interop tests with the race detector,
+# then the ARM binaries and per-arch tests under qemu-user.
+test: test-unit test-arm
+
+test-unit:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-arm: cross
+	scripts/test-arm.sh $(ARM6) $(ARM7) $(ARM64) $(EXAMPLE)
+	@if [ -n "$(ARCHPKGS)" ]; then \
+	  echo "== per-arch tests: armv6 (arm1176)"; \
+	  GOOS=linux GOARCH=arm GOARM=6 CGO_ENABLED=0 $(GO) test -count=1 -exec 'qemu-arm-static -cpu arm1176' $(ARCHPKGS) && \
+	  echo "== per-arch tests: arm64" && \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -exec qemu-aarch64-static $(ARCHPKGS); \
+	fi
+
+run: build
+	./sipbell -config configs/run.yaml -sip-listen 127.0.0.1:0 -sim-http 127.0.0.1:0
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+clean:
+	rm -rf sipbell $(DIST)

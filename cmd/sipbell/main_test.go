@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary compiles sipbell once per test binary run.
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sipbell-bin")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "sipbell")
+		cmd := exec.Command("go", "build", "-o", buildOnce.path, ".")
+		buildOnce.out, buildOnce.err = cmd.CombinedOutput()
+	})
+	if buildOnce.err != nil {
+		t.Fatalf("build: %v\n%s", buildOnce.err, buildOnce.out)
+	}
+	return buildOnce.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.path != "" {
+		os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+	os.Exit(code)
+}
+
+// requireTool fails in CI and skips by hand when a peer program is missing.
+func requireTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found: CI must install Debian package %s", name, pkg)
+		}
+		t.Skipf("%s not found: apt-get install %s", name, pkg)
+	}
+	return p
+}
+
+// proc is a running sipbell whose JSON log lines can be awaited.
+type proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan map[string]any
+	mu    sync.Mutex
+	log   bytes.Buffer
+	done  chan error
+}
+
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "sipbell.yaml")
+	if err := os.WriteFile(cfg, []byte("sip:\n  listen: 127.0.0.1:0\n  user: door\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), append([]string{"-config", cfg, "-log-format", "json"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan map[string]any, 256), done: make(chan error, 1)}
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				p.lines <- m
+			}
+		}
+		close(p.lines)
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("sipbell log:\n%s", p.log.String())
+			p.mu.Unlock()
+		}
+	})
+	return p
+}
+
+// await returns the first log line whose msg is msg, failing after a
+// generous deadline (the event is awaited, not timed).
+func (p *proc) await(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("sipbell exited before logging %q", msg)
+			}
+			if m["msg"] == msg {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("no %q log line", msg)
+		}
+	}
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *proc) stop(t *testing.T) int {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	for range p.lines {
+	}
+	select {
+	case err := <-p.done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(30 * time.Second):
+		t.Fatal("sipbell did not exit after SIGTERM")
+		return -1
+	}
+}
+
+func TestSipsakOptionsAndCleanShutdown(t *testing.T) {
+	sipsak := requireTool(t, "sipsak", "sipsak")
+	p := start(t, nil)
+	addr := p.await(t, "sip listening")["udp"].(string)
+	for _, transport := range []string{"udp", "tcp"} {
+		args := []string{"-vv", "-s", "sip:door@" + addr}
+		if transport == "tcp" {
+			args = append(args, "-E", "tcp")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		out, err := exec.CommandContext(ctx, sipsak, args...).CombinedOutput()
+		cancel()
+		if err != nil || !strings.Contains(string(out), "200 OK") {
+			t.Fatalf("sipsak over %s: %v\n%s", transport, err, out)
+		}
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0 (clean shutdown within the grace period)", code)
+	}
+}
+
+func TestSystemdNotifyAndWatchdog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p := start(t, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=200000"})
+	seen := map[string]bool{}
+	buf := make([]byte, 4096)
+	for _, want := range []string{"READY=1", "WATCHDOG=1"} {
+		for !seen[want] {
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("waiting for %s: %v (seen %v)", want, err, seen)
+			}
+			seen[strings.TrimSpace(string(buf[:n]))] = true
+		}
+	}
+	p.stop(t)
+	for !seen["STOPPING=1"] {
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no STOPPING=1 on shutdown (seen %v): %v", seen, err)
+		}
+		seen[strings.TrimSpace(string(buf[:n]))] = true
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("sip:\n  usr: door\n  listen: nowhere\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-check-config", bad}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("bad config: exit %d, want 1", code)
+	}
+	for _, want := range []string{bad + `:2: sip.usr: unknown key "usr"`, bad + ":3: sip.listen:"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	stderr.Reset()
+	if code := run([]string{"-version"}, nil, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "sipbell ") {
+		t.Fatalf("-version: exit %d, %q", code, stdout.String())
+	}
+	if code := run([]string{"-check-config", "../../configs/sipbell.example.yaml"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("example config: exit %d: %s", code, stderr.String())
+	}
+}

@@ -1,0 +1,154 @@
+package provisioning
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sipbell/sipbell/internal/cfgerr"
+	"github.com/sipbell/sipbell/ua"
+)
+
+// DefaultPath is where sipbell looks for its configuration file.
+const DefaultPath = "/etc/sipbell/sipbell.yaml"
+
+// MaxFileSize bounds the size of a configuration file or body.
+const MaxFileSize = 1 << 20
+
+// ErrInvalid is wrapped by every error that reports an invalid file.
+var ErrInvalid = errors.New("invalid configuration")
+
+// File is the whole configuration: one section per package.
+type File struct {
+	SIP ua.Config `yaml:"sip"`
+}
+
+// Default returns the configuration used when no file exists: good enough
+// to run on a laptop with the simulated board and no PBX.
+func Default() File {
+	return File{SIP: ua.DefaultConfig()}
+}
+
+// Validate checks every section and returns a cfgerr.List with full paths.
+func (f *File) Validate() error {
+	var errs cfgerr.List
+	errs.Merge("sip", f.SIP.Validate())
+	return errs.Err()
+}
+
+// Load reads and validates the file at path on top of the defaults.
+func Load(path string) (File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return File{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return File{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	f, err := Parse(data)
+	if err != nil {
+		return File{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse decodes YAML on top of Default and validates the result. Errors
+// wrap ErrInvalid and, where they are about fields, are a cfgerr.List whose
+// entries carry the field path and the line number.
+func Parse(data []byte) (File, error) {
+	f := Default()
+	if len(data) > MaxFileSize {
+		return f, fmt.Errorf("%w: larger than %d bytes", ErrInvalid, MaxFileSize)
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return f, fmt.Errorf("%w: %s", ErrInvalid, yamlMessage(err))
+	}
+	if len(doc.Content) == 0 { // empty file: all defaults
+		return f, wrapList(f.Validate())
+	}
+	root := doc.Content[0]
+	ix := newIndex()
+	var errs cfgerr.List
+	checkKeys(root, reflect.TypeOf(f), "", ix, &errs)
+	if err := root.Decode(&f); err != nil {
+		for _, fe := range typeErrors(err, ix) {
+			if fe.Path == "" || !reported(errs, fe.Path) {
+				errs = append(errs, fe)
+			}
+		}
+	}
+	// Validate what did decode, so one run reports every problem; a field
+	// already reported (or under a reported field) is not reported twice.
+	if err := f.Validate(); err != nil {
+		var l cfgerr.List
+		errors.As(err, &l)
+		for _, fe := range l {
+			if !reported(errs, fe.Path) {
+				fe.Line = ix.line(fe.Path)
+				errs = append(errs, fe)
+			}
+		}
+	}
+	return f, wrapList(errs.Err())
+}
+
+// reported tells whether path, or a field above it, already has an error.
+func reported(errs cfgerr.List, path string) bool {
+	for _, e := range errs {
+		if e.Path != "" && (path == e.Path || strings.HasPrefix(path, e.Path+".") || strings.HasPrefix(path, e.Path+"[")) {
+			return true
+		}
+	}
+	return false
+}
+
+// wrapList returns err (a cfgerr.List or nil) wrapped so that both
+// errors.Is(err, ErrInvalid) and errors.As(err, *cfgerr.List) hold.
+func wrapList(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &invalidError{err}
+}
+
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string   { return e.err.Error() }
+func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// typeErrors turns a yaml.TypeError into field errors with paths and lines.
+func typeErrors(err error, ix *index) cfgerr.List {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return cfgerr.List{{Msg: yamlMessage(err)}}
+	}
+	var out cfgerr.List
+	for _, msg := range te.Errors {
+		fe := cfgerr.FieldError{Msg: msg}
+		if m := lineRE.FindStringSubmatch(msg); m != nil {
+			fe.Line, _ = strconv.Atoi(m[1])
+			fe.Msg = m[2]
+			fe.Path = ix.pathAt(fe.Line)
+		}
+		out = append(out, fe)
+	}
+	return out
+}
+
+func yamlMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
