@@ -1,0 +1,360 @@
+package provisioning
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+// Applier puts a validated configuration into force without restarting
+// the process: cmd/sipbell restarts only the components whose section
+// changed (re-register, re-open pins). An error means the configuration
+// could not be put into force; the Manager then applies the previous one
+// again.
+type Applier interface {
+	Apply(ctx context.Context, f File) error
+}
+
+// ApplierFunc adapts a function to Applier.
+type ApplierFunc func(ctx context.Context, f File) error
+
+// Apply calls fn.
+func (fn ApplierFunc) Apply(ctx context.Context, f File) error { return fn(ctx, f) }
+
+// Outcomes of a configuration change, as reported in Result.Outcome.
+const (
+	OutcomeApplied     = "applied"      // valid, in force, persisted
+	OutcomeUnchanged   = "unchanged"    // same content as in force: nothing done
+	OutcomeInvalid     = "invalid"      // refused whole: see Errors
+	OutcomeApplyFailed = "apply-failed" // valid but could not be put into force; previous restored
+	OutcomeRolledBack  = "rolled-back"  // not healthy after the change: last-known-good restored
+	OutcomeFetchFailed = "fetch-failed" // pull provisioning could not fetch (see Message)
+	OutcomeNotModified = "not-modified" // pull: the server said 304 or sent the same bytes
+	OutcomeOff         = "off"          // pull: no URL configured or given by DHCP
+)
+
+// FieldProblem is one validation error as shown in status and the API.
+type FieldProblem struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// Problems lists the field errors in err (or err itself as one entry).
+func Problems(err error) []FieldProblem {
+	if err == nil {
+		return nil
+	}
+	var l cfgerr.List
+	if !errors.As(err, &l) {
+		return []FieldProblem{{Message: err.Error()}}
+	}
+	out := make([]FieldProblem, len(l))
+	for i, fe := range l {
+		out[i] = FieldProblem{Path: fe.Path, Line: fe.Line, Message: fe.Msg}
+	}
+	return out
+}
+
+// Result is what became of one configuration change or fetch.
+type Result struct {
+	Time    time.Time      `json:"time"`
+	Source  string         `json:"source"`
+	Outcome string         `json:"outcome"`
+	Hash    string         `json:"hash,omitempty"`
+	Message string         `json:"message,omitempty"`
+	Errors  []FieldProblem `json:"errors,omitempty"`
+}
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	// Path is the configuration file changes are persisted to; the
+	// previous file is kept as Path+LKGSuffix.
+	Path string
+	// Initial is the configuration in force when the Manager starts.
+	Initial File
+	// Applier puts a new configuration into force.
+	Applier Applier
+	// Healthy reports whether the device works (e.g. every account is
+	// registered). Nil disables health rollback.
+	Healthy func() bool
+	// RollbackAfter is how long a change may leave a device that was
+	// healthy unhealthy before the previous configuration is restored.
+	// 0 disables health rollback.
+	RollbackAfter time.Duration
+	// Clock defaults to the real clock.
+	Clock clockwork.Clock
+	// Log defaults to slog.Default().
+	Log *slog.Logger
+}
+
+// Manager owns the configuration in force: every change is validated
+// whole, applied, persisted atomically, and rolled back when it breaks
+// the device. It is safe for concurrent use.
+type Manager struct {
+	opts ManagerOptions
+	log  *slog.Logger
+	clk  clockwork.Clock
+
+	mu       sync.Mutex // serialises changes
+	cur      File
+	curHash  string
+	last     Result
+	pending  *pendingCheck
+	onChange []func(File)
+}
+
+type pendingCheck struct {
+	deadline time.Time
+	previous File
+}
+
+// NewManager returns a Manager for the configuration in force.
+func NewManager(opts ManagerOptions) (*Manager, error) {
+	if opts.Path == "" || opts.Applier == nil {
+		return nil, errors.New("provisioning manager: Path and Applier are required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	h, err := hashFile(opts.Initial)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{opts: opts, log: opts.Log, clk: opts.Clock, cur: opts.Initial, curHash: h}, nil
+}
+
+// Current returns the configuration in force.
+func (m *Manager) Current() File {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cur
+}
+
+// Last returns the result of the last change or fetch.
+func (m *Manager) Last() Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+// Record stores r as the last result (used by pull provisioning for
+// fetch failures) and logs it.
+func (m *Manager) Record(r Result) {
+	if r.Time.IsZero() {
+		r.Time = m.clk.Now()
+	}
+	m.mu.Lock()
+	m.last = r
+	m.mu.Unlock()
+	m.logResult(r)
+}
+
+// Submit parses data (YAML over the defaults) and, when valid and
+// different from the configuration in force, applies and persists it.
+// An invalid document changes nothing; the returned error wraps
+// ErrInvalid and Result.Errors lists every problem with path and line.
+func (m *Manager) Submit(ctx context.Context, source string, data []byte) (Result, error) {
+	f, err := Parse(data)
+	if err != nil {
+		r := Result{Time: m.clk.Now(), Source: source, Outcome: OutcomeInvalid, Message: "configuration refused, nothing changed", Errors: Problems(err)}
+		m.Record(r)
+		return r, err
+	}
+	return m.Replace(ctx, source, f)
+}
+
+// Replace validates f whole and, when it differs from the configuration
+// in force, applies and persists it (see Submit).
+func (m *Manager) Replace(ctx context.Context, source string, f File) (Result, error) {
+	if err := f.Validate(); err != nil {
+		err = wrapList(err)
+		r := Result{Time: m.clk.Now(), Source: source, Outcome: OutcomeInvalid, Message: "configuration refused, nothing changed", Errors: Problems(err)}
+		m.Record(r)
+		return r, err
+	}
+	data, err := yaml.Marshal(f)
+	if err != nil {
+		return Result{}, fmt.Errorf("marshal config: %w", err)
+	}
+	h := hashBytes(data)
+	m.mu.Lock()
+	r, err := m.replaceLocked(ctx, source, f, data, h)
+	m.last = r
+	hooks := m.onChange
+	cur := m.cur
+	m.mu.Unlock()
+	m.logResult(r)
+	if r.Outcome == OutcomeApplied {
+		for _, fn := range hooks {
+			fn(cur)
+		}
+	}
+	return r, err
+}
+
+func (m *Manager) replaceLocked(ctx context.Context, source string, f File, data []byte, h string) (Result, error) {
+	r := Result{Time: m.clk.Now(), Source: source, Hash: h}
+	if h == m.curHash {
+		r.Outcome = OutcomeUnchanged
+		return r, nil
+	}
+	wasHealthy := m.opts.Healthy != nil && m.opts.Healthy()
+	prev := m.cur
+	if err := m.opts.Applier.Apply(ctx, f); err != nil {
+		r.Outcome, r.Message = OutcomeApplyFailed, "could not apply, previous configuration restored: "+err.Error()
+		if rerr := m.opts.Applier.Apply(context.WithoutCancel(ctx), prev); rerr != nil {
+			r.Message += "; restoring the previous one failed too: " + rerr.Error()
+		}
+		return r, fmt.Errorf("apply config from %s: %w", source, err)
+	}
+	m.cur, m.curHash = f, h
+	if err := persist(m.opts.Path, data); err != nil {
+		// In force but not saved: say so; the next boot uses the old file.
+		r.Outcome, r.Message = OutcomeApplied, "applied but not saved: "+err.Error()
+		return r, err
+	}
+	r.Outcome = OutcomeApplied
+	m.pending = nil
+	if wasHealthy && m.opts.RollbackAfter > 0 {
+		m.pending = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: prev}
+		r.Message = fmt.Sprintf("kept if healthy again within %s", m.opts.RollbackAfter)
+	}
+	return r, nil
+}
+
+// OnChange registers fn to be called (outside the Manager's lock) with
+// every configuration that was applied, including rollbacks.
+func (m *Manager) OnChange(fn func(File)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onChange = append(m.onChange, fn)
+}
+
+// Run watches health after each change and rolls back to the previous
+// configuration when the device does not become healthy within
+// RollbackAfter. It returns when ctx is done.
+func (m *Manager) Run(ctx context.Context) error {
+	if m.opts.Healthy == nil || m.opts.RollbackAfter <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	every := min(time.Second, m.opts.RollbackAfter/10)
+	t := m.clk.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.Chan():
+			m.checkHealth(ctx)
+		}
+	}
+}
+
+// checkHealth confirms or rolls back a pending change.
+func (m *Manager) checkHealth(ctx context.Context) {
+	m.mu.Lock()
+	p := m.pending
+	if p == nil {
+		m.mu.Unlock()
+		return
+	}
+	if m.opts.Healthy() {
+		m.pending = nil
+		m.mu.Unlock()
+		m.log.Info("configuration change confirmed: device healthy")
+		return
+	}
+	if m.clk.Now().Before(p.deadline) {
+		m.mu.Unlock()
+		return
+	}
+	m.pending = nil
+	r := m.rollbackLocked(ctx, p.previous)
+	m.last = r
+	hooks, cur := m.onChange, m.cur
+	m.mu.Unlock()
+	m.logResult(r)
+	if r.Outcome == OutcomeRolledBack {
+		for _, fn := range hooks {
+			fn(cur)
+		}
+	}
+}
+
+func (m *Manager) rollbackLocked(ctx context.Context, prev File) Result {
+	r := Result{Time: m.clk.Now(), Source: "rollback", Outcome: OutcomeRolledBack}
+	data, err := yaml.Marshal(prev)
+	if err != nil {
+		r.Message = err.Error()
+		return r
+	}
+	r.Hash = hashBytes(data)
+	if err := m.opts.Applier.Apply(ctx, prev); err != nil {
+		r.Outcome, r.Message = OutcomeApplyFailed, "rollback could not apply the last-known-good configuration: "+err.Error()
+		return r
+	}
+	m.cur, m.curHash = prev, r.Hash
+	r.Message = fmt.Sprintf("device not healthy %s after the change: last-known-good restored", m.opts.RollbackAfter)
+	if err := WriteFileAtomic(m.opts.Path, data, 0o600); err != nil {
+		r.Message += "; saving it failed: " + err.Error()
+	}
+	return r
+}
+
+func (m *Manager) logResult(r Result) {
+	args := []any{"source", r.Source, "outcome", r.Outcome}
+	if r.Hash != "" {
+		args = append(args, "hash", r.Hash)
+	}
+	if r.Message != "" {
+		args = append(args, "msg", r.Message)
+	}
+	for _, p := range r.Errors {
+		args = append(args, "error", fmt.Sprintf("line %d: %s: %s", p.Line, p.Path, p.Message))
+	}
+	switch r.Outcome {
+	case OutcomeApplied, OutcomeUnchanged, OutcomeNotModified:
+		m.log.Info("configuration", args...)
+	default:
+		m.log.Warn("configuration", args...)
+	}
+}
+
+// LoadLastKnownGood reads path+LKGSuffix, for a boot whose config file
+// is unusable.
+func LoadLastKnownGood(path string) (File, error) {
+	f, err := Load(path + LKGSuffix)
+	if err != nil && errors.Is(err, os.ErrNotExist) {
+		return f, fmt.Errorf("no last-known-good config: %w", err)
+	}
+	return f, err
+}
+
+func hashFile(f File) (string, error) {
+	data, err := yaml.Marshal(f)
+	if err != nil {
+		return "", fmt.Errorf("marshal config: %w", err)
+	}
+	return hashBytes(data), nil
+}
+
+func hashBytes(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:8])
+}

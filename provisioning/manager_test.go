@@ -1,0 +1,220 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// recApplier records every configuration applied and can be told to fail.
+type recApplier struct {
+	mu      sync.Mutex
+	applied []File
+	fail    func(File) error
+	ch      chan File
+}
+
+func newRecApplier() *recApplier { return &recApplier{ch: make(chan File, 16)} }
+
+func (a *recApplier) Apply(ctx context.Context, f File) error {
+	a.mu.Lock()
+	fail := a.fail
+	a.mu.Unlock()
+	if fail != nil {
+		if err := fail(f); err != nil {
+			return err
+		}
+	}
+	a.mu.Lock()
+	a.applied = append(a.applied, f)
+	a.mu.Unlock()
+	a.ch <- f
+	return nil
+}
+
+func (a *recApplier) users() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, f := range a.applied {
+		out = append(out, f.SIP.User)
+	}
+	return out
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newTestManager(t *testing.T, opts ManagerOptions) (*Manager, *recApplier, string) {
+	t.Helper()
+	a := newRecApplier()
+	path := filepath.Join(t.TempDir(), "sipbell.yaml")
+	opts.Path, opts.Applier, opts.Initial = path, a, Default()
+	if opts.Log == nil {
+		opts.Log = quietLog()
+	}
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, a, path
+}
+
+func TestManagerSubmit(t *testing.T) {
+	t.Parallel()
+	m, a, path := newTestManager(t, ManagerOptions{})
+	ctx := context.Background()
+
+	r, err := m.Submit(ctx, "test", []byte("sip:\n  user: gate\n"))
+	if err != nil || r.Outcome != OutcomeApplied {
+		t.Fatalf("valid change: %+v, %v", r, err)
+	}
+	if m.Current().SIP.User != "gate" {
+		t.Fatalf("current user %q", m.Current().SIP.User)
+	}
+	f, err := Load(path)
+	if err != nil || f.SIP.User != "gate" {
+		t.Fatalf("persisted file: %+v, %v", f.SIP, err)
+	}
+
+	// Same content again (even written differently): not re-applied.
+	r, err = m.Submit(ctx, "test", []byte("sip: {user: gate}\n"))
+	if err != nil || r.Outcome != OutcomeUnchanged {
+		t.Fatalf("unchanged: %+v, %v", r, err)
+	}
+
+	// Invalid: refused whole, nothing applied or written.
+	before, _ := os.ReadFile(path)
+	r, err = m.Submit(ctx, "test", []byte("sip:\n  user: other\n  listen: nowhere\n"))
+	if !errors.Is(err, ErrInvalid) || r.Outcome != OutcomeInvalid || len(r.Errors) != 1 || r.Errors[0].Path != "sip.listen" || r.Errors[0].Line != 3 {
+		t.Fatalf("invalid: %+v, %v", r, err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) || m.Current().SIP.User != "gate" {
+		t.Fatal("invalid config changed the running or saved config")
+	}
+	if m.Last().Outcome != OutcomeInvalid {
+		t.Fatalf("last result %+v", m.Last())
+	}
+	if got := a.users(); len(got) != 1 || got[0] != "gate" {
+		t.Fatalf("applied %v, want [gate]", got)
+	}
+	// The one before is the last-known-good.
+	lkg, err := LoadLastKnownGood(path)
+	if err == nil {
+		t.Fatalf("no lkg expected after the first write, got %+v", lkg.SIP)
+	}
+	if _, err := m.Submit(ctx, "test", []byte("sip:\n  user: third\n")); err != nil {
+		t.Fatal(err)
+	}
+	lkg, err = LoadLastKnownGood(path)
+	if err != nil || lkg.SIP.User != "gate" {
+		t.Fatalf("lkg %+v, %v", lkg.SIP, err)
+	}
+}
+
+func TestManagerApplyFailureRestoresPrevious(t *testing.T) {
+	t.Parallel()
+	m, a, path := newTestManager(t, ManagerOptions{})
+	a.fail = func(f File) error {
+		if f.SIP.User == "broken" {
+			return errors.New("cannot open pin 99")
+		}
+		return nil
+	}
+	r, err := m.Submit(context.Background(), "test", []byte("sip:\n  user: broken\n"))
+	if err == nil || r.Outcome != OutcomeApplyFailed {
+		t.Fatalf("got %+v, %v", r, err)
+	}
+	if got := a.users(); len(got) != 1 || got[0] != Default().SIP.User {
+		t.Fatalf("applied %v, want the previous config re-applied", got)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a failed config was persisted: %v", err)
+	}
+}
+
+func TestManagerHealthRollback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		recovers     bool
+		wantRollback bool
+	}{
+		{"never healthy again", false, true},
+		{"healthy again in time", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := clockwork.NewFakeClock()
+			var healthy atomic.Bool
+			healthy.Store(true)
+			m, a, path := newTestManager(t, ManagerOptions{
+				Clock: clk, Healthy: healthy.Load, RollbackAfter: time.Minute,
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error)
+			go func() { done <- m.Run(ctx) }()
+			if err := clk.BlockUntilContext(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Submit(ctx, "test", []byte("sip:\n  user: newacct\n")); err != nil {
+				t.Fatal(err)
+			}
+			<-a.ch
+			healthy.Store(tc.recovers)
+			for range 70 { // a tick per second, just past the minute
+				clk.Advance(time.Second)
+			}
+			<-waitUntil(func() bool { return !m.hasPending() })
+			var rolled bool
+			select {
+			case f := <-a.ch:
+				rolled = f.SIP.User == Default().SIP.User
+			default:
+			}
+			if rolled != tc.wantRollback {
+				t.Fatalf("rolled back = %v, want %v (applied %v)", rolled, tc.wantRollback, a.users())
+			}
+			if tc.wantRollback {
+				<-waitUntil(func() bool { return m.Last().Outcome == OutcomeRolledBack })
+				f, err := Load(path)
+				if err != nil || f.SIP.User != Default().SIP.User || m.Current().SIP.User != Default().SIP.User {
+					t.Fatalf("after rollback: file %+v (%v), current %q", f.SIP, err, m.Current().SIP.User)
+				}
+			} else if m.Current().SIP.User != "newacct" {
+				t.Fatalf("healthy change lost: %q", m.Current().SIP.User)
+			}
+			cancel()
+			<-done
+		})
+	}
+}
+
+func (m *Manager) hasPending() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending != nil
+}
+
+// waitUntil returns a channel closed once cond holds (polled; bounded by
+// the test's own timeout).
+func waitUntil(cond func() bool) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		for !cond() {
+			time.Sleep(time.Millisecond)
+		}
+		close(ch)
+	}()
+	return ch
+}

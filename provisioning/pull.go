@@ -1,0 +1,288 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"go.yaml.in/yaml/v3"
+)
+
+// Submitter takes a fetched configuration document; *Manager is one.
+type Submitter interface {
+	Submit(ctx context.Context, source string, data []byte) (Result, error)
+}
+
+// Backoff bounds of failed fetches.
+const (
+	backoffMin = 10 * time.Second
+	backoffMax = 15 * time.Minute
+)
+
+// PullerOptions configure a Puller.
+type PullerOptions struct {
+	Config   Config
+	Identity Identity
+	Target   Submitter
+	Clock    clockwork.Clock // default: real clock
+	Log      *slog.Logger    // default: slog.Default()
+	Rand     func() float64  // [0,1) for jitter; default math/rand/v2
+}
+
+// Puller fetches the device's configuration over HTTP(S) at start, every
+// Config.Interval (plus a random offset), at once on SyncNow, and again
+// with capped exponential backoff after a failure.
+type Puller struct {
+	id     Identity
+	target Submitter
+	clk    clockwork.Clock
+	log    *slog.Logger
+	rnd    func() float64
+	sync   chan struct{}
+	cfgc   chan Config
+
+	mu       sync.Mutex
+	cfg      Config
+	fetch    *fetcher
+	last     Result
+	url      string
+	failures int
+}
+
+// NewPuller returns a Puller; Run starts it.
+func NewPuller(opts PullerOptions) (*Puller, error) {
+	if opts.Target == nil {
+		return nil, errors.New("provisioning puller: Target is required")
+	}
+	p := &Puller{
+		id: opts.Identity, target: opts.Target, clk: opts.Clock, log: opts.Log, rnd: opts.Rand,
+		sync: make(chan struct{}, 1), cfgc: make(chan Config, 1),
+	}
+	if p.clk == nil {
+		p.clk = clockwork.NewRealClock()
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	if p.rnd == nil {
+		p.rnd = rand.Float64
+	}
+	if err := p.setConfig(opts.Config); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Puller) setConfig(c Config) error {
+	client, err := newHTTPClient(c)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cfg = c
+	p.fetch = &fetcher{client: client, ua: p.id.UserAgent(), cache: map[string]*cacheEntry{}}
+	return nil
+}
+
+// SetConfig makes a changed provisioning section take effect (new URL,
+// credentials, interval); the next fetch uses it at once.
+func (p *Puller) SetConfig(c Config) error {
+	if err := p.setConfig(c); err != nil {
+		return err
+	}
+	select {
+	case p.cfgc <- c:
+	default:
+	}
+	return nil
+}
+
+// SyncNow asks for an immediate fetch (e.g. on a SIP NOTIFY with
+// Event: check-sync, or the admin's "provision now"). It does not block.
+func (p *Puller) SyncNow() {
+	select {
+	case p.sync <- struct{}{}:
+	default:
+	}
+}
+
+// Last returns the result of the last fetch.
+func (p *Puller) Last() Result {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// URL returns the per-device URL last fetched ("" when none is known).
+func (p *Puller) URL() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.url
+}
+
+// Run fetches until ctx is done.
+func (p *Puller) Run(ctx context.Context) error {
+	for {
+		err := p.Sync(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait, ok := p.nextWait(err)
+		var timer <-chan time.Time
+		stop := func() bool { return false }
+		if ok {
+			t := p.clk.NewTimer(wait)
+			timer, stop = t.Chan(), t.Stop
+			p.log.Debug("next provisioning fetch", "in", wait.Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			stop()
+			return nil
+		case <-timer:
+		case <-p.sync:
+		case <-p.cfgc:
+		}
+		stop()
+	}
+}
+
+// nextWait is how long to wait after a fetch: the interval plus up to a
+// tenth of it at random after success (false: no periodic fetch), and a
+// jittered exponential backoff after a failure, capped at the interval.
+func (p *Puller) nextWait(err error) (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err == nil || errors.Is(err, ErrInvalid) || errors.Is(err, errNoURL) {
+		// An invalid file is not retried early: the server has it wrong
+		// and will not change it in the next seconds.
+		p.failures = 0
+		if p.cfg.Interval <= 0 {
+			return 0, false
+		}
+		return p.cfg.Interval + time.Duration(p.rnd()*float64(p.cfg.Interval/10)), true
+	}
+	p.failures++
+	d := backoffMin << min(p.failures-1, 16)
+	limit := backoffMax
+	if p.cfg.Interval > 0 {
+		limit = min(limit, p.cfg.Interval)
+	}
+	d = min(d, limit)
+	// "Equal jitter": half fixed, half random, so retries spread out but
+	// never come back faster than half the step.
+	return d/2 + time.Duration(p.rnd()*float64(d/2)), true
+}
+
+var errNoURL = errors.New("no provisioning URL configured or given by DHCP")
+
+// Sync fetches the configuration once and hands it to the target when
+// it changed. It returns the fetch or validation error, if any.
+func (p *Puller) Sync(ctx context.Context) error {
+	p.mu.Lock()
+	cfg, f := p.cfg, p.fetch
+	p.mu.Unlock()
+	r, err := p.sync1(ctx, cfg, f)
+	if r.Time.IsZero() {
+		r.Time = p.clk.Now()
+	}
+	p.mu.Lock()
+	p.last = r
+	p.mu.Unlock()
+	switch {
+	case errors.Is(err, errNoURL):
+		p.log.Debug("pull provisioning off", "reason", err)
+	case err != nil && r.Outcome == OutcomeFetchFailed:
+		p.log.Warn("provisioning fetch failed", "err", err)
+	}
+	return err
+}
+
+func (p *Puller) sync1(ctx context.Context, cfg Config, f *fetcher) (Result, error) {
+	tmpl, source := cfg.URL, "pull"
+	if tmpl == "" {
+		tmpl = URLFromDHCP(cfg.DHCPLeaseFiles)
+		source = "pull (dhcp)"
+	}
+	if tmpl == "" {
+		return Result{Source: "pull", Outcome: OutcomeOff, Message: errNoURL.Error()}, errNoURL
+	}
+	url := expandTemplate(tmpl, p.id)
+	p.mu.Lock()
+	p.url = url
+	p.mu.Unlock()
+	source += " " + url
+	var common []byte
+	commonChanged := false
+	if cfg.CommonURL != "" {
+		cu := expandTemplate(cfg.CommonURL, p.id)
+		var err error
+		common, commonChanged, err = f.get(ctx, cu)
+		if err != nil {
+			return Result{Source: source, Outcome: OutcomeFetchFailed, Message: err.Error()}, err
+		}
+	}
+	body, changed, err := f.get(ctx, url)
+	if err != nil {
+		return Result{Source: source, Outcome: OutcomeFetchFailed, Message: err.Error()}, err
+	}
+	if !changed && !commonChanged {
+		return Result{Source: source, Outcome: OutcomeNotModified}, nil
+	}
+	if common != nil {
+		if body, err = mergeYAML(common, body); err != nil {
+			return Result{Source: source, Outcome: OutcomeInvalid, Errors: Problems(err)}, err
+		}
+	}
+	r, err := p.target.Submit(ctx, source, body)
+	if err != nil && !errors.Is(err, ErrInvalid) {
+		return r, err
+	}
+	if err != nil {
+		// Forget the cache so a fixed file is not mistaken for "same".
+		f.cache = map[string]*cacheEntry{}
+	}
+	return r, err
+}
+
+// mergeYAML merges the per-device document over the common one: mappings
+// key by key, anything else (scalars, lists) replaced.
+func mergeYAML(common, device []byte) ([]byte, error) {
+	var c, d any
+	if err := yaml.Unmarshal(common, &c); err != nil {
+		return nil, fmt.Errorf("%w: common file: %s", ErrInvalid, yamlMessage(err))
+	}
+	if err := yaml.Unmarshal(device, &d); err != nil {
+		return nil, fmt.Errorf("%w: device file: %s", ErrInvalid, yamlMessage(err))
+	}
+	out, err := yaml.Marshal(mergeValue(c, d))
+	if err != nil {
+		return nil, fmt.Errorf("merge provisioning files: %w", err)
+	}
+	return out, nil
+}
+
+func mergeValue(base, over any) any {
+	bm, ok1 := base.(map[string]any)
+	om, ok2 := over.(map[string]any)
+	if !ok1 || !ok2 {
+		if over == nil {
+			return base
+		}
+		return over
+	}
+	out := make(map[string]any, len(bm)+len(om))
+	for k, v := range bm {
+		out[k] = v
+	}
+	for k, v := range om {
+		out[k] = mergeValue(bm[k], v)
+	}
+	return out
+}
