@@ -1,0 +1,195 @@
+package device
+
+import (
+	"strings"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+// Modes of the device.
+const (
+	ModeDoor = "door" // door station: buttons call, DTMF opens the door
+	ModeATA  = "ata"  // analog telephone adapter (not implemented yet)
+)
+
+// Ring orders of a button's targets.
+const (
+	OrderHunt     = "hunt"     // one target after the other, each for RingTimeout
+	OrderParallel = "parallel" // all at once; the first to answer wins
+)
+
+// dtmfDigits are the digits RFC 4733 carries.
+const dtmfDigits = "0123456789*#ABCD"
+
+// Config is the device's section of the configuration file ("device:").
+type Config struct {
+	// Mode is "door" (the default). "ata" is reserved for the analog
+	// phone adapter and not implemented yet.
+	Mode string `yaml:"mode"`
+	// Buttons configures the call buttons by index (buttons[0] is the
+	// board's first call button). A button with no targets does nothing.
+	Buttons []Button `yaml:"buttons"`
+	// Call is what happens during a call.
+	Call CallConfig `yaml:"call"`
+	// Door is the door relay, its code and its contact.
+	Door DoorConfig `yaml:"door"`
+	// AutoAnswer answers incoming calls from Door.Allowed callers at once
+	// (monitoring); other incoming calls are rejected.
+	AutoAnswer bool `yaml:"auto_answer"`
+}
+
+// Button is what one call button calls.
+type Button struct {
+	// Targets are SIP URIs ("sip:1001@pbx.example") or users of the
+	// registrar's domain ("1001").
+	Targets []string `yaml:"targets"`
+	// Order is "hunt" (one after the other) or "parallel" (all at once).
+	Order string `yaml:"order"`
+	// RingTimeout is how long a target rings (hunt: each; parallel: all).
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+}
+
+// CallConfig limits and ends calls.
+type CallConfig struct {
+	// TimeLimit ends a connected call after this long (0: no limit).
+	TimeLimit time.Duration `yaml:"time_limit"`
+	// WarningBefore plays a warning beep this long before the limit.
+	WarningBefore time.Duration `yaml:"warning_before"`
+	// ExtendKey is the DTMF key that restarts the time limit (empty:
+	// none). It must not appear in the door code.
+	ExtendKey string `yaml:"extend_key"`
+	// EndOnButton ends a ringing or connected call when the visitor
+	// presses the button again.
+	EndOnButton bool `yaml:"end_on_button"`
+}
+
+// DoorConfig is the door relay, who may open it and how.
+type DoorConfig struct {
+	// Code is the DTMF code that opens the door ("#", "1234#"; empty:
+	// DTMF never opens).
+	Code string `yaml:"code"`
+	// InterDigitTimeout forgets a partly entered code after this pause.
+	InterDigitTimeout time.Duration `yaml:"inter_digit_timeout"`
+	// RelayPulse is how long the relay stays on.
+	RelayPulse time.Duration `yaml:"relay_pulse"`
+	// HangupAfterOpen ends the call this long after the door opened (0:
+	// the call goes on).
+	HangupAfterOpen time.Duration `yaml:"hangup_after_open"`
+	// LeftOpenAlarm raises a "door left open" event when the door contact
+	// stays open this long (0: never).
+	LeftOpenAlarm time.Duration `yaml:"left_open_alarm"`
+	// Allowed lists who may open the door by DTMF and whose calls are
+	// auto-answered: SIP URIs ("sip:alice@pbx.example"), user@host, or
+	// users ("alice", any host).
+	Allowed []string `yaml:"allowed"`
+	// TargetsMayOpen lets the parties a button called open the door too.
+	TargetsMayOpen bool `yaml:"targets_may_open"`
+}
+
+// DefaultConfig returns a door station with one button (no targets until
+// configured), a 3 minute call limit with a warning 20 s before, "*" to
+// extend, "#" to open the door with a 3 s relay pulse, and a 2 minute
+// door-left-open alarm.
+func DefaultConfig() Config {
+	return Config{
+		Mode:    ModeDoor,
+		Buttons: []Button{DefaultButton()},
+		Call: CallConfig{TimeLimit: 3 * time.Minute, WarningBefore: 20 * time.Second,
+			ExtendKey: "*", EndOnButton: true},
+		Door: DoorConfig{Code: "#", InterDigitTimeout: 3 * time.Second, RelayPulse: 3 * time.Second,
+			LeftOpenAlarm: 2 * time.Minute, TargetsMayOpen: true},
+		AutoAnswer: true,
+	}
+}
+
+// DefaultButton is a button ringing its targets one after the other, 30 s
+// each.
+func DefaultButton() Button {
+	return Button{Order: OrderHunt, RingTimeout: 30 * time.Second}
+}
+
+// Validate checks the configuration and returns a cfgerr.List whose paths
+// are relative to this section (e.g. "buttons[0].targets[1]").
+func (c *Config) Validate() error {
+	var errs cfgerr.List
+	switch c.Mode {
+	case ModeDoor:
+	case ModeATA:
+		errs.Add("mode", "ata is not implemented yet; use door")
+	default:
+		errs.Add("mode", "must be door (or, later, ata), not %q", c.Mode)
+	}
+	for i, b := range c.Buttons {
+		errs.Merge(cfgerr.Index("buttons", i), b.validate())
+	}
+	errs.Merge("call", c.Call.validate())
+	errs.Merge("door", c.Door.validate())
+	if k := c.Call.ExtendKey; k != "" && strings.Contains(c.Door.Code, k) {
+		errs.Add("call.extend_key", "%q is part of door.code %q: pick a key the code does not use", k, c.Door.Code)
+	}
+	return errs.Err()
+}
+
+func (b Button) validate() error {
+	var errs cfgerr.List
+	for i, t := range b.Targets {
+		if msg := checkParty(t); msg != "" {
+			errs.Add(cfgerr.Index("targets", i), "%s", msg)
+		}
+	}
+	if b.Order != OrderHunt && b.Order != OrderParallel {
+		errs.Add("order", "must be hunt or parallel, not %q", b.Order)
+	}
+	checkRange(&errs, "ring_timeout", b.RingTimeout, 5*time.Second, 10*time.Minute, false)
+	return errs.Err()
+}
+
+func (c CallConfig) validate() error {
+	var errs cfgerr.List
+	checkRange(&errs, "time_limit", c.TimeLimit, 10*time.Second, 24*time.Hour, true)
+	if c.WarningBefore < 0 || (c.TimeLimit > 0 && c.WarningBefore >= c.TimeLimit) {
+		errs.Add("warning_before", "must be at least 0 and shorter than time_limit (%v), not %v", c.TimeLimit, c.WarningBefore)
+	}
+	if k := c.ExtendKey; k != "" && (len(k) != 1 || !strings.Contains(dtmfDigits, k)) {
+		errs.Add("extend_key", "must be one DTMF key (0-9, *, #, A-D) or empty, not %q", k)
+	}
+	return errs.Err()
+}
+
+func (d DoorConfig) validate() error {
+	var errs cfgerr.List
+	if len(d.Code) > 16 {
+		errs.Add("code", "must be at most 16 keys long")
+	}
+	for _, r := range d.Code {
+		if !strings.ContainsRune(dtmfDigits, r) {
+			errs.Add("code", "%q is not a DTMF key (0-9, *, #, A-D)", r)
+			break
+		}
+	}
+	checkRange(&errs, "inter_digit_timeout", d.InterDigitTimeout, time.Second, 30*time.Second, false)
+	checkRange(&errs, "relay_pulse", d.RelayPulse, 100*time.Millisecond, time.Minute, false)
+	checkRange(&errs, "hangup_after_open", d.HangupAfterOpen, time.Second, 10*time.Minute, true)
+	checkRange(&errs, "left_open_alarm", d.LeftOpenAlarm, 5*time.Second, 24*time.Hour, true)
+	for i, a := range d.Allowed {
+		if msg := checkParty(a); msg != "" {
+			errs.Add(cfgerr.Index("allowed", i), "%s", msg)
+		}
+	}
+	return errs.Err()
+}
+
+// checkRange adds an error unless lo <= d <= hi (or d == 0 when zeroOK).
+func checkRange(errs *cfgerr.List, path string, d, lo, hi time.Duration, zeroOK bool) {
+	if zeroOK && d == 0 {
+		return
+	}
+	if d < lo || d > hi {
+		if zeroOK {
+			errs.Add(path, "must be 0 (off) or between %v and %v, not %v", lo, hi, d)
+			return
+		}
+		errs.Add(path, "must be between %v and %v, not %v", lo, hi, d)
+	}
+}

@@ -1,0 +1,261 @@
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// ErrStopped is returned by the Device's methods once Run has returned.
+var ErrStopped = errors.New("device stopped")
+
+// ErrRunning is returned by Run when the device already runs.
+var ErrRunning = errors.New("device already running")
+
+// stopGrace bounds the hang-ups sent while the device stops.
+const stopGrace = time.Second
+
+// Deps are the parts a Device drives. Outputs and Phone are required.
+type Deps struct {
+	Outputs Outputs
+	Phone   Phone
+	Sounds  Sounds       // nil: the visitor hears no cues
+	Clock   Clock        // nil: SystemClock
+	Log     *slog.Logger // nil: discard
+}
+
+// Device runs one appliance behaviour (today: the door station). Its
+// methods are safe for concurrent use; Run owns the state.
+type Device struct {
+	cfg     Config
+	out     Outputs
+	phone   Phone
+	sounds  Sounds
+	clock   Clock
+	log     *slog.Logger
+	inbox   chan any
+	done    chan struct{}
+	started atomic.Bool
+	hub     hub
+}
+
+// openReq is an admin request to open the door.
+type openReq struct {
+	who   string
+	reply chan error
+}
+
+// syncReq is answered once everything queued before it is handled.
+type syncReq chan struct{}
+
+// machine is one mode's state machine, driven by Run's goroutine only.
+// The ATA mode will be a second implementation.
+type machine interface {
+	start(ctx context.Context)
+	input(ctx context.Context, in Input)
+	phone(ctx context.Context, ev PhoneEvent)
+	openDoor(ctx context.Context, who string) error
+	// due handles every deadline at or before now.
+	due(ctx context.Context, now time.Time)
+	// next is the earliest pending deadline, zero when none.
+	next() time.Time
+	// stop ends calls and switches the call outputs off.
+	stop(ctx context.Context)
+}
+
+// New checks cfg and deps and returns a device ready to Run.
+func New(cfg Config, deps Deps) (*Device, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("device: invalid config: %w", err)
+	}
+	if deps.Outputs == nil || deps.Phone == nil {
+		return nil, errors.New("device: new: Outputs and Phone are required")
+	}
+	d := &Device{cfg: cfg, out: deps.Outputs, phone: deps.Phone, sounds: deps.Sounds,
+		clock: deps.Clock, log: deps.Log, inbox: make(chan any, 64), done: make(chan struct{})}
+	if d.sounds == nil {
+		d.sounds = silence{}
+	}
+	if d.clock == nil {
+		d.clock = SystemClock{}
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.hub.log = d.log
+	for i, b := range cfg.Buttons {
+		if len(b.Targets) == 0 {
+			d.log.Warn("call button has no targets: pressing it does nothing", "button", i)
+		}
+	}
+	return d, nil
+}
+
+func (d *Device) newMachine() machine {
+	// Validate admits only ModeDoor today; ModeATA will branch here.
+	return newDoor(d)
+}
+
+// Run drives the state machine until ctx ends, then hangs up any call
+// (bounded to about a second), closes every subscription and returns nil.
+// It may be called once.
+func (d *Device) Run(ctx context.Context) error {
+	if !d.started.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer close(d.done)
+	defer d.hub.close()
+	m := d.newMachine()
+	m.start(ctx)
+	var t Timer
+	var armed time.Time
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		now := d.clock.Now()
+		m.due(ctx, now)
+		if next := m.next(); !next.Equal(armed) {
+			if t != nil {
+				t.Stop()
+				t = nil
+			}
+			armed = next
+			if !next.IsZero() {
+				t = d.clock.NewTimer(max(next.Sub(now), 0))
+			}
+		}
+		var tc <-chan time.Time
+		if t != nil {
+			tc = t.C()
+		}
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopGrace)
+			m.stop(sctx)
+			cancel()
+			return nil
+		case <-tc:
+			t, armed = nil, time.Time{}
+		case msg := <-d.inbox:
+			d.handle(ctx, m, msg)
+		}
+	}
+}
+
+func (d *Device) handle(ctx context.Context, m machine, msg any) {
+	m.due(ctx, d.clock.Now())
+	switch v := msg.(type) {
+	case Input:
+		m.input(ctx, v)
+	case PhoneEvent:
+		m.phone(ctx, v)
+	case openReq:
+		v.reply <- m.openDoor(ctx, v.who)
+	case syncReq:
+		close(v)
+	}
+}
+
+// send queues msg for Run, waiting while the inbox is full.
+func (d *Device) send(ctx context.Context, msg any) error {
+	select {
+	case <-d.done:
+		return ErrStopped
+	default:
+	}
+	select {
+	case d.inbox <- msg:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.done:
+		return ErrStopped
+	}
+}
+
+// Input hands a board input to the device. Inputs, phone events and
+// requests are handled in the order they were given.
+func (d *Device) Input(ctx context.Context, in Input) error {
+	if err := d.send(ctx, in); err != nil {
+		return fmt.Errorf("device: input %s: %w", in.Kind, err)
+	}
+	return nil
+}
+
+// PhoneEvent hands a user-agent event to the device.
+func (d *Device) PhoneEvent(ctx context.Context, ev PhoneEvent) error {
+	if err := d.send(ctx, ev); err != nil {
+		return fmt.Errorf("device: phone event %d: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// OpenDoor pulses the door relay as if the code had been entered, and logs
+// and reports who as the opener (the admin API passes "api:<user>"). It
+// returns once the relay was set, or the error setting it.
+func (d *Device) OpenDoor(ctx context.Context, who string) error {
+	req := openReq{who: who, reply: make(chan error, 1)}
+	if err := d.send(ctx, req); err != nil {
+		return fmt.Errorf("device: open door for %s: %w", who, err)
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("device: open door for %s: %w", who, ctx.Err())
+	case <-d.done:
+		return fmt.Errorf("device: open door for %s: %w", who, ErrStopped)
+	}
+}
+
+// Subscribe returns a channel of every Event from now on, buffered to buf
+// (at least 1), and a function that ends the subscription. The device
+// never waits for a subscriber: when the buffer is full the event is
+// dropped (and logged). The channel closes when Run returns or on cancel.
+func (d *Device) Subscribe(buf int) (<-chan Event, func()) { return d.hub.subscribe(buf) }
+
+// Forward feeds values from src to push (such as Device.Input or
+// Device.PhoneEvent) after converting them with conv, which may drop a
+// value by returning false. It returns when src closes, ctx ends or push
+// fails, so cmd can adapt the board's and the user agent's event channels
+// in one line each.
+func Forward[T, U any](ctx context.Context, src <-chan T, conv func(T) (U, bool), push func(context.Context, U) error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case v, ok := <-src:
+			if !ok {
+				return nil
+			}
+			u, keep := conv(v)
+			if !keep {
+				continue
+			}
+			if err := push(ctx, u); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+}
+
+// emit stamps, logs nothing (callers log) and publishes e.
+func (d *Device) emit(e Event) {
+	e.Time = d.clock.Now()
+	d.hub.publish(e)
+}
+
+// silence is the Sounds of a device without a speaker.
+type silence struct{}
+
+func (silence) Play(Cue) error { return nil }
+func (silence) Stop() error    { return nil }

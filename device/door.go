@@ -1,0 +1,285 @@
+package device
+
+import (
+	"context"
+	"time"
+)
+
+// doorState is where the door station's call is.
+type doorState int
+
+const (
+	idle      doorState = iota
+	calling             // a button's targets are ringing
+	answering           // an incoming call is being answered
+	connected           // a call is up
+)
+
+// leg is one outgoing call attempt to one target.
+type leg struct {
+	id, target string
+}
+
+// door is the door-station state machine. Only Run's goroutine touches it.
+type door struct {
+	d       *Device
+	cfg     Config
+	allowed partyList
+	st      doorState
+
+	// The outgoing attempt (calling).
+	button     int
+	btn        Button
+	legs       map[string]*leg
+	nextTarget int // hunt: the next target to dial
+	busy       int // legs that ended busy or declined
+	failed     int // legs that ended otherwise (no answer, error, timeout)
+	ringUntil  time.Time
+
+	// The call (answering, connected).
+	callID, peer string
+	incoming     bool
+	mayOpen      bool
+	limitAt      time.Time
+	warnAt       time.Time
+	hangupAt     time.Time
+
+	code code
+
+	relayUntil  time.Time
+	contactOpen bool
+	openedAt    time.Time // when the contact opened
+	alarmAt     time.Time
+
+	regs map[string]RegState
+	leds map[Output]Pattern
+}
+
+func newDoor(d *Device) *door {
+	return &door{d: d, cfg: d.cfg, allowed: parseParties(d.cfg.Door.Allowed),
+		code: code{digits: d.cfg.Door.Code, timeout: d.cfg.Door.InterDigitTimeout},
+		regs: map[string]RegState{}, leds: map[Output]Pattern{}}
+}
+
+func (m *door) now() time.Time { return m.d.clock.Now() }
+
+func (m *door) start(context.Context) {
+	m.setLED(StatusLED, Pattern{Kind: SlowBlink})
+	m.d.log.Info("door station ready", "buttons", len(m.cfg.Buttons))
+}
+
+// setLED sets an output's pattern unless it already plays it.
+func (m *door) setLED(o Output, p Pattern) {
+	if cur, ok := m.leds[o]; ok && cur == p {
+		return
+	}
+	if err := m.d.out.Set(o, 0, p); err != nil {
+		m.d.log.Warn("cannot set output", "output", o.String(), "pattern", p.String(), "err", err)
+		return
+	}
+	m.leds[o] = p
+}
+
+func (m *door) play(c Cue) {
+	if err := m.d.sounds.Play(c); err != nil {
+		m.d.log.Warn("cannot play cue", "cue", c.String(), "err", err)
+	}
+}
+
+func (m *door) silence() {
+	if err := m.d.sounds.Stop(); err != nil {
+		m.d.log.Warn("cannot stop cue", "err", err)
+	}
+}
+
+func (m *door) hangup(ctx context.Context, id string) {
+	if err := m.d.phone.Hangup(ctx, id); err != nil {
+		m.d.log.Warn("hang up failed", "call", id, "err", err)
+	}
+}
+
+func (m *door) input(ctx context.Context, in Input) {
+	switch in.Kind {
+	case ButtonPress:
+		m.press(ctx, in.Button)
+	case DoorContactOpen:
+		m.contactOpened()
+	case DoorContactClosed:
+		m.contactClosed()
+	}
+}
+
+func (m *door) press(ctx context.Context, i int) {
+	if m.st == idle {
+		if i < 0 || i >= len(m.cfg.Buttons) || len(m.cfg.Buttons[i].Targets) == 0 {
+			m.d.log.Warn("button pressed but it has no targets configured", "button", i)
+			return
+		}
+		m.startCall(ctx, i)
+		return
+	}
+	if m.incoming || i != m.button || !m.cfg.Call.EndOnButton {
+		m.d.log.Debug("button ignored during a call", "button", i)
+		return
+	}
+	if m.st == calling {
+		for id := range m.legs {
+			m.hangup(ctx, id)
+		}
+		m.silence()
+		m.d.log.Info("call cancelled by the visitor", "button", i)
+		m.d.emit(Event{Kind: EventCallEnded, Peer: "", Reason: "cancelled by the visitor"})
+		m.toIdle()
+		return
+	}
+	m.endCall(ctx, "the visitor pressed the button again")
+}
+
+func (m *door) phone(ctx context.Context, ev PhoneEvent) {
+	switch ev.Kind {
+	case PhoneRegistration:
+		m.registration(ev)
+	case PhoneIncoming:
+		m.incomingCall(ctx, ev)
+	case PhoneCallState:
+		if l, ok := m.legs[ev.CallID]; ok {
+			m.legState(ctx, l, ev)
+		} else if ev.CallID == m.callID && m.st != idle {
+			m.callState(ev)
+		}
+	case PhoneDTMF:
+		if ev.CallID == m.callID && m.st == connected {
+			m.digit(ctx, ev.Digit)
+		}
+	}
+}
+
+func (m *door) registration(ev PhoneEvent) {
+	if old, ok := m.regs[ev.Account]; ok && old == ev.Reg {
+		return
+	}
+	m.regs[ev.Account] = ev.Reg
+	switch ev.Reg {
+	case RegFailed:
+		m.d.log.Warn("registration failed", "account", ev.Account, "reason", ev.Reason)
+	case Registered:
+		m.d.log.Info("registered", "account", ev.Account)
+	default:
+		m.d.log.Info("registration "+ev.Reg.String(), "account", ev.Account, "reason", ev.Reason)
+	}
+	m.d.emit(Event{Kind: EventRegistration, Account: ev.Account, Reg: ev.Reg})
+	m.setLED(StatusLED, m.statusPattern())
+}
+
+// statusPattern: double blink when any account failed, on when all are
+// registered, slow blink otherwise (registering).
+func (m *door) statusPattern() Pattern {
+	all := len(m.regs) > 0
+	for _, s := range m.regs {
+		if s == RegFailed {
+			return Pattern{Kind: DoubleBlink}
+		}
+		all = all && s == Registered
+	}
+	if all {
+		return Pattern{Kind: On}
+	}
+	return Pattern{Kind: SlowBlink}
+}
+
+func (m *door) incomingCall(ctx context.Context, ev PhoneEvent) {
+	switch {
+	case m.st != idle:
+		m.d.log.Info("call from "+ev.Peer+" rejected: the door station is in a call", "peer", ev.Peer)
+	case !m.cfg.AutoAnswer:
+		m.d.log.Info("call from "+ev.Peer+" rejected: auto-answer is off", "peer", ev.Peer)
+	case !m.allowed.allows(ev.Peer):
+		m.d.log.Info("call from "+ev.Peer+" rejected: not an allowed caller", "peer", ev.Peer)
+	default:
+		if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
+			m.d.log.Warn("call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
+			m.hangup(ctx, ev.CallID)
+			return
+		}
+		m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
+		m.st, m.callID, m.peer, m.incoming, m.mayOpen = answering, ev.CallID, ev.Peer, true, true
+		return
+	}
+	m.hangup(ctx, ev.CallID)
+}
+
+// callState follows the one call in answering or connected state.
+func (m *door) callState(ev PhoneEvent) {
+	switch ev.State {
+	case CallAnswered:
+		if m.st == answering {
+			m.connect(ev.Peer)
+		}
+	case CallEnded:
+		reason := ev.Reason
+		if reason == "" {
+			reason = "ended by the other side"
+		}
+		m.d.log.Info("call ended", "peer", m.peer, "reason", reason)
+		m.d.emit(Event{Kind: EventCallEnded, Peer: m.peer, Reason: reason})
+		m.toIdle()
+	}
+}
+
+// connect enters the connected state with the call in m.callID.
+func (m *door) connect(peer string) {
+	if peer != "" {
+		m.peer = peer
+	}
+	m.st = connected
+	m.setLimit(m.now())
+	m.setLED(CallLED, Pattern{Kind: On})
+	e := Event{Kind: EventAnswered, Peer: m.peer, Incoming: m.incoming}
+	if !m.incoming {
+		e.Button = m.button
+	}
+	m.d.emit(e)
+	m.d.log.Info("call answered", "peer", m.peer, "incoming", m.incoming)
+}
+
+func (m *door) setLimit(now time.Time) {
+	m.limitAt, m.warnAt = time.Time{}, time.Time{}
+	if tl := m.cfg.Call.TimeLimit; tl > 0 {
+		m.limitAt = now.Add(tl)
+		if wb := m.cfg.Call.WarningBefore; wb > 0 {
+			m.warnAt = m.limitAt.Add(-wb)
+		}
+	}
+}
+
+// endCall hangs up the connected (or answering) call for reason.
+func (m *door) endCall(ctx context.Context, reason string) {
+	m.hangup(ctx, m.callID)
+	m.d.log.Info("hanging up: "+reason, "peer", m.peer)
+	m.d.emit(Event{Kind: EventCallEnded, Peer: m.peer, Reason: reason})
+	m.toIdle()
+}
+
+// toIdle forgets the call and switches the call LED off.
+func (m *door) toIdle() {
+	m.st = idle
+	m.legs = nil
+	m.callID, m.peer, m.incoming, m.mayOpen = "", "", false, false
+	m.ringUntil, m.limitAt, m.warnAt, m.hangupAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	m.code.reset()
+	m.setLED(CallLED, Pattern{Kind: Off})
+}
+
+func (m *door) stop(ctx context.Context) {
+	for id := range m.legs {
+		m.hangup(ctx, id)
+	}
+	if m.callID != "" {
+		m.hangup(ctx, m.callID)
+	}
+	if m.st != idle {
+		m.silence()
+	}
+	m.toIdle()
+	m.d.log.Info("door station stopped")
+}

@@ -1,0 +1,275 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// This file holds the small interfaces through which the device sees the
+// world. cmd/sipbell adapts the real board, user agent and audio to them.
+
+// InputKind says what happened on a board input.
+type InputKind int
+
+// The input kinds the door station reacts to.
+const (
+	ButtonPress InputKind = iota + 1
+	ButtonRelease
+	ButtonLongPress
+	DoorContactOpen   // the door-contact input reports the door open
+	DoorContactClosed // the door-contact input reports the door closed
+)
+
+// String names the kind, e.g. "press".
+func (k InputKind) String() string {
+	switch k {
+	case ButtonPress:
+		return "press"
+	case ButtonRelease:
+		return "release"
+	case ButtonLongPress:
+		return "long-press"
+	case DoorContactOpen:
+		return "door-open"
+	case DoorContactClosed:
+		return "door-closed"
+	}
+	return fmt.Sprintf("input(%d)", int(k))
+}
+
+// Input is one debounced board input change.
+type Input struct {
+	Kind   InputKind
+	Button int // which call button (0-based), for the button kinds
+}
+
+// Output names an output the device drives.
+type Output int
+
+// The outputs of a door station.
+const (
+	StatusLED Output = iota + 1
+	CallLED
+	DoorRelay
+)
+
+// String names the output, e.g. "call LED".
+func (o Output) String() string {
+	switch o {
+	case StatusLED:
+		return "status LED"
+	case CallLED:
+		return "call LED"
+	case DoorRelay:
+		return "door relay"
+	}
+	return fmt.Sprintf("output(%d)", int(o))
+}
+
+// PatternKind names an output pattern (the same set the board plays).
+type PatternKind int
+
+// The pattern kinds.
+const (
+	Off PatternKind = iota
+	On
+	SlowBlink   // registering
+	FastBlink   // ringing
+	DoubleBlink // error
+	Pulse       // on for Pattern.Duration, then off (door relay)
+)
+
+// Pattern is what an output does over time.
+type Pattern struct {
+	Kind     PatternKind
+	Duration time.Duration // Pulse only
+}
+
+// String names the pattern, e.g. "fast blink", "pulse 3s".
+func (p Pattern) String() string {
+	switch p.Kind {
+	case Off:
+		return "off"
+	case On:
+		return "on"
+	case SlowBlink:
+		return "slow blink"
+	case FastBlink:
+		return "fast blink"
+	case DoubleBlink:
+		return "double blink"
+	case Pulse:
+		return "pulse " + p.Duration.String()
+	}
+	return fmt.Sprintf("pattern(%d)", int(p.Kind))
+}
+
+// Outputs drives the board's outputs. Set replaces the output's pattern
+// at once and must not block (the board plays patterns on its own
+// scheduler); a Pulse ends by itself.
+type Outputs interface {
+	Set(out Output, index int, p Pattern) error
+}
+
+// RegState is the state of one SIP registration.
+type RegState int
+
+// Registration states.
+const (
+	Unregistered RegState = iota
+	Registering
+	Registered
+	RegFailed
+)
+
+// String names the state, e.g. "registered".
+func (s RegState) String() string {
+	switch s {
+	case Unregistered:
+		return "unregistered"
+	case Registering:
+		return "registering"
+	case Registered:
+		return "registered"
+	case RegFailed:
+		return "failed"
+	}
+	return fmt.Sprintf("reg(%d)", int(s))
+}
+
+// CallState is the state of one call leg.
+type CallState int
+
+// Call states; a call only moves forward and ends with CallEnded.
+const (
+	CallCalling  CallState = iota // outgoing, request sent
+	CallIncoming                  // incoming, not yet answered
+	CallRinging                   // the far end rings
+	CallAnswered                  // connected
+	CallEnded                     // over; Code and Reason say why
+)
+
+// String names the state, e.g. "answered".
+func (s CallState) String() string {
+	switch s {
+	case CallCalling:
+		return "calling"
+	case CallIncoming:
+		return "incoming"
+	case CallRinging:
+		return "ringing"
+	case CallAnswered:
+		return "answered"
+	case CallEnded:
+		return "ended"
+	}
+	return fmt.Sprintf("call(%d)", int(s))
+}
+
+// PhoneEventKind says which fields of a PhoneEvent are set.
+type PhoneEventKind int
+
+// The phone event kinds.
+const (
+	PhoneRegistration PhoneEventKind = iota + 1 // Account, Reg, Reason
+	PhoneIncoming                               // CallID, Peer: a call arrived
+	PhoneCallState                              // CallID, Peer, State, Code, Reason
+	PhoneDTMF                                   // CallID, Digit
+)
+
+// PhoneEvent is one thing the user agent reports. It carries no SIP
+// types: peers are URI strings, codes are plain ints.
+type PhoneEvent struct {
+	Kind    PhoneEventKind
+	Account string // address of record, for PhoneRegistration
+	Reg     RegState
+	CallID  string // the ID Dial returned, or the incoming call's ID
+	Peer    string // remote party URI ("sip:1001@pbx", "<sip:..>" and display names are fine)
+	State   CallState
+	Code    int    // SIP status behind the change (486, 603, ...), 0 when none
+	Reason  string // human-readable cause ("486 Busy Here", "BYE from peer")
+	Digit   byte   // '0'-'9', '*', '#', 'A'-'D'
+}
+
+// Phone is what the device needs of the SIP user agent. Every method
+// must return promptly (send the request and return; never wait for the
+// far end): the outcome arrives later as PhoneEvents carrying the call ID.
+type Phone interface {
+	// Dial starts an outgoing call to target (a SIP URI or a user of the
+	// registrar's domain) and returns the call's ID.
+	Dial(ctx context.Context, target string) (callID string, err error)
+	// Answer accepts an incoming call.
+	Answer(ctx context.Context, callID string) error
+	// Hangup ends a call in any state: CANCEL while ringing out, a
+	// rejection while incoming, BYE when connected.
+	Hangup(ctx context.Context, callID string) error
+}
+
+// Cue is a sound the visitor hears at the door.
+type Cue int
+
+// The cues. Ringback repeats until stopped or replaced; the others play
+// once.
+const (
+	CueRingback   Cue = iota + 1 // the call is ringing
+	CueBusy                      // the line is busy
+	CueNoAnswer                  // nobody answered (a prompt or a tone)
+	CueDoorOpened                // the door opens
+	CueWarning                   // the call time limit is near
+	CueExtended                  // the resident extended the call
+)
+
+// String names the cue, e.g. "ringback".
+func (c Cue) String() string {
+	switch c {
+	case CueRingback:
+		return "ringback"
+	case CueBusy:
+		return "busy"
+	case CueNoAnswer:
+		return "no-answer"
+	case CueDoorOpened:
+		return "door-opened"
+	case CueWarning:
+		return "warning"
+	case CueExtended:
+		return "extended"
+	}
+	return fmt.Sprintf("cue(%d)", int(c))
+}
+
+// Sounds plays cues to the visitor. Play replaces whatever cue is playing
+// and Stop silences it; both return at once.
+type Sounds interface {
+	Play(c Cue) error
+	Stop() error
+}
+
+// Clock is the time source of every device timer, injected so tests can
+// use a fake one (devicetest.Clock).
+type Clock interface {
+	Now() time.Time
+	// NewTimer returns a timer that delivers on C after d.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is the part of *time.Timer the device uses.
+type Timer interface {
+	C() <-chan time.Time
+	Stop() bool
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// NewTimer wraps time.NewTimer.
+func (SystemClock) NewTimer(d time.Duration) Timer { return sysTimer{time.NewTimer(d)} }
+
+type sysTimer struct{ t *time.Timer }
+
+func (t sysTimer) C() <-chan time.Time { return t.t.C }
+func (t sysTimer) Stop() bool          { return t.t.Stop() }
