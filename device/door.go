@@ -30,7 +30,7 @@ type door struct {
 	// The outgoing attempt (calling).
 	button     int
 	btn        Button
-	legs       map[string]*leg
+	legs       []*leg // live legs, in dial order
 	nextTarget int // hunt: the next target to dial
 	busy       int // legs that ended busy or declined
 	failed     int // legs that ended otherwise (no answer, error, timeout)
@@ -123,8 +123,8 @@ func (m *door) press(ctx context.Context, i int) {
 		return
 	}
 	if m.st == calling {
-		for id := range m.legs {
-			m.hangup(ctx, id)
+		for _, l := range m.legs {
+			m.hangup(ctx, l.id)
 		}
 		m.silence()
 		m.d.log.Info("call cancelled by the visitor", "button", i)
@@ -142,7 +142,7 @@ func (m *door) phone(ctx context.Context, ev PhoneEvent) {
 	case PhoneIncoming:
 		m.incomingCall(ctx, ev)
 	case PhoneCallState:
-		if l, ok := m.legs[ev.CallID]; ok {
+		if l := m.leg(ev.CallID); l != nil {
 			m.legState(ctx, l, ev)
 		} else if ev.CallID == m.callID && m.st != idle {
 			m.callState(ev)
@@ -271,8 +271,8 @@ func (m *door) toIdle() {
 }
 
 func (m *door) stop(ctx context.Context) {
-	for id := range m.legs {
-		m.hangup(ctx, id)
+	for _, l := range m.legs {
+		m.hangup(ctx, l.id)
 	}
 	if m.callID != "" {
 		m.hangup(ctx, m.callID)

@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 func (m *door) startCall(ctx context.Context, i int) {
 	b := m.cfg.Buttons[i]
 	m.st, m.button, m.btn = calling, i, b
-	m.legs, m.nextTarget, m.busy, m.failed = map[string]*leg{}, 0, 0, 0
+	m.legs, m.nextTarget, m.busy, m.failed = nil, 0, 0, 0
 	m.d.log.Info("button pressed: calling", "button", i, "targets", b.Targets, "order", b.Order)
 	m.d.emit(Event{Kind: EventRang, Button: i, Targets: b.Targets})
 	m.setLED(CallLED, Pattern{Kind: FastBlink})
@@ -40,7 +41,7 @@ func (m *door) dial(ctx context.Context) bool {
 		m.d.log.Warn("cannot call target", "target", t, "err", err)
 		return false
 	}
-	m.legs[id] = &leg{id: id, target: t}
+	m.legs = append(m.legs, &leg{id: id, target: t})
 	m.d.log.Debug("calling target", "target", t, "call", id)
 	return true
 }
@@ -63,7 +64,7 @@ func (m *door) legState(ctx context.Context, l *leg, ev PhoneEvent) {
 	case CallAnswered:
 		m.answered(ctx, l, ev.Peer)
 	case CallEnded:
-		delete(m.legs, l.id)
+		m.legs = slices.DeleteFunc(m.legs, func(x *leg) bool { return x == l })
 		if isBusy(ev.Code) {
 			m.busy++
 		} else {
@@ -90,20 +91,20 @@ func (m *door) afterLegEnded(ctx context.Context) {
 
 // ringTimeout ends the ringing legs: hunt moves on, parallel gives up.
 func (m *door) ringTimeout(ctx context.Context) {
-	for id, l := range m.legs {
-		m.hangup(ctx, id)
+	for _, l := range m.legs {
+		m.hangup(ctx, l.id)
 		m.failed++
 		m.d.log.Info("target did not answer", "target", l.target, "reason", "ring timeout")
-		delete(m.legs, id)
 	}
+	m.legs = nil
 	m.afterLegEnded(ctx)
 }
 
 // answered connects the first leg to answer and cancels the others.
 func (m *door) answered(ctx context.Context, l *leg, peer string) {
-	for id := range m.legs {
-		if id != l.id {
-			m.hangup(ctx, id)
+	for _, x := range m.legs {
+		if x != l {
+			m.hangup(ctx, x.id)
 		}
 	}
 	m.legs, m.ringUntil = nil, time.Time{}
@@ -132,4 +133,14 @@ func (m *door) finish() {
 	}
 	m.d.emit(e)
 	m.toIdle()
+}
+
+// leg returns the live leg with call ID id, or nil.
+func (m *door) leg(id string) *leg {
+	for _, l := range m.legs {
+		if l.id == id {
+			return l
+		}
+	}
+	return nil
 }
