@@ -31,9 +31,9 @@ type door struct {
 	button     int
 	btn        Button
 	legs       []*leg // live legs, in dial order
-	nextTarget int // hunt: the next target to dial
-	busy       int // legs that ended busy or declined
-	failed     int // legs that ended otherwise (no answer, error, timeout)
+	nextTarget int    // hunt: the next target to dial
+	busy       int    // legs that ended busy or declined
+	failed     int    // legs that ended otherwise (no answer, error, timeout)
 	ringUntil  time.Time
 
 	// The call (answering, connected).

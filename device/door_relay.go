@@ -40,10 +40,12 @@ func (c *code) reset() { c.buf, c.deadline = c.buf[:0], time.Time{} }
 
 func (m *door) digit(ctx context.Context, d byte) {
 	now := m.now()
-	if k := m.cfg.Call.ExtendKey; k != "" && d == k[0] && m.cfg.Call.TimeLimit > 0 {
-		m.setLimit(now)
-		m.play(CueExtended)
-		m.d.log.Info("call extended", "peer", m.peer, "limit", m.cfg.Call.TimeLimit)
+	if k := m.cfg.Call.ExtendKey; k != "" && d == k[0] {
+		if m.cfg.Call.TimeLimit > 0 { // the key is never part of a code
+			m.setLimit(now)
+			m.play(CueExtended)
+			m.d.log.Info("call extended", "peer", m.peer, "limit", m.cfg.Call.TimeLimit)
+		}
 		return
 	}
 	if !m.mayOpen {

@@ -26,17 +26,23 @@ func parseParty(s string) (party, string) {
 		return party{}, "must not contain spaces"
 	}
 	low := strings.ToLower(s)
+	scheme := true
 	switch {
 	case strings.HasPrefix(low, "sip:"):
 		s = s[4:]
 	case strings.HasPrefix(low, "sips:"):
 		s = s[5:]
+	default:
+		scheme = false
 	}
 	if i := strings.IndexAny(s, ";?"); i >= 0 {
 		s = s[:i]
 	}
 	user, host, hasAt := strings.Cut(s, "@")
 	if !hasAt {
+		if scheme {
+			return party{}, "needs a user part (e.g. sip:1001@pbx.example)"
+		}
 		host = ""
 	}
 	if strings.Contains(user, ":") {
