@@ -203,7 +203,7 @@ func TestRecvStatsWrapReorderDuplicate(t *testing.T) {
 	seqs := []uint16{65533, 65535, 65534, 0, 0, 2, 65535, 3}
 	dups := 0
 	for i, s := range seqs {
-		if r.update(s, uint32(i*160), uint32(i*160)) {
+		if r.update(s, uint32(i*160), uint32(i*160), true) {
 			dups++
 		}
 	}

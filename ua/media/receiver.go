@@ -40,7 +40,7 @@ func (r *receiver) push(seq uint16, ts uint32, law g711.Law, payload []byte, arr
 		r.dropped++
 		return pushLate
 	}
-	if r.stats.update(seq, ts, arrival) {
+	if r.stats.update(seq, ts, arrival, true) {
 		return pushDuplicate
 	}
 	n := law.Decode(r.pcm[:len(payload)], payload)

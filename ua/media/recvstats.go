@@ -12,6 +12,7 @@ type recvStats struct {
 	duplicates   uint64
 	seen         [seqWindow / 64]uint64 // bitmap of sequence numbers seen
 	transit      int32                  // last relative transit time (timestamp units)
+	timed        bool                   // transit is set
 	jitter       uint32                 // RFC 3550 jitter, scaled by 16
 	expPrior     uint32                 // expected at the last report
 	uniqPrior    uint64                 // unique packets at the last report
@@ -27,13 +28,15 @@ func (r *recvStats) bit(seq uint16) (word *uint64, mask uint64) {
 }
 
 // update records a packet with sequence number seq and RTP timestamp ts
-// arriving at arrival (in timestamp units, 8 kHz). It reports whether the
-// packet is a duplicate.
-func (r *recvStats) update(seq uint16, ts uint32, arrival uint32) (dup bool) {
+// arriving at arrival (in timestamp units, 8 kHz). timing says whether the
+// packet's timestamp tracks its sampling instant (audio; not the repeated
+// timestamp of telephone-event packets) and so counts toward jitter. It
+// reports whether the packet is a duplicate.
+func (r *recvStats) update(seq uint16, ts uint32, arrival uint32, timing bool) (dup bool) {
 	r.received++
 	if !r.started {
 		r.started, r.maxSeq, r.baseSeq = true, seq, uint32(seq)
-		r.transit = int32(arrival - ts)
+		r.timed, r.transit = timing, int32(arrival-ts)
 		w, m := r.bit(seq)
 		*w |= m
 		return false
@@ -72,8 +75,14 @@ func (r *recvStats) update(seq uint16, ts uint32, arrival uint32) (dup bool) {
 	}
 	w, m := r.bit(seq)
 	*w |= m
+	if !timing {
+		return false
+	}
 	// RFC 3550 A.8 interarrival jitter, on the packets that are new.
 	transit := int32(arrival - ts)
+	if !r.timed {
+		r.timed, r.transit = true, transit
+	}
 	d := transit - r.transit
 	r.transit = transit
 	if d < 0 {

@@ -1,0 +1,145 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pion/rtcp"
+)
+
+// rtcpInterval is the mean RTCP report interval (RFC 3550 §6.2 minimum).
+const rtcpInterval = 5 * time.Second
+
+// readRTCP receives RTCP until the socket is closed.
+func (s *Session) readRTCP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, src, err := s.rtcp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		s.mu.Lock()
+		if err != nil || !s.peer.latched || src.Addr() != s.peer.rtpAddr.Addr() {
+			s.peer.rejected++
+			s.mu.Unlock()
+			continue
+		}
+		s.peer.rtcpLatch, s.peer.rtcpAddr = true, src // symmetric RTCP
+		s.handleRTCP(pkts, s.clock.Now())
+		s.mu.Unlock()
+	}
+}
+
+// handleRTCP records what the peer reports. Called with s.mu held.
+func (s *Session) handleRTCP(pkts []rtcp.Packet, now time.Time) {
+	for _, p := range pkts {
+		var reports []rtcp.ReceptionReport
+		switch p := p.(type) {
+		case *rtcp.SenderReport:
+			s.rx.stats.lastSRMiddle = uint32(p.NTPTime >> 16)
+			s.rx.stats.lastSRAt = now.UnixNano()
+			reports = p.Reports
+		case *rtcp.ReceiverReport:
+			reports = p.Reports
+		}
+		for _, r := range reports {
+			if r.SSRC == s.tx.ssrc {
+				lost := int64(r.TotalLost & 0xffffff)
+				if lost&0x800000 != 0 {
+					lost -= 1 << 24
+				}
+				s.remLost = lost
+			}
+		}
+	}
+}
+
+// control sends RTCP reports every ~5 s and watches for RTP inactivity.
+func (s *Session) control(ctx context.Context) {
+	defer s.wg.Done()
+	next := s.clock.Now().Add(jittered())
+	for {
+		s.mu.Lock()
+		wake := next
+		watch := s.cfg.RTPTimeout > 0 && s.neg.Direction.Receives() && !s.timedOut
+		if deadline := s.lastRx.Add(s.cfg.RTPTimeout); watch && deadline.Before(wake) {
+			wake = deadline
+		}
+		s.mu.Unlock()
+		if err := s.clock.WaitUntil(ctx, wake); err != nil {
+			return
+		}
+		now := s.clock.Now()
+		s.mu.Lock()
+		if s.cfg.RTPTimeout > 0 && s.neg.Direction.Receives() && !s.timedOut && now.Sub(s.lastRx) >= s.cfg.RTPTimeout {
+			s.timedOut = true
+			s.emit(Event{Kind: EventTimeout, At: now})
+		}
+		var pkt []byte
+		var dst netip.AddrPort
+		if !now.Before(next) {
+			pkt, dst = s.report(now), s.peer.rtcpAddr
+			next = now.Add(jittered())
+		}
+		s.mu.Unlock()
+		if pkt != nil && dst.IsValid() && !dst.Addr().IsUnspecified() {
+			if _, err := s.rtcp.WriteToUDPAddrPort(pkt, dst); err != nil {
+				s.log.Debug("RTCP send", "to", dst, "err", err)
+			}
+		}
+	}
+}
+
+// jittered returns the report interval randomised to 0.5-1.5 times.
+func jittered() time.Duration {
+	return rtcpInterval/2 + rand.N(rtcpInterval)
+}
+
+// ntpTime converts t to the 64-bit NTP format.
+func ntpTime(t time.Time) uint64 {
+	const ntpEpochOffset = 2208988800
+	secs := uint64(t.Unix() + ntpEpochOffset)
+	frac := uint64(t.Nanosecond()) << 32 / 1e9
+	return secs<<32 | frac
+}
+
+// report builds a compound RTCP packet: SR when we sent RTP since the
+// last report, RR otherwise, plus SDES CNAME. Called with s.mu held.
+func (s *Session) report(now time.Time) []byte {
+	var blocks []rtcp.ReceptionReport
+	if s.peer.haveSSRC {
+		st := &s.rx.stats
+		frac, cum, ext := st.report()
+		rr := rtcp.ReceptionReport{SSRC: s.peer.ssrc, FractionLost: frac, TotalLost: cum,
+			LastSequenceNumber: ext, Jitter: st.jitterSamples()}
+		if st.lastSRAt != 0 {
+			rr.LastSenderReport = st.lastSRMiddle
+			rr.Delay = uint32(now.Sub(time.Unix(0, st.lastSRAt)) * 65536 / time.Second)
+		}
+		blocks = append(blocks, rr)
+	}
+	var first rtcp.Packet
+	if s.tx.sent > s.tx.reported {
+		first = &rtcp.SenderReport{SSRC: s.tx.ssrc, NTPTime: ntpTime(now), RTPTime: s.tx.ts,
+			PacketCount: uint32(s.tx.sent), OctetCount: s.tx.octets, Reports: blocks}
+	} else {
+		first = &rtcp.ReceiverReport{SSRC: s.tx.ssrc, Reports: blocks}
+	}
+	s.tx.reported = s.tx.sent
+	b, err := rtcp.Marshal([]rtcp.Packet{first, rtcp.NewCNAMESourceDescription(s.tx.ssrc, "sipbell@"+s.local.Addr().String())})
+	if err != nil {
+		s.log.Debug("RTCP marshal", "err", err)
+		return nil
+	}
+	return b
+}

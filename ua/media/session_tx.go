@@ -1,0 +1,192 @@
+package media
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/pion/rtp"
+	"github.com/sipbell/sipbell/audio/g711"
+)
+
+const (
+	dtmfVolume   = 10 // -10 dBm0
+	dtmfEnds     = 3  // end packets per event (RFC 4733 §2.5.1.4)
+	dtmfGapFrame = 2  // frames of audio between two events
+	dtmfQueueLen = 32
+)
+
+// sender is the outgoing half of the session: sequence, timestamp,
+// packetisation and RFC 4733 events. Guarded by Session.mu.
+type sender struct {
+	ssrc     uint32
+	seq      uint16
+	ts       uint32 // timestamp of the next sample
+	marker   bool   // next packet starts a talkspurt
+	law      g711.Law
+	pt       uint8
+	evPT     int
+	spp      int    // samples per audio packet
+	pktTS    uint32 // timestamp of the packet being filled
+	n        int    // payload bytes in pkt
+	pkt      [12 + maxSamples]byte
+	sent     uint64
+	octets   uint32
+	reported uint64 // sent at the last RTCP report
+	evLen    int    // samples per DTMF digit
+
+	queue    [dtmfQueueLen]uint8
+	qHead    int
+	qLen     int
+	evActive bool
+	ev       telephoneEvent
+	evTS     uint32
+	evEnds   int
+	gap      int
+}
+
+func (t *sender) init(cfg Config) {
+	t.ssrc, t.seq, t.ts = rand.Uint32(), uint16(rand.Uint32()), rand.Uint32()
+	t.marker = true
+	t.evLen = int(cfg.DTMFDuration.Milliseconds()) * 8
+	t.evLen = max((t.evLen+frameLen-1)/frameLen*frameLen, frameLen)
+	t.configure(Negotiated{Codec: Codec{Name: "PCMU"}, EventPT: -1, PTime: 20e6})
+}
+
+// configure applies negotiated parameters; a partly filled packet is
+// dropped when the packetisation changes.
+func (t *sender) configure(neg Negotiated) {
+	t.law, t.pt, t.evPT = lawFor(neg.Codec.PT), neg.Codec.PT, neg.EventPT
+	if neg.Codec.Name == "PCMA" {
+		t.law = g711.Alaw
+	} else if neg.Codec.Name == "PCMU" {
+		t.law = g711.Ulaw
+	}
+	spp := int(neg.PTime.Milliseconds()) * 8
+	if spp < slotSamples || spp > maxSamples {
+		spp = frameLen
+	}
+	if spp != t.spp {
+		t.spp, t.n = spp, 0
+	}
+}
+
+// header writes an RTP header into pkt and advances the sequence number.
+func (t *sender) header(pt uint8, ts uint32, marker bool) {
+	h := rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
+	_, _ = h.MarshalTo(t.pkt[:12])
+	t.seq++
+}
+
+// frame takes one 20 ms frame and returns the packet to send, if any. When
+// send is false (hold) the clock runs on but nothing is produced.
+func (t *sender) frame(pcm []int16, send bool) []byte {
+	if !send {
+		t.ts += uint32(len(pcm))
+		t.n, t.qLen, t.evActive = 0, 0, false
+		t.marker = true
+		return nil
+	}
+	if t.evActive || (t.qLen > 0 && t.n == 0 && t.gap == 0 && t.evPT >= 0) {
+		return t.eventFrame(len(pcm))
+	}
+	if t.gap > 0 {
+		t.gap--
+	}
+	if t.n == 0 {
+		t.pktTS = t.ts
+	}
+	t.n += t.law.Encode(t.pkt[12+t.n:12+t.spp], pcm)
+	t.ts += uint32(len(pcm))
+	if t.n < t.spp {
+		return nil
+	}
+	t.header(t.pt, t.pktTS, t.marker)
+	t.marker = false
+	return t.done(12 + t.n)
+}
+
+func (t *sender) done(size int) []byte {
+	t.n = 0
+	t.sent++
+	t.octets += uint32(size - 12)
+	return t.pkt[:size]
+}
+
+// eventFrame produces the telephone-event packet for one frame period.
+func (t *sender) eventFrame(samples int) []byte {
+	start := false
+	if !t.evActive {
+		t.evActive, start, t.evEnds = true, true, 0
+		t.ev = telephoneEvent{Code: t.queue[t.qHead], Volume: dtmfVolume}
+		t.qHead, t.qLen = (t.qHead+1)%dtmfQueueLen, t.qLen-1
+		t.evTS = t.ts
+	}
+	t.ts += uint32(samples)
+	if !t.ev.End {
+		t.ev.Duration = uint16(min(int(t.ev.Duration)+samples, t.evLen, 0xffff))
+		t.ev.End = int(t.ev.Duration) >= t.evLen
+	}
+	if t.ev.End {
+		if t.evEnds++; t.evEnds >= dtmfEnds {
+			t.evActive, t.gap = false, dtmfGapFrame
+		}
+	}
+	t.header(uint8(t.evPT), t.evTS, start)
+	t.ev.put(t.pkt[12:16])
+	return t.done(16)
+}
+
+// WriteFrame sends one 20 ms frame of audio (160 samples) to the peer:
+// G.711-encoded, packetised at the negotiated ptime, replaced by RFC 4733
+// packets while a digit is being sent. Nothing is sent while the call's
+// direction does not include sending (hold), but the RTP clock runs on.
+// Call it from one goroutine, paced by the audio source.
+func (s *Session) WriteFrame(pcm []int16) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	dst := s.peer.rtpAddr
+	send := s.started && s.neg.Direction.Sends() && dst.IsValid() && !dst.Addr().IsUnspecified() && dst.Port() != 0
+	pkt := s.tx.frame(pcm, send)
+	s.mu.Unlock()
+	if pkt == nil {
+		return nil
+	}
+	if _, err := s.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
+		return fmt.Errorf("send RTP to %v: %w", dst, err)
+	}
+	return nil
+}
+
+// SendDTMF queues digits ('0'-'9', '*', '#', 'A'-'D') to be sent as RFC
+// 4733 events, each lasting Config.DTMFDuration, in the frames WriteFrame
+// sends next. It fails when the peer did not negotiate telephone-event.
+func (s *Session) SendDTMF(digits string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.neg.EventPT < 0 || !s.started {
+		return fmt.Errorf("send DTMF %q: %w: peer has no telephone-event", digits, ErrBadDTMF)
+	}
+	codes := make([]uint8, 0, len(digits))
+	for _, d := range digits {
+		c, ok := digitEvent(d)
+		if !ok {
+			return fmt.Errorf("send DTMF %q: %w: %q is not a DTMF digit", digits, ErrBadDTMF, d)
+		}
+		codes = append(codes, c)
+	}
+	t := &s.tx
+	if t.qLen+len(codes) > dtmfQueueLen {
+		return fmt.Errorf("send DTMF %q: %w: queue full", digits, ErrBadDTMF)
+	}
+	for _, c := range codes {
+		t.queue[(t.qHead+t.qLen)%dtmfQueueLen] = c
+		t.qLen++
+	}
+	return nil
+}
