@@ -1,0 +1,199 @@
+//go:build linux && !(mips || mipsle || mips64 || mips64le || ppc64 || ppc64le || sparc64 || s390x)
+
+package alsa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sipbell/sipbell/audio"
+)
+
+// pollInterval bounds how long a blocked Read or Write goes without
+// looking at its context and at Close.
+const pollInterval = 50 * time.Millisecond
+
+// PCM is one open ALSA PCM stream (playback or capture) at the device's
+// native rate, mono on the Go side (two-channel devices are mixed down on
+// capture and fed the same signal on both channels on playback). As an
+// audio.Source (capture) it blocks until the hardware has a period; as an
+// audio.Sink (playback) it blocks while the hardware buffer is full.
+type PCM struct {
+	sys    sys
+	fd     int
+	path   string
+	stream Stream
+	params Params
+	buf    []int16 // interleaved samples for one transfer
+	xruns  atomic.Int64
+	mu     sync.Mutex // serialises transfers and Close
+	closed atomic.Bool
+}
+
+// openPCM opens path and negotiates want (see negotiate).
+func openPCM(s sys, path string, stream Stream, want Params) (*PCM, error) {
+	fd, err := s.open(path)
+	if err != nil {
+		if errors.Is(err, unix.EBUSY) {
+			return nil, fmt.Errorf("alsa: open %s: %w", path, ErrBusy)
+		}
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENXIO) {
+			return nil, fmt.Errorf("alsa: open %s: %w (%v)", path, ErrNoDevice, err)
+		}
+		return nil, fmt.Errorf("alsa: open %s: %w", path, err)
+	}
+	p := &PCM{sys: s, fd: fd, path: path, stream: stream}
+	if p.params, err = negotiate(s, fd, stream, want); err != nil {
+		s.close(fd)
+		return nil, fmt.Errorf("alsa: %s: %w", path, err)
+	}
+	if err := s.ioctl(fd, ioctlPrepare, nil); err != nil {
+		s.close(fd)
+		return nil, fmt.Errorf("alsa: %s: prepare: %w", path, err)
+	}
+	p.buf = make([]int16, p.params.PeriodFrames*p.params.Channels)
+	return p, nil
+}
+
+// Params returns the negotiated parameters.
+func (p *PCM) Params() Params { return p.params }
+
+// XRuns returns how many over- or underruns were recovered from.
+func (p *PCM) XRuns() int { return int(p.xruns.Load()) }
+
+// Read captures len(frame) mono samples at the native rate.
+func (p *PCM) Read(ctx context.Context, frame []int16) error {
+	if p.stream != Capture {
+		return fmt.Errorf("alsa: read from playback device %s", p.path)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(frame) > 0 {
+		n := min(len(frame), p.params.PeriodFrames)
+		if err := p.transfer(ctx, ioctlReadI, n); err != nil {
+			return err
+		}
+		ch := p.params.Channels
+		for i := range n {
+			if ch == 1 {
+				frame[i] = p.buf[i]
+			} else {
+				frame[i] = int16((int32(p.buf[2*i]) + int32(p.buf[2*i+1])) >> 1)
+			}
+		}
+		frame = frame[n:]
+	}
+	return nil
+}
+
+// Write plays len(frame) mono samples at the native rate.
+func (p *PCM) Write(ctx context.Context, frame []int16) error {
+	if p.stream != Playback {
+		return fmt.Errorf("alsa: write to capture device %s", p.path)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(frame) > 0 {
+		n := min(len(frame), p.params.PeriodFrames)
+		ch := p.params.Channels
+		for i, v := range frame[:n] {
+			for c := range ch {
+				p.buf[i*ch+c] = v
+			}
+		}
+		if err := p.transfer(ctx, ioctlWriteI, n); err != nil {
+			return err
+		}
+		frame = frame[n:]
+	}
+	return nil
+}
+
+// transfer moves n frames between p.buf and the device, waiting while the
+// device is not ready and recovering from xruns and suspend.
+func (p *PCM) transfer(ctx context.Context, req uintptr, n int) error {
+	done := 0
+	for done < n {
+		if p.closed.Load() {
+			return audio.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		x := xferi{buf: unsafe.Pointer(&p.buf[done*p.params.Channels]), frames: uint(n - done)}
+		err := p.sys.ioctl(p.fd, req, unsafe.Pointer(&x))
+		runtime.KeepAlive(p.buf)
+		switch {
+		case err == nil:
+			done += x.result
+		case errors.Is(err, unix.EAGAIN):
+			if err := p.sys.poll(p.fd, req == ioctlWriteI, pollInterval); err != nil {
+				return fmt.Errorf("alsa: %s: poll: %w", p.path, err)
+			}
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EPIPE): // overrun (capture) / underrun (playback)
+			p.xruns.Add(1)
+			if err := p.sys.ioctl(p.fd, ioctlPrepare, nil); err != nil {
+				return fmt.Errorf("alsa: %s: prepare after xrun: %w", p.path, err)
+			}
+		case errors.Is(err, unix.ESTRPIPE): // system suspended
+			if err := p.resume(ctx); err != nil {
+				return err
+			}
+		case errors.Is(err, unix.ENODEV), errors.Is(err, unix.EBADFD):
+			return fmt.Errorf("alsa: %s: %w (%v)", p.path, ErrNoDevice, err)
+		default:
+			return fmt.Errorf("alsa: %s: transfer: %w", p.path, err)
+		}
+	}
+	return nil
+}
+
+// resume waits for the device to come back from suspend, re-preparing it
+// if the driver cannot resume.
+func (p *PCM) resume(ctx context.Context) error {
+	for range 100 {
+		err := p.sys.ioctl(p.fd, ioctlResume, nil)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EAGAIN) {
+			break // not resumable (ENOSYS): start over with prepare
+		}
+		if err := p.sys.poll(p.fd, p.stream == Playback, 10*time.Millisecond); err != nil {
+			return fmt.Errorf("alsa: %s: poll during resume: %w", p.path, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if err := p.sys.ioctl(p.fd, ioctlPrepare, nil); err != nil {
+		return fmt.Errorf("alsa: %s: prepare after suspend: %w", p.path, err)
+	}
+	return nil
+}
+
+// Close stops the stream at once (dropping buffered samples) and closes
+// the device. A transfer blocked in another goroutine returns within
+// pollInterval with audio.ErrClosed.
+func (p *PCM) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.sys.ioctl(p.fd, ioctlDrop, nil)
+	_ = p.sys.ioctl(p.fd, ioctlHWFree, nil)
+	if err := p.sys.close(p.fd); err != nil {
+		return fmt.Errorf("alsa: close %s: %w", p.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package alsa
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Errors callers can test for with errors.Is.
+var (
+	// ErrBusy means another process holds the device ("device or
+	// resource busy"). Open retries it with backoff until its context ends.
+	ErrBusy = errors.New("alsa: device busy (another process holds it)")
+	// ErrNoDevice means the device node does not exist or was unplugged.
+	ErrNoDevice = errors.New("alsa: no such device")
+	// ErrUnsupported means this platform has no ALSA support here.
+	ErrUnsupported = errors.New("alsa: not supported on this platform")
+	// ErrFormat means the device offers no configuration sipbell can use.
+	ErrFormat = errors.New("alsa: no usable format")
+)
+
+// Stream is the direction of a PCM.
+type Stream int
+
+// The two stream directions.
+const (
+	Playback Stream = iota
+	Capture
+)
+
+func (s Stream) String() string {
+	if s == Capture {
+		return "capture"
+	}
+	return "playback"
+}
+
+// Params are PCM hardware parameters: asked for on open, and what the
+// device granted afterwards.
+type Params struct {
+	Rate         int // frames per second
+	Channels     int // 1 or 2
+	PeriodFrames int // frames per period (one wake-up)
+	Periods      int // periods in the ring buffer
+}
+
+// Options configure Open.
+type Options struct {
+	// Device is an ALSA hardware name, "hw:<card>,<device>" or "hw:<card>",
+	// or a device node path such as /dev/snd/pcmC0D0p.
+	Device string
+	// Rate is the native rate to ask the codec for (default 48000). If it
+	// is not offered, the nearest of 48000, 44100, 16000, 8000 (then any
+	// rate) within the codec's range is used.
+	Rate int
+	// Channels to ask for (default 1; falls back to 2 for codecs that
+	// only do stereo, as most I2S codecs do).
+	Channels int
+	// Period is the time between wake-ups (default 20 ms); Periods the
+	// ring buffer length in periods (default 4).
+	Period  time.Duration
+	Periods int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Rate == 0 {
+		o.Rate = 48000
+	}
+	if o.Channels == 0 {
+		o.Channels = 1
+	}
+	if o.Period == 0 {
+		o.Period = 20 * time.Millisecond
+	}
+	if o.Periods == 0 {
+		o.Periods = 4
+	}
+	return o
+}
+
+// DevicePath returns the device node for an ALSA name and direction:
+// "hw:1,0" with Capture is /dev/snd/pcmC1D0c. Paths starting with "/" are
+// returned unchanged.
+func DevicePath(name string, s Stream) (string, error) {
+	if strings.HasPrefix(name, "/") {
+		return name, nil
+	}
+	rest, ok := strings.CutPrefix(name, "hw:")
+	if !ok {
+		return "", fmt.Errorf("alsa: device %q: want hw:<card>,<device> (alsa-lib plugins such as plughw/default are not available)", name)
+	}
+	card, dev, found := strings.Cut(rest, ",")
+	if !found {
+		dev = "0"
+	}
+	c, err1 := strconv.Atoi(card)
+	d, err2 := strconv.Atoi(dev)
+	if err1 != nil || err2 != nil || c < 0 || c > 31 || d < 0 || d > 31 {
+		return "", fmt.Errorf("alsa: device %q: card and device must be numbers 0..31", name)
+	}
+	dir := "p"
+	if s == Capture {
+		dir = "c"
+	}
+	return fmt.Sprintf("/dev/snd/pcmC%dD%d%s", c, d, dir), nil
+}
