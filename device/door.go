@@ -15,9 +15,11 @@ const (
 	connected           // a call is up
 )
 
-// leg is one outgoing call attempt to one target.
+// leg is one outgoing call: to one target (hunt) or to all of a
+// button's targets at once (parallel).
 type leg struct {
-	id, target string
+	id      string
+	targets []string
 }
 
 // door is the door-station state machine. Only Run's goroutine touches it.
@@ -30,10 +32,10 @@ type door struct {
 	// The outgoing attempt (calling).
 	button     int
 	btn        Button
-	legs       []*leg // live legs, in dial order
-	nextTarget int    // hunt: the next target to dial
-	busy       int    // legs that ended busy or declined
-	failed     int    // legs that ended otherwise (no answer, error, timeout)
+	leg        *leg // the ringing call, nil when none
+	nextTarget int  // hunt: the next target to dial
+	busy       int  // legs that ended busy or declined
+	failed     int  // legs that ended otherwise (no answer, error, timeout)
 	ringUntil  time.Time
 
 	// The call (answering, connected).
@@ -123,9 +125,7 @@ func (m *door) press(ctx context.Context, i int) {
 		return
 	}
 	if m.st == calling {
-		for _, l := range m.legs {
-			m.hangup(ctx, l.id)
-		}
+		m.hangup(ctx, m.leg.id)
 		m.silence()
 		m.d.log.Info("call cancelled by the visitor", "button", i)
 		m.d.emit(Event{Kind: EventCallEnded, Peer: "", Reason: "cancelled by the visitor"})
@@ -142,8 +142,8 @@ func (m *door) phone(ctx context.Context, ev PhoneEvent) {
 	case PhoneIncoming:
 		m.incomingCall(ctx, ev)
 	case PhoneCallState:
-		if l := m.leg(ev.CallID); l != nil {
-			m.legState(ctx, l, ev)
+		if m.leg != nil && ev.CallID == m.leg.id {
+			m.legState(ctx, ev)
 		} else if ev.CallID == m.callID && m.st != idle {
 			m.callState(ev)
 		}
@@ -263,7 +263,7 @@ func (m *door) endCall(ctx context.Context, reason string) {
 // toIdle forgets the call and switches the call LED off.
 func (m *door) toIdle() {
 	m.st = idle
-	m.legs = nil
+	m.leg = nil
 	m.callID, m.peer, m.incoming, m.mayOpen = "", "", false, false
 	m.ringUntil, m.limitAt, m.warnAt, m.hangupAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	m.code.reset()
@@ -271,8 +271,8 @@ func (m *door) toIdle() {
 }
 
 func (m *door) stop(ctx context.Context) {
-	for _, l := range m.legs {
-		m.hangup(ctx, l.id)
+	if m.leg != nil {
+		m.hangup(ctx, m.leg.id)
 	}
 	if m.callID != "" {
 		m.hangup(ctx, m.callID)

@@ -104,56 +104,85 @@ func (m *door) contactClosed() {
 	m.d.emit(Event{Kind: EventDoorClosed, Open: open})
 }
 
-// deadline is one pending timer of the machine and what it does.
-type deadline struct {
-	at  *time.Time
-	run func(ctx context.Context, now time.Time)
+// The machine's deadlines, in the order ties are handled.
+const (
+	dlRing = iota
+	dlWarn
+	dlLimit
+	dlHangup
+	dlDigits
+	dlRelay
+	dlAlarm
+	numDeadlines
+)
+
+// deadline returns where deadline i is kept (zero: not pending).
+func (m *door) deadline(i int) *time.Time {
+	switch i {
+	case dlRing:
+		return &m.ringUntil
+	case dlWarn:
+		return &m.warnAt
+	case dlLimit:
+		return &m.limitAt
+	case dlHangup:
+		return &m.hangupAt
+	case dlDigits:
+		return &m.code.deadline
+	case dlRelay:
+		return &m.relayUntil
+	}
+	return &m.alarmAt
 }
 
-func (m *door) deadlines() [7]deadline {
-	return [...]deadline{
-		{&m.ringUntil, func(ctx context.Context, _ time.Time) { m.ringTimeout(ctx) }},
-		{&m.warnAt, func(context.Context, time.Time) {
-			m.play(CueWarning)
-			m.d.log.Info("call time limit near", "peer", m.peer, "left", m.cfg.Call.WarningBefore)
-		}},
-		{&m.limitAt, func(ctx context.Context, _ time.Time) { m.endCall(ctx, "call time limit reached") }},
-		{&m.hangupAt, func(ctx context.Context, _ time.Time) { m.endCall(ctx, "the door was opened") }},
-		{&m.code.deadline, func(context.Context, time.Time) { m.code.reset() }},
-		{&m.relayUntil, func(context.Context, time.Time) { m.leds[DoorRelay] = Pattern{Kind: Off} }},
-		{&m.alarmAt, func(_ context.Context, now time.Time) {
-			open := now.Sub(m.openedAt)
-			m.d.log.Warn("door left open", "open", open)
-			m.d.emit(Event{Kind: EventDoorLeftOpen, Open: open})
-		}},
+// fire does what deadline i is for.
+func (m *door) fire(ctx context.Context, i int, now time.Time) {
+	switch i {
+	case dlRing:
+		m.ringTimeout(ctx)
+	case dlWarn:
+		m.play(CueWarning)
+		m.d.log.Info("call time limit near", "peer", m.peer, "left", m.cfg.Call.WarningBefore)
+	case dlLimit:
+		m.endCall(ctx, "call time limit reached")
+	case dlHangup:
+		m.endCall(ctx, "the door was opened")
+	case dlDigits:
+		m.code.reset()
+	case dlRelay:
+		m.leds[DoorRelay] = Pattern{Kind: Off} // the board ended the pulse
+	case dlAlarm:
+		open := now.Sub(m.openedAt)
+		m.d.log.Warn("door left open", "open", open)
+		m.d.emit(Event{Kind: EventDoorLeftOpen, Open: open})
 	}
 }
 
 // due runs the deadlines at or before now, earliest first.
 func (m *door) due(ctx context.Context, now time.Time) {
 	for {
-		var first *deadline
-		ds := m.deadlines()
-		for i := range ds {
-			at := *ds[i].at
-			if !at.IsZero() && !at.After(now) && (first == nil || at.Before(*first.at)) {
-				first = &ds[i]
+		first := -1
+		var at time.Time
+		for i := range numDeadlines {
+			t := *m.deadline(i)
+			if !t.IsZero() && !t.After(now) && (first < 0 || t.Before(at)) {
+				first, at = i, t
 			}
 		}
-		if first == nil {
+		if first < 0 {
 			return
 		}
-		*first.at = time.Time{}
-		first.run(ctx, now)
+		*m.deadline(first) = time.Time{}
+		m.fire(ctx, first, now)
 	}
 }
 
 // next is the earliest pending deadline, zero when none.
 func (m *door) next() time.Time {
 	var n time.Time
-	for _, d := range m.deadlines() {
-		if !d.at.IsZero() && (n.IsZero() || d.at.Before(n)) {
-			n = *d.at
+	for i := range numDeadlines {
+		if t := *m.deadline(i); !t.IsZero() && (n.IsZero() || t.Before(n)) {
+			n = t
 		}
 	}
 	return n

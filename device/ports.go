@@ -196,9 +196,14 @@ type PhoneEvent struct {
 // must return promptly (send the request and return; never wait for the
 // far end): the outcome arrives later as PhoneEvents carrying the call ID.
 type Phone interface {
-	// Dial starts an outgoing call to target (a SIP URI or a user of the
-	// registrar's domain) and returns the call's ID.
-	Dial(ctx context.Context, target string) (callID string, err error)
+	// Dial starts one outgoing call ringing every one of targets at once
+	// (SIP URIs or users of the registrar's domain; the device passes one
+	// target for hunt order, all of a button's targets for parallel) and
+	// returns the call's ID. The first target to answer takes the call
+	// (its URI in the Answered event's Peer) and the others are
+	// cancelled; when none answers, the Ended event's Code is 486, 600 or
+	// 603 if every target was busy or declined.
+	Dial(ctx context.Context, targets []string) (callID string, err error)
 	// Answer accepts an incoming call.
 	Answer(ctx context.Context, callID string) error
 	// Hangup ends a call in any state: CANCEL while ringing out, a

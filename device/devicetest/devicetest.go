@@ -185,7 +185,7 @@ func (o *Outputs) Active(out device.Output, until time.Time) []Interval {
 // Call is one recorded Phone request.
 type Call struct {
 	Op     string // "dial", "answer" or "hangup"
-	Target string // dial: the target; answer/hangup: the call ID
+	Target string // dial: the targets joined by ","; answer/hangup: the call ID
 	ID     string // the call ID
 }
 
@@ -211,10 +211,18 @@ type Phone struct {
 	n     int
 }
 
-// Dial implements device.Phone.
-func (p *Phone) Dial(_ context.Context, target string) (string, error) {
+// Dial implements device.Phone. A call to several targets fails with the
+// DialErr of the first that has one.
+func (p *Phone) Dial(_ context.Context, targets []string) (string, error) {
+	target := strings.Join(targets, ",")
 	p.mu.Lock()
-	if err := p.DialErr[target]; err != nil {
+	var err error
+	for _, t := range targets {
+		if err == nil {
+			err = p.DialErr[t]
+		}
+	}
+	if err != nil {
 		p.calls = append(p.calls, Call{Op: "dial", Target: target, ID: "error"})
 		p.mu.Unlock()
 		return "", err
