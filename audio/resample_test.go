@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func tone(n, rate int, freq, amp float64) []int16 {
+func sine(n, rate int, freq, amp float64) []int16 {
 	s := make([]int16, n)
 	for i := range s {
 		s[i] = int16(amp * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
@@ -34,7 +34,7 @@ func run(t *testing.T, from, to int, freq float64) (in, out []int16) {
 		t.Fatal(err)
 	}
 	nin, nout := from/50, to/50 // 20 ms
-	in = tone(25*nin, from, freq, 10000)
+	in = sine(25*nin, from, freq, 10000)
 	out = make([]int16, 25*nout)
 	for k := range 25 {
 		if err := r.Frame(out[k*nout:(k+1)*nout], in[k*nin:(k+1)*nin]); err != nil {
@@ -81,7 +81,7 @@ func TestResamplerRejectsAliases(t *testing.T) {
 }
 
 func TestResamplerStreamingMatchesFrames(t *testing.T) {
-	in := tone(4410, 44100, 440, 8000)
+	in := sine(4410, 44100, 440, 8000)
 	a, _ := NewResampler(44100, 8000)
 	b, _ := NewResampler(44100, 8000)
 	want := make([]int16, 800)
@@ -121,7 +121,7 @@ func TestResamplerErrors(t *testing.T) {
 
 func TestResamplerAllocFree(t *testing.T) {
 	r, _ := NewResampler(48000, 8000)
-	in, out := tone(960, 48000, 1000, 8000), make([]int16, 160)
+	in, out := sine(960, 48000, 1000, 8000), make([]int16, 160)
 	if a := testing.AllocsPerRun(50, func() { _ = r.Frame(out, in) }); a != 0 {
 		t.Errorf("%v allocs per frame", a)
 	}
@@ -169,7 +169,7 @@ func BenchmarkResample(b *testing.B) {
 	for _, r := range [][2]int{{48000, 8000}, {8000, 48000}, {44100, 8000}, {8000, 44100}, {16000, 8000}, {8000, 16000}} {
 		b.Run(fmt8(r), func(b *testing.B) {
 			rs, _ := NewResampler(r[0], r[1])
-			in, out := tone(r[0]/50, r[0], 1000, 8000), make([]int16, r[1]/50)
+			in, out := sine(r[0]/50, r[0], 1000, 8000), make([]int16, r[1]/50)
 			b.ReportAllocs()
 			for b.Loop() {
 				_ = rs.Frame(out, in)

@@ -1,0 +1,112 @@
+package audio_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/audio/audiotest"
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c := audio.DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*audio.Config)
+		path string // "" = valid
+	}{
+		{"alsa devices", func(c *audio.Config) { c.Capture, c.Playback = "hw:0,0", "hw:1" }, ""},
+		{"wav files", func(c *audio.Config) { c.Capture, c.Playback = "/tmp/in.wav", "out.WAV" }, ""},
+		{"device node", func(c *audio.Config) { c.Capture = "/dev/snd/pcmC0D0c" }, ""},
+		{"44.1k, 60ms x 2, UK, gains", func(c *audio.Config) {
+			c.NativeRate, c.Period, c.Periods, c.ToneCountry = 44100, 60*time.Millisecond, 2, "uk"
+			c.PlaybackGainDB, c.CaptureGainDB = -40, 20
+		}, ""},
+		{"empty capture", func(c *audio.Config) { c.Capture = "" }, "capture"},
+		{"plugin name", func(c *audio.Config) { c.Playback = "default" }, "playback"},
+		{"discard as capture", func(c *audio.Config) { c.Capture = "discard" }, "capture"},
+		{"bad hw", func(c *audio.Config) { c.Capture = "hw:a,b" }, "capture"},
+		{"rate", func(c *audio.Config) { c.NativeRate = 22050 }, "native_rate"},
+		{"period step", func(c *audio.Config) { c.Period = 25 * time.Millisecond }, "period"},
+		{"period zero", func(c *audio.Config) { c.Period = 0 }, "period"},
+		{"periods", func(c *audio.Config) { c.Periods = 1 }, "periods"},
+		{"country", func(c *audio.Config) { c.ToneCountry = "Atlantis" }, "tone_country"},
+		{"gain", func(c *audio.Config) { c.PlaybackGainDB = 30 }, "playback_gain_db"},
+		{"gain NaN", func(c *audio.Config) { c.CaptureGainDB = math.NaN() }, "capture_gain_db"},
+	}
+	for _, tc := range tests {
+		c := audio.DefaultConfig()
+		tc.mod(&c)
+		err := c.Validate()
+		if tc.path == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		var l cfgerr.List
+		if !errors.As(err, &l) || len(l) != 1 || l[0].Path != tc.path {
+			t.Errorf("%s: got %v, want one error at %q", tc.name, err, tc.path)
+		}
+	}
+	c := audio.Config{}
+	var l cfgerr.List
+	if err := c.Validate(); !errors.As(err, &l) || len(l) != 6 || !strings.Contains(err.Error(), "capture:") {
+		t.Errorf("zero Config: %v", err)
+	}
+}
+
+func TestGain(t *testing.T) {
+	ctx := context.Background()
+	src := audiotest.NewSource([]int16{1000, -1000, 30000, -30000})
+	g := audio.NewGainSource(src, 6.0206) // x2
+	f := make([]int16, 4)
+	if err := g.Read(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if f[0] != 2000 || f[1] != -2000 || f[2] != 32767 || f[3] != -32768 {
+		t.Errorf("gain x2 = %v", f)
+	}
+	sink := audiotest.NewSink()
+	gs := audio.NewGainSink(sink, -20)
+	in := []int16{10000, -500}
+	if err := gs.Write(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.Samples(); got[0] != 1000 || got[1] != -50 || in[0] != 10000 {
+		t.Errorf("gain /10 = %v (caller's frame %v)", got, in)
+	}
+	if gs.Close() != nil || !sink.Closed() || g.Close() != nil {
+		t.Error("Close not passed through")
+	}
+}
+
+func TestPacedSink(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	clk := audiotest.NewClock(t0)
+	sink := audiotest.NewSink()
+	p := audio.NewPacedSink(sink, clk, audio.FrameDuration)
+	for range 50 {
+		if err := p.Write(context.Background(), audio.NewFrame()); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(3 * time.Millisecond)
+	}
+	if w := clk.Waits(); w[49] != t0.Add(49*audio.FrameDuration) {
+		t.Errorf("frame 49 due at %v", w[49].Sub(t0))
+	}
+	if len(sink.Frames()) != 50 || p.Close() != nil || !sink.Closed() {
+		t.Error("frames not passed through")
+	}
+}
