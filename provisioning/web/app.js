@@ -1,0 +1,238 @@
+// sipbell admin UI: plain JS, no build step. Talks to /api/* and /sim/*.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+let configData = null;
+let tab = "status";
+let timers = [];
+
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = typeof body === "string" ? "application/yaml" : "application/json";
+    opts.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  if (res.status === 401 && path !== "/api/login") { showLogin(); throw new Error("not logged in"); }
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+  return { status: res.status, ok: res.ok, data };
+}
+
+function showLogin() {
+  timers.forEach(clearInterval); timers = [];
+  $("#app").hidden = true; $("#logout").hidden = true; $("#login").hidden = false;
+  $("#password").focus();
+}
+
+async function showApp() {
+  $("#login").hidden = true; $("#app").hidden = false; $("#logout").hidden = false;
+  const sim = await api("GET", "/sim/state").catch(() => null);
+  $("#tab-board").hidden = !(sim && sim.ok);
+  select(tab);
+  refreshStatus();
+  timers.push(setInterval(() => { if (tab === "status") refreshStatus(); }, 2000));
+  timers.push(setInterval(() => { if (tab === "board") refreshBoard(); }, 700));
+}
+
+function select(name) {
+  tab = name;
+  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== name; });
+  if (name === "config") loadConfig();
+  if (name === "board") refreshBoard();
+  if (name === "status") refreshStatus();
+}
+
+// ---- status
+
+function tree(v) {
+  if (v === null || typeof v !== "object") {
+    const s = document.createElement("span");
+    s.textContent = v === null ? "—" : String(v);
+    return s;
+  }
+  const dl = document.createElement("dl");
+  for (const [k, val] of Object.entries(v)) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.dataset.key = k; dd.appendChild(tree(val));
+    dl.append(dt, dd);
+  }
+  return dl;
+}
+
+async function refreshStatus() {
+  const r = await api("GET", "/api/status").catch(() => null);
+  if (!r || !r.ok) return;
+  const p = r.data.provisioning || {};
+  const lc = p.last_change || {}, lf = p.last_fetch;
+  const sum = $("#prov-summary");
+  sum.textContent = "";
+  const line = (label, res) => {
+    const d = document.createElement("div");
+    d.textContent = label + ": " + (res && res.outcome ? res.outcome + (res.source ? " (" + res.source + ")" : "") + (res.message ? " — " + res.message : "") : "nothing yet");
+    if (res && res.errors) res.errors.forEach((e) => { const x = document.createElement("div"); x.className = "error"; x.textContent = (e.line ? "line " + e.line + ": " : "") + e.path + ": " + e.message; d.appendChild(x); });
+    sum.appendChild(d);
+  };
+  line("Last config change", lc);
+  if (lf) line("Last provisioning fetch", lf);
+  const st = $("#status-tree");
+  st.textContent = "";
+  st.appendChild(tree(r.data.device || {}));
+  st.dataset.loaded = "1";
+}
+
+// ---- config form
+
+function flatten(obj, prefix, out) {
+  for (const [k, v] of Object.entries(obj)) {
+    const path = prefix ? prefix + "." + k : k;
+    if (Array.isArray(v) && v.some((x) => x !== null && typeof x === "object")) {
+      v.forEach((x, i) => flatten(x, path + "[" + i + "]", out));
+    } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      flatten(v, path, out);
+    } else {
+      out.push([path, v]);
+    }
+  }
+  return out;
+}
+
+function setPath(obj, path, value) {
+  const parts = path.match(/[^.[\]]+/g);
+  let o = obj;
+  for (let i = 0; i < parts.length - 1; i++) o = o[parts[i]];
+  o[parts[parts.length - 1]] = value;
+}
+
+async function loadConfig() {
+  const r = await api("GET", "/api/config");
+  if (!r.ok) return;
+  configData = r.data;
+  const box = $("#config-fields");
+  box.textContent = "";
+  const sets = {};
+  for (const [path, v] of flatten(configData, "", [])) {
+    const section = path.split(".")[0];
+    if (!sets[section]) {
+      const fs = document.createElement("fieldset");
+      const lg = document.createElement("legend"); lg.textContent = section;
+      fs.appendChild(lg); box.appendChild(fs); sets[section] = fs;
+    }
+    const wrap = document.createElement("div"); wrap.className = "field";
+    const label = document.createElement("label");
+    label.textContent = path.slice(section.length + 1) + " ";
+    const input = document.createElement("input");
+    input.dataset.path = path;
+    if (typeof v === "boolean") { input.type = "checkbox"; input.checked = v; input.dataset.kind = "bool"; }
+    else if (typeof v === "number") { input.type = "number"; input.value = v; input.dataset.kind = "number"; }
+    else if (Array.isArray(v)) { input.value = v.join(", "); input.dataset.kind = "list"; input.placeholder = "comma-separated"; }
+    else { input.value = v === null ? "" : v; input.dataset.kind = "string"; if (v === "********") input.type = "password"; }
+    const msg = document.createElement("div"); msg.className = "msg";
+    label.appendChild(input); wrap.append(label, msg); sets[section].appendChild(wrap);
+  }
+  const y = await api("GET", "/api/config?format=yaml");
+  $("#yaml").value = typeof y.data === "string" ? y.data : "";
+}
+
+function formConfig() {
+  const out = JSON.parse(JSON.stringify(configData));
+  document.querySelectorAll("#config-fields input").forEach((inp) => {
+    let v = inp.value;
+    switch (inp.dataset.kind) {
+      case "bool": v = inp.checked; break;
+      case "number": v = Number(inp.value); break;
+      case "list": v = inp.value.split(",").map((s) => s.trim()).filter((s) => s !== ""); break;
+    }
+    setPath(out, inp.dataset.path, v);
+  });
+  return out;
+}
+
+function showResult(r) {
+  document.querySelectorAll(".field").forEach((f) => { f.classList.remove("invalid"); f.querySelector(".msg").textContent = ""; });
+  const list = $("#config-errors"); list.textContent = "";
+  const msg = $("#config-msg");
+  if (r.ok) {
+    msg.className = "ok";
+    msg.textContent = "Saved: " + r.data.result.outcome + (r.data.result.message ? " — " + r.data.result.message : "");
+    loadConfig();
+    return;
+  }
+  msg.className = "error";
+  msg.textContent = "Not saved: nothing was changed.";
+  const errs = (r.data && r.data.errors) || [{ path: "", message: (r.data && r.data.error) || "HTTP " + r.status }];
+  for (const e of errs) {
+    const inp = e.path && document.querySelector('#config-fields input[data-path="' + CSS.escape(e.path) + '"]');
+    if (inp) {
+      const f = inp.closest(".field"); f.classList.add("invalid"); f.querySelector(".msg").textContent = e.message;
+    }
+    const li = document.createElement("li");
+    li.textContent = (e.line ? "line " + e.line + ": " : "") + (e.path ? e.path + ": " : "") + e.message;
+    list.appendChild(li);
+  }
+}
+
+// ---- simulated board
+
+async function simPost(path, body) {
+  const r = await api("POST", "/sim/" + path, body);
+  if (r.ok) renderBoard(r.data);
+}
+
+function renderBoard(state) {
+  const ins = $("#inputs"), outs = $("#outputs");
+  ins.textContent = ""; outs.textContent = "";
+  for (const p of state.pins || []) {
+    const name = p.role.replace(/_/g, " ") + " " + (p.index + 1);
+    if (p.input) {
+      const b = document.createElement("button");
+      b.dataset.role = p.role; b.dataset.index = p.index; b.id = "sim-" + p.role + "-" + p.index;
+      b.classList.toggle("pressed", p.active);
+      if (p.role === "call_button") { b.textContent = "Press " + name; b.onclick = () => simPost("press", { index: p.index }); }
+      else if (p.role === "door_contact") { b.textContent = "Door: " + (p.active ? "open" : "closed"); b.onclick = () => simPost("door", { open: !p.active }); }
+      else if (p.role === "hook_switch") { b.textContent = "Handset: " + (p.active ? "off hook" : "on hook"); b.onclick = () => simPost("hook", { off_hook: !p.active }); }
+      else { b.textContent = name; b.disabled = true; }
+      ins.appendChild(b);
+    } else {
+      const d = document.createElement("div");
+      d.className = "led" + (p.active ? " on" : ""); d.id = "sim-" + p.role + "-" + p.index;
+      d.dataset.active = p.active ? "1" : "0";
+      const dot = document.createElement("span"); dot.className = "dot";
+      const t = document.createElement("span"); t.textContent = name + (p.pattern ? " (" + p.pattern + ")" : "");
+      d.append(dot, t); outs.appendChild(d);
+    }
+  }
+}
+
+async function refreshBoard() {
+  const r = await api("GET", "/sim/state").catch(() => null);
+  if (r && r.ok) renderBoard(r.data);
+}
+
+// ---- wiring
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const r = await api("POST", "/api/login", { password: $("#password").value });
+    if (r.ok) { $("#password").value = ""; $("#login-error").textContent = ""; showApp(); }
+    else $("#login-error").textContent = (r.data && r.data.error) || "login failed";
+  });
+  $("#logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+  document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
+  $("#config-form").addEventListener("submit", async (ev) => { ev.preventDefault(); showResult(await api("PUT", "/api/config", formConfig())); });
+  $("#yaml-save").addEventListener("click", async () => showResult(await api("PUT", "/api/config", $("#yaml").value)));
+  $("#call-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const r = await api("POST", "/api/actions/call", { target: $("#call-target").value });
+    $("#action-msg").textContent = (r.data && (r.data.result || r.data.error)) || "HTTP " + r.status;
+  });
+  document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
+    if (b.dataset.action === "restart" && !confirm("Restart sipbell?")) return;
+    const r = await api("POST", "/api/actions/" + b.dataset.action);
+    $("#action-msg").textContent = (r.data && (r.data.result || r.data.error)) || "HTTP " + r.status;
+  }));
+  api("GET", "/api/status").then((r) => { if (r.ok) showApp(); }).catch(() => {});
+});
