@@ -1,9 +1,12 @@
 package ua
 
 import (
+	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
 )
@@ -23,12 +26,72 @@ type Config struct {
 	UserAgent string `yaml:"user_agent"`
 	// Trace logs every SIP message sent and received (debug aid).
 	Trace bool `yaml:"trace"`
+
+	// Accounts are the registrations. The first account is the identity
+	// for outgoing calls; none means peer-to-peer mode.
+	Accounts []Account `yaml:"accounts"`
+	// AllowFrom lists who may call besides the registrar/proxy of an
+	// account: caller URIs ("sip:alice@pbx.example", "alice@pbx.example",
+	// or a bare host "pbx.example") and source networks ("192.168.1.0/24",
+	// "10.0.0.7"). In peer-to-peer mode only this list applies; an empty
+	// list there admits nobody.
+	AllowFrom []string `yaml:"allow_from"`
+	// AutoAnswer answers incoming calls by itself after AutoAnswerDelay,
+	// with 180 Ringing meanwhile. When false, the device answers or
+	// rejects each call.
+	AutoAnswer bool `yaml:"auto_answer"`
+	// AutoAnswerDelay is how long an incoming call rings before it is
+	// answered automatically (0..60s).
+	AutoAnswerDelay time.Duration `yaml:"auto_answer_delay"`
+	// RingTimeout ends an unanswered call, outgoing (CANCEL) or incoming
+	// (480), after this long (5s..10m).
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// MaxCallLength hangs up an established call after this long (0 means
+	// no limit).
+	MaxCallLength time.Duration `yaml:"max_call_length"`
+	// KeepAlive is the interval of the CRLF keep-alive sent to each
+	// registrar so NAT bindings and TCP/TLS connections stay open (0 off).
+	KeepAlive time.Duration `yaml:"keepalive"`
+}
+
+// Account is one registration with a registrar.
+type Account struct {
+	// Registrar is host[:port] or a sip:/sips: URI of the registrar. A
+	// sips: URI requires transport tls.
+	Registrar string `yaml:"registrar"`
+	// Failover lists further registrars (same form) tried in order when
+	// the previous one times out or answers 5xx; the primary is tried
+	// again at each refresh.
+	Failover []string `yaml:"failover"`
+	// Transport is udp (default), tcp or tls.
+	Transport string `yaml:"transport"`
+	// User is the user part of the address of record.
+	User string `yaml:"user"`
+	// AuthUser is the digest user name when it differs from User.
+	AuthUser string `yaml:"auth_user"`
+	// Password is the digest password.
+	Password string `yaml:"password" secret:"true"`
+	// Domain is the host of the address of record; empty means the
+	// registrar's host.
+	Domain string `yaml:"domain"`
+	// Expires is the registration lifetime asked for (default 1h); the
+	// registrar's grant is used.
+	Expires time.Duration `yaml:"expires"`
+	// OutboundProxy, host[:port], receives every request of this account
+	// instead of the registrar.
+	OutboundProxy string `yaml:"outbound_proxy"`
+	// TLSCAFile is a PEM file of CAs trusted for TLS; empty means the
+	// system roots.
+	TLSCAFile string `yaml:"tls_ca_file"`
 }
 
 // DefaultConfig returns a configuration that needs no PBX: it listens on
-// all addresses on port 5060 as user "door".
+// all addresses on port 5060 as user "door" and answers allowed callers
+// at once.
 func DefaultConfig() Config {
-	return Config{Listen: "0.0.0.0:5060", User: "door", DisplayName: "Door"}
+	return Config{Listen: "0.0.0.0:5060", User: "door", DisplayName: "Door",
+		AutoAnswer: true, RingTimeout: 60 * time.Second, MaxCallLength: time.Hour,
+		KeepAlive: 25 * time.Second}
 }
 
 // Validate checks the configuration and returns a cfgerr.List whose paths
@@ -40,10 +103,195 @@ func (c *Config) Validate() error {
 	}
 	if c.User == "" {
 		errs.Add("user", "must not be empty")
-	} else if strings.ContainsAny(c.User, "@:;<> \t") {
+	} else if !validUserPart(c.User) {
 		errs.Add("user", "%q is not a valid SIP user part", c.User)
 	}
+	for i, a := range c.Accounts {
+		errs.Merge(cfgerr.Index("accounts", i), a.validate())
+	}
+	for i, s := range c.AllowFrom {
+		if _, err := parseAllow(s); err != nil {
+			errs.Add(cfgerr.Index("allow_from", i), "%v", err)
+		}
+	}
+	if c.AutoAnswerDelay < 0 || c.AutoAnswerDelay > time.Minute {
+		errs.Add("auto_answer_delay", "must be 0..60s, got %v", c.AutoAnswerDelay)
+	}
+	if c.RingTimeout < 5*time.Second || c.RingTimeout > 10*time.Minute {
+		errs.Add("ring_timeout", "must be 5s..10m, got %v", c.RingTimeout)
+	}
+	if c.MaxCallLength < 0 || (c.MaxCallLength > 0 && c.MaxCallLength < 10*time.Second) {
+		errs.Add("max_call_length", "must be 0 (no limit) or at least 10s, got %v", c.MaxCallLength)
+	}
+	if c.KeepAlive < 0 || (c.KeepAlive > 0 && c.KeepAlive < 5*time.Second) || c.KeepAlive > 10*time.Minute {
+		errs.Add("keepalive", "must be 0 (off) or 5s..10m, got %v", c.KeepAlive)
+	}
 	return errs.Err()
+}
+
+func (a Account) validate() error {
+	var errs cfgerr.List
+	if a.Registrar == "" {
+		errs.Add("registrar", "must not be empty")
+	} else if _, err := parseServer(a.Registrar, a.transport()); err != nil {
+		errs.Add("registrar", "%v", err)
+	}
+	for i, f := range a.Failover {
+		if _, err := parseServer(f, a.transport()); err != nil {
+			errs.Add(cfgerr.Index("failover", i), "%v", err)
+		}
+	}
+	switch a.Transport {
+	case "", "udp", "tcp", "tls":
+	default:
+		errs.Add("transport", "must be udp, tcp or tls, got %q", a.Transport)
+	}
+	if a.User == "" {
+		errs.Add("user", "must not be empty")
+	} else if !validUserPart(a.User) {
+		errs.Add("user", "%q is not a valid SIP user part", a.User)
+	}
+	if a.AuthUser != "" && !validUserPart(a.AuthUser) {
+		errs.Add("auth_user", "%q is not a valid user name", a.AuthUser)
+	}
+	if a.Domain != "" && strings.ContainsAny(a.Domain, "@:;<> \t/") {
+		errs.Add("domain", "%q is not a host name", a.Domain)
+	}
+	if a.Expires != 0 && (a.Expires < 10*time.Second || a.Expires > 24*time.Hour) {
+		errs.Add("expires", "must be 10s..24h, got %v", a.Expires)
+	}
+	if a.OutboundProxy != "" {
+		if _, err := parseServer(a.OutboundProxy, a.transport()); err != nil {
+			errs.Add("outbound_proxy", "%v", err)
+		}
+	}
+	if a.TLSCAFile != "" && a.transport() != "tls" {
+		errs.Add("tls_ca_file", "only used with transport tls")
+	}
+	return errs.Err()
+}
+
+// transport returns the account's transport, defaulting to udp, or tls
+// for a sips: registrar.
+func (a Account) transport() string {
+	if a.Transport != "" {
+		return a.Transport
+	}
+	if strings.HasPrefix(strings.ToLower(a.Registrar), "sips:") {
+		return "tls"
+	}
+	return "udp"
+}
+
+func (a Account) expires() time.Duration {
+	if a.Expires == 0 {
+		return time.Hour
+	}
+	return a.Expires
+}
+
+func (a Account) authUser() string {
+	if a.AuthUser != "" {
+		return a.AuthUser
+	}
+	return a.User
+}
+
+// server is a parsed registrar or proxy address.
+type server struct {
+	Host string
+	Port int // 0: the transport's default
+	TLS  bool
+}
+
+func (s server) addr(transport string) string {
+	p := s.Port
+	if p == 0 {
+		p = 5060
+		if transport == "tls" {
+			p = 5061
+		}
+	}
+	return net.JoinHostPort(s.Host, strconv.Itoa(p))
+}
+
+// parseServer accepts host, host:port, [v6]:port, sip:host[:port] and
+// sips:host[:port] (the last requires transport tls).
+func parseServer(s, transport string) (server, error) {
+	var sv server
+	rest := s
+	if low := strings.ToLower(s); strings.HasPrefix(low, "sips:") {
+		if transport != "tls" {
+			return sv, fmt.Errorf("%q is a sips: URI, which requires transport tls", s)
+		}
+		sv.TLS, rest = true, s[5:]
+	} else if strings.HasPrefix(low, "sip:") {
+		rest = s[4:]
+	}
+	if i := strings.IndexByte(rest, ';'); i >= 0 {
+		rest = rest[:i]
+	}
+	if strings.Contains(rest, "@") {
+		return sv, fmt.Errorf("%q: a registrar has no user part", s)
+	}
+	host, port := rest, ""
+	if h, p, err := net.SplitHostPort(rest); err == nil {
+		host, port = h, p
+	}
+	if host == "" || strings.ContainsAny(host, " \t/<>\"") || (strings.Contains(host, ":") && net.ParseIP(host) == nil) {
+		return sv, fmt.Errorf("%q is not host[:port]", s)
+	}
+	sv.Host = host
+	if port != "" {
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 1 || p > 65535 {
+			return sv, fmt.Errorf("%q: port must be 1..65535", s)
+		}
+		sv.Port = p
+	}
+	return sv, nil
+}
+
+func validUserPart(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "@:;<> \t\r\n\"")
+}
+
+// allowEntry is one parsed allow_from item: a network or a caller.
+type allowEntry struct {
+	prefix netip.Prefix // valid for a network
+	user   string       // "" matches any user at host
+	host   string
+}
+
+func parseAllow(s string) (allowEntry, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return allowEntry{prefix: p.Masked()}, nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return allowEntry{prefix: netip.PrefixFrom(a, a.BitLen())}, nil
+	}
+	rest := s
+	low := strings.ToLower(s)
+	if strings.HasPrefix(low, "sips:") {
+		rest = s[5:]
+	} else if strings.HasPrefix(low, "sip:") {
+		rest = s[4:]
+	}
+	var e allowEntry
+	if u, h, ok := strings.Cut(rest, "@"); ok {
+		if !validUserPart(u) {
+			return e, fmt.Errorf("%q: bad user part", s)
+		}
+		e.user, rest = u, h
+	}
+	if h, _, err := net.SplitHostPort(rest); err == nil {
+		rest = h
+	}
+	if rest == "" || strings.ContainsAny(rest, " \t/<>;@\"") {
+		return e, fmt.Errorf("%q is neither a caller URI nor a network", s)
+	}
+	e.host = strings.ToLower(rest)
+	return e, nil
 }
 
 func validHostPort(s string) error {

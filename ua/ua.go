@@ -2,49 +2,107 @@ package ua
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/ua/media"
 )
 
 // Version is reported in the User-Agent and Server headers; cmd sets it.
 type Version string
 
 // allowed lists the methods sipbell answers, for Allow headers.
-var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "MESSAGE", "NOTIFY", "SUBSCRIBE"}
+var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY"}
 
 // AllowHeader returns the value of the Allow header sipbell sends.
 func AllowHeader() string { return strings.Join(allowed, ", ") }
 
-// UA is one SIP user agent: a UDP and a TCP listener sharing one address.
+// Option adjusts a UA built by New.
+type Option func(*UA)
+
+// WithClock replaces the system clock (tests).
+func WithClock(c Clock) Option { return func(u *UA) { u.clock = c } }
+
+// WithMedia sets the handler that runs RTP for calls; without it, calls
+// negotiate SDP and reserve an RTP port but carry no audio.
+func WithMedia(h MediaHandler) Option { return func(u *UA) { u.media = h } }
+
+// WithMediaConfig sets the codec/RTP configuration used for SDP.
+func WithMediaConfig(c media.Config) Option { return func(u *UA) { u.mediaCfg = c } }
+
+// WithTLSConfig sets the TLS client configuration (default: the system
+// roots plus every account's tls_ca_file).
+func WithTLSConfig(c *tls.Config) Option { return func(u *UA) { u.tlsConf = c } }
+
+// UA is one SIP user agent: a UDP and a TCP listener sharing one address,
+// the registrations of the configured accounts, and the calls.
 type UA struct {
-	cfg    Config
-	log    *slog.Logger
+	cfg      Config
+	log      *slog.Logger
+	clock    Clock
+	media    MediaHandler
+	mediaCfg media.Config
+	tlsConf  *tls.Config
+	timing   timing
+	allow    []allowEntry
+	events   chan Event
+	merged   mergeDetector
+
+	trustOnce sync.Once
+	trusted   []netip.Addr
+
 	sua    *sipgo.UserAgent
 	server *sipgo.Server
 
 	mu      sync.Mutex
 	udp     net.PacketConn
 	tcp     net.Listener
+	host    string // advertised host for Via/Contact
+	clients map[string]*sipgo.Client
+	regs    []*regLoop
+	calls   map[string]*call
 	running bool
+	wg      sync.WaitGroup // call goroutines
 }
 
-// New builds a user agent for cfg. It does not touch the network until Run.
-func New(cfg Config, version string, log *slog.Logger) (*UA, error) {
+// New builds a user agent for cfg. It does not touch the network until
+// Listen or Run.
+func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ua: invalid config: %w", err)
+	}
+	u := &UA{cfg: cfg, log: log, clock: SystemClock{}, mediaCfg: media.DefaultConfig(),
+		timing: defaultTiming(), events: make(chan Event, 256), calls: map[string]*call{},
+		clients: map[string]*sipgo.Client{}}
+	for _, o := range opts {
+		o(u)
+	}
+	for _, s := range cfg.AllowFrom {
+		e, _ := parseAllow(s)
+		u.allow = append(u.allow, e)
+	}
+	if u.tlsConf == nil {
+		tc, err := tlsConfig(cfg.Accounts)
+		if err != nil {
+			return nil, err
+		}
+		u.tlsConf = tc
 	}
 	name := cfg.UserAgent
 	if name == "" {
 		name = "sipbell/" + version
 	}
-	sua, err := sipgo.NewUA(sipgo.WithUserAgent(name))
+	sua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgenTLSConfig(u.tlsConf))
 	if err != nil {
 		return nil, fmt.Errorf("ua: new user agent: %w", err)
 	}
@@ -53,9 +111,30 @@ func New(cfg Config, version string, log *slog.Logger) (*UA, error) {
 		sua.Close()
 		return nil, fmt.Errorf("ua: new server: %w", err)
 	}
-	u := &UA{cfg: cfg, log: log, sua: sua, server: srv}
-	srv.OnOptions(u.onOptions)
+	u.sua, u.server = sua, srv
+	u.routes()
 	return u, nil
+}
+
+// tlsConfig trusts the system roots plus every account's CA file.
+func tlsConfig(accs []Account) (*tls.Config, error) {
+	var pool *x509.CertPool
+	for i, a := range accs {
+		if a.TLSCAFile == "" {
+			continue
+		}
+		if pool == nil {
+			pool = x509.NewCertPool()
+		}
+		b, err := os.ReadFile(a.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ua: accounts[%d].tls_ca_file: %w", i, err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("ua: accounts[%d].tls_ca_file %s: no PEM certificate", i, a.TLSCAFile)
+		}
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Listen opens the UDP and TCP sockets on the configured address. When the
@@ -76,7 +155,27 @@ func (u *UA) Listen() error {
 		return fmt.Errorf("ua: listen tcp %s: %w", udp.LocalAddr(), err)
 	}
 	u.udp, u.tcp = udp, tcp
+	u.host = advertisedHost(udp.LocalAddr().(*net.UDPAddr), u.cfg.Accounts)
 	return nil
+}
+
+// advertisedHost is the listen IP, or, when listening on all addresses,
+// the local IP used to reach the first registrar (or a default route).
+func advertisedHost(la *net.UDPAddr, accs []Account) string {
+	if !la.IP.IsUnspecified() {
+		return la.IP.String()
+	}
+	target := "192.0.2.1:5060" // TEST-NET: only used to pick a route, nothing is sent
+	if len(accs) > 0 {
+		if s, err := parseServer(accs[0].Registrar, accs[0].transport()); err == nil {
+			target = s.addr("udp")
+		}
+	}
+	if c, err := net.Dial("udp", target); err == nil {
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).IP.String()
+	}
+	return "127.0.0.1"
 }
 
 // Addr returns the address SIP is received on (UDP and TCP share it), or
@@ -90,8 +189,9 @@ func (u *UA) Addr() *net.UDPAddr {
 	return u.udp.LocalAddr().(*net.UDPAddr)
 }
 
-// Run serves SIP until ctx is cancelled, then closes the sockets. It calls
-// Listen first when that has not been done.
+// Run serves SIP and keeps the accounts registered until ctx is
+// cancelled; then it ends the calls, unregisters (bounded to about a
+// second) and closes the sockets. It calls Listen first when needed.
 func (u *UA) Run(ctx context.Context) error {
 	if u.Addr() == nil {
 		if err := u.Listen(); err != nil {
@@ -99,41 +199,74 @@ func (u *UA) Run(ctx context.Context) error {
 		}
 	}
 	u.mu.Lock()
+	if u.running {
+		u.mu.Unlock()
+		return errors.New("ua: already running")
+	}
+	u.running = true
 	udp, tcp := u.udp, u.tcp
 	u.mu.Unlock()
 
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = u.server.ServeUDP(udp) }()
-	go func() { defer wg.Done(); _ = u.server.ServeTCP(tcp) }()
+	var serve sync.WaitGroup
+	serve.Add(2)
+	go func() { defer serve.Done(); _ = u.server.ServeUDP(udp) }()
+	go func() { defer serve.Done(); _ = u.server.ServeTCP(tcp) }()
+	u.waitServing(ctx, udp.LocalAddr().String())
 	u.log.Info("sip listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(),
 		"uri", fmt.Sprintf("sip:%s@%s", u.cfg.User, udp.LocalAddr()))
 
+	regCtx, stopRegs := context.WithCancel(context.WithoutCancel(ctx))
+	var regs sync.WaitGroup
+	for i, a := range u.cfg.Accounts {
+		r := newRegLoop(u, i, a)
+		u.mu.Lock()
+		u.regs = append(u.regs, r)
+		u.mu.Unlock()
+		regs.Add(1)
+		go func() { defer regs.Done(); r.run(regCtx, ctx.Done()) }()
+	}
+
 	<-ctx.Done()
+	u.hangupAll()
+	regs.Wait() // each loop unregisters, bounded by unregisterTimeout
+	stopRegs()
+	u.wg.Wait()
 	udp.Close()
 	tcp.Close()
-	wg.Wait()
+	serve.Wait()
 	u.sua.Close()
 	return nil
 }
 
-func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
-	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
-	if err := tx.Respond(res); err != nil {
-		u.log.Debug("options: respond failed", "err", err)
+// client returns the sipgo client for transport ("udp", "tcp", "tls").
+// UDP requests leave from the listening socket (NAT pinholes, rport);
+// TCP and TLS use their own connections, reused per destination.
+func (u *UA) client(transport string) (*sipgo.Client, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if c, ok := u.clients[transport]; ok {
+		return c, nil
 	}
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(u.host), sipgo.WithClientNAT(),
+		sipgo.WithClientLogger(discardLogger(u.log, u.cfg.Trace))}
+	if transport == "udp" {
+		opts = append(opts, sipgo.WithClientConnectionAddr(u.udp.LocalAddr().String()))
+	}
+	c, err := sipgo.NewClient(u.sua, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("ua: new %s client: %w", transport, err)
+	}
+	u.clients[transport] = c
+	return c, nil
 }
 
 // discardLogger returns sipgo's logger: the injected one when tracing,
-// otherwise one that drops sipgo's chatter below warning level.
+// otherwise one that drops sipgo's chatter below error level.
 func discardLogger(log *slog.Logger, trace bool) *slog.Logger {
 	if trace {
 		return log.With("component", "sipgo")
 	}
-	return slog.New(levelFilter{log.Handler(), slog.LevelWarn}).With("component", "sipgo")
+	return slog.New(levelFilter{log.Handler(), slog.LevelError}).With("component", "sipgo")
 }
 
 type levelFilter struct {
@@ -143,4 +276,24 @@ type levelFilter struct {
 
 func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// since returns the elapsed time on the UA's clock.
+func (u *UA) since(t time.Time) time.Duration { return u.clock.Now().Sub(t) }
+
+// waitServing waits (briefly) until sipgo has put the UDP socket into its
+// connection pool, so that requests can leave from it.
+func (u *UA) waitServing(ctx context.Context, laddr string) {
+	tl := u.sua.TransportLayer()
+	for i := 0; i < 200; i++ {
+		if c, err := tl.GetConnection("udp", laddr); err == nil && c != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	u.log.Warn("sip: UDP socket not ready after 1s", "addr", laddr)
 }

@@ -1,0 +1,251 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/sipbell/sipbell/ua/media"
+)
+
+// Phone is what the device package uses: events, calls out, and the
+// calls in progress. *UA implements it; uatest.Fake is its stand-in.
+type Phone interface {
+	Events() <-chan Event
+	Call(ctx context.Context, targets []string, mode DialMode) (Call, error)
+	Calls() []Call
+}
+
+// Call is one call as the device sees it. No SIP types leak through.
+type Call interface {
+	ID() string
+	Peer() string
+	Incoming() bool
+	State() CallState
+	// Media returns the negotiated media description once answered.
+	Media() (media.Negotiated, bool)
+	// Answer accepts an incoming call that is ringing.
+	Answer(ctx context.Context) error
+	// Reject refuses an incoming call that is ringing with a status code
+	// (486 Busy Here when code is 0).
+	Reject(ctx context.Context, code int) error
+	// Hangup ends the call in any state: CANCEL before an answer, BYE after,
+	// 480 for an incoming call not yet answered.
+	Hangup(ctx context.Context) error
+	// SendDTMF sends one digit (0-9, *, #, A-D) as RFC 4733 events.
+	SendDTMF(digit byte) error
+}
+
+// DialMode says how several call targets are tried.
+type DialMode int
+
+const (
+	// Hunt tries the targets one after another until one answers.
+	Hunt DialMode = iota
+	// Parallel rings all targets at once; the first to answer wins and
+	// the others are cancelled.
+	Parallel
+)
+
+// ErrBusy is returned by UA.Call when a call is already in progress.
+var ErrBusy = errors.New("ua: a call is already in progress")
+
+// ErrNotRinging is returned by Answer/Reject on a call that is not an
+// incoming call waiting for a decision.
+var ErrNotRinging = errors.New("ua: call is not ringing")
+
+// call is the UA's Call. Its state is guarded by mu; a call's life runs
+// in one goroutine, which owns the SIP dialog.
+type call struct {
+	u        *UA
+	id       string
+	peer     string
+	incoming bool
+
+	mu     sync.Mutex
+	state  CallState
+	held   bool
+	neg    media.Negotiated
+	hasNeg bool
+	sdp    *media.SDP
+	ds     *sipgo.DialogServerSession
+	dc     *sipgo.DialogClientSession
+	dlgID  string
+
+	decide chan int      // incoming: 200 answers, other codes reject
+	hangup chan struct{} // closed by Hangup
+	once   sync.Once
+	done   chan struct{} // closed when ended
+	start  time.Time
+}
+
+func (u *UA) newCall(incoming bool, peer string) *call {
+	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
+		decide: make(chan int, 1), hangup: make(chan struct{}), done: make(chan struct{}),
+		start: u.clock.Now()}
+	if incoming {
+		c.state = CallIncoming
+	}
+	u.mu.Lock()
+	u.calls[c.id] = c
+	u.mu.Unlock()
+	return c
+}
+
+func (c *call) ID() string     { return c.id }
+func (c *call) Peer() string   { return c.peer }
+func (c *call) Incoming() bool { return c.incoming }
+
+func (c *call) State() CallState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *call) Media() (media.Negotiated, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.neg, c.hasNeg
+}
+
+func (c *call) Answer(ctx context.Context) error { return c.decideWith(ctx, 200) }
+
+func (c *call) Reject(ctx context.Context, code int) error {
+	if code == 0 {
+		code = 486
+	}
+	if code < 300 || code > 699 {
+		return fmt.Errorf("ua: reject %s with %d: not a failure code", c.id, code)
+	}
+	return c.decideWith(ctx, code)
+}
+
+func (c *call) decideWith(ctx context.Context, code int) error {
+	if !c.incoming {
+		return ErrNotRinging
+	}
+	if s := c.State(); s != CallIncoming && s != CallRinging {
+		return fmt.Errorf("answer/reject %s in state %s: %w", c.id, s, ErrNotRinging)
+	}
+	select {
+	case c.decide <- code:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return fmt.Errorf("answer/reject %s: already decided: %w", c.id, ErrNotRinging)
+	}
+}
+
+func (c *call) Hangup(ctx context.Context) error {
+	c.once.Do(func() { close(c.hangup) })
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("hangup %s: %w", c.id, ctx.Err())
+	}
+}
+
+func (c *call) SendDTMF(digit byte) error {
+	if !validDigit(digit) {
+		return fmt.Errorf("ua: send dtmf %q: not a DTMF digit", digit)
+	}
+	if c.State() != CallAnswered {
+		return fmt.Errorf("ua: send dtmf on %s: call not answered", c.id)
+	}
+	return c.u.mediaHandler().SendDTMF(c.id, digit)
+}
+
+func validDigit(d byte) bool {
+	return d >= '0' && d <= '9' || d == '*' || d == '#' || d >= 'A' && d <= 'D'
+}
+
+// setState moves the call forward and publishes the change.
+func (c *call) setState(s CallState, code int, reason string) {
+	c.mu.Lock()
+	if c.state == CallEnded || (s <= c.state && s != CallEnded) {
+		c.mu.Unlock()
+		return
+	}
+	c.state = s
+	c.mu.Unlock()
+	c.u.log.Info("call", "id", c.id, "peer", c.peer, "incoming", c.incoming, "state", s.String(),
+		"code", code, "reason", reason)
+	c.u.emit(Event{Kind: EventCallState, CallID: c.id, Peer: c.peer, State: s, Code: code, Reason: reason})
+}
+
+// end marks the call ended (once), releases media and forgets it.
+func (c *call) end(code int, reason string) {
+	c.setState(CallEnded, code, reason)
+	c.mu.Lock()
+	hadMedia := c.sdp != nil
+	c.mu.Unlock()
+	if hadMedia {
+		c.u.mediaHandler().Close(c.id)
+	}
+	c.u.mu.Lock()
+	delete(c.u.calls, c.id)
+	c.u.mu.Unlock()
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+}
+
+// Calls returns the calls in progress.
+func (u *UA) Calls() []Call {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]Call, 0, len(u.calls))
+	for _, c := range u.calls {
+		out = append(out, c)
+	}
+	return out
+}
+
+// busy reports whether a call other than except is in progress.
+func (u *UA) busy(except *call) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.calls {
+		if c != except {
+			return true
+		}
+	}
+	return false
+}
+
+func (u *UA) hangupAll() {
+	for _, c := range u.Calls() {
+		cc := c.(*call)
+		cc.once.Do(func() { close(cc.hangup) })
+	}
+}
+
+func (u *UA) mediaHandler() MediaHandler {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.media == nil {
+		u.media = newPortMedia(u.mediaCfg)
+	}
+	return u.media
+}
+
+func (u *UA) findDialog(id string) *call {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.calls {
+		c.mu.Lock()
+		match := c.dlgID == id
+		c.mu.Unlock()
+		if match {
+			return c
+		}
+	}
+	return nil
+}

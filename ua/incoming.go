@@ -1,0 +1,301 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/ua/media"
+)
+
+// onInvite handles a new INVITE (or a re-INVITE within a dialog). The
+// whole incoming call runs in this handler's goroutine.
+func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if _, ok := to.Params.Get("tag"); ok {
+			u.onReinvite(req, tx)
+			return
+		}
+	}
+	if !u.precheck(req, tx) {
+		return
+	}
+	u.respond(tx, req, 100)
+	c := u.claimCall(true, fromURI(req))
+	if c == nil {
+		u.log.Info("incoming call refused: busy", "from", fromURI(req))
+		u.respond(tx, req, 486)
+		return
+	}
+	u.wg.Add(1)
+	defer u.wg.Done()
+	u.incoming(c, req, tx)
+}
+
+// claimCall creates a call unless one is already in progress (checked and
+// claimed under one lock, so two simultaneous INVITEs cannot both win).
+func (u *UA) claimCall(incoming bool, peer string) *call {
+	u.mu.Lock()
+	n := len(u.calls)
+	u.mu.Unlock()
+	if n > 0 {
+		return nil
+	}
+	c := u.newCall(incoming, peer)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for id := range u.calls {
+		if id != c.id && id < c.id {
+			delete(u.calls, c.id)
+			return nil
+		}
+	}
+	return c
+}
+
+// contactFor returns our Contact for a dialog carried over transport.
+func (u *UA) contactFor(user, transport string) sip.ContactHeader {
+	uri := sip.Uri{Scheme: "sip", User: user, Host: u.host, Port: u.Addr().Port}
+	if transport != "udp" {
+		uri.UriParams = sip.HeaderParams{{K: "transport", V: transport}}
+	}
+	return sip.ContactHeader{Address: uri, Params: sip.NewParams()}
+}
+
+// prepareMedia opens media for c and returns the SDP state.
+func (u *UA) prepareMedia(ctx context.Context, c *call) (*media.SDP, error) {
+	ip, err := netip.ParseAddr(u.host)
+	if err != nil {
+		ip = netip.IPv4Unspecified()
+	}
+	local, err := u.mediaHandler().Open(ctx, ip, MediaCall{ID: c.id,
+		OnDTMF: func(d byte) {
+			u.emit(Event{Kind: EventDTMF, CallID: c.id, Peer: c.peer, Digit: d})
+		},
+		OnTimeout: func() { c.once.Do(func() { close(c.hangup) }) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := media.NewSDP(u.mediaCfg, local)
+	c.mu.Lock()
+	c.sdp = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
+	transport := strings.ToLower(req.Transport())
+	client, err := u.client(transport)
+	if err != nil {
+		u.respond(tx, req, 500)
+		c.end(500, err.Error())
+		return
+	}
+	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(u.cfg.User, transport)}
+	ds, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		u.respond(tx, req, 400)
+		c.end(400, "bad INVITE: "+err.Error())
+		return
+	}
+	defer ds.Close()
+	c.mu.Lock()
+	c.ds, c.dlgID = ds, ds.ID
+	c.mu.Unlock()
+
+	ctx := ds.Context()
+	s, err := u.prepareMedia(ctx, c)
+	if err != nil {
+		_ = ds.Respond(503, StatusText(503), nil)
+		c.end(503, err.Error())
+		return
+	}
+	answer, neg, err := s.Answer(req.Body(), media.SendRecv)
+	if err != nil {
+		code := 488
+		if len(req.Body()) == 0 {
+			err = errors.New("INVITE without SDP offer (late offer) is not supported")
+		}
+		_ = ds.Respond(code, StatusText(code), nil, sip.NewHeader("Warning", `399 sipbell "`+sanitize(err.Error())+`"`))
+		c.end(code, err.Error())
+		return
+	}
+	u.emit(Event{Kind: EventIncomingCall, CallID: c.id, Peer: c.peer, State: CallIncoming})
+	if err := ds.Respond(180, StatusText(180), nil); err != nil {
+		c.end(487, "cancelled by caller")
+		return
+	}
+	c.setState(CallRinging, 180, "")
+	code, reason := u.await(c, ctx)
+	if code != 200 {
+		if code != 487 {
+			_ = ds.Respond(code, StatusText(code), nil)
+		}
+		c.end(code, reason)
+		return
+	}
+	if !u.answer(c, ds, tx, answer) {
+		return
+	}
+	c.mu.Lock()
+	c.neg, c.hasNeg = neg, true
+	c.mu.Unlock()
+	if err := u.mediaHandler().Start(c.id, neg); err != nil {
+		u.log.Warn("media start failed", "call", c.id, "err", err)
+	}
+	c.setState(CallAnswered, 200, "answered")
+	u.established(c, ctx, ds.Bye)
+}
+
+// await waits for the answer decision: auto-answer timer, the device,
+// CANCEL, ring timeout or hang-up. It returns 200 to answer.
+func (u *UA) await(c *call, ctx context.Context) (int, string) {
+	var auto <-chan time.Time
+	if u.cfg.AutoAnswer {
+		t := u.clock.NewTimer(u.cfg.AutoAnswerDelay)
+		defer t.Stop()
+		auto = t.C()
+	}
+	ring := u.clock.NewTimer(u.cfg.RingTimeout)
+	defer ring.Stop()
+	select {
+	case <-auto:
+		return 200, "auto-answer"
+	case code := <-c.decide:
+		if code == 200 {
+			return 200, "answered"
+		}
+		return code, "rejected: " + Status(code).String()
+	case <-ctx.Done():
+		return 487, "cancelled by caller"
+	case <-ring.C():
+		return 480, "ring timeout"
+	case <-c.hangup:
+		return 480, "hung up before answer"
+	}
+}
+
+// answer sends the 2xx and waits for the ACK; without one it sends BYE
+// after the no-ACK timer (RFC 3261 §13.3.1.4). It reports success.
+func (u *UA) answer(c *call, ds *sipgo.DialogServerSession, tx sip.ServerTransaction, sdp []byte) bool {
+	res := sip.NewSDPResponseFromRequest(ds.InviteRequest, sdp)
+	done := make(chan error, 1)
+	go func() { done <- ds.WriteResponse(res) }()
+	noAck := u.clock.NewTimer(u.timing.NoAck)
+	defer noAck.Stop()
+	select {
+	case err := <-done:
+		if err == nil {
+			return true
+		}
+		if ds.Context().Err() != nil {
+			c.end(487, "cancelled by caller")
+		} else {
+			c.end(500, "answer failed: "+err.Error())
+		}
+		return false
+	case <-noAck.C():
+		u.log.Warn("no ACK for 200 OK: ending the call with BYE", "call", c.id)
+		tx.Terminate()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := ds.Bye(ctx); err != nil {
+			u.log.Debug("BYE after no ACK failed", "err", err)
+		}
+		<-done
+		c.end(408, "no ACK")
+		return false
+	}
+}
+
+// established holds an answered call until either side ends it, or the
+// maximum call length is reached.
+func (u *UA) established(c *call, dlg context.Context, bye func(context.Context) error) {
+	var maxLen <-chan time.Time
+	if u.cfg.MaxCallLength > 0 {
+		t := u.clock.NewTimer(u.cfg.MaxCallLength)
+		defer t.Stop()
+		maxLen = t.C()
+	}
+	var reason string
+	select {
+	case <-dlg.Done():
+		c.end(0, "BYE from peer")
+		return
+	case <-c.hangup:
+		reason = "hung up"
+	case <-maxLen:
+		reason = "maximum call length reached"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := bye(ctx); err != nil {
+		u.log.Info("BYE failed", "call", c.id, "err", err)
+	}
+	c.end(0, reason)
+}
+
+// onReinvite answers an INVITE within a dialog: hold, unhold, session
+// refresh or a new media address.
+func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := u.inDialog(req)
+	if c == nil || c.State() != CallAnswered {
+		u.respond(tx, req, 481)
+		return
+	}
+	c.mu.Lock()
+	s := c.sdp
+	c.mu.Unlock()
+	var body []byte
+	var err error
+	var neg media.Negotiated
+	if len(req.Body()) == 0 {
+		body, err = s.Offer(media.SendRecv) // offer in 200, answer in ACK
+	} else {
+		body, neg, err = s.Answer(req.Body(), media.SendRecv)
+	}
+	if err != nil {
+		u.respond(tx, req, 488)
+		return
+	}
+	res := sip.NewSDPResponseFromRequest(req, body)
+	transport := strings.ToLower(req.Transport())
+	ct := u.contactFor(u.cfg.User, transport)
+	res.AppendHeader(&ct)
+	u.send(tx, res)
+	if len(req.Body()) == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.neg, c.hasNeg = neg, true
+	held := !neg.Direction.Sends()
+	changed := held != c.held
+	c.held = held
+	c.mu.Unlock()
+	if err := u.mediaHandler().Start(c.id, neg); err != nil {
+		u.log.Warn("media update failed", "call", c.id, "err", err)
+	}
+	if changed {
+		reason := "resumed by peer"
+		if held {
+			reason = "held by peer"
+		}
+		u.log.Info("call", "id", c.id, "held", held)
+		u.emit(Event{Kind: EventCallState, CallID: c.id, Peer: c.peer, State: CallAnswered, Held: held, Reason: reason})
+	}
+}
+
+// sanitize makes s safe inside a quoted header value.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < ' ' {
+			return '\''
+		}
+		return r
+	}, s)
+}

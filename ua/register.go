@@ -1,0 +1,467 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// regLoop keeps one account registered (RFC 3261 §10): digest auth,
+// refresh before expiry, 423 Min-Expires, backoff with jitter,
+// Retry-After, failover across registrars, and Expires: 0 at shutdown.
+type regLoop struct {
+	u         *UA
+	idx       int
+	acc       Account
+	transport string
+	aor       sip.Uri
+	servers   []server
+	proxy     *server
+	callID    string
+
+	mu        sync.Mutex
+	cseq      uint32
+	contact   sip.Uri
+	stale     *sip.Uri      // a contact replaced by correctContact, removed with the next REGISTER
+	expires   time.Duration // asked for
+	notBefore []time.Time   // per server: Retry-After / backoff
+	dead      []bool        // per server: a 6xx was final
+	current   int           // server registered with, -1 none
+	state     RegState
+	kick      chan struct{} // re-register now (connection lost, contact changed)
+}
+
+func newRegLoop(u *UA, idx int, a Account) *regLoop {
+	tr := a.transport()
+	r := &regLoop{u: u, idx: idx, acc: a, transport: tr, callID: sip.GenerateTagN(24),
+		expires: a.expires(), current: -1, kick: make(chan struct{}, 1), cseq: 1}
+	for _, s := range append([]string{a.Registrar}, a.Failover...) {
+		sv, _ := parseServer(s, tr)
+		r.servers = append(r.servers, sv)
+	}
+	if a.OutboundProxy != "" {
+		p, _ := parseServer(a.OutboundProxy, tr)
+		r.proxy = &p
+	}
+	domain := a.Domain
+	if domain == "" {
+		domain = r.servers[0].Host
+	}
+	r.aor = sip.Uri{Scheme: "sip", User: a.User, Host: domain}
+	r.notBefore = make([]time.Time, len(r.servers))
+	r.dead = make([]bool, len(r.servers))
+	port := u.Addr().Port
+	r.contact = sip.Uri{Scheme: "sip", User: a.User, Host: u.host, Port: port}
+	if tr != "udp" {
+		r.contact.UriParams = sip.HeaderParams{{K: "transport", V: tr}}
+	}
+	return r
+}
+
+// AOR returns "sip:user@domain".
+func (r *regLoop) AOR() string { return r.aor.String() }
+
+func (r *regLoop) publish(st RegState, code int, reason string) {
+	r.mu.Lock()
+	r.state = st
+	r.mu.Unlock()
+	lvl := r.u.log.Info
+	if st == RegFailed {
+		lvl = r.u.log.Warn
+	}
+	lvl("registration", "account", r.AOR(), "state", st.String(), "reason", reason)
+	r.u.emit(Event{Kind: EventRegistration, Account: r.AOR(), Reg: st, Code: code, Reason: reason})
+}
+
+// outcome classifies one REGISTER exchange.
+type outcome int
+
+const (
+	outOK         outcome = iota
+	outTooBrief           // 423 with Min-Expires
+	outAuthFailed         // 401/407 after credentials, or 403
+	outServerFail         // timeout, transport error, 5xx: try the next server
+	outGlobal             // 6xx: final for this server
+	outOther              // any other failure: back off
+)
+
+type regResult struct {
+	out        outcome
+	code       int
+	reason     string
+	granted    time.Duration
+	retryAfter time.Duration
+	minExpires time.Duration
+	res        *sip.Response
+}
+
+// run registers until regCtx's parent is done (stop), then unregisters.
+func (r *regLoop) run(ctx context.Context, stop <-chan struct{}) {
+	r.publish(Registering, 0, "")
+	attempts, cancel := stopCtx(ctx, stop)
+	defer cancel()
+	attempt, brief := 0, 0
+	for {
+		si, wait := r.pick()
+		if si < 0 && wait < 0 {
+			r.publish(RegFailed, 0, "every registrar refused with a final 6xx")
+			<-stop
+			return
+		}
+		if si >= 0 {
+			res := r.register(attempts, si, r.expires)
+			wait = r.handle(si, res, &attempt, &brief)
+			if wait < 0 { // immediate retry (423, next server)
+				continue
+			}
+		}
+		if !r.sleep(wait, stop) {
+			r.unregister(ctx)
+			return
+		}
+	}
+}
+
+// handle turns a result into the next state and the wait before the next
+// attempt; a negative wait means "try again now".
+func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Duration {
+	t := r.u.timing
+	srv := r.servers[si].addr(r.transport)
+	switch res.out {
+	case outOK:
+		*attempt, *brief = 0, 0
+		r.mu.Lock()
+		r.current = si
+		r.mu.Unlock()
+		if r.correctContact(res.res) {
+			return -1
+		}
+		r.publish(Registered, res.code, fmt.Sprintf("%s, %v granted by %s", Status(res.code), res.granted, r.servers[si].addr(r.transport)))
+		return refreshIn(res.granted, jitter())
+	case outTooBrief:
+		*brief++
+		if *brief <= 3 && res.minExpires > r.expires {
+			r.expires = res.minExpires
+			r.u.log.Info("registration: registrar wants a longer expiry", "min_expires", res.minExpires)
+			return -1
+		}
+	case outAuthFailed:
+		r.publish(RegFailed, res.code, res.reason+" (check user and password)")
+		*attempt++
+		return t.AuthRetry
+	case outGlobal:
+		r.mu.Lock()
+		r.dead[si] = true
+		r.mu.Unlock()
+		r.publish(RegFailed, res.code, res.reason+" from "+srv)
+		return -1
+	case outServerFail:
+		b := backoff(t.BackoffBase, t.BackoffMax, *attempt, jitter())
+		if res.retryAfter > 0 {
+			b = res.retryAfter
+		}
+		r.mu.Lock()
+		r.notBefore[si] = r.u.clock.Now().Add(b)
+		if r.current == si {
+			r.current = -1
+		}
+		r.mu.Unlock()
+		if next, w := r.pick(); next >= 0 && w == 0 {
+			r.publish(Registering, res.code, fmt.Sprintf("%s from %s; trying %s", res.reason, srv, r.servers[next].Host))
+			return -1
+		}
+		r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; retry in %v", res.reason, srv, b.Round(time.Millisecond)))
+		*attempt++
+		return b
+	}
+	b := backoff(t.BackoffBase, t.BackoffMax, *attempt, jitter())
+	*attempt++
+	r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; retry in %v", res.reason, srv, b.Round(time.Millisecond)))
+	return b
+}
+
+// pick returns the first usable server in configured order (primary
+// first: that is how the loop falls back to it), or -1 and how long until
+// one is usable; -1, -1 when all are dead.
+func (r *regLoop) pick() (int, time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.u.clock.Now()
+	best := time.Duration(-1)
+	for i := range r.servers {
+		if r.dead[i] {
+			continue
+		}
+		if !now.Before(r.notBefore[i]) {
+			return i, 0
+		}
+		if w := r.notBefore[i].Sub(now); best < 0 || w < best {
+			best = w
+		}
+	}
+	return -1, best
+}
+
+// sleep waits d (keeping NAT bindings alive) and reports false when the UA
+// is stopping. A kick (connection lost, contact changed) or a failed
+// keep-alive ends it early.
+func (r *regLoop) sleep(d time.Duration, stop <-chan struct{}) bool {
+	timer := r.u.clock.NewTimer(d)
+	defer timer.Stop()
+	for {
+		var ka <-chan time.Time
+		var kt Timer
+		if r.u.cfg.KeepAlive > 0 {
+			kt = r.u.clock.NewTimer(r.u.cfg.KeepAlive)
+			ka = kt.C()
+		}
+		select {
+		case <-stop:
+			stopTimer(kt)
+			return false
+		case <-timer.C():
+			stopTimer(kt)
+			return true
+		case <-r.kick:
+			stopTimer(kt)
+			return true
+		case <-ka:
+			if err := r.keepAlive(); err != nil {
+				r.u.log.Info("registration: keep-alive failed, re-registering", "account", r.AOR(), "err", err)
+				return true
+			}
+		}
+	}
+}
+
+func stopTimer(t Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// request builds a fresh REGISTER (new Via branch, next CSeq) for server si.
+func (r *regLoop) request(si int, expires time.Duration) *sip.Request {
+	srv := r.servers[si]
+	recipient := sip.Uri{Scheme: "sip", Host: srv.Host, Port: srv.Port}
+	if r.transport != "udp" {
+		recipient.UriParams = sip.HeaderParams{{K: "transport", V: r.transport}}
+	}
+	req := sip.NewRequest(sip.REGISTER, recipient)
+	r.mu.Lock()
+	r.cseq++
+	cseq, contact, stale := r.cseq, r.contact, r.stale
+	r.stale = nil
+	r.mu.Unlock()
+	from := &sip.FromHeader{DisplayName: r.u.cfg.DisplayName, Address: r.aor, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: r.aor, Params: sip.NewParams()})
+	cid := sip.CallIDHeader(r.callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: sip.REGISTER})
+	req.AppendHeader(&sip.ContactHeader{Address: contact, Params: sip.NewParams()})
+	if stale != nil {
+		old := &sip.ContactHeader{Address: *stale, Params: sip.NewParams()}
+		old.Params.Add("expires", "0")
+		req.AppendHeader(old)
+	}
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
+	req.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+	if r.proxy != nil {
+		req.SetDestination(r.proxy.addr(r.transport))
+	} else {
+		req.SetDestination(srv.addr(r.transport))
+	}
+	return req
+}
+
+// register runs one REGISTER exchange with server si, digest included.
+func (r *regLoop) register(ctx context.Context, si int, expires time.Duration) regResult {
+	c, err := r.u.client(r.transport)
+	if err != nil {
+		return regResult{out: outOther, reason: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.u.timing.RegTimeout)
+	defer cancel()
+	req := r.request(si, expires)
+	res, err := c.Do(ctx, req)
+	auth := sipgo.DigestAuth{Username: r.acc.authUser(), Password: r.acc.Password}
+	for tries := 0; err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && tries < 2; tries++ {
+		if tries == 1 && !staleChallenge(res) {
+			break // challenged again without stale=true: wrong credentials
+		}
+		res, err = c.DoDigestAuth(ctx, req, res, auth)
+		r.mu.Lock()
+		r.cseq = req.CSeq().SeqNo
+		r.mu.Unlock()
+	}
+	if err != nil {
+		reason := "no answer"
+		if !errors.Is(err, sip.ErrTransactionTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			reason = err.Error()
+		}
+		return regResult{out: outServerFail, reason: reason}
+	}
+	return classify(res, expires, r.contactSnapshot())
+}
+
+func (r *regLoop) contactSnapshot() sip.Uri {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.contact
+}
+
+func staleChallenge(res *sip.Response) bool {
+	for _, name := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
+		if h := res.GetHeader(name); h != nil && strings.Contains(strings.ToLower(h.Value()), "stale=true") {
+			return true
+		}
+	}
+	return false
+}
+
+// classify maps a final REGISTER response to an outcome.
+func classify(res *sip.Response, asked time.Duration, contact sip.Uri) regResult {
+	code := res.StatusCode
+	rr := regResult{code: code, reason: Status(code).String(), res: res}
+	if h := res.GetHeader("Retry-After"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0])); err == nil && n >= 0 {
+			rr.retryAfter = time.Duration(n) * time.Second
+		}
+	}
+	switch {
+	case code >= 200 && code < 300:
+		rr.out = outOK
+		rr.granted = granted(res, asked, contact)
+	case code == 423:
+		rr.out = outTooBrief
+		if h := res.GetHeader("Min-Expires"); h != nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
+				rr.minExpires = time.Duration(n) * time.Second
+			}
+		}
+	case code == 401 || code == 407:
+		rr.out, rr.reason = outAuthFailed, rr.reason+" after authentication"
+	case code == 403:
+		rr.out = outAuthFailed
+	case code == 408 || code >= 500 && code < 600:
+		rr.out = outServerFail
+	case code >= 600:
+		rr.out = outGlobal
+	default:
+		rr.out = outOther
+	}
+	return rr
+}
+
+// granted returns the expiry the registrar granted our contact: its
+// Contact expires parameter, else the Expires header, else what we asked.
+func granted(res *sip.Response, asked time.Duration, contact sip.Uri) time.Duration {
+	for _, h := range res.GetHeaders("Contact") {
+		ch, ok := h.(*sip.ContactHeader)
+		if !ok || ch.Address.Host != contact.Host || ch.Address.Port != contact.Port || ch.Address.User != contact.User {
+			continue
+		}
+		if v, ok := ch.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	if h := res.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return asked
+}
+
+// correctContact applies RFC 3581: when the registrar saw us at another
+// address (received/rport), the Contact is rewritten to that address and
+// true is returned so the caller re-registers at once.
+func (r *regLoop) correctContact(res *sip.Response) bool {
+	if res == nil {
+		return false
+	}
+	via := res.Via()
+	if via == nil {
+		return false
+	}
+	host, port := "", 0
+	if v, ok := via.Params.Get("received"); ok && v != "" {
+		host = v
+	}
+	if v, ok := via.Params.Get("rport"); ok && v != "" {
+		port, _ = strconv.Atoi(v)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.contact
+	if (host == "" || host == c.Host) && (port == 0 || port == c.Port) {
+		return false
+	}
+	if host != "" {
+		c.Host = host
+	}
+	if port != 0 {
+		c.Port = port
+	}
+	r.u.log.Info("registration: contact corrected from received/rport", "from", r.contact.String(), "to", c.String())
+	old := r.contact
+	r.stale = &old
+	r.contact = c
+	return true
+}
+
+// unregister removes our binding (Expires: 0), bounded by timing.Unregister.
+func (r *regLoop) unregister(ctx context.Context) {
+	r.mu.Lock()
+	si := r.current
+	r.mu.Unlock()
+	if si < 0 {
+		r.publish(Unregistered, 0, "stopped")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.u.timing.Unregister)
+	defer cancel()
+	res := r.register(ctx, si, 0)
+	r.publish(Unregistered, res.code, "unregistered: "+res.reason)
+}
+
+// keepAlive sends a CRLF ping (RFC 5626 §4.4.1 style) to the registrar:
+// on UDP from the listening socket, on TCP/TLS over the open connection.
+func (r *regLoop) keepAlive() error {
+	r.mu.Lock()
+	si := r.current
+	r.mu.Unlock()
+	if si < 0 {
+		return nil
+	}
+	dst := r.servers[si].addr(r.transport)
+	if r.proxy != nil {
+		dst = r.proxy.addr(r.transport)
+	}
+	return r.u.keepAlive(r.transport, dst)
+}
+
+// stopCtx returns a context derived from ctx that is also cancelled when
+// stop closes, so an in-flight REGISTER does not delay shutdown.
+func stopCtx(ctx context.Context, stop <-chan struct{}) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-stop:
+		case <-c.Done():
+		}
+		cancel()
+	}()
+	return c, cancel
+}

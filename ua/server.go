@@ -1,0 +1,280 @@
+package ua
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// routes installs the request handlers.
+func (u *UA) routes() {
+	s := u.server
+	s.OnOptions(u.onOptions)
+	s.OnInvite(u.onInvite)
+	s.OnAck(u.onAck)
+	s.OnBye(u.onBye)
+	s.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		// A CANCEL that matched a transaction never gets here.
+		u.respond(tx, req, 481)
+	})
+	s.OnInfo(u.onInfo)
+	s.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.IsAck() {
+			return
+		}
+		res := sip.NewResponseFromRequest(req, 405, StatusText(405), nil)
+		res.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+		u.send(tx, res)
+	})
+}
+
+func (u *UA) respond(tx sip.ServerTransaction, req *sip.Request, code int, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, StatusText(code), nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	u.send(tx, res)
+}
+
+func (u *UA) send(tx sip.ServerTransaction, res *sip.Response) {
+	if err := tx.Respond(res); err != nil {
+		u.log.Debug("respond failed", "code", res.StatusCode, "err", err)
+	}
+}
+
+func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	// OPTIONS is answered for anyone (registrars and proxies ping with it;
+	// it starts nothing). Max-Forwards 0 is allowed here (RFC 3261 §11.1).
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", ""))
+	u.send(tx, res)
+}
+
+// precheck answers 483 and 482 (RFC 3261 §16.3, §8.2.2.2) and refuses
+// callers that may not call (403); it reports whether to go on.
+func (u *UA) precheck(req *sip.Request, tx sip.ServerTransaction) bool {
+	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
+		u.respond(tx, req, 483)
+		return false
+	}
+	if u.merged.seen(req) {
+		u.respond(tx, req, 482)
+		return false
+	}
+	if !u.admitted(req) {
+		u.log.Warn("call refused: caller not allowed", "from", fromURI(req), "source", req.Source(),
+			"method", req.Method.String())
+		u.respond(tx, req, 403)
+		return false
+	}
+	return true
+}
+
+// admitted reports whether req comes from an account's registrar or
+// proxy, or matches the allow-list by source network or caller URI.
+func (u *UA) admitted(req *sip.Request) bool {
+	src, err := netip.ParseAddrPort(req.Source())
+	ip := src.Addr().Unmap()
+	if err == nil {
+		for _, t := range u.trustedIPs() {
+			if t == ip {
+				return true
+			}
+		}
+	}
+	from := req.From()
+	for _, e := range u.allow {
+		if e.prefix.IsValid() {
+			if err == nil && e.prefix.Contains(ip) {
+				return true
+			}
+			continue
+		}
+		if from == nil || !strings.EqualFold(from.Address.Host, e.host) {
+			continue
+		}
+		if e.user == "" || e.user == from.Address.User {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedIPs resolves the registrars and proxies of all accounts (once).
+func (u *UA) trustedIPs() []netip.Addr {
+	u.trustOnce.Do(func() {
+		for _, a := range u.cfg.Accounts {
+			for _, s := range append([]string{a.Registrar, a.OutboundProxy}, a.Failover...) {
+				if s == "" {
+					continue
+				}
+				sv, err := parseServer(s, a.transport())
+				if err != nil {
+					continue
+				}
+				if ip, err := netip.ParseAddr(sv.Host); err == nil {
+					u.trusted = append(u.trusted, ip.Unmap())
+					continue
+				}
+				ips, _ := net.LookupIP(sv.Host)
+				for _, ip := range ips {
+					if a, ok := netip.AddrFromSlice(ip); ok {
+						u.trusted = append(u.trusted, a.Unmap())
+					}
+				}
+			}
+		}
+	})
+	return u.trusted
+}
+
+func fromURI(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		return f.Address.String()
+	}
+	return ""
+}
+
+func (u *UA) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return
+	}
+	if c := u.findDialog(id); c != nil && c.ds != nil {
+		_ = c.ds.ReadAck(req, tx)
+	}
+}
+
+func (u *UA) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+		if c := u.findDialog(id); c != nil && c.ds != nil {
+			if err := c.ds.ReadBye(req, tx); err == nil {
+				return
+			}
+		}
+	}
+	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
+		if c := u.findDialog(id); c != nil && c.dc != nil {
+			if err := c.dc.ReadBye(req, tx); err == nil {
+				return
+			}
+		}
+	}
+	u.respond(tx, req, 481)
+}
+
+// onInfo accepts in-dialog INFO with application/dtmf-relay (SIP INFO
+// DTMF, as some PBXes send) and publishes the digit.
+func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := u.inDialog(req)
+	if c == nil {
+		u.respond(tx, req, 481)
+		return
+	}
+	u.respond(tx, req, 200)
+	ct := req.ContentType()
+	if ct == nil || !strings.Contains(strings.ToLower(ct.Value()), "dtmf") {
+		return
+	}
+	for _, line := range strings.Split(string(req.Body()), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		v = strings.TrimSpace(v)
+		if ok && strings.EqualFold(strings.TrimSpace(k), "Signal") && len(v) == 1 && validDigit(v[0]) {
+			u.emit(Event{Kind: EventDTMF, CallID: c.id, Peer: c.peer, Digit: v[0]})
+		}
+	}
+}
+
+// inDialog finds the call an in-dialog request belongs to.
+func (u *UA) inDialog(req *sip.Request) *call {
+	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+		if c := u.findDialog(id); c != nil {
+			return c
+		}
+	}
+	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
+		return u.findDialog(id)
+	}
+	return nil
+}
+
+// keepAlive writes a CRLF ping to dst over transport.
+func (u *UA) keepAlive(transport, dst string) error {
+	ping := []byte("\r\n\r\n")
+	if transport == "udp" {
+		addr, err := net.ResolveUDPAddr("udp", dst)
+		if err != nil {
+			return err
+		}
+		_, err = u.udp.WriteTo(ping, addr)
+		return err
+	}
+	conn, err := u.sua.TransportLayer().GetConnection(transport, dst)
+	if err != nil {
+		return err
+	}
+	w, ok := conn.(io.Writer)
+	if !ok {
+		return errors.New("connection is not writable")
+	}
+	_, err = w.Write(ping)
+	return err
+}
+
+// mergeDetector finds merged requests (RFC 3261 §8.2.2.2): the same
+// From tag, Call-ID and CSeq arriving with another Via branch, which means
+// the request looped or forked back to us.
+type mergeDetector struct {
+	mu      sync.Mutex
+	entries map[string]mergeEntry
+}
+
+type mergeEntry struct {
+	branch string
+	at     time.Time
+}
+
+const mergeWindow = 32 * time.Second
+const mergeMax = 4096
+
+func (m *mergeDetector) seenBefore(key, branch string, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = map[string]mergeEntry{}
+	}
+	if e, ok := m.entries[key]; ok && now.Sub(e.at) < mergeWindow {
+		return e.branch != branch
+	}
+	if len(m.entries) >= mergeMax {
+		for k, e := range m.entries {
+			if now.Sub(e.at) >= mergeWindow || len(m.entries) >= mergeMax {
+				delete(m.entries, k)
+			}
+		}
+	}
+	m.entries[key] = mergeEntry{branch: branch, at: now}
+	return false
+}
+
+func (m *mergeDetector) seen(req *sip.Request) bool {
+	to, from, via, cseq := req.To(), req.From(), req.Via(), req.CSeq()
+	if to == nil || from == nil || via == nil || cseq == nil || req.CallID() == nil {
+		return false
+	}
+	if _, ok := to.Params.Get("tag"); ok {
+		return false
+	}
+	ftag, _ := from.Params.Get("tag")
+	branch, _ := via.Params.Get("branch")
+	key := ftag + "|" + req.CallID().Value() + "|" + cseq.Value()
+	return m.seenBefore(key, branch, time.Now())
+}
