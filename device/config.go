@@ -1,6 +1,7 @@
 package device
 
 import (
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ type Config struct {
 	// AutoAnswer answers incoming calls from Door.Allowed callers at once
 	// (monitoring); other incoming calls are rejected.
 	AutoAnswer bool `yaml:"auto_answer"`
+	// Prompts replace the tones the visitor hears with WAV files.
+	Prompts Prompts `yaml:"prompts"`
 }
 
 // Button is what one call button calls.
@@ -125,6 +128,12 @@ func (c *Config) Validate() error {
 	}
 	errs.Merge("call", c.Call.validate())
 	errs.Merge("door", c.Door.validate())
+	for _, p := range []struct{ path, file string }{{"no_answer", c.Prompts.NoAnswer},
+		{"busy", c.Prompts.Busy}, {"door_opened", c.Prompts.DoorOpened}} {
+		if p.file != "" && (!filepath.IsAbs(p.file) || !strings.EqualFold(filepath.Ext(p.file), ".wav")) {
+			errs.Add("prompts."+p.path, "must be the absolute path of a .wav file, not %q", p.file)
+		}
+	}
 	if k := c.Call.ExtendKey; k != "" && strings.Contains(c.Door.Code, k) {
 		errs.Add("call.extend_key", "%q is part of door.code %q: pick a key the code does not use", k, c.Door.Code)
 	}

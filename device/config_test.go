@@ -57,6 +57,9 @@ func TestConfigValidate(t *testing.T) {
 			c.Door.HangupAfterOpen = -time.Second
 			c.Door.LeftOpenAlarm = time.Second
 		}, []string{"door.inter_digit_timeout", "door.relay_pulse", "door.hangup_after_open", "door.left_open_alarm"}},
+		{"prompts", func(c *device.Config) {
+			c.Prompts = device.Prompts{NoAnswer: "/usr/share/sipbell/nobody.wav", Busy: "busy.wav", DoorOpened: "/x/beep.mp3"}
+		}, []string{"prompts.busy", "prompts.door_opened"}},
 		{"bad allowed party", func(c *device.Config) { c.Door.Allowed = []string{"alice", "<sip:bob@pbx"} }, []string{"door.allowed[1]"}},
 	}
 	for _, tc := range tests {
