@@ -80,6 +80,21 @@ type call struct {
 	once   sync.Once
 	done   chan struct{} // closed when ended
 	start  time.Time
+	reason string // why the call is being ended locally (ring timeout, cancelled)
+}
+
+func (c *call) setReason(r string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reason == "" {
+		c.reason = r
+	}
+}
+
+func (c *call) takeReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
 }
 
 func (u *UA) newCall(incoming bool, peer string) *call {
@@ -249,3 +264,4 @@ func (u *UA) findDialog(id string) *call {
 	}
 	return nil
 }
+var _ Phone = (*UA)(nil)

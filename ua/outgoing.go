@@ -1,0 +1,311 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/ua/media"
+)
+
+// Call places a call to targets (SIP URIs such as "sip:bob@pbx:5060",
+// "bob@pbx", or a bare user "bob" at the first account's domain). In
+// Hunt mode the targets are tried in order; in Parallel mode all ring at
+// once and the first to answer wins. Call returns at once with the
+// handle; progress comes as events. ctx only bounds the start.
+func (u *UA) Call(ctx context.Context, targets []string, mode DialMode) (Call, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("ua: call: no target")
+	}
+	uris := make([]sip.Uri, 0, len(targets))
+	for _, t := range targets {
+		uri, err := u.targetURI(t)
+		if err != nil {
+			return nil, err
+		}
+		uris = append(uris, uri)
+	}
+	c := u.claimCall(false, uris[0].String())
+	if c == nil {
+		return nil, ErrBusy
+	}
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		u.outgoing(c, uris, mode)
+	}()
+	return c, nil
+}
+
+// targetURI parses a call target.
+func (u *UA) targetURI(t string) (sip.Uri, error) {
+	s := strings.TrimSpace(t)
+	if !strings.HasPrefix(strings.ToLower(s), "sip:") && !strings.HasPrefix(strings.ToLower(s), "sips:") {
+		if !strings.Contains(s, "@") {
+			if len(u.cfg.Accounts) == 0 {
+				return sip.Uri{}, fmt.Errorf("ua: call %q: a bare user needs an account (or give user@host)", t)
+			}
+			s += "@" + newAOR(u.cfg.Accounts[0]).Host
+		}
+		s = "sip:" + s
+	}
+	var uri sip.Uri
+	if err := sip.ParseUri(s, &uri); err != nil || uri.Host == "" {
+		return sip.Uri{}, fmt.Errorf("ua: call %q: not a SIP URI: %v", t, err)
+	}
+	return uri, nil
+}
+
+func newAOR(a Account) sip.Uri {
+	domain := a.Domain
+	if domain == "" {
+		sv, _ := parseServer(a.Registrar, a.transport())
+		domain = sv.Host
+	}
+	return sip.Uri{Scheme: "sip", User: a.User, Host: domain}
+}
+
+// attempt is the outcome of one INVITE to one target.
+type attempt struct {
+	dc       *sipgo.DialogClientSession
+	code     int
+	reason   string
+	redirect []sip.Uri
+}
+
+func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := u.prepareMedia(ctx, c)
+	if err != nil {
+		c.end(0, "media: "+err.Error())
+		return
+	}
+	offer, err := s.Offer(media.SendRecv)
+	if err != nil {
+		c.end(0, "sdp offer: "+err.Error())
+		return
+	}
+	ring := u.clock.NewTimer(u.cfg.RingTimeout)
+	defer ring.Stop()
+	go func() {
+		select {
+		case <-ring.C():
+			c.setReason("ring timeout")
+			cancel()
+		case <-c.hangup:
+			c.setReason("cancelled")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var a attempt
+	if mode == Parallel && len(targets) > 1 {
+		a = u.parallel(ctx, c, targets, offer)
+	} else {
+		a = u.hunt(ctx, c, targets, offer)
+	}
+	if a.dc == nil {
+		reason := c.takeReason()
+		if reason == "" {
+			reason = a.reason
+		}
+		c.end(a.code, reason)
+		return
+	}
+	neg, err := s.ParseAnswer(a.dc.InviteResponse.Body())
+	if err != nil {
+		u.log.Warn("unusable SDP answer: hanging up", "call", c.id, "err", err)
+		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.dc.Bye(bctx)
+		bcancel()
+		c.end(488, "unusable SDP answer: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	c.neg, c.hasNeg, c.dc, c.dlgID = neg, true, a.dc, a.dc.ID
+	c.mu.Unlock()
+	if err := u.mediaHandler().Start(c.id, neg); err != nil {
+		u.log.Warn("media start failed", "call", c.id, "err", err)
+	}
+	c.setState(CallAnswered, a.code, "answered")
+	u.established(c, a.dc.Context(), a.dc.Bye)
+}
+
+// hunt tries targets in order, following redirects (bounded, loop-safe).
+// 4xx, 5xx and timeouts move on to the next target; 6xx stops.
+func (u *UA) hunt(ctx context.Context, c *call, targets []sip.Uri, offer []byte) attempt {
+	seen := map[string]bool{}
+	queue := append([]sip.Uri(nil), targets...)
+	redirects := 0
+	last := attempt{code: 480, reason: "no target answered"}
+	for len(queue) > 0 && ctx.Err() == nil {
+		t := queue[0]
+		queue = queue[1:]
+		if seen[t.String()] {
+			continue
+		}
+		seen[t.String()] = true
+		a := u.invite(ctx, c, t, offer)
+		if a.dc != nil {
+			return a
+		}
+		last = a
+		switch {
+		case a.code >= 300 && a.code < 400:
+			if redirects >= u.timing.MaxRedirects {
+				last.reason = fmt.Sprintf("%s: too many redirects", a.reason)
+				continue
+			}
+			redirects++
+			queue = append(append([]sip.Uri(nil), a.redirect...), queue...)
+		case a.code >= 600:
+			return a
+		}
+	}
+	return last
+}
+
+// parallel rings every target at once; the first 2xx wins and the rest
+// are cancelled. A 6xx from any target stops them all.
+func (u *UA) parallel(ctx context.Context, c *call, targets []sip.Uri, offer []byte) attempt {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan attempt, len(targets))
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- u.hunt(ctx, c, []sip.Uri{t}, offer)
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+	var win *attempt
+	last := attempt{code: 480, reason: "no target answered"}
+	for a := range results {
+		switch {
+		case a.dc != nil && win == nil:
+			w := a
+			win = &w
+			cancel() // CANCEL the others
+		case a.dc != nil:
+			// A second answer raced the first: end it at once.
+			bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = a.dc.Bye(bctx)
+			bcancel()
+		default:
+			if a.code >= 600 {
+				cancel()
+			}
+			if win == nil && (last.code < 600 || a.code >= 600) {
+				last = a
+			}
+		}
+	}
+	if win != nil {
+		return *win
+	}
+	return last
+}
+
+// invite sends one INVITE (digest on 401/407) and waits for the answer;
+// a 2xx is acknowledged.
+func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte) attempt {
+	req, auth, transport := u.inviteRequest(target, offer)
+	client, err := u.client(transport)
+	if err != nil {
+		return attempt{code: 500, reason: err.Error()}
+	}
+	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(auth.Username0(), transport)}
+	ictx, icancel := context.WithTimeout(ctx, u.timing.NoAnswer)
+	defer icancel()
+	dc, err := dua.WriteInvite(ictx, req)
+	if err != nil {
+		return attempt{code: 503, reason: "send INVITE to " + target.String() + ": " + err.Error()}
+	}
+	err = dc.WaitAnswer(ictx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
+		OnResponse: func(res *sip.Response) error {
+			if res.StatusCode == 180 || res.StatusCode == 183 {
+				c.setState(CallRinging, res.StatusCode, Status(res.StatusCode).String())
+			}
+			return nil
+		}})
+	if err == nil {
+		if err := dc.Ack(ctx); err != nil {
+			u.log.Warn("ACK failed", "call", c.id, "err", err)
+		}
+		return attempt{dc: dc, code: dc.InviteResponse.StatusCode}
+	}
+	var dr *sipgo.ErrDialogResponse
+	switch {
+	case errors.As(err, &dr):
+		a := attempt{code: dr.Res.StatusCode, reason: target.String() + ": " + Status(dr.Res.StatusCode).String()}
+		if a.code >= 300 && a.code < 400 {
+			for _, h := range dr.Res.GetHeaders("Contact") {
+				if ch, ok := h.(*sip.ContactHeader); ok {
+					a.redirect = append(a.redirect, ch.Address)
+				}
+			}
+		}
+		return a
+	case ctx.Err() != nil:
+		return attempt{code: 487, reason: "cancelled"}
+	case ictx.Err() != nil:
+		return attempt{code: 408, reason: target.String() + ": no answer"}
+	}
+	return attempt{code: 503, reason: target.String() + ": " + err.Error()}
+}
+
+type credentials struct{ user, pass, aorUser string }
+
+// Username0 is the user part for our Contact.
+func (c credentials) Username0() string { return c.aorUser }
+
+// inviteRequest builds the INVITE: From is the first account's AOR (or
+// this device's user in P2P mode); calls to the account's domain go
+// through its outbound proxy or registrar, others go direct.
+func (u *UA) inviteRequest(target sip.Uri, offer []byte) (*sip.Request, credentials, string) {
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SetBody(offer)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+	from := sip.Uri{Scheme: "sip", User: u.cfg.User, Host: u.host, Port: u.Addr().Port}
+	cred := credentials{aorUser: u.cfg.User}
+	transport := "udp"
+	if v, ok := target.UriParams.Get("transport"); ok {
+		transport = strings.ToLower(v)
+	}
+	if len(u.cfg.Accounts) > 0 {
+		a := u.cfg.Accounts[0]
+		aor := newAOR(a)
+		from = aor
+		cred = credentials{user: a.authUser(), pass: a.Password, aorUser: a.User}
+		if strings.EqualFold(target.Host, aor.Host) || a.OutboundProxy != "" {
+			transport = a.transport()
+			via := a.OutboundProxy
+			if via == "" {
+				via = a.Registrar
+			}
+			if sv, err := parseServer(via, transport); err == nil {
+				req.SetDestination(sv.addr(transport))
+			}
+		}
+	}
+	if transport != "udp" && target.UriParams == nil {
+		req.Recipient.UriParams = sip.HeaderParams{{K: "transport", V: transport}}
+	}
+	fh := &sip.FromHeader{DisplayName: u.cfg.DisplayName, Address: from, Params: sip.NewParams()}
+	fh.Params.Add("tag", sip.GenerateTagN(10))
+	req.AppendHeader(fh)
+	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
+	return req, cred, transport
+}
