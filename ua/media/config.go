@@ -31,6 +31,10 @@ type Config struct {
 	// playout delay in milliseconds (defaults 20 and 200).
 	JitterMinMS int `yaml:"jitter_min_ms"`
 	JitterMaxMS int `yaml:"jitter_max_ms"`
+	// InbandDTMF detects DTMF tones in the received audio as well as
+	// RFC 4733 events and SIP INFO; a digit reported several ways is
+	// delivered once (default true).
+	InbandDTMF bool `yaml:"inband_dtmf"`
 	// RTPTimeout ends the call when no RTP arrives for this long while the
 	// peer is expected to send (default 30s; 0 disables).
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
@@ -48,6 +52,7 @@ func DefaultConfig() Config {
 		JitterMinMS:     20,
 		JitterMaxMS:     200,
 		RTPTimeout:      30 * time.Second,
+		InbandDTMF:      true,
 	}
 }
 

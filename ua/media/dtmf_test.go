@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/sipbell/sipbell/audio/audiotest"
+	"github.com/sipbell/sipbell/audio/dtmf"
 )
 
 // TestDTMFSendPackets checks the RFC 4733 packet sequence for one digit:
@@ -185,5 +187,59 @@ func TestDTMFMerger(t *testing.T) {
 		if string(got) != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, string(got), tc.want)
 		}
+	}
+}
+
+// TestInbandDTMFMerged: a digit played as tones in the audio is detected
+// by the playout loop, and the same key press arriving by INFO as well is
+// delivered once.
+func TestInbandDTMFMerged(t *testing.T) {
+	t.Parallel()
+	a, b := listen(t, testConfig(), Options{}), listen(t, testConfig(), Options{})
+	a.Start(context.Background(), pcmuNeg(b.LocalAddr()))
+	b.Start(context.Background(), pcmuNeg(a.LocalAddr()))
+	play := make(chan struct{})
+	sink := audiotest.NewSink()
+	sink.Ticks = play
+	src := audiotest.NewSource(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, src, sink) }()
+	gen, err := dtmf.NewGenerator("7", 100*time.Millisecond, 100*time.Millisecond, dtmf.DefaultGain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]int16, frameLen)
+	for i := 0; i < 10; i++ {
+		if err := gen.Read(ctx, frame); err != nil {
+			t.Fatal(err)
+		}
+		a.WriteFrame(frame)
+		waitFor(t, "packet", func() bool { return b.Stats().Received == uint64(i+1) })
+		play <- struct{}{}
+	}
+	select {
+	case e := <-b.Events():
+		if e.Kind != EventDTMF || e.Digit != '7' || e.Source != DTMFInband {
+			t.Fatalf("event %+v, want in-band 7", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("in-band digit not detected")
+	}
+	if err := b.ReceiveInfoDigit('7'); err != nil { // the same press, also by INFO
+		t.Fatal(err)
+	}
+	if err := b.ReceiveInfoDigit('8'); err != nil {
+		t.Fatal(err)
+	}
+	if e := <-b.Events(); e.Digit != '8' || e.Source != DTMFInfo {
+		t.Errorf("event %+v, want INFO 8 (the INFO 7 is a copy)", e)
+	}
+	if err := b.ReceiveInfoDigit('x'); !errors.Is(err, ErrBadDTMF) {
+		t.Errorf("bad INFO digit: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/audio/dtmf"
 )
 
 // Run streams a call's audio until ctx ends: one goroutine reads frames
@@ -56,11 +57,26 @@ func (s *Session) sendLoop(ctx context.Context, src audio.Source) error {
 	}
 }
 
-// playLoop writes received audio to sink, one frame per Write.
+// playLoop writes received audio to sink, one frame per Write, and runs
+// the in-band DTMF detector on it when configured.
 func (s *Session) playLoop(ctx context.Context, sink audio.Sink) error {
 	frame := make([]int16, frameLen)
+	var det *dtmf.Detector
+	if s.cfg.InbandDTMF {
+		det = dtmf.NewDetector(dtmf.DefaultThresholds())
+	}
+	digits := make([]byte, 0, 8)
 	for {
 		s.ReadFrame(frame)
+		if det != nil {
+			if digits = det.Process(digits[:0], frame); len(digits) > 0 {
+				s.mu.Lock()
+				for _, d := range digits {
+					s.digit(DTMFInband, rune(d), s.clock.Now())
+				}
+				s.mu.Unlock()
+			}
+		}
 		if err := sink.Write(ctx, frame); err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -35,9 +35,10 @@ const (
 
 // Event is something the session reports to its owner.
 type Event struct {
-	Kind  EventKind
-	Digit rune // EventDTMF: '0'-'9', '*', '#', 'A'-'D'
-	At    time.Time
+	Kind   EventKind
+	Digit  rune       // EventDTMF: '0'-'9', '*', '#', 'A'-'D'
+	Source DTMFSource // EventDTMF: how the digit arrived (first of its copies)
+	At     time.Time
 }
 
 // Stats are one call's media statistics. Received, Lost and Jitter follow
@@ -89,6 +90,7 @@ type Session struct {
 	lastRx   time.Time
 	timedOut bool
 	tx       sender
+	merger   *DTMFMerger
 	wg       sync.WaitGroup
 }
 
@@ -121,7 +123,7 @@ func Listen(cfg Config, ip netip.Addr, opts Options) (*Session, error) {
 	}
 	s := &Session{cfg: cfg, log: opts.Logger, clock: opts.Clock, rtp: rtpConn, rtcp: rtcpConn,
 		local: rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(), events: make(chan Event, 64),
-		rx: newReceiver(cfg.JitterMinMS, cfg.JitterMaxMS)}
+		rx: newReceiver(cfg.JitterMinMS, cfg.JitterMaxMS), merger: NewDTMFMerger(dtmfMergeWindow)}
 	s.epoch = s.clock.Now()
 	s.tx.init(cfg)
 	return s, nil
@@ -248,6 +250,34 @@ func (s *Session) emit(e Event) {
 	default:
 		s.log.Warn("media event dropped: owner not reading", "kind", e.Kind)
 	}
+}
+
+// dtmfMergeWindow is how far apart two copies of one key press may be
+// (INFO after RFC 4733, the Goertzel detector's delay).
+const dtmfMergeWindow = time.Second
+
+// digit delivers a digit from src unless it is another copy of a key
+// press already delivered. Called with s.mu held.
+func (s *Session) digit(src DTMFSource, d rune, at time.Time) {
+	if s.merger.Add(src, d, at) {
+		s.emit(Event{Kind: EventDTMF, Digit: d, Source: src, At: at})
+	}
+}
+
+// ReceiveInfoDigit feeds a digit the UA received in a SIP INFO (see
+// ParseDTMFInfo) into the session's digit stream, where it is merged with
+// RFC 4733 and in-band copies of the same key press.
+func (s *Session) ReceiveInfoDigit(d rune) error {
+	if _, ok := digitEvent(d); !ok {
+		return fmt.Errorf("receive INFO digit %q: %w", d, ErrBadDTMF)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.digit(DTMFInfo, d, s.clock.Now())
+	return nil
 }
 
 // arrival converts a time to 8 kHz timestamp units since the session began.

@@ -114,7 +114,7 @@ func (s *Session) handleEvent(ts uint32, payload []byte, now time.Time) {
 	}
 	s.peer.haveEvent, s.peer.lastEvent = true, ts
 	if d, ok := eventDigit(ev.Code); ok {
-		s.emit(Event{Kind: EventDTMF, Digit: d, At: now})
+		s.digit(DTMFRFC4733, d, now)
 	}
 }
 
