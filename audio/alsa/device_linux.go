@@ -71,6 +71,23 @@ func openPlayback(ctx context.Context, s sys, o Options, clock audio.Clock) (*Pl
 	return &PlaybackDevice{pcm: pcm, sink: sink}, nil
 }
 
+// withDefaults fills in the documented defaults of Options.
+func (o Options) withDefaults() Options {
+	if o.Rate == 0 {
+		o.Rate = 48000
+	}
+	if o.Channels == 0 {
+		o.Channels = 1
+	}
+	if o.Period == 0 {
+		o.Period = 20 * time.Millisecond
+	}
+	if o.Periods == 0 {
+		o.Periods = 4
+	}
+	return o
+}
+
 // openRetry opens the PCM, retrying while it is busy.
 func openRetry(ctx context.Context, s sys, o Options, stream Stream, clock audio.Clock) (*PCM, error) {
 	o = o.withDefaults()

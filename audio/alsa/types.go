@@ -64,22 +64,6 @@ type Options struct {
 	Periods int
 }
 
-func (o Options) withDefaults() Options {
-	if o.Rate == 0 {
-		o.Rate = 48000
-	}
-	if o.Channels == 0 {
-		o.Channels = 1
-	}
-	if o.Period == 0 {
-		o.Period = 20 * time.Millisecond
-	}
-	if o.Periods == 0 {
-		o.Periods = 4
-	}
-	return o
-}
-
 // DevicePath returns the device node for an ALSA name and direction:
 // "hw:1,0" with Capture is /dev/snd/pcmC1D0c. Paths starting with "/" are
 // returned unchanged.
