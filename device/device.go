@@ -51,6 +51,21 @@ type openReq struct {
 // syncReq is answered once everything queued before it is handled.
 type syncReq chan struct{}
 
+// statusReq asks for a Status snapshot.
+type statusReq chan Status
+
+// Status is a snapshot of the device for status pages and presence.
+type Status struct {
+	Mode          string            `json:"mode"`
+	Call          string            `json:"call"`           // "idle", "calling", "answering" or "connected"
+	Peer          string            `json:"peer,omitempty"` // the other party of the call
+	Incoming      bool              `json:"incoming,omitempty"`
+	Since         time.Time         `json:"since"` // when Call last changed
+	DoorOpen      bool              `json:"door_open"`
+	Relay         bool              `json:"relay"` // the relay pulse is on
+	Registrations map[string]string `json:"registrations"`
+}
+
 // machine is one mode's state machine, driven by Run's goroutine only.
 // The ATA mode will be a second implementation.
 type machine interface {
@@ -64,6 +79,7 @@ type machine interface {
 	next() time.Time
 	// stop ends calls and switches the call outputs off.
 	stop(ctx context.Context)
+	status() Status
 }
 
 // New checks cfg and deps and returns a device ready to Run.
@@ -159,6 +175,8 @@ func (d *Device) handle(ctx context.Context, m machine, msg any) {
 		v.reply <- m.openDoor(ctx, v.who)
 	case syncReq:
 		close(v)
+	case statusReq:
+		v <- m.status()
 	}
 }
 
@@ -211,6 +229,22 @@ func (d *Device) OpenDoor(ctx context.Context, who string) error {
 		return fmt.Errorf("device: open door for %s: %w", who, ctx.Err())
 	case <-d.done:
 		return fmt.Errorf("device: open door for %s: %w", who, ErrStopped)
+	}
+}
+
+// Status returns a snapshot of the device's state.
+func (d *Device) Status(ctx context.Context) (Status, error) {
+	req := make(statusReq, 1)
+	if err := d.send(ctx, req); err != nil {
+		return Status{}, fmt.Errorf("device: status: %w", err)
+	}
+	select {
+	case s := <-req:
+		return s, nil
+	case <-ctx.Done():
+		return Status{}, fmt.Errorf("device: status: %w", ctx.Err())
+	case <-d.done:
+		return Status{}, fmt.Errorf("device: status: %w", ErrStopped)
 	}
 }
 

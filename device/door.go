@@ -53,8 +53,29 @@ type door struct {
 	openedAt    time.Time // when the contact opened
 	alarmAt     time.Time
 
-	regs map[string]RegState
-	leds map[Output]Pattern
+	regs  map[string]RegState
+	leds  map[Output]Pattern
+	since time.Time // when st last changed
+}
+
+func (s doorState) String() string {
+	return [...]string{"idle", "calling", "answering", "connected"}[s]
+}
+
+// enter moves to state st.
+func (m *door) enter(st doorState) {
+	if st != m.st {
+		m.st, m.since = st, m.now()
+	}
+}
+
+func (m *door) status() Status {
+	s := Status{Mode: ModeDoor, Call: m.st.String(), Peer: m.peer, Incoming: m.incoming, Since: m.since,
+		DoorOpen: m.contactOpen, Relay: m.relayUntil.After(m.now()), Registrations: map[string]string{}}
+	for a, r := range m.regs {
+		s.Registrations[a] = r.String()
+	}
+	return s
 }
 
 func newDoor(d *Device) *door {
@@ -66,6 +87,7 @@ func newDoor(d *Device) *door {
 func (m *door) now() time.Time { return m.d.clock.Now() }
 
 func (m *door) start(context.Context) {
+	m.since = m.now()
 	m.setLED(StatusLED, Pattern{Kind: SlowBlink})
 	m.d.log.Info("door station ready", "buttons", len(m.cfg.Buttons))
 }
@@ -202,7 +224,8 @@ func (m *door) incomingCall(ctx context.Context, ev PhoneEvent) {
 			return
 		}
 		m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
-		m.st, m.callID, m.peer, m.incoming, m.mayOpen = answering, ev.CallID, ev.Peer, true, true
+		m.enter(answering)
+		m.callID, m.peer, m.incoming, m.mayOpen = ev.CallID, ev.Peer, true, true
 		return
 	}
 	m.hangup(ctx, ev.CallID)
@@ -231,7 +254,7 @@ func (m *door) connect(peer string) {
 	if peer != "" {
 		m.peer = peer
 	}
-	m.st = connected
+	m.enter(connected)
 	m.setLimit(m.now())
 	m.setLED(CallLED, Pattern{Kind: On})
 	e := Event{Kind: EventAnswered, Peer: m.peer, Incoming: m.incoming}
@@ -262,7 +285,7 @@ func (m *door) endCall(ctx context.Context, reason string) {
 
 // toIdle forgets the call and switches the call LED off.
 func (m *door) toIdle() {
-	m.st = idle
+	m.enter(idle)
 	m.leg = nil
 	m.callID, m.peer, m.incoming, m.mayOpen = "", "", false, false
 	m.ringUntil, m.limitAt, m.warnAt, m.hangupAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}

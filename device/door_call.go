@@ -12,7 +12,8 @@ import (
 
 func (m *door) startCall(ctx context.Context, i int) {
 	b := m.cfg.Buttons[i]
-	m.st, m.button, m.btn = calling, i, b
+	m.enter(calling)
+	m.button, m.btn = i, b
 	m.leg, m.nextTarget, m.busy, m.failed = nil, 0, 0, 0
 	m.d.log.Info("button pressed: calling", "button", i, "targets", b.Targets, "order", b.Order)
 	m.d.emit(Event{Kind: EventRang, Button: i, Targets: b.Targets})

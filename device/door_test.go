@@ -285,3 +285,34 @@ func TestStoppedDevice(t *testing.T) {
 		t.Error("a subscription after stop is not closed")
 	}
 }
+
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, testConfig())
+	status := func() device.Status {
+		t.Helper()
+		s, err := r.d.Status(r.ctx())
+		if err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+		return s
+	}
+	r.phone(device.PhoneEvent{Kind: device.PhoneRegistration, Account: "sip:door@pbx", Reg: device.Registered})
+	if s := status(); s.Call != "idle" || s.Registrations["sip:door@pbx"] != "registered" || s.Mode != "door" {
+		t.Errorf("idle status %+v", s)
+	}
+	r.advance(time.Second)
+	r.press(0)
+	r.advance(time.Second)
+	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
+	r.dtmf("c1", "#")
+	r.input(device.Input{Kind: device.DoorContactOpen})
+	s := status()
+	if s.Call != "connected" || s.Peer != "sip:1001@pbx" || s.Since.Sub(r.start) != 2*time.Second || !s.DoorOpen || s.Relay {
+		t.Errorf("connected status %+v (the contact ended the pulse)", s)
+	}
+	r.stop()
+	if _, err := r.d.Status(r.ctx()); !errors.Is(err, device.ErrStopped) {
+		t.Errorf("Status after stop = %v", err)
+	}
+}
