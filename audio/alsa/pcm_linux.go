@@ -157,8 +157,8 @@ func (p *PCM) transfer(ctx context.Context, req uintptr, n int) error {
 	return nil
 }
 
-// resume waits for the device to come back from suspend, re-preparing it
-// if the driver cannot resume.
+// resume waits (up to a second) for the device to come back from
+// suspend, re-preparing it if the driver cannot resume.
 func (p *PCM) resume(ctx context.Context) error {
 	for range 100 {
 		err := p.sys.ioctl(p.fd, ioctlResume, nil)
@@ -168,11 +168,13 @@ func (p *PCM) resume(ctx context.Context) error {
 		if !errors.Is(err, unix.EAGAIN) {
 			break // not resumable (ENOSYS): start over with prepare
 		}
-		if err := p.sys.poll(p.fd, p.stream == Playback, 10*time.Millisecond); err != nil {
-			return fmt.Errorf("alsa: %s: poll during resume: %w", p.path, err)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
+		// The device polls as ready while suspended, so wait on a timer.
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
 		}
 	}
 	if err := p.sys.ioctl(p.fd, ioctlPrepare, nil); err != nil {
