@@ -1,0 +1,317 @@
+package board
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"periph.io/x/conn/v3/gpio"
+)
+
+// ErrNoSuchPin reports a role/index that this board has not wired.
+var ErrNoSuchPin = errors.New("no such pin on this board")
+
+// ErrNoGPIO reports that this machine has no usable GPIO chip (not a
+// Raspberry Pi, or not Linux): use profile "sim".
+var ErrNoGPIO = errors.New("no GPIO chip")
+
+// Option changes how Open builds a board.
+type Option func(*options)
+
+type options struct {
+	clk clockwork.Clock
+	hw  *hardware // tests: fake pins for a non-sim profile
+}
+
+// WithClock sets the clock that patterns, debouncing and event times use
+// (default: the real clock). On the sim board the fake pins use it too.
+func WithClock(c clockwork.Clock) Option { return func(o *options) { o.clk = c } }
+
+// hardware is where a board's pins come from: real GPIO, or fakes.
+type hardware struct {
+	pin   func(name string) (gpio.PinIO, error)
+	leds  *APA102 // nil when the profile has no APA102 chain
+	close func() error
+}
+
+// Board drives one board's pins by role. Its methods are safe for
+// concurrent use.
+type Board struct {
+	log    *slog.Logger
+	clk    clockwork.Clock
+	hw     *hardware
+	sim    *Sim
+	events chan Event
+	wake   chan struct{}
+	done   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	ins []*input
+
+	mu   sync.Mutex // guards outs' pattern state
+	outs []*output
+}
+
+// output is one driven pin; the board keeps its level itself and never
+// reads it back (gpioioctl's Read turns an output into an input).
+type output struct {
+	rp    rolePin
+	drive func(on bool) error
+	pat   Pattern
+	start time.Time
+	on    bool
+}
+
+// Open validates cfg, claims the profile's pins (simulated ones for the
+// "sim" profile) with every output off, and starts the input readers and
+// the output scheduler. Close releases everything.
+func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
+	o := options{clk: clockwork.NewRealClock()}
+	for _, f := range opts {
+		f(&o)
+	}
+	pins, prof, errs := cfg.resolve()
+	if err := errs.Err(); err != nil {
+		return nil, fmt.Errorf("board: open profile %q: %w", cfg.Profile, err)
+	}
+	b := &Board{
+		log: log, clk: o.clk, hw: o.hw,
+		events: make(chan Event, 64),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	if b.hw == nil && prof.sim {
+		b.sim = newSim(b, pins, o.clk)
+		b.hw = b.sim.hardware()
+	}
+	if b.hw == nil {
+		hw, err := openHardware(prof)
+		if err != nil {
+			return nil, fmt.Errorf("board: open profile %q: %w", cfg.Profile, err)
+		}
+		b.hw = hw
+	}
+	if err := b.claim(pins); err != nil {
+		b.release()
+		return nil, fmt.Errorf("board: open profile %q: %w", cfg.Profile, err)
+	}
+	b.wg.Add(1 + len(b.ins))
+	go b.schedule()
+	for _, in := range b.ins {
+		go b.readInput(in)
+	}
+	log.Info("board open", "profile", cfg.Profile, "inputs", len(b.ins), "outputs", len(b.outs))
+	return b, nil
+}
+
+// claim configures every pin: inputs with pull and both edges, outputs off.
+func (b *Board) claim(pins []rolePin) error {
+	for _, rp := range pins {
+		if rp.role.IsInput() {
+			if err := b.claimInput(rp); err != nil {
+				return err
+			}
+			continue
+		}
+		drive, err := b.outputDriver(rp)
+		if err != nil {
+			return err
+		}
+		if err := drive(false); err != nil {
+			return fmt.Errorf("switch %s off: %w", rp, err)
+		}
+		b.outs = append(b.outs, &output{rp: rp, drive: drive, start: b.clk.Now()})
+	}
+	return nil
+}
+
+func (b *Board) claimInput(rp rolePin) error {
+	p, err := b.hw.pin(rp.cfg.Pin)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rp, err)
+	}
+	pull := map[string]gpio.Pull{"up": gpio.PullUp, "down": gpio.PullDown, "none": gpio.Float}[rp.cfg.Pull]
+	d := Debounce(p, rp.cfg.Debounce, b.clk)
+	if err := d.In(pull, gpio.BothEdges); err != nil {
+		return fmt.Errorf("set %s as input: %w", rp, err)
+	}
+	in := &input{rp: rp, pin: d, active: rp.cfg.Active == "high", changed: make(chan struct{})}
+	in.on = d.Read() == in.active
+	b.ins = append(b.ins, in)
+	return nil
+}
+
+func (b *Board) outputDriver(rp rolePin) (func(bool) error, error) {
+	if n, ok := apaIndex(rp.cfg.Pin); ok {
+		if b.hw.leds == nil {
+			return nil, fmt.Errorf("%s: %w: no APA102 chain", rp, ErrNoSuchPin)
+		}
+		return b.hw.leds.driver(n, rp.cfg.Color), nil
+	}
+	p, err := b.hw.pin(rp.cfg.Pin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rp, err)
+	}
+	activeHigh := rp.cfg.Active == "high"
+	return func(on bool) error { return p.Out(gpio.Level(on == activeHigh)) }, nil
+}
+
+// Events returns the channel of input events. It is buffered; events
+// that find it full are dropped (and logged), so read it promptly.
+func (b *Board) Events() <-chan Event { return b.events }
+
+// Sim returns the simulated board's controls, or nil on real hardware.
+func (b *Board) Sim() *Sim { return b.sim }
+
+// Count returns how many pins of role the board has wired (e.g. call
+// buttons on a multi-flat panel).
+func (b *Board) Count(role Role) int {
+	n := 0
+	for _, in := range b.ins {
+		if in.rp.role == role {
+			n++
+		}
+	}
+	for _, o := range b.outs {
+		if o.rp.role == role {
+			n++
+		}
+	}
+	return n
+}
+
+// Set starts pattern p on output role/index at once (replacing the
+// previous pattern) and returns an error wrapping ErrNoSuchPin or
+// ErrBadPattern when it cannot.
+func (b *Board) Set(role Role, index int, p Pattern) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("board: set %s %d: %w", role, index, err)
+	}
+	b.mu.Lock()
+	o := b.output(role, index)
+	if o == nil {
+		b.mu.Unlock()
+		return fmt.Errorf("board: set %s %d: %w", role, index, ErrNoSuchPin)
+	}
+	o.pat, o.start = p, b.clk.Now()
+	b.step(o, o.start)
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (b *Board) output(role Role, index int) *output {
+	for _, o := range b.outs {
+		if o.rp.role == role && o.rp.idx == index {
+			return o
+		}
+	}
+	return nil
+}
+
+// step brings o to its level at now and returns the time to its next
+// change (0: none). A finished pulse becomes Off. b.mu must be held.
+func (b *Board) step(o *output, now time.Time) time.Duration {
+	on, next := o.pat.levelAt(now.Sub(o.start))
+	if o.pat.Kind == PatternPulse && next == 0 {
+		o.pat = Off()
+	}
+	if on != o.on {
+		if err := o.drive(on); err != nil {
+			b.log.Error("board: drive output", "pin", o.rp.String(), "on", on, "err", err)
+			return next
+		}
+		o.on = on
+	}
+	return next
+}
+
+// schedule is the one goroutine that plays every output's pattern.
+func (b *Board) schedule() {
+	defer b.wg.Done()
+	const idle = time.Hour
+	t := b.clk.NewTimer(idle)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-b.wake:
+		case <-t.Chan():
+		}
+		b.mu.Lock()
+		now, next := b.clk.Now(), idle
+		for _, o := range b.outs {
+			if d := b.step(o, now); d > 0 && d < next {
+				next = d
+			}
+		}
+		b.mu.Unlock()
+		t.Reset(next)
+	}
+}
+
+// PinState is one role's current level, for status pages.
+type PinState struct {
+	Role    Role   `json:"role"`
+	Index   int    `json:"index"`
+	Pin     string `json:"pin"`
+	Input   bool   `json:"input"`
+	Active  bool   `json:"active"`            // pressed / open / off-hook / on
+	Pattern string `json:"pattern,omitempty"` // outputs only
+}
+
+// State returns a snapshot of every wired role, inputs first.
+func (b *Board) State() []PinState {
+	var s []PinState
+	for _, in := range b.ins {
+		on, _ := in.state()
+		s = append(s, PinState{Role: in.rp.role, Index: in.rp.idx, Pin: in.rp.cfg.Pin, Input: true, Active: on})
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, o := range b.outs {
+		s = append(s, PinState{Role: o.rp.role, Index: o.rp.idx, Pin: o.rp.cfg.Pin, Active: o.on, Pattern: o.pat.String()})
+	}
+	return s
+}
+
+// Close stops the readers and the scheduler, switches every output off
+// and releases the pins. It is safe to call more than once.
+func (b *Board) Close() error {
+	var err error
+	b.once.Do(func() {
+		close(b.done)
+		for _, in := range b.ins {
+			_ = in.pin.Halt()
+		}
+		b.wg.Wait()
+		b.mu.Lock()
+		for _, o := range b.outs {
+			o.pat = Off()
+			if e := o.drive(false); e != nil && err == nil {
+				err = fmt.Errorf("board: close: switch %s off: %w", o.rp, e)
+			}
+			o.on = false
+		}
+		b.mu.Unlock()
+		if e := b.release(); e != nil && err == nil {
+			err = e
+		}
+	})
+	return err
+}
+
+func (b *Board) release() error {
+	if b.hw != nil && b.hw.close != nil {
+		return b.hw.close()
+	}
+	return nil
+}

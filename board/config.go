@@ -1,0 +1,285 @@
+package board
+
+import (
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+// Config is the board's section of the configuration file ("board:").
+type Config struct {
+	// Profile names the built-in board: "sim" (simulated, the default),
+	// "rpi" (bare Raspberry Pi header) or "respeaker-2mic".
+	Profile string `yaml:"profile"`
+	// Pins overrides the profile's pin for any role, field by field.
+	Pins Pins `yaml:"pins"`
+	// Audio overrides the profile's ALSA device names.
+	Audio AudioDevices `yaml:"audio"`
+}
+
+// Pins assigns a pin to each role. A nil or empty entry keeps the
+// profile's assignment; set Pin to "none" to leave a role unwired. For the
+// list roles, entry i overrides the profile's entry i, and extra entries
+// add pins (a panel for several flats has one call button per flat).
+type Pins struct {
+	CallButtons []PinConfig `yaml:"call_buttons"`
+	StatusLED   *PinConfig  `yaml:"status_led"`
+	CallLED     *PinConfig  `yaml:"call_led"`
+	DoorRelays  []PinConfig `yaml:"door_relays"`
+	DoorContact *PinConfig  `yaml:"door_contact"`
+	HookSwitch  *PinConfig  `yaml:"hook_switch"`
+	Ringer      *PinConfig  `yaml:"ringer"`
+}
+
+// PinConfig describes one role's pin. Empty fields inherit the profile's
+// value, then the role's default.
+type PinConfig struct {
+	// Pin is a header GPIO name ("GPIO17", GPIO0..GPIO27), an LED of the
+	// profile's APA102 chain ("apa102:0"), or "none".
+	Pin string `yaml:"pin"`
+	// Active is the level that means pressed / on / open: "high" or "low".
+	Active string `yaml:"active"`
+	// Pull is the input bias: "up", "down" or "none".
+	Pull string `yaml:"pull"`
+	// Debounce is how long an input must be stable before a change counts
+	// (inputs only; default 30ms for buttons and hook, 50ms for the door
+	// contact).
+	Debounce time.Duration `yaml:"debounce"`
+	// LongPress is how long a button is held before a long-press event
+	// (call buttons only; default 2s; it fires once per press).
+	LongPress time.Duration `yaml:"long_press"`
+	// Color is the RGB colour "rrggbb" of an APA102 LED (APA102 only).
+	Color string `yaml:"color"`
+}
+
+// Role is what a pin is for.
+type Role string
+
+// The roles a board can have. Inputs: CallButton, DoorContact, HookSwitch.
+// Outputs: StatusLED, CallLED, DoorRelay, Ringer.
+const (
+	CallButton  Role = "call_button"
+	StatusLED   Role = "status_led"
+	CallLED     Role = "call_led"
+	DoorRelay   Role = "door_relay"
+	DoorContact Role = "door_contact"
+	HookSwitch  Role = "hook_switch"
+	Ringer      Role = "ringer"
+)
+
+// IsInput reports whether the role is read (button, contact, hook) rather
+// than driven.
+func (r Role) IsInput() bool { return r == CallButton || r == DoorContact || r == HookSwitch }
+
+// Label is the role in words, e.g. "status LED".
+func (r Role) Label() string {
+	switch r {
+	case StatusLED:
+		return "status LED"
+	case CallLED:
+		return "call LED"
+	}
+	return strings.ReplaceAll(string(r), "_", " ")
+}
+
+// DefaultConfig returns the simulated board, which needs no hardware.
+func DefaultConfig() Config { return Config{Profile: "sim"} }
+
+// Validate checks the configuration and returns a cfgerr.List whose paths
+// are relative to this section (e.g. "pins.call_buttons[1].pin").
+func (c *Config) Validate() error {
+	_, _, errs := c.resolve()
+	return errs.Err()
+}
+
+// AudioDevices returns the profile's ALSA devices with the configured
+// overrides applied (empty for the sim profile: use memory/WAV audio).
+func (c *Config) AudioDevices() AudioDevices {
+	a := profiles()[c.Profile].audio
+	if c.Audio.Capture != "" {
+		a.Capture = c.Audio.Capture
+	}
+	if c.Audio.Playback != "" {
+		a.Playback = c.Audio.Playback
+	}
+	return a
+}
+
+// rolePin is one wired pin after merging defaults, profile and config.
+type rolePin struct {
+	role Role
+	idx  int
+	path string // config path, e.g. "pins.call_buttons[0]"
+	cfg  PinConfig
+}
+
+func roleDefault(r Role) PinConfig {
+	switch r {
+	case CallButton:
+		return PinConfig{Active: "low", Pull: "up", Debounce: 30 * time.Millisecond, LongPress: 2 * time.Second}
+	case HookSwitch:
+		return PinConfig{Active: "low", Pull: "up", Debounce: 30 * time.Millisecond}
+	case DoorContact:
+		return PinConfig{Active: "high", Pull: "up", Debounce: 50 * time.Millisecond}
+	}
+	return PinConfig{Active: "high", Pull: "none"}
+}
+
+// merge returns base with every non-empty field of over applied.
+func merge(base PinConfig, over *PinConfig) PinConfig {
+	if over == nil {
+		return base
+	}
+	if over.Pin != "" {
+		base.Pin = over.Pin
+	}
+	if over.Active != "" {
+		base.Active = over.Active
+	}
+	if over.Pull != "" {
+		base.Pull = over.Pull
+	}
+	if over.Debounce != 0 {
+		base.Debounce = over.Debounce
+	}
+	if over.LongPress != 0 {
+		base.LongPress = over.LongPress
+	}
+	if over.Color != "" {
+		base.Color = over.Color
+	}
+	return base
+}
+
+func mergeList(r Role, name string, prof, conf []PinConfig) []rolePin {
+	n := max(len(prof), len(conf))
+	out := make([]rolePin, 0, n)
+	for i := range n {
+		c := roleDefault(r)
+		if i < len(prof) {
+			c = merge(c, &prof[i])
+		}
+		if i < len(conf) {
+			c = merge(c, &conf[i])
+		}
+		out = append(out, rolePin{role: r, idx: i, path: cfgerr.Index("pins."+name, i), cfg: c})
+	}
+	return out
+}
+
+func mergeOne(r Role, prof, conf *PinConfig) []rolePin {
+	if prof == nil && conf == nil {
+		return nil
+	}
+	c := merge(merge(roleDefault(r), prof), conf)
+	return []rolePin{{role: r, path: "pins." + string(r), cfg: c}}
+}
+
+// resolve merges defaults, profile and overrides, and validates the result.
+// Pins set to "none" are left out.
+func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
+	var errs cfgerr.List
+	prof, ok := profiles()[c.Profile]
+	if !ok {
+		errs.Add("profile", "unknown board profile %q (known: %s)", c.Profile, strings.Join(Profiles(), ", "))
+		return nil, prof, errs
+	}
+	p, o := prof.pins, c.Pins
+	var all []rolePin
+	all = append(all, mergeList(CallButton, "call_buttons", p.CallButtons, o.CallButtons)...)
+	all = append(all, mergeOne(StatusLED, p.StatusLED, o.StatusLED)...)
+	all = append(all, mergeOne(CallLED, p.CallLED, o.CallLED)...)
+	all = append(all, mergeList(DoorRelay, "door_relays", p.DoorRelays, o.DoorRelays)...)
+	all = append(all, mergeOne(DoorContact, p.DoorContact, o.DoorContact)...)
+	all = append(all, mergeOne(HookSwitch, p.HookSwitch, o.HookSwitch)...)
+	all = append(all, mergeOne(Ringer, p.Ringer, o.Ringer)...)
+
+	used := map[string]string{}
+	var pins []rolePin
+	for _, rp := range all {
+		if rp.cfg.Pin == "none" {
+			continue
+		}
+		validatePin(&errs, prof, rp)
+		if prev, dup := used[rp.cfg.Pin]; dup && rp.cfg.Pin != "" {
+			errs.Add(rp.path+".pin", "%s is already used by %s", rp.cfg.Pin, prev)
+		}
+		used[rp.cfg.Pin] = rp.path
+		pins = append(pins, rp)
+	}
+	return pins, prof, errs
+}
+
+var gpioName = regexp.MustCompile(`^GPIO([0-9]|1[0-9]|2[0-7])$`)
+
+func validatePin(errs *cfgerr.List, prof profile, rp rolePin) {
+	c, path := rp.cfg, rp.path
+	apa := strings.HasPrefix(c.Pin, "apa102:")
+	switch {
+	case c.Pin == "":
+		errs.Add(path+".pin", "must be set (a GPIO name such as GPIO17, or none)")
+	case apa:
+		n, err := strconv.Atoi(strings.TrimPrefix(c.Pin, "apa102:"))
+		switch {
+		case prof.apa102 == 0:
+			errs.Add(path+".pin", "%s: this profile has no APA102 LEDs", c.Pin)
+		case err != nil || n < 0 || n >= prof.apa102:
+			errs.Add(path+".pin", "%s: LED index must be 0..%d", c.Pin, prof.apa102-1)
+		case rp.role != StatusLED && rp.role != CallLED:
+			errs.Add(path+".pin", "%s: an APA102 LED can only be a status or call LED", c.Pin)
+		}
+	case !gpioName.MatchString(c.Pin):
+		errs.Add(path+".pin", "unknown pin %q (want GPIO0..GPIO27, apa102:N or none)", c.Pin)
+	}
+	if c.Active != "high" && c.Active != "low" {
+		errs.Add(path+".active", "must be high or low, not %q", c.Active)
+	}
+	if c.Pull != "up" && c.Pull != "down" && c.Pull != "none" {
+		errs.Add(path+".pull", "must be up, down or none, not %q", c.Pull)
+	}
+	validateTimes(errs, rp)
+	if c.Color != "" {
+		if b, err := hex.DecodeString(c.Color); err != nil || len(b) != 3 {
+			errs.Add(path+".color", "must be six hex digits rrggbb, not %q", c.Color)
+		} else if !apa {
+			errs.Add(path+".color", "only APA102 LEDs have a colour")
+		}
+	}
+}
+
+func validateTimes(errs *cfgerr.List, rp rolePin) {
+	c, path := rp.cfg, rp.path
+	if !rp.role.IsInput() {
+		if c.Debounce != 0 {
+			errs.Add(path+".debounce", "only inputs are debounced")
+		}
+		if c.LongPress != 0 {
+			errs.Add(path+".long_press", "only call buttons have a long press")
+		}
+		return
+	}
+	if c.Debounce <= 0 || c.Debounce > time.Second {
+		errs.Add(path+".debounce", "must be between 1ms and 1s, not %v", c.Debounce)
+	}
+	switch {
+	case rp.role != CallButton && c.LongPress != 0:
+		errs.Add(path+".long_press", "only call buttons have a long press")
+	case c.LongPress < 0 || c.LongPress > time.Minute:
+		errs.Add(path+".long_press", "must be between 0 (off) and 1m, not %v", c.LongPress)
+	case c.LongPress != 0 && c.LongPress <= c.Debounce:
+		errs.Add(path+".long_press", "must be longer than debounce (%v)", c.Debounce)
+	}
+}
+
+// String describes the pin for logs and the status page.
+func (rp rolePin) String() string {
+	if rp.role == CallButton || rp.role == DoorRelay {
+		return fmt.Sprintf("%s %d (%s)", rp.role.Label(), rp.idx+1, rp.cfg.Pin)
+	}
+	return fmt.Sprintf("%s (%s)", rp.role.Label(), rp.cfg.Pin)
+}

@@ -1,0 +1,224 @@
+package board
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"periph.io/x/conn/v3/gpio"
+)
+
+// Debounced decorates an input pin with a software debouncer, because the
+// kernel's GPIO character device offers no debounce to periph and
+// gpioutil.Debounce ignores its debounce argument. WaitForEdge reports only
+// level changes that stay stable for the settle time; Read returns the
+// last stable level without touching the pin.
+//
+// Time flows through the wrapped pin's WaitForEdge timeouts, so the clock
+// given must be the one the pin uses (real pins: the real clock).
+type Debounced struct {
+	gpio.PinIO
+	settle time.Duration
+	clk    clockwork.Clock
+	halted atomic.Bool
+	level  atomic.Bool
+}
+
+// Debounce wraps p; settle must be positive.
+func Debounce(p gpio.PinIO, settle time.Duration, clk clockwork.Clock) *Debounced {
+	return &Debounced{PinIO: p, settle: settle, clk: clk}
+}
+
+// In configures the pin as an input with edge detection and samples its
+// current level as the stable level.
+func (d *Debounced) In(pull gpio.Pull, edge gpio.Edge) error {
+	if err := d.PinIO.In(pull, edge); err != nil {
+		return err
+	}
+	d.level.Store(bool(d.PinIO.Read()))
+	return nil
+}
+
+// Read returns the last stable level.
+func (d *Debounced) Read() gpio.Level { return gpio.Level(d.level.Load()) }
+
+// Halt makes pending and future WaitForEdge calls return false, and halts
+// the wrapped pin.
+func (d *Debounced) Halt() error {
+	d.halted.Store(true)
+	return d.PinIO.Halt()
+}
+
+// WaitForEdge waits up to timeout (which must be positive: the drivers
+// disagree on what 0 and -1 mean) for a debounced level change. Bounces
+// that end at the previous stable level are ignored.
+func (d *Debounced) WaitForEdge(timeout time.Duration) bool {
+	if timeout <= 0 {
+		return false
+	}
+	deadline := d.clk.Now().Add(timeout)
+	for !d.halted.Load() {
+		rem := d.clk.Until(deadline)
+		if rem <= 0 || !d.PinIO.WaitForEdge(rem) {
+			return false
+		}
+		// Drain the bounce: wait until no edge comes for settle.
+		for !d.halted.Load() && d.PinIO.WaitForEdge(d.settle) {
+		}
+		if d.halted.Load() {
+			return false
+		}
+		if l := bool(d.PinIO.Read()); l != d.level.Load() {
+			d.level.Store(l)
+			return true
+		}
+	}
+	return false
+}
+
+// EventKind says what happened on an input.
+type EventKind int
+
+// The event kinds: buttons press, release and long-press; the door contact
+// opens (DoorOpened) and closes (DoorClosed); the hook switch goes off-hook and on-hook.
+const (
+	Press EventKind = iota + 1
+	Release
+	LongPress
+	DoorOpened
+	DoorClosed
+	OffHook
+	OnHook
+)
+
+// String names the kind, e.g. "long-press".
+func (k EventKind) String() string {
+	switch k {
+	case Press:
+		return "press"
+	case Release:
+		return "release"
+	case LongPress:
+		return "long-press"
+	case DoorOpened:
+		return "open"
+	case DoorClosed:
+		return "closed"
+	case OffHook:
+		return "off-hook"
+	case OnHook:
+		return "on-hook"
+	}
+	return "unknown"
+}
+
+// Event is one debounced input change.
+type Event struct {
+	Role  Role
+	Index int // which call button (0-based); 0 for single roles
+	Kind  EventKind
+	Time  time.Time
+}
+
+func kindFor(r Role, active bool) EventKind {
+	switch {
+	case r == DoorContact && active:
+		return DoorOpened
+	case r == DoorContact:
+		return DoorClosed
+	case r == HookSwitch && active:
+		return OffHook
+	case r == HookSwitch:
+		return OnHook
+	case active:
+		return Press
+	}
+	return Release
+}
+
+// input is one wired input and its debounced, active-level state.
+type input struct {
+	rp     rolePin
+	pin    *Debounced
+	active gpio.Level // the level that means pressed/open/off-hook
+
+	mu      sync.Mutex
+	on      bool
+	changed chan struct{} // closed and replaced on every change
+}
+
+func (in *input) set(on bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.on = on
+	close(in.changed)
+	in.changed = make(chan struct{})
+}
+
+func (in *input) state() (bool, <-chan struct{}) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.on, in.changed
+}
+
+// waitState blocks until the input's debounced state is on, or ctx ends.
+func (in *input) waitState(ctx context.Context, on bool) error {
+	for {
+		cur, ch := in.state()
+		if cur == on {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// pollInterval bounds every WaitForEdge so a halted reader notices.
+const pollInterval = time.Second
+
+// readInput turns one input's debounced edges into events until halted.
+func (b *Board) readInput(in *input) {
+	defer b.wg.Done()
+	lp := in.rp.cfg.LongPress
+	var pressedAt time.Time
+	longDone := true
+	for !in.pin.halted.Load() {
+		timeout := pollInterval
+		if !longDone {
+			rem := lp - b.clk.Since(pressedAt)
+			if rem <= 0 {
+				longDone = true
+				b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: LongPress, Time: b.clk.Now()})
+				continue
+			}
+			timeout = min(rem, timeout)
+		}
+		if !in.pin.WaitForEdge(timeout) {
+			continue
+		}
+		on := in.pin.Read() == in.active
+		now := b.clk.Now()
+		in.set(on)
+		if on && in.rp.role == CallButton && lp > 0 {
+			pressedAt, longDone = now, false
+		} else {
+			longDone = true
+		}
+		b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: kindFor(in.rp.role, on), Time: now})
+	}
+}
+
+// emit queues an event; when nobody reads, it is dropped and logged
+// rather than blocking the input.
+func (b *Board) emit(e Event) {
+	select {
+	case b.events <- e:
+	default:
+		b.log.Warn("board event dropped: nobody reads events", "role", e.Role, "index", e.Index, "kind", e.Kind)
+	}
+}

@@ -1,0 +1,85 @@
+package board
+
+import "sort"
+
+// AudioDevices names the ALSA PCM devices a profile's sound hardware uses.
+// An empty name means the board has no such device (the sim board: audio
+// then comes from memory or WAV files).
+type AudioDevices struct {
+	// Capture is the ALSA capture device, e.g. "hw:CARD=seeed2micvoicec,DEV=0".
+	Capture string `yaml:"capture"`
+	// Playback is the ALSA playback device.
+	Playback string `yaml:"playback"`
+}
+
+// profile is one built-in board description.
+type profile struct {
+	pins  Pins
+	audio AudioDevices
+	// spi is the SPI port of an APA102 LED chain ("" when none) and
+	// apa102 the number of LEDs on it.
+	spi    string
+	apa102 int
+	// sim marks the simulated board.
+	sim bool
+}
+
+func pc(pin, active, pull string) PinConfig {
+	return PinConfig{Pin: pin, Active: active, Pull: pull}
+}
+
+func ptr(p PinConfig) *PinConfig { return &p }
+
+// profiles returns the built-in profiles. It builds them anew on each call
+// so that no caller can change another's copy.
+func profiles() map[string]profile {
+	// Bare header wiring, chosen to stay clear of I2C (GPIO2/3), SPI0
+	// (GPIO7-11), UART (GPIO14/15) and I2S/PCM (GPIO18-21), so that an
+	// I2S sound HAT can be added: buttons switch to ground (pull-up, active
+	// low), LEDs and relay/ringer drivers are active high, the door contact
+	// is a reed switch to ground that opens with the door (high = open).
+	rpi := Pins{
+		CallButtons: []PinConfig{pc("GPIO17", "low", "up")},
+		StatusLED:   ptr(pc("GPIO27", "high", "none")),
+		CallLED:     ptr(pc("GPIO22", "high", "none")),
+		DoorRelays:  []PinConfig{pc("GPIO23", "high", "none")},
+		DoorContact: ptr(pc("GPIO24", "high", "up")),
+		HookSwitch:  ptr(pc("GPIO25", "low", "up")),
+		Ringer:      ptr(pc("GPIO5", "high", "none")),
+	}
+	sim := rpi
+	sim.CallButtons = []PinConfig{pc("GPIO17", "low", "up"), pc("GPIO6", "low", "up"), pc("GPIO13", "low", "up")}
+	return map[string]profile{
+		"sim": {pins: sim, sim: true},
+		"rpi": {pins: rpi, audio: AudioDevices{Capture: "default", Playback: "default"}},
+		// Seeed ReSpeaker 2-Mics Pi HAT: user button on GPIO17, three
+		// APA102 LEDs on SPI0.0, WM8960 codec (card "seeed2micvoicec" with
+		// Seeed's seeed-voicecard driver), relay and door contact on the
+		// HAT's Grove GPIO12/GPIO13 connector.
+		"respeaker-2mic": {
+			pins: Pins{
+				CallButtons: []PinConfig{pc("GPIO17", "low", "up")},
+				StatusLED:   ptr(PinConfig{Pin: "apa102:0", Color: "00ff00"}),
+				CallLED:     ptr(PinConfig{Pin: "apa102:1", Color: "0000ff"}),
+				DoorRelays:  []PinConfig{pc("GPIO12", "high", "none")},
+				DoorContact: ptr(pc("GPIO13", "high", "up")),
+			},
+			audio: AudioDevices{
+				Capture:  "hw:CARD=seeed2micvoicec,DEV=0",
+				Playback: "hw:CARD=seeed2micvoicec,DEV=0",
+			},
+			spi:    "SPI0.0",
+			apa102: 3,
+		},
+	}
+}
+
+// Profiles lists the names of the built-in board profiles, sorted.
+func Profiles() []string {
+	var names []string
+	for n := range profiles() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

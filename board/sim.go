@@ -1,0 +1,177 @@
+package board
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jonboulle/clockwork"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+)
+
+// Sim operates the simulated board: it presses its buttons and flips its
+// door contact and hook switch by feeding edges into the periph gpiotest
+// pins the board reads (so the board's logic is exactly the real one), and
+// reports every change of an LED, relay or ringer as a line of text.
+type Sim struct {
+	b    *Board
+	pins map[string]*simPin
+
+	mu   sync.Mutex
+	subs map[chan string]struct{}
+}
+
+// simPin is a gpiotest pin that reports output changes to the Sim and
+// whose Halt wakes a pending WaitForEdge (gpiotest's Halt does nothing).
+type simPin struct {
+	*gpiotest.Pin
+	sim *Sim
+	rp  rolePin
+}
+
+func newSim(b *Board, pins []rolePin, clk clockwork.Clock) *Sim {
+	s := &Sim{b: b, pins: map[string]*simPin{}, subs: map[chan string]struct{}{}}
+	for _, rp := range pins {
+		s.pins[rp.cfg.Pin] = &simPin{
+			Pin: &gpiotest.Pin{N: rp.cfg.Pin, Num: -1, Clock: clk, EdgesChan: make(chan gpio.Level, 16)},
+			sim: s,
+			rp:  rp,
+		}
+	}
+	return s
+}
+
+func (s *Sim) hardware() *hardware {
+	return &hardware{pin: func(name string) (gpio.PinIO, error) {
+		p, ok := s.pins[name]
+		if !ok {
+			return nil, fmt.Errorf("sim pin %s: %w", name, ErrNoSuchPin)
+		}
+		return p, nil
+	}}
+}
+
+// Out sets the level and, when it changed, tells the Sim's watchers.
+func (p *simPin) Out(l gpio.Level) error {
+	p.Lock()
+	changed := p.L != l
+	p.L = l
+	p.Unlock()
+	if changed && !p.rp.role.IsInput() {
+		word := "off"
+		if (l == gpio.High) == (p.rp.cfg.Active == "high") {
+			word = "on"
+		}
+		p.sim.notify(p.rp.label() + " " + word)
+	}
+	return nil
+}
+
+// In configures the pin as gpiotest does, then puts it at its inactive
+// level: the simulated door starts closed, the handset on hook.
+func (p *simPin) In(pull gpio.Pull, edge gpio.Edge) error {
+	if err := p.Pin.In(pull, edge); err != nil {
+		return err
+	}
+	p.Lock()
+	p.L = gpio.Level(p.rp.cfg.Active != "high")
+	p.Unlock()
+	return nil
+}
+
+// Halt wakes a reader blocked in WaitForEdge with an edge at the current
+// level, which the debouncer ignores.
+func (p *simPin) Halt() error {
+	select {
+	case p.EdgesChan <- p.Read():
+	default:
+	}
+	return nil
+}
+
+// label names a pin's role for people: "call button 2", "door relay".
+func (rp rolePin) label() string {
+	if rp.role == CallButton || (rp.role == DoorRelay && rp.idx > 0) {
+		return fmt.Sprintf("%s %d", rp.role.Label(), rp.idx+1)
+	}
+	return rp.role.Label()
+}
+
+func (s *Sim) notify(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs {
+		select {
+		case ch <- line:
+		default: // a stalled watcher loses lines rather than stalling outputs
+		}
+	}
+}
+
+// Watch returns a channel of output-change lines ("status LED on", "door
+// relay off") and a function that stops the watch.
+func (s *Sim) Watch() (<-chan string, func()) {
+	ch := make(chan string, 256)
+	s.mu.Lock()
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.subs, ch)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Sim) input(role Role, idx int) (*input, *simPin, error) {
+	for _, in := range s.b.ins {
+		if in.rp.role == role && in.rp.idx == idx {
+			return in, s.pins[in.rp.cfg.Pin], nil
+		}
+	}
+	if role == CallButton {
+		return nil, nil, fmt.Errorf("sim: no call button %d (this board has %d): %w", idx+1, s.b.Count(CallButton), ErrNoSuchPin)
+	}
+	return nil, nil, fmt.Errorf("sim: no %s: %w", role.Label(), ErrNoSuchPin)
+}
+
+// SetInput drives input role/idx to active (pressed, open, off-hook) or
+// inactive, and waits until the board has debounced the change.
+func (s *Sim) SetInput(ctx context.Context, role Role, idx int, active bool) error {
+	in, p, err := s.input(role, idx)
+	if err != nil {
+		return err
+	}
+	l := in.active
+	if !active {
+		l = !l
+	}
+	select {
+	case p.EdgesChan <- l:
+	case <-ctx.Done():
+		return fmt.Errorf("sim: set %s: %w", in.rp.label(), ctx.Err())
+	}
+	if err := in.waitState(ctx, active); err != nil {
+		return fmt.Errorf("sim: set %s: %w", in.rp.label(), err)
+	}
+	return nil
+}
+
+// Press presses and releases call button idx (0-based).
+func (s *Sim) Press(ctx context.Context, idx int) error {
+	if err := s.SetInput(ctx, CallButton, idx, true); err != nil {
+		return err
+	}
+	return s.SetInput(ctx, CallButton, idx, false)
+}
+
+// Toggle flips a single input (DoorContact, HookSwitch) and returns its
+// new state (true: open / off-hook).
+func (s *Sim) Toggle(ctx context.Context, role Role) (bool, error) {
+	in, _, err := s.input(role, 0)
+	if err != nil {
+		return false, err
+	}
+	on, _ := in.state()
+	return !on, s.SetInput(ctx, role, 0, !on)
+}

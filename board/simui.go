@@ -1,0 +1,216 @@
+package board
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+const simHelp = `simulated board: type a command and Enter
+  1..9  press and release call button N
+  d     open/close the door contact
+  h     lift/hang up the hook switch
+  s     show every pin
+  ?     this help`
+
+// RunTerminal lets a person operate the board: it reads commands from r
+// (see "?") and writes a line to w for every output change and command
+// result. It returns when r ends or ctx is done; a reader blocked in
+// r.Read returns only when r delivers a line or ends.
+func (s *Sim) RunTerminal(ctx context.Context, r io.Reader, w io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	var wmu sync.Mutex
+	say := func(format string, args ...any) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+	lines, stop := s.Watch()
+	defer stop()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case l := <-lines:
+				say("%s", l)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	cmds := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			select {
+			case cmds <- strings.TrimSpace(sc.Text()):
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+	}()
+	say("%s", simHelp)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-readErr:
+			return err
+		case c := <-cmds:
+			s.command(ctx, c, say)
+		}
+	}
+}
+
+// command runs one terminal command and reports its result with say.
+func (s *Sim) command(ctx context.Context, c string, say func(string, ...any)) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	switch {
+	case c == "":
+	case c == "?" || c == "help":
+		say("%s", simHelp)
+	case c == "s":
+		for _, p := range s.b.State() {
+			say("  %-14s %d %-8s active=%t %s", p.Role, p.Index, p.Pin, p.Active, p.Pattern)
+		}
+	case len(c) == 1 && c[0] >= '1' && c[0] <= '9':
+		n := int(c[0] - '1')
+		if err := s.Press(ctx, n); err != nil {
+			say("error: %v", err)
+			return
+		}
+		say("call button %d pressed and released", n+1)
+	case c == "d" || c == "h":
+		role, words := DoorContact, [2]string{"door closed", "door open"}
+		if c == "h" {
+			role, words = HookSwitch, [2]string{"on hook", "off hook"}
+		}
+		on, err := s.Toggle(ctx, role)
+		if err != nil {
+			say("error: %v", err)
+			return
+		}
+		say("%s", words[b2i(on)])
+	default:
+		say("error: unknown command %q: type ? for help", c)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Handler serves the simulated board for the web UI:
+//
+//	GET  /state  {"pins":[{role,index,pin,input,active,pattern}...]}
+//	POST /press  {"index":0}        press and release call button 0 (0-based)
+//	POST /door   {"open":true}      set the door contact; empty body toggles
+//	POST /hook   {"off_hook":true}  set the hook switch; empty body toggles
+//
+// The POSTs answer with the new state. Bad requests (bad JSON, a button
+// or role the board does not have) get 400 with {"error": "..."}.
+func (s *Sim) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) { s.writeState(w) })
+	mux.HandleFunc("POST /press", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Index *int `json:"index"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.Index == nil {
+			httpError(w, http.StatusBadRequest, errors.New(`missing "index" (0-based call button)`))
+			return
+		}
+		s.act(w, r, func(ctx context.Context) error { return s.Press(ctx, *req.Index) })
+	})
+	mux.HandleFunc("POST /door", s.setter(DoorContact, "open"))
+	mux.HandleFunc("POST /hook", s.setter(HookSwitch, "off_hook"))
+	return mux
+}
+
+func (s *Sim) setter(role Role, field string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]*bool
+		if !decode(w, r, &req) {
+			return
+		}
+		for k := range req {
+			if k != field {
+				httpError(w, http.StatusBadRequest, fmt.Errorf("unknown field %q (want %q)", k, field))
+				return
+			}
+		}
+		s.act(w, r, func(ctx context.Context) error {
+			if v := req[field]; v != nil {
+				return s.SetInput(ctx, role, 0, *v)
+			}
+			_, err := s.Toggle(ctx, role)
+			return err
+		})
+	}
+}
+
+func (s *Sim) act(w http.ResponseWriter, r *http.Request, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, ErrNoSuchPin) {
+			code = http.StatusBadRequest
+		}
+		httpError(w, code, err)
+		return
+	}
+	s.writeState(w)
+}
+
+func (s *Sim) writeState(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		Pins []PinState `json:"pins"`
+	}{s.b.State()})
+}
+
+// decode reads an optional small JSON body into v; an empty body leaves
+// v alone.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, fmt.Errorf("read body: %w", err))
+		return false
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return true
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		httpError(w, http.StatusBadRequest, fmt.Errorf("bad JSON body: %w", err))
+		return false
+	}
+	return true
+}
+
+func httpError(w http.ResponseWriter, code int, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
