@@ -218,12 +218,13 @@ func (m *door) incomingCall(ctx context.Context, ev PhoneEvent) {
 	case !m.allowed.allows(ev.Peer):
 		m.d.log.Info("call from "+ev.Peer+" rejected: not an allowed caller", "peer", ev.Peer)
 	default:
+		// When Answer fails (the UA answered by itself, or the call is
+		// gone) the UA's next event for the call still decides.
 		if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
 			m.d.log.Warn("call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
-			m.hangup(ctx, ev.CallID)
-			return
+		} else {
+			m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
 		}
-		m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
 		m.enter(answering)
 		m.callID, m.peer, m.incoming, m.mayOpen = ev.CallID, ev.Peer, true, true
 		return

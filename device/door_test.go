@@ -217,6 +217,14 @@ func TestIncomingCalls(t *testing.T) {
 		callLED:    []string{"fast blink"},
 		events:     []string{"rang button=0 targets=[1001 1002]"},
 	}, {
+		name:       "a failed Answer leaves the decision to the UA's events",
+		autoAnswer: true,
+		steps: []step{func(r *rig) { r.ph.AnswerErr = errDial }, incoming("in1", "sip:alice@pbx"),
+			answer("in1", "sip:alice@pbx")},
+		calls:   []string{"answer in1"},
+		callLED: []string{"on"},
+		events:  []string{"answered sip:alice@pbx incoming=true"},
+	}, {
 		name:       "the visitor's button does not end a monitoring call",
 		autoAnswer: true,
 		steps:      []step{incoming("in1", "sip:alice@pbx"), answer("in1", ""), press(0)},

@@ -202,6 +202,8 @@ func (c Call) String() string {
 type Phone struct {
 	// DialErr maps targets whose Dial fails to the error.
 	DialErr map[string]error
+	// AnswerErr, when set, is returned by Answer (which is still recorded).
+	AnswerErr error
 	// OnDial, when set, is called (from the device's goroutine) after each
 	// Dial is recorded.
 	OnDial func(target, id string)
@@ -239,7 +241,12 @@ func (p *Phone) Dial(_ context.Context, targets []string) (string, error) {
 }
 
 // Answer implements device.Phone.
-func (p *Phone) Answer(_ context.Context, id string) error { p.record("answer", id); return nil }
+func (p *Phone) Answer(_ context.Context, id string) error {
+	p.record("answer", id)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.AnswerErr
+}
 
 // Hangup implements device.Phone.
 func (p *Phone) Hangup(_ context.Context, id string) error { p.record("hangup", id); return nil }
