@@ -19,8 +19,10 @@ import (
 // once and the first to answer wins. Call returns at once with the
 // handle; progress comes as events. ctx only bounds the start.
 func (u *UA) Call(ctx context.Context, targets []string, mode DialMode) (Call, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	select {
+	case <-u.ready:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("ua: call before the UA runs: %w", ctx.Err())
 	}
 	if len(targets) == 0 {
 		return nil, errors.New("ua: call: no target")

@@ -72,6 +72,7 @@ type UA struct {
 	regs    []*regLoop
 	calls   map[string]*call
 	running bool
+	ready   chan struct{} // closed once Run serves
 	wg      sync.WaitGroup // call goroutines
 }
 
@@ -82,7 +83,7 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 		return nil, fmt.Errorf("ua: invalid config: %w", err)
 	}
 	u := &UA{cfg: cfg, log: log, clock: SystemClock{}, mediaCfg: media.DefaultConfig(),
-		timing: defaultTiming(), events: make(chan Event, 256), calls: map[string]*call{},
+		timing: defaultTiming(), events: make(chan Event, 256), ready: make(chan struct{}), calls: map[string]*call{},
 		clients: map[string]*sipgo.Client{}}
 	for _, o := range opts {
 		o(u)
@@ -212,6 +213,7 @@ func (u *UA) Run(ctx context.Context) error {
 	go func() { defer serve.Done(); _ = u.server.ServeUDP(udp) }()
 	go func() { defer serve.Done(); _ = u.server.ServeTCP(tcp) }()
 	u.waitServing(ctx, udp.LocalAddr().String())
+	close(u.ready)
 	u.log.Info("sip listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(),
 		"uri", fmt.Sprintf("sip:%s@%s", u.cfg.User, udp.LocalAddr()))
 
