@@ -71,8 +71,8 @@ type Account struct {
 	AuthUser string `yaml:"auth_user"`
 	// Password is the digest password.
 	Password string `yaml:"password" secret:"true"`
-	// Domain is the host of the address of record; empty means the
-	// registrar's host.
+	// Domain is the host[:port] of the address of record; empty means the
+	// registrar's host[:port] as configured.
 	Domain string `yaml:"domain"`
 	// Expires is the registration lifetime asked for (default 1h); the
 	// registrar's grant is used.
@@ -154,8 +154,10 @@ func (a Account) validate() error {
 	if a.AuthUser != "" && !validUserPart(a.AuthUser) {
 		errs.Add("auth_user", "%q is not a valid user name", a.AuthUser)
 	}
-	if a.Domain != "" && strings.ContainsAny(a.Domain, "@:;<> \t/") {
-		errs.Add("domain", "%q is not a host name", a.Domain)
+	if a.Domain != "" {
+		if _, err := parseServer(a.Domain, "udp"); err != nil || strings.Contains(strings.ToLower(a.Domain), "sip:") {
+			errs.Add("domain", "%q is not host[:port]", a.Domain)
+		}
 	}
 	if a.Expires != 0 && (a.Expires < 10*time.Second || a.Expires > 24*time.Hour) {
 		errs.Add("expires", "must be 10s..24h, got %v", a.Expires)

@@ -55,7 +55,8 @@ func (u *UA) targetURI(t string) (sip.Uri, error) {
 			if len(u.cfg.Accounts) == 0 {
 				return sip.Uri{}, fmt.Errorf("ua: call %q: a bare user needs an account (or give user@host)", t)
 			}
-			s += "@" + newAOR(u.cfg.Accounts[0]).Host
+			aor := newAOR(u.cfg.Accounts[0])
+			s += "@" + aor.HostPort()
 		}
 		s = "sip:" + s
 	}
@@ -66,13 +67,15 @@ func (u *UA) targetURI(t string) (sip.Uri, error) {
 	return uri, nil
 }
 
+// newAOR returns the account's address of record, sip:user@domain[:port].
 func newAOR(a Account) sip.Uri {
-	domain := a.Domain
-	if domain == "" {
-		sv, _ := parseServer(a.Registrar, a.transport())
-		domain = sv.Host
+	var sv server
+	if a.Domain != "" {
+		sv, _ = parseServer(a.Domain, "udp")
+	} else {
+		sv, _ = parseServer(a.Registrar, a.transport())
 	}
-	return sip.Uri{Scheme: "sip", User: a.User, Host: domain}
+	return sip.Uri{Scheme: "sip", User: a.User, Host: sv.Host, Port: sv.Port}
 }
 
 // attempt is the outcome of one INVITE to one target.
@@ -291,7 +294,7 @@ func (u *UA) inviteRequest(target sip.Uri, offer []byte) (*sip.Request, credenti
 		aor := newAOR(a)
 		from = aor
 		cred = credentials{user: a.authUser(), pass: a.Password, aorUser: a.User}
-		if strings.EqualFold(target.Host, aor.Host) || a.OutboundProxy != "" {
+		if strings.EqualFold(target.Host, aor.Host) && (target.Port == aor.Port || target.Port == 0) || a.OutboundProxy != "" {
 			transport = a.transport()
 			via := a.OutboundProxy
 			if via == "" {

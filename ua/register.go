@@ -50,11 +50,7 @@ func newRegLoop(u *UA, idx int, a Account) *regLoop {
 		p, _ := parseServer(a.OutboundProxy, tr)
 		r.proxy = &p
 	}
-	domain := a.Domain
-	if domain == "" {
-		domain = r.servers[0].Host
-	}
-	r.aor = sip.Uri{Scheme: "sip", User: a.User, Host: domain}
+	r.aor = newAOR(a)
 	r.notBefore = make([]time.Time, len(r.servers))
 	r.dead = make([]bool, len(r.servers))
 	port := u.Addr().Port

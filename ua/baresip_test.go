@@ -1,0 +1,66 @@
+package ua
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// TestBaresipThroughKamailio: sipbell registered to Kamailio as door,
+// baresip as alice; each calls the other through Kamailio, both calls
+// are confirmed and end with BYE.
+func TestBaresipThroughKamailio(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true})
+	cfg := testConfig()
+	cfg.AllowFrom = nil // only the registrar may bring calls
+	cfg.Accounts = []Account{{Registrar: k.UDP, User: "door", Password: interop.Password, Expires: time.Minute}}
+	h := start(t, cfg, nil)
+	h.wait(t, 10*time.Second, "registered", regIs(Registered))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// sipbell calls alice; alice answers; sipbell hangs up.
+	c, err := h.Call(ctx, []string{"alice"}, Hunt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := h.wait(t, 10*time.Second, "answered", callIs(CallAnswered))
+	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	hangup(t, c)
+	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.waitErr(5*time.Second, func(e Event) bool {
+		return e.Kind == EventCallState && e.State == CallEnded && e.CallID == ans.CallID && e.Reason == "hung up"
+	}); err != nil {
+		t.Fatalf("outgoing call did not end cleanly: %v\n%s", err, h.events())
+	}
+
+	// alice calls door through Kamailio; sipbell auto-answers; alice hangs up.
+	if _, err := alice.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
+		t.Fatal(err)
+	}
+	in := h.wait(t, 10*time.Second, "incoming", func(e Event) bool { return e.Kind == EventIncomingCall })
+	if !strings.Contains(in.Peer, "alice") {
+		t.Errorf("incoming call from %q, want alice", in.Peer)
+	}
+	h.wait(t, 10*time.Second, "answered", func(e Event) bool {
+		return e.Kind == EventCallState && e.State == CallAnswered && e.CallID == in.CallID
+	})
+	if _, err := alice.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	ev := h.wait(t, 10*time.Second, "ended", func(e Event) bool {
+		return e.Kind == EventCallState && e.State == CallEnded && e.CallID == in.CallID
+	})
+	if ev.Reason != "BYE from peer" {
+		t.Errorf("incoming call ended with %q, want BYE from peer", ev.Reason)
+	}
+}
