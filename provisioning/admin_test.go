@@ -241,17 +241,23 @@ func TestAdminLoginRateLimit(t *testing.T) {
 func TestAdminConfig(t *testing.T) {
 	t.Parallel()
 	e := newAdminEnv(t, nil)
-	res, body := e.do(t, "GET", "/api/config", testAdminPW, "")
-	if res.StatusCode != 200 || !strings.Contains(body, `"user":"door"`) {
-		t.Fatalf("GET: %d %s", res.StatusCode, body)
+	acct := "sip:\n  accounts:\n    - registrar: 127.0.0.1:5060\n      user: door\n      password: hunter2\n"
+	if res, body := e.do(t, "PUT", "/api/config", testAdminPW, acct); res.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", res.StatusCode, body)
 	}
-	// What was shown, changed and sent back as JSON, applies.
-	shown := strings.Replace(body, `"user":"door"`, `"user":"gate"`, 1)
+	res, body := e.do(t, "GET", "/api/config", testAdminPW, "")
+	if res.StatusCode != 200 || strings.Contains(body, "hunter2") || !strings.Contains(body, `"password":"`+Redacted+`"`) {
+		t.Fatalf("GET must redact: %d %s", res.StatusCode, body)
+	}
+	// What was shown, changed and sent back as JSON, applies; the
+	// redacted secret in it keeps the secret in force.
+	shown := strings.Replace(body, `"display_name":"Door"`, `"display_name":"Gate"`, 1)
+	shown = strings.Replace(shown, `"user":"door"`, `"user":"gate"`, -1)
 	if res, body := e.do(t, "PUT", "/api/config", testAdminPW, shown); res.StatusCode != 200 {
 		t.Fatalf("PUT shown: %d %s", res.StatusCode, body)
 	}
-	if got := e.mgr.Current().SIP; got.User != "gate" {
-		t.Fatalf("after PUT of shown config: user %q", got.User)
+	if got := e.mgr.Current().SIP; got.User != "gate" || got.DisplayName != "Gate" || got.Accounts[0].Password != "hunter2" {
+		t.Fatalf("after PUT of shown config: %+v", got)
 	}
 	for _, tc := range []struct {
 		name, method, body, path string
@@ -279,13 +285,13 @@ func TestAdminConfig(t *testing.T) {
 		})
 	}
 	// A good PATCH: merge, null resets to the default.
-	if res, body := e.do(t, "PATCH", "/api/config", testAdminPW, `{"sip":{"display_name":"Gate","user":null}}`); res.StatusCode != 200 {
+	if res, body := e.do(t, "PATCH", "/api/config", testAdminPW, `{"sip":{"display_name":"Gate 2","user":null}}`); res.StatusCode != 200 {
 		t.Fatalf("PATCH: %d %s", res.StatusCode, body)
 	}
-	if got := e.mgr.Current().SIP; got.DisplayName != "Gate" || got.User != Default().SIP.User {
+	if got := e.mgr.Current().SIP; got.DisplayName != "Gate 2" || got.User != Default().SIP.User || got.Accounts[0].Password != "hunter2" {
 		t.Fatalf("after PATCH: %+v", got)
 	}
-	if _, body := e.do(t, "GET", "/api/config?format=yaml", testAdminPW, ""); !strings.Contains(body, "display_name: Gate") {
+	if _, body := e.do(t, "GET", "/api/config?format=yaml", testAdminPW, ""); !strings.Contains(body, "display_name: Gate 2") || strings.Contains(body, "hunter2") {
 		t.Fatalf("YAML: %s", body)
 	}
 }
