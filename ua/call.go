@@ -264,4 +264,5 @@ func (u *UA) findDialog(id string) *call {
 	}
 	return nil
 }
+
 var _ Phone = (*UA)(nil)

@@ -72,7 +72,7 @@ type UA struct {
 	regs    []*regLoop
 	calls   map[string]*call
 	running bool
-	ready   chan struct{} // closed once Run serves
+	ready   chan struct{}  // closed once Run serves
 	wg      sync.WaitGroup // call goroutines
 }
 
