@@ -28,6 +28,7 @@ type jitterBuffer struct {
 	minSlots, maxSlots int // delay bounds
 	target             int // current delay target in slots
 	anchored           bool
+	base               uint32 // timestamp the slot index counts from
 	next               uint32 // timestamp of the next sample to play
 	head               uint32 // timestamp just past the newest audio received
 	grow, shrink       int    // pending delay changes in slots
@@ -37,6 +38,7 @@ type jitterBuffer struct {
 	lateRun            int // consecutive late packets
 	late, concealed    uint64
 	played             uint64 // slots of received audio played
+	skipped            uint64 // slots of received silence skipped to shrink the delay
 	plc                plc
 	slots              [nSlots]slot
 }
@@ -51,14 +53,20 @@ func newJitterBuffer(minMS, maxMS int) *jitterBuffer {
 	return j
 }
 
-func (j *jitterBuffer) slotFor(ts uint32) *slot { return &j.slots[(ts/slotSamples)%nSlots] }
+// slotFor returns ts's slot. Indexing is relative to the anchor, so the
+// 32-bit timestamp wrap (not a multiple of the slot size) is harmless.
+func (j *jitterBuffer) slotFor(ts uint32) *slot { return &j.slots[((ts-j.base)/slotSamples)%nSlots] }
 
 // level returns how many slots of audio lie between next and head.
 func (j *jitterBuffer) level() int { return int(int32(j.head-j.next)) / slotSamples }
 
 // anchor (re)starts playout so that ts plays after the target delay.
 func (j *jitterBuffer) anchor(ts uint32) {
+	for i := range j.slots {
+		j.slots[i].filled, j.slots[i].played = false, false
+	}
 	j.next = ts - uint32(j.target*slotSamples)
+	j.base = j.next
 	j.head = ts
 	j.anchored = true
 	j.grow, j.shrink, j.lateRun = 0, 0, 0
@@ -164,11 +172,13 @@ func (j *jitterBuffer) pop(out []int16) (concealed bool) {
 		return j.fill(out, true)
 	}
 	for j.level() > j.maxSlots+frameSlots { // burst beyond the maximum delay
-		j.drop()
+		if j.drop() > 0 {
+			j.late++ // one 20 ms frame, one packet at the usual ptime
+		}
 	}
 	if j.shrink >= frameSlots && j.level() > j.target && j.frameSilent() {
 		j.shrink -= frameSlots
-		j.drop()
+		j.skipped += j.drop()
 	}
 	return j.fill(out, false)
 }
@@ -184,16 +194,18 @@ func (j *jitterBuffer) frameSilent() bool {
 	return true
 }
 
-// drop discards the next frame unplayed.
-func (j *jitterBuffer) drop() {
+// drop discards the next frame unplayed and returns how many of its
+// slots held audio.
+func (j *jitterBuffer) drop() (n uint64) {
 	for i := 0; i < frameSlots; i++ {
 		ts := j.next + uint32(i*slotSamples)
 		if s := j.slotFor(ts); s.ts == ts && s.filled {
 			s.filled, s.played = false, true
-			j.late++
+			n++
 		}
 	}
 	j.next += frameLen
+	return n
 }
 
 // fill writes the frame at next (or a concealment frame when stretch is

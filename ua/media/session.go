@@ -48,7 +48,7 @@ type Stats struct {
 	Sent       uint64  // RTP packets sent (audio and telephone-event)
 	Received   uint64  // RTP packets accepted from the peer, duplicates included
 	Lost       int64   // packets the peer sent that never arrived
-	Late       uint64  // arrived after their playout time (or beyond the max delay)
+	Late       uint64  // arrived after their playout time; 20 ms frames dropped beyond the max delay
 	Duplicate  uint64  // copies of packets already received
 	Concealed  uint64  // 20 ms frames (partly) synthesised by loss concealment
 	Rejected   uint64  // packets dropped: unknown payload type, wrong source, malformed
@@ -112,7 +112,7 @@ type peerState struct {
 // use. ip may be unspecified to listen on every address.
 func Listen(cfg Config, ip netip.Addr, opts Options) (*Session, error) {
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+		opts.Logger = discardLogger()
 	}
 	if opts.Clock == nil {
 		opts.Clock = audio.SystemClock()
@@ -128,6 +128,8 @@ func Listen(cfg Config, ip netip.Addr, opts Options) (*Session, error) {
 	s.tx.init(cfg)
 	return s, nil
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // bindPair binds an even RTP port and the odd RTCP port after it.
 func bindPair(ip netip.Addr, lo, hi int) (*net.UDPConn, *net.UDPConn, error) {

@@ -300,3 +300,38 @@ func TestClosedSession(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestSenderPTime: 10, 20, 30 and 60 ms packets carry contiguous
+// timestamps and every sample, whatever the 20 ms frame boundaries.
+func TestSenderPTime(t *testing.T) {
+	t.Parallel()
+	for _, ms := range []int{10, 20, 30, 60} {
+		var tx sender
+		tx.init(DefaultConfig())
+		neg := pcmuNeg(netip.MustParseAddrPort("127.0.0.1:9"))
+		neg.PTime = time.Duration(ms) * time.Millisecond
+		tx.configure(neg)
+		src := tone(700, 9000, 0, 30*frameLen)
+		var payload []byte
+		var h rtp.Header
+		ts0, first := uint32(0), true
+		for f := 0; f < 30; f++ {
+			tx.frame(src[f*frameLen:(f+1)*frameLen], true)
+			for p := tx.packet(); p != nil; p = tx.packet() {
+				pl, _ := rtpPayload(p, &h)
+				if first {
+					ts0, first = h.Timestamp, false
+				}
+				if len(pl) != ms*8 || h.Timestamp != ts0+uint32(len(payload)) {
+					t.Fatalf("ptime %d: packet of %d bytes at ts %d, want %d at %d", ms, len(pl), h.Timestamp, ms*8, ts0+uint32(len(payload)))
+				}
+				payload = append(payload, pl...)
+			}
+		}
+		want := make([]byte, len(src))
+		g711.Ulaw.Encode(want, src)
+		if string(payload) != string(want[:len(payload)]) || len(payload) < len(src)-ms*8 {
+			t.Errorf("ptime %d: payload stream (%d bytes) differs from the encoded source", ms, len(payload))
+		}
+	}
+}

@@ -26,8 +26,10 @@ type sender struct {
 	pt       uint8
 	evPT     int
 	spp      int    // samples per audio packet
-	pktTS    uint32 // timestamp of the packet being filled
-	n        int    // payload bytes in pkt
+	accTS    uint32 // timestamp of acc[0]
+	n        int    // encoded bytes waiting in acc
+	acc      [maxSamples + frameLen]byte
+	ready    int // bytes of a finished event packet in pkt, 0 if none
 	pkt      [12 + maxSamples]byte
 	sent     uint64
 	octets   uint32
@@ -66,7 +68,7 @@ func (t *sender) configure(neg Negotiated) {
 		spp = frameLen
 	}
 	if spp != t.spp {
-		t.spp, t.n = spp, 0
+		t.spp, t.n = spp, 0 // a partly filled packet is dropped
 	}
 }
 
@@ -77,43 +79,57 @@ func (t *sender) header(pt uint8, ts uint32, marker bool) {
 	t.seq++
 }
 
-// frame takes one 20 ms frame and returns the packet to send, if any. When
-// send is false (hold) the clock runs on but nothing is produced.
-func (t *sender) frame(pcm []int16, send bool) []byte {
+// frame takes one 20 ms frame of audio. When send is false (hold) the
+// clock runs on but nothing is queued. The packets it completes are then
+// taken with packet.
+func (t *sender) frame(pcm []int16, send bool) {
 	if !send {
 		t.ts += uint32(len(pcm))
-		t.n, t.qLen, t.evActive = 0, 0, false
+		t.n, t.qLen, t.evActive, t.ready = 0, 0, false, 0
 		t.marker = true
-		return nil
+		return
 	}
 	if t.evActive || (t.qLen > 0 && t.n == 0 && t.gap == 0 && t.evPT >= 0) {
-		return t.eventFrame(len(pcm))
+		t.eventFrame(len(pcm))
+		return
 	}
 	if t.gap > 0 {
 		t.gap--
 	}
 	if t.n == 0 {
-		t.pktTS = t.ts
+		t.accTS = t.ts
 	}
-	t.n += t.law.Encode(t.pkt[12+t.n:12+t.spp], pcm)
+	t.n += t.law.Encode(t.acc[t.n:], pcm)
 	t.ts += uint32(len(pcm))
+}
+
+// packet returns the next complete packet, or nil. The slice is valid
+// until the next call to frame or packet.
+func (t *sender) packet() []byte {
+	if t.ready > 0 {
+		n := t.ready
+		t.ready = 0
+		return t.done(n)
+	}
 	if t.n < t.spp {
 		return nil
 	}
-	t.header(t.pt, t.pktTS, t.marker)
+	t.header(t.pt, t.accTS, t.marker)
 	t.marker = false
-	return t.done(12 + t.n)
+	copy(t.pkt[12:], t.acc[:t.spp])
+	t.n = copy(t.acc[:], t.acc[t.spp:t.n])
+	t.accTS += uint32(t.spp)
+	return t.done(12 + t.spp)
 }
 
 func (t *sender) done(size int) []byte {
-	t.n = 0
 	t.sent++
 	t.octets += uint32(size - 12)
 	return t.pkt[:size]
 }
 
-// eventFrame produces the telephone-event packet for one frame period.
-func (t *sender) eventFrame(samples int) []byte {
+// eventFrame prepares the telephone-event packet for one frame period.
+func (t *sender) eventFrame(samples int) {
 	start := false
 	if !t.evActive {
 		t.evActive, start, t.evEnds = true, true, 0
@@ -133,7 +149,7 @@ func (t *sender) eventFrame(samples int) []byte {
 	}
 	t.header(uint8(t.evPT), t.evTS, start)
 	t.ev.put(t.pkt[12:16])
-	return t.done(16)
+	t.ready = 16
 }
 
 // WriteFrame sends one 20 ms frame of audio (160 samples) to the peer:
@@ -149,15 +165,20 @@ func (s *Session) WriteFrame(pcm []int16) error {
 	}
 	dst := s.peer.rtpAddr
 	send := s.started && s.neg.Direction.Sends() && dst.IsValid() && !dst.Addr().IsUnspecified() && dst.Port() != 0
-	pkt := s.tx.frame(pcm, send)
-	s.mu.Unlock()
-	if pkt == nil {
-		return nil
+	s.tx.frame(pcm, send)
+	for {
+		pkt := s.tx.packet()
+		s.mu.Unlock()
+		if pkt == nil {
+			return nil
+		}
+		// pkt stays valid: only this (the single sending) goroutine
+		// calls frame and packet.
+		if _, err := s.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
+			return fmt.Errorf("send RTP to %v: %w", dst, err)
+		}
+		s.mu.Lock()
 	}
-	if _, err := s.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
-		return fmt.Errorf("send RTP to %v: %w", dst, err)
-	}
-	return nil
 }
 
 // SendDTMF queues digits ('0'-'9', '*', '#', 'A'-'D') to be sent as RFC
