@@ -26,6 +26,9 @@ type options struct {
 	hw  *hardware // tests: fake pins for a non-sim profile
 }
 
+// withHardware makes Open use hw instead of the profile's real pins.
+func withHardware(hw *hardware) Option { return func(o *options) { o.hw = hw } }
+
 // WithClock sets the clock that patterns, debouncing and event times use
 // (default: the real clock). On the sim board the fake pins use it too.
 func WithClock(c clockwork.Clock) Option { return func(o *options) { o.clk = c } }
@@ -45,7 +48,7 @@ type Board struct {
 	hw     *hardware
 	sim    *Sim
 	events chan Event
-	wake   chan struct{}
+	wake   chan chan struct{} // Set → scheduler; closed when re-armed
 	done   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -81,7 +84,7 @@ func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
 	b := &Board{
 		log: log, clk: o.clk, hw: o.hw,
 		events: make(chan Event, 64),
-		wake:   make(chan struct{}, 1),
+		wake:   make(chan chan struct{}),
 		done:   make(chan struct{}),
 	}
 	if b.hw == nil && prof.sim {
@@ -200,9 +203,14 @@ func (b *Board) Set(role Role, index int, p Pattern) error {
 	o.pat, o.start = p, b.clk.Now()
 	b.step(o, o.start)
 	b.mu.Unlock()
+	// Hand over to the scheduler and wait until it has re-armed its timer,
+	// so the pattern's next step is timed from now (and tests with a fake
+	// clock can advance it right after Set returns).
+	ack := make(chan struct{})
 	select {
-	case b.wake <- struct{}{}:
-	default:
+	case b.wake <- ack:
+		<-ack
+	case <-b.done:
 	}
 	return nil
 }
@@ -240,10 +248,11 @@ func (b *Board) schedule() {
 	t := b.clk.NewTimer(idle)
 	defer t.Stop()
 	for {
+		var ack chan struct{}
 		select {
 		case <-b.done:
 			return
-		case <-b.wake:
+		case ack = <-b.wake:
 		case <-t.Chan():
 		}
 		b.mu.Lock()
@@ -255,6 +264,9 @@ func (b *Board) schedule() {
 		}
 		b.mu.Unlock()
 		t.Reset(next)
+		if ack != nil {
+			close(ack)
+		}
 	}
 }
 
