@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/sipbell/sipbell/provisioning"
+)
+
+// provisioningWiring is what the rest of the firmware hands to
+// provisioning: the config file and section, how to apply a new
+// configuration, how to tell the device is healthy, its status and
+// actions, and the simulated board's HTTP controls (nil on hardware).
+type provisioningWiring struct {
+	ConfigPath string
+	Section    provisioning.Config // the running file's provisioning section
+	Running    provisioning.File   // the configuration in force
+	Applier    provisioning.Applier
+	Healthy    func() bool // e.g. every account registered; nil: no health rollback
+	Status     provisioning.StatusSource
+	Actions    provisioning.Actions
+	Sim        http.Handler
+	Model      string // board profile, for {model} and the User-Agent
+	// SectionOf picks the provisioning section out of a newly applied
+	// file, so a changed URL, interval or admin password takes effect
+	// live; nil: changes take effect at the next start.
+	SectionOf func(provisioning.File) provisioning.Config
+}
+
+// provisioningParts are the running pieces: the Manager every change
+// goes through, pull provisioning (SyncNow on a SIP NOTIFY check-sync),
+// the admin server, and the goroutines serve must run.
+type provisioningParts struct {
+	Manager   *provisioning.Manager
+	Puller    *provisioning.Puller
+	Admin     *provisioning.Admin // nil when admin.listen is empty
+	AdminAddr net.Addr
+	Runs      []func(context.Context) error
+}
+
+// newProvisioning builds the provisioning parts. The admin listener is
+// opened here so a busy port is an error at start, not later.
+func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts, error) {
+	sec := w.Section
+	if err := os.MkdirAll(sec.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("provisioning state dir: %w", err)
+	}
+	mgr, err := provisioning.NewManager(provisioning.ManagerOptions{
+		Path: w.ConfigPath, Initial: w.Running, Applier: w.Applier,
+		Healthy: w.Healthy, RollbackAfter: sec.RollbackAfter,
+		Log: log.With("component", "config"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	id := deviceIdentity(w.Model)
+	id.Version = version
+	pull, err := provisioning.NewPuller(provisioning.PullerOptions{
+		Config: sec, Identity: id, Target: mgr, Log: log.With("component", "provisioning"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &provisioningParts{Manager: mgr, Puller: pull, Runs: []func(context.Context) error{mgr.Run, pull.Run}}
+	if sec.Admin.Listen == "" {
+		return p, nil
+	}
+	p.Admin, err = provisioning.NewAdmin(provisioning.AdminOptions{
+		Config: sec.Admin, StateDir: sec.StateDir, Manager: mgr, Pull: pull,
+		Status: w.Status, Actions: w.Actions, Sim: w.Sim,
+		Log: log.With("component", "admin"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", sec.Admin.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("admin server: %w", err)
+	}
+	p.AdminAddr = ln.Addr()
+	scheme := "https"
+	if !sec.Admin.TLS {
+		scheme = "http"
+	}
+	log.Info("admin web UI", "url", scheme+"://"+ln.Addr().String()+"/")
+	if w.SectionOf != nil {
+		mgr.OnChange(func(f provisioning.File) {
+			sec := w.SectionOf(f)
+			if err := pull.SetConfig(sec); err != nil {
+				log.Warn("provisioning section not applied", "err", err)
+			}
+			if err := p.Admin.SetPassword(sec.Admin.Password); err != nil {
+				log.Warn("admin password not changed", "err", err)
+			}
+		})
+	}
+	p.Runs = append(p.Runs, func(ctx context.Context) error { return p.Admin.Serve(ctx, ln) })
+	return p, nil
+}
+
+// deviceIdentity is what the provisioning server knows this device by:
+// the MAC of eth0 (else of the first other interface with one), the
+// board's serial number, and the model.
+func deviceIdentity(model string) provisioning.Identity {
+	return provisioning.Identity{MAC: primaryMAC(), Serial: serialNumber(), Model: model}
+}
+
+func primaryMAC() net.HardwareAddr {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return net.HardwareAddr{0, 0, 0, 0, 0, 0}
+	}
+	sort.Slice(ifs, func(i, j int) bool {
+		// eth0 first, then wired before wireless, then by name.
+		ri, rj := ifRank(ifs[i].Name), ifRank(ifs[j].Name)
+		if ri != rj {
+			return ri < rj
+		}
+		return ifs[i].Name < ifs[j].Name
+	})
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback == 0 && len(i.HardwareAddr) == 6 {
+			return i.HardwareAddr
+		}
+	}
+	return net.HardwareAddr{0, 0, 0, 0, 0, 0}
+}
+
+func ifRank(name string) int {
+	switch {
+	case name == "eth0":
+		return 0
+	case strings.HasPrefix(name, "eth") || strings.HasPrefix(name, "en"):
+		return 1
+	case strings.HasPrefix(name, "wlan") || strings.HasPrefix(name, "wl"):
+		return 2
+	}
+	return 3
+}
+
+// serialNumber reads the Raspberry Pi's serial (device tree, then
+// /proc/cpuinfo), else the machine id, else "".
+func serialNumber() string {
+	if b, err := os.ReadFile("/sys/firmware/devicetree/base/serial-number"); err == nil {
+		if s := strings.TrimSpace(string(bytes.TrimRight(b, "\x00"))); s != "" {
+			return s
+		}
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if s := cpuinfoSerial(string(b)); s != "" {
+			return s
+		}
+	}
+	if b, err := os.ReadFile("/etc/machine-id"); err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= 16 {
+			return s[:16]
+		}
+	}
+	return ""
+}
+
+func cpuinfoSerial(cpuinfo string) string {
+	for _, line := range strings.Split(cpuinfo, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(k) == "Serial" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
