@@ -23,6 +23,7 @@ type fakeCard struct {
 	rateRange  [2]uint32
 	periodSize [2]uint32
 	periods    [2]uint32
+	periodStep uint32 // period sizes must be multiples of this (0: any)
 
 	granted hwParams
 	sw      swParams
@@ -125,6 +126,14 @@ func (c *fakeCard) refine(hw *hwParams) error {
 		!restrict(hw.iv(paramPeriodSize), nil, c.periodSize) ||
 		!restrict(hw.iv(paramPeriods), nil, c.periods) {
 		return unix.EINVAL
+	}
+	if st := c.periodStep; st > 0 { // round the range inward to multiples
+		iv := hw.iv(paramPeriodSize)
+		lo, hi := (iv.min+st-1)/st*st, iv.max/st*st
+		if lo > hi {
+			return unix.EINVAL
+		}
+		iv.min, iv.max = lo, hi
 	}
 	return nil
 }

@@ -34,10 +34,10 @@ func negotiate(s sys, fd int, stream Stream, want Params) (Params, error) {
 	}
 	// Keep the period's duration when the rate moved.
 	period := uint32(want.PeriodFrames) * rate / uint32(want.Rate)
-	if period, err = pick(s, fd, &hw, paramPeriodSize, clampIv(hw.iv(paramPeriodSize), period)); err != nil {
+	if period, err = pickNear(s, fd, &hw, paramPeriodSize, period); err != nil {
 		return Params{}, fmt.Errorf("%w: period size: %v", ErrFormat, err)
 	}
-	periods, err := pick(s, fd, &hw, paramPeriods, clampIv(hw.iv(paramPeriods), uint32(want.Periods)))
+	periods, err := pickNear(s, fd, &hw, paramPeriods, uint32(want.Periods))
 	if err != nil {
 		return Params{}, fmt.Errorf("%w: periods: %v", ErrFormat, err)
 	}
@@ -77,6 +77,36 @@ func pick(s sys, fd int, hw *hwParams, param int, v uint32) (uint32, error) {
 		return 0, fmt.Errorf("%d refused: %v", v, err)
 	}
 	return v, nil
+}
+
+// pickNear fixes interval param at the allowed value nearest to v: v
+// itself, else the smallest allowed value above v, else the largest below
+// (devices often allow only some period sizes, such as multiples of 32).
+func pickNear(s sys, fd int, hw *hwParams, param int, v uint32) (uint32, error) {
+	v = clampIv(hw.iv(param), v)
+	if got, err := pick(s, fd, hw, param, v); err == nil {
+		return got, nil
+	}
+	lo, hi, _ := hw.iv(param).bounds()
+	for _, r := range [][2]uint32{{v, hi}, {lo, v}} {
+		trial := *hw
+		trial.set(param, r[0], r[1])
+		if refine(s, fd, &trial) != nil {
+			continue
+		}
+		tl, th, ok := trial.iv(param).bounds()
+		if !ok {
+			continue
+		}
+		c := tl // nearest to v from above
+		if r[0] == lo {
+			c = th // nearest to v from below
+		}
+		if got, err := pick(s, fd, hw, param, c); err == nil {
+			return got, nil
+		}
+	}
+	return 0, fmt.Errorf("no value near %d in %d..%d accepted", v, lo, hi)
 }
 
 // pickChannels asks for want channels, falling back to the other of 1 and 2.

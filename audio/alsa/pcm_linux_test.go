@@ -47,6 +47,14 @@ func TestNegotiation(t *testing.T) {
 			c.rates, c.rateRange = nil, [2]uint32{88200, 96000}
 		}, Options{Device: "hw:0,0"},
 			Params{Rate: 88200, Channels: 1, PeriodFrames: 1764, Periods: 4}},
+		{"period must be a multiple of 128: next one up", func(c *fakeCard) {
+			c.periodStep = 128
+		}, Options{Device: "hw:0,0"},
+			Params{Rate: 48000, Channels: 1, PeriodFrames: 1024, Periods: 4}},
+		{"period multiple of 128 up to 1000: next one down", func(c *fakeCard) {
+			c.periodStep, c.periodSize = 128, [2]uint32{128, 1000}
+		}, Options{Device: "hw:0,0"},
+			Params{Rate: 48000, Channels: 1, PeriodFrames: 896, Periods: 4}},
 		{"period and periods clamped", func(c *fakeCard) {
 			c.periodSize, c.periods = [2]uint32{1024, 4096}, [2]uint32{8, 8}
 		}, Options{Device: "hw:0,0"},
