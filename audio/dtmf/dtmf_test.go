@@ -212,6 +212,7 @@ func TestGeneratorErrors(t *testing.T) {
 		{"1", time.Millisecond, 0, 0.2},
 		{"1", 50 * time.Millisecond, -1, 0.2},
 		{"1", 50 * time.Millisecond, 0, 0.9},
+		{"1", 50 * time.Millisecond, 0, math.NaN()},
 	} {
 		if _, err := NewGenerator(c.digits, c.on, c.off, c.gain); err == nil {
 			t.Errorf("NewGenerator(%q, %v, %v, %v) accepted", c.digits, c.on, c.off, c.gain)

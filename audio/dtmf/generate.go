@@ -59,7 +59,7 @@ func NewGenerator(digits string, on, off time.Duration, gain float64) (*Generato
 	if on < 10*time.Millisecond || off < 0 || on > time.Minute || off > time.Minute {
 		return nil, fmt.Errorf("dtmf: tone timing %v on / %v off out of range", on, off)
 	}
-	if gain <= 0 || gain > 0.5 {
+	if !(gain > 0 && gain <= 0.5) { // NaN fails too
 		return nil, fmt.Errorf("dtmf: gain %g out of range (0, 0.5]", gain)
 	}
 	return &Generator{digits: digits, gain: gain * 32767,

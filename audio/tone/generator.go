@@ -43,12 +43,12 @@ func New(p Plan, gain float64) (*Generator, error) {
 	if len(p.Freqs) == 0 {
 		return nil, errors.New("tone: plan has no frequencies")
 	}
-	if gain <= 0 || gain*float64(len(p.Freqs)) > 1 {
+	if !(gain > 0 && gain*float64(len(p.Freqs)) <= 1) { // NaN fails too
 		return nil, fmt.Errorf("tone: gain %g out of range for %d components", gain, len(p.Freqs))
 	}
 	g := &Generator{freqs: p.Freqs, once: p.Once, amp: gain * 32767}
 	for _, f := range p.Freqs {
-		if f <= 0 || f >= rate/2 {
+		if !(f > 0 && f < rate/2) {
 			return nil, fmt.Errorf("tone: frequency %g Hz outside 0..%d Hz", f, rate/2)
 		}
 		g.steps = append(g.steps, f/rate)

@@ -169,13 +169,15 @@ func TestErrors(t *testing.T) {
 	if _, err := Lookup("US", Kind(42)); err == nil || Kind(42).String() != "tone.Kind(42)" {
 		t.Error("unknown kind accepted")
 	}
-	for _, p := range []Plan{{}, {Freqs: []float64{5000}}, {Freqs: []float64{400}, Cadence: ms(-1)}} {
+	for _, p := range []Plan{{}, {Freqs: []float64{5000}}, {Freqs: []float64{math.NaN()}}, {Freqs: []float64{400}, Cadence: ms(-1)}} {
 		if _, err := New(p, DefaultGain); err == nil {
 			t.Errorf("New(%+v) accepted", p)
 		}
 	}
-	if _, err := New(Plan{Freqs: []float64{400, 500}}, 0.6); err == nil {
-		t.Error("clipping gain accepted")
+	for _, g := range []float64{0.6, 0, math.NaN()} {
+		if _, err := New(Plan{Freqs: []float64{400, 500}}, g); err == nil {
+			t.Errorf("gain %v accepted", g)
+		}
 	}
 	g, _ := NewTone("FR", Dial)
 	ctx, cancel := context.WithCancel(context.Background())
