@@ -87,6 +87,10 @@ func TestGain(t *testing.T) {
 	if got := sink.Samples(); got[0] != 1000 || got[1] != -50 || in[0] != 10000 {
 		t.Errorf("gain /10 = %v (caller's frame %v)", got, in)
 	}
+	nan := audio.NewGainSource(audiotest.NewSource([]int16{123}), math.NaN())
+	if err := nan.Read(ctx, f[:1]); err != nil || f[0] != 123 {
+		t.Errorf("NaN dB must leave samples alone: %d %v", f[0], err)
+	}
 	if gs.Close() != nil || !sink.Closed() || g.Close() != nil {
 		t.Error("Close not passed through")
 	}

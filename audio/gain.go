@@ -7,8 +7,15 @@ import (
 	"time"
 )
 
-// gainScale converts dB to a Q16 fixed-point factor.
-func gainScale(db float64) int32 { return int32(math.Round(math.Pow(10, db/20) * 65536)) }
+// gainScale converts dB to a Q16 fixed-point factor; db is clamped to
+// -96..+40 and NaN counts as 0 dB.
+func gainScale(db float64) int32 {
+	if db != db {
+		db = 0
+	}
+	db = max(-96, min(40, db))
+	return int32(math.Round(math.Pow(10, db/20) * 65536))
+}
 
 func applyGain(dst, src []int16, q int32) {
 	for i, v := range src {
