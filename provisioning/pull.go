@@ -45,6 +45,7 @@ type Puller struct {
 	rnd    func() float64
 	sync   chan struct{}
 	cfgc   chan Config
+	syncMu sync.Mutex // one fetch at a time
 
 	mu       sync.Mutex
 	cfg      Config
@@ -185,6 +186,8 @@ var errNoURL = errors.New("no provisioning URL configured or given by DHCP")
 // Sync fetches the configuration once and hands it to the target when
 // it changed. It returns the fetch or validation error, if any.
 func (p *Puller) Sync(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
 	p.mu.Lock()
 	cfg, f := p.cfg, p.fetch
 	p.mu.Unlock()
