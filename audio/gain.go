@@ -10,7 +10,7 @@ import (
 // gainScale converts dB to a Q16 fixed-point factor; db is clamped to
 // -96..+40 and NaN counts as 0 dB.
 func gainScale(db float64) int32 {
-	if db != db {
+	if math.IsNaN(db) {
 		db = 0
 	}
 	db = max(-96, min(40, db))
