@@ -13,8 +13,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/board"
+	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/internal/cfgerr"
 	"github.com/sipbell/sipbell/ua"
+	"github.com/sipbell/sipbell/ua/media"
 )
 
 // DefaultPath is where sipbell looks for its configuration file.
@@ -28,19 +32,36 @@ var ErrInvalid = errors.New("invalid configuration")
 
 // File is the whole configuration: one section per package.
 type File struct {
-	SIP ua.Config `yaml:"sip"`
+	SIP          ua.Config     `yaml:"sip"`
+	Media        media.Config  `yaml:"media"`
+	Audio        audio.Config  `yaml:"audio"`
+	Board        board.Config  `yaml:"board"`
+	Device       device.Config `yaml:"device"`
+	Provisioning Config        `yaml:"provisioning"`
 }
 
 // Default returns the configuration used when no file exists: good enough
 // to run on a laptop with the simulated board and no PBX.
 func Default() File {
-	return File{SIP: ua.DefaultConfig()}
+	return File{
+		SIP:          ua.DefaultConfig(),
+		Media:        media.DefaultConfig(),
+		Audio:        audio.DefaultConfig(),
+		Board:        board.DefaultConfig(),
+		Device:       device.DefaultConfig(),
+		Provisioning: DefaultConfig(),
+	}
 }
 
 // Validate checks every section and returns a cfgerr.List with full paths.
 func (f *File) Validate() error {
 	var errs cfgerr.List
 	errs.Merge("sip", f.SIP.Validate())
+	errs.Merge("media", f.Media.Validate())
+	errs.Merge("audio", f.Audio.Validate())
+	errs.Merge("board", f.Board.Validate())
+	errs.Merge("device", f.Device.Validate())
+	errs.Merge("provisioning", f.Provisioning.Validate())
 	return errs.Err()
 }
 

@@ -30,6 +30,7 @@ func TestParseErrorsCarryPathAndLine(t *testing.T) {
 			"line 3: sip.trace: cannot unmarshal",
 			"line 4: sip.listen: ",
 		}},
+		{"one-line JSON type error has no guessed path", `{"sip":{"user":"door","trace":"maybe"}}`, []string{"line 1: cannot unmarshal"}},
 		{"two invalid values", "sip:\n  user: \"\"\n  listen: nowhere\n", []string{"line 3: sip.listen: ", "line 2: sip.user: must not be empty"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

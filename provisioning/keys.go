@@ -16,14 +16,21 @@ import (
 type index struct {
 	lines map[string]int
 	paths map[int]string
+	mixed map[int]bool // lines holding unrelated paths (flow style, JSON)
 }
 
-func newIndex() *index { return &index{lines: map[string]int{}, paths: map[int]string{}} }
+func newIndex() *index {
+	return &index{lines: map[string]int{}, paths: map[int]string{}, mixed: map[int]bool{}}
+}
 
 func (ix *index) add(path string, line int) {
 	ix.lines[path] = line
-	if _, ok := ix.paths[line]; !ok || len(path) > len(ix.paths[line]) {
+	old, ok := ix.paths[line]
+	switch {
+	case !ok || strings.HasPrefix(path, old):
 		ix.paths[line] = path
+	case !strings.HasPrefix(old, path):
+		ix.mixed[line] = true
 	}
 }
 
@@ -37,7 +44,14 @@ func (ix *index) line(path string) int {
 	return 0
 }
 
-func (ix *index) pathAt(line int) string { return ix.paths[line] }
+// pathAt returns the deepest path written on line, or "" when the line
+// holds several unrelated fields and the path cannot be told.
+func (ix *index) pathAt(line int) string {
+	if ix.mixed[line] {
+		return ""
+	}
+	return ix.paths[line]
+}
 
 func parent(p string) string {
 	i := strings.LastIndexAny(p, ".[")

@@ -111,7 +111,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	ctx := ds.Context()
 	s, err := u.prepareMedia(ctx, c)
 	if err != nil {
-		_ = ds.Respond(503, StatusText(503), nil)
+		u.final(tx, ds, 503)
 		c.end(503, err.Error())
 		return
 	}
@@ -121,7 +121,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		if len(req.Body()) == 0 {
 			err = errors.New("INVITE without SDP offer (late offer) is not supported")
 		}
-		_ = ds.Respond(code, StatusText(code), nil, sip.NewHeader("Warning", `399 sipbell "`+sanitize(err.Error())+`"`))
+		u.final(tx, ds, code, sip.NewHeader("Warning", `399 sipbell "`+sanitize(err.Error())+`"`))
 		c.end(code, err.Error())
 		return
 	}
@@ -134,7 +134,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	code, reason := u.await(c, ctx)
 	if code != 200 {
 		if code != 487 {
-			_ = ds.Respond(code, StatusText(code), nil)
+			u.final(tx, ds, code)
 		}
 		c.end(code, reason)
 		return
@@ -150,6 +150,17 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.setState(CallAnswered, 200, "answered")
 	u.established(c, ctx, ds.Bye)
+}
+
+// final sends a non-2xx final answer to the INVITE. The transaction
+// retransmits it and absorbs the ACK; unlike the dialog's Respond it does
+// not block until the ACK, so shutdown stays prompt.
+func (u *UA) final(tx sip.ServerTransaction, ds *sipgo.DialogServerSession, code int, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(ds.InviteRequest, code, StatusText(code), nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	u.send(tx, res)
 }
 
 // await waits for the answer decision: auto-answer timer, the device,

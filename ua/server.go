@@ -63,16 +63,21 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 func (u *UA) precheck(req *sip.Request, tx sip.ServerTransaction) bool {
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		u.respond(tx, req, 483)
+		tx.Terminate()
 		return false
 	}
 	if u.merged.seen(req) {
 		u.respond(tx, req, 482)
+		tx.Terminate()
 		return false
 	}
 	if !u.admitted(req) {
-		u.log.Warn("call refused: caller not allowed", "from", fromURI(req), "source", req.Source(),
-			"method", req.Method.String())
+		if n, ok := u.refusals.allow(time.Now()); ok {
+			u.log.Warn("call refused: caller not allowed", "from", fromURI(req), "source", req.Source(),
+				"method", req.Method.String(), "suppressed_since_last", n)
+		}
 		u.respond(tx, req, 403)
+		tx.Terminate() // no retransmissions, no state kept for scanners
 		return false
 	}
 	return true
@@ -277,4 +282,24 @@ func (m *mergeDetector) seen(req *sip.Request) bool {
 	branch, _ := via.Params.Get("branch")
 	key := ftag + "|" + req.CallID().Value() + "|" + cseq.Value()
 	return m.seenBefore(key, branch, time.Now())
+}
+
+// rateLimit lets one log line through per second and counts the rest, so
+// a scanner flood cannot flood the log.
+type rateLimit struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func (r *rateLimit) allow(now time.Time) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Sub(r.last) < time.Second {
+		r.suppressed++
+		return 0, false
+	}
+	n := r.suppressed
+	r.last, r.suppressed = now, 0
+	return n, true
 }

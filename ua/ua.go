@@ -57,6 +57,7 @@ type UA struct {
 	allow    []allowEntry
 	events   chan Event
 	merged   mergeDetector
+	refusals rateLimit
 
 	trustOnce sync.Once
 	trusted   []netip.Addr
@@ -232,7 +233,7 @@ func (u *UA) Run(ctx context.Context) error {
 	u.hangupAll()
 	regs.Wait() // each loop unregisters, bounded by unregisterTimeout
 	stopRegs()
-	u.wg.Wait()
+	u.waitCalls(2 * time.Second)
 	udp.Close()
 	tcp.Close()
 	serve.Wait()
@@ -298,4 +299,15 @@ func (u *UA) waitServing(ctx context.Context, laddr string) {
 		}
 	}
 	u.log.Warn("sip: UDP socket not ready after 1s", "addr", laddr)
+}
+
+// waitCalls waits for the call goroutines, at most d.
+func (u *UA) waitCalls(d time.Duration) {
+	done := make(chan struct{})
+	go func() { u.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		u.log.Warn("calls still ending at shutdown")
+	}
 }

@@ -1,22 +1,103 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
 
-	"context"
-
+	"github.com/sipbell/sipbell/board"
 	"github.com/sipbell/sipbell/provisioning"
 )
 
-// hardware is the opened board and the goroutines that serve it.
+// hardware is the opened board and the goroutines that serve it: the event
+// pump (which logs every input and hands it to subscribers) and, on the
+// simulated board, its terminal and HTTP controls.
 type hardware struct {
-	runs  []func(context.Context) error
-	close func()
+	b    *board.Board
+	log  *slog.Logger
+	runs []func(context.Context) error
+
+	mu   sync.Mutex
+	subs []chan board.Event
 }
 
-// openBoard opens the configured board. Placeholder until the board
-// package lands.
+// openBoard opens the configured board. stdin/stdout operate the sim.
 func openBoard(cfg provisioning.File, o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) (*hardware, error) {
-	return &hardware{close: func() {}}, nil
+	b, err := board.Open(cfg.Board, log.With("component", "board"))
+	if err != nil {
+		return nil, err
+	}
+	h := &hardware{b: b, log: log}
+	h.runs = append(h.runs, h.pump)
+	if sim := b.Sim(); sim != nil {
+		if stdin != nil {
+			h.runs = append(h.runs, func(ctx context.Context) error {
+				_ = sim.RunTerminal(ctx, stdin, stdout)
+				<-ctx.Done() // stdin ending (e.g. /dev/null under systemd) is not a reason to stop
+				return nil
+			})
+		}
+		if o.simHTTP != "" {
+			ln, err := net.Listen("tcp", o.simHTTP)
+			if err != nil {
+				b.Close()
+				return nil, err
+			}
+			log.Info("sim board http", "url", "http://"+ln.Addr().String()+"/state")
+			h.runs = append(h.runs, func(ctx context.Context) error { return serveHTTP(ctx, ln, sim.Handler()) })
+		}
+	}
+	return h, nil
+}
+
+// subscribe returns a channel that receives every board event.
+func (h *hardware) subscribe(buf int) <-chan board.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := make(chan board.Event, buf)
+	h.subs = append(h.subs, c)
+	return c
+}
+
+// pump logs each input event and passes it on to the subscribers.
+func (h *hardware) pump(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-h.b.Events():
+			h.log.Info("input", "role", string(ev.Role), "index", ev.Index, "event", ev.Kind.String())
+			h.mu.Lock()
+			for _, c := range h.subs {
+				select {
+				case c <- ev:
+				default:
+					h.log.Warn("input dropped: consumer too slow", "role", string(ev.Role))
+				}
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+func (h *hardware) close() { _ = h.b.Close() }
+
+// serveHTTP serves handler on ln until ctx ends.
+func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler) error {
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

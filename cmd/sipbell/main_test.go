@@ -175,6 +175,16 @@ func TestSipsakOptionsAndCleanShutdown(t *testing.T) {
 			t.Fatalf("sipsak over %s: %v\n%s", transport, err, out)
 		}
 	}
+	// A person at the terminal presses call button 1 of the simulated board.
+	if _, err := io.WriteString(p.stdin, "1\n"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m := p.await(t, "input")
+		if m["role"] == "call_button" && m["event"] == "press" && m["index"] == 0.0 {
+			break
+		}
+	}
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM, want 0 (clean shutdown within the grace period)", code)
 	}
