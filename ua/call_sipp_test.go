@@ -127,3 +127,40 @@ func TestIncomingCallsFromSipp(t *testing.T) {
 		sippDone(t, first)
 	})
 }
+
+// TestManualAnswerReject: without auto-answer the device decides.
+func TestManualAnswerReject(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.AutoAnswer = false
+	h := start(t, cfg, nil)
+	find := func(id string) Call {
+		for _, c := range h.Calls() {
+			if c.ID() == id {
+				return c
+			}
+		}
+		t.Fatalf("call %s not found", id)
+		return nil
+	}
+	s := interop.StartSipp(t, interop.SippOptions{Scenario: "uac_call.xml", Remote: h.Addr().String(),
+		Service: "door", Args: []string{"-d", "100"}, Timeout: 20 * time.Second})
+	in := h.wait(t, 5*time.Second, "incoming", func(e Event) bool { return e.Kind == EventIncomingCall })
+	h.wait(t, 5*time.Second, "ringing", callIs(CallRinging))
+	if err := find(in.CallID).Answer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sippDone(t, s)
+	h.wait(t, 5*time.Second, "ended", callIs(CallEnded))
+
+	s = interop.StartSipp(t, interop.SippOptions{Scenario: "uac_expect.xml", Remote: h.Addr().String(), Service: "door",
+		Replace: map[string]string{"code": "603", "payloads": pcmu["payloads"], "rtpmap": pcmu["rtpmap"]}, Timeout: 20 * time.Second})
+	in2 := h.wait(t, 5*time.Second, "second incoming", func(e Event) bool {
+		return e.Kind == EventIncomingCall && e.CallID != in.CallID
+	})
+	h.wait(t, 5*time.Second, "ringing", func(e Event) bool { return e.CallID == in2.CallID && e.State == CallRinging })
+	if err := find(in2.CallID).Reject(context.Background(), 603); err != nil {
+		t.Fatal(err)
+	}
+	sippDone(t, s)
+}
