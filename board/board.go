@@ -163,8 +163,9 @@ func (b *Board) outputDriver(rp rolePin) (func(bool) error, error) {
 	return func(on bool) error { return p.Out(gpio.Level(on == activeHigh)) }, nil
 }
 
-// Events returns the channel of input events. It is buffered; events
-// that find it full are dropped (and logged), so read it promptly.
+// Events returns the channel of input events; Close closes it. It is
+// buffered; events that find it full are dropped (and logged), so read it
+// promptly.
 func (b *Board) Events() <-chan Event { return b.events }
 
 // Sim returns the simulated board's controls, or nil on real hardware.
@@ -305,6 +306,7 @@ func (b *Board) Close() error {
 			_ = in.pin.Halt()
 		}
 		b.wg.Wait()
+		close(b.events)
 		b.mu.Lock()
 		for _, o := range b.outs {
 			o.pat = Off()

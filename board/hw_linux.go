@@ -5,6 +5,8 @@ package board
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
@@ -16,7 +18,7 @@ import (
 	// GPIO driver that handles every Pi including the Pi 5 (RP1). The host
 	// umbrella is deliberately not imported: its bcm283x driver maps Pi 4
 	// registers on a Pi 5.
-	_ "periph.io/x/host/v3/gpioioctl"
+	"periph.io/x/host/v3/gpioioctl"
 	// sysfs provides spidev for the APA102 chain.
 	_ "periph.io/x/host/v3/sysfs"
 )
@@ -33,7 +35,7 @@ func openHardware(prof profile) (*hardware, error) {
 	var claimed []gpio.PinIO
 	hw := &hardware{
 		pin: func(name string) (gpio.PinIO, error) {
-			p := gpioreg.ByName(name)
+			p := headerPin(name)
 			if p == nil {
 				return nil, fmt.Errorf("gpio %s: %w", name, ErrNoSuchPin)
 			}
@@ -67,4 +69,23 @@ func openHardware(prof profile) (*hardware, error) {
 		return errors.Join(errs...)
 	}
 	return hw, nil
+}
+
+// headerPin finds header pin GPIOn: line n of the SoC's pin controller
+// (the first chip labelled "pinctrl-*": pinctrl-bcm2835 on Pi Zero/1/2/3,
+// pinctrl-bcm2711 on Pi 4, pinctrl-rp1 on Pi 5), because the device trees
+// name some lines differently (GPIO2 is "SDA1" on older Pis); otherwise
+// whatever periph registered under that name.
+func headerPin(name string) gpio.PinIO {
+	if n, err := strconv.Atoi(strings.TrimPrefix(name, "GPIO")); err == nil {
+		for _, c := range gpioioctl.Chips {
+			if strings.HasPrefix(c.Label(), "pinctrl-") && n < c.LineCount() {
+				return c.ByNumber(n)
+			}
+		}
+	}
+	if p := gpioreg.ByName(name); p != nil {
+		return p
+	}
+	return nil
 }
