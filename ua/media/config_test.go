@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -52,5 +53,21 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("paths = %v, want %v (%v)", got, tc.paths, err)
 			}
 		})
+	}
+}
+
+// TestConfigYAML: durations are written the way people write them.
+func TestConfigYAML(t *testing.T) {
+	c := DefaultConfig()
+	src := "rtp_port_min: 30000\nrtp_port_max: 30100\ncodecs: [PCMA]\nptime: 30\ndtmf_duration: 150ms\nrtp_timeout: 1m\ninband_dtmf: false\njitter_max_ms: 300\n"
+	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.RTPPortMin != 30000 || c.Codecs[0] != "PCMA" || c.PTime != 30 || c.DTMFDuration != 150*time.Millisecond ||
+		c.RTPTimeout != time.Minute || c.InbandDTMF || c.JitterMaxMS != 300 || c.JitterMinMS != 20 {
+		t.Errorf("decoded %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
 	}
 }

@@ -143,3 +143,19 @@ func (s *Session) report(now time.Time) []byte {
 	}
 	return b
 }
+
+// goodbye returns a final report with an RTCP BYE (RFC 3550 §6.6) and its
+// destination, or nil when the session never started. Called with s.mu
+// held.
+func (s *Session) goodbye() ([]byte, netip.AddrPort) {
+	dst := s.peer.rtcpAddr
+	if !s.started || !dst.IsValid() || dst.Addr().IsUnspecified() {
+		return nil, dst
+	}
+	b, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: s.tx.ssrc},
+		&rtcp.Goodbye{Sources: []uint32{s.tx.ssrc}}})
+	if err != nil {
+		return nil, dst
+	}
+	return b, dst
+}

@@ -216,9 +216,13 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	cancel := s.cancel
+	bye, dst := s.goodbye()
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()
+	}
+	if bye != nil {
+		_, _ = s.rtcp.WriteToUDPAddrPort(bye, dst) // best effort
 	}
 	err := errors.Join(s.rtp.Close(), s.rtcp.Close())
 	s.wg.Wait()

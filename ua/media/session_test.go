@@ -335,3 +335,21 @@ func TestSenderPTime(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseSendsRTCPBye: the peer learns the stream ended.
+func TestCloseSendsRTCPBye(t *testing.T) {
+	t.Parallel()
+	peerRTCP := newRawPeer(t)
+	s := listen(t, testConfig(), Options{})
+	neg := pcmuNeg(netip.MustParseAddrPort("127.0.0.1:9"))
+	neg.RemoteRTCP = peerRTCP.addr
+	s.Start(context.Background(), neg)
+	s.Close()
+	pkts, err := rtcp.Unmarshal(peerRTCP.read(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bye, ok := pkts[len(pkts)-1].(*rtcp.Goodbye); !ok || len(bye.Sources) != 1 || bye.Sources[0] != s.tx.ssrc {
+		t.Errorf("last packet %v, want BYE for our SSRC", pkts[len(pkts)-1])
+	}
+}
