@@ -73,6 +73,9 @@ type output struct {
 // "sim" profile) with every output off, and starts the input readers and
 // the output scheduler. Close releases everything.
 func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	o := options{clk: clockwork.NewRealClock()}
 	for _, f := range opts {
 		f(&o)

@@ -140,6 +140,9 @@ func TestSetReplacesPatternAndPulseEnds(t *testing.T) {
 	}
 	must(b.Close())
 	must(b.Close())
+	if e, ok := <-b.Events(); ok {
+		t.Errorf("Events after Close delivered %+v, want closed", e)
+	}
 	if err := b.Set(StatusLED, 0, On()); err != nil {
 		t.Errorf("Set after Close = %v", err) // must not block or panic
 	}
