@@ -29,8 +29,10 @@ func (s *Session) readRTCP() {
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		s.mu.Lock()
-		if err != nil || !s.peer.latched || src.Addr() != s.peer.rtpAddr.Addr() {
-			s.peer.rejected++
+		// Accept RTCP from the peer's RTP host: the latched source, or the
+		// SDP address before the first RTP packet.
+		if err != nil || src.Addr() != s.peer.rtpAddr.Addr() {
+			s.reject("RTCP malformed or from a stranger", src, "err", err)
 			s.mu.Unlock()
 			continue
 		}

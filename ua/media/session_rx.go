@@ -1,7 +1,9 @@
 package media
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -50,18 +52,18 @@ func (s *Session) handleRTP(pkt []byte, src netip.AddrPort, h *rtp.Header, now t
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !ok {
-		s.peer.rejected++
+		s.reject("malformed RTP", src)
 		return
 	}
 	pt := int(h.PayloadType)
 	isAudio := h.PayloadType == s.neg.Codec.PT
 	isEvent := pt >= 0 && (pt == s.neg.RecvEventPT || pt == s.neg.EventPT)
 	if !isAudio && !isEvent {
-		s.peer.rejected++
+		s.reject("RTP payload type not negotiated", src, "pt", pt)
 		return
 	}
 	if s.peer.latched && src != s.peer.rtpAddr {
-		s.peer.rejected++
+		s.reject("RTP from a source other than the latched peer", src)
 		return
 	}
 	if !s.peer.latched { // symmetric RTP: answer where the peer sends from
@@ -106,7 +108,7 @@ func (s *Session) foldRecvStats() {
 func (s *Session) handleEvent(ts uint32, payload []byte, now time.Time) {
 	ev, ok := parseEvent(payload)
 	if !ok {
-		s.peer.rejected++
+		s.reject("short telephone-event payload", s.peer.rtpAddr)
 		return
 	}
 	if s.peer.haveEvent && int32(ts-s.peer.lastEvent) <= 0 {
@@ -124,4 +126,13 @@ func (s *Session) ReadFrame(out []int16) {
 	s.mu.Lock()
 	s.rx.pop(out)
 	s.mu.Unlock()
+}
+
+// reject counts a dropped packet and says why at debug level. Called with
+// s.mu held.
+func (s *Session) reject(why string, src netip.AddrPort, args ...any) {
+	s.peer.rejected++
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("packet dropped: "+why, append([]any{"from", src}, args...)...)
+	}
 }

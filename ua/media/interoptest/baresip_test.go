@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+	"strings"
+
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/audio"
@@ -86,7 +89,8 @@ func TestBaresipCall(t *testing.T) {
 	cfg := media.DefaultConfig()
 	cfg.RTPPortMin, cfg.RTPPortMax = 20000, 60000
 	loop := netip.MustParseAddr("127.0.0.1")
-	s, err := media.Listen(cfg, loop, media.Options{})
+	logs := &lockedBuf{}
+	s, err := media.Listen(cfg, loop, media.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,9 +213,9 @@ func TestBaresipCall(t *testing.T) {
 	}
 
 	st := s.Stats()
-	t.Logf("stats %+v", st)
-	if st.Received < 50 || st.Sent < 50 || st.Lost != 0 {
-		t.Errorf("stats %+v: want audio both ways without loss", st)
+	t.Logf("stats %+v\nmedia log:\n%s", st, logs.String())
+	if st.Received < 50 || st.Sent < 50 || st.Lost != 0 || st.Rejected != 0 {
+		t.Errorf("stats %+v: want audio both ways, no loss, nothing rejected", st)
 	}
 	heard := sink.samples()
 	tail := heard[len(heard)-8000:]
@@ -266,4 +270,22 @@ func readDecWAV(t *testing.T, dir string) []int16 {
 			return out
 		}
 	}
+}
+
+// lockedBuf collects log output from several goroutines.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
