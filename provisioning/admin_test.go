@@ -268,6 +268,8 @@ func TestAdminConfig(t *testing.T) {
 		{"PATCH unknown key", "PATCH", `{"sip":{"lissten":"1.2.3.4:5"}}`, "sip.lissten", 0},
 		{"PATCH not a map", "PATCH", `[1,2]`, "", 0},
 		{"PUT bad YAML", "PUT", "sip:\n  user: [x\n", "", 0},
+		{"PUT JSON wrong type", "PUT", `{"sip":{"user":"x","trace":"maybe"}}`, "sip.trace", 0},
+		{"PUT JSON unknown key", "PUT", `{"sip":{"user":"x"},"sipp":{}}`, "sipp", 0},
 		{"PUT bad value with line", "PUT", "sip:\n  user: x\n  listen: nowhere\n", "sip.listen", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

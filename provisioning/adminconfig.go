@@ -47,8 +47,51 @@ func (a *Admin) putConfig(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// A document in flow style (JSON, or YAML on one line) is rewritten
+	// in block style first, so every field is on its own line and errors
+	// name the right path; its line numbers then mean nothing to the
+	// sender and are dropped.
+	flow := isFlow(body)
+	if flow {
+		if b, err := blockStyle(body); err == nil {
+			body = b
+		}
+	}
 	f, err := Parse(body)
+	if err != nil && flow {
+		err = dropLines(err)
+	}
 	a.finish(w, r, f, err)
+}
+
+// isFlow reports whether a document starts as a flow mapping ("{...}").
+func isFlow(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
+	}
+	return false
+}
+
+// blockStyle re-encodes a YAML/JSON document with every node in block
+// style, keeping keys in their order and values as they were.
+func blockStyle(b []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(b, &n); err != nil {
+		return nil, err
+	}
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		n.Style &^= yaml.FlowStyle
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&n)
+	return yaml.Marshal(&n)
 }
 
 func (a *Admin) patchConfig(w http.ResponseWriter, r *http.Request) {

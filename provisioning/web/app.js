@@ -128,12 +128,25 @@ async function loadConfig() {
     if (typeof v === "boolean") { input.type = "checkbox"; input.checked = v; input.dataset.kind = "bool"; }
     else if (typeof v === "number") { input.type = "number"; input.value = v; input.dataset.kind = "number"; }
     else if (Array.isArray(v)) { input.value = v.join(", "); input.dataset.kind = "list"; input.placeholder = "comma-separated"; }
-    else { input.value = v === null ? "" : v; input.dataset.kind = "string"; if (v === "********") input.type = "password"; }
+    else if (v === null) { input.value = ""; input.placeholder = "(not set)"; input.dataset.kind = "null"; }
+    else { input.value = v; input.dataset.kind = "string"; if (v === "********") input.type = "password"; }
     const msg = document.createElement("div"); msg.className = "msg";
     label.appendChild(input); wrap.append(label, msg); sets[section].appendChild(wrap);
   }
   const y = await api("GET", "/api/config?format=yaml");
   $("#yaml").value = typeof y.data === "string" ? y.data : "";
+}
+
+// diff returns the JSON merge patch that turns a into b: changed keys of
+// objects; lists and values whole; undefined when nothing changed.
+function diff(a, b) {
+  if (JSON.stringify(a) === JSON.stringify(b)) return undefined;
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+    const out = {};
+    for (const k of Object.keys(b)) { const d = diff(a[k], b[k]); if (d !== undefined) out[k] = d; }
+    return out;
+  }
+  return b;
 }
 
 function formConfig() {
@@ -144,6 +157,7 @@ function formConfig() {
       case "bool": v = inp.checked; break;
       case "number": v = Number(inp.value); break;
       case "list": v = inp.value.split(",").map((s) => s.trim()).filter((s) => s !== ""); break;
+      case "null": if (inp.value === "") return; break;
     }
     setPath(out, inp.dataset.path, v);
   });
@@ -222,7 +236,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
-  $("#config-form").addEventListener("submit", async (ev) => { ev.preventDefault(); showResult(await api("PUT", "/api/config", formConfig())); });
+  $("#config-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const patch = diff(configData, formConfig());
+    if (patch === undefined) { $("#config-msg").className = ""; $("#config-msg").textContent = "Nothing changed."; return; }
+    showResult(await api("PATCH", "/api/config", patch));
+  });
   $("#yaml-save").addEventListener("click", async () => showResult(await api("PUT", "/api/config", $("#yaml").value)));
   $("#call-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
