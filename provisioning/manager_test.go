@@ -218,3 +218,29 @@ func waitUntil(cond func() bool) <-chan struct{} {
 	}()
 	return ch
 }
+
+// TestPersistedFormRoundTrips: what the Manager writes (the whole file,
+// every section) loads back to the same configuration at the next boot.
+func TestPersistedFormRoundTrips(t *testing.T) {
+	t.Parallel()
+	withAccount, err := Parse([]byte("sip:\n  accounts:\n    - registrar: 127.0.0.1:5060\n      user: door\n      password: pw\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []File{Default(), withAccount} {
+		m, _, path := newTestManager(t, ManagerOptions{})
+		f.SIP.DisplayName = "changed" // so it differs from the initial config
+		if _, err := m.Replace(context.Background(), "test", f); err != nil {
+			t.Fatal(err)
+		}
+		back, err := Load(path)
+		if err != nil {
+			t.Fatalf("persisted file does not load: %v", err)
+		}
+		h1, _ := hashFile(f)
+		h2, _ := hashFile(back)
+		if h1 != h2 {
+			t.Fatalf("round trip changed the configuration:\n%+v\n%+v", f, back)
+		}
+	}
+}
