@@ -185,6 +185,9 @@ func TestParseAnswer(t *testing.T) {
 		{name: "we-hold", file: "asterisk-offer.sdp", ourDir: SendOnly, want: Negotiated{
 			Remote: netip.MustParseAddrPort("192.0.2.10:15022"), Codec: Codec{"PCMA", 8}, EventPT: 101,
 			RecvEventPT: 101, PTime: 30 * time.Millisecond, Direction: SendOnly}},
+		{name: "baresip-real", file: "baresip-1.0-real-answer.sdp", ourDir: SendRecv, want: Negotiated{
+			Remote: netip.MustParseAddrPort("127.0.0.1:46860"), Codec: Codec{"PCMU", 0}, EventPT: 101,
+			RecvEventPT: 101, PTime: 20 * time.Millisecond, Direction: SendRecv}},
 		{name: "rejected", file: "answer-rejected.sdp", ourDir: SendRecv, err: ErrNoCommonCodec},
 		{name: "video-first", file: "video-first-offer.sdp", ourDir: SendRecv, err: ErrBadSDP},
 		{name: "opus", file: "opus-only.sdp", ourDir: SendRecv, err: ErrNoCommonCodec},

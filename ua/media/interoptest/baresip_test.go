@@ -148,6 +148,7 @@ func TestBaresipCall(t *testing.T) {
 	if err := call.Ack(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("our offer:\n%s\nbaresip's answer:\n%s", offer, call.InviteResponse.Body())
 	neg, err := sdp.ParseAnswer(call.InviteResponse.Body())
 	if err != nil {
 		t.Fatalf("baresip's answer: %v\n%s", err, call.InviteResponse.Body())
