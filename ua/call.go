@@ -104,9 +104,6 @@ func (u *UA) newCall(incoming bool, peer string) *call {
 	if incoming {
 		c.state = CallIncoming
 	}
-	u.mu.Lock()
-	u.calls[c.id] = c
-	u.mu.Unlock()
 	return c
 }
 
@@ -221,18 +218,6 @@ func (u *UA) Calls() []Call {
 		out = append(out, c)
 	}
 	return out
-}
-
-// busy reports whether a call other than except is in progress.
-func (u *UA) busy(except *call) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for _, c := range u.calls {
-		if c != except {
-			return true
-		}
-	}
-	return false
 }
 
 func (u *UA) hangupAll() {

@@ -39,21 +39,13 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // claimCall creates a call unless one is already in progress (checked and
 // claimed under one lock, so two simultaneous INVITEs cannot both win).
 func (u *UA) claimCall(incoming bool, peer string) *call {
-	u.mu.Lock()
-	n := len(u.calls)
-	u.mu.Unlock()
-	if n > 0 {
-		return nil
-	}
 	c := u.newCall(incoming, peer)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for id := range u.calls {
-		if id != c.id && id < c.id {
-			delete(u.calls, c.id)
-			return nil
-		}
+	if len(u.calls) > 0 {
+		return nil
 	}
+	u.calls[c.id] = c
 	return c
 }
 

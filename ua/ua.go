@@ -281,9 +281,6 @@ func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
 
-// since returns the elapsed time on the UA's clock.
-func (u *UA) since(t time.Time) time.Duration { return u.clock.Now().Sub(t) }
-
 // waitServing waits (briefly) until sipgo has put the UDP socket into its
 // connection pool, so that requests can leave from it.
 func (u *UA) waitServing(ctx context.Context, laddr string) {
