@@ -2,6 +2,8 @@ package media
 
 import (
 	"context"
+	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -74,4 +76,38 @@ func maxAbs(x []int16) int {
 		m = max(m, int(v), -int(v))
 	}
 	return m
+}
+
+// TestRunErrors: a failing sink ends Run with its error; a source that
+// ends (io.EOF) stops sending but not playout.
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	s := listen(t, testConfig(), Options{})
+	s.Start(context.Background(), pcmuNeg(netip.MustParseAddrPort("127.0.0.1:9")))
+	boom := errors.New("device unplugged")
+	sink := audiotest.NewSink()
+	sink.Err = boom
+	src := audiotest.NewSource(nil)
+	src.Ticks = make(chan struct{})
+	if err := s.Run(context.Background(), src, sink); !errors.Is(err, boom) {
+		t.Errorf("Run with a failing sink: %v", err)
+	}
+	ended := audiotest.NewSource(tone(300, 1000, 0, 3*frameLen)) // ends after 3 frames
+	play := make(chan struct{})
+	sink2 := audiotest.NewSink()
+	sink2.Ticks = play
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ended, sink2) }()
+	waitFor(t, "source drained", func() bool { return ended.Reads() == 3 })
+	for i := 0; i < 5; i++ { // playout goes on after the source ended
+		play <- struct{}{}
+	}
+	if _, err := sink2.WaitFrames(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after source EOF and cancel: %v", err)
+	}
 }
