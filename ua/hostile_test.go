@@ -94,9 +94,11 @@ func TestInviteFlood(t *testing.T) {
 				return
 			}
 			mu.Lock()
-			if strings.HasPrefix(string(buf[:n]), "SIP/2.0 403") {
+			switch msg := string(buf[:n]); {
+			case strings.HasPrefix(msg, "SIP/2.0 403"):
 				answered403++
-			} else {
+			case strings.HasPrefix(msg, "SIP/2.0 1"): // the transaction's own 100 Trying under load
+			default:
 				other++
 			}
 			mu.Unlock()
@@ -155,7 +157,7 @@ func TestInviteFlood(t *testing.T) {
 	// Under overload the kernel drops datagrams; what is read is refused.
 	t.Logf("flood: %d INVITEs sent in %v, %d answered 403 (the rest dropped by the socket buffer)", sent, dur, got)
 	if got == 0 || bad != 0 {
-		t.Errorf("flood INVITEs: %d answered 403, %d answered otherwise", got, bad)
+		t.Errorf("flood INVITEs: %d answered 403, %d with another final answer", got, bad)
 	}
 	// Goroutines settle back (wait on the condition, bounded).
 	deadline := time.Now().Add(10 * time.Second)
