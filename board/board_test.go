@@ -285,6 +285,26 @@ func TestButtonDebounceAndLongPress(t *testing.T) {
 	f.wait(t, "GPIO17", pollInterval-30*ms)
 	noEvent(t, b)
 
+	// A release that is seen after the long-press time but before the
+	// long-press timer fired still reports the long press first.
+	btn.EdgesChan <- gpio.Low
+	f.wait(t, "GPIO17", 30*ms)
+	fc.Advance(30 * ms)
+	pressed := nextEvent(t, b)
+	f.wait(t, "GPIO17", pollInterval)
+	fc.Advance(pollInterval)
+	f.wait(t, "GPIO17", time.Second)
+	fc.Advance(999 * ms)
+	btn.EdgesChan <- gpio.High
+	f.wait(t, "GPIO17", 30*ms)
+	fc.Advance(30 * ms)
+	if e := nextEvent(t, b); e.Kind != LongPress || !e.Time.Equal(pressed.Time.Add(2*time.Second)) {
+		t.Fatalf("event %+v, want long-press 2s after %v", e, pressed.Time)
+	}
+	if e := nextEvent(t, b); e.Kind != Release {
+		t.Fatalf("event %+v, want release", e)
+	}
+
 	// Active-low status LED: on drives the pin low; the level is kept by
 	// the board, never read back from the pin.
 	if err := b.Set(StatusLED, 0, On()); err != nil {

@@ -200,6 +200,9 @@ func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
 	all = append(all, mergeOne(Ringer, p.Ringer, o.Ringer)...)
 
 	used := map[string]string{}
+	for pin, what := range prof.reserved {
+		used[pin] = what
+	}
 	var pins []rolePin
 	for _, rp := range all {
 		if rp.cfg.Pin == "none" {

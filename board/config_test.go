@@ -46,6 +46,8 @@ func TestConfigValidate(t *testing.T) {
 			[]string{"pins.call_led.pin: apa102:3: LED index must be 0..2"}},
 		{"apa102 relay", Config{Profile: "respeaker-2mic", Pins: Pins{DoorRelays: []PinConfig{{Pin: "apa102:2"}}}},
 			[]string{"pins.door_relays[0].pin: apa102:2: an APA102 LED can only be"}},
+		{"pin taken by the HAT", Config{Profile: "respeaker-2mic", Pins: Pins{DoorRelays: []PinConfig{{Pin: "GPIO10"}}}},
+			[]string{"pins.door_relays[0].pin: GPIO10 is already used by SPI0 (APA102 LEDs)"}},
 		{"bad colour", Config{Profile: "respeaker-2mic", Pins: Pins{CallLED: &PinConfig{Color: "blue"}}},
 			[]string{"pins.call_led.color: must be six hex digits"}},
 		{"colour on gpio", Config{Profile: "rpi", Pins: Pins{CallLED: &PinConfig{Color: "0000ff"}}},

@@ -182,18 +182,23 @@ func (in *input) waitState(ctx context.Context, on bool) error {
 const pollInterval = time.Second
 
 // readInput turns one input's debounced edges into events until halted.
+// A long press is reported once, timed at press + long_press, even when
+// the release is seen first (a busy machine, or a press just long enough).
 func (b *Board) readInput(in *input) {
 	defer b.wg.Done()
 	lp := in.rp.cfg.LongPress
 	var pressedAt time.Time
-	longDone := true
+	longDue := false
+	long := func() {
+		longDue = false
+		b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: LongPress, Time: pressedAt.Add(lp)})
+	}
 	for !in.pin.halted.Load() {
 		timeout := pollInterval
-		if !longDone {
+		if longDue {
 			rem := lp - b.clk.Since(pressedAt)
 			if rem <= 0 {
-				longDone = true
-				b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: LongPress, Time: b.clk.Now()})
+				long()
 				continue
 			}
 			timeout = min(rem, timeout)
@@ -203,11 +208,13 @@ func (b *Board) readInput(in *input) {
 		}
 		on := in.pin.Read() == in.active
 		now := b.clk.Now()
+		if longDue && now.Sub(pressedAt) >= lp {
+			long()
+		}
 		in.set(on)
-		if on && in.rp.role == CallButton && lp > 0 {
-			pressedAt, longDone = now, false
-		} else {
-			longDone = true
+		longDue = on && in.rp.role == CallButton && lp > 0
+		if longDue {
+			pressedAt = now
 		}
 		b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: kindFor(in.rp.role, on), Time: now})
 	}

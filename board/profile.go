@@ -22,6 +22,8 @@ type profile struct {
 	apa102 int
 	// sim marks the simulated board.
 	sim bool
+	// reserved names header pins the profile's hardware occupies, and by what.
+	reserved map[string]string
 }
 
 func pc(pin, active, pull string) PinConfig {
@@ -70,6 +72,11 @@ func profiles() map[string]profile {
 			},
 			spi:    "SPI0.0",
 			apa102: 3,
+			reserved: map[string]string{
+				"GPIO2": "the WM8960's I2C", "GPIO3": "the WM8960's I2C",
+				"GPIO8": "SPI0 (APA102 LEDs)", "GPIO10": "SPI0 (APA102 LEDs)", "GPIO11": "SPI0 (APA102 LEDs)",
+				"GPIO18": "the WM8960's I2S", "GPIO19": "the WM8960's I2S", "GPIO20": "the WM8960's I2S", "GPIO21": "the WM8960's I2S",
+			},
 		},
 	}
 }

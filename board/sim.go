@@ -165,6 +165,24 @@ func (s *Sim) Press(ctx context.Context, idx int) error {
 	return s.SetInput(ctx, CallButton, idx, false)
 }
 
+// LongPress holds call button idx for its long-press time, then releases
+// it: the board reports press, long-press, release.
+func (s *Sim) LongPress(ctx context.Context, idx int) error {
+	in, _, err := s.input(CallButton, idx)
+	if err != nil {
+		return err
+	}
+	if err := s.SetInput(ctx, CallButton, idx, true); err != nil {
+		return err
+	}
+	select {
+	case <-s.b.clk.After(in.rp.cfg.LongPress):
+	case <-ctx.Done():
+		return fmt.Errorf("sim: hold %s: %w", in.rp.label(), ctx.Err())
+	}
+	return s.SetInput(ctx, CallButton, idx, false)
+}
+
 // Toggle flips a single input (DoorContact, HookSwitch) and returns its
 // new state (true: open / off-hook).
 func (s *Sim) Toggle(ctx context.Context, role Role) (bool, error) {

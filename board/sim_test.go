@@ -15,7 +15,10 @@ import (
 
 func openSim(t *testing.T) *Board {
 	t.Helper()
-	b, err := Open(DefaultConfig(), discard())
+	cfg := DefaultConfig()
+	lp := PinConfig{LongPress: 200 * time.Millisecond}
+	cfg.Pins.CallButtons = []PinConfig{lp, lp, lp}
+	b, err := Open(cfg, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +101,15 @@ func TestSimTerminal(t *testing.T) {
 			t.Fatalf("event %+v, want call button 1 %v", e, want)
 		}
 	}
+	send("l1")
+	expect("call button 1 held and released")
+	for _, want := range []EventKind{Press, LongPress, Release} {
+		if e := nextEvent(t, b); e.Role != CallButton || e.Index != 0 || e.Kind != want {
+			t.Fatalf("event %+v, want call button 0 %v", e, want)
+		}
+	}
+	send("l0")
+	expect(`unknown command "l0"`)
 	send("d")
 	expect("door open")
 	if e := nextEvent(t, b); e.Role != DoorContact || e.Kind != DoorOpened {
@@ -144,6 +156,7 @@ func TestSimHTTP(t *testing.T) {
 		{"POST", "/door", `{"open":true}`, 200, &Event{Role: DoorContact, Kind: DoorOpened}, ""},
 		{"POST", "/door", ``, 200, &Event{Role: DoorContact, Kind: DoorClosed}, ""},
 		{"POST", "/hook", ``, 200, &Event{Role: HookSwitch, Kind: OffHook}, ""},
+		{"POST", "/press", `{"index":2,"long":true}`, 200, &Event{Role: CallButton, Index: 2, Kind: Press}, ""},
 		{"POST", "/press", `{"index":7}`, 400, nil, "no call button 8"},
 		{"POST", "/press", `{"index":-1}`, 400, nil, "no call button"},
 		{"POST", "/press", `{"index":`, 400, nil, "bad JSON"},
@@ -179,7 +192,16 @@ func TestSimHTTP(t *testing.T) {
 				t.Errorf("%s %s: event %+v, want %+v", tc.method, tc.path, e, tc.event)
 			}
 			if e.Kind == Press {
-				nextEvent(t, b) // the release
+				e = nextEvent(t, b)
+				if long := strings.Contains(tc.body, "long"); long != (e.Kind == LongPress) {
+					t.Errorf("%s %s: event %+v after press (long press wanted: %t)", tc.method, tc.path, e, long)
+				}
+				if e.Kind == LongPress {
+					e = nextEvent(t, b)
+				}
+				if e.Kind != Release {
+					t.Errorf("%s %s: event %+v after press, want release", tc.method, tc.path, e)
+				}
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 const simHelp = `simulated board: type a command and Enter
   1..9  press and release call button N
+  l1..l9  hold call button N for a long press
   d     open/close the door contact
   h     lift/hang up the hook switch
   s     show every pin
@@ -76,7 +77,9 @@ func (s *Sim) RunTerminal(ctx context.Context, r io.Reader, w io.Writer) error {
 
 // command runs one terminal command and reports its result with say.
 func (s *Sim) command(ctx context.Context, c string, say func(string, ...any)) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Bounded so a wedged board cannot hang the terminal; a long press
+	// may take up to a minute.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute+5*time.Second)
 	defer cancel()
 	switch {
 	case c == "":
@@ -93,6 +96,13 @@ func (s *Sim) command(ctx context.Context, c string, say func(string, ...any)) {
 			return
 		}
 		say("call button %d pressed and released", n+1)
+	case len(c) == 2 && c[0] == 'l' && c[1] >= '1' && c[1] <= '9':
+		n := int(c[1] - '1')
+		if err := s.LongPress(ctx, n); err != nil {
+			say("error: %v", err)
+			return
+		}
+		say("call button %d held and released", n+1)
 	case c == "d" || c == "h":
 		role, words := DoorContact, [2]string{"door closed", "door open"}
 		if c == "h" {
@@ -119,7 +129,8 @@ func b2i(b bool) int {
 // Handler serves the simulated board for the web UI:
 //
 //	GET  /state  {"pins":[{role,index,pin,input,active,pattern}...]}
-//	POST /press  {"index":0}        press and release call button 0 (0-based)
+//	POST /press  {"index":0}        press and release call button 0 (0-based);
+//	                                with "long":true, hold it for a long press
 //	POST /door   {"open":true}      set the door contact; empty body toggles
 //	POST /hook   {"off_hook":true}  set the hook switch; empty body toggles
 //
@@ -131,6 +142,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /press", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Index *int `json:"index"`
+			Long  bool `json:"long"`
 		}
 		if !decode(w, r, &req) {
 			return
@@ -139,7 +151,12 @@ func (s *Sim) Handler() http.Handler {
 			httpError(w, http.StatusBadRequest, errors.New(`missing "index" (0-based call button)`))
 			return
 		}
-		s.act(w, r, func(ctx context.Context) error { return s.Press(ctx, *req.Index) })
+		s.act(w, r, func(ctx context.Context) error {
+			if req.Long {
+				return s.LongPress(ctx, *req.Index)
+			}
+			return s.Press(ctx, *req.Index)
+		})
 	})
 	mux.HandleFunc("POST /door", s.setter(DoorContact, "open"))
 	mux.HandleFunc("POST /hook", s.setter(HookSwitch, "off_hook"))
@@ -169,7 +186,7 @@ func (s *Sim) setter(role Role, field string) http.HandlerFunc {
 }
 
 func (s *Sim) act(w http.ResponseWriter, r *http.Request, f func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), time.Minute+5*time.Second)
 	defer cancel()
 	if err := f(ctx); err != nil {
 		code := http.StatusInternalServerError
