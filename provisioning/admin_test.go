@@ -396,6 +396,23 @@ func TestAdminSlowClient(t *testing.T) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		t.Fatalf("server kept a slow client for %v", time.Since(start))
 	}
+	// A body that never comes: the read timeout hangs up too.
+	conn2, err := net.Dial("tcp", e.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	if _, err := conn2.Write([]byte("PUT /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46Y29ycmVjdCBob3JzZSBiYXR0ZXJ5\r\nContent-Length: 100\r\n\r\nsip:")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn2.SetReadDeadline(time.Now().Add(20 * time.Second))
+	reply, err := io.ReadAll(conn2)
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("server kept a client that never sends its body")
+	}
+	if len(reply) > 0 && !strings.Contains(string(reply), " 400 ") {
+		t.Fatalf("answer to a stalled body: %q", reply)
+	}
 	// Meanwhile the server still answers others.
 	if res, _ := e.do(t, "GET", "/api/status", testAdminPW, ""); res.StatusCode != 200 {
 		t.Fatal("server unwell")
