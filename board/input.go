@@ -223,7 +223,7 @@ func (b *Board) readInput(in *input) {
 // emit queues an event; when nobody reads, it is dropped and logged
 // rather than blocking the input.
 func (b *Board) emit(e Event) {
-	b.log.Info("board input", "role", string(e.Role), "index", e.Index, "event", e.Kind.String())
+	b.log.Debug("board input", "role", string(e.Role), "index", e.Index, "event", e.Kind.String())
 	select {
 	case b.events <- e:
 	default:
