@@ -34,6 +34,10 @@ type Impairment struct {
 type Config struct {
 	AtoB, BtoA Impairment
 	Seed       uint64 // seeds both directions' random decisions
+	// Manual runs the relay on virtual time: packets are stamped with the
+	// virtual clock when they arrive and leave only when the test calls
+	// Advance, so delays and reordering do not depend on the scheduler.
+	Manual bool
 }
 
 // DirStats counts one direction's packets.
@@ -49,6 +53,9 @@ type Relay struct {
 	wg           sync.WaitGroup
 	cancel       context.CancelFunc
 	once         sync.Once
+	manual       bool
+	vmu          sync.Mutex
+	vnow         time.Time // virtual time (Manual)
 }
 
 type direction struct {
@@ -75,7 +82,7 @@ func New(cfg Config, a, b netip.AddrPort) (*Relay, error) {
 		sa.Close()
 		return nil, fmt.Errorf("netrelay: listen: %w", err)
 	}
-	r := &Relay{sockA: sa, sockB: sb, a: a, b: b}
+	r := &Relay{sockA: sa, sockB: sb, a: a, b: b, manual: cfg.Manual, vnow: time.Unix(0, 0)}
 	newDir := func(imp Impairment, stream uint64, out *net.UDPConn, to netip.AddrPort) *direction {
 		if imp.ReorderBy == 0 {
 			imp.ReorderBy = 60 * time.Millisecond
@@ -86,12 +93,43 @@ func New(cfg Config, a, b netip.AddrPort) (*Relay, error) {
 	r.dirs[1] = newDir(cfg.BtoA, 2, sa, a)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	r.wg.Add(4)
+	r.wg.Add(2)
 	go r.read(sa, a, r.dirs[0])
 	go r.read(sb, b, r.dirs[1])
-	go r.dirs[0].deliver(ctx, &r.wg)
-	go r.dirs[1].deliver(ctx, &r.wg)
+	if !r.manual {
+		r.wg.Add(2)
+		go r.dirs[0].deliver(ctx, &r.wg)
+		go r.dirs[1].deliver(ctx, &r.wg)
+	}
 	return r, nil
+}
+
+// now returns the relay's time: virtual with Manual, else the wall clock.
+func (r *Relay) now() time.Time {
+	if !r.manual {
+		return time.Now()
+	}
+	r.vmu.Lock()
+	defer r.vmu.Unlock()
+	return r.vnow
+}
+
+// Advance moves a Manual relay's virtual clock forward by d and sends
+// every packet that has become due, in due order; it returns how many it
+// sent. Packets arriving meanwhile are stamped with the new time.
+func (r *Relay) Advance(d time.Duration) int {
+	r.vmu.Lock()
+	r.vnow = r.vnow.Add(d)
+	now := r.vnow
+	r.vmu.Unlock()
+	n := 0
+	for _, dir := range r.dirs {
+		for _, q := range dir.due(now) {
+			_, _ = dir.out.WriteToUDPAddrPort(q.data, dir.to)
+			n++
+		}
+	}
+	return n
 }
 
 // AddrForA is where endpoint A sends (the relay's stand-in for B).
@@ -137,7 +175,7 @@ func (r *Relay) read(c *net.UDPConn, from netip.AddrPort, d *direction) {
 		if netip.AddrPortFrom(src.Addr().Unmap(), src.Port()) != from {
 			continue
 		}
-		d.schedule(buf[:n], time.Now())
+		d.schedule(buf[:n], r.now())
 	}
 }
 
@@ -189,17 +227,13 @@ func (d *direction) deliver(ctx context.Context, wg *sync.WaitGroup) {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
-		d.mu.Lock()
-		var due []*queued
 		now := time.Now()
-		for len(d.queue) > 0 && !d.queue[0].at.After(now) {
-			due = append(due, heap.Pop(&d.queue).(*queued))
-		}
+		due := d.due(now)
+		d.mu.Lock()
 		wait := time.Hour
 		if len(d.queue) > 0 {
 			wait = d.queue[0].at.Sub(now)
 		}
-		d.stats.Forwarded += len(due)
 		d.mu.Unlock()
 		for _, q := range due {
 			_, _ = d.out.WriteToUDPAddrPort(q.data, d.to)
@@ -212,6 +246,19 @@ func (d *direction) deliver(ctx context.Context, wg *sync.WaitGroup) {
 		case <-t.C:
 		}
 	}
+}
+
+// due takes the packets due at now off the queue and counts them as
+// forwarded.
+func (d *direction) due(now time.Time) []*queued {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var due []*queued
+	for len(d.queue) > 0 && !d.queue[0].at.After(now) {
+		due = append(due, heap.Pop(&d.queue).(*queued))
+	}
+	d.stats.Forwarded += len(due)
+	return due
 }
 
 type queued struct {

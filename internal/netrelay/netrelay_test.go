@@ -123,3 +123,32 @@ func TestRelayImpairmentsAreSeededAndCounted(t *testing.T) {
 		t.Error("jitter and reordering produced no reordering")
 	}
 }
+
+// TestRelayManualTime: on virtual time, packets leave exactly when the
+// test advances past their delay, in due order.
+func TestRelayManualTime(t *testing.T) {
+	t.Parallel()
+	ca, a := endpoint(t)
+	cb, b := endpoint(t)
+	r, err := New(Config{AtoB: Impairment{Delay: 40 * time.Millisecond}, Manual: true}, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := 0; i < 3; i++ {
+		ca.WriteToUDPAddrPort([]byte{byte(i)}, r.AddrForA())
+		for st, _ := r.Stats(); st.Received < i+1; st, _ = r.Stats() {
+			time.Sleep(time.Millisecond)
+		}
+		// Packet i arrived at i×20 ms and is due at i×20+40 ms.
+		if n := r.Advance(20 * time.Millisecond); (i == 0 && n != 0) || (i > 0 && n != 1) {
+			t.Fatalf("at %d ms: %d packets left", (i+1)*20, n)
+		}
+	}
+	if n := r.Advance(time.Second); n != 1 {
+		t.Errorf("Advance(1s) sent %d, want the last one", n)
+	}
+	if got := receive(t, cb, 3); string(got) != "\x00\x01\x02" {
+		t.Errorf("received %v", got)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/netip"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,31 +37,6 @@ func e2eSignal() []int16 {
 	}
 	return s
 }
-
-// pacedSink is a playback device stand-in: each Write waits for the next
-// 20 ms tick of the clock, then records the frame.
-type pacedSink struct {
-	clock audio.Clock
-	rec   *audiotest.Sink
-	mu    sync.Mutex
-	next  time.Time
-}
-
-func (p *pacedSink) Write(ctx context.Context, frame []int16) error {
-	p.mu.Lock()
-	if p.next.IsZero() {
-		p.next = p.clock.Now()
-	}
-	p.next = p.next.Add(audio.FrameDuration)
-	next := p.next
-	p.mu.Unlock()
-	if err := p.clock.WaitUntil(ctx, next); err != nil {
-		return err
-	}
-	return p.rec.Write(ctx, frame)
-}
-
-func (p *pacedSink) Close() error { return p.rec.Close() }
 
 // goertzel returns the power of x at freq.
 func goertzel(x []int16, freq float64) float64 {
@@ -181,11 +155,14 @@ func analyse(t *testing.T, ref, rx []int16) e2eResult {
 }
 
 // runThroughRelay plays the signal from session A to session B through
-// an impairing relay, in real time, and returns what B played and the
-// relay's A→B counters.
+// an impairing relay on virtual time: each 20 ms step, A's capture device
+// ticks (Run sends the frame), the clocks and the relay advance 20 ms (due
+// packets reach B) and B's playout takes one frame. Nothing depends on
+// the scheduler, so the impairments are exactly the seeded ones.
 func runThroughRelay(t *testing.T, imp netrelay.Impairment) ([]int16, netrelay.DirStats, Stats) {
-	a, b := listen(t, testConfig(), Options{}), listen(t, testConfig(), Options{})
-	relay, err := netrelay.New(netrelay.Config{AtoB: imp, Seed: 1}, a.LocalAddr(), b.LocalAddr())
+	clkA, clkB := newManualClock(), newManualClock()
+	a, b := listen(t, testConfig(), Options{Clock: clkA}), listen(t, testConfig(), Options{Clock: clkB})
+	relay, err := netrelay.New(netrelay.Config{AtoB: imp, Seed: 1, Manual: true}, a.LocalAddr(), b.LocalAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,35 +175,40 @@ func runThroughRelay(t *testing.T, imp netrelay.Impairment) ([]int16, netrelay.D
 	a.Start(ctx, na)
 	b.Start(ctx, nb)
 
-	sig := e2eSignal()
-	tail := 25 * frameLen // silence after the signal, to flush the jitter buffer
-	src := append(append([]int16(nil), sig...), make([]int16, tail)...)
-	clock := audio.SystemClock()
-	srcA := audio.NewPacedSource(audiotest.NewSource(src), clock, audio.FrameDuration)
+	src := e2eSignal()
+	capA := make(chan struct{})
+	srcA := audiotest.NewSource(src)
+	srcA.Ticks = capA
 	sinkA := audiotest.NewSink()
-	sinkA.Ticks = make(chan struct{})
-	srcB := audiotest.NewSource(nil)
-	rec := audiotest.NewSink()
-	sinkB := &pacedSink{clock: clock, rec: rec}
+	sinkA.Ticks = make(chan struct{}) // A's playback is not under test
+	runDone := make(chan error, 1)
+	go func() { runDone <- a.Run(ctx, srcA, sinkA) }()
 
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); a.Run(ctx, srcA, sinkA) }()
-	go func() { defer wg.Done(); b.Run(ctx, srcB, sinkB) }()
 	total := len(src) / frameLen
-	if _, err := rec.WaitFrames(ctx, total+5); err != nil {
-		t.Fatal(err)
+	out := make([]int16, frameLen)
+	var rx []int16
+	for k := 0; k < total+25; k++ { // 25 more steps drain delay and jitter buffer
+		if k < total {
+			capA <- struct{}{}
+			waitFor(t, "A's packet at the relay", func() bool { st, _ := relay.Stats(); return st.Received == k+1 })
+		}
+		clkA.Advance(audio.FrameDuration)
+		clkB.Advance(audio.FrameDuration)
+		relay.Advance(audio.FrameDuration)
+		st, _ := relay.Stats()
+		waitFor(t, "B to receive what was delivered", func() bool { return b.Stats().Received == uint64(st.Forwarded) })
+		b.ReadFrame(out)
+		rx = append(rx, out...)
 	}
-	waitFor(t, "A to send everything", func() bool { return a.Stats().Sent == uint64(total) })
-	var st netrelay.DirStats
-	waitFor(t, "the relay to deliver", func() bool {
-		st, _ = relay.Stats()
-		return st.Received == total && st.Forwarded == st.Received-st.Dropped+st.Duplicated
-	})
-	waitFor(t, "B to receive what was delivered", func() bool { return b.Stats().Received == uint64(st.Forwarded) })
 	cancel()
-	wg.Wait()
-	return rec.Samples(), st, b.Stats()
+	if err := <-runDone; err != nil {
+		t.Errorf("A's Run: %v", err)
+	}
+	if sent := a.Stats().Sent; sent != uint64(total) {
+		t.Errorf("A sent %d packets, want %d", sent, total)
+	}
+	st, _ := relay.Stats()
+	return rx, st, b.Stats()
 }
 
 // TestEndToEndThroughRelay: two sessions, a known multi-tone signal and a
@@ -240,7 +222,7 @@ func TestEndToEndThroughRelay(t *testing.T) {
 	}{
 		{"clean", netrelay.Impairment{Delay: 10 * time.Millisecond}, 35},
 		{"impaired", netrelay.Impairment{Delay: 20 * time.Millisecond, Jitter: 40 * time.Millisecond,
-			Loss: 0.03, Duplicate: 0.02, Reorder: 0.02}, 34},
+			Loss: 0.05, Duplicate: 0.03, Reorder: 0.03}, 34},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -267,6 +249,9 @@ func TestEndToEndThroughRelay(t *testing.T) {
 			}
 			if res.medianSNR < tc.minSNR {
 				t.Errorf("median SNR %.1f dB < %.0f (G.711 gives ~38)", res.medianSNR, tc.minSNR)
+			}
+			if tc.imp.Loss > 0 && (relayStats.Dropped == 0 || relayStats.Duplicated == 0 || relayStats.Reordered == 0) {
+				t.Errorf("seeded impairments did not all happen: %+v", relayStats)
 			}
 			if st.Lost != int64(relayStats.Dropped) || st.Duplicate != uint64(relayStats.Duplicated) {
 				t.Errorf("B counted lost %d dup %d, relay dropped %d duplicated %d",
