@@ -64,3 +64,33 @@ func TestBaresipThroughKamailio(t *testing.T) {
 		t.Errorf("incoming call ended with %q, want BYE from peer", ev.Reason)
 	}
 }
+
+// TestBaresipCallsDoorOverTCP: sipbell registered over TCP receives the
+// call on the connection it registered from (contact from rport).
+func TestBaresipCallsDoorOverTCP(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP})
+	cfg := testConfig()
+	cfg.AllowFrom = nil
+	cfg.Accounts = []Account{{Registrar: k.TCP, Transport: "tcp", User: "door", Password: interop.Password, Expires: time.Minute}}
+	h := start(t, cfg, nil)
+	h.wait(t, 10*time.Second, "registered", regIs(Registered))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := alice.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
+		t.Fatal(err)
+	}
+	in := h.wait(t, 10*time.Second, "answered", callIs(CallAnswered))
+	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.Calls() {
+		if c.ID() == in.CallID {
+			hangup(t, c)
+		}
+	}
+	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatalf("BYE over TCP did not reach alice: %v", err)
+	}
+}
