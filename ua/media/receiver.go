@@ -22,12 +22,13 @@ func newReceiver(minMS, maxMS int) *receiver {
 	return &receiver{jb: newJitterBuffer(minMS, maxMS)}
 }
 
-// lawFor returns the G.711 law of a static payload type.
-func lawFor(pt uint8) g711.Law {
-	switch pt {
-	case 0:
+// lawOf returns the G.711 law of a negotiated codec, by name (a peer may
+// carry PCMU or PCMA in a dynamic payload type).
+func lawOf(c Codec) g711.Law {
+	switch c.Name {
+	case "PCMU":
 		return g711.Ulaw
-	case 8:
+	case "PCMA":
 		return g711.Alaw
 	}
 	return 0

@@ -89,7 +89,7 @@ func (s *Session) handleRTP(pkt []byte, src netip.AddrPort, h *rtp.Header, now t
 		}
 		return
 	}
-	s.rx.push(h.SequenceNumber, h.Timestamp, lawFor(h.PayloadType), payload, arr)
+	s.rx.push(h.SequenceNumber, h.Timestamp, lawOf(s.neg.Codec), payload, arr)
 }
 
 // foldRecvStats moves the current source's counters into rxPrev and

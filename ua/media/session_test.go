@@ -280,6 +280,29 @@ func TestTwoSessionsAudio(t *testing.T) {
 	}
 }
 
+// TestDynamicPayloadTypeG711: PCMA carried in PT 96 (legal per the
+// offer's rtpmap) is sent and decoded as A-law.
+func TestDynamicPayloadTypeG711(t *testing.T) {
+	t.Parallel()
+	a, b := listen(t, testConfig(), Options{}), listen(t, testConfig(), Options{})
+	na, nb := pcmuNeg(b.LocalAddr()), pcmuNeg(a.LocalAddr())
+	na.Codec, nb.Codec = Codec{"PCMA", 96}, Codec{"PCMA", 96}
+	na.EventPT, na.RecvEventPT, nb.EventPT, nb.RecvEventPT = 97, 97, 97, 97
+	a.Start(context.Background(), na)
+	b.Start(context.Background(), nb)
+	out := make([]int16, frameLen)
+	peak := 0
+	for i := 0; i < 5; i++ {
+		a.WriteFrame(tone(500, 9000, i*frameLen, frameLen))
+		waitFor(t, "packet", func() bool { return b.Stats().Received == uint64(i+1) })
+		b.ReadFrame(out)
+		peak = max(peak, maxAbs(out))
+	}
+	if st := b.Stats(); st.Rejected != 0 || peak < 8000 {
+		t.Errorf("PCMA in PT 96: stats %+v, peak %d", st, peak)
+	}
+}
+
 func TestClosedSession(t *testing.T) {
 	t.Parallel()
 	s := listen(t, testConfig(), Options{})

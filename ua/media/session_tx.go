@@ -57,12 +57,7 @@ func (t *sender) init(cfg Config) {
 // configure applies negotiated parameters; a partly filled packet is
 // dropped when the packetisation changes.
 func (t *sender) configure(neg Negotiated) {
-	t.law, t.pt, t.evPT = lawFor(neg.Codec.PT), neg.Codec.PT, neg.EventPT
-	if neg.Codec.Name == "PCMA" {
-		t.law = g711.Alaw
-	} else if neg.Codec.Name == "PCMU" {
-		t.law = g711.Ulaw
-	}
+	t.law, t.pt, t.evPT = lawOf(neg.Codec), neg.Codec.PT, neg.EventPT
 	spp := int(neg.PTime.Milliseconds()) * 8
 	if spp < slotSamples || spp > maxSamples {
 		spp = frameLen
