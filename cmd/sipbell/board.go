@@ -70,7 +70,10 @@ func (h *hardware) pump(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev := <-h.b.Events():
+		case ev, ok := <-h.b.Events():
+			if !ok { // the board was closed
+				return nil
+			}
 			h.log.Info("input", "role", string(ev.Role), "index", ev.Index, "event", ev.Kind.String())
 			h.mu.Lock()
 			for _, c := range h.subs {
