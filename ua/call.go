@@ -75,12 +75,13 @@ type call struct {
 	dc     *sipgo.DialogClientSession
 	dlgID  string
 
-	decide chan int      // incoming: 200 answers, other codes reject
-	hangup chan struct{} // closed by Hangup
-	once   sync.Once
-	done   chan struct{} // closed when ended
-	start  time.Time
-	reason string // why the call is being ended locally (ring timeout, cancelled)
+	decide  chan int      // incoming: 200 answers, other codes reject
+	ackBody chan []byte   // incoming late offer: the SDP answer in the ACK
+	hangup  chan struct{} // closed by Hangup
+	once    sync.Once
+	done    chan struct{} // closed when ended
+	start   time.Time
+	reason  string // why the call is being ended locally (ring timeout, cancelled)
 }
 
 func (c *call) setReason(r string) {
@@ -99,7 +100,7 @@ func (c *call) takeReason() string {
 
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
-		decide: make(chan int, 1), hangup: make(chan struct{}), done: make(chan struct{}),
+		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
 		start: u.clock.Now()}
 	if incoming {
 		c.state = CallIncoming

@@ -88,6 +88,22 @@ func TestIncomingCallsFromSipp(t *testing.T) {
 			t.Errorf("ended with %q, want no ACK", ev.Reason)
 		}
 	})
+	t.Run("late offer: offer in 200, answer in ACK", func(t *testing.T) {
+		t.Parallel()
+		h := start(t, testConfig(), nil)
+		s := interop.StartSipp(t, interop.SippOptions{Scenario: "uac_late_offer.xml", Remote: h.Addr().String(),
+			Service: "door", Args: []string{"-d", "1000"}, Timeout: 20 * time.Second})
+		h.wait(t, 5*time.Second, "answered", callIs(CallAnswered))
+		calls := h.Calls()
+		if len(calls) != 1 {
+			t.Fatalf("%d calls in progress, want 1", len(calls))
+		}
+		if n, ok := calls[0].Media(); !ok || n.Codec.Name != "PCMU" {
+			t.Errorf("late offer negotiated %+v %v", n, ok)
+		}
+		sippDone(t, s)
+		h.wait(t, 5*time.Second, "ended", callIs(CallEnded))
+	})
 	t.Run("488 no common codec", func(t *testing.T) {
 		t.Parallel()
 		h := start(t, testConfig(), nil)

@@ -2,7 +2,6 @@ package ua
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"strings"
 	"time"
@@ -107,14 +106,19 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		c.end(503, err.Error())
 		return
 	}
-	answer, neg, err := s.Answer(req.Body(), media.SendRecv)
+	// An INVITE without SDP (late offer) gets our offer in the 200 and
+	// brings the answer in the ACK.
+	lateOffer := len(req.Body()) == 0
+	var answer []byte
+	var neg media.Negotiated
+	if lateOffer {
+		answer, err = s.Offer(media.SendRecv)
+	} else {
+		answer, neg, err = s.Answer(req.Body(), media.SendRecv)
+	}
 	if err != nil {
-		code := 488
-		if len(req.Body()) == 0 {
-			err = errors.New("INVITE without SDP offer (late offer) is not supported")
-		}
-		u.final(tx, ds, code, sip.NewHeader("Warning", `399 sipbell "`+sanitize(err.Error())+`"`))
-		c.end(code, err.Error())
+		u.final(tx, ds, 488, sip.NewHeader("Warning", `399 sipbell "`+sanitize(err.Error())+`"`))
+		c.end(488, err.Error())
 		return
 	}
 	u.emit(Event{Kind: EventIncomingCall, CallID: c.id, Peer: c.peer, State: CallIncoming})
@@ -133,6 +137,21 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if !u.answer(c, ds, tx, answer) {
 		return
+	}
+	if lateOffer {
+		var body []byte
+		select {
+		case body = <-c.ackBody:
+		default:
+		}
+		if neg, err = s.ParseAnswer(body); err != nil {
+			u.log.Warn("late offer: unusable SDP answer in the ACK: hanging up", "call", c.id, "err", err)
+			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = ds.Bye(bctx)
+			cancel()
+			c.end(488, "unusable SDP answer in ACK: "+err.Error())
+			return
+		}
 	}
 	c.mu.Lock()
 	c.neg, c.hasNeg = neg, true

@@ -100,7 +100,7 @@ func TestProtocolAnswers(t *testing.T) {
 const offerSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 	"m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
 
-// TestReinviteHold: a re-INVITE with sendonly puts the call on hold (we
+// TestReinviteHold: SIP INFO DTMF is published; a re-INVITE with sendonly puts the call on hold (we
 // answer recvonly), one with sendrecv resumes it.
 func TestReinviteHold(t *testing.T) {
 	t.Parallel()
@@ -123,12 +123,18 @@ func TestReinviteHold(t *testing.T) {
 			"Contact: <sip:caller@%s>\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
 			addr, c.LocalAddr(), cseq, toTag, cseq, c.LocalAddr(), len(body), body)
 	}
-	res := exchange(t, c, reinvite(2, "sendonly"), "SIP/2.0 200")
+	info := fmt.Sprintf("INFO sip:door@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-info1\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:caller@127.0.0.1>;tag=t-h1\r\nTo: %s\r\nCall-ID: h1\r\nCSeq: 2 INFO\r\n"+
+		"Content-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\nSignal=5\r\nDuration=160\r\n",
+		addr, c.LocalAddr(), toTag)
+	exchange(t, c, info, "SIP/2.0 200")
+	h.wait(t, 3*time.Second, "INFO DTMF", func(e Event) bool { return e.Kind == EventDTMF && e.Digit == '5' })
+	res := exchange(t, c, reinvite(3, "sendonly"), "SIP/2.0 200")
 	if !strings.Contains(res, "a=recvonly") {
 		t.Errorf("hold answer is not recvonly:\n%s", res)
 	}
 	h.wait(t, 3*time.Second, "held", func(e Event) bool { return e.Kind == EventCallState && e.Held })
-	res = exchange(t, c, reinvite(3, "sendrecv"), "SIP/2.0 200")
+	res = exchange(t, c, reinvite(4, "sendrecv"), "SIP/2.0 200")
 	if !strings.Contains(res, "a=sendrecv") {
 		t.Errorf("resume answer is not sendrecv:\n%s", res)
 	}

@@ -154,6 +154,12 @@ func (u *UA) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if c := u.findDialog(id); c != nil && c.ds != nil {
+		if b := req.Body(); len(b) > 0 {
+			select {
+			case c.ackBody <- b:
+			default:
+			}
+		}
 		_ = c.ds.ReadAck(req, tx)
 	}
 }

@@ -233,7 +233,7 @@ func (u *UA) Run(ctx context.Context) error {
 	u.hangupAll()
 	regs.Wait() // each loop unregisters, bounded by unregisterTimeout
 	stopRegs()
-	u.waitCalls(2 * time.Second)
+	u.waitCalls(time.Second)
 	udp.Close()
 	tcp.Close()
 	serve.Wait()
