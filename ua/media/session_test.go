@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -375,4 +376,40 @@ func TestCloseSendsRTCPBye(t *testing.T) {
 	if bye, ok := pkts[len(pkts)-1].(*rtcp.Goodbye); !ok || len(bye.Sources) != 1 || bye.Sources[0] != s.tx.ssrc {
 		t.Errorf("last packet %v, want BYE for our SSRC", pkts[len(pkts)-1])
 	}
+}
+
+// TestIPv6Loopback: sessions bind and talk over ::1, and the SDP says IP6.
+func TestIPv6Loopback(t *testing.T) {
+	t.Parallel()
+	v6 := netip.MustParseAddr("::1")
+	a, err := Listen(testConfig(), v6, Options{})
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("IPv6 loopback unavailable in CI: %v", err)
+		}
+		t.Skipf("no IPv6 loopback here (%v): enable ::1 to run this test", err)
+	}
+	defer a.Close()
+	b, err := Listen(testConfig(), v6, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sa, sb := NewSDP(testConfig(), a.LocalAddr()), NewSDP(testConfig(), b.LocalAddr())
+	offer, _ := sa.Offer(SendRecv)
+	answer, nb, err := sb.Answer(offer, SendRecv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na, err := sa.ParseAnswer(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if na.Remote != b.LocalAddr() || nb.Remote != a.LocalAddr() {
+		t.Fatalf("negotiated %v / %v, want %v / %v", na.Remote, nb.Remote, b.LocalAddr(), a.LocalAddr())
+	}
+	a.Start(context.Background(), na)
+	b.Start(context.Background(), nb)
+	a.WriteFrame(tone(500, 9000, 0, frameLen))
+	waitFor(t, "packet over ::1", func() bool { return b.Stats().Received == 1 })
 }
