@@ -115,7 +115,7 @@ func (m *Manager) Start(callID string, n Negotiated) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := c.s.Run(ctx, src, sink); err != nil {
+		if err := c.s.Run(ctx, src, sink); err != nil && !errors.Is(err, ErrClosed) {
 			m.log.Warn("call audio stopped", "call", callID, "err", err)
 		}
 	}()
