@@ -17,8 +17,15 @@ EXAMPLE  := configs/sipbell.example.yaml
 # also run under qemu-user on the Pi's CPUs.
 ARCHPKGS  = $(shell $(GO) list ./audio/... ./board/... 2>/dev/null)
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Debian packages (make deb): nfpm, pinned (later versions need a module
+# this proxy does not serve). The Debian version comes from git describe:
+# v1.2.0-3-gabc -> 1.2.0+3.gabc; no tag yet -> 0.0~git.<describe>.
+NFPM        := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
+DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
+DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-arm run lint clean
+.PHONY: all build cross test test-unit test-arm run lint clean deb test-deb
 all: build
 
 build:
@@ -37,7 +44,7 @@ FORCE:
 
 # The one test command: unit and interop tests with the race detector,
 # then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-arm
+test: test-unit test-arm test-deb
 
 test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -52,6 +59,24 @@ test-arm: cross
 	  echo "== per-arch tests: arm64" && \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -exec qemu-aarch64-static $(ARCHPKGS); \
 	fi
+
+# One .deb per Raspberry Pi OS architecture: armhf carries the ARMv6
+# binary (32-bit Raspberry Pi OS runs on the Pi Zero/1 too), arm64 the
+# ARM64 one. Contents: packaging/nfpm.yaml.
+deb: $(ARM6) $(ARM64)
+	rm -f $(DIST)/sipbell_*.deb
+	gzip -9nc packaging/debian/changelog >$(DIST)/changelog.Debian.gz
+	DEB_ARCH=armhf DEB_BINARY=$(ARM6) DEB_VERSION=$(DEB_VERSION) DEB_DIST=$(DIST) \
+	  $(NFPM) package -p deb -f packaging/nfpm.yaml -t $(DEB_ARMHF)
+	DEB_ARCH=arm64 DEB_BINARY=$(ARM64) DEB_VERSION=$(DEB_VERSION) DEB_DIST=$(DIST) \
+	  $(NFPM) package -p deb -f packaging/nfpm.yaml -t $(DEB_ARM64)
+	@ls -l $(DEB_ARMHF) $(DEB_ARM64)
+
+# The packages' proof without a Pi: contents, unit verification, and an
+# install / remove / purge of the arm64 package in a Debian arm64 root
+# under proot + qemu-user (root cached in ~/.cache/sipbell).
+test-deb: deb
+	scripts/deb-check.sh $(DEB_ARMHF) $(DEB_ARM64)
 
 run: build
 	./sipbell -config configs/run.yaml -sip-listen 127.0.0.1:0 -sim-http 127.0.0.1:0
