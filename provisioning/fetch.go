@@ -77,6 +77,7 @@ type fetcher struct {
 func newHTTPClient(c Config) (*http.Client, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.Proxy = nil
+	base.DisableKeepAlives = true // one fetch an hour: no idle connections kept
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
