@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,45 +13,23 @@ import (
 	"github.com/sipbell/sipbell/provisioning"
 )
 
-// hardware is the opened board and the goroutines that serve it: the event
-// pump (which logs every input and hands it to subscribers) and, on the
-// simulated board, its terminal and HTTP controls.
+// hardware is the opened board and its event pump, which logs every input
+// and hands it to subscribers.
 type hardware struct {
-	b    *board.Board
-	log  *slog.Logger
-	runs []func(context.Context) error
+	b   *board.Board
+	log *slog.Logger
 
 	mu   sync.Mutex
 	subs []chan board.Event
 }
 
-// openBoard opens the configured board. stdin/stdout operate the sim.
-func openBoard(cfg provisioning.File, o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) (*hardware, error) {
+// openBoard opens the configured board.
+func openBoard(cfg provisioning.File, log *slog.Logger) (*hardware, error) {
 	b, err := board.Open(cfg.Board, log.With("component", "board"))
 	if err != nil {
 		return nil, err
 	}
-	h := &hardware{b: b, log: log}
-	h.runs = append(h.runs, h.pump)
-	if sim := b.Sim(); sim != nil {
-		if stdin != nil {
-			h.runs = append(h.runs, func(ctx context.Context) error {
-				_ = sim.RunTerminal(ctx, stdin, stdout)
-				<-ctx.Done() // stdin ending (e.g. /dev/null under systemd) is not a reason to stop
-				return nil
-			})
-		}
-		if o.simHTTP != "" {
-			ln, err := net.Listen("tcp", o.simHTTP)
-			if err != nil {
-				b.Close()
-				return nil, err
-			}
-			log.Info("sim board http", "url", "http://"+ln.Addr().String()+"/state")
-			h.runs = append(h.runs, func(ctx context.Context) error { return serveHTTP(ctx, ln, sim.Handler()) })
-		}
-	}
-	return h, nil
+	return &hardware{b: b, log: log}, nil
 }
 
 // subscribe returns a channel that receives every board event.
@@ -89,6 +66,8 @@ func (h *hardware) pump(ctx context.Context) error {
 }
 
 func (h *hardware) close() { _ = h.b.Close() }
+
+func listenTCP(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 // serveHTTP serves handler on ln until ctx ends.
 func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler) error {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/provisioning"
-	"github.com/sipbell/sipbell/ua"
 )
 
 // shutdownGrace bounds how long a clean shutdown may take before the
@@ -33,16 +32,6 @@ func loadConfig(o options, log *slog.Logger) (provisioning.File, bool) {
 		log.Error("config rejected", "err", err)
 		return cfg, false
 	}
-	if o.sipListen != "" {
-		cfg.SIP.Listen = o.sipListen
-	}
-	if o.sipTrace {
-		cfg.SIP.Trace = true
-	}
-	if err := cfg.Validate(); err != nil {
-		log.Error("config rejected", "err", err)
-		return cfg, false
-	}
 	return cfg, true
 }
 
@@ -56,54 +45,55 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	agent, err := ua.New(cfg.SIP, version, log.With("component", "sip"))
-	if err != nil {
-		log.Error("sip user agent", "err", err)
+	a := newApp(o, stdin, stdout, log)
+	if err := a.start(ctx, cfg); err != nil {
+		log.Error("start failed", "err", err)
 		return 1
 	}
-	if err := agent.Listen(); err != nil {
-		log.Error("sip listen", "err", err)
-		return 1
+	defer a.stop()
+	var parts []func(context.Context) error
+	if o.simHTTP != "" {
+		run, err := a.serveSim(ctx, o.simHTTP)
+		if err != nil {
+			log.Error("start failed", "err", err)
+			return 1
+		}
+		parts = append(parts, run)
 	}
-	parts := []func(context.Context) error{agent.Run}
-	hw, err := openBoard(cfg, o, stdin, stdout, log)
-	if err != nil {
-		log.Error("board", "err", err)
-		return 1
-	}
-	defer hw.close()
-	parts = append(parts, hw.runs...)
 
 	n := notifier{log: log}
 	var wg sync.WaitGroup
-	errc := make(chan error, len(parts))
 	for _, p := range parts {
 		wg.Add(1)
-		go func() { defer wg.Done(); errc <- p(ctx) }()
+		go func() {
+			defer wg.Done()
+			if err := p(ctx); err != nil && ctx.Err() == nil {
+				a.fail(err)
+			}
+		}()
 	}
 	go n.watchdog(ctx, func() bool { return true })
 	n.ready()
-	log.Info("ready", "sip", "sip:"+cfg.SIP.User+"@"+agent.Addr().String())
+	log.Info("ready", "sip", "sip:"+cfg.SIP.User+"@"+a.SIPAddr())
 
 	code := 0
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil {
-			log.Error("stopped", "err", err)
-			code = 1
-		}
+	case err := <-a.errc:
+		log.Error("stopped", "err", err)
+		code = 1
 	}
 	stop()
 	n.stopping()
 	log.Info("shutting down")
-	return waitDone(&wg, log, code)
+	return waitDone(a, &wg, log, code)
 }
 
-// waitDone waits for every part to end, at most shutdownGrace.
-func waitDone(wg *sync.WaitGroup, log *slog.Logger, code int) int {
+// waitDone stops the core and waits for every part to end, at most
+// shutdownGrace.
+func waitDone(a *app, wg *sync.WaitGroup, log *slog.Logger, code int) int {
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { a.stop(); wg.Wait(); close(done) }()
 	select {
 	case <-done:
 		log.Info("stopped")

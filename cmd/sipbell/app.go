@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sipbell/sipbell/provisioning"
+	"github.com/sipbell/sipbell/ua"
+)
+
+// app holds the running firmware and applies new configurations live: the
+// "core" (board, SIP user agent, device logic) is rebuilt from the new
+// file without restarting the process, and rebuilt from the old one when
+// the new one fails to start. It implements provisioning.Applier.
+type app struct {
+	o      options
+	stdout io.Writer
+	log    *slog.Logger
+	lines  chan string // terminal lines for the simulated board
+
+	mu   sync.Mutex // serialises Apply; guards cfg and core
+	cfg  provisioning.File
+	core *core
+
+	sim      atomic.Pointer[http.Handler] // the current sim board's controls
+	regState atomic.Int32                 // ua.RegState of the primary account, -1 when none
+	errc     chan error                   // a core part that failed
+}
+
+func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
+	a := &app{o: o, stdout: stdout, log: log, lines: make(chan string), errc: make(chan error, 1)}
+	a.regState.Store(-1)
+	if stdin != nil {
+		go readLines(stdin, a.lines)
+	}
+	return a
+}
+
+// readLines feeds the lines a person types to whichever simulated board is
+// current. It ends with stdin.
+func readLines(r io.Reader, out chan<- string) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		out <- sc.Text()
+	}
+}
+
+// start brings the first core up.
+func (a *app) start(ctx context.Context, cfg provisioning.File) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, err := a.startCore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a.cfg, a.core = cfg, c
+	return nil
+}
+
+// coreSections are the parts of the file that the core is built from.
+func coreSections(f provisioning.File) []any {
+	return []any{f.SIP, f.Media, f.Audio, f.Board, f.Device}
+}
+
+// Apply makes f the running configuration. When only sections outside the
+// core changed (provisioning), the core keeps running.
+func (a *app) Apply(ctx context.Context, f provisioning.File) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if reflect.DeepEqual(coreSections(a.cfg), coreSections(f)) {
+		a.cfg = f
+		return nil
+	}
+	a.log.Info("applying new configuration: restarting board, SIP and device")
+	old := a.cfg
+	a.core.stop(a.log)
+	c, err := a.startCore(ctx, f)
+	if err != nil {
+		a.log.Error("new configuration failed to start; restoring the previous one", "err", err)
+		if c, rerr := a.startCore(ctx, old); rerr == nil {
+			a.core = c
+		} else {
+			a.log.Error("previous configuration failed to start too", "err", rerr)
+			a.fail(fmt.Errorf("restore configuration: %w", rerr))
+		}
+		return err
+	}
+	a.cfg, a.core = f, c
+	return nil
+}
+
+// Running returns the configuration in force.
+func (a *app) Running() provisioning.File {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg
+}
+
+// Healthy reports whether the device is where a good configuration leaves
+// it: registered, when an account is configured.
+func (a *app) Healthy() bool {
+	s := a.regState.Load()
+	return s < 0 || ua.RegState(s) == ua.Registered
+}
+
+// SIPAddr is where the current user agent listens.
+func (a *app) SIPAddr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.core == nil {
+		return ""
+	}
+	return a.core.agent.Addr().String()
+}
+
+// SimHandler serves the current simulated board's controls (404 when the
+// board is real). It stays valid across configuration changes.
+func (a *app) SimHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := a.sim.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "this board is not simulated", http.StatusNotFound)
+	})
+}
+
+// stop ends the running core.
+func (a *app) stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.core != nil {
+		a.core.stop(a.log)
+		a.core = nil
+	}
+}
+
+// fail reports a part that stopped on its own; serve then exits (crash-only:
+// systemd restarts us).
+func (a *app) fail(err error) {
+	select {
+	case a.errc <- err:
+	default:
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sipbell/sipbell/provisioning"
+	"github.com/sipbell/sipbell/ua"
+)
+
+// core is one generation of the configured firmware: the board, the SIP
+// user agent and the device logic, with the goroutines serving them.
+type core struct {
+	hw     *hardware
+	agent  *ua.UA
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	subs []chan ua.Event
+}
+
+// startCore builds and starts a core from cfg. On error nothing is left
+// running.
+func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, error) {
+	if a.o.sipListen != "" {
+		cfg.SIP.Listen = a.o.sipListen
+	}
+	if a.o.sipTrace {
+		cfg.SIP.Trace = true
+	}
+	c := &core{}
+	hw, err := openBoard(cfg, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("open board %q: %w", cfg.Board.Profile, err)
+	}
+	c.hw = hw
+	agent, err := ua.New(cfg.SIP, version, a.log.With("component", "sip"), ua.WithMediaConfig(cfg.Media))
+	if err == nil {
+		err = agent.Listen()
+	}
+	if err != nil {
+		hw.close()
+		return nil, fmt.Errorf("sip user agent: %w", err)
+	}
+	c.agent = agent
+	cctx, cancel := context.WithCancel(ctx)
+	c.cancel = cancel
+	c.goRun(cctx, a, "sip", agent.Run)
+	c.goRun(cctx, a, "sip events", func(ctx context.Context) error { return c.pumpUA(ctx, a) })
+	c.goRun(cctx, a, "board", hw.pump)
+	if sim := hw.b.Sim(); sim != nil {
+		h := sim.Handler()
+		a.sim.Store(&h)
+		c.goRun(cctx, a, "sim terminal", func(ctx context.Context) error {
+			return sim.RunTerminal(ctx, linesReader(ctx, a.lines), a.stdout)
+		})
+	} else {
+		a.sim.Store(nil)
+	}
+	// The device logic (door station) is started here once wired.
+	return c, nil
+}
+
+// goRun runs part in the core's goroutine group. A part that fails while
+// the core is meant to run is reported to the app.
+func (c *core) goRun(ctx context.Context, a *app, name string, part func(context.Context) error) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := part(ctx); err != nil && ctx.Err() == nil {
+			a.fail(fmt.Errorf("%s: %w", name, err))
+		}
+	}()
+}
+
+// stop cancels the core and waits for its goroutines (the UA unregisters
+// and hangs up on the way), bounded by shutdownGrace.
+func (c *core) stop(log *slog.Logger) {
+	c.cancel()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		log.Error("core did not stop in time", "grace", shutdownGrace)
+	}
+	c.hw.close()
+}
+
+// subscribeUA returns a channel receiving every UA event of this core.
+func (c *core) subscribeUA(buf int) <-chan ua.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan ua.Event, buf)
+	c.subs = append(c.subs, ch)
+	return ch
+}
+
+// pumpUA tracks the registration state for Healthy and hands every UA
+// event to the subscribers.
+func (c *core) pumpUA(ctx context.Context, a *app) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-c.agent.Events():
+			if ev.Kind == ua.EventRegistration {
+				a.regState.Store(int32(ev.Reg))
+			}
+			c.mu.Lock()
+			for _, ch := range c.subs {
+				select {
+				case ch <- ev:
+				default:
+					a.log.Warn("sip event dropped: consumer too slow", "event", ev.String())
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// linesReader turns the app's terminal lines into a reader that ends when
+// ctx does, so a core's terminal stops with its core.
+func linesReader(ctx context.Context, lines <-chan string) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				pw.CloseWithError(io.EOF)
+				return
+			case l := <-lines:
+				if _, err := io.WriteString(pw, l+"\n"); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	return pr
+}
+
+// serveSim serves the simulated board's controls on addr for the app's
+// lifetime, whichever core is current.
+func (a *app) serveSim(ctx context.Context, addr string) (func(context.Context) error, error) {
+	ln, err := listenTCP(addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim http %s: %w", addr, err)
+	}
+	a.log.Info("sim board http", "url", "http://"+ln.Addr().String()+"/state")
+	return func(ctx context.Context) error {
+		err := serveHTTP(ctx, ln, a.SimHandler())
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}, nil
+}
