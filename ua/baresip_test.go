@@ -65,32 +65,42 @@ func TestBaresipThroughKamailio(t *testing.T) {
 	}
 }
 
-// TestBaresipCallsDoorOverTCP: sipbell registered over TCP receives the
-// call on the connection it registered from (contact from rport).
-func TestBaresipCallsDoorOverTCP(t *testing.T) {
+// TestBaresipCallsDoorOverStream: sipbell registered over TCP or TLS
+// receives the call on the connection it registered from (contact from
+// rport) and its BYE gets back to the caller.
+func TestBaresipCallsDoorOverStream(t *testing.T) {
 	t.Parallel()
-	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP})
-	cfg := testConfig()
-	cfg.AllowFrom = nil
-	cfg.Accounts = []Account{{Registrar: k.TCP, Transport: "tcp", User: "door", Password: interop.Password, Expires: time.Minute}}
-	h := start(t, cfg, nil)
-	h.wait(t, 10*time.Second, "registered", regIs(Registered))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := alice.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
-		t.Fatal(err)
-	}
-	in := h.wait(t, 10*time.Second, "answered", callIs(CallAnswered))
-	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range h.Calls() {
-		if c.ID() == in.CallID {
-			hangup(t, c)
-		}
-	}
-	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
-		t.Fatalf("BYE over TCP did not reach alice: %v", err)
+	for _, tr := range []string{"tcp", "tls"} {
+		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
+			k := interop.StartKamailio(t, interop.KamailioOptions{TLS: tr == "tls"})
+			alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP})
+			cfg := testConfig()
+			cfg.AllowFrom = nil
+			acc := Account{Registrar: k.TCP, Transport: tr, User: "door", Password: interop.Password, Expires: time.Minute}
+			if tr == "tls" {
+				acc.Registrar, acc.TLSCAFile = k.TLS, k.CA.CertFile
+			}
+			cfg.Accounts = []Account{acc}
+			h := start(t, cfg, nil)
+			h.wait(t, 10*time.Second, "registered", regIs(Registered))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if _, err := alice.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
+				t.Fatal(err)
+			}
+			in := h.wait(t, 10*time.Second, "answered", callIs(CallAnswered))
+			if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range h.Calls() {
+				if c.ID() == in.CallID {
+					hangup(t, c)
+				}
+			}
+			if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+				t.Fatalf("BYE over %s did not reach alice: %v", tr, err)
+			}
+		})
 	}
 }

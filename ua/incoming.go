@@ -30,13 +30,28 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		u.respond(tx, req, 486)
 		return
 	}
-	u.wg.Add(1)
+	if !u.track() {
+		c.end(503, "shutting down")
+		u.respond(tx, req, 503)
+		return
+	}
 	defer u.wg.Done()
 	u.incoming(c, req, tx)
 }
 
 // claimCall creates a call unless one is already in progress (checked and
 // claimed under one lock, so two simultaneous INVITEs cannot both win).
+// track adds a call goroutine to the wait group unless Run is stopping.
+func (u *UA) track() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.stopping {
+		return false
+	}
+	u.wg.Add(1)
+	return true
+}
+
 func (u *UA) claimCall(incoming bool, peer string) *call {
 	c := u.newCall(incoming, peer)
 	u.mu.Lock()
@@ -48,8 +63,25 @@ func (u *UA) claimCall(incoming bool, peer string) *call {
 	return c
 }
 
-// contactFor returns our Contact for a dialog carried over transport.
+// contactFor returns our Contact for a dialog carried over transport:
+// the registered (rport-corrected) contact of an account on that
+// transport, so that in-dialog requests come back through the connection
+// we registered on (needed for TLS, which we do not listen for), else our
+// listening address.
 func (u *UA) contactFor(user, transport string) sip.ContactHeader {
+	u.mu.Lock()
+	regs := u.regs
+	u.mu.Unlock()
+	for _, r := range regs {
+		if r.transport == transport && transport != "udp" {
+			return sip.ContactHeader{Address: r.contactSnapshot(), Params: sip.NewParams()}
+		}
+	}
+	return u.listenContact(user, transport)
+}
+
+// listenContact is our Contact at the listening address.
+func (u *UA) listenContact(user, transport string) sip.ContactHeader {
 	uri := sip.Uri{Scheme: "sip", User: user, Host: u.host, Port: u.Addr().Port}
 	if transport != "udp" {
 		uri.UriParams = sip.HeaderParams{{K: "transport", V: transport}}

@@ -39,7 +39,10 @@ func (u *UA) Call(ctx context.Context, targets []string, mode DialMode) (Call, e
 	if c == nil {
 		return nil, ErrBusy
 	}
-	u.wg.Add(1)
+	if !u.track() {
+		c.end(503, "shutting down")
+		return nil, errors.New("ua: call: the UA is shutting down")
+	}
 	go func() {
 		defer u.wg.Done()
 		u.outgoing(c, uris, mode)

@@ -65,16 +65,17 @@ type UA struct {
 	sua    *sipgo.UserAgent
 	server *sipgo.Server
 
-	mu      sync.Mutex
-	udp     net.PacketConn
-	tcp     net.Listener
-	host    string // advertised host for Via/Contact
-	clients map[string]*sipgo.Client
-	regs    []*regLoop
-	calls   map[string]*call
-	running bool
-	ready   chan struct{}  // closed once Run serves
-	wg      sync.WaitGroup // call goroutines
+	mu       sync.Mutex
+	udp      net.PacketConn
+	tcp      net.Listener
+	host     string // advertised host for Via/Contact
+	clients  map[string]*sipgo.Client
+	regs     []*regLoop
+	calls    map[string]*call
+	running  bool
+	stopping bool           // no new call goroutines (wg.Add must not race wg.Wait)
+	ready    chan struct{}  // closed once Run serves
+	wg       sync.WaitGroup // call goroutines
 }
 
 // New builds a user agent for cfg. It does not touch the network until
@@ -230,6 +231,9 @@ func (u *UA) Run(ctx context.Context) error {
 	}
 
 	<-ctx.Done()
+	u.mu.Lock()
+	u.stopping = true
+	u.mu.Unlock()
 	u.hangupAll()
 	regs.Wait() // each loop unregisters, bounded by unregisterTimeout
 	stopRegs()
