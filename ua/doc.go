@@ -1,7 +1,64 @@
 // Package ua is sipbell's SIP user agent, built on github.com/emiago/sipgo.
 //
-// Its one job is SIP: it listens on UDP and TCP, answers OPTIONS, registers
-// with the configured registrar, places and answers calls, and publishes
-// state as events. It knows SIP and media, not buttons: the device package
-// drives it through a small interface and sees no SIP types.
+// Its one job is SIP: it listens on UDP and TCP (one port), keeps the
+// configured accounts registered, places and answers calls, and publishes
+// what happens as events. It knows SIP and media, not buttons: the device
+// package drives it through the Phone and Call interfaces and sees no SIP
+// types. uatest.Fake implements the same interfaces for device tests.
+//
+// # Lifecycle (what cmd/sipbell calls)
+//
+//	u, err := ua.New(cfg, version, log)            // options: WithMedia, WithMediaConfig, WithClock, WithTLSConfig
+//	err = u.Listen()                                // optional; binds cfg.Listen (port 0: a free one)
+//	go u.Run(ctx)                                   // serves, registers; on cancel: hangs up, unregisters (≤ ~1 s), closes
+//	for ev := range u.Events() { ... }              // read for the UA's lifetime (never closed)
+//
+// # Registration (RFC 3261 §10)
+//
+// One loop per account: digest MD5/SHA-256 on 401/407 (a second challenge
+// is honoured only with stale=true), the Contact corrected from the
+// received/rport of the answer (RFC 3581; over TCP/TLS this makes the
+// registering connection the way in), the granted expiry refreshed at
+// 50-75% of its lifetime, 423 answered with Min-Expires, exponential
+// backoff with jitter (2 s doubling to 5 min) or the Retry-After given,
+// failover to the next registrar on timeout, transport error or 5xx (the
+// primary is tried again at every refresh), 6xx final for that server,
+// wrong credentials (401/407 after authenticating, or 403) → RegFailed
+// and a retry only after 10 minutes. A CRLF keep-alive goes to the
+// registrar every cfg.KeepAlive; a failed one on TCP/TLS re-registers at
+// once. Expires: 0 is sent at shutdown.
+//
+// # Calls
+//
+// One call at a time (a door station / ATA): a second INVITE gets 486.
+// Incoming: Max-Forwards 0 → 483, merged/looped request → 482, caller not
+// admitted → 403 and a rate-limited log line (admitted: the source is a
+// registrar/proxy of an account, or matches cfg.AllowFrom by network or
+// caller URI; OPTIONS is answered for anyone), then 100, 180 and 200 with
+// the SDP answer after cfg.AutoAnswerDelay, or when the device calls
+// Call.Answer (Reject sends the code given). No common codec → 488;
+// CANCEL → 487; no ACK → BYE after 64·T1; late offers (INVITE without
+// SDP) are answered with an offer in the 200. Re-INVITEs (hold, resume,
+// refresh) are answered and published as Event.Held changes; SIP INFO
+// DTMF becomes EventDTMF. Unknown methods get 405 with Allow.
+//
+// Outgoing (UA.Call): through the first account's outbound proxy or
+// registrar when the target is in its domain, otherwise direct; digest on
+// 401/407; 180/183 → CallRinging (never relied upon); 2xx → ACK; 3xx →
+// the Contacts are tried (at most 5 redirects, each URI once); 4xx and
+// 5xx → the next target; 6xx stops; Hangup before an answer → CANCEL;
+// cfg.RingTimeout → CANCEL; cfg.MaxCallLength → BYE. In Parallel mode all
+// targets ring and the first answer wins; the others are cancelled.
+//
+// Every status code of RFC 3261 and its common extensions is known by
+// name (StatusText, Status); events carry the code and a readable reason.
+//
+// # Media seam
+//
+// The UA does SDP offer/answer with ua/media and hands RTP to a
+// MediaHandler: Open (reserve the RTP socket, return the address for SDP)
+// when a call starts, Start with the media.Negotiated description once the
+// call is confirmed and again after each re-INVITE, SendDTMF, and Close
+// when the call ends. MediaCall.OnDTMF and OnTimeout report back. Without
+// WithMedia, a built-in handler only reserves RTP ports.
 package ua
