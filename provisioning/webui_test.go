@@ -3,75 +3,40 @@ package provisioning
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sipbell/sipbell/board"
 	"github.com/sipbell/sipbell/provisioning/cdptest"
 )
-
-// simBoard mimics board.Sim's HTTP API (GET /state, POST /press, /door):
-// pressing button 0 lights the call LED, as the device would.
-type simBoard struct {
-	mu      sync.Mutex
-	presses []int
-	door    bool
-	led     bool
-}
-
-func (s *simBoard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch r.Method + " " + r.URL.Path {
-	case "GET /state":
-	case "POST /press":
-		var req struct{ Index int }
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		s.presses = append(s.presses, req.Index)
-		s.led = true
-	case "POST /door":
-		s.door = !s.door
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	type pin struct {
-		Role    string `json:"role"`
-		Index   int    `json:"index"`
-		Input   bool   `json:"input"`
-		Active  bool   `json:"active"`
-		Pattern string `json:"pattern,omitempty"`
-	}
-	pat := "off"
-	if s.led {
-		pat = "fast-blink"
-	}
-	writeJSON(w, 200, map[string]any{"pins": []pin{
-		{Role: "call_button", Index: 0, Input: true},
-		{Role: "door_contact", Index: 0, Input: true, Active: s.door},
-		{Role: "call_led", Index: 0, Active: s.led, Pattern: pat},
-	}})
-}
-
-func (s *simBoard) pressed() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int(nil), s.presses...)
-}
 
 // TestWebUIInChromium logs in, reads status, changes a value (and sees a
 // bad one refused with its field marked) and presses the simulated
 // button, in headless Chromium at a phone's screen size.
 func TestWebUIInChromium(t *testing.T) {
 	t.Parallel()
-	sim := &simBoard{}
+	// The real simulated board; a press lights the call LED, as the
+	// device logic would.
+	brd, err := board.Open(board.DefaultConfig(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { brd.Close() })
+	pressed := make(chan board.Event, 1)
+	go func() {
+		for ev := range brd.Events() {
+			if ev.Role == board.CallButton {
+				_ = brd.Set(board.CallLED, 0, board.On())
+				select {
+				case pressed <- ev:
+				default:
+				}
+			}
+		}
+	}()
 	e := newAdminEnv(t, func(o *AdminOptions) {
-		o.Sim = sim
+		o.Sim = brd.Sim().Handler()
 		o.Status = staticStatus{"version": "ui-test-1.0", "registration": map[string]any{"door@pbx": "registered"}}
 	})
 	b := cdptest.Start(t)
@@ -113,8 +78,8 @@ func TestWebUIInChromium(t *testing.T) {
 	b.WaitFor(ctx, "the board", `document.querySelector("#sim-call_button-0")`)
 	b.Eval(`document.querySelector("#sim-call_button-0").click()`, nil)
 	b.WaitFor(ctx, "the LED lit", `document.querySelector("#sim-call_led-0").classList.contains("on")`)
-	if got := sim.pressed(); len(got) != 1 || got[0] != 0 {
-		t.Fatalf("presses %v, want [0]", got)
+	if ev := <-pressed; ev.Index != 0 {
+		t.Fatalf("pressed button %d, want 0", ev.Index)
 	}
 }
 
