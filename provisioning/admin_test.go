@@ -499,3 +499,30 @@ func TestRestoreSecrets(t *testing.T) {
 		t.Fatalf("got  %+v\nwant %+v", sent, want)
 	}
 }
+
+func TestAdminConfiguredCertificate(t *testing.T) {
+	t.Parallel()
+	certPEM, keyPEM, err := selfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c, k := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	if err := os.WriteFile(c, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(k, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	got, err := adminCertificate(AdminConfig{TLS: true, CertFile: c, KeyFile: k}, state)
+	if err != nil || len(got.Certificate) == 0 {
+		t.Fatalf("configured certificate: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(state, SelfSignedCertFile)); !os.IsNotExist(err) {
+		t.Fatal("a self-signed certificate was made although one is configured")
+	}
+	if _, err := adminCertificate(AdminConfig{TLS: true, CertFile: c + ".missing", KeyFile: k}, state); err == nil || !strings.Contains(err.Error(), "c.pem.missing") {
+		t.Fatalf("missing certificate: %v", err)
+	}
+}
