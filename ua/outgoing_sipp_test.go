@@ -48,6 +48,23 @@ func TestOutgoingCalls(t *testing.T) {
 			t.Error("sipp got no BYE")
 		}
 	})
+	for _, ch := range []struct{ code, reason, hdr, expect string }{
+		{"401", "Unauthorized", `WWW-Authenticate: Digest realm="sipp", nonce="inv1", qop="auth"`, `Authorization: Digest .*username=.door`},
+		{"407", "Proxy Authentication Required", `Proxy-Authenticate: Digest realm="sipp", nonce="inv2"`, `Proxy-Authorization: Digest .*uri=.sip:uas@`},
+	} {
+		t.Run(ch.code+" digest on INVITE", func(t *testing.T) {
+			t.Parallel()
+			s := uas(t, "uas_challenge.xml", map[string]string{"code": ch.code, "reason": ch.reason, "hdr": ch.hdr, "expect": ch.expect})
+			cfg := testConfig()
+			// Credentials come from the account; the target is outside its domain, so the call goes direct.
+			cfg.Accounts = []Account{{Registrar: "127.0.0.1:9", User: "door", Password: "secret", Expires: time.Hour}}
+			h := start(t, cfg, func(u *UA) { u.timing.BackoffBase = time.Hour })
+			c := callTo(t, h, Hunt, "sip:uas@"+s.Addr)
+			h.wait(t, 5*time.Second, "answered", callIs(CallAnswered))
+			hangup(t, c)
+			sippDone(t, s)
+		})
+	}
 	t.Run("486 busy", func(t *testing.T) {
 		t.Parallel()
 		s := uas(t, "uas_status.xml", map[string]string{"code": "486", "reason": "Busy Here", "hdr": ""})
