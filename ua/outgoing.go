@@ -253,6 +253,10 @@ func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte) 
 		}
 		return attempt{dc: dc, code: dc.InviteResponse.StatusCode}
 	}
+	if ctx.Err() != nil && dc.InviteResponse != nil && dc.InviteResponse.IsSuccess() {
+		u.dropLateAnswer(c, dc)
+		return attempt{code: 487, reason: "cancelled"}
+	}
 	var dr *sipgo.ErrDialogResponse
 	switch {
 	case errors.As(err, &dr):
@@ -316,4 +320,15 @@ func (u *UA) inviteRequest(target sip.Uri, offer []byte) (*sip.Request, credenti
 	req.AppendHeader(fh)
 	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
 	return req, cred, transport
+}
+
+// dropLateAnswer ends a dialog whose 2xx crossed our CANCEL (RFC 3261
+// §9.1): it must be acknowledged and then ended with BYE.
+func (u *UA) dropLateAnswer(c *call, dc *sipgo.DialogClientSession) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	u.log.Info("2xx crossed our CANCEL: ACK and BYE", "call", c.id)
+	if err := dc.Ack(ctx); err == nil {
+		_ = dc.Bye(ctx)
+	}
 }

@@ -137,6 +137,18 @@ func TestOutgoingCalls(t *testing.T) {
 		}
 		sippDone(t, ringer)
 	})
+	t.Run("2xx crossing the CANCEL is ACKed and ended with BYE", func(t *testing.T) {
+		t.Parallel()
+		s := uas(t, "uas_answer_on_cancel.xml", nil)
+		h := start(t, testConfig(), nil)
+		c := callTo(t, h, Hunt, "sip:uas@"+s.Addr)
+		h.wait(t, 3*time.Second, "ringing", callIs(CallRinging))
+		hangup(t, c)
+		sippDone(t, s)
+		if h.count(callIs(CallAnswered)) != 0 {
+			t.Error("a cancelled call was reported answered")
+		}
+	})
 	t.Run("hangup before answer sends CANCEL", func(t *testing.T) {
 		t.Parallel()
 		ringer := uas(t, "uas_ring_cancel.xml", nil)
