@@ -77,6 +77,7 @@ deb: $(ARM6) $(ARM64)
 # under proot + qemu-user (root cached in ~/.cache/sipbell).
 test-deb: deb
 	scripts/deb-check.sh $(DEB_ARMHF) $(DEB_ARM64)
+	scripts/deb-install-test.sh $(DEB_ARM64)
 
 run: build
 	./sipbell -config configs/run.yaml -sip-listen 127.0.0.1:0 -sim-http 127.0.0.1:0

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# deb-install-test.sh ARM64_DEB: installs, upgrades over a changed config,
+# removes and purges the arm64 package in a Debian bookworm arm64 root run
+# through `proot -q qemu-aarch64-static`, the way Raspberry Pi OS 64-bit
+# would, and checks what each step leaves behind: the system user and its
+# groups, the config's owner, the unit enabled, the installed binary
+# answering -version and accepting its config; a changed conffile kept on
+# upgrade; remove keeping the config; purge removing config, state and
+# enablement. The root is built once by scripts/deb-root.sh and cached
+# (~/.cache/sipbell); each run works on a fresh copy of it. Without the
+# tools (or root), skips with a message; fails when CI=true.
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 ARM64_DEB" >&2; exit 2; }
+deb=$(realpath "$1")
+here=$(dirname "$0")
+skip() {
+  if [ "${CI:-}" = true ]; then echo "FAIL deb-install-test: $*" >&2; exit 1; fi
+  echo "SKIP deb-install-test: $*" >&2; exit 0
+}
+for t in debootstrap:debootstrap proot:proot qemu-aarch64-static:qemu-user-static; do
+  command -v "${t%%:*}" >/dev/null || skip "${t%%:*} missing: apt-get install ${t#*:}"
+done
+[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap and dpkg chown in the guest root)"
+
+start=$(date +%s)
+cached=$("$here/deb-root.sh" arm64)
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipbell-debroot.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cp -a "$cached/." "$work/"
+cp "$deb" "$work/tmp/sipbell.deb"
+echo "== arm64 root ready in $(($(date +%s) - start)) s ($(du -sm "$work" | cut -f1) MB)"
+
+# guest CMD...: runs CMD in the arm64 root (as root, no systemd running).
+guest() {
+  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+    proot -0 -q qemu-aarch64-static -r "$work" -b /proc -b /dev -b /sys -w / "$@" </dev/null
+}
+fail=0
+bad() { echo "FAIL $*"; fail=1; }
+ok() { echo "ok   $*"; }
+expect() { # description want command...: the command's output must be want
+  local what=$1 want=$2 got; shift 2
+  got=$(guest "$@" 2>&1) || true
+  if [ "$got" = "$want" ]; then ok "$what: $got"; else bad "$what: got '$got', want '$want'"; fi
+}
+gone() { # description path...: none of the paths exists in the root
+  local what=$1 p left=; shift
+  for p in "$@"; do [ -e "$work$p" ] || [ -L "$work$p" ] && left="$left $p"; done
+  if [ -z "$left" ]; then ok "$what"; else bad "$what: still there:$left"; fi
+}
+
+# Install.
+out=$(guest dpkg -i /tmp/sipbell.deb 2>&1) || { bad "dpkg -i: $out"; exit 1; }
+ok "dpkg -i $(basename "$deb")"
+expect "package state" "install ok installed" dpkg-query -W -f='${Status}' sipbell
+expect "system user" "sipbell:/var/lib/sipbell:/usr/sbin/nologin" sh -c 'getent passwd sipbell | cut -d: -f1,6,7'
+expect "user's groups" "audio gpio sipbell" sh -c 'id -nG sipbell | tr " " "\n" | grep -x -e sipbell -e audio -e gpio | sort | paste -sd " "'
+# Owners are read on the host side (statx is not emulated in the guest)
+# and named through the guest's passwd/group.
+owner() { # path: user:group mode, names from the guest's databases
+  local u g m
+  read -r u g m < <(stat -c '%u %g %a' "$work$1") || { echo missing; return; }
+  echo "$(awk -F: -v id="$u" '$3 == id {print $1}' "$work/etc/passwd"):$(awk -F: -v id="$g" '$3 == id {print $1}' "$work/etc/group") $m"
+}
+expect_owner() { # description path want
+  local got; got=$(owner "$2")
+  if [ "$got" = "$3" ]; then ok "$1: $2 $got"; else bad "$1: $2 is '$got', want '$3'"; fi
+}
+expect_owner "config dir" /etc/sipbell "sipbell:sipbell 750"
+expect_owner "config file" /etc/sipbell/sipbell.yaml "sipbell:sipbell 640"
+expect "unit enabled" "/lib/systemd/system/sipbell.service" readlink /etc/systemd/system/multi-user.target.wants/sipbell.service
+out=$(guest /usr/bin/sipbell -version 2>&1) || true
+case $out in *" linux/arm64 "*) ok "installed binary starts: $out" ;; *) bad "installed binary -version: $out" ;; esac
+expect "installed binary checks its config" "/etc/sipbell/sipbell.yaml: ok" /usr/bin/sipbell -check-config /etc/sipbell/sipbell.yaml
+
+# Upgrade (the same package again) over a config changed on the device:
+# dpkg must keep the change without asking.
+guest sh -c 'echo "# changed on the device" >>/etc/sipbell/sipbell.yaml'
+out=$(guest dpkg -i /tmp/sipbell.deb 2>&1) || bad "dpkg -i (upgrade): $out"
+expect "changed conffile kept on upgrade" "# changed on the device" tail -n1 /etc/sipbell/sipbell.yaml
+expect_owner "config file after upgrade" /etc/sipbell/sipbell.yaml "sipbell:sipbell 640"
+
+# Remove: program and unit go, configuration stays.
+guest mkdir -p /var/lib/sipbell
+guest sh -c 'echo hash >/var/lib/sipbell/admin-password'
+out=$(guest dpkg -r sipbell 2>&1) || bad "dpkg -r: $out"
+expect "state after remove" "deinstall ok config-files" dpkg-query -W -f='${Status}' sipbell
+gone "binary, unit and helper removed" /usr/bin/sipbell /lib/systemd/system/sipbell.service /usr/sbin/sipbell-audio-hat
+expect "config kept after remove" "# changed on the device" tail -n1 /etc/sipbell/sipbell.yaml
+
+# Purge: configuration, state and the unit's enablement go; the user stays.
+out=$(guest dpkg -P sipbell 2>&1) || bad "dpkg -P: $out"
+expect "state after purge" "not-installed" sh -c 'dpkg-query -W -f="\${Status}" sipbell 2>/dev/null | grep -q "ok installed" && echo installed || echo not-installed'
+gone "config, state and unit links purged" /etc/sipbell /var/lib/sipbell \
+  /etc/systemd/system/multi-user.target.wants/sipbell.service /etc/systemd/system/sipbell.service
+left=$(find "$work/etc/systemd" "$work/var/lib/systemd" -name '*sipbell*' 2>/dev/null | sed "s#^$work##")
+[ -z "$left" ] && ok "no systemd state left" || bad "systemd state left after purge: $left"
+expect "system user kept after purge" "sipbell" sh -c 'getent passwd sipbell | cut -d: -f1'
+
+echo "== deb install/remove/purge proof: $(($(date +%s) - start)) s"
+exit $fail
