@@ -73,6 +73,9 @@ func (p *Phone) Answer(ctx context.Context, id string) error {
 		return fmt.Errorf("sipphone: answer %s: %w", id, err)
 	}
 	if err := c.Answer(ctx); err != nil {
+		if c.State() == ua.CallAnswered { // the UA auto-answered it already
+			return nil
+		}
 		return fmt.Errorf("sipphone: answer %s: %w", id, err)
 	}
 	return nil

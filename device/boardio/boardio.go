@@ -1,0 +1,100 @@
+// Package boardio adapts sipbell's board (package board) to the device
+// package: Outputs turns device patterns into board patterns on the
+// board's roles, and Input converts board events into device inputs, so
+// cmd/sipbell wires them in a few lines:
+//
+//	out := boardio.Outputs{Board: b}
+//	d, _ := device.New(cfg.Device, device.Deps{Outputs: out, ...})
+//	go device.Forward(ctx, b.Events(), boardio.Input, d.Input)
+//
+// It is the only place where board's types meet device's.
+package boardio
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sipbell/sipbell/board"
+	"github.com/sipbell/sipbell/device"
+)
+
+// Setter is the part of *board.Board that Outputs uses.
+type Setter interface {
+	Set(role board.Role, index int, p board.Pattern) error
+}
+
+// Outputs is a device.Outputs on a board. An LED the board has not wired
+// is not an error (a bare Pi may have no call LED); a missing door relay
+// is.
+type Outputs struct {
+	Board Setter
+}
+
+var _ device.Outputs = Outputs{}
+
+// Set implements device.Outputs.
+func (o Outputs) Set(out device.Output, index int, p device.Pattern) error {
+	role, ok := Role(out)
+	if !ok {
+		return fmt.Errorf("boardio: set %s: unknown output", out)
+	}
+	bp, err := Pattern(p)
+	if err != nil {
+		return fmt.Errorf("boardio: set %s: %w", out, err)
+	}
+	err = o.Board.Set(role, index, bp)
+	if errors.Is(err, board.ErrNoSuchPin) && out != device.DoorRelay {
+		return nil
+	}
+	return err
+}
+
+// Role returns the board role of a device output.
+func Role(out device.Output) (board.Role, bool) {
+	switch out {
+	case device.StatusLED:
+		return board.StatusLED, true
+	case device.CallLED:
+		return board.CallLED, true
+	case device.DoorRelay:
+		return board.DoorRelay, true
+	}
+	return "", false
+}
+
+// Pattern converts a device pattern into the board's.
+func Pattern(p device.Pattern) (board.Pattern, error) {
+	switch p.Kind {
+	case device.Off:
+		return board.Off(), nil
+	case device.On:
+		return board.On(), nil
+	case device.SlowBlink:
+		return board.SlowBlink(), nil
+	case device.FastBlink:
+		return board.FastBlink(), nil
+	case device.DoubleBlink:
+		return board.DoubleBlink(), nil
+	case device.Pulse:
+		return board.Pulse(p.Duration), nil
+	}
+	return board.Pattern{}, fmt.Errorf("unknown pattern %s", p)
+}
+
+// Input converts a board event for the device; it reports false for
+// inputs the door station does not use (hook switch).
+func Input(e board.Event) (device.Input, bool) {
+	switch {
+	case e.Role == board.CallButton && e.Kind == board.Press:
+		return device.Input{Kind: device.ButtonPress, Button: e.Index}, true
+	case e.Role == board.CallButton && e.Kind == board.Release:
+		return device.Input{Kind: device.ButtonRelease, Button: e.Index}, true
+	case e.Role == board.CallButton && e.Kind == board.LongPress:
+		return device.Input{Kind: device.ButtonLongPress, Button: e.Index}, true
+	case e.Role == board.DoorContact && e.Kind == board.DoorOpened:
+		return device.Input{Kind: device.DoorContactOpen}, true
+	case e.Role == board.DoorContact && e.Kind == board.DoorClosed:
+		return device.Input{Kind: device.DoorContactClosed}, true
+	}
+	return device.Input{}, false
+}
