@@ -148,18 +148,34 @@ func (u *UA) Listen() error {
 	if u.udp != nil {
 		return errors.New("ua: already listening")
 	}
-	udp, err := net.ListenPacket("udp", u.cfg.Listen)
+	udp, tcp, err := listenPair(u.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("ua: listen udp %s: %w", u.cfg.Listen, err)
-	}
-	tcp, err := net.Listen("tcp", udp.LocalAddr().String())
-	if err != nil {
-		udp.Close()
-		return fmt.Errorf("ua: listen tcp %s: %w", udp.LocalAddr(), err)
+		return err
 	}
 	u.udp, u.tcp = udp, tcp
 	u.host = advertisedHost(udp.LocalAddr().(*net.UDPAddr), u.cfg.Accounts)
 	return nil
+}
+
+// listenPair opens UDP and TCP on the same address. With port 0 the TCP
+// side may find the UDP port taken (an outgoing connection's ephemeral
+// port): then another port is tried.
+func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ua: listen udp %s: %w", addr, err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || try >= 20 {
+			return nil, nil, fmt.Errorf("ua: listen tcp %s: %w", udp.LocalAddr(), err)
+		}
+	}
 }
 
 // advertisedHost is the listen IP, or, when listening on all addresses,
