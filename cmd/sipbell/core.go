@@ -12,12 +12,14 @@ import (
 
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
+	"github.com/sipbell/sipbell/ua/media"
 )
 
 // core is one generation of the configured firmware: the board, the SIP
 // user agent and the device logic, with the goroutines serving them.
 type core struct {
 	hw     *hardware
+	audio  *callAudio
 	agent  *ua.UA
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -41,11 +43,15 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		return nil, fmt.Errorf("open board %q: %w", cfg.Board.Profile, err)
 	}
 	c.hw = hw
-	agent, err := ua.New(cfg.SIP, version, a.log.With("component", "sip"), ua.WithMediaConfig(cfg.Media))
+	c.audio = newCallAudio(ctx, cfg, a.log.With("component", "audio"))
+	mm := media.NewManager(cfg.Media, a.log.With("component", "media"), c.audio.forCall)
+	agent, err := ua.New(cfg.SIP, version, a.log.With("component", "sip"),
+		ua.WithMediaConfig(cfg.Media), ua.WithMedia(mediaHandler{mm, c.audio, a.log.With("component", "media")}))
 	if err == nil {
 		err = agent.Listen()
 	}
 	if err != nil {
+		c.audio.close()
 		hw.close()
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
@@ -91,6 +97,7 @@ func (c *core) stop(log *slog.Logger) {
 	case <-time.After(shutdownGrace):
 		log.Error("core did not stop in time", "grace", shutdownGrace)
 	}
+	c.audio.close()
 	c.hw.close()
 }
 

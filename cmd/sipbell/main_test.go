@@ -76,8 +76,14 @@ type proc struct {
 
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startWith(t, env, "sip:\n  listen: 127.0.0.1:0\n  user: door\n", args...)
+}
+
+// startWith runs sipbell with the given configuration file content.
+func startWith(t *testing.T, env []string, config string, args ...string) *proc {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "sipbell.yaml")
-	if err := os.WriteFile(cfg, []byte("sip:\n  listen: 127.0.0.1:0\n  user: door\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary(t), append([]string{"-config", cfg, "-log-format", "json"}, args...)...)

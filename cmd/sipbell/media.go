@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/audio/audiodev"
+	"github.com/sipbell/sipbell/provisioning"
+	"github.com/sipbell/sipbell/ua"
+	"github.com/sipbell/sipbell/ua/media"
+)
+
+// mediaHandler adapts media.Manager (RTP sessions by call ID) to the user
+// agent's MediaHandler seam, and gives each call its own sound devices.
+type mediaHandler struct {
+	m     *media.Manager
+	audio *callAudio
+	log   *slog.Logger
+}
+
+func (h mediaHandler) Open(ctx context.Context, ip netip.Addr, c ua.MediaCall) (netip.AddrPort, error) {
+	return h.m.Open(ctx, ip, c.ID, media.CallHooks{OnDTMF: c.OnDTMF, OnTimeout: c.OnTimeout})
+}
+func (h mediaHandler) Start(callID string, n media.Negotiated) error { return h.m.Start(callID, n) }
+func (h mediaHandler) SendDTMF(callID string, d byte) error          { return h.m.SendDTMF(callID, d) }
+func (h mediaHandler) Close(callID string) {
+	if st, err := h.m.Stats(callID); err == nil && (st.Sent > 0 || st.Received > 0) {
+		h.log.Info("call media", "call", callID, "sent", st.Sent, "received", st.Received,
+			"lost", st.Lost, "late", st.Late, "duplicate", st.Duplicate, "concealed", st.Concealed,
+			"rejected", st.Rejected, "jitter_ms", st.JitterMS, "delay_ms", st.DelayMS, "remote_lost", st.RemoteLost)
+	}
+	h.m.Close(callID)
+	h.audio.release(callID)
+}
+
+// callAudio opens the sound card (or its stand-in) for each call and
+// closes it when the call ends: a capture device left open between calls
+// would overrun, and a paced file source would burst to catch up.
+type callAudio struct {
+	cfg  audio.Config    // with the board's ALSA devices filled in
+	done <-chan struct{} // closed when the core stops: give up opening
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	calls map[string][2]io.Closer
+}
+
+// audioOpenTimeout bounds how long a call waits for a busy sound card.
+const audioOpenTimeout = 5 * time.Second
+
+func newCallAudio(ctx context.Context, cfg provisioning.File, log *slog.Logger) *callAudio {
+	acfg := cfg.Audio
+	d := cfg.Board.AudioDevices()
+	if acfg.Capture == audio.DefaultConfig().Capture && d.Capture != "" {
+		acfg.Capture = d.Capture
+	}
+	if acfg.Playback == audio.DefaultConfig().Playback && d.Playback != "" {
+		acfg.Playback = d.Playback
+	}
+	return &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string][2]io.Closer{}}
+}
+
+// forCall opens the devices for one call. A device that cannot be opened
+// (missing, or held by another process past the timeout) is logged and
+// replaced by silence/discard: the door still opens without sound.
+func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
+	clock := audio.SystemClock()
+	ctx, cancel := context.WithTimeout(context.Background(), audioOpenTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	src, err := audiodev.OpenCapture(ctx, a.cfg, clock)
+	if err != nil {
+		a.log.Error("microphone unavailable, the call sends silence", "device", a.cfg.Capture, "err", err)
+		src = audio.NewPacedSource(&audio.Silence{}, clock, audio.FrameDuration)
+	}
+	sink, err := audiodev.OpenPlayback(ctx, a.cfg, clock)
+	if err != nil {
+		a.log.Error("speaker unavailable, the call is not heard", "device", a.cfg.Playback, "err", err)
+		sink = audio.NewPacedSink(&audio.Discard{}, clock, audio.FrameDuration)
+	}
+	a.mu.Lock()
+	a.calls[callID] = [2]io.Closer{src, sink}
+	a.mu.Unlock()
+	return src, sink, nil
+}
+
+// release closes the devices of a call that ended.
+func (a *callAudio) release(callID string) {
+	a.mu.Lock()
+	devs, ok := a.calls[callID]
+	delete(a.calls, callID)
+	a.mu.Unlock()
+	if ok {
+		devs[0].Close()
+		devs[1].Close()
+	}
+}
+
+// close releases every call's devices.
+func (a *callAudio) close() {
+	a.mu.Lock()
+	ids := make([]string, 0, len(a.calls))
+	for id := range a.calls {
+		ids = append(ids, id)
+	}
+	a.mu.Unlock()
+	for _, id := range ids {
+		a.release(id)
+	}
+}
