@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,51 @@ func TestPeersTalk(t *testing.T) {
 	}
 	if !strings.Contains(r.Messages, "SIP/2.0 200 OK") {
 		t.Error("no 200 OK in sipp trace")
+	}
+}
+
+func TestKamailioPresenceConfigLoads(t *testing.T) {
+	t.Parallel()
+	k := StartKamailio(t, KamailioOptions{Presence: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := Ping(ctx, "udp", k.UDP, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recorder stands in for a testing.TB to observe Need's decision.
+type recorder struct {
+	testing.TB
+	skipped, fatal string
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Skip(args ...any)      { r.skipped = fmt.Sprint(args...) }
+func (r *recorder) Fatal(args ...any)     { r.fatal = fmt.Sprint(args...) }
+func (r *recorder) Fatalf(string, ...any) { r.fatal = "fatalf" }
+
+func TestNeedMissingBinary(t *testing.T) {
+	for _, ci := range []string{"", "true"} {
+		t.Run("CI="+ci, func(t *testing.T) {
+			t.Setenv("CI", ci)
+			r := &recorder{TB: t}
+			Need(r, "sipbell-no-such-binary", "sipbell-pkg")
+			got := r.skipped
+			if ci == "true" {
+				got = r.fatal
+				if r.skipped != "" {
+					t.Error("skipped in CI")
+				}
+			} else if r.fatal != "" {
+				t.Error("failed outside CI")
+			}
+			if !strings.Contains(got, "apt-get install") || !strings.Contains(got, "sipbell-pkg") {
+				t.Errorf("message %q does not say what to install", got)
+			}
+		})
+	}
+	if p := Need(t, "sh", "dash"); p == "" {
+		t.Error("Need did not find sh")
 	}
 }
