@@ -26,16 +26,17 @@ type regLoop struct {
 	proxy     *server
 	callID    string
 
-	mu        sync.Mutex
-	cseq      uint32
-	contact   sip.Uri
-	stale     *sip.Uri      // a contact replaced by correctContact, removed with the next REGISTER
-	expires   time.Duration // asked for
-	notBefore []time.Time   // per server: Retry-After / backoff
-	dead      []bool        // per server: a 6xx was final
-	current   int           // server registered with, -1 none
-	state     RegState
-	kick      chan struct{} // re-register now (connection lost, contact changed)
+	mu          sync.Mutex
+	cseq        uint32
+	contact     sip.Uri
+	stale       *sip.Uri      // a contact replaced by correctContact, removed with the next REGISTER
+	expires     time.Duration // asked for
+	notBefore   []time.Time   // per server: Retry-After / backoff
+	dead        []bool        // per server: a 6xx was final
+	current     int           // server registered with, -1 none
+	state       RegState
+	kick        chan struct{} // re-register now (connection lost, contact changed)
+	corrections int           // contact corrections in a row (loop guard)
 }
 
 func newRegLoop(u *UA, idx int, a Account) *regLoop {
@@ -132,13 +133,16 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 	srv := r.servers[si].addr(r.transport)
 	switch res.out {
 	case outOK:
-		*attempt, *brief = 0, 0
+		*attempt = 0
 		r.mu.Lock()
 		r.current = si
 		r.mu.Unlock()
-		if r.correctContact(res.res) {
+		*brief = 0
+		if r.corrections < 3 && r.correctContact(res.res) {
+			r.corrections++ // bounds re-registering for a contact that keeps moving
 			return -1
 		}
+		r.corrections = 0
 		r.publish(Registered, res.code, fmt.Sprintf("%s, %v granted by %s", Status(res.code), res.granted, r.servers[si].addr(r.transport)))
 		return refreshIn(res.granted, jitter())
 	case outTooBrief:
