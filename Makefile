@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-arm run lint clean deb test-deb
+.PHONY: all build cross test test-unit test-arm run lint clean deb test-deb test-scripts flash
 all: build
 
 build:
@@ -44,7 +44,7 @@ FORCE:
 
 # The one test command: unit and interop tests with the race detector,
 # then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-arm test-deb
+test: test-unit test-arm test-scripts test-deb
 
 test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -78,6 +78,19 @@ deb: $(ARM6) $(ARM64)
 test-deb: deb
 	scripts/deb-check.sh $(DEB_ARMHF) $(DEB_ARM64)
 	scripts/deb-install-test.sh $(DEB_ARM64)
+
+# The install scripts' own tests: the config.txt helper on a stock
+# config.txt, flash.sh's refusals and write on a loop device.
+test-scripts:
+	scripts/test-pi-audio-hat.sh
+	scripts/test-flash.sh
+
+# Writes the SD-card image to a card: make flash DEV=/dev/sdX. Refuses an
+# empty, mounted or non-removable device and asks before writing. Never
+# run by the tests.
+IMAGE ?= $(DIST)/sipbell-rpi.img
+flash:
+	scripts/flash.sh '$(IMAGE)' '$(DEV)'
 
 run: build
 	./sipbell -config configs/run.yaml -sip-listen 127.0.0.1:0 -sim-http 127.0.0.1:0

@@ -81,7 +81,7 @@ awk -v b="$begin" -v e="$end" '
 
 # has LINE: whether the user's part already has LINE (an active, not
 # commented-out setting), in any section.
-has() { grep -qx "[ \t]*$1[ \t]*" "$tmp"; }
+has() { grep -qx "[[:blank:]]*$1[[:blank:]]*" "$tmp"; }
 
 if [ "$hat" != none ]; then
 	for other in wm8960-soundcard googlevoicehat-soundcard hifiberry-dac max98357a; do
