@@ -101,6 +101,23 @@ func TestBaresipCallsDoorOverStream(t *testing.T) {
 			if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 				t.Fatalf("BYE over %s did not reach alice: %v", tr, err)
 			}
+			h.wait(t, 5*time.Second, "ended", callIs(CallEnded))
+
+			// And out: sipbell calls alice over the same transport.
+			c, err := h.Call(ctx, []string{"alice"}, Hunt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := alice.WaitEventData(ctx, "CALL_INCOMING"); err != nil {
+				t.Fatalf("INVITE over %s did not reach alice: %v", tr, err)
+			}
+			if _, err := alice.Command(ctx, "accept", ""); err != nil {
+				t.Fatal(err)
+			}
+			h.wait(t, 10*time.Second, "outgoing answered", func(e Event) bool {
+				return e.Kind == EventCallState && e.State == CallAnswered && e.CallID == c.ID()
+			})
+			hangup(t, c)
 		})
 	}
 }
