@@ -1,0 +1,91 @@
+package presence
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// SIPSender is the Sender for a sipgo client: it builds each PUBLISH
+// afresh (new Via branch), answers one digest challenge (401/407) with
+// the credentials, and reduces the final response to a PublishResponse.
+type SIPSender struct {
+	Client *sipgo.Client
+	// Entity is the presentity (the account's address of record): the
+	// Request-URI, From and To of every PUBLISH.
+	Entity sip.Uri
+	// Destination is the host:port the request goes to (presence server or
+	// outbound proxy); "" sends it to the Entity's host and port.
+	Destination string
+	// Transport is "udp" (default), "tcp" or "tls".
+	Transport    string
+	User, Secret string // digest credentials (Secret: the password)
+	DisplayName  string
+}
+
+// Publish implements Sender.
+func (s *SIPSender) Publish(ctx context.Context, r PublishRequest) (PublishResponse, error) {
+	req := s.request(r)
+	res, err := s.Client.Do(ctx, req)
+	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
+		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
+	}
+	if err != nil {
+		return PublishResponse{}, fmt.Errorf("PUBLISH %s: %w", s.Entity.String(), err)
+	}
+	return PublishResponse{Status: res.StatusCode, ETag: headerValue(res, "SIP-ETag"),
+		Expires: seconds(headerValue(res, "Expires")), MinExpires: seconds(headerValue(res, "Min-Expires")),
+		RetryAfter: seconds(headerValue(res, "Retry-After"))}, nil
+}
+
+func (s *SIPSender) request(r PublishRequest) *sip.Request {
+	uri := s.Entity
+	tr := strings.ToLower(s.Transport)
+	if tr != "" && tr != "udp" {
+		uri.UriParams = sip.HeaderParams{{K: "transport", V: tr}}
+	}
+	req := sip.NewRequest(sip.PUBLISH, uri)
+	from := &sip.FromHeader{DisplayName: s.DisplayName, Address: s.Entity, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: s.Entity, Params: sip.NewParams()})
+	req.AppendHeader(sip.NewHeader("Event", "presence"))
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(r.Expires/time.Second))))
+	if r.IfMatch != "" {
+		req.AppendHeader(sip.NewHeader("SIP-If-Match", r.IfMatch))
+	}
+	if len(r.Body) > 0 {
+		req.AppendHeader(sip.NewHeader("Content-Type", r.ContentType))
+		req.SetBody(r.Body)
+	}
+	if s.Destination != "" {
+		req.SetDestination(s.Destination)
+	}
+	return req
+}
+
+// headerValue returns the trimmed value of the first header called name.
+func headerValue(m interface{ GetHeader(string) sip.Header }, name string) string {
+	if h := m.GetHeader(name); h != nil {
+		return strings.TrimSpace(h.Value())
+	}
+	return ""
+}
+
+// seconds parses a delta-seconds header value ("120", "120;duration=60"
+// or "120 (comment)"); 0 when absent or invalid.
+func seconds(v string) time.Duration {
+	if i := strings.IndexAny(v, "; \t("); i >= 0 {
+		v = v[:i]
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(n) * time.Second
+}
