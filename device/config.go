@@ -35,8 +35,11 @@ type Config struct {
 	Call CallConfig `yaml:"call"`
 	// Door is the door relay, its code and its contact.
 	Door DoorConfig `yaml:"door"`
-	// AutoAnswer answers incoming calls from Door.Allowed callers at once
-	// (monitoring); other incoming calls are rejected.
+	// AutoAnswer answers incoming calls at once (monitoring): calls the
+	// user agent admitted (sip.allow_from decides who may call at all)
+	// from a Door.Allowed caller, or from anyone when that list is empty.
+	// Other calls are left to the user agent. A call arriving while a
+	// visitor call is on is rejected.
 	AutoAnswer bool `yaml:"auto_answer"`
 	// Prompts replace the tones the visitor hears with WAV files.
 	Prompts Prompts `yaml:"prompts"`
@@ -82,9 +85,9 @@ type DoorConfig struct {
 	// LeftOpenAlarm raises a "door left open" event when the door contact
 	// stays open this long (0: never).
 	LeftOpenAlarm time.Duration `yaml:"left_open_alarm"`
-	// Allowed lists who may open the door by DTMF and whose calls are
-	// auto-answered: SIP URIs ("sip:alice@pbx.example"), user@host, or
-	// users ("alice", any host).
+	// Allowed lists who may open the door by DTMF when they call in, and
+	// (when not empty) the only callers auto-answered: SIP URIs
+	// ("sip:alice@pbx.example"), user@host, or users ("alice", any host).
 	Allowed []string `yaml:"allowed"`
 	// TargetsMayOpen lets the parties a button called open the door too.
 	TargetsMayOpen bool `yaml:"targets_may_open"`

@@ -81,7 +81,9 @@ func (m *door) status() Status {
 func newDoor(d *Device) *door {
 	return &door{d: d, cfg: d.cfg, allowed: parseParties(d.cfg.Door.Allowed),
 		code: code{digits: d.cfg.Door.Code, timeout: d.cfg.Door.InterDigitTimeout},
-		regs: map[string]RegState{}, leds: map[Output]Pattern{}}
+		regs: map[string]RegState{},
+		// The board starts with every output off.
+		leds: map[Output]Pattern{StatusLED: {Kind: Off}, CallLED: {Kind: Off}, DoorRelay: {Kind: Off}}}
 }
 
 func (m *door) now() time.Time { return m.d.clock.Now() }
@@ -134,6 +136,11 @@ func (m *door) input(ctx context.Context, in Input) {
 }
 
 func (m *door) press(ctx context.Context, i int) {
+	if m.st == answering { // a visitor goes before a call still ringing in
+		m.d.log.Info("call from "+m.peer+" dropped: a visitor pressed the button", "peer", m.peer)
+		m.hangup(ctx, m.callID)
+		m.toIdle()
+	}
 	if m.st == idle {
 		if i < 0 || i >= len(m.cfg.Buttons) || len(m.cfg.Buttons[i].Targets) == 0 {
 			m.d.log.Warn("button pressed but it has no targets configured", "button", i)
@@ -209,27 +216,34 @@ func (m *door) statusPattern() Pattern {
 	return Pattern{Kind: SlowBlink}
 }
 
+// incomingCall takes a call the UA admitted (sip.allow_from decides who
+// may call at all). The door station answers it when auto_answer is on
+// and the caller is in door.allowed (or that list is empty); otherwise it
+// leaves the call to the UA (its own auto-answer or ring timeout) and
+// follows it. Only door.allowed callers may open the door.
 func (m *door) incomingCall(ctx context.Context, ev PhoneEvent) {
-	switch {
-	case m.st != idle:
+	if m.st != idle {
 		m.d.log.Info("call from "+ev.Peer+" rejected: the door station is in a call", "peer", ev.Peer)
-	case !m.cfg.AutoAnswer:
-		m.d.log.Info("call from "+ev.Peer+" rejected: auto-answer is off", "peer", ev.Peer)
-	case !m.allowed.allows(ev.Peer):
-		m.d.log.Info("call from "+ev.Peer+" rejected: not an allowed caller", "peer", ev.Peer)
-	default:
-		// When Answer fails (the UA answered by itself, or the call is
-		// gone) the UA's next event for the call still decides.
-		if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
-			m.d.log.Warn("call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
-		} else {
-			m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
-		}
-		m.enter(answering)
-		m.callID, m.peer, m.incoming, m.mayOpen = ev.CallID, ev.Peer, true, true
+		m.hangup(ctx, ev.CallID)
 		return
 	}
-	m.hangup(ctx, ev.CallID)
+	m.enter(answering)
+	m.callID, m.peer, m.incoming = ev.CallID, ev.Peer, true
+	m.mayOpen = m.allowed.allows(ev.Peer)
+	switch {
+	case !m.cfg.AutoAnswer:
+		m.d.log.Info("call from "+ev.Peer+": not answered here (auto_answer is off)", "peer", ev.Peer)
+	case len(m.allowed) > 0 && !m.mayOpen:
+		m.d.log.Info("call from "+ev.Peer+": not answered here (not in door.allowed)", "peer", ev.Peer)
+	default:
+		// When Answer fails (the call is gone, or could not be answered)
+		// the UA's next event for the call still decides.
+		if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
+			m.d.log.Warn("call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
+			return
+		}
+		m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
+	}
 }
 
 // callState follows the one call in answering or connected state.

@@ -58,6 +58,12 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	c.agent = agent
 	cctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
+	// The door station subscribes before the pumps start, so it sees the
+	// first registration and input events.
+	if _, err := c.startDevice(cctx, a, cfg); err != nil {
+		c.stop(a.log)
+		return nil, err
+	}
 	c.goRun(cctx, a, "sip", agent.Run)
 	c.goRun(cctx, a, "sip events", func(ctx context.Context) error { return c.pumpUA(ctx, a) })
 	c.goRun(cctx, a, "board", hw.pump)
@@ -70,7 +76,6 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	} else {
 		a.sim.Store(nil)
 	}
-	// The device logic (door station) is started here once wired.
 	return c, nil
 }
 

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/device/boardio"
+	"github.com/sipbell/sipbell/device/sipphone"
+	"github.com/sipbell/sipbell/provisioning"
+)
+
+// startDevice starts the door station of core c: it drives the board's
+// LEDs and relay, calls and answers through the user agent, and takes the
+// board's inputs and the agent's events through subscriptions, all in
+// the core's goroutine group.
+//
+// The visitor hears no cues yet: device.Cues is an audio.Source that
+// needs mixing into the speaker path (see the report of issue 6).
+func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (*device.Device, error) {
+	d, err := device.New(cfg.Device, device.Deps{
+		Outputs: boardio.Outputs{Board: c.hw.b},
+		Phone:   sipphone.New(c.agent),
+		Log:     a.log.With("component", "door"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("door station: %w", err)
+	}
+	inputs := c.hw.subscribe(64)
+	events := c.subscribeUA(256)
+	c.goRun(ctx, a, "door station", d.Run)
+	c.goRun(ctx, a, "door inputs", func(ctx context.Context) error {
+		return device.Forward(ctx, inputs, boardio.Input, d.Input)
+	})
+	c.goRun(ctx, a, "door sip events", func(ctx context.Context) error {
+		return device.Forward(ctx, events, sipphone.Event, d.PhoneEvent)
+	})
+	return d, nil
+}
