@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
-	"github.com/jonboulle/clockwork"
 	"github.com/emiago/sipgo/sip"
+	"github.com/jonboulle/clockwork"
 	"github.com/sipbell/sipbell/internal/interop"
 )
 
