@@ -216,6 +216,9 @@ func (m *Manager) decide(req SubscribeRequest, dlg Notifier) (SubscribeAnswer, *
 			return SubscribeAnswer{Status: 481, Reason: "no such subscription"}, nil, false
 		}
 		s.expires = m.clock.Now().Add(exp)
+		if exp == 0 { // un-subscribed: gone at once; serve sends the final NOTIFY
+			delete(m.subs, req.DialogID)
+		}
 		return SubscribeAnswer{Status: 200, Expires: exp}, s, exp == 0
 	}
 	if !m.allow(req) {
