@@ -24,8 +24,13 @@ type core struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// Set by the door-station wiring; nil while none runs.
+	openDoor     func(ctx context.Context, who string) error
+	deviceStatus func(ctx context.Context) (any, error)
+
 	mu   sync.Mutex
 	subs []chan ua.Event
+	regs map[string]string // account → "registered", "failed: 403 Forbidden", ...
 }
 
 // startCore builds and starts a core from cfg. On error nothing is left
@@ -60,10 +65,13 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	c.cancel = cancel
 	// The door station subscribes before the pumps start, so it sees the
 	// first registration and input events.
-	if _, err := c.startDevice(cctx, a, cfg); err != nil {
+	dev, err := c.startDevice(cctx, a, cfg)
+	if err != nil {
 		c.stop(a.log)
 		return nil, err
 	}
+	c.openDoor = dev.OpenDoor
+	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
 	c.goRun(cctx, a, "sip", agent.Run)
 	c.goRun(cctx, a, "sip events", func(ctx context.Context) error { return c.pumpUA(ctx, a) })
 	c.goRun(cctx, a, "board", hw.pump)
@@ -123,10 +131,18 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 		case <-ctx.Done():
 			return nil
 		case ev := <-c.agent.Events():
+			c.mu.Lock()
 			if ev.Kind == ua.EventRegistration {
 				a.regState.Store(int32(ev.Reg))
+				if c.regs == nil {
+					c.regs = map[string]string{}
+				}
+				st := ev.Reg.String()
+				if ev.Reason != "" {
+					st += ": " + ev.Reason
+				}
+				c.regs[ev.Account] = st
 			}
-			c.mu.Lock()
 			for _, ch := range c.subs {
 				select {
 				case ch <- ev:
@@ -137,6 +153,17 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 			c.mu.Unlock()
 		}
 	}
+}
+
+// registrations returns each account's registration state.
+func (c *core) registrations() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.regs))
+	for k, v := range c.regs {
+		out[k] = v
+	}
+	return out
 }
 
 // linesReader turns the app's terminal lines into a reader that ends when

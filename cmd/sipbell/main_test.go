@@ -79,10 +79,20 @@ func start(t *testing.T, env []string, args ...string) *proc {
 	return startWith(t, env, "sip:\n  listen: 127.0.0.1:0\n  user: door\n", args...)
 }
 
+// testProvisioning keeps a test's sipbell off the admin port and out of
+// /var/lib: its state lives in dir.
+func testProvisioning(dir string) string {
+	return "provisioning:\n  state_dir: " + dir + "\n  admin:\n    listen: \"\"\n"
+}
+
 // startWith runs sipbell with the given configuration file content.
 func startWith(t *testing.T, env []string, config string, args ...string) *proc {
 	t.Helper()
-	cfg := filepath.Join(t.TempDir(), "sipbell.yaml")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sipbell.yaml")
+	if !strings.Contains(config, "provisioning:") {
+		config += testProvisioning(filepath.Join(dir, "state"))
+	}
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,17 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	}
 	defer a.stop()
 	var parts []func(context.Context) error
+	prov, err := newProvisioning(provisioningWiring{
+		ConfigPath: o.configPath, Section: cfg.Provisioning, Running: cfg,
+		Applier: a, Healthy: a.Healthy, Sim: a.SimHandler(), Model: cfg.Board.Profile,
+		SectionOf: func(f provisioning.File) provisioning.Config { return f.Provisioning },
+		Status:    status{a: a, start: time.Now()}, Actions: actions{a: a},
+	}, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	parts = append(parts, prov.Runs...)
 	if o.simHTTP != "" {
 		run, err := a.serveSim(ctx, o.simHTTP)
 		if err != nil {

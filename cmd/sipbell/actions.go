@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/sipbell/sipbell/ua"
+)
+
+// errNoDoor is returned when no door-station logic runs to open the door.
+var errNoDoor = errors.New("door station not running")
+
+// actions are what the admin API may make the device do
+// (provisioning.Actions), always on the current core.
+type actions struct{ a *app }
+
+func (x actions) current() (*core, error) {
+	x.a.mu.Lock()
+	defer x.a.mu.Unlock()
+	if x.a.core == nil {
+		return nil, errors.New("not running")
+	}
+	return x.a.core, nil
+}
+
+// Call places a call to target (a SIP URI or a user at the registrar).
+func (x actions) Call(ctx context.Context, target string) error {
+	c, err := x.current()
+	if err != nil {
+		return err
+	}
+	_, err = c.agent.Call(ctx, []string{target}, ua.Hunt)
+	return err
+}
+
+// Hangup ends every call.
+func (x actions) Hangup(ctx context.Context) error {
+	c, err := x.current()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, call := range c.agent.Calls() {
+		errs = append(errs, call.Hangup(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// OpenDoor opens the door as the admin API's user.
+func (x actions) OpenDoor(ctx context.Context) error {
+	c, err := x.current()
+	if err != nil {
+		return err
+	}
+	if c.openDoor == nil {
+		return errNoDoor
+	}
+	return c.openDoor(ctx, "admin web page")
+}
+
+// Restart ends the process cleanly; systemd (Restart=always) or gokrazy
+// starts it again (crash-only: a restart is always safe).
+func (x actions) Restart(context.Context) error {
+	x.a.log.Info("restart requested from the admin API")
+	go func() {
+		time.Sleep(200 * time.Millisecond) // let the HTTP answer go out
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}()
+	return nil
+}
+
+// status is the live state the admin API shows (provisioning.StatusSource).
+type status struct {
+	a     *app
+	start time.Time
+}
+
+// Status gathers version, uptime, registrations, calls, pins and the door
+// station's state.
+func (s status) Status(ctx context.Context) any {
+	out := map[string]any{
+		"version": versionString(),
+		"uptime":  time.Since(s.start).Round(time.Second).String(),
+	}
+	s.a.mu.Lock()
+	c := s.a.core
+	s.a.mu.Unlock()
+	if c == nil {
+		return out
+	}
+	out["sip"] = map[string]any{"listen": c.agent.Addr().String(), "registrations": c.registrations()}
+	var calls []map[string]any
+	for _, call := range c.agent.Calls() {
+		calls = append(calls, map[string]any{"id": call.ID(), "peer": call.Peer(), "state": call.State().String()})
+	}
+	out["calls"] = calls
+	out["pins"] = c.hw.b.State()
+	if c.deviceStatus != nil {
+		if st, err := c.deviceStatus(ctx); err == nil {
+			out["door"] = st
+		}
+	}
+	return out
+}
