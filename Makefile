@@ -93,7 +93,8 @@ flash:
 	scripts/flash.sh '$(IMAGE)' '$(DEV)'
 
 run: build
-	./sipbell -config configs/run.yaml -sip-listen 127.0.0.1:0 -sim-http 127.0.0.1:0
+	@mkdir -p .run && [ -f .run/sipbell.yaml ] || cp configs/run.yaml .run/sipbell.yaml
+	./sipbell -config .run/sipbell.yaml -sip-listen 127.0.0.1:0 -sim-http 127.0.0.1:0
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
