@@ -1,0 +1,105 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// MessageSender sends one SIP MESSAGE (RFC 3428) with a text/plain body;
+// the ua package implements it (digest auth, routing via the account).
+type MessageSender interface {
+	SendMessage(ctx context.Context, to, text string) error
+}
+
+// MaxText bounds a rendered message text (RFC 3428 §7 advises staying
+// well below the UDP MTU; 1000 bytes leaves room for the headers).
+const MaxText = 1000
+
+// DefaultTexts are the message texts per event name.
+var DefaultTexts = map[string]string{
+	"registration":   "Door station {{.Account}}: {{.Registration}}.",
+	"rang":           "Someone is at the door (button {{.Button}}).",
+	"answered":       "The door call was answered by {{.Peer}}.",
+	"missed":         `Someone rang at {{.Time.Local.Format "15:04"}} and nobody answered.`,
+	"busy":           `Someone rang at {{.Time.Local.Format "15:04"}}; everyone was busy.`,
+	"call-ended":     "The door call with {{.Peer}} ended ({{.Reason}}).",
+	"door-opened":    "The door was opened by {{.Who}}.",
+	"door-left-open": "The door has been open for {{.Open}}.",
+	"door-closed":    "The door is closed again.",
+}
+
+// texts holds the parsed templates.
+type texts struct{ t map[string]*template.Template }
+
+func newTexts(override map[string]string) (*texts, error) {
+	tx := &texts{t: map[string]*template.Template{}}
+	for name, src := range DefaultTexts {
+		if o, ok := override[name]; ok {
+			src = o
+		}
+		t, err := template.New(name).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("message text %s: %w", name, err)
+		}
+		tx.t[name] = t
+	}
+	return tx, nil
+}
+
+// Render returns the text for p, bounded to MaxText bytes.
+func (tx *texts) Render(p Payload) (string, error) {
+	t, ok := tx.t[p.Event]
+	if !ok {
+		return "", fmt.Errorf("render text: no text for event %q", p.Event)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, p); err != nil {
+		return "", fmt.Errorf("render text %s: %w", p.Event, err)
+	}
+	s := strings.TrimSpace(b.String())
+	if len(s) > MaxText {
+		s = s[:MaxText]
+	}
+	return s, nil
+}
+
+// RenderText renders the configured (or default) text for p.
+func (n *Notifier) RenderText(p Payload) (string, error) { return n.texts.Render(p) }
+
+func (n *Notifier) messageSink(m Messages) *sink {
+	s := &sink{name: "messages", filter: m.Events, q: newQueue(n.cfg.Queue), retries: 2, backoffMax: time.Minute}
+	if len(s.filter) == 0 {
+		s.filter = DefaultConfig().Messages.Events
+	}
+	var lastID string    // the event being retried
+	var pending []string // its recipients still to reach
+	s.deliver = func(ctx context.Context, p Payload) error {
+		text, err := n.texts.Render(p)
+		if err != nil {
+			return permanent{err}
+		}
+		if p.ID != lastID {
+			lastID, pending = p.ID, m.To
+		}
+		var failed, errs []string
+		for _, to := range pending {
+			cctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+			err := n.opts.Messages.SendMessage(cctx, to, text)
+			cancel()
+			if err != nil {
+				failed = append(failed, to)
+				errs = append(errs, fmt.Sprintf("%s: %v", to, err))
+			}
+		}
+		pending = failed // a retry reaches only those that did not get it
+		if len(failed) > 0 {
+			return fmt.Errorf("MESSAGE: %s", strings.Join(errs, "; "))
+		}
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,47 @@
+package notify
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/sipbell/sipbell/device"
+)
+
+// Payload is the JSON body of a webhook and the data of a message text.
+type Payload struct {
+	ID           string        `json:"id"` // unique per event: receivers drop duplicates of retried deliveries
+	Event        string        `json:"event"`
+	Time         time.Time     `json:"time"`
+	Device       string        `json:"device,omitempty"` // the device's name or SIP address
+	Account      string        `json:"account,omitempty"`
+	Registration string        `json:"registration,omitempty"`
+	Button       int           `json:"button,omitempty"`
+	Targets      []string      `json:"targets,omitempty"`
+	Peer         string        `json:"peer,omitempty"`
+	Incoming     bool          `json:"incoming,omitempty"`
+	Reason       string        `json:"reason,omitempty"`
+	Who          string        `json:"who,omitempty"`
+	OpenSeconds  float64       `json:"open_seconds,omitempty"`
+	Open         time.Duration `json:"-"` // for texts: "{{.Open}}" reads "5m0s"
+}
+
+// PayloadOf turns a device event into a payload for deviceName.
+func PayloadOf(ev device.Event, deviceName string) Payload {
+	p := Payload{ID: newID(), Event: ev.Kind.String(), Time: ev.Time.UTC(), Device: deviceName,
+		Account: ev.Account, Button: ev.Button, Targets: ev.Targets, Peer: ev.Peer, Incoming: ev.Incoming,
+		Reason: ev.Reason, Who: ev.Who, Open: ev.Open, OpenSeconds: ev.Open.Seconds()}
+	if ev.Kind == device.EventRegistration {
+		p.Registration = ev.Reg.String()
+	}
+	if p.Time.IsZero() {
+		p.Time = time.Now().UTC()
+	}
+	return p
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
