@@ -153,6 +153,15 @@ func TestOutgoingCalls(t *testing.T) {
 		callLED: []string{},
 		cues:    []string{},
 	}, {
+		name: "a button with neither order nor ring timeout hunts, 30s each",
+		cfg:  configure(func(c *device.Config) { c.Buttons[0].Order, c.Buttons[0].RingTimeout = "", 0 }),
+		steps: []step{press(0), advance(30*time.Second - time.Millisecond), wantCalls("dial 1001 → c1"),
+			advance(time.Millisecond)},
+		calls:   []string{"dial 1001 → c1", "hangup c1", "dial 1002 → c2"},
+		callLED: []string{"fast blink"},
+		cues:    []string{"ringback"},
+		events:  []string{"rang"},
+	}, {
 		name:    "a second call after the first",
 		steps:   []step{press(0), answer("c1", ""), end("c1", 0), press(0), answer("c2", "")},
 		calls:   []string{"dial 1001 → c1", "dial 1001 → c2"},

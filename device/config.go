@@ -50,10 +50,26 @@ type Button struct {
 	// Targets are SIP URIs ("sip:1001@pbx.example") or users of the
 	// registrar's domain ("1001").
 	Targets []string `yaml:"targets"`
-	// Order is "hunt" (one after the other) or "parallel" (all at once).
+	// Order is "hunt" (one after the other; the default when empty) or
+	// "parallel" (all at once).
 	Order string `yaml:"order"`
-	// RingTimeout is how long a target rings (hunt: each; parallel: all).
+	// RingTimeout is how long a target rings (hunt: each; parallel: all);
+	// 0 means DefaultRingTimeout.
 	RingTimeout time.Duration `yaml:"ring_timeout"`
+}
+
+// DefaultRingTimeout is a button's ring timeout when none is set.
+const DefaultRingTimeout = 30 * time.Second
+
+// withDefaults fills in the order and ring timeout left empty.
+func (b Button) withDefaults() Button {
+	if b.Order == "" {
+		b.Order = OrderHunt
+	}
+	if b.RingTimeout == 0 {
+		b.RingTimeout = DefaultRingTimeout
+	}
+	return b
 }
 
 // CallConfig limits and ends calls.
@@ -112,7 +128,7 @@ func DefaultConfig() Config {
 // DefaultButton is a button ringing its targets one after the other, 30 s
 // each.
 func DefaultButton() Button {
-	return Button{Order: OrderHunt, RingTimeout: 30 * time.Second}
+	return Button{Order: OrderHunt, RingTimeout: DefaultRingTimeout}
 }
 
 // Validate checks the configuration and returns a cfgerr.List whose paths
@@ -150,10 +166,12 @@ func (b Button) validate() error {
 			errs.Add(cfgerr.Index("targets", i), "%s", msg)
 		}
 	}
-	if b.Order != OrderHunt && b.Order != OrderParallel {
+	if b.Order != "" && b.Order != OrderHunt && b.Order != OrderParallel {
 		errs.Add("order", "must be hunt or parallel, not %q", b.Order)
 	}
-	checkRange(&errs, "ring_timeout", b.RingTimeout, 5*time.Second, 10*time.Minute, false)
+	if b.RingTimeout != 0 {
+		checkRange(&errs, "ring_timeout", b.RingTimeout, 5*time.Second, 10*time.Minute, false)
+	}
 	return errs.Err()
 }
 

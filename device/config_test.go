@@ -37,6 +37,9 @@ func TestConfigValidate(t *testing.T) {
 			c.Buttons = append(c.Buttons, device.Button{Targets: []string{"1001", "tel:+4930123", "", "a b", "bob@"},
 				Order: device.OrderParallel, RingTimeout: 20 * time.Second})
 		}, []string{"buttons[1].targets[1]", "buttons[1].targets[2]", "buttons[1].targets[3]", "buttons[1].targets[4]"}},
+		{"empty order and ring timeout mean the defaults", func(c *device.Config) {
+			c.Buttons = []device.Button{{Targets: []string{"1001"}}}
+		}, nil},
 		{"bad order and ring timeout", func(c *device.Config) {
 			c.Buttons[0].Order = "random"
 			c.Buttons[0].RingTimeout = time.Second

@@ -11,7 +11,7 @@ import (
 // the ring time ran out.
 
 func (m *door) startCall(ctx context.Context, i int) {
-	b := m.cfg.Buttons[i]
+	b := m.cfg.Buttons[i].withDefaults()
 	m.enter(calling)
 	m.button, m.btn = i, b
 	m.leg, m.nextTarget, m.busy, m.failed = nil, 0, 0, 0

@@ -24,6 +24,7 @@ func (u *UA) routes() {
 		u.respond(tx, req, 481)
 	})
 	s.OnInfo(u.onInfo)
+	s.OnNotify(u.onNotify)
 	s.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
 		if req.IsAck() {
 			return

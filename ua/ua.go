@@ -47,17 +47,18 @@ func WithTLSConfig(c *tls.Config) Option { return func(u *UA) { u.tlsConf = c } 
 // UA is one SIP user agent: a UDP and a TCP listener sharing one address,
 // the registrations of the configured accounts, and the calls.
 type UA struct {
-	cfg      Config
-	log      *slog.Logger
-	clock    Clock
-	media    MediaHandler
-	mediaCfg media.Config
-	tlsConf  *tls.Config
-	timing   timing
-	allow    []allowEntry
-	events   chan Event
-	merged   mergeDetector
-	refusals rateLimit
+	cfg       Config
+	log       *slog.Logger
+	clock     Clock
+	media     MediaHandler
+	mediaCfg  media.Config
+	tlsConf   *tls.Config
+	timing    timing
+	allow     []allowEntry
+	events    chan Event
+	merged    mergeDetector
+	refusals  rateLimit
+	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
 
 	trustOnce sync.Once
 	trusted   []netip.Addr

@@ -32,6 +32,7 @@ type app struct {
 	sim      atomic.Pointer[http.Handler] // the current sim board's controls
 	regState atomic.Int32                 // ua.RegState of the primary account, -1 when none
 	errc     chan error                   // a core part that failed
+	resync   atomic.Pointer[func()]       // pull provisioning's SyncNow, once running
 }
 
 func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
@@ -130,6 +131,13 @@ func (a *app) SimHandler() http.Handler {
 		}
 		http.Error(w, "this board is not simulated", http.StatusNotFound)
 	})
+}
+
+// checkSync is the UA's NOTIFY check-sync: fetch the configuration now.
+func (a *app) checkSync() {
+	if f := a.resync.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // stop ends the running core.

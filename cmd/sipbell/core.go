@@ -51,7 +51,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	c.audio = newCallAudio(ctx, cfg, a.log.With("component", "audio"))
 	mm := media.NewManager(cfg.Media, a.log.With("component", "media"), c.audio.forCall)
 	agent, err := ua.New(cfg.SIP, version, a.log.With("component", "sip"),
-		ua.WithMediaConfig(cfg.Media), ua.WithMedia(mediaHandler{mm, c.audio, a.log.With("component", "media")}))
+		ua.WithMediaConfig(cfg.Media), ua.WithCheckSync(a.checkSync), ua.WithMedia(mediaHandler{mm, c.audio, a.log.With("component", "media")}))
 	if err == nil {
 		err = agent.Listen()
 	}

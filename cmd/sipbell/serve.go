@@ -63,6 +63,8 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		return 1
 	}
 	parts = append(parts, prov.Runs...)
+	syncNow := prov.Puller.SyncNow
+	a.resync.Store(&syncNow)
 	if o.simHTTP != "" {
 		run, err := a.serveSim(ctx, o.simHTTP)
 		if err != nil {

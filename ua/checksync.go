@@ -1,0 +1,35 @@
+package ua
+
+import (
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// WithCheckSync calls f when an admitted server (an account's registrar or
+// proxy, or an allow-listed source) sends NOTIFY with Event: check-sync:
+// the PBX asking its phones to fetch their configuration again. f must not
+// block; the UA answers 200 before calling it.
+func WithCheckSync(f func()) Option { return func(u *UA) { u.checkSync = f } }
+
+// onNotify handles out-of-dialog NOTIFY. sipbell subscribes to nothing,
+// so the only event it takes is check-sync; any other gets 489 Bad Event.
+func (u *UA) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if !u.precheck(req, tx) {
+		return
+	}
+	event := ""
+	if h := req.GetHeader("Event"); h != nil {
+		event, _, _ = strings.Cut(h.Value(), ";")
+		event = strings.ToLower(strings.TrimSpace(event))
+	}
+	if event != "check-sync" {
+		u.respond(tx, req, 489)
+		return
+	}
+	u.respond(tx, req, 200)
+	u.log.Info("configuration resync requested", "from", fromURI(req), "source", req.Source())
+	if u.checkSync != nil {
+		u.checkSync()
+	}
+}
