@@ -25,6 +25,9 @@ type Deps struct {
 	Sounds  Sounds       // nil: the visitor hears no cues
 	Clock   Clock        // nil: SystemClock
 	Log     *slog.Logger // nil: discard
+	// PeerToPeer says the user agent registers nowhere: the status LED is
+	// on from the start instead of blinking "registering" for ever.
+	PeerToPeer bool
 }
 
 // Device runs one appliance behaviour (today: the door station). Its
@@ -36,6 +39,7 @@ type Device struct {
 	sounds  Sounds
 	clock   Clock
 	log     *slog.Logger
+	p2p     bool
 	inbox   chan any
 	done    chan struct{}
 	started atomic.Bool
@@ -91,7 +95,7 @@ func New(cfg Config, deps Deps) (*Device, error) {
 		return nil, errors.New("device: new: Outputs and Phone are required")
 	}
 	d := &Device{cfg: cfg, out: deps.Outputs, phone: deps.Phone, sounds: deps.Sounds,
-		clock: deps.Clock, log: deps.Log, inbox: make(chan any, 64), done: make(chan struct{})}
+		clock: deps.Clock, log: deps.Log, p2p: deps.PeerToPeer, inbox: make(chan any, 64), done: make(chan struct{})}
 	if d.sounds == nil {
 		d.sounds = silence{}
 	}

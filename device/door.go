@@ -90,7 +90,7 @@ func (m *door) now() time.Time { return m.d.clock.Now() }
 
 func (m *door) start(context.Context) {
 	m.since = m.now()
-	m.setLED(StatusLED, Pattern{Kind: SlowBlink})
+	m.setLED(StatusLED, m.statusPattern())
 	m.d.log.Info("door station ready", "buttons", len(m.cfg.Buttons))
 }
 
@@ -201,8 +201,11 @@ func (m *door) registration(ev PhoneEvent) {
 }
 
 // statusPattern: double blink when any account failed, on when all are
-// registered, slow blink otherwise (registering).
+// registered (or none is expected), slow blink otherwise (registering).
 func (m *door) statusPattern() Pattern {
+	if m.d.p2p && len(m.regs) == 0 {
+		return Pattern{Kind: On}
+	}
 	all := len(m.regs) > 0
 	for _, s := range m.regs {
 		if s == RegFailed {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/device/devicetest"
 )
 
 type span = [2]time.Duration
@@ -331,5 +332,26 @@ func TestStatus(t *testing.T) {
 	r.stop()
 	if _, err := r.d.Status(r.ctx()); !errors.Is(err, device.ErrStopped) {
 		t.Errorf("Status after stop = %v", err)
+	}
+}
+
+func TestStatusLEDPeerToPeer(t *testing.T) {
+	t.Parallel()
+	clk := devicetest.NewClock()
+	out := devicetest.NewOutputs(clk)
+	d, err := device.New(testConfig(), device.Deps{Outputs: out, Phone: &devicetest.Phone{}, Clock: clk, PeerToPeer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	if err := d.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	if got := out.Patterns(device.StatusLED); !slices.Equal(got, []string{"on"}) {
+		t.Errorf("status LED %q, want on at once without accounts", got)
 	}
 }

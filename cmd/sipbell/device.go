@@ -22,6 +22,8 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 		Outputs: boardio.Outputs{Board: c.hw.b},
 		Phone:   sipphone.New(c.agent),
 		Log:     a.log.With("component", "door"),
+		// Without accounts nothing registers: the status LED is on.
+		PeerToPeer: len(cfg.SIP.Accounts) == 0,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("door station: %w", err)
