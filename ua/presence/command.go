@@ -21,10 +21,10 @@ type Command int
 
 // Commands understood in a MESSAGE body (first word, any case).
 const (
-	CmdNone    Command = iota // not a command: answered 200 and logged
-	CmdOpen                   // "open [secret]": release the door
-	CmdStatus                 // "status": reply with the device state
-	CmdHelp                   // "help": reply with the command list
+	CmdNone   Command = iota // not a command: answered 200 and logged
+	CmdOpen                  // "open [secret]": release the door
+	CmdStatus                // "status": reply with the device state
+	CmdHelp                  // "help": reply with the command list
 )
 
 // String names the command.

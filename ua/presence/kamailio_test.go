@@ -24,11 +24,11 @@ type notifySeen struct {
 // sipEndpoint is a sipgo UA on a loopback UDP port that sends requests
 // from that port and hands every NOTIFY (answered 200) to a channel.
 type sipEndpoint struct {
-	client  *sipgo.Client
-	addr    *net.UDPAddr
-	notify  chan notifySeen
-	server  *sipgo.Server
-	handled chan *sip.Request // other requests, if routed here
+	client   *sipgo.Client
+	addr     *net.UDPAddr
+	notify   chan notifySeen
+	server   *sipgo.Server
+	messages chan string // bodies of MESSAGEs received (answered 200)
 }
 
 func newSIPEndpoint(t *testing.T, name string) *sipEndpoint {
@@ -46,7 +46,11 @@ func newSIPEndpoint(t *testing.T, name string) *sipEndpoint {
 		t.Fatal(err)
 	}
 	e := &sipEndpoint{addr: pc.LocalAddr().(*net.UDPAddr), notify: make(chan notifySeen, 32), server: srv,
-		handled: make(chan *sip.Request, 32)}
+		messages: make(chan string, 32)}
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		e.messages <- string(req.Body())
+	})
 	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
 		n := notifySeen{state: headerValue(req, "Subscription-State"), body: req.Body()}
 		if ct := req.ContentType(); ct != nil {

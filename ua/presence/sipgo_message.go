@@ -1,0 +1,141 @@
+package presence
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// SIPMessages adapts Commands to a sipgo server: install OnMessage as the
+// MESSAGE handler.
+type SIPMessages struct {
+	Commands *Commands
+	// Trusted reports whether a request from source came through the
+	// registrar/proxy of an account.
+	Trusted func(source netip.AddrPort) bool
+	// Allowed reports whether the sender is on the allow-list.
+	Allowed func(from string, source netip.AddrPort) bool
+	// Open releases the door (the device's relay); who is the From URI.
+	// It is called before the answer is sent and must not block.
+	Open func(who string)
+	// Reply sends a text back to a sender in a new MESSAGE; nil: no replies.
+	Reply func(ctx context.Context, to, text string) error
+	Log   *slog.Logger
+}
+
+// OnMessage handles one MESSAGE request.
+func (h *SIPMessages) OnMessage(req *sip.Request, tx sip.ServerTransaction) {
+	log := h.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	src, _ := netip.ParseAddrPort(req.Source())
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	m := IncomingMessage{Body: req.Body()}
+	if f := req.From(); f != nil {
+		m.From = f.Address.String()
+	}
+	if ct := req.ContentType(); ct != nil {
+		m.ContentType = ct.Value()
+	}
+	m.Trusted = h.Trusted != nil && h.Trusted(src)
+	m.Allowed = h.Allowed != nil && h.Allowed(m.From, src)
+	d := h.Commands.Handle(m)
+	if d.Open && h.Open != nil { // before the answer: the sender sees 200 once the door is told
+		h.Open(m.From)
+	}
+	res := sip.NewResponseFromRequest(req, d.Status, messageReason(d.Status), nil)
+	if d.Status == 415 {
+		res.AppendHeader(sip.NewHeader("Accept", "text/plain"))
+	}
+	_ = tx.Respond(res)
+	lvl := slog.LevelInfo
+	if d.Status >= 400 || (d.Command == CmdOpen && !d.Open) {
+		lvl = slog.LevelWarn
+	}
+	log.Log(context.Background(), lvl, "MESSAGE: "+d.Log, "source", src.String(), "command", d.Command.String(), "code", d.Status)
+	if d.Reply != "" && h.Reply != nil && d.Status < 300 {
+		go func() { // the reply is a new transaction: do not hold this one
+			ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+			defer cancel()
+			if err := h.Reply(ctx, m.From, d.Reply); err != nil {
+				log.Info("MESSAGE reply failed", "to", m.From, "err", err)
+			}
+		}()
+	}
+}
+
+func messageReason(code int) string {
+	switch code {
+	case 200:
+		return "OK"
+	case 403:
+		return "Forbidden"
+	case 413:
+		return "Request Entity Too Large"
+	case 415:
+		return "Unsupported Media Type"
+	}
+	return "Error"
+}
+
+// SIPMessageSender sends text/plain MESSAGEs (RFC 3428) with a sipgo
+// client; it implements notify.MessageSender.
+type SIPMessageSender struct {
+	Client *sipgo.Client
+	From   sip.Uri // our address of record
+	// Destination is the host:port requests go to (the account's registrar
+	// or outbound proxy); "" sends to the target's host.
+	Destination  string
+	User, Secret string // digest credentials
+	DisplayName  string
+}
+
+// SendMessage sends text to the SIP URI to and waits for a 2xx.
+func (s *SIPMessageSender) SendMessage(ctx context.Context, to, text string) error {
+	var target sip.Uri
+	if err := sip.ParseUri(strings.TrimSpace(to), &target); err != nil || target.Host == "" {
+		return fmt.Errorf("MESSAGE to %q: not a SIP URI", to)
+	}
+	if len(text) > MaxMessageBody {
+		return fmt.Errorf("MESSAGE to %s: %d bytes, limit %d: %w", to, len(text), MaxMessageBody, ErrTooLarge)
+	}
+	req := sip.NewRequest(sip.MESSAGE, target)
+	from := &sip.FromHeader{DisplayName: s.DisplayName, Address: s.From, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
+	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain;charset=UTF-8"))
+	req.SetBody([]byte(text))
+	if s.Destination != "" {
+		req.SetDestination(s.Destination)
+	}
+	res, err := s.Client.Do(ctx, req)
+	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
+		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
+	}
+	if err != nil {
+		return fmt.Errorf("MESSAGE to %s: %w", to, err)
+	}
+	if res.StatusCode < 200 || res.StatusCode >= 300 {
+		return &ResponseError{Method: "MESSAGE", Target: to, Code: res.StatusCode, Reason: res.Reason}
+	}
+	return nil
+}
+
+// ResponseError is a final non-2xx answer to a request.
+type ResponseError struct {
+	Method, Target string
+	Code           int
+	Reason         string
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("%s to %s: answered %d %s", e.Method, e.Target, e.Code, e.Reason)
+}
