@@ -27,13 +27,20 @@ type Config struct {
 // list roles, entry i overrides the profile's entry i, and extra entries
 // add pins (a panel for several flats has one call button per flat).
 type Pins struct {
+	// CallButtons are the visitor's buttons, one per flat on a panel.
 	CallButtons []PinConfig `yaml:"call_buttons"`
-	StatusLED   *PinConfig  `yaml:"status_led"`
-	CallLED     *PinConfig  `yaml:"call_led"`
-	DoorRelays  []PinConfig `yaml:"door_relays"`
-	DoorContact *PinConfig  `yaml:"door_contact"`
-	HookSwitch  *PinConfig  `yaml:"hook_switch"`
-	Ringer      *PinConfig  `yaml:"ringer"`
+	// StatusLED shows registration: on, slow blink, double blink on error.
+	StatusLED *PinConfig `yaml:"status_led"`
+	// CallLED shows a call: fast blink while ringing, on while connected.
+	CallLED *PinConfig `yaml:"call_led"`
+	// DoorRelays drive the door openers (the first is the main door).
+	DoorRelays []PinConfig `yaml:"door_relays"`
+	// DoorContact reads whether the door is open (a reed switch).
+	DoorContact *PinConfig `yaml:"door_contact"`
+	// HookSwitch reads an analog phone's hook (ATA mode).
+	HookSwitch *PinConfig `yaml:"hook_switch"`
+	// Ringer drives an analog phone's ringer or a bell (ATA mode).
+	Ringer *PinConfig `yaml:"ringer"`
 }
 
 // PinConfig describes one role's pin. Empty fields inherit the profile's
