@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ var warningPlan = tone.Plan{Freqs: []float64{1400}, Once: true,
 type Cues struct {
 	country string
 	prompts Prompts
+
+	mixMu  sync.Mutex
+	mixBuf []int16
 
 	mu     sync.Mutex
 	cur    audio.Source
@@ -173,6 +177,25 @@ func (q *Cues) Read(ctx context.Context, frame []int16) error {
 			return nil
 		}
 		q.left -= len(frame)
+	}
+	return nil
+}
+
+// Mix adds the next frame of the current cue into frame, saturating, for
+// a speaker that also carries call audio: call it once for every frame
+// written to the speaker. It does not allocate once warmed up.
+func (q *Cues) Mix(ctx context.Context, frame []int16) error {
+	q.mixMu.Lock()
+	defer q.mixMu.Unlock()
+	if cap(q.mixBuf) < len(frame) {
+		q.mixBuf = make([]int16, len(frame))
+	}
+	buf := q.mixBuf[:len(frame)]
+	if err := q.Read(ctx, buf); err != nil {
+		return err
+	}
+	for i, v := range buf {
+		frame[i] = int16(max(math.MinInt16, min(math.MaxInt16, int32(frame[i])+int32(v))))
 	}
 	return nil
 }

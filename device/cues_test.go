@@ -173,6 +173,45 @@ func TestCuesErrors(t *testing.T) {
 	}
 }
 
+// TestCuesMix is not parallel: it counts allocations.
+func TestCuesMix(t *testing.T) {
+	q := newCues(t, "US", device.Prompts{})
+	frame := audio.NewFrame()
+	for i := range frame {
+		frame[i] = 30000 // loud call audio: the beep must saturate, not wrap
+	}
+	if err := q.Mix(context.Background(), frame); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range frame {
+		if v != 30000 {
+			t.Fatalf("silence mixed in changed sample %d to %d", i, v)
+		}
+	}
+	if err := q.Play(device.CueDoorOpened); err != nil {
+		t.Fatal(err)
+	}
+	var wrapped, raised bool
+	for range 5 {
+		for i := range frame {
+			frame[i] = 30000
+		}
+		if err := q.Mix(context.Background(), frame); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range frame {
+			wrapped = wrapped || v < 0
+			raised = raised || v == math.MaxInt16
+		}
+	}
+	if wrapped || !raised {
+		t.Errorf("mixing a beep into loud audio: wrapped=%v, reached full scale=%v", wrapped, raised)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = q.Mix(context.Background(), frame) }); n != 0 {
+		t.Errorf("Mix allocates %v times per frame", n)
+	}
+}
+
 // The device drives real Cues too: a visitor call that nobody answers
 // plays ringback and then the no-answer tone.
 var _ device.Sounds = (*device.Cues)(nil)
