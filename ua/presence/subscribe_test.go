@@ -71,6 +71,16 @@ func sub(event string, exp time.Duration) SubscribeRequest {
 		Source: netip.MustParseAddrPort("192.0.2.7:5060"), DialogID: fmt.Sprintf("d%d", nextDialog.Add(1))}
 }
 
+// block waits until a subscription waits on its expiry timer.
+func (r *mgrRig) block(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal("no subscription timer")
+	}
+}
+
 func (r *mgrRig) subscribe(req SubscribeRequest, n Notifier) SubscribeAnswer {
 	var ans SubscribeAnswer
 	r.m.Subscribe(req, n, func(a SubscribeAnswer) { ans = a })
@@ -205,7 +215,7 @@ func TestManagerExpiryAndRefresh(t *testing.T) {
 	req := sub(EventPresence, 60*time.Second)
 	r.subscribe(req, f)
 	f.next(t)
-	r.clock.BlockUntil(1)
+	r.block(t)
 	r.clock.Advance(50 * time.Second)
 	req.InDialog, req.Expires = true, 120*time.Second
 	if a := r.subscribe(req, f); a.Status != 200 || a.Expires != 120*time.Second {
@@ -215,7 +225,7 @@ func TestManagerExpiryAndRefresh(t *testing.T) {
 		t.Fatalf("NOTIFY after refresh: %s", n.SubscriptionState())
 	}
 	r.clock.Advance(60 * time.Second) // the old expiry passes: still active
-	r.clock.BlockUntil(1)
+	r.block(t)
 	r.clock.Advance(60 * time.Second)
 	if n := f.next(t); n.SubscriptionState() != "terminated;reason=timeout" {
 		t.Fatalf("NOTIFY at expiry: %s", n.SubscriptionState())
