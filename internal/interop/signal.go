@@ -1,0 +1,58 @@
+package interop
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// WriteWAV writes samples as an 8 kHz mono 16-bit PCM WAV file (the
+// format baresip's aufile source plays and sipbell's WAV capture reads).
+func WriteWAV(t testing.TB, path string, samples []int16) {
+	t.Helper()
+	if err := os.WriteFile(path, EncodeWAV(samples), 0o644); err != nil {
+		t.Fatalf("write wav %s: %v", path, err)
+	}
+}
+
+// EncodeWAV returns samples as the bytes of an 8 kHz mono 16-bit PCM WAV
+// file.
+func EncodeWAV(samples []int16) []byte {
+	const rate = 8000
+	n := len(samples)
+	b := make([]byte, 44+2*n)
+	copy(b[0:], "RIFF")
+	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
+	copy(b[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(b[16:], 16)
+	binary.LittleEndian.PutUint16(b[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(b[22:], 1) // mono
+	binary.LittleEndian.PutUint32(b[24:], rate)
+	binary.LittleEndian.PutUint32(b[28:], 2*rate)
+	binary.LittleEndian.PutUint16(b[32:], 2)
+	binary.LittleEndian.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
+	for i, v := range samples {
+		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(v))
+	}
+	return b
+}
+
+// SetSource replaces what baresip plays as its microphone in the calls
+// that start from now on (its aufile source opens the file per call)
+// with samples, an 8 kHz mono signal.
+func (b *Baresip) SetSource(t testing.TB, samples []int16) {
+	t.Helper()
+	// StartBaresip keeps its source beside the recording directory.
+	WriteWAV(t, filepath.Join(filepath.Dir(b.RecordDir), "tone.wav"), samples)
+}
+
+// Pid returns the process id of the running baresip, e.g. to read its
+// CPU time and memory from /proc or to find its sockets.
+func (b *Baresip) Pid() int { return b.p.cmd.Process.Pid }
+
+// String names the peer for messages.
+func (b *Baresip) String() string { return fmt.Sprintf("baresip %s", b.URI) }
