@@ -129,7 +129,7 @@ func (c *Commands) Handle(m IncomingMessage) Decision {
 		return Decision{Command: CmdHelp, Status: 200, Reply: helpText, Log: "help asked by " + quote(m.From)}
 	}
 	return Decision{Status: 200, Reply: "Unknown command. " + helpText,
-		Log: fmt.Sprintf("MESSAGE from %s: %q", quote(m.From), truncate(line, 80))}
+		Log: fmt.Sprintf("MESSAGE from %s: %q", quote(m.From), truncate(c.redact(line), 80))}
 }
 
 func (c *Commands) open(m IncomingMessage, args []string) Decision {
@@ -166,6 +166,14 @@ func (c *Commands) open(m IncomingMessage, args []string) Decision {
 		d.Log = "open from " + quote(m.From) + " refused: not via the trusted proxy and no secret"
 	}
 	return d
+}
+
+// redact hides the secret in text that is logged.
+func (c *Commands) redact(s string) string {
+	if c.cfg.Secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.Secret, "<secret>")
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", truncate(s, 200)) }

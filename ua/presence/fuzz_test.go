@@ -70,3 +70,35 @@ func FuzzParseDialogInfo(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCommands checks the command rule on any body: no panic, the door
+// opens only for the trusted proxy or the exact secret, and a secret is
+// never echoed.
+func FuzzCommands(f *testing.F) {
+	const secret = "fuzz-secret-1234"
+	for _, s := range []string{"open", "open " + secret, "OPEN  " + secret + "\nx", "status", "help", "", "\xff", "open fuzz-secret-123"} {
+		f.Add([]byte(s), false, true)
+		f.Add([]byte(s), true, false)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, trusted, allowed bool) {
+		c := NewCommands(CommandConfig{Secret: secret}, nil, nil)
+		d := c.Handle(IncomingMessage{ContentType: "text/plain", Body: body, Trusted: trusted, Allowed: allowed})
+		if d.Open {
+			line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+			f := strings.Fields(line)
+			withSecret := len(f) == 2 && f[1] == secret
+			if !trusted && !withSecret {
+				t.Fatalf("opened for %q trusted=%v allowed=%v", body, trusted, allowed)
+			}
+			if !trusted && !allowed {
+				t.Fatalf("opened for an unknown sender: %q", body)
+			}
+		}
+		if strings.Contains(d.Reply, secret) || strings.Contains(d.Log, secret) {
+			t.Fatalf("secret echoed: %+v", d)
+		}
+		if d.Status == 0 {
+			t.Fatal("no status")
+		}
+	})
+}

@@ -73,13 +73,17 @@ func subscribeDirect(ctx context.Context, t *testing.T, w *sipEndpoint, door *do
 		to.Params.Add("tag", toTag)
 	}
 	cid := sip.CallIDHeader(callID)
+	ex := fmt.Sprint(expires)
+	if expires < 0 {
+		ex = "soon"
+	}
 	req.AppendHeader(from)
 	req.AppendHeader(to)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: sip.SUBSCRIBE})
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: w.addr.Port}})
 	req.AppendHeader(sip.NewHeader("Event", event))
-	req.AppendHeader(sip.NewHeader("Expires", fmt.Sprint(expires)))
+	req.AppendHeader(sip.NewHeader("Expires", ex))
 	res, err := w.client.Do(ctx, req)
 	if err != nil {
 		t.Fatalf("SUBSCRIBE: %v", err)
@@ -95,8 +99,8 @@ func TestSIPWatchersDialogLoopback(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	door := newDoorSide(t, ManagerConfig{})
 	w := newSIPEndpoint(t, "alice")
+	door := newDoorSide(t, ManagerConfig{})
 	res := subscribeDirect(ctx, t, w, door, "dialog", "blf-1", "ft1", "", 1, 600)
 	toTag, ok := res.To().Params.Get("tag")
 	if res.StatusCode != 200 || !ok || headerValue(res, "Expires") != "600" || res.Contact() == nil {
@@ -138,5 +142,26 @@ func TestSIPWatchersDialogLoopback(t *testing.T) {
 	}
 	if res := subscribeDirect(ctx, t, w, door, "message-summary", "mwi-1", "ft2", "", 1, 600); res.StatusCode != 489 || headerValue(res, "Allow-Events") == "" {
 		t.Errorf("unknown package answered %s", res.String())
+	}
+}
+
+func TestSIPWatchersRefusals(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w := newSIPEndpoint(t, "alice") // first: closed after the door's final NOTIFY
+	door := newDoorSide(t, ManagerConfig{MinExpires: time.Minute, MaxSubscriptions: 1})
+	if res := subscribeDirect(ctx, t, w, door, "presence", "r1", "a", "", 1, -1); res.StatusCode != 400 {
+		t.Errorf("Expires: soon answered %d", res.StatusCode)
+	}
+	if res := subscribeDirect(ctx, t, w, door, "presence", "r2", "b", "", 1, 10); res.StatusCode != 423 || headerValue(res, "Min-Expires") != "60" {
+		t.Errorf("brief expiry answered %s", res.String())
+	}
+	if res := subscribeDirect(ctx, t, w, door, "presence", "r3", "c", "", 1, 600); res.StatusCode != 200 {
+		t.Fatalf("first subscription answered %d", res.StatusCode)
+	}
+	w.nextNotify(ctx, t)
+	if res := subscribeDirect(ctx, t, w, door, "presence", "r4", "d", "", 1, 600); res.StatusCode != 503 || headerValue(res, "Retry-After") == "" {
+		t.Errorf("subscription beyond the bound answered %s", res.String())
 	}
 }

@@ -121,7 +121,9 @@ type Manager struct {
 	subs    map[string]*subscription
 	closed  bool
 	wg      sync.WaitGroup
-	stopAll chan struct{}
+	stopAll chan struct{} // closed by Shutdown: send the final NOTIFYs
+	abort   chan struct{} // closed when Shutdown gives up: cancel NOTIFYs in flight
+	once    sync.Once
 }
 
 // NewManager returns a manager; allow decides whether a watcher may
@@ -142,7 +144,7 @@ func NewManager(cfg ManagerConfig, allow func(SubscribeRequest) bool, clock cloc
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{cfg: cfg, allow: allow, clock: clock, log: log, subs: map[string]*subscription{},
-		stopAll: make(chan struct{})}, nil
+		stopAll: make(chan struct{}), abort: make(chan struct{})}, nil
 }
 
 // Count returns the number of active subscriptions.
@@ -284,6 +286,8 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("presence: shutdown: subscriptions still ending: %w", ctx.Err())
+		m.once.Do(func() { close(m.abort) })
+		<-done // NOTIFYs in flight are cancelled: this is quick
+		return fmt.Errorf("presence: shutdown: final NOTIFYs cut short: %w", ctx.Err())
 	}
 }

@@ -279,3 +279,31 @@ func TestManagerFetch(t *testing.T) {
 		t.Fatalf("fetch NOTIFY %+v count %d", n, r.m.Count())
 	}
 }
+
+// stuckNotifier never gets an answer: only cancellation ends Notify.
+type stuckNotifier struct{ started chan struct{} }
+
+func (s stuckNotifier) Notify(ctx context.Context, n Notification) error {
+	select {
+	case s.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestManagerShutdownCutsShort(t *testing.T) {
+	t.Parallel()
+	r := newMgrRig(t, ManagerConfig{NotifyTimeout: time.Hour})
+	s := stuckNotifier{started: make(chan struct{}, 1)}
+	r.subscribe(sub(EventPresence, time.Hour), s)
+	<-s.started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.m.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if n := r.m.Count(); n != 0 {
+		t.Errorf("%d subscriptions left after shutdown", n)
+	}
+}

@@ -135,6 +135,13 @@ func (m *Manager) send(s *subscription, state, reason string) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.NotifyTimeout)
 	defer cancel()
+	go func() {
+		select {
+		case <-m.abort:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := s.dlg.Notify(ctx, n); err != nil {
 		m.log.Info("NOTIFY failed: subscription ended", "from", s.req.From, "err", err)
 		return false
