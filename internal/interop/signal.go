@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -56,3 +57,35 @@ func (b *Baresip) Pid() int { return b.p.cmd.Process.Pid }
 
 // String names the peer for messages.
 func (b *Baresip) String() string { return fmt.Sprintf("baresip %s", b.URI) }
+
+// Events returns the ctrl_tcp events of type typ seen so far, oldest
+// first (e.g. every CALL_DTMF_START, whose "param" is the digit).
+func (b *Baresip) Events(typ string) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, e := range b.events {
+		if e["type"] == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// WaitEvents waits until n events of type typ have been seen and
+// returns them (more may have arrived).
+func (b *Baresip) WaitEvents(ctx context.Context, typ string, n int) ([]map[string]any, error) {
+	for {
+		b.mu.Lock()
+		ch := b.changed
+		b.mu.Unlock()
+		if evs := b.Events(typ); len(evs) >= n {
+			return evs, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return b.Events(typ), fmt.Errorf("baresip events %s x%d: %w", typ, n, ctx.Err())
+		}
+	}
+}
