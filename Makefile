@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-arm run lint clean deb test-deb test-scripts flash
+.PHONY: all build cross test test-unit test-arm run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image
 all: build
 
 build:
@@ -44,7 +44,7 @@ FORCE:
 
 # The one test command: unit and interop tests with the race detector,
 # then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-arm test-scripts test-deb
+test: test-unit test-arm test-scripts test-deb test-image
 
 test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -79,6 +79,24 @@ test-deb: deb
 	scripts/deb-check.sh $(DEB_ARMHF) $(DEB_ARM64)
 	scripts/deb-install-test.sh $(DEB_ARM64)
 
+# gokrazy SD-card image for the Pi 3/4/5 (arm64), built with monogok from
+# gokrazy/rpi (its own Go module: gokrazy's kernel and firmware never enter
+# go.mod here); image-amd64 is its twin for qemu. image-check looks inside
+# both; test-image also boots the twin and talks SIP to it.
+IMG_RPI   := $(DIST)/sipbell-rpi.img
+IMG_AMD64 := $(DIST)/sipbell-amd64.img
+image:
+	scripts/image.sh rpi $(IMG_RPI) '$(VERSION)' '$(COMMIT)'
+image-amd64:
+	scripts/image.sh amd64 $(IMG_AMD64) '$(VERSION)' '$(COMMIT)'
+image-check:
+	scripts/image-check.sh $(IMG_RPI) rpi
+	@if [ -f $(IMG_AMD64) ]; then scripts/image-check.sh $(IMG_AMD64) amd64; fi
+test-image: image image-amd64
+	scripts/image-check.sh $(IMG_RPI) rpi
+	scripts/image-check.sh $(IMG_AMD64) amd64
+	scripts/image-boot-test.sh $(IMG_AMD64)
+
 # The install scripts' own tests: the config.txt helper on a stock
 # config.txt, flash.sh's refusals and write on a loop device.
 test-scripts:
@@ -88,7 +106,7 @@ test-scripts:
 # Writes the SD-card image to a card: make flash DEV=/dev/sdX. Refuses an
 # empty, mounted or non-removable device and asks before writing. Never
 # run by the tests.
-IMAGE ?= $(DIST)/sipbell-rpi.img
+IMAGE ?= $(IMG_RPI)
 flash:
 	scripts/flash.sh '$(IMAGE)' '$(DEV)'
 

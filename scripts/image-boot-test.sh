@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# image-boot-test.sh IMAGE: boots the amd64 twin of the gokrazy image
+# (make image-amd64) under qemu-system-x86_64 -accel tcg, with user-mode
+# networking restricted to the host (restrict=on: the guest reaches
+# nothing but the forwarded port) and sipbell's SIP port forwarded to a
+# free port on 127.0.0.1, then waits until sipbell answers a SIP OPTIONS
+# over TCP there with 200 OK (polling once a second, up to 240 s, printing
+# how long boot took). The image is opened with -snapshot, never changed.
+# On failure prints the serial console. Without qemu-system-x86_64: skips
+# with a message (fails when CI=true).
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 IMAGE" >&2; exit 2; }
+img=$(realpath "$1")
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  if [ "${CI:-}" = true ]; then echo "FAIL image-boot-test: qemu-system-x86_64 missing: apt-get install qemu-system-x86" >&2; exit 1; fi
+  echo "SKIP image-boot-test: qemu-system-x86_64 missing: apt-get install qemu-system-x86" >&2; exit 0
+fi
+[ -f "$img" ] || { echo "FAIL image-boot-test: $img: no such file (make image-amd64)"; exit 1; }
+tmp=$(mktemp -d)
+qpid=
+cleanup() {
+  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid"; wait "$qpid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# free_port: a TCP port nobody listens on at 127.0.0.1 right now.
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "image-boot-test: no free port" >&2; exit 1
+}
+
+# options PORT CALLID: one SIP OPTIONS over TCP; prints the response head.
+options() {
+  timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "OPTIONS sip:door@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;rport;branch=z9hG4bK-$2\r\nMax-Forwards: 70\r\nFrom: <sip:boottest@127.0.0.1>;tag=bt\r\nTo: <sip:door@127.0.0.1>\r\nCall-ID: $2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" >&3
+    while IFS= read -r -t 4 line <&3; do
+      printf "%s\n" "$line"
+      [ "$line" = $'"'"'\r'"'"' ] && break
+    done' _ "$1" "$2" 2>/dev/null || true
+}
+
+start=$(date +%s)
+for attempt in 1 2 3; do
+  port=$(free_port)
+  qemu-system-x86_64 -accel tcg -m 768 -smp 1 -display none -no-reboot -snapshot \
+    -drive "file=$img,format=raw,if=virtio" \
+    -nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$port-:5060" \
+    -serial "file:$tmp/serial.log" -monitor none >"$tmp/qemu.log" 2>&1 &
+  qpid=$!
+  sleep 1
+  kill -0 "$qpid" 2>/dev/null && break
+  wait "$qpid" 2>/dev/null || true
+  qpid=
+  grep -q "Could not set up host forwarding" "$tmp/qemu.log" || { cat "$tmp/qemu.log" >&2; exit 1; }
+done
+[ -n "$qpid" ] || { echo "FAIL image-boot-test: qemu would not start: $(cat "$tmp/qemu.log")"; exit 1; }
+echo "== booting $(basename "$img") under qemu-system-x86_64 (tcg), SIP forwarded to 127.0.0.1:$port"
+
+deadline=$((start + 240))
+n=0 resp=
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  kill -0 "$qpid" 2>/dev/null || { echo "FAIL qemu exited"; tail -40 "$tmp/serial.log"; exit 1; }
+  n=$((n + 1))
+  resp=$(options "$port" "boottest-$n-$$")
+  if [[ $resp == "SIP/2.0 200 OK"* ]]; then break; fi
+  sleep 1
+done
+if [[ $resp != "SIP/2.0 200 OK"* ]]; then
+  echo "FAIL sipbell did not answer OPTIONS on 127.0.0.1:$port within 240 s; last answer: '${resp:-none}'"
+  echo "---- serial console (last 40 lines)"; tail -40 "$tmp/serial.log"
+  exit 1
+fi
+fail=0
+grep -q "^Call-ID: boottest-$n-$$" <<<"${resp//$'\r'/}" || { echo "FAIL 200 OK for another Call-ID: $resp"; fail=1; }
+grep -q "^Allow: .*OPTIONS" <<<"${resp//$'\r'/}" || { echo "FAIL 200 OK without Allow: $resp"; fail=1; }
+server=$(sed -n 's/^\(Server\|User-Agent\): //p' <<<"${resp//$'\r'/}" | head -1)
+grep -q "init=/gokrazy/init" "$tmp/serial.log" || { echo "FAIL serial console shows no gokrazy boot"; fail=1; }
+[ $fail -eq 0 ] && echo "ok   gokrazy amd64 twin booted; sipbell answered OPTIONS 200 OK over TCP after $(($(date +%s) - start)) s${server:+ ($server)}"
+exit $fail
