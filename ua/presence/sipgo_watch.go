@@ -23,6 +23,9 @@ type SIPWatchers struct {
 	Client func(transport string) (*sipgo.Client, error)
 	// Contact returns our Contact header for a dialog over transport.
 	Contact func(transport string) sip.ContactHeader
+	// Sent, when set, is told the outcome of every NOTIFY (metrics, logs,
+	// tests).
+	Sent func(n Notification, err error)
 }
 
 // OnSubscribe handles one SUBSCRIBE (new or within a subscription).
@@ -146,6 +149,14 @@ type sipDialog struct {
 
 // Notify implements Notifier.
 func (d *sipDialog) Notify(ctx context.Context, n Notification) error {
+	err := d.notify(ctx, n)
+	if d.w.Sent != nil {
+		d.w.Sent(n, err)
+	}
+	return err
+}
+
+func (d *sipDialog) notify(ctx context.Context, n Notification) error {
 	c, err := d.w.Client(d.transport)
 	if err != nil {
 		return fmt.Errorf("NOTIFY %s: %w", d.target.String(), err)

@@ -9,12 +9,14 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // doorSide is a sipgo UA on loopback answering SUBSCRIBE with a Manager.
 type doorSide struct {
 	m    *Manager
 	addr *net.UDPAddr
+	sent chan error // outcome of each NOTIFY
 }
 
 func newDoorSide(t *testing.T, cfg ManagerConfig) *doorSide {
@@ -42,7 +44,8 @@ func newDoorSide(t *testing.T, cfg ManagerConfig) *doorSide {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &SIPWatchers{Manager: m,
+	sent := make(chan error, 32)
+	w := &SIPWatchers{Manager: m, Sent: func(_ Notification, err error) { sent <- err },
 		Client: func(string) (*sipgo.Client, error) { return client, nil },
 		Contact: func(string) sip.ContactHeader {
 			return sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: addr.Port}}
@@ -57,7 +60,7 @@ func newDoorSide(t *testing.T, cfg ManagerConfig) *doorSide {
 		pc.Close()
 		ua.Close()
 	})
-	return &doorSide{m: m, addr: addr}
+	return &doorSide{m: m, addr: addr, sent: sent}
 }
 
 // subscribeDirect sends SUBSCRIBE from w to the door; toTag "" starts a
@@ -163,5 +166,43 @@ func TestSIPWatchersRefusals(t *testing.T) {
 	w.nextNotify(ctx, t)
 	if res := subscribeDirect(ctx, t, w, door, "presence", "r4", "d", "", 1, 600); res.StatusCode != 503 || headerValue(res, "Retry-After") == "" {
 		t.Errorf("subscription beyond the bound answered %s", res.String())
+	}
+}
+
+// waitSent waits for the next NOTIFY to be answered 2xx, failing early
+// when the peer exits.
+func (d *doorSide) waitSent(ctx context.Context, t *testing.T, peerDone <-chan interop.SippResult) {
+	t.Helper()
+	select {
+	case err := <-d.sent:
+		if err != nil {
+			t.Fatalf("NOTIFY failed: %v", err)
+		}
+	case r := <-peerDone:
+		t.Fatalf("sipp ended early: exit %d\n%s\n%s", r.Exit, r.Log, r.Messages)
+	case <-ctx.Done():
+		t.Fatal("no NOTIFY answered")
+	}
+}
+
+// TestSIPWatchersSippBLF: sipp plays a BLF key subscribed straight to the
+// door station and checks every dialog-info NOTIFY it gets.
+func TestSIPWatchersSippBLF(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	door := newDoorSide(t, ManagerConfig{})
+	p := interop.StartSipp(t, interop.SippOptions{Scenario: "testdata/sipp/blf_watcher.xml",
+		Remote: door.addr.String(), Service: "door", Timeout: 15 * time.Second})
+	done := make(chan interop.SippResult, 1)
+	go func() { done <- p.Wait(ctx) }()
+	door.waitSent(ctx, t, done)
+	for _, st := range []State{Ringing, InCall, Idle} {
+		door.m.Set(Status{State: st})
+		door.waitSent(ctx, t, done)
+	}
+	door.waitSent(ctx, t, done) // the final NOTIFY after sipp's un-SUBSCRIBE
+	if r := <-done; r.Exit != 0 {
+		t.Fatalf("sipp exit %d\n%s\n%s", r.Exit, r.Log, r.Messages)
 	}
 }
