@@ -66,6 +66,7 @@ test-arm: cross
 deb: $(ARM6) $(ARM64)
 	rm -f $(DIST)/sipbell_*.deb
 	gzip -9nc packaging/debian/changelog >$(DIST)/changelog.Debian.gz
+	scripts/deb-config.sh $(EXAMPLE) $(DIST)/sipbell.yaml
 	DEB_ARCH=armhf DEB_BINARY=$(ARM6) DEB_VERSION=$(DEB_VERSION) DEB_DIST=$(DIST) \
 	  $(NFPM) package -p deb -f packaging/nfpm.yaml -t $(DEB_ARMHF)
 	DEB_ARCH=arm64 DEB_BINARY=$(ARM64) DEB_VERSION=$(DEB_VERSION) DEB_DIST=$(DIST) \

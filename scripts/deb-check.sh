@@ -75,6 +75,7 @@ EOF
   local out
   if out=$("$@" "$bin" -version 2>&1); then ok "$n: $out"; else bad "$n: -version under $*: $out"; fi
   out=$("$@" "$bin" -check-config "$root/etc/sipbell/sipbell.yaml" 2>&1) || bad "$n: packaged config invalid: $out"
+  grep -q '^  profile: rpi' "$root/etc/sipbell/sipbell.yaml" || bad "$n: packaged config does not select the rpi board"
   zcat "$root/usr/share/doc/sipbell/changelog.Debian.gz" >"$tmp/changelog"
   dpkg-parsechangelog -l "$tmp/changelog" -S Version >/dev/null 2>&1 || bad "$n: changelog.Debian.gz does not parse"
 
