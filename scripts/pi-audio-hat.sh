@@ -17,7 +17,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 [-f CONFIG_TXT] {wm8960-soundcard|googlevoicehat-soundcard|hifiberry-dac|max98357a|none|list}" >&2
+	echo "usage: $0 [-f CONFIG_TXT] {respeaker-2mic|wm8960-soundcard|googlevoicehat-soundcard|hifiberry-dac|max98357a|none|list}" >&2
 	exit 2
 }
 
@@ -36,6 +36,7 @@ hat=$1
 case $hat in
 list)
 	cat <<'EOF'
+respeaker-2mic            Seeed ReSpeaker 2-Mics Pi HAT: wm8960-soundcard plus SPI for its LEDs
 wm8960-soundcard          WM8960 codec HATs (Waveshare WM8960, ReSpeaker 2-Mics v2): speaker + mics
 googlevoicehat-soundcard  Google AIY Voice HAT / Voice Bonnet: speaker + mics
 hifiberry-dac             HiFiBerry DAC / DAC+ Light (PCM5102A): line out only
@@ -44,7 +45,7 @@ none                      remove sipbell's block
 EOF
 	exit 0
 	;;
-wm8960-soundcard | googlevoicehat-soundcard | hifiberry-dac | max98357a | none) ;;
+respeaker-2mic | wm8960-soundcard | googlevoicehat-soundcard | hifiberry-dac | max98357a | none) ;;
 *)
 	echo "$0: unknown HAT \"$hat\" (run \"$0 list\")" >&2
 	exit 2
@@ -85,7 +86,8 @@ has() { grep -qx "[[:blank:]]*$1[[:blank:]]*" "$tmp"; }
 
 if [ "$hat" != none ]; then
 	for other in wm8960-soundcard googlevoicehat-soundcard hifiberry-dac max98357a; do
-		if [ "$other" != "$hat" ] && has "dtoverlay=$other"; then
+		case $hat in respeaker-2mic) mine=wm8960-soundcard ;; *) mine=$hat ;; esac
+		if [ "$other" != "$mine" ] && has "dtoverlay=$other"; then
 			echo "$0: warning: $file also enables dtoverlay=$other outside sipbell's block" >&2
 		fi
 	done
@@ -94,7 +96,14 @@ if [ "$hat" != none ]; then
 		echo "$begin"
 		echo "[all]"
 		has 'dtparam=i2s=on' || echo 'dtparam=i2s=on'
-		has "dtoverlay=$hat" || echo "dtoverlay=$hat"
+		if [ "$hat" = respeaker-2mic ]; then
+			# Its APA102 LEDs hang on SPI0; its codec is a WM8960.
+			has 'dtparam=spi=on' || echo 'dtparam=spi=on'
+			overlay=wm8960-soundcard
+		else
+			overlay=$hat
+		fi
+		has "dtoverlay=$overlay" || echo "dtoverlay=$overlay"
 		echo "$end"
 	} >>"$tmp"
 fi

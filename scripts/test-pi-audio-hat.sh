@@ -29,6 +29,15 @@ for h in wm8960-soundcard googlevoicehat-soundcard hifiberry-dac max98357a; do
   cmp -s "$cfg" "$tmp/first" && [[ $out == *unchanged* ]] && ok "$h: second run: $out" || bad "$h: second run changed the file: $out"
 done
 
+# The ReSpeaker 2-Mics HAT: the WM8960 overlay and SPI for its LEDs.
+cp "$here/testdata/config.txt" "$cfg"
+"$hat" -f "$cfg" respeaker-2mic >/dev/null
+want=$(printf '%s\n' '# sipbell-audio-hat: begin (managed by sipbell-audio-hat; edit with it)' '[all]' 'dtparam=i2s=on' 'dtparam=spi=on' 'dtoverlay=wm8960-soundcard' '# sipbell-audio-hat: end')
+[ "$(block)" = "$want" ] && ok "respeaker-2mic: wm8960-soundcard + spi" || bad "respeaker-2mic: block is: $(block)"
+out=$("$hat" -f "$cfg" respeaker-2mic 2>&1)
+[[ $out == *unchanged* ]] && ok "respeaker-2mic: second run unchanged, no warning" || bad "respeaker-2mic second run: $out"
+"$hat" -f "$cfg" max98357a >/dev/null
+
 # Switching HATs: one block, the new overlay only.
 "$hat" -f "$cfg" wm8960-soundcard >/dev/null
 [ "$(grep -c 'sipbell-audio-hat: begin' "$cfg")" = 1 ] && ! grep -q max98357a "$cfg" && grep -qx dtoverlay=wm8960-soundcard "$cfg" &&
