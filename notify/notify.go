@@ -22,7 +22,7 @@ import (
 // Options are a Notifier's dependencies; zero fields take defaults.
 type Options struct {
 	Device   string          // name or SIP address put in every payload
-	Client   *http.Client    // default: a client without a global timeout (each request has its own)
+	Client   *http.Client    // default: no global timeout (each request has its own), no redirects
 	Clock    clockwork.Clock // default: the real clock
 	Log      *slog.Logger
 	Messages MessageSender // nil: messages are not sent
@@ -74,7 +74,10 @@ func New(cfg Config, opts Options) (*Notifier, error) {
 		return nil, fmt.Errorf("notify: invalid config: %w", err)
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{}
+		// No redirects: a webhook URL that moved is a configuration error
+		// (answered as a permanent failure), and signed requests stay with
+		// the configured receiver.
+		opts.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()

@@ -298,3 +298,22 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookRedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	elsewhere := newReceiver(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, q *http.Request) {
+		http.Redirect(w, q, elsewhere.srv.URL, http.StatusTemporaryRedirect)
+	})
+	redirector := httptest.NewServer(mux)
+	t.Cleanup(redirector.Close)
+	r := start(t, config(hook(redirector.URL)), Options{})
+	r.n.Notify(opened("x"))
+	waitStats(t, r.n, func(s Stats) bool { return s.Failed == 1 })
+	select {
+	case h := <-elsewhere.hits:
+		t.Fatalf("redirect followed: %v", h.hdr)
+	default:
+	}
+}
