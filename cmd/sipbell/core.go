@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
 	"github.com/sipbell/sipbell/ua/media"
@@ -18,11 +19,13 @@ import (
 // core is one generation of the configured firmware: the board, the SIP
 // user agent and the device logic, with the goroutines serving them.
 type core struct {
-	hw     *hardware
-	audio  *callAudio
-	agent  *ua.UA
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	hw      *hardware
+	audio   *callAudio
+	cues    *device.Cues
+	speaker *speaker
+	agent   *ua.UA
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	// Set by the door-station wiring; nil while none runs.
 	openDoor     func(ctx context.Context, who string) error
@@ -42,27 +45,12 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	if a.o.sipTrace {
 		cfg.SIP.Trace = true
 	}
-	c := &core{}
-	hw, err := openBoard(cfg, a.log)
-	if err != nil {
-		return nil, fmt.Errorf("open board %q: %w", cfg.Board.Profile, err)
-	}
-	c.hw = hw
-	c.audio = newCallAudio(ctx, cfg, a.log.With("component", "audio"))
-	mm := media.NewManager(cfg.Media, a.log.With("component", "media"), c.audio.forCall)
-	agent, err := ua.New(cfg.SIP, version, a.log.With("component", "sip"),
-		ua.WithMediaConfig(cfg.Media), ua.WithCheckSync(a.checkSync), ua.WithMedia(mediaHandler{mm, c.audio, a.log.With("component", "media")}))
-	if err == nil {
-		err = agent.Listen()
-	}
-	if err != nil {
-		c.audio.close()
-		hw.close()
-		return nil, fmt.Errorf("sip user agent: %w", err)
-	}
-	c.agent = agent
 	cctx, cancel := context.WithCancel(ctx)
-	c.cancel = cancel
+	c := &core{cancel: cancel}
+	if err := c.open(cctx, a, cfg); err != nil {
+		cancel()
+		return nil, err
+	}
 	// The door station subscribes before the pumps start, so it sees the
 	// first registration and input events.
 	dev, err := c.startDevice(cctx, a, cfg)
@@ -72,10 +60,11 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	}
 	c.openDoor = dev.OpenDoor
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
-	c.goRun(cctx, a, "sip", agent.Run)
+	c.goRun(cctx, a, "sip", c.agent.Run)
 	c.goRun(cctx, a, "sip events", func(ctx context.Context) error { return c.pumpUA(ctx, a) })
-	c.goRun(cctx, a, "board", hw.pump)
-	if sim := hw.b.Sim(); sim != nil {
+	c.goRun(cctx, a, "board", c.hw.pump)
+	c.goRun(cctx, a, "speaker", c.speaker.run)
+	if sim := c.hw.b.Sim(); sim != nil {
 		h := sim.Handler()
 		a.sim.Store(&h)
 		c.goRun(cctx, a, "sim terminal", func(ctx context.Context) error {
@@ -85,6 +74,44 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		a.sim.Store(nil)
 	}
 	return c, nil
+}
+
+// open opens the board, the sound (cues, speaker, microphones per call)
+// and the user agent's sockets; on error it closes what it opened.
+func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
+	hw, err := openBoard(cfg, a.log)
+	if err != nil {
+		return fmt.Errorf("open board %q: %w", cfg.Board.Profile, err)
+	}
+	c.hw = hw
+	alog := a.log.With("component", "audio")
+	if c.cues, err = device.NewCues(cfg.Audio.ToneCountry, cfg.Device.Prompts); err != nil {
+		hw.close()
+		return fmt.Errorf("door station sounds: %w", err)
+	}
+	c.audio = newCallAudio(ctx, cfg, alog)
+	c.speaker = openSpeaker(ctx, c.audio, c.cues, alog)
+	c.audio.speaker = c.speaker
+	mlog := a.log.With("component", "media")
+	mm := media.NewManager(cfg.Media, mlog, c.audio.forCall)
+	c.agent, err = ua.New(cfg.SIP, version, a.log.With("component", "sip"), ua.WithMediaConfig(cfg.Media),
+		ua.WithCheckSync(a.checkSync), ua.WithMedia(mediaHandler{mm, c.audio, mlog}))
+	if err == nil {
+		err = c.agent.Listen()
+	}
+	if err != nil {
+		c.closeParts()
+		return fmt.Errorf("sip user agent: %w", err)
+	}
+	return nil
+}
+
+// closeParts closes the devices: microphones, speaker, cues, board.
+func (c *core) closeParts() {
+	c.audio.close()
+	c.speaker.sink.Close()
+	c.cues.Close()
+	c.hw.close()
 }
 
 // goRun runs part in the core's goroutine group. A part that fails while
@@ -110,8 +137,7 @@ func (c *core) stop(log *slog.Logger) {
 	case <-time.After(shutdownGrace):
 		log.Error("core did not stop in time", "grace", shutdownGrace)
 	}
-	c.audio.close()
-	c.hw.close()
+	c.closeParts()
 }
 
 // subscribeUA returns a channel receiving every UA event of this core.

@@ -38,16 +38,18 @@ func (h mediaHandler) Close(callID string) {
 	h.audio.release(callID)
 }
 
-// callAudio opens the sound card (or its stand-in) for each call and
-// closes it when the call ends: a capture device left open between calls
-// would overrun, and a paced file source would burst to catch up.
+// callAudio opens the microphone for each call and closes it when the
+// call ends (a capture device left open between calls would overrun, and a
+// paced file source would burst to catch up); the calls' received audio
+// goes to the core's speaker.
 type callAudio struct {
-	cfg  audio.Config    // with the board's ALSA devices filled in
-	done <-chan struct{} // closed when the core stops: give up opening
-	log  *slog.Logger
+	cfg     audio.Config    // with the board's ALSA devices filled in
+	done    <-chan struct{} // closed when the core stops: give up opening
+	log     *slog.Logger
+	speaker *speaker // set once the core has opened it
 
 	mu    sync.Mutex
-	calls map[string][2]io.Closer
+	calls map[string]io.Closer
 }
 
 // audioOpenTimeout bounds how long a call waits for a busy sound card.
@@ -62,16 +64,13 @@ func newCallAudio(ctx context.Context, cfg provisioning.File, log *slog.Logger) 
 	if acfg.Playback == audio.DefaultConfig().Playback && d.Playback != "" {
 		acfg.Playback = d.Playback
 	}
-	return &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string][2]io.Closer{}}
+	return &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string]io.Closer{}}
 }
 
-// forCall opens the devices for one call. A device that cannot be opened
-// (missing, or held by another process past the timeout) is logged and
-// replaced by silence/discard: the door still opens without sound.
-func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
-	clock := audio.SystemClock()
+// openCtx is a context for opening a device: bounded by audioOpenTimeout
+// and cancelled when the core stops.
+func (a *callAudio) openCtx() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), audioOpenTimeout)
-	defer cancel()
 	go func() {
 		select {
 		case <-a.done:
@@ -79,35 +78,46 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 		case <-ctx.Done():
 		}
 	}()
+	return ctx, cancel
+}
+
+// openPlayback opens the speaker device.
+func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
+	ctx, cancel := a.openCtx()
+	defer cancel()
+	return audiodev.OpenPlayback(ctx, a.cfg, audio.SystemClock())
+}
+
+// forCall opens the microphone for one call; a microphone that cannot be
+// opened (missing, or held by another process past the timeout) is logged
+// and replaced by silence: the door still opens.
+func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
+	clock := audio.SystemClock()
+	ctx, cancel := a.openCtx()
+	defer cancel()
 	src, err := audiodev.OpenCapture(ctx, a.cfg, clock)
 	if err != nil {
 		a.log.Error("microphone unavailable, the call sends silence", "device", a.cfg.Capture, "err", err)
 		src = audio.NewPacedSource(&audio.Silence{}, clock, audio.FrameDuration)
 	}
-	sink, err := audiodev.OpenPlayback(ctx, a.cfg, clock)
-	if err != nil {
-		a.log.Error("speaker unavailable, the call is not heard", "device", a.cfg.Playback, "err", err)
-		sink = audio.NewPacedSink(&audio.Discard{}, clock, audio.FrameDuration)
-	}
 	a.mu.Lock()
-	a.calls[callID] = [2]io.Closer{src, sink}
+	a.calls[callID] = src
 	a.mu.Unlock()
-	return src, sink, nil
+	return src, a.speaker.callSink(), nil
 }
 
-// release closes the devices of a call that ended.
+// release closes the microphone of a call that ended.
 func (a *callAudio) release(callID string) {
 	a.mu.Lock()
-	devs, ok := a.calls[callID]
+	src, ok := a.calls[callID]
 	delete(a.calls, callID)
 	a.mu.Unlock()
 	if ok {
-		devs[0].Close()
-		devs[1].Close()
+		src.Close()
 	}
 }
 
-// close releases every call's devices.
+// close releases every call's microphone.
 func (a *callAudio) close() {
 	a.mu.Lock()
 	ids := make([]string, 0, len(a.calls))

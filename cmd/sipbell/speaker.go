@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/device"
+)
+
+// speakerQueue is how many received call frames may wait for the speaker
+// (each 20 ms): enough to absorb scheduling jitter, little added delay.
+const speakerQueue = 3
+
+// speaker owns the playback device for a core's lifetime. One goroutine
+// writes a frame every period, paced by the device: the current call's
+// received audio (when a call runs) with the door station's cues
+// (ringback, busy, beeps) mixed in, so the visitor hears both, also when
+// no call is open.
+type speaker struct {
+	sink audio.Sink
+	cues *device.Cues
+	free chan []int16 // empty frame buffers
+	full chan []int16 // received call audio waiting to be played
+}
+
+func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
+	s := &speaker{sink: sink, cues: cues,
+		free: make(chan []int16, speakerQueue), full: make(chan []int16, speakerQueue)}
+	for range speakerQueue {
+		s.free <- make([]int16, audio.FrameSamples)
+	}
+	return s
+}
+
+// run plays until ctx ends; a failing device ends it with the error.
+func (s *speaker) run(ctx context.Context) error {
+	out := make([]int16, audio.FrameSamples)
+	for {
+		select {
+		case buf := <-s.full:
+			copy(out, buf)
+			s.free <- buf
+		default:
+			clear(out)
+		}
+		if err := s.cues.Mix(ctx, out); err != nil && ctx.Err() == nil {
+			return err
+		}
+		if err := s.sink.Write(ctx, out); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// callSink is the Sink a call's media writes received audio to. Write
+// blocks while the speaker's queue is full, so the call's playout follows
+// the speaker's clock.
+func (s *speaker) callSink() audio.Sink { return speakerSink{s} }
+
+type speakerSink struct{ s *speaker }
+
+func (k speakerSink) Write(ctx context.Context, frame []int16) error {
+	if len(frame) != audio.FrameSamples {
+		return errors.New("speaker: frame is not 20 ms")
+	}
+	select {
+	case buf := <-k.s.free:
+		copy(buf, frame)
+		k.s.full <- buf
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close does nothing: the speaker outlives each call.
+func (speakerSink) Close() error { return nil }
+
+// openSpeaker opens the playback device for the core, falling back to a
+// paced discard when it cannot be opened (the door still works).
+func openSpeaker(ctx context.Context, a *callAudio, cues *device.Cues, log *slog.Logger) *speaker {
+	sink, err := a.openPlayback(ctx)
+	if err != nil {
+		log.Error("speaker unavailable: the visitor hears nothing", "device", a.cfg.Playback, "err", err)
+		sink = audio.NewPacedSink(&audio.Discard{}, audio.SystemClock(), audio.FrameDuration)
+	}
+	return newSpeaker(sink, cues)
+}
