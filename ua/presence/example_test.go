@@ -20,9 +20,9 @@ func Example() {
 		client   *sipgo.Client // the UA's client for the account's transport
 		aor      = sip.Uri{Scheme: "sip", User: "door", Host: "pbx.example"}
 		contact  = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "door", Host: "192.0.2.10", Port: 5060}}
-		trusted  = func(netip.AddrPort) bool { return false }        // ua: from an account's registrar/proxy
+		trusted  = func(netip.AddrPort) bool { return false }         // ua: from an account's registrar/proxy
 		admitted = func(string, netip.AddrPort) bool { return false } // ua: allow_from
-		openDoor = func(who string) {}                               // device: pulse the relay
+		openDoor = func(who string) {}                                // device: pulse the relay
 	)
 	pub, _ := presence.NewPublisher(&presence.SIPSender{Client: client, Entity: aor, Destination: "pbx.example:5060",
 		User: "door", Secret: "password"}, cfg.PublisherConfig(aor.String(), contact.Address.String()), clockwork.NewRealClock(), nil)
