@@ -40,6 +40,10 @@ mirror=$(cat "${srcs[@]}" /dev/null |
 [ -n "$mirror" ] || { echo "deb-root: no Debian mirror found in /etc/apt/sources.list*" >&2; exit 3; }
 
 mkdir -p "$cache"
+# One builder at a time; a second run waits and then finds the root ready.
+exec 9>"$cache/.debian-$suite-$arch.lock"
+flock 9
+if [ -f "$root/.sipbell-ready" ]; then echo "$root"; exit 0; fi
 tmp=$root.tmp
 rm -rf "$tmp"
 echo "deb-root: debootstrap --foreign $suite $arch from $mirror into $tmp" >&2
