@@ -264,3 +264,37 @@ func TestPublishRefreshAnd412Kamailio(t *testing.T) {
 		t.Fatalf("fresh publication without etag: %+v", third)
 	}
 }
+
+// TestPublishTCPKamailio: the SIPSender publishes over TCP (transport
+// parameter in the Request-URI) and removes the publication.
+func TestPublishTCPKamailio(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{Presence: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("door"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entity := sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: k.Port}
+	s := &SIPSender{Client: client, Entity: entity, Destination: k.TCP, Transport: "tcp", User: "door", Secret: interop.Password}
+	body, err := Status{State: InCall}.PIDF(entity.String(), "").Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Publish(ctx, PublishRequest{Expires: time.Minute, ContentType: ContentTypePIDF, Body: body})
+	if err != nil || res.Status != 200 || res.ETag == "" || res.Expires != time.Minute {
+		t.Fatalf("PUBLISH over TCP: %+v %v", res, err)
+	}
+	if res, err := s.Publish(ctx, PublishRequest{IfMatch: res.ETag}); err != nil || res.Status != 200 {
+		t.Fatalf("removal over TCP: %+v %v", res, err)
+	}
+	if !strings.Contains(k.Log.String(), " tcp cseq=") {
+		t.Errorf("Kamailio saw no request over TCP")
+	}
+}
