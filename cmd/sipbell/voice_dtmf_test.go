@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sipbell/sipbell/audio"
 	"github.com/sipbell/sipbell/internal/interop"
+	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
 	"github.com/sipbell/sipbell/ua/media"
 )
@@ -97,7 +97,7 @@ func TestVoiceDTMFFromSipbellReachesBaresip(t *testing.T) {
 			audio.NewPacedSink(&audio.Discard{}, clock, audio.FrameDuration), nil
 	})
 	u, err := ua.New(cfg, "test", log, ua.WithMediaConfig(mcfg),
-		ua.WithMedia(mediaHandler{m: mm, audio: &callAudio{calls: map[string][2]io.Closer{}}, log: log}))
+		ua.WithMedia(mediaHandler{m: mm, audio: newCallAudio(ctx, provisioning.File{}, log), log: log}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func startVoice(t *testing.T, config string, wrapper []string, flags ...string) 
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	argv := append(append(append([]string{}, wrapper...), binary(t), "-config", cfg, "-log-format", "json"), flags...)
+	argv := append(append(append([]string{}, wrapper...), voiceBinary(t), "-config", cfg, "-log-format", "json"), flags...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -184,4 +184,14 @@ func waitGlob(ctx context.Context, t *testing.T, pattern string) string {
 		case <-tick.C:
 		}
 	}
+}
+
+// voiceBinary is the sipbell binary to run: the one the parent test built
+// (VOICE_SIPBELL_BIN, for a test re-run inside a network namespace) or a
+// fresh build.
+func voiceBinary(t *testing.T) string {
+	if p := os.Getenv("VOICE_SIPBELL_BIN"); p != "" {
+		return p
+	}
+	return binary(t)
 }
