@@ -96,6 +96,12 @@ func startWith(t *testing.T, env []string, config string, args ...string) *proc 
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return startFile(t, env, cfg, args...)
+}
+
+// startFile runs sipbell with the configuration file cfg.
+func startFile(t *testing.T, env []string, cfg string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"-config", cfg, "-log-format", "json"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
@@ -256,5 +262,31 @@ func TestCheckConfig(t *testing.T) {
 	}
 	if code := run([]string{"-check-config", "../../configs/sipbell.example.yaml"}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("example config: exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestBrokenConfigFallsBackToLastKnownGood(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sipbell.yaml")
+	good := "sip:\n  listen: 127.0.0.1:0\n  user: lkg\n" + testProvisioning(filepath.Join(dir, "state"))
+	if err := os.WriteFile(cfg+".lkg", []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("sip:\n  usr: typo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startFile(t, nil, cfg)
+	p.await(t, "running on the last-known-good configuration; fix or replace the config file")
+	if m := p.await(t, "sip listening"); !strings.HasPrefix(m["uri"].(string), "sip:lkg@") {
+		t.Fatalf("not running the last-known-good config: %v", m)
+	}
+	p.stop(t)
+
+	// Without a last-known-good file a broken config stops the start.
+	os.Remove(cfg + ".lkg")
+	var stderr bytes.Buffer
+	if code := run([]string{"-config", cfg}, nil, io.Discard, &stderr); code != 1 {
+		t.Fatalf("broken config without lkg: exit %d, want 1\n%s", code, stderr.String())
 	}
 }

@@ -30,7 +30,19 @@ func loadConfig(o options, log *slog.Logger) (provisioning.File, bool) {
 		cfg = provisioning.Default()
 	default:
 		log.Error("config rejected", "err", err)
-		return cfg, false
+		if !errors.Is(err, provisioning.ErrInvalid) {
+			return cfg, false
+		}
+		// A broken file (edited by hand) must not brick the device: the
+		// last configuration that ran well is still there.
+		lkg, lerr := provisioning.LoadLastKnownGood(o.configPath)
+		if lerr != nil {
+			log.Error("no usable last-known-good configuration", "err", lerr)
+			return cfg, false
+		}
+		log.Warn("running on the last-known-good configuration; fix or replace the config file",
+			"file", o.configPath+provisioning.LKGSuffix)
+		cfg = lkg
 	}
 	return cfg, true
 }
