@@ -94,6 +94,7 @@ image-check:
 	scripts/image-check.sh $(IMG_RPI) rpi
 	@if [ -f $(IMG_AMD64) ]; then scripts/image-check.sh $(IMG_AMD64) amd64; fi
 test-image: image image-amd64
+	cd gokrazy && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	scripts/image-check.sh $(IMG_RPI) rpi
 	scripts/image-check.sh $(IMG_AMD64) amd64
 	scripts/image-boot-test.sh $(IMG_AMD64)

@@ -4,8 +4,8 @@
 # root B, /perm), reads the boot FAT with mtools (kernel, cmdline.txt; on
 # the Pi config.txt, the Pi 3/4/5 device trees and the audio-HAT
 # overlays), reads the root squashfs with squashfs-tools (sipbell, its
-# config byte-identical to gokrazy/TARGET/sipbell.yaml, gokrazy's init
-# carrying sipbell's flags, dhcp), runs the packed sipbell (-version,
+# config byte-identical to gokrazy/TARGET/sipbell.yaml, sipbell-gokrazy and
+# its flags in gokrazy's init, dhcp), runs the packed sipbell (-version,
 # -check-config of the packed config; under qemu-user for arm64), and
 # checks /perm is ext4. Prints every failure; exits 1 if any. Without
 # mtools/squashfs-tools: skips with a message (fails when CI=true).
@@ -74,15 +74,20 @@ fi
 
 # Root squashfs.
 list=$(unsquashfs -o "$sq" -lc "$img" 2>/dev/null | sed 's#^squashfs-root##')
-for f in /gokrazy/init /gokrazy/dhcp /user/sipbell /etc/sipbell/sipbell.yaml /etc/hostname; do
+for f in /gokrazy/init /gokrazy/dhcp /user/sipbell /user/sipbell-gokrazy /etc/sipbell/sipbell.yaml /etc/hostname; do
   grep -qx "$f" <<<"$list" || bad "root squashfs lacks $f"
 done
 unsquashfs -q -o "$sq" -d "$tmp/root" "$img" user/sipbell etc/sipbell/sipbell.yaml gokrazy/init etc/hostname >/dev/null 2>&1 ||
   { bad "unsquashfs could not extract sipbell and its config"; exit 1; }
 cmp -s "$tmp/root/etc/sipbell/sipbell.yaml" "$top/gokrazy/$target/sipbell.yaml" &&
   ok "root squashfs: /etc/sipbell/sipbell.yaml is gokrazy/$target/sipbell.yaml" || bad "packed config differs from gokrazy/$target/sipbell.yaml"
-grep -aq -- '/etc/sipbell/sipbell.yaml' "$tmp/root/gokrazy/init" && ok "gokrazy init starts sipbell with -config /etc/sipbell/sipbell.yaml" ||
-  bad "gokrazy init does not carry sipbell's -config flag"
+# gokrazy's init carries each package's flags: sipbell-gokrazy seeds
+# /perm/sipbell/sipbell.yaml from the image's file and execs /user/sipbell.
+flags=ok
+for f in -seed /etc/sipbell/sipbell.yaml -config /perm/sipbell/sipbell.yaml /user/sipbell; do
+  grep -aqF -- "$f" "$tmp/root/gokrazy/init" || { bad "gokrazy init lacks sipbell-gokrazy's flag $f"; flags=; }
+done
+[ -z "$flags" ] || ok "gokrazy init starts sipbell-gokrazy -seed /etc/sipbell/sipbell.yaml -config /perm/sipbell/sipbell.yaml"
 bin=$tmp/root/user/sipbell
 m=$(od -An -tu2 -j18 -N2 "$bin" | tr -d ' ')
 [ "$m" = "$machine" ] || bad "/user/sipbell ELF machine $m, want $machine"
