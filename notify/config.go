@@ -30,12 +30,12 @@ type Webhook struct {
 	Events []string `yaml:"events"`
 	// Secret, when set, signs each request (X-Sipbell-Signature).
 	Secret string `yaml:"secret" secret:"true"`
-	// Timeout bounds one request (1s..60s).
+	// Timeout bounds one request (1s..60s; 0 means 5s).
 	Timeout time.Duration `yaml:"timeout"`
 	// Retries is how many times a failed delivery is tried again (0..20).
 	Retries int `yaml:"retries"`
-	// BackoffMax caps the wait between retries (1s..1h); the first wait is
-	// one second, doubling, with jitter.
+	// BackoffMax caps the wait between retries (1s..1h; 0 means 5m); the
+	// first wait is one second, doubling, with jitter.
 	BackoffMax time.Duration `yaml:"backoff_max"`
 }
 

@@ -17,8 +17,10 @@ import (
 	"github.com/sipbell/sipbell/board"
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/internal/cfgerr"
+	"github.com/sipbell/sipbell/notify"
 	"github.com/sipbell/sipbell/ua"
 	"github.com/sipbell/sipbell/ua/media"
+	"github.com/sipbell/sipbell/ua/presence"
 )
 
 // DefaultPath is where sipbell looks for its configuration file.
@@ -32,12 +34,14 @@ var ErrInvalid = errors.New("invalid configuration")
 
 // File is the whole configuration: one section per package.
 type File struct {
-	SIP          ua.Config     `yaml:"sip"`
-	Media        media.Config  `yaml:"media"`
-	Audio        audio.Config  `yaml:"audio"`
-	Board        board.Config  `yaml:"board"`
-	Device       device.Config `yaml:"device"`
-	Provisioning Config        `yaml:"provisioning"`
+	SIP          ua.Config       `yaml:"sip"`
+	Media        media.Config    `yaml:"media"`
+	Audio        audio.Config    `yaml:"audio"`
+	Board        board.Config    `yaml:"board"`
+	Device       device.Config   `yaml:"device"`
+	Presence     presence.Config `yaml:"presence"`
+	Notify       notify.Config   `yaml:"notify"`
+	Provisioning Config          `yaml:"provisioning"`
 }
 
 // Default returns the configuration used when no file exists: good enough
@@ -49,6 +53,8 @@ func Default() File {
 		Audio:        audio.DefaultConfig(),
 		Board:        board.DefaultConfig(),
 		Device:       device.DefaultConfig(),
+		Presence:     presence.DefaultConfig(),
+		Notify:       notify.DefaultConfig(),
 		Provisioning: DefaultConfig(),
 	}
 }
@@ -61,6 +67,8 @@ func (f *File) Validate() error {
 	errs.Merge("audio", f.Audio.Validate())
 	errs.Merge("board", f.Board.Validate())
 	errs.Merge("device", f.Device.Validate())
+	errs.Merge("presence", f.Presence.Validate())
+	errs.Merge("notify", f.Notify.Validate())
 	errs.Merge("provisioning", f.Provisioning.Validate())
 	return errs.Err()
 }

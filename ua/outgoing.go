@@ -289,7 +289,7 @@ func (u *UA) inviteRequest(target sip.Uri, offer []byte) (*sip.Request, credenti
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(offer)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+	req.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
 	from := sip.Uri{Scheme: "sip", User: u.cfg.User, Host: u.host, Port: u.Addr().Port}
 	cred := credentials{aorUser: u.cfg.User}
 	transport := "udp"

@@ -274,7 +274,7 @@ func (r *regLoop) request(si int, expires time.Duration) *sip.Request {
 		req.AppendHeader(old)
 	}
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
-	req.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+	req.AppendHeader(sip.NewHeader("Allow", r.u.allowHeader()))
 	if r.proxy != nil {
 		req.SetDestination(r.proxy.addr(r.transport))
 	} else {

@@ -30,7 +30,7 @@ func (u *UA) routes() {
 			return
 		}
 		res := sip.NewResponseFromRequest(req, 405, StatusText(405), nil)
-		res.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+		res.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
 		u.send(tx, res)
 	})
 }
@@ -53,7 +53,10 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	// OPTIONS is answered for anyone (registrars and proxies ping with it;
 	// it starts nothing). Max-Forwards 0 is allowed here (RFC 3261 §11.1).
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", AllowHeader()))
+	res.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
+	if ev := u.allowEventsHeader(); ev != "" {
+		res.AppendHeader(sip.NewHeader("Allow-Events", ev))
+	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Supported", ""))
 	u.send(tx, res)
@@ -96,49 +99,16 @@ func (u *UA) admitted(req *sip.Request) bool {
 			}
 		}
 	}
-	from := req.From()
-	for _, e := range u.allow {
-		if e.prefix.IsValid() {
-			if err == nil && e.prefix.Contains(ip) {
-				return true
-			}
-			continue
-		}
-		if from == nil || !strings.EqualFold(from.Address.Host, e.host) {
-			continue
-		}
-		if e.user == "" || e.user == from.Address.User {
-			return true
-		}
+	host, user := "", ""
+	if from := req.From(); from != nil {
+		host, user = from.Address.Host, from.Address.User
 	}
-	return false
+	return u.allowListed(host, user, ip, err == nil)
 }
 
 // trustedIPs resolves the registrars and proxies of all accounts (once).
 func (u *UA) trustedIPs() []netip.Addr {
-	u.trustOnce.Do(func() {
-		for _, a := range u.cfg.Accounts {
-			for _, s := range append([]string{a.Registrar, a.OutboundProxy}, a.Failover...) {
-				if s == "" {
-					continue
-				}
-				sv, err := parseServer(s, a.transport())
-				if err != nil {
-					continue
-				}
-				if ip, err := netip.ParseAddr(sv.Host); err == nil {
-					u.trusted = append(u.trusted, ip.Unmap())
-					continue
-				}
-				ips, _ := net.LookupIP(sv.Host)
-				for _, ip := range ips {
-					if a, ok := netip.AddrFromSlice(ip); ok {
-						u.trusted = append(u.trusted, a.Unmap())
-					}
-				}
-			}
-		}
-	})
+	u.trustOnce.Do(u.resolveTrusted)
 	return u.trusted
 }
 

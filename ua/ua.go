@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/ua/media"
 )
 
@@ -24,7 +25,8 @@ type Version string
 // allowed lists the methods sipbell answers, for Allow headers.
 var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY"}
 
-// AllowHeader returns the value of the Allow header sipbell sends.
+// AllowHeader returns the value of the Allow header sipbell sends when
+// no SUBSCRIBE or MESSAGE handler is installed (see UA.HandleSubscribe).
 func AllowHeader() string { return strings.Join(allowed, ", ") }
 
 // Option adjusts a UA built by New.
@@ -61,22 +63,26 @@ type UA struct {
 	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
 
 	trustOnce sync.Once
-	trusted   []netip.Addr
+	trusted   []netip.Addr     // registrar/proxy IPs: admitted to call
+	trustedAP []netip.AddrPort // the same with ports: Trusted
 
 	sua    *sipgo.UserAgent
 	server *sipgo.Server
 
-	mu       sync.Mutex
-	udp      net.PacketConn
-	tcp      net.Listener
-	host     string // advertised host for Via/Contact
-	clients  map[string]*sipgo.Client
-	regs     []*regLoop
-	calls    map[string]*call
-	running  bool
-	stopping bool           // no new call goroutines (wg.Add must not race wg.Wait)
-	ready    chan struct{}  // closed once Run serves
-	wg       sync.WaitGroup // call goroutines
+	mu      sync.Mutex
+	udp     net.PacketConn
+	tcp     net.Listener
+	host    string // advertised host for Via/Contact
+	clients map[string]*sipgo.Client
+	// Set by HandleSubscribe/HandleMessage before Run.
+	extraAllow  []string
+	allowEvents string
+	regs        []*regLoop
+	calls       map[string]*call
+	running     bool
+	stopping    bool           // no new call goroutines (wg.Add must not race wg.Wait)
+	ready       chan struct{}  // closed once Run serves
+	wg          sync.WaitGroup // call goroutines
 }
 
 // New builds a user agent for cfg. It does not touch the network until
@@ -106,7 +112,12 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 	if name == "" {
 		name = "sipbell/" + version
 	}
-	sua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgenTLSConfig(u.tlsConf))
+	// sipgo's transport and transaction layers would log every malformed
+	// datagram a scanner sends through slog.Default: keep them to -sip-trace.
+	quiet := quietLogger(log, cfg.Trace)
+	sua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgenTLSConfig(u.tlsConf),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
 	if err != nil {
 		return nil, fmt.Errorf("ua: new user agent: %w", err)
 	}
@@ -291,6 +302,14 @@ func discardLogger(log *slog.Logger, trace bool) *slog.Logger {
 		return log.With("component", "sipgo")
 	}
 	return slog.New(levelFilter{log.Handler(), slog.LevelError}).With("component", "sipgo")
+}
+
+// quietLogger passes sipgo's internal chatter only when tracing.
+func quietLogger(log *slog.Logger, trace bool) *slog.Logger {
+	if trace {
+		return log.With("component", "sipgo")
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 type levelFilter struct {

@@ -60,7 +60,14 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	}
 	c.openDoor = dev.OpenDoor
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
-	c.goRun(cctx, a, "sip", c.agent.Run)
+	// Presence, watchers, MESSAGE commands and notifications; the agent
+	// runs on until the watchers were told of a shutdown.
+	uaCtx, err := c.startSIMPLE(cctx, a, cfg, dev)
+	if err != nil {
+		c.stop(a.log)
+		return nil, err
+	}
+	c.goRun(uaCtx, a, "sip", c.agent.Run)
 	c.goRun(cctx, a, "sip events", func(ctx context.Context) error { return c.pumpUA(ctx, a) })
 	c.goRun(cctx, a, "board", c.hw.pump)
 	c.goRun(cctx, a, "speaker", c.speaker.run)

@@ -26,9 +26,12 @@ type Config struct {
 	// Retry-After) or 403.
 	WatchersFull int `yaml:"watchers_full"`
 	// SubscribeExpires is the lifetime of a subscription that asks for
-	// none; SubscribeMinExpires and SubscribeMaxExpires bound the asked.
-	SubscribeExpires    time.Duration `yaml:"subscribe_expires"`
+	// none.
+	SubscribeExpires time.Duration `yaml:"subscribe_expires"`
+	// SubscribeMinExpires is the shortest lifetime a subscription may ask
+	// for; shorter gets 423 Interval Too Brief.
 	SubscribeMinExpires time.Duration `yaml:"subscribe_min_expires"`
+	// SubscribeMaxExpires caps the lifetime a subscription asks for.
 	SubscribeMaxExpires time.Duration `yaml:"subscribe_max_expires"`
 	// Commands lets allowed senders send MESSAGE commands (open, status,
 	// help); "open" works through the trusted proxy or with CommandSecret.

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/notify"
+	"github.com/sipbell/sipbell/provisioning"
+	"github.com/sipbell/sipbell/ua"
+	"github.com/sipbell/sipbell/ua/presence"
+)
+
+// presenceShutdown bounds the final NOTIFYs to watchers at shutdown
+// (the publication's removal has its own bound, RemoveTimeout).
+const presenceShutdown = time.Second
+
+// simple is issue 8's wiring of one core: the presence publisher, the
+// direct watchers (presence and dialog/BLF), MESSAGE commands and the
+// notifier (webhooks, MESSAGE texts), all fed by the door station's
+// events.
+type simple struct {
+	pub      *presence.Publisher // nil: not publishing
+	watchers *presence.Manager   // nil: max_watchers is 0
+	notifier *notify.Notifier
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	status presence.Status // what watchers see now
+}
+
+// startSIMPLE builds the presence and notification parts of core c,
+// installs the SUBSCRIBE and MESSAGE handlers on the user agent (so it
+// must run before the agent does) and starts the parts in the core's
+// group. It returns the context the user agent runs with: cancelled only
+// once the watchers got their final NOTIFY and the publication was
+// removed, so those still have the agent's sockets.
+func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, dev *device.Device) (context.Context, error) {
+	log := a.log.With("component", "presence")
+	s := &simple{log: log}
+	agent := c.agent
+	entity, contact := identity(agent)
+	primary, registered := agent.Primary()
+	if primary.Transport == "" {
+		primary.Transport = "udp" // peer-to-peer: replies go direct
+	}
+
+	if cfg.Presence.Publish && registered {
+		dst := primary.Destination
+		if cfg.Presence.Server != "" {
+			d, err := ua.ServerAddr(cfg.Presence.Server, primary.Transport)
+			if err != nil {
+				return nil, fmt.Errorf("presence.server: %w", err)
+			}
+			dst = d
+		}
+		client, err := agent.Client(primary.Transport)
+		if err != nil {
+			return nil, fmt.Errorf("presence: %w", err)
+		}
+		sender := &presence.SIPSender{Client: client, Entity: primary.AOR, Destination: dst, Transport: primary.Transport,
+			User: primary.AuthUser, Secret: primary.Password, DisplayName: primary.DisplayName}
+		pc := cfg.Presence.PublisherConfig(entity, contact)
+		pc.RemoveTimeout = presenceShutdown // the core's whole stop is bounded by shutdownGrace
+		if s.pub, err = presence.NewPublisher(sender, pc, nil, log); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Presence.MaxWatchers > 0 {
+		allow := func(r presence.SubscribeRequest) bool {
+			return agent.Trusted(r.Source) || agent.Admits(r.From, r.Source)
+		}
+		m, err := presence.NewManager(cfg.Presence.ManagerConfig(entity, contact), allow, nil, log)
+		if err != nil {
+			return nil, err
+		}
+		s.watchers = m
+		w := &presence.SIPWatchers{Manager: m, Client: agent.Client, Contact: agent.Contact}
+		agent.HandleSubscribe(w.OnSubscribe)
+	}
+	var sender *presence.SIPMessageSender
+	if client, err := agent.Client(primary.Transport); err == nil {
+		sender = &presence.SIPMessageSender{Client: client, From: entityURI(entity), Destination: primary.Destination,
+			User: primary.AuthUser, Secret: primary.Password, DisplayName: cfg.SIP.DisplayName}
+	}
+	if cfg.Presence.Commands {
+		h := &presence.SIPMessages{
+			Commands: presence.NewCommands(cfg.Presence.CommandConfig(), s.statusText, nil),
+			Trusted:  agent.Trusted, Allowed: agent.Admits, Log: log,
+			Open: func(who string) { c.openAsync(ctx, dev, log, who) },
+		}
+		if sender != nil {
+			h.Reply = sender.SendMessage
+		}
+		agent.HandleMessage(h.OnMessage)
+	}
+	opts := notify.Options{Device: entity, Log: a.log.With("component", "notify")}
+	if sender != nil {
+		opts.Messages = sender
+	}
+	n, err := notify.New(cfg.Notify, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.notifier = n
+	return s.run(ctx, c, a, dev), nil
+}
+
+// run starts the parts and returns the user agent's context (see
+// startSIMPLE).
+func (s *simple) run(ctx context.Context, c *core, a *app, dev *device.Device) context.Context {
+	events, cancelSub := dev.Subscribe(256)
+	c.goRun(ctx, a, "presence events", func(ctx context.Context) error {
+		defer cancelSub()
+		s.follow(ctx, events)
+		return nil
+	})
+	c.goRun(ctx, a, "notify", s.notifier.Run)
+	uaCtx, stopUA := context.WithCancel(context.WithoutCancel(ctx))
+	var parts sync.WaitGroup
+	if s.pub != nil {
+		parts.Add(1)
+		go func() { defer parts.Done(); _ = s.pub.Run(ctx) }() // removes the publication when ctx ends
+	}
+	c.goRun(ctx, a, "presence", func(ctx context.Context) error {
+		defer stopUA()
+		<-ctx.Done()
+		if s.watchers != nil {
+			sctx, cancel := context.WithTimeout(uaCtx, presenceShutdown)
+			if err := s.watchers.Shutdown(sctx); err != nil {
+				s.log.Info("watchers not all told of the shutdown", "err", err)
+			}
+			cancel()
+		}
+		parts.Wait()
+		return nil
+	})
+	return uaCtx
+}
+
+// follow turns each device event into the presence status (publisher and
+// watchers) and a notification, until ctx ends or the device stops.
+func (s *simple) follow(ctx context.Context, events <-chan device.Event) {
+	var tracker notify.PresenceTracker
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if st, changed := tracker.Apply(ev); changed {
+				s.set(st)
+			}
+			s.notifier.Notify(ev)
+		}
+	}
+}
+
+// set shows st to the presence server and the watchers.
+func (s *simple) set(st presence.Status) {
+	s.mu.Lock()
+	s.status = st
+	s.mu.Unlock()
+	s.log.Debug("presence status", "state", st.State.String(), "note", st.Text())
+	if s.pub != nil {
+		s.pub.Set(st)
+	}
+	if s.watchers != nil {
+		s.watchers.Set(st)
+	}
+}
+
+// statusText is the reply to the "status" command.
+func (s *simple) statusText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "Door station: " + s.status.Text() + "."
+}
+
+// openAsync releases the door for a MESSAGE command without blocking the
+// SIP handler; a failure is logged.
+func (c *core) openAsync(ctx context.Context, dev *device.Device, log *slog.Logger, who string) {
+	go func() {
+		octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := dev.OpenDoor(octx, who); err != nil && ctx.Err() == nil {
+			log.Warn("door not opened for MESSAGE", "who", who, "err", err)
+		}
+	}()
+}
+
+// identity returns our presentity (the first account's address of
+// record, else our contact, sip:user@host:port) and our contact URI.
+func identity(agent *ua.UA) (entity, contact string) {
+	ct := agent.Contact("udp")
+	contact = ct.Address.String()
+	if id, ok := agent.Primary(); ok {
+		return id.AOR.String(), contact
+	}
+	return contact, contact
+}
+
+// entityURI parses an entity built by identity.
+func entityURI(s string) sip.Uri {
+	var u sip.Uri
+	_ = sip.ParseUri(s, &u)
+	return u
+}
