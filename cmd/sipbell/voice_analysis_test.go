@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sipbell/sipbell/audio/g711"
 )
@@ -84,6 +85,11 @@ func TestAnalyseVoiceCatchesFaults(t *testing.T) {
 			}
 			return out
 		}, false},
+		{"audio dies after 4 s", func(x []int16) []int16 {
+			out := append([]int16(nil), x...)
+			clear(out[2400+32000:])
+			return out
+		}, false},
 		{"a concealed (silent) frame every 1.4 s", func(x []int16) []int16 {
 			out := append([]int16(nil), x...)
 			for f := 30; f < frames(x); f += 70 {
@@ -95,7 +101,7 @@ func TestAnalyseVoiceCatchesFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := analyseVoice(ref, tc.mod(callLike(5)))
-			why := voiceOK(rep)
+			why := voiceOK(rep, 9*time.Second) // of 10 s of signal
 			t.Logf("%s: %s", rep, why)
 			if tc.pass && why != "" {
 				t.Errorf("rejected a good recording: %s", why)

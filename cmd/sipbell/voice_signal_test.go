@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"time"
 )
 
 // The known signal the voice tests send each way, and the analysis that
@@ -299,14 +300,24 @@ func rms(x []int16) float64 {
 }
 
 // voiceOK returns why rep fails the voice-quality bar, or "" when it
-// passes: an unbroken run of 1.5 periods, SNR within a few dB of
+// passes: an unbroken run of 1.5 periods, three quarters of the steady
+// frames faithful at some alignment, SNR within a few dB of
 // G.711's ~38 dB, each tone pure and in order, the chirp rising on its
 // sweep.
-func voiceOK(rep voiceReport) string {
+//
+// minSteady is how long the steady part must be (the call's length less
+// its settling): audio that stops early shows as a short steady part.
+func voiceOK(rep voiceReport, minSteady time.Duration) string {
 	switch {
+	case time.Duration(rep.Steady)*20*time.Millisecond < minSteady:
+		return fmt.Sprintf("audio for %v, want %v: it stopped early", time.Duration(rep.Steady)*20*time.Millisecond, minSteady)
 	case rep.RunFrames*voiceFrame < voicePeriod*3/2:
 		return fmt.Sprintf("longest faithful run %.2f s, want ≥ %.2f s (no break: no gap, click, drop or reorder)",
 			float64(rep.RunFrames*voiceFrame)/8000, float64(voicePeriod*3/2)/8000)
+	case rep.Covered*4 < rep.Steady*3:
+		// Stalls cost a few frames; audio that dies or turns to noise
+		// for seconds after a good run does not pass.
+		return fmt.Sprintf("only %d of %d steady frames are faithful, want ≥ 75%%", rep.Covered, rep.Steady)
 	case rep.RunSNR < 34:
 		return fmt.Sprintf("SNR %.1f dB over the run, want ≥ 34 dB (G.711 gives ~38)", rep.RunSNR)
 	case !rep.ChirpRising || rep.ChirpMaxErrHz > 150:
