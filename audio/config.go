@@ -113,13 +113,36 @@ func checkDevice(name, special string) string {
 		return strconv.Quote(name) + ": want hw:<card>,<device>, a .wav file or \"" + special + "\""
 	}
 	card, dev, found := strings.Cut(rest, ",")
+	card, dev = strings.TrimPrefix(card, "CARD="), strings.TrimPrefix(dev, "DEV=")
 	if !found {
 		dev = "0"
 	}
-	c, err1 := strconv.Atoi(card)
-	d, err2 := strconv.Atoi(dev)
-	if err1 != nil || err2 != nil || c < 0 || c > 31 || d < 0 || d > 31 {
-		return strconv.Quote(name) + ": card and device must be numbers 0..31"
+	d, err := strconv.Atoi(dev)
+	if err != nil || d < 0 || d > 31 {
+		return strconv.Quote(name) + ": device must be a number 0..31"
+	}
+	if c, err := strconv.Atoi(card); err == nil {
+		if c < 0 || c > 31 {
+			return strconv.Quote(name) + ": card must be a number 0..31"
+		}
+		return ""
+	}
+	if !validCardID(card) {
+		return strconv.Quote(name) + ": card must be a number 0..31 or a card id (see /proc/asound/cards)"
 	}
 	return ""
+}
+
+// validCardID reports whether id can name an ALSA card (letters, digits,
+// '_' and '-').
+func validCardID(id string) bool {
+	if id == "" || len(id) > 31 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,8 @@ func TestConfigValidate(t *testing.T) {
 		{"plugin name", func(c *audio.Config) { c.Playback = "default" }, "playback"},
 		{"discard as capture", func(c *audio.Config) { c.Capture = "discard" }, "capture"},
 		{"bad hw", func(c *audio.Config) { c.Capture = "hw:a,b" }, "capture"},
+		{"card by id", func(c *audio.Config) { c.Capture, c.Playback = "hw:CARD=wm8960soundcard,DEV=0", "hw:Device,0" }, ""},
+		{"bad card id", func(c *audio.Config) { c.Playback = "hw:CARD=no such,DEV=0" }, "playback"},
 		{"rate", func(c *audio.Config) { c.NativeRate = 22050 }, "native_rate"},
 		{"period step", func(c *audio.Config) { c.Period = 25 * time.Millisecond }, "period"},
 		{"period zero", func(c *audio.Config) { c.Period = 0 }, "period"},

@@ -82,7 +82,7 @@ func TestAudioDevices(t *testing.T) {
 	t.Parallel()
 	c := Config{Profile: "respeaker-2mic", Audio: AudioDevices{Playback: "hw:1,0"}}
 	got := c.AudioDevices()
-	if got.Capture != "hw:CARD=seeed2micvoicec,DEV=0" || got.Playback != "hw:1,0" {
+	if got.Capture != "hw:CARD=wm8960soundcard,DEV=0" || got.Playback != "hw:1,0" {
 		t.Errorf("AudioDevices = %+v", got)
 	}
 	if d := DefaultConfig(); d.AudioDevices() != (AudioDevices{}) {

@@ -6,7 +6,7 @@ import "sort"
 // An empty name means the board has no such device (the sim board: audio
 // then comes from memory or WAV files).
 type AudioDevices struct {
-	// Capture is the ALSA capture device, e.g. "hw:CARD=seeed2micvoicec,DEV=0".
+	// Capture is the ALSA capture device, e.g. "hw:CARD=wm8960soundcard,DEV=0".
 	Capture string `yaml:"capture"`
 	// Playback is the ALSA playback device.
 	Playback string `yaml:"playback"`
@@ -53,11 +53,14 @@ func profiles() map[string]profile {
 	sim.CallButtons = []PinConfig{pc("GPIO17", "low", "up"), pc("GPIO6", "low", "up"), pc("GPIO13", "low", "up")}
 	return map[string]profile{
 		"sim": {pins: sim, sim: true},
-		"rpi": {pins: rpi, audio: AudioDevices{Capture: "default", Playback: "default"}},
+		// A bare header has no microphone: audio comes from a USB card or
+		// HAT named in board.audio (silence and discard until then).
+		"rpi": {pins: rpi},
 		// Seeed ReSpeaker 2-Mics Pi HAT: user button on GPIO17, three
-		// APA102 LEDs on SPI0.0, WM8960 codec (card "seeed2micvoicec" with
-		// Seeed's seeed-voicecard driver), relay and door contact on the
-		// HAT's Grove GPIO12/GPIO13 connector.
+		// APA102 LEDs on SPI0.0, WM8960 codec (card "wm8960soundcard" with
+		// the stock wm8960-soundcard overlay that sipbell-audio-hat
+		// installs), relay and door contact on the HAT's Grove
+		// GPIO12/GPIO13 connector.
 		"respeaker-2mic": {
 			pins: Pins{
 				CallButtons: []PinConfig{pc("GPIO17", "low", "up")},
@@ -67,8 +70,8 @@ func profiles() map[string]profile {
 				DoorContact: ptr(pc("GPIO13", "high", "up")),
 			},
 			audio: AudioDevices{
-				Capture:  "hw:CARD=seeed2micvoicec,DEV=0",
-				Playback: "hw:CARD=seeed2micvoicec,DEV=0",
+				Capture:  "hw:CARD=wm8960soundcard,DEV=0",
+				Playback: "hw:CARD=wm8960soundcard,DEV=0",
 			},
 			spi:    "SPI0.0",
 			apa102: 3,

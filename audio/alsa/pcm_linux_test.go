@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -320,14 +321,28 @@ func TestDevicePath(t *testing.T) {
 		{"hw:3", Capture, "/dev/snd/pcmC3D0c", true},
 		{"/dev/snd/pcmC0D1p", Playback, "/dev/snd/pcmC0D1p", true},
 		{"default", Playback, "", false},
-		{"hw:x,0", Playback, "", false},
+		{"hw:x y,0", Playback, "", false},
 		{"hw:0,99", Playback, "", false},
+		{"hw:CARD=wm8960soundcard,DEV=0", Capture, "/dev/snd/pcmC1D0c", true},
+		{"hw:wm8960soundcard,0", Playback, "/dev/snd/pcmC1D0p", true},
+		{"hw:Headphones", Playback, "/dev/snd/pcmC0D0p", true},
+		{"hw:CARD=absent,DEV=0", Playback, "", false},
+	}
+	// A /proc/asound of our own: ids are symlinks to cardN.
+	proc := t.TempDir()
+	for id, card := range map[string]string{"wm8960soundcard": "card1", "Headphones": "card0"} {
+		if err := os.Symlink(card, filepath.Join(proc, id)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tc := range tests {
-		got, err := DevicePath(tc.name, tc.s)
+		got, err := devicePath(proc, tc.name, tc.s)
 		if got != tc.want || (err == nil) != tc.ok {
 			t.Errorf("DevicePath(%q, %v) = %q, %v", tc.name, tc.s, got, err)
 		}
+	}
+	if _, err := devicePath(proc, "hw:CARD=absent", Capture); !errors.Is(err, ErrNoDevice) {
+		t.Errorf("an absent card id: %v, want ErrNoDevice", err)
 	}
 }
 

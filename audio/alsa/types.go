@@ -3,6 +3,8 @@ package alsa
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -65,9 +67,16 @@ type Options struct {
 }
 
 // DevicePath returns the device node for an ALSA name and direction:
-// "hw:1,0" with Capture is /dev/snd/pcmC1D0c. Paths starting with "/" are
-// returned unchanged.
+// "hw:1,0" with Capture is /dev/snd/pcmC1D0c. The card may also be named
+// by its id, as "hw:CARD=wm8960soundcard,DEV=0" or "hw:wm8960soundcard,0"
+// (ids are listed in /proc/asound/cards; card numbers can change from boot
+// to boot when USB cards come and go, ids do not). Paths starting with "/"
+// are returned unchanged.
 func DevicePath(name string, s Stream) (string, error) {
+	return devicePath("/proc/asound", name, s)
+}
+
+func devicePath(procAsound, name string, s Stream) (string, error) {
 	if strings.HasPrefix(name, "/") {
 		return name, nil
 	}
@@ -76,17 +85,57 @@ func DevicePath(name string, s Stream) (string, error) {
 		return "", fmt.Errorf("alsa: device %q: want hw:<card>,<device> (alsa-lib plugins such as plughw/default are not available)", name)
 	}
 	card, dev, found := strings.Cut(rest, ",")
+	card, dev = strings.TrimPrefix(card, "CARD="), strings.TrimPrefix(dev, "DEV=")
 	if !found {
 		dev = "0"
 	}
-	c, err1 := strconv.Atoi(card)
-	d, err2 := strconv.Atoi(dev)
-	if err1 != nil || err2 != nil || c < 0 || c > 31 || d < 0 || d > 31 {
-		return "", fmt.Errorf("alsa: device %q: card and device must be numbers 0..31", name)
+	d, err := strconv.Atoi(dev)
+	if err != nil || d < 0 || d > 31 {
+		return "", fmt.Errorf("alsa: device %q: device must be a number 0..31", name)
+	}
+	c, err := strconv.Atoi(card)
+	if err != nil {
+		if !ValidCardID(card) {
+			return "", fmt.Errorf("alsa: device %q: card must be a number 0..31 or a card id", name)
+		}
+		if c, err = cardIndex(procAsound, card); err != nil {
+			return "", fmt.Errorf("alsa: device %q: no sound card %q (see /proc/asound/cards): %w", name, card, ErrNoDevice)
+		}
+	}
+	if c < 0 || c > 31 {
+		return "", fmt.Errorf("alsa: device %q: card must be a number 0..31", name)
 	}
 	dir := "p"
 	if s == Capture {
 		dir = "c"
 	}
 	return fmt.Sprintf("/dev/snd/pcmC%dD%d%s", c, d, dir), nil
+}
+
+// ValidCardID reports whether id can be an ALSA card id (the kernel's
+// are up to 15 letters, digits, '_' or '-').
+func ValidCardID(id string) bool {
+	if id == "" || len(id) > 31 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// cardIndex resolves a card id through the /proc/asound/<id> symlink,
+// which points at "cardN".
+func cardIndex(procAsound, id string) (int, error) {
+	target, err := os.Readlink(filepath.Join(procAsound, id))
+	if err != nil {
+		return 0, err
+	}
+	n, ok := strings.CutPrefix(filepath.Base(target), "card")
+	if !ok {
+		return 0, fmt.Errorf("unexpected link %s -> %s", id, target)
+	}
+	return strconv.Atoi(n)
 }
