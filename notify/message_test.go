@@ -80,7 +80,7 @@ func TestDefaultTextsRender(t *testing.T) {
 	at := time.Date(2026, 12, 1, 18, 5, 0, 0, time.Local)
 	evs := []device.Event{
 		{Kind: device.EventRegistration, Account: "sip:door@pbx", Reg: device.Registered},
-		{Kind: device.EventRang, Button: 2}, {Kind: device.EventAnswered, Peer: "sip:a@b"},
+		{Kind: device.EventRang, Button: 1}, {Kind: device.EventAnswered, Peer: "sip:a@b"},
 		{Kind: device.EventMissed, Time: at}, {Kind: device.EventBusy, Time: at},
 		{Kind: device.EventCallEnded, Peer: "sip:a@b", Reason: "BYE"},
 		{Kind: device.EventDoorOpened, Who: "api:admin"}, {Kind: device.EventDoorLeftOpen, Open: time.Minute},

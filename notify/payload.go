@@ -16,7 +16,7 @@ type Payload struct {
 	Device       string        `json:"device,omitempty"` // the device's name or SIP address
 	Account      string        `json:"account,omitempty"`
 	Registration string        `json:"registration,omitempty"`
-	Button       int           `json:"button,omitempty"`
+	Button       int           `json:"button,omitempty"` // 1 for the first call button (device.Event counts from 0)
 	Targets      []string      `json:"targets,omitempty"`
 	Peer         string        `json:"peer,omitempty"`
 	Incoming     bool          `json:"incoming,omitempty"`
@@ -29,10 +29,18 @@ type Payload struct {
 // PayloadOf turns a device event into a payload for deviceName.
 func PayloadOf(ev device.Event, deviceName string) Payload {
 	p := Payload{ID: newID(), Event: ev.Kind.String(), Time: ev.Time.UTC(), Device: deviceName,
-		Account: ev.Account, Button: ev.Button, Targets: ev.Targets, Peer: ev.Peer, Incoming: ev.Incoming,
+		Account: ev.Account, Targets: ev.Targets, Peer: ev.Peer, Incoming: ev.Incoming,
 		Reason: ev.Reason, Who: ev.Who, Open: ev.Open, OpenSeconds: ev.Open.Seconds()}
 	if ev.Kind == device.EventRegistration {
 		p.Registration = ev.Reg.String()
+	}
+	switch ev.Kind {
+	case device.EventRang, device.EventMissed, device.EventBusy:
+		p.Button = ev.Button + 1
+	case device.EventAnswered:
+		if !ev.Incoming {
+			p.Button = ev.Button + 1
+		}
 	}
 	if p.Time.IsZero() {
 		p.Time = time.Now().UTC()

@@ -66,6 +66,10 @@ func (u *UA) allowEventsHeader() string {
 	return u.allowEvents
 }
 
+// Ready is closed once Run serves: from then on requests can leave from
+// the listening UDP socket.
+func (u *UA) Ready() <-chan struct{} { return u.ready }
+
 // Client returns the sipgo client for transport ("udp", "tcp", "tls"):
 // UDP requests leave from the listening socket. It needs Listen first.
 func (u *UA) Client(transport string) (*sipgo.Client, error) {

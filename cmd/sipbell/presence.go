@@ -124,7 +124,14 @@ func (s *simple) run(ctx context.Context, c *core, a *app, dev *device.Device) c
 	var parts sync.WaitGroup
 	if s.pub != nil {
 		parts.Add(1)
-		go func() { defer parts.Done(); _ = s.pub.Run(ctx) }() // removes the publication when ctx ends
+		go func() {
+			defer parts.Done()
+			select { // PUBLISH leaves from the agent's socket: wait until it serves
+			case <-c.agent.Ready():
+				_ = s.pub.Run(ctx) // removes the publication when ctx ends
+			case <-ctx.Done():
+			}
+		}()
 	}
 	c.goRun(ctx, a, "presence", func(ctx context.Context) error {
 		defer stopUA()

@@ -1,0 +1,532 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/internal/interop"
+	"github.com/sipbell/sipbell/notify"
+	"github.com/sipbell/sipbell/ua/presence"
+)
+
+// sipPeer is a test SIP endpoint on a loopback UDP port (a phone or a
+// BLF key): it sends requests from that port and hands every NOTIFY and
+// MESSAGE it receives (answered 200) to a channel.
+type sipPeer struct {
+	client   *sipgo.Client
+	port     int
+	notifies chan *sip.Request
+	messages chan string
+}
+
+func newSIPPeer(t *testing.T, name string) *sipPeer {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &sipPeer{port: pc.LocalAddr().(*net.UDPAddr).Port, notifies: make(chan *sip.Request, 64),
+		messages: make(chan string, 64)}
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		p.notifies <- req
+	})
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		p.messages <- string(req.Body())
+	})
+	go func() { _ = srv.ServeUDP(pc) }()
+	laddr := pc.LocalAddr().String()
+	p.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientNAT(),
+		sipgo.WithClientConnectionAddr(laddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close(); ua.Close() })
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		if c, err := ua.TransportLayer().GetConnection("udp", laddr); err == nil && c != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sipgo did not pick up %s", laddr)
+		}
+	}
+	return p
+}
+
+// do sends req to dest, answering one digest challenge as user.
+func (p *sipPeer) do(ctx context.Context, req *sip.Request, dest, user string) (*sip.Response, error) {
+	req.SetDestination(dest)
+	res, err := p.client.Do(ctx, req)
+	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) {
+		res, err = p.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: interop.Password})
+	}
+	return res, err
+}
+
+// request builds a request from user@domain to target.
+func (p *sipPeer) request(method sip.RequestMethod, user, domain string, target sip.Uri) *sip.Request {
+	req := sip.NewRequest(method, target)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: domain}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: p.port}})
+	return req
+}
+
+// register binds user at Kamailio to this peer.
+func (p *sipPeer) register(ctx context.Context, t *testing.T, k *interop.Kamailio, user string) {
+	t.Helper()
+	req := p.request(sip.REGISTER, user, k.UDP, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: k.Port})
+	req.To().Address = sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: k.Port}
+	req.AppendHeader(sip.NewHeader("Expires", "300"))
+	if res, err := p.do(ctx, req, k.UDP, user); err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER %s: %v %v", user, err, res)
+	}
+}
+
+// subscribe sends a SUBSCRIBE for event to target via dest and returns
+// the request and its final answer (2xx required).
+func (p *sipPeer) subscribe(ctx context.Context, t *testing.T, user, domain string, target sip.Uri, dest, event, accept string) (*sip.Request, *sip.Response) {
+	t.Helper()
+	req := p.request(sip.SUBSCRIBE, user, domain, target)
+	req.AppendHeader(sip.NewHeader("Event", event))
+	req.AppendHeader(sip.NewHeader("Accept", accept))
+	req.AppendHeader(sip.NewHeader("Expires", "300"))
+	res, err := p.do(ctx, req, dest, user)
+	if err != nil || res.StatusCode/100 != 2 {
+		t.Fatalf("SUBSCRIBE %s to %s: %v %v", event, target.String(), err, res)
+	}
+	return req, res
+}
+
+// message sends a text/plain MESSAGE from user@domain to target via dest
+// and returns the final status code.
+func (p *sipPeer) message(ctx context.Context, t *testing.T, user, domain string, target sip.Uri, dest, text string) int {
+	t.Helper()
+	req := p.request(sip.MESSAGE, user, domain, target)
+	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
+	req.SetBody([]byte(text))
+	res, err := p.do(ctx, req, dest, user)
+	if err != nil {
+		t.Fatalf("MESSAGE %q: %v", text, err)
+	}
+	return res.StatusCode
+}
+
+// nextNotify waits for the next NOTIFY.
+func (p *sipPeer) nextNotify(ctx context.Context, t *testing.T) *sip.Request {
+	t.Helper()
+	select {
+	case n := <-p.notifies:
+		return n
+	case <-ctx.Done():
+		t.Fatal("no NOTIFY received")
+	}
+	return nil
+}
+
+// nextMessage waits for the next MESSAGE body.
+func (p *sipPeer) nextMessage(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	select {
+	case m := <-p.messages:
+		return m
+	case <-ctx.Done():
+		t.Fatal("no MESSAGE received")
+	}
+	return ""
+}
+
+// webhookSink is an HTTP receiver that accepts only correctly signed
+// sipbell webhooks and hands their payloads to a channel.
+type webhookSink struct {
+	URL      string
+	payloads chan notify.Payload
+	bad      chan string // requests that failed verification
+}
+
+const webhookSecret = "webhook-secret-0123456789"
+
+func newWebhookSink(t *testing.T) *webhookSink {
+	t.Helper()
+	s := &webhookSink{payloads: make(chan notify.Payload, 64), bad: make(chan string, 16)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		err := notify.Verify(webhookSecret, r.Header.Get(notify.HeaderTimestamp), r.Header.Get(notify.HeaderSignature),
+			body, time.Now(), 5*time.Minute)
+		var p notify.Payload
+		if err == nil {
+			err = json.Unmarshal(body, &p)
+		}
+		if err == nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			err = fmt.Errorf("content type %q", r.Header.Get("Content-Type"))
+		}
+		if err != nil {
+			s.bad <- err.Error()
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		s.payloads <- p
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+// await waits for the payload of event, failing on a badly signed request.
+func (s *webhookSink) await(ctx context.Context, t *testing.T, event string) notify.Payload {
+	t.Helper()
+	for {
+		select {
+		case p := <-s.payloads:
+			if p.Event == event {
+				return p
+			}
+		case b := <-s.bad:
+			t.Fatalf("webhook request failed verification: %s", b)
+		case <-ctx.Done():
+			t.Fatalf("no %q webhook", event)
+		}
+	}
+}
+
+// webhookConfig is the notify: section posting events to s, signed.
+func (s *webhookSink) config(events ...string) string {
+	return fmt.Sprintf("notify:\n  webhooks:\n    - url: %s\n      secret: %s\n      events: [%s]\n",
+		s.URL, webhookSecret, strings.Join(events, ", "))
+}
+
+// TestPresenceFollowsDoorStationThroughKamailio is issue 8's publish test
+// with the whole binary: sipbell registers with Kamailio (presence
+// modules) and publishes; a watcher subscribed through Kamailio sees the
+// status follow idle → ringing → in call → idle while a visitor presses
+// button 1, bob (a real baresip) answers and hangs up. A signed webhook
+// gets "rang" and "answered".
+func TestPresenceFollowsDoorStationThroughKamailio(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{Presence: true})
+	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", Registrar: k.UDP})
+	hook := newWebhookSink(t)
+	p := startWith(t, nil, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+  user: door
+  auto_answer: false
+  accounts:
+    - registrar: %s
+      user: door
+      password: %s
+board:
+  profile: sim
+device:
+  buttons:
+    - targets: [bob]
+      ring_timeout: 30s
+presence:
+  expires: 2m
+%s`, k.UDP, interop.Password, hook.config("rang", "answered")))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for m := p.await(t, "registered"); m["component"] != "door"; m = p.await(t, "registered") {
+	}
+
+	door := sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: k.Port}
+	alice := newSIPPeer(t, "alice")
+	alice.subscribe(ctx, t, "alice", k.UDP, door, k.UDP, "presence", presence.ContentTypePIDF)
+	state := func(n *sip.Request) presence.Status {
+		doc, err := presence.ParsePIDF(n.Body())
+		if err != nil {
+			t.Fatalf("NOTIFY body: %v\n%s", err, n.Body())
+		}
+		return presence.StatusOf(doc)
+	}
+	// Kamailio may notify before sipbell's first PUBLISH arrived (closed
+	// or empty): wait for the published idle.
+	for {
+		n := alice.nextNotify(ctx, t)
+		if doc, err := presence.ParsePIDF(n.Body()); err == nil && len(doc.Tuples) > 0 && state(n).State == presence.Idle {
+			t.Logf("watcher sees %s:\n%s", state(n).Text(), n.Body())
+			break
+		}
+	}
+	last := presence.Idle
+	expect := func(want presence.State) {
+		t.Helper()
+		for {
+			n := alice.nextNotify(ctx, t)
+			st := state(n)
+			if st.State == want {
+				t.Logf("watcher sees %s", st.Text())
+				last = want
+				return
+			}
+			if st.State != last { // a repeat of the last state may come in between
+				t.Fatalf("watcher sees %v, want %v\n%s", st.State, want, n.Body())
+			}
+		}
+	}
+
+	press(t, p, 1)
+	expect(presence.Ringing)
+	rang := hook.await(ctx, t, "rang")
+	if rang.Button != 1 || len(rang.Targets) != 1 || rang.Targets[0] != "bob" || rang.Device != door.String() {
+		t.Errorf("rang webhook: %+v", rang)
+	}
+	if err := bob.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Command(ctx, "accept", ""); err != nil {
+		t.Fatal(err)
+	}
+	expect(presence.InCall)
+	if a := hook.await(ctx, t, "answered"); !strings.Contains(a.Peer, "bob") {
+		t.Errorf("answered webhook: %+v", a)
+	}
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	expect(presence.Idle)
+	if c := k.Log.Count("IN PUBLISH"); c < 4 {
+		t.Errorf("Kamailio logged %d PUBLISH requests, want at least 4 (idle, ringing, in call, idle)", c)
+	}
+	// At exit sipbell removes its publication: the watcher sees it closed.
+	if code := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	for {
+		n := alice.nextNotify(ctx, t)
+		if doc, err := presence.ParsePIDF(n.Body()); err == nil && !doc.Open() {
+			break
+		} else if st := state(n); st.State != last {
+			t.Fatalf("after exit the watcher sees %v\n%s", st.State, n.Body())
+		}
+	}
+	p.noLog(t, "presence: publish failed", "core did not stop in time")
+}
+
+// press presses a call button at the simulated board's terminal.
+func press(t *testing.T, p *proc, button int) {
+	t.Helper()
+	if _, err := fmt.Fprintf(p.stdin, "%d\n", button); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noLog fails when the log has any of msgs.
+func (p *proc) noLog(t *testing.T, msgs ...string) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range msgs {
+		if strings.Contains(p.log.String(), m) {
+			t.Errorf("sipbell logged %q", m)
+		}
+	}
+}
+
+// TestDialogSubscribeDirect: a BLF key subscribes to the binary itself
+// for "dialog" and gets dialog-info NOTIFYs: no dialog while idle, early
+// while the visitor's call rings, confirmed once bob answers, none again
+// after he hangs up, and "terminated" when the key unsubscribes; a
+// watcher still subscribed at exit is told (terminated) too.
+func TestDialogSubscribeDirect(t *testing.T) {
+	t.Parallel()
+	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob"})
+	p := startWith(t, nil, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+  user: door
+  auto_answer: false
+  allow_from: [127.0.0.1]
+board:
+  profile: sim
+device:
+  buttons:
+    - targets: ["%s"]
+      ring_timeout: 30s
+`, bob.URI))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := p.await(t, "sip listening")["udp"].(string)
+	ap, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	door := sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: ap.Port}
+	key := newSIPPeer(t, "blf")
+	sub, res := key.subscribe(ctx, t, "blf", "127.0.0.1", door, addr, "dialog", presence.ContentTypeDialogInfo)
+	if ct := res.Contact(); ct == nil || ct.Address.Port != ap.Port {
+		t.Errorf("200 to SUBSCRIBE has Contact %v, want the binary's address", ct)
+	}
+	var version uint32
+	expect := func(want presence.DialogState, subState string) {
+		t.Helper()
+		n := key.nextNotify(ctx, t)
+		if ct := n.ContentType(); ct == nil || ct.Value() != presence.ContentTypeDialogInfo {
+			t.Fatalf("NOTIFY content type %v", n.ContentType())
+		}
+		if h := n.GetHeader("Subscription-State"); h == nil || !strings.HasPrefix(h.Value(), subState) {
+			t.Errorf("Subscription-State %v, want %s", h, subState)
+		}
+		di, err := presence.ParseDialogInfo(n.Body())
+		if err != nil {
+			t.Fatalf("NOTIFY body: %v\n%s", err, n.Body())
+		}
+		if di.Version != version {
+			t.Errorf("dialog-info version %d, want %d", di.Version, version)
+		}
+		version++
+		got := presence.DialogState("")
+		if len(di.Dialogs) > 0 {
+			got = di.Dialogs[0].State
+		}
+		if got != want && !(want == "" && got == presence.Terminated) {
+			t.Fatalf("NOTIFY %d shows dialog state %q, want %q\n%s", di.Version, got, want, n.Body())
+		}
+		t.Logf("BLF key sees dialog state %q (version %d, %s)", got, di.Version, subState)
+	}
+	expect("", "active") // idle
+	press(t, p, 1)
+	expect(presence.Early, "active")
+	if err := bob.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Command(ctx, "accept", ""); err != nil {
+		t.Fatal(err)
+	}
+	expect(presence.Confirmed, "active")
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	expect("", "active")
+
+	// Unsubscribe within the dialog (Expires: 0): a final NOTIFY.
+	un := sip.NewRequest(sip.SUBSCRIBE, door)
+	un.AppendHeader(sub.From())
+	to := res.To()
+	un.AppendHeader(to)
+	un.AppendHeader(sub.CallID())
+	un.AppendHeader(&sip.CSeqHeader{SeqNo: sub.CSeq().SeqNo + 1, MethodName: sip.SUBSCRIBE})
+	un.AppendHeader(sub.Contact())
+	un.AppendHeader(sip.NewHeader("Event", "dialog"))
+	un.AppendHeader(sip.NewHeader("Expires", "0"))
+	if r, err := key.do(ctx, un, addr, "blf"); err != nil || r.StatusCode/100 != 2 {
+		t.Fatalf("un-SUBSCRIBE: %v %v", err, r)
+	}
+	expect("", "terminated")
+
+	// A presence watcher still subscribed when sipbell stops is told
+	// before the sockets close.
+	key.subscribe(ctx, t, "blf", "127.0.0.1", door, addr, "presence", presence.ContentTypePIDF)
+	if n := key.nextNotify(ctx, t); !strings.Contains(string(n.Body()), "Available") {
+		t.Errorf("presence NOTIFY while idle:\n%s", n.Body())
+	}
+	if code := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	n := key.nextNotify(ctx, t)
+	if h := n.GetHeader("Subscription-State"); h == nil || !strings.HasPrefix(h.Value(), "terminated") {
+		t.Errorf("NOTIFY at exit has Subscription-State %v, want terminated", h)
+	}
+	p.noLog(t, "core did not stop in time")
+}
+
+// TestMessageOpensDoor: "open" from alice, an allowed user whose MESSAGE
+// Kamailio authenticated and relayed, pulses the door relay of the
+// binary's simulated board, alice gets "Door opened." back through
+// Kamailio and a signed webhook reports "door-opened". The same command
+// sent around Kamailio with alice's From is answered but not obeyed, and
+// one from an unknown user gets 403; neither pulses the relay.
+func TestMessageOpensDoor(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	hook := newWebhookSink(t)
+	p := startDoor(t, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+  user: door
+  allow_from: ["sip:alice@127.0.0.1"]
+  accounts:
+    - registrar: %s
+      user: door
+      password: %s
+board:
+  profile: sim
+device:
+  door:
+    relay_pulse: 300ms
+%s%s`, k.UDP, interop.Password, hook.config("door-opened"), testProvisioning(t.TempDir())))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := p.awaitLog(ctx, t, "sip listening", nil)["udp"].(string)
+	p.awaitLog(ctx, t, "registered", map[string]string{"component": "door"})
+	door := sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: k.Port}
+	alice := newSIPPeer(t, "alice")
+	alice.register(ctx, t, k, "alice")
+	domain := k.UDP // From host:port of Kamailio's users (from_uri==myself)
+
+	{
+		if c := alice.message(ctx, t, "alice", domain, door, k.UDP, "open"); c != 200 {
+			t.Fatalf("open through Kamailio answered %d", c)
+		}
+		p.awaitOut(ctx, t, "door relay on")
+		p.awaitOut(ctx, t, "door relay off")
+		if r := alice.nextMessage(ctx, t); r != "Door opened." {
+			t.Errorf("reply to open: %q", r)
+		}
+		if w := hook.await(ctx, t, "door-opened"); !strings.Contains(w.Who, "alice") {
+			t.Errorf("door-opened webhook: %+v", w)
+		}
+	}
+
+	// Around Kamailio: alice's From proves nothing without the proxy.
+	forger := newSIPPeer(t, "mallory")
+	if c := forger.message(ctx, t, "alice", domain, door, addr, "open"); c != 200 {
+		t.Errorf("forged open answered %d, want 200 (refused in the reply)", c)
+	}
+	if r := alice.nextMessage(ctx, t); !strings.HasPrefix(r, "Open refused") {
+		t.Errorf("reply to the forged open: %q", r)
+	}
+	if c := forger.message(ctx, t, "mallory", "127.0.0.1", door, addr, "open"); c != 403 {
+		t.Errorf("open from an unknown user answered %d, want 403", c)
+	}
+	p.awaitLog(ctx, t, "MESSAGE: MESSAGE from unknown sender \"sip:mallory@127.0.0.1\"", nil)
+	// A round trip through Kamailio orders what the binary did with the
+	// two refused requests before what is checked now: no pulse.
+	if c := alice.message(ctx, t, "alice", domain, door, k.UDP, "status"); c != 200 {
+		t.Errorf("status answered %d", c)
+	}
+	if r := alice.nextMessage(ctx, t); !strings.HasPrefix(r, "Door station:") {
+		t.Errorf("status reply %q", r)
+	}
+	for more := true; more; {
+		select {
+		case l := <-p.out:
+			if l.text == "door relay on" {
+				t.Fatal("a refused open pulsed the relay")
+			}
+		case pl := <-hook.payloads:
+			t.Fatalf("a refused open was reported: %+v", pl)
+		default:
+			more = false
+		}
+	}
+}
