@@ -286,8 +286,10 @@ presence:
 		}
 	}
 
+	pressed := time.Now()
 	press(t, p, 1)
 	expect(presence.Ringing)
+	t.Logf("button press → NOTIFY ringing through Kamailio: %v", time.Since(pressed).Round(time.Millisecond))
 	rang := hook.await(ctx, t, "rang")
 	if rang.Button != 1 || len(rang.Targets) != 1 || rang.Targets[0] != "bob" || rang.Device != door.String() {
 		t.Errorf("rang webhook: %+v", rang)
@@ -405,8 +407,10 @@ device:
 		t.Logf("BLF key sees dialog state %q (version %d, %s)", got, di.Version, subState)
 	}
 	expect("", "active") // idle
+	pressed := time.Now()
 	press(t, p, 1)
 	expect(presence.Early, "active")
+	t.Logf("button press → dialog NOTIFY early: %v", time.Since(pressed).Round(time.Millisecond))
 	if err := bob.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +457,8 @@ device:
 // TestMessageOpensDoor: "open" from alice, an allowed user whose MESSAGE
 // Kamailio authenticated and relayed, pulses the door relay of the
 // binary's simulated board, alice gets "Door opened." back through
-// Kamailio and a signed webhook reports "door-opened". The same command
+// Kamailio, plus the configured door-opened text (notify.messages), and
+// a signed webhook reports "door-opened". The same command
 // sent around Kamailio with alice's From is answered but not obeyed, and
 // one from an unknown user gets 403; neither pulses the relay.
 func TestMessageOpensDoor(t *testing.T) {
@@ -473,7 +478,10 @@ board:
 device:
   door:
     relay_pulse: 300ms
-%s%s`, k.UDP, interop.Password, hook.config("door-opened"), testProvisioning(t.TempDir())))
+%s  messages:
+    to: ["sip:alice@%s"]
+    events: [door-opened]
+%s`, k.UDP, interop.Password, hook.config("door-opened"), k.UDP, testProvisioning(t.TempDir())))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	addr := p.awaitLog(ctx, t, "sip listening", nil)["udp"].(string)
@@ -489,8 +497,10 @@ device:
 		}
 		p.awaitOut(ctx, t, "door relay on")
 		p.awaitOut(ctx, t, "door relay off")
-		if r := alice.nextMessage(ctx, t); r != "Door opened." {
-			t.Errorf("reply to open: %q", r)
+		// The command's reply and the door-opened text, in either order.
+		got := map[string]bool{alice.nextMessage(ctx, t): true, alice.nextMessage(ctx, t): true}
+		if !got["Door opened."] || !got["The door was opened by sip:alice@"+k.UDP+"."] {
+			t.Errorf("alice got %v, want the reply and the door-opened text", got)
 		}
 		if w := hook.await(ctx, t, "door-opened"); !strings.Contains(w.Who, "alice") {
 			t.Errorf("door-opened webhook: %+v", w)
