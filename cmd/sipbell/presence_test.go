@@ -540,3 +540,62 @@ device:
 		}
 	}
 }
+
+// TestPresenceOff: with max_watchers 0 and commands off, sipbell answers
+// SUBSCRIBE and MESSAGE with 405 and does not announce them, while the
+// default configuration takes both.
+func TestPresenceOff(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	base := "sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n"
+	for _, tc := range []struct {
+		name, config string
+		want         int
+	}{
+		{"off", base + "presence:\n  max_watchers: 0\n  commands: false\n", 405},
+		{"default", base, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startWith(t, nil, tc.config)
+			addr := p.await(t, "sip listening")["udp"].(string)
+			ap, err := net.ResolveUDPAddr("udp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			door := sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: ap.Port}
+			peer := newSIPPeer(t, "phone")
+			sub := peer.request(sip.SUBSCRIBE, "phone", "127.0.0.1", door)
+			sub.AppendHeader(sip.NewHeader("Event", "dialog"))
+			res, err := peer.do(ctx, sub, addr, "phone")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.StatusCode; got != tc.want {
+				t.Errorf("SUBSCRIBE answered %d, want %d", got, tc.want)
+			}
+			self := fmt.Sprintf("127.0.0.1:%d", peer.port) // the reply comes back here
+			if c := peer.message(ctx, t, "phone", self, door, addr, "help"); c != tc.want {
+				t.Errorf("MESSAGE answered %d, want %d", c, tc.want)
+			}
+			opt := peer.request(sip.OPTIONS, "phone", "127.0.0.1", door)
+			res, err = peer.do(ctx, opt, addr, "phone")
+			if err != nil {
+				t.Fatal(err)
+			}
+			allow := res.GetHeader("Allow")
+			announced := allow != nil && strings.Contains(allow.Value(), "SUBSCRIBE") && strings.Contains(allow.Value(), "MESSAGE")
+			if announced != (tc.want == 200) {
+				t.Errorf("OPTIONS Allow: %v", allow)
+			}
+			if tc.want == 200 {
+				if r := peer.nextMessage(ctx, t); !strings.HasPrefix(r, "Commands:") {
+					t.Errorf("reply to help: %q", r)
+				}
+			}
+			if code := p.stop(t); code != 0 {
+				t.Errorf("exit code %d", code)
+			}
+		})
+	}
+}
