@@ -116,3 +116,26 @@ func TestPacedSink(t *testing.T) {
 		t.Error("frames not passed through")
 	}
 }
+
+func TestPacedSinkRestartAfterPause(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	clk := audiotest.NewClock(t0)
+	sink := audiotest.NewSink()
+	var w audio.Sink = audio.NewGainSink(audio.NewPacedSink(sink, clk, audio.FrameDuration), 0)
+	write := func() {
+		if err := w.Write(context.Background(), audio.NewFrame()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+	write() // due at t0+20ms
+	clk.Advance(time.Second)
+	w.(audio.Restarter).Restart() // through the gain decorator
+	write()
+	write()
+	waits := clk.Waits()
+	if got, want := waits[len(waits)-1], t0.Add(time.Second+2*audio.FrameDuration); !got.Equal(want) {
+		t.Errorf("after a pause and Restart the 2nd frame is due at %v, want %v (paced from the restart, not caught up)",
+			got.Sub(t0), want.Sub(t0))
+	}
+}

@@ -76,6 +76,13 @@ func (g *GainSink) Write(ctx context.Context, frame []int16) error {
 // Close closes the wrapped sink.
 func (g *GainSink) Close() error { return g.dst.Close() }
 
+// Restart restarts the wrapped sink's pacing, when it has any.
+func (g *GainSink) Restart() {
+	if r, ok := g.dst.(Restarter); ok {
+		r.Restart()
+	}
+}
+
 // PacedSink makes a sink that would never block (a file, the discard
 // sink) take frames at the rate a playback device would: frame k is
 // accepted no earlier than start+k*period. See PacedSource.
@@ -106,3 +113,12 @@ func (p *PacedSink) Write(ctx context.Context, frame []int16) error {
 
 // Close closes the wrapped sink.
 func (p *PacedSink) Close() error { return p.dst.Close() }
+
+// Restart begins a new schedule at the next Write: after the writer has
+// paused, frames are paced from then on instead of being written at once
+// to catch up.
+func (p *PacedSink) Restart() { p.k = 0 }
+
+// Restarter is a Sink whose pacing can start afresh after its writer
+// paused (PacedSink, and decorators around one).
+type Restarter interface{ Restart() }

@@ -200,6 +200,14 @@ func (q *Cues) Mix(ctx context.Context, frame []int16) error {
 	return nil
 }
 
+// Active reports whether a cue is playing: while it is not, Read and Mix
+// give silence, so a speaker may rest.
+func (q *Cues) Active() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.cur != nil
+}
+
 // Close ends the cues; Read and Play fail afterwards.
 func (q *Cues) Close() error {
 	q.mu.Lock()

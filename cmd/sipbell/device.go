@@ -21,7 +21,7 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 	d, err := device.New(cfg.Device, device.Deps{
 		Outputs: boardio.Outputs{Board: c.hw.b},
 		Phone:   sipphone.New(c.agent),
-		Sounds:  c.cues,
+		Sounds:  sounds{c.speaker},
 		Log:     a.log.With("component", "door"),
 		// Without accounts nothing registers: the status LED is on.
 		PeerToPeer: len(cfg.SIP.Accounts) == 0,

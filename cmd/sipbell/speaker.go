@@ -18,15 +18,21 @@ const speakerQueue = 3
 // received audio (when a call runs) with the door station's cues
 // (ringback, busy, beeps) mixed in, so the visitor hears both, also when
 // no call is open.
+//
+// With nothing to play (no call audio, no cue) it rests instead of writing
+// silence 50 times a second: an idle door station costs no CPU. It wakes on
+// the next call frame or cue; a sound card that ran dry recovers from the
+// underrun, and a paced stand-in restarts its schedule.
 type speaker struct {
 	sink audio.Sink
 	cues *device.Cues
-	free chan []int16 // empty frame buffers
-	full chan []int16 // received call audio waiting to be played
+	free chan []int16  // empty frame buffers
+	full chan []int16  // received call audio waiting to be played
+	wake chan struct{} // something to play arrived while resting
 }
 
 func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
-	s := &speaker{sink: sink, cues: cues,
+	s := &speaker{sink: sink, cues: cues, wake: make(chan struct{}, 1),
 		free: make(chan []int16, speakerQueue), full: make(chan []int16, speakerQueue)}
 	for range speakerQueue {
 		s.free <- make([]int16, audio.FrameSamples)
@@ -38,6 +44,16 @@ func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
 func (s *speaker) run(ctx context.Context) error {
 	out := make([]int16, audio.FrameSamples)
 	for {
+		if len(s.full) == 0 && !s.cues.Active() {
+			select { // rest until there is something to play
+			case <-ctx.Done():
+				return nil
+			case <-s.wake:
+			}
+			if r, ok := s.sink.(audio.Restarter); ok {
+				r.Restart()
+			}
+		}
 		select {
 		case buf := <-s.full:
 			copy(out, buf)
@@ -72,11 +88,32 @@ func (k speakerSink) Write(ctx context.Context, frame []int16) error {
 	case buf := <-k.s.free:
 		copy(buf, frame)
 		k.s.full <- buf
+		k.s.poke()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
+
+// poke wakes a resting speaker.
+func (s *speaker) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sounds are the door station's cues as the device plays them: each Play
+// also wakes the speaker.
+type sounds struct{ s *speaker }
+
+func (x sounds) Play(c device.Cue) error {
+	err := x.s.cues.Play(c)
+	x.s.poke()
+	return err
+}
+
+func (x sounds) Stop() error { return x.s.cues.Stop() }
 
 // Close does nothing: the speaker outlives each call.
 func (speakerSink) Close() error { return nil }
