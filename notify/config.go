@@ -32,8 +32,9 @@ type Webhook struct {
 	Secret string `yaml:"secret" secret:"true"`
 	// Timeout bounds one request (1s..60s; 0 means 5s).
 	Timeout time.Duration `yaml:"timeout"`
-	// Retries is how many times a failed delivery is tried again (0..20).
-	Retries int `yaml:"retries"`
+	// Retries is how many times a failed delivery is tried again (0..20;
+	// left out: 5).
+	Retries *int `yaml:"retries"`
 	// BackoffMax caps the wait between retries (1s..1h; 0 means 5m); the
 	// first wait is one second, doubling, with jitter.
 	BackoffMax time.Duration `yaml:"backoff_max"`
@@ -81,6 +82,14 @@ func (c *Config) Validate() error {
 	return errs.Err()
 }
 
+// retries is the configured retry count, or the default.
+func (w Webhook) retries() int {
+	if w.Retries == nil {
+		return defaultRetries
+	}
+	return *w.Retries
+}
+
 func (w Webhook) validate() error {
 	var errs cfgerr.List
 	u, err := url.Parse(w.URL)
@@ -98,8 +107,8 @@ func (w Webhook) validate() error {
 	if w.Timeout != 0 && (w.Timeout < time.Second || w.Timeout > time.Minute) {
 		errs.Add("timeout", "must be 1s..60s, got %v", w.Timeout)
 	}
-	if w.Retries < 0 || w.Retries > 20 {
-		errs.Add("retries", "must be 0..20, got %d", w.Retries)
+	if w.Retries != nil && (*w.Retries < 0 || *w.Retries > 20) {
+		errs.Add("retries", "must be 0..20, got %d", *w.Retries)
 	}
 	if w.BackoffMax != 0 && (w.BackoffMax < time.Second || w.BackoffMax > time.Hour) {
 		errs.Add("backoff_max", "must be 1s..1h, got %v", w.BackoffMax)

@@ -27,7 +27,7 @@ messages:
 		t.Fatal(err)
 	}
 	w := c.Webhooks[0]
-	if w.URL != "https://hooks.example/door" || w.Timeout != 3*time.Second || w.Retries != 2 || w.BackoffMax != time.Minute ||
+	if w.URL != "https://hooks.example/door" || w.Timeout != 3*time.Second || w.Retries == nil || *w.Retries != 2 || w.BackoffMax != time.Minute ||
 		len(w.Events) != 2 || c.Messages.To[0] != "sip:alice@pbx.example" || c.Messages.Texts["missed"] == "" ||
 		len(c.Messages.Events) != 3 || c.Queue != 64 {
 		t.Errorf("decoded %+v", c)

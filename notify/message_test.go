@@ -121,7 +121,7 @@ func TestConfigValidate(t *testing.T) {
 		{"credentials", func(c *Config) { c.Webhooks = []Webhook{{URL: "https://u:p@x"}} }, "webhooks[0].url: must not carry"},
 		{"event", func(c *Config) { c.Webhooks = []Webhook{{URL: "http://x", Events: []string{"rang", "fire"}}} }, "webhooks[0].events[1]"},
 		{"timeout", func(c *Config) { c.Webhooks = []Webhook{{URL: "http://x", Timeout: time.Hour}} }, "webhooks[0].timeout"},
-		{"retries", func(c *Config) { c.Webhooks = []Webhook{{URL: "http://x", Retries: -1}} }, "webhooks[0].retries"},
+		{"retries", func(c *Config) { c.Webhooks = []Webhook{{URL: "http://x", Retries: intp(-1)}} }, "webhooks[0].retries"},
 		{"backoff", func(c *Config) { c.Webhooks = []Webhook{{URL: "http://x", BackoffMax: time.Millisecond}} }, "webhooks[0].backoff_max"},
 		{"short secret", func(c *Config) { c.Webhooks = []Webhook{{URL: "http://x", Secret: "abc"}} }, "webhooks[0].secret"},
 		{"queue", func(c *Config) { c.Queue = 0 }, "queue"},

@@ -106,7 +106,7 @@ func (n *Notifier) webhookSink(w Webhook) *sink {
 	if w.BackoffMax == 0 {
 		w.BackoffMax = defaultBackoffMax
 	}
-	s := &sink{name: w.URL, filter: w.Events, q: newQueue(n.cfg.Queue), retries: w.Retries, backoffMax: w.BackoffMax}
+	s := &sink{name: w.URL, filter: w.Events, q: newQueue(n.cfg.Queue), retries: w.retries(), backoffMax: w.BackoffMax}
 	s.deliver = func(ctx context.Context, p Payload) error { return n.post(ctx, w, p) }
 	return s
 }

@@ -108,7 +108,7 @@ func (r *rig) advance(t *testing.T, d time.Duration) {
 }
 
 func hook(url string) Webhook {
-	return Webhook{URL: url, Secret: testSecret, Timeout: time.Second, Retries: 3, BackoffMax: 10 * time.Second}
+	return Webhook{URL: url, Secret: testSecret, Timeout: time.Second, Retries: intp(3), BackoffMax: 10 * time.Second}
 }
 
 func config(ws ...Webhook) Config {
@@ -315,5 +315,16 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 	case h := <-elsewhere.hits:
 		t.Fatalf("redirect followed: %v", h.hdr)
 	default:
+	}
+}
+
+func intp(n int) *int { return &n }
+
+func TestWebhookRetriesDefault(t *testing.T) {
+	if got := (Webhook{}).retries(); got != defaultRetries || defaultRetries == 0 {
+		t.Fatalf("a webhook without retries retries %d times, want the default %d (> 0)", got, defaultRetries)
+	}
+	if got := (Webhook{Retries: intp(0)}).retries(); got != 0 {
+		t.Fatalf("retries: 0 retries %d times", got)
 	}
 }

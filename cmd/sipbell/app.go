@@ -65,9 +65,10 @@ func (a *app) start(ctx context.Context, cfg provisioning.File) error {
 	return nil
 }
 
-// coreSections are the parts of the file that the core is built from.
+// coreSections are the parts of the file that the core is built from
+// (presence and notifications run inside the core).
 func coreSections(f provisioning.File) []any {
-	return []any{f.SIP, f.Media, f.Audio, f.Board, f.Device}
+	return []any{f.SIP, f.Media, f.Audio, f.Board, f.Device, f.Presence, f.Notify}
 }
 
 // Apply makes f the running configuration. When only sections outside the

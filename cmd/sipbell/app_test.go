@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipbell/sipbell/notify"
 	"github.com/sipbell/sipbell/provisioning"
 )
 
@@ -90,5 +91,15 @@ func TestApplyRestartsCoreAndRestoresOnFailure(t *testing.T) {
 	}
 	if a.SIPAddr() != keep {
 		t.Fatal("a provisioning-only change restarted the core")
+	}
+
+	// Notifications run in the core: a change there rebuilds it.
+	hook := a.Running()
+	hook.Notify.Webhooks = append(hook.Notify.Webhooks, notify.Webhook{URL: "http://127.0.0.1:1/hook"})
+	if err := a.Apply(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if a.SIPAddr() == keep {
+		t.Fatal("a notify-only change was not applied to the running core")
 	}
 }
