@@ -171,6 +171,10 @@ func value(v reflect.Value) string {
 			return "(none)"
 		}
 		return value(v.Elem())
+	case reflect.Map:
+		if v.Len() == 0 {
+			return "(none)"
+		}
 	}
 	return fmt.Sprintf("`%v`", v.Interface())
 }
