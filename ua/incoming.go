@@ -56,8 +56,12 @@ func (u *UA) claimCall(incoming bool, peer string) *call {
 	c := u.newCall(incoming, peer)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if len(u.calls) > 0 {
-		return nil
+	for _, other := range u.calls {
+		// A call that has ended but is still releasing its media (it is
+		// forgotten a moment after its CallEnded event) is no longer busy.
+		if other.State() != CallEnded {
+			return nil
+		}
 	}
 	u.calls[c.id] = c
 	return c

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/ua"
@@ -40,30 +39,10 @@ func (p *Phone) Dial(ctx context.Context, targets []string) (string, error) {
 		mode = ua.Parallel
 	}
 	c, err := p.ua.Call(ctx, targets, mode)
-	for i := 0; errors.Is(err, ua.ErrBusy) && i < endingRetries && p.onlyEnding(); i++ {
-		// The UA reports a call ended a moment before it forgets it, so
-		// a press right after a call may find it still there.
-		time.Sleep(time.Millisecond)
-		c, err = p.ua.Call(ctx, targets, mode)
-	}
 	if err != nil {
 		return "", fmt.Errorf("sipphone: dial %v: %w", targets, err)
 	}
 	return c.ID(), nil
-}
-
-// endingRetries bounds how long Dial waits (in milliseconds) for an ended
-// call to be forgotten.
-const endingRetries = 100
-
-// onlyEnding reports whether every call the UA holds has ended.
-func (p *Phone) onlyEnding() bool {
-	for _, c := range p.ua.Calls() {
-		if c.State() != ua.CallEnded {
-			return false
-		}
-	}
-	return true
 }
 
 // Answer implements device.Phone.
