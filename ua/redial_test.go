@@ -22,7 +22,7 @@ func (m *slowCloseMedia) Open(_ context.Context, ip netip.Addr, _ MediaCall) (ne
 	return netip.AddrPortFrom(ip, 40000), nil
 }
 func (m *slowCloseMedia) Start(string, media.Negotiated) error { return nil }
-func (m *slowCloseMedia) SendDTMF(string, byte) error         { return ErrNoMedia }
+func (m *slowCloseMedia) SendDTMF(string, byte) error          { return ErrNoMedia }
 func (m *slowCloseMedia) Close(id string) {
 	m.closing <- id
 	<-m.release
