@@ -33,10 +33,12 @@ type app struct {
 	regState atomic.Int32                 // ua.RegState of the primary account, -1 when none
 	errc     chan error                   // a core part that failed
 	resync   atomic.Pointer[func()]       // pull provisioning's SyncNow, once running
+	trace    *sipTracer                   // SIP message log, on per configuration
 }
 
 func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
-	a := &app{o: o, stdout: stdout, log: log, lines: make(chan string), errc: make(chan error, 1)}
+	a := &app{o: o, stdout: stdout, log: log, lines: make(chan string), errc: make(chan error, 1),
+		trace: installSIPTracer(log)}
 	a.regState.Store(-1)
 	if stdin != nil {
 		go readLines(stdin, a.lines)

@@ -45,6 +45,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	if a.o.sipTrace {
 		cfg.SIP.Trace = true
 	}
+	a.trace.on.Store(cfg.SIP.Trace)
 	cctx, cancel := context.WithCancel(ctx)
 	c := &core{cancel: cancel}
 	if err := c.open(cctx, a, cfg); err != nil {

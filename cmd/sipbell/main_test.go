@@ -290,3 +290,31 @@ func TestBrokenConfigFallsBackToLastKnownGood(t *testing.T) {
 		t.Fatalf("broken config without lkg: exit %d, want 1\n%s", code, stderr.String())
 	}
 }
+
+func TestSIPTraceFlag(t *testing.T) {
+	t.Parallel()
+	sipsak := requireTool(t, "sipsak", "sipsak")
+	for _, trace := range []bool{false, true} {
+		var args []string
+		if trace {
+			args = append(args, "-sip-trace")
+		}
+		p := start(t, nil, args...)
+		addr := p.await(t, "sip listening")["udp"].(string)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		out, err := exec.CommandContext(ctx, sipsak, "-vv", "-s", "sip:door@"+addr).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("sipsak: %v\n%s", err, out)
+		}
+		p.stop(t)
+		p.mu.Lock()
+		log := p.log.String()
+		p.mu.Unlock()
+		recv := strings.Contains(log, `"msg":"sip recv"`) && strings.Contains(log, `OPTIONS sip:door@`)
+		sent := strings.Contains(log, `"msg":"sip send"`) && strings.Contains(log, `SIP/2.0 200 OK`)
+		if trace != (recv && sent) || (!trace && (strings.Contains(log, "sip recv") || strings.Contains(log, "sip send"))) {
+			t.Errorf("-sip-trace=%v: trace lines recv=%v send=%v\n%s", trace, recv, sent, log)
+		}
+	}
+}
