@@ -318,3 +318,27 @@ func TestSIPTraceFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestUnstartableConfigFallsBackToLastKnownGood(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sipbell.yaml")
+	prov := testProvisioning(filepath.Join(dir, "state"))
+	good := "sip:\n  listen: 127.0.0.1:0\n  user: lkg\n" + prov
+	// Valid, but this machine has no GPIO chip for the rpi board.
+	bad := "sip:\n  listen: 127.0.0.1:0\n  user: new\nboard:\n  profile: rpi\n" + prov
+	if err := os.WriteFile(cfg+".lkg", []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startFile(t, nil, cfg)
+	p.await(t, "starting on the last-known-good configuration instead")
+	if m := p.await(t, "sip listening"); !strings.HasPrefix(m["uri"].(string), "sip:lkg@") {
+		t.Fatalf("not running the last-known-good config: %v", m)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"reflect"
 	"sync"
 	"syscall"
 	"time"
@@ -47,6 +48,28 @@ func loadConfig(o options, log *slog.Logger) (provisioning.File, bool) {
 	return cfg, true
 }
 
+// startOrFallBack starts the firmware on cfg; when that fails (a valid
+// file the device cannot run: a board that is not there, a port in use),
+// it starts on the last-known-good file instead, so a bad configuration
+// cannot keep a device in a restart loop.
+func startOrFallBack(ctx context.Context, a *app, o options, cfg provisioning.File, log *slog.Logger) (provisioning.File, bool) {
+	err := a.start(ctx, cfg)
+	if err == nil {
+		return cfg, true
+	}
+	log.Error("start failed", "err", err)
+	lkg, lerr := provisioning.LoadLastKnownGood(o.configPath)
+	if lerr != nil || reflect.DeepEqual(lkg, cfg) {
+		return cfg, false
+	}
+	log.Warn("starting on the last-known-good configuration instead", "file", o.configPath+provisioning.LKGSuffix)
+	if err := a.start(ctx, lkg); err != nil {
+		log.Error("start failed on the last-known-good configuration too", "err", err)
+		return cfg, false
+	}
+	return lkg, true
+}
+
 // serve runs the firmware until SIGINT/SIGTERM and returns the exit code.
 func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	log.Info("starting", "version", versionString())
@@ -58,8 +81,8 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	defer stop()
 
 	a := newApp(o, stdin, stdout, log)
-	if err := a.start(ctx, cfg); err != nil {
-		log.Error("start failed", "err", err)
+	cfg, ok = startOrFallBack(ctx, a, o, cfg, log)
+	if !ok {
 		return 1
 	}
 	defer a.stop()
