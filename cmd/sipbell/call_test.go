@@ -66,21 +66,6 @@ func voiced(x []int16) []int16 {
 	return out
 }
 
-// toneShare is the share of x's energy at freq (1 for a pure tone).
-func toneShare(x []int16, freq float64) float64 {
-	c := 2 * math.Cos(2*math.Pi*freq/8000)
-	var s1, s2, e float64
-	for _, v := range x {
-		s0 := float64(v) + c*s1 - s2
-		s2, s1 = s1, s0
-		e += float64(v) * float64(v)
-	}
-	if e == 0 {
-		return 0
-	}
-	return (s1*s1 + s2*s2 - c*s1*s2) * 2 / (float64(len(x)) * e)
-}
-
 // TestCallFromBaresipCarriesAudio: a real baresip calls the sipbell binary
 // directly (peer-to-peer, allowed by source network); sipbell auto-answers
 // and the call carries audio both ways through the whole stack (SIP, SDP,
@@ -135,8 +120,8 @@ func TestCallFromBaresipCarriesAudio(t *testing.T) {
 	if len(mid) < 8000 {
 		t.Fatalf("sipbell heard only %d voiced samples of %d", len(mid), len(heard))
 	}
-	t.Logf("sipbell heard %d samples, %d voiced: 440 Hz share %.3f, 1000 Hz share %.3f", len(heard), len(mid), toneShare(mid, 440), toneShare(mid, 1000))
-	if s := toneShare(mid, 440); s < 0.8 {
+	t.Logf("sipbell heard %d samples, %d voiced: 440 Hz share %.3f, 1000 Hz share %.3f", len(heard), len(mid), interop.ToneShare(mid, 440), interop.ToneShare(mid, 1000))
+	if s := interop.ToneShare(mid, 440); s < 0.8 {
 		t.Errorf("sipbell heard 440 Hz at %.2f of its energy, want > 0.8", s)
 	}
 	recs, _ := filepath.Glob(filepath.Join(b.RecordDir, "dump-*-dec.wav"))
@@ -148,8 +133,8 @@ func TestCallFromBaresipCarriesAudio(t *testing.T) {
 		t.Fatalf("baresip recorded %d voiced samples", len(got))
 	}
 	t.Logf("baresip heard %d voiced samples: 1000 Hz share %.3f, 440 Hz share %.3f", len(got),
-		toneShare(got, 1000), toneShare(got, 440))
-	if s := toneShare(got, 1000); s < 0.8 {
+		interop.ToneShare(got, 1000), interop.ToneShare(got, 440))
+	if s := interop.ToneShare(got, 1000); s < 0.8 {
 		t.Errorf("baresip heard 1000 Hz at %.2f of its energy, want > 0.8", s)
 	}
 }

@@ -48,8 +48,8 @@ func TestVisitorHearsRingback(t *testing.T) {
 		t.Fatalf("exit code %d", code)
 	}
 	heard := voiced(readWAV(t, speaker))
-	share := toneShare(heard, 440) + toneShare(heard, 480)
-	t.Logf("speaker: %d voiced samples, 440+480 Hz share %.3f, 1000 Hz %.3f", len(heard), share, toneShare(heard, 1000))
+	share := interop.ToneShare(heard, 440) + interop.ToneShare(heard, 480)
+	t.Logf("speaker: %d voiced samples, 440+480 Hz share %.3f, 1000 Hz %.3f", len(heard), share, interop.ToneShare(heard, 1000))
 	if share < 0.8 {
 		t.Errorf("ringback (440+480 Hz) is %.2f of what the speaker played, want > 0.8", share)
 	}

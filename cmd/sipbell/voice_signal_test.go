@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/cmplx"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // The known signal the voice tests send each way, and the analysis that
@@ -253,7 +255,7 @@ func (r *voiceReport) checkContent(x []int16, at, o int) {
 			continue
 		}
 		seg := x[i : i+toneLen-2*voiceFrame]
-		r.ToneShare[k] = toneShare(seg, f)
+		r.ToneShare[k] = interop.ToneShare(seg, f)
 		r.DominantFreqOrder = append(r.DominantFreqOrder, zeroCrossHz(seg))
 	}
 	// The chirp in 8 slices: each slice's frequency near the sweep's.

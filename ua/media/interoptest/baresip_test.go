@@ -61,22 +61,6 @@ func sine(freq, amp float64, n int) []int16 {
 	return s
 }
 
-// power returns the Goertzel power of x at freq relative to x's energy
-// (1 for a pure tone at freq).
-func power(x []int16, freq float64) float64 {
-	c := 2 * math.Cos(2*math.Pi*freq/8000)
-	var s1, s2, e float64
-	for _, v := range x {
-		s0 := float64(v) + c*s1 - s2
-		s2, s1 = s1, s0
-		e += float64(v) * float64(v)
-	}
-	if e == 0 {
-		return 0
-	}
-	return (s1*s1 + s2*s2 - c*s1*s2) * 2 / (float64(len(x)) * e)
-}
-
 // TestBaresipCall calls a real baresip: SDP offer/answer, two-way G.711
 // audio (our 1 kHz tone reaches baresip's recording, its 440 Hz tone
 // reaches us), RFC 4733 both ways, BYE.
@@ -220,7 +204,7 @@ func TestBaresipCall(t *testing.T) {
 	}
 	heard := sink.samples()
 	tail := heard[len(heard)-8000:]
-	if p := power(tail, 440); p < 0.8 {
+	if p := interop.ToneShare(tail, 440); p < 0.8 {
 		t.Errorf("we heard 440 Hz with %.2f of the energy, want baresip's tone", p)
 	}
 	// baresip's sndfile finishes the WAV when its audio stream is torn
@@ -238,7 +222,7 @@ func TestBaresipCall(t *testing.T) {
 		}
 	}
 	mid := got[len(got)/2-2000 : len(got)/2+2000]
-	if p := power(mid, 1000); p < 0.8 {
+	if p := interop.ToneShare(mid, 1000); p < 0.8 {
 		t.Errorf("baresip heard 1 kHz with %.2f of the energy, want our tone", p)
 	}
 }
