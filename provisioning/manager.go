@@ -135,7 +135,49 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{opts: opts, log: opts.Log, clk: opts.Clock, cur: opts.Initial, curHash: h}, nil
+	m := &Manager{opts: opts, log: opts.Log, clk: opts.Clock, cur: opts.Initial, curHash: h}
+	m.resumePending()
+	return m, nil
+}
+
+// PendingSuffix names the file that records a change still waiting for
+// the device to prove healthy, so a restart inside RollbackAfter (a power
+// cut, a crash) does not forget to roll it back.
+const PendingSuffix = ".pending"
+
+// resumePending takes up a health check that was under way when the
+// process last stopped: the change is rolled back to the last-known-good
+// file unless the device is healthy within RollbackAfter from now.
+func (m *Manager) resumePending() {
+	marker := m.opts.Path + PendingSuffix
+	if _, err := os.Stat(marker); err != nil {
+		return
+	}
+	lkg, err := LoadLastKnownGood(m.opts.Path)
+	h, herr := hashFile(lkg)
+	if err != nil || herr != nil || h == m.curHash || m.opts.Healthy == nil || m.opts.RollbackAfter <= 0 {
+		_ = os.Remove(marker)
+		return
+	}
+	m.log.Warn("a configuration change was unconfirmed when sipbell last stopped: it is rolled back unless the device is healthy soon",
+		"within", m.opts.RollbackAfter)
+	m.pending = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: lkg}
+}
+
+// setPending records (or, with nil, clears) the pending health check, on
+// disk too.
+func (m *Manager) setPending(p *pendingCheck) {
+	m.pending = p
+	marker := m.opts.Path + PendingSuffix
+	if p == nil {
+		if err := os.Remove(marker); err != nil && !os.IsNotExist(err) {
+			m.log.Warn("could not remove the pending-change marker", "file", marker, "err", err)
+		}
+		return
+	}
+	if err := WriteFileAtomic(marker, []byte(p.deadline.UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+		m.log.Warn("could not record the pending change; a restart would forget its rollback", "file", marker, "err", err)
+	}
 }
 
 // Current returns the configuration in force.
@@ -229,11 +271,12 @@ func (m *Manager) replaceLocked(ctx context.Context, source string, f File, data
 		return r, err
 	}
 	r.Outcome = OutcomeApplied
-	m.pending = nil
+	var p *pendingCheck
 	if wasHealthy && m.opts.RollbackAfter > 0 {
-		m.pending = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: prev}
+		p = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: prev}
 		r.Message = fmt.Sprintf("kept if healthy again within %s", m.opts.RollbackAfter)
 	}
+	m.setPending(p)
 	return r, nil
 }
 
@@ -275,7 +318,7 @@ func (m *Manager) checkHealth(ctx context.Context) {
 		return
 	}
 	if m.opts.Healthy() {
-		m.pending = nil
+		m.setPending(nil)
 		m.mu.Unlock()
 		m.log.Info("configuration change confirmed: device healthy")
 		return
@@ -284,7 +327,7 @@ func (m *Manager) checkHealth(ctx context.Context) {
 		m.mu.Unlock()
 		return
 	}
-	m.pending = nil
+	m.setPending(nil)
 	r := m.rollbackLocked(ctx, p.previous)
 	m.last = r
 	hooks, cur := m.onChange, m.cur

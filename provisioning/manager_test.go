@@ -3,6 +3,7 @@ package provisioning
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -242,5 +243,82 @@ func TestPersistedFormRoundTrips(t *testing.T) {
 		if h1 != h2 {
 			t.Fatalf("round trip changed the configuration:\n%+v\n%+v", f, back)
 		}
+	}
+}
+
+// TestManagerPendingRollbackSurvivesRestart: a change is applied while the
+// device is healthy, then the process dies inside the rollback window (a
+// power cut). The next start still rolls the change back to the
+// last-known-good file when the device does not become healthy, and
+// confirms it (forgetting the marker) when it does.
+func TestManagerPendingRollbackSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	for _, recovers := range []bool{false, true} {
+		t.Run(fmt.Sprintf("recovers=%v", recovers), func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "sipbell.yaml")
+			if err := os.WriteFile(path, []byte("sip:\n  user: good\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			good, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := NewManager(ManagerOptions{Path: path, Initial: good, Applier: newRecApplier(),
+				Healthy: func() bool { return true }, RollbackAfter: time.Minute, Log: quietLog()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := before.Submit(context.Background(), "test", []byte("sip:\n  user: bad\n")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path + PendingSuffix); err != nil {
+				t.Fatalf("no pending marker after a change: %v", err)
+			}
+
+			// The process died; the next start runs the new file.
+			running, err := Load(path)
+			if err != nil || running.SIP.User != "bad" {
+				t.Fatalf("file after the change: %+v, %v", running.SIP, err)
+			}
+			clk := clockwork.NewFakeClock()
+			a := newRecApplier()
+			after, err := NewManager(ManagerOptions{Path: path, Initial: running, Applier: a, Clock: clk,
+				Healthy: func() bool { return recovers }, RollbackAfter: time.Minute, Log: quietLog()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !after.hasPending() {
+				t.Fatal("the restarted manager forgot the pending change")
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error)
+			go func() { done <- after.Run(ctx) }()
+			if err := clk.BlockUntilContext(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			for range 70 {
+				clk.Advance(time.Second)
+			}
+			<-waitUntil(func() bool { return !after.hasPending() })
+			f, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "good"
+			if recovers {
+				want = "bad"
+			}
+			if f.SIP.User != want || after.Current().SIP.User != want {
+				t.Fatalf("recovers=%v: file has %q, running %q, want %q (applied %v)",
+					recovers, f.SIP.User, after.Current().SIP.User, want, a.users())
+			}
+			if _, err := os.Stat(path + PendingSuffix); !os.IsNotExist(err) {
+				t.Fatalf("pending marker left behind: %v", err)
+			}
+			cancel()
+			<-done
+		})
 	}
 }
