@@ -127,15 +127,15 @@ func checkDevice(name, special string) string {
 		}
 		return ""
 	}
-	if !validCardID(card) {
+	if !ValidCardID(card) {
 		return strconv.Quote(name) + ": card must be a number 0..31 or a card id (see /proc/asound/cards)"
 	}
 	return ""
 }
 
-// validCardID reports whether id can name an ALSA card (letters, digits,
-// '_' and '-').
-func validCardID(id string) bool {
+// ValidCardID reports whether id can name an ALSA card (letters, digits,
+// '_' and '-'), as in "hw:CARD=<id>,DEV=0".
+func ValidCardID(id string) bool {
 	if id == "" || len(id) > 31 {
 		return false
 	}

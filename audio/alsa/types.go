@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipbell/sipbell/audio"
 )
 
 // Errors callers can test for with errors.Is.
@@ -95,7 +97,7 @@ func devicePath(procAsound, name string, s Stream) (string, error) {
 	}
 	c, err := strconv.Atoi(card)
 	if err != nil {
-		if !ValidCardID(card) {
+		if !audio.ValidCardID(card) {
 			return "", fmt.Errorf("alsa: device %q: card must be a number 0..31 or a card id", name)
 		}
 		if c, err = cardIndex(procAsound, card); err != nil {
@@ -110,20 +112,6 @@ func devicePath(procAsound, name string, s Stream) (string, error) {
 		dir = "c"
 	}
 	return fmt.Sprintf("/dev/snd/pcmC%dD%d%s", c, d, dir), nil
-}
-
-// ValidCardID reports whether id can be an ALSA card id (the kernel's
-// are up to 15 letters, digits, '_' or '-').
-func ValidCardID(id string) bool {
-	if id == "" || len(id) > 31 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // cardIndex resolves a card id through the /proc/asound/<id> symlink,
