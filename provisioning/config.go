@@ -16,7 +16,13 @@ type Config struct {
 	// URL is the per-device configuration URL template. {mac} (lower-case
 	// hex, no separators), {MAC} (upper-case), {mac_colons}, {serial} and
 	// {model} are replaced. Empty means: use the URL a DHCP server gave
-	// (option 160, then 66/67) if any, else no pull provisioning.
+	// (option 160, then 66/67) if any, else no pull provisioning. The
+	// server's file is applied when it changes (a new ETag or new
+	// content): a change made on the web page or through the API stays
+	// until the server publishes a new file, which then wins whole, as IP
+	// phones keep local changes until the server's file changes. What was
+	// last fetched is kept in the state dir, so a restart does not undo a
+	// local change.
 	URL string `yaml:"url"`
 	// CommonURL is an optional file (same placeholders) fetched too; the
 	// per-device file is merged over it key by key.

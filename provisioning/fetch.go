@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -60,15 +61,15 @@ func (e *httpStatusError) Error() string {
 
 // cacheEntry is what was last fetched from one URL, for conditional GETs.
 type cacheEntry struct {
-	etag, lastModified string
-	body               []byte
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	Body         []byte `json:"body"`
 }
 
 // fetcher GETs provisioning files with conditional requests and auth.
 type fetcher struct {
 	client *http.Client
 	ua     string
-	cache  map[string]*cacheEntry
 }
 
 // newHTTPClient returns a client trusting the system roots, or only the
@@ -96,22 +97,24 @@ func newHTTPClient(c Config) (*http.Client, error) {
 	return &http.Client{Transport: rt, Timeout: c.Timeout}, nil
 }
 
-// get fetches url. It returns the body, and changed=false when the
-// server answered 304 or sent the same bytes as last time.
-func (f *fetcher) get(ctx context.Context, url string) (body []byte, changed bool, err error) {
+// get fetches url, conditionally on prev (what was last taken from it,
+// nil: nothing). It returns the entry to remember for url (prev itself on
+// a 304) and changed=false when the server answered 304 or sent the same
+// bytes as prev. It does not remember anything itself: the caller keeps
+// the entry once the document has been dealt with.
+func (f *fetcher) get(ctx context.Context, url string, prev *cacheEntry) (e *cacheEntry, changed bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, url, err)
 	}
 	req.Header.Set("User-Agent", f.ua)
 	req.Header.Set("Accept", "application/yaml, text/yaml, text/plain, */*")
-	prev := f.cache[url]
 	if prev != nil {
-		if prev.etag != "" {
-			req.Header.Set("If-None-Match", prev.etag)
+		if prev.ETag != "" {
+			req.Header.Set("If-None-Match", prev.ETag)
 		}
-		if prev.lastModified != "" {
-			req.Header.Set("If-Modified-Since", prev.lastModified)
+		if prev.LastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.LastModified)
 		}
 	}
 	res, err := f.client.Do(req)
@@ -121,21 +124,20 @@ func (f *fetcher) get(ctx context.Context, url string) (body []byte, changed boo
 	defer res.Body.Close()
 	switch {
 	case res.StatusCode == http.StatusNotModified && prev != nil:
-		return prev.body, false, nil
+		return prev, false, nil
 	case res.StatusCode < 200 || res.StatusCode > 299:
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 		return nil, false, fmt.Errorf("%w: %w", ErrFetch, &httpStatusError{url, res.StatusCode})
 	}
-	body, err = io.ReadAll(io.LimitReader(res.Body, MaxFileSize+1))
+	body, err := io.ReadAll(io.LimitReader(res.Body, MaxFileSize+1))
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: GET %s: reading body: %w", ErrFetch, url, err)
 	}
 	if len(body) > MaxFileSize {
 		return nil, false, fmt.Errorf("%w: GET %s: body larger than %d bytes", ErrFetch, url, MaxFileSize)
 	}
-	changed = prev == nil || string(prev.body) != string(body)
-	f.cache[url] = &cacheEntry{etag: res.Header.Get("ETag"), lastModified: res.Header.Get("Last-Modified"), body: body}
-	return body, changed, nil
+	changed = prev == nil || !bytes.Equal(prev.Body, body)
+	return &cacheEntry{ETag: res.Header.Get("ETag"), LastModified: res.Header.Get("Last-Modified"), Body: body}, changed, nil
 }
 
 // authTransport answers a 401 challenge with digest or basic credentials.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"time"
 
@@ -15,7 +16,12 @@ import (
 
 // Submitter takes a fetched configuration document; *Manager is one.
 type Submitter interface {
+	// Submit parses, validates and applies a document.
 	Submit(ctx context.Context, source string, data []byte) (Result, error)
+	// Current returns the configuration in force.
+	Current() File
+	// Record stores and logs the result of a fetch that was not submitted.
+	Record(r Result)
 }
 
 // Backoff bounds of failed fetches.
@@ -32,11 +38,21 @@ type PullerOptions struct {
 	Clock    clockwork.Clock // default: real clock
 	Log      *slog.Logger    // default: slog.Default()
 	Rand     func() float64  // [0,1) for jitter; default math/rand/v2
+	// StateFile keeps what was last taken from the server across
+	// restarts (normally StateDir/PullStateFile), so that an unchanged
+	// server file is not applied again over a local change after a
+	// restart. Empty: remembered in memory only.
+	StateFile string
 }
 
 // Puller fetches the device's configuration over HTTP(S) at start, every
 // Config.Interval (plus a random offset), at once on SyncNow, and again
 // with capped exponential backoff after a failure.
+//
+// The server's file is applied only when it changes (a new ETag or new
+// content since the one last taken), so a local change (web page, API)
+// stays in force until the server publishes something new; what was last
+// taken is remembered across restarts in StateFile.
 type Puller struct {
 	id     Identity
 	target Submitter
@@ -46,6 +62,10 @@ type Puller struct {
 	sync   chan struct{}
 	cfgc   chan Config
 	syncMu sync.Mutex // one fetch at a time
+
+	// Guarded by syncMu: what was last taken from each URL.
+	cache     map[string]*cacheEntry
+	stateFile string
 
 	mu       sync.Mutex
 	cfg      Config
@@ -62,7 +82,7 @@ func NewPuller(opts PullerOptions) (*Puller, error) {
 	}
 	p := &Puller{
 		id: opts.Identity, target: opts.Target, clk: opts.Clock, log: opts.Log, rnd: opts.Rand,
-		sync: make(chan struct{}, 1), cfgc: make(chan Config, 1),
+		sync: make(chan struct{}, 1), cfgc: make(chan Config, 1), stateFile: opts.StateFile,
 	}
 	if p.clk == nil {
 		p.clk = clockwork.NewRealClock()
@@ -76,6 +96,11 @@ func NewPuller(opts PullerOptions) (*Puller, error) {
 	if err := p.setConfig(opts.Config); err != nil {
 		return nil, err
 	}
+	cache, err := loadPullState(p.stateFile)
+	if err != nil {
+		p.log.Warn("provisioning state not read: the next fetch is taken as new", "err", err)
+	}
+	p.cache = cache
 	return p, nil
 }
 
@@ -87,13 +112,36 @@ func (p *Puller) setConfig(c Config) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cfg = c
-	p.fetch = &fetcher{client: client, ua: p.id.UserAgent(), cache: map[string]*cacheEntry{}}
+	p.fetch = &fetcher{client: client, ua: p.id.UserAgent()}
 	return nil
 }
 
+// fetchSettings is the part of a provisioning section that says where
+// and how to fetch (rollback, state dir and admin server left out).
+func fetchSettings(c Config) Config {
+	c.RollbackAfter, c.StateDir, c.Admin = 0, "", AdminConfig{}
+	if len(c.DHCPLeaseFiles) == 0 {
+		c.DHCPLeaseFiles = nil
+	}
+	return c
+}
+
 // SetConfig makes a changed provisioning section take effect (new URL,
-// credentials, interval); the next fetch uses it at once.
+// credentials, interval); the next fetch uses it at once. A section whose
+// fetch settings are unchanged (every applied configuration is handed
+// here) changes nothing and does not fetch. What was last taken from a
+// URL is kept across a change, so a file the server has not changed is
+// not applied again; a new URL is fetched as new.
 func (p *Puller) SetConfig(c Config) error {
+	p.mu.Lock()
+	same := reflect.DeepEqual(fetchSettings(p.cfg), fetchSettings(c))
+	if same {
+		p.cfg = c
+	}
+	p.mu.Unlock()
+	if same {
+		return nil
+	}
 	if err := p.setConfig(c); err != nil {
 		return err
 	}
@@ -221,37 +269,69 @@ func (p *Puller) sync1(ctx context.Context, cfg Config, f *fetcher) (Result, err
 	p.url = url
 	p.mu.Unlock()
 	source += " " + url
-	var common []byte
-	commonChanged := false
+	var urls []string
 	if cfg.CommonURL != "" {
-		cu := expandTemplate(cfg.CommonURL, p.id)
-		var err error
-		common, commonChanged, err = f.get(ctx, cu)
+		urls = append(urls, expandTemplate(cfg.CommonURL, p.id))
+	}
+	urls = append(urls, url)
+	got := make(map[string]*cacheEntry, len(urls))
+	changed := false
+	for _, u := range urls {
+		e, ch, err := f.get(ctx, u, p.cache[u])
 		if err != nil {
 			return Result{Source: source, Outcome: OutcomeFetchFailed, Message: err.Error()}, err
 		}
+		got[u], changed = e, changed || ch
 	}
-	body, changed, err := f.get(ctx, url)
-	if err != nil {
-		return Result{Source: source, Outcome: OutcomeFetchFailed, Message: err.Error()}, err
-	}
-	if !changed && !commonChanged {
+	if !changed {
+		p.remember(got)
 		return Result{Source: source, Outcome: OutcomeNotModified}, nil
 	}
-	if common != nil {
-		if body, err = mergeYAML(common, body); err != nil {
-			return Result{Source: source, Outcome: OutcomeInvalid, Errors: Problems(err)}, err
-		}
+	var common []byte
+	if cfg.CommonURL != "" {
+		common = got[urls[0]].Body
 	}
-	r, err := p.target.Submit(ctx, source, body)
-	if err != nil && !errors.Is(err, ErrInvalid) {
+	r, err := p.submit(ctx, source, common, got[url].Body)
+	if errors.Is(err, ErrInvalid) {
+		// Not remembered, so a fixed file is not mistaken for "same".
+		p.remember(nil)
 		return r, err
 	}
-	if err != nil {
-		// Forget the cache so a fixed file is not mistaken for "same".
-		f.cache = map[string]*cacheEntry{}
-	}
+	p.remember(got)
 	return r, err
+}
+
+// remember keeps what was taken from each URL of this fetch (and forgets
+// every other URL), on disk too when it changed.
+func (p *Puller) remember(got map[string]*cacheEntry) {
+	same := len(got) == len(p.cache)
+	for u, e := range got {
+		same = same && p.cache[u] == e
+	}
+	if same {
+		return
+	}
+	if got == nil {
+		got = map[string]*cacheEntry{}
+	}
+	p.cache = got
+	if err := savePullState(p.stateFile, got); err != nil {
+		p.log.Warn("provisioning state not saved: after a restart the server's file is taken as new", "err", err)
+	}
+}
+
+// submit hands the fetched document (the device file merged over the
+// common one, if any) to the target.
+func (p *Puller) submit(ctx context.Context, source string, common, body []byte) (Result, error) {
+	if common != nil {
+		var err error
+		if body, err = mergeYAML(common, body); err != nil {
+			r := Result{Time: p.clk.Now(), Source: source, Outcome: OutcomeInvalid, Message: "configuration refused, nothing changed", Errors: Problems(err)}
+			p.target.Record(r)
+			return r, err
+		}
+	}
+	return p.target.Submit(ctx, source, body)
 }
 
 // mergeYAML merges the per-device document over the common one: mappings

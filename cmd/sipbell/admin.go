@@ -64,6 +64,7 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 	id.Version = version
 	pull, err := provisioning.NewPuller(provisioning.PullerOptions{
 		Config: sec, Identity: id, Target: mgr, Log: log.With("component", "provisioning"),
+		StateFile: sec.StateDir + "/" + provisioning.PullStateFile,
 	})
 	if err != nil {
 		return nil, err
