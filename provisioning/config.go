@@ -22,7 +22,12 @@ type Config struct {
 	// until the server publishes a new file, which then wins whole, as IP
 	// phones keep local changes until the server's file changes. What was
 	// last fetched is kept in the state dir, so a restart does not undo a
-	// local change.
+	// local change. A fetched file is the whole configuration over the
+	// defaults, except its provisioning: section, which is read key by key
+	// over the one in force: a file without one keeps the URL, credentials
+	// and admin page. An empty file is refused, and so is a file that
+	// would remove the URL, the admin page or every SIP account without
+	// writing the key (url: "", admin: listen: "", sip: accounts: []).
 	URL string `yaml:"url"`
 	// CommonURL is an optional file (same placeholders) fetched too; the
 	// per-device file is merged over it key by key.
@@ -47,8 +52,8 @@ type Config struct {
 	// configuration change and is not healthy again within this time, the
 	// last-known-good configuration is restored. 0 disables.
 	RollbackAfter time.Duration `yaml:"rollback_after"`
-	// StateDir holds the admin password hash and the web server's
-	// self-signed certificate.
+	// StateDir holds the admin password hash, the web server's
+	// self-signed certificate and what pull provisioning last fetched.
 	StateDir string `yaml:"state_dir"`
 	// Admin is the local web UI and JSON API.
 	Admin AdminConfig `yaml:"admin"`

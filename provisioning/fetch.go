@@ -136,6 +136,9 @@ func (f *fetcher) get(ctx context.Context, url string, prev *cacheEntry) (e *cac
 	if len(body) > MaxFileSize {
 		return nil, false, fmt.Errorf("%w: GET %s: body larger than %d bytes", ErrFetch, url, MaxFileSize)
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, false, fmt.Errorf("%w: GET %s: the server sent an empty file (%d bytes); nothing changed", ErrFetch, url, len(body))
+	}
 	changed = prev == nil || !bytes.Equal(prev.Body, body)
 	return &cacheEntry{ETag: res.Header.Get("ETag"), LastModified: res.Header.Get("Last-Modified"), Body: body}, changed, nil
 }

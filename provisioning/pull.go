@@ -321,17 +321,33 @@ func (p *Puller) remember(got map[string]*cacheEntry) {
 }
 
 // submit hands the fetched document (the device file merged over the
-// common one, if any) to the target.
+// common one, if any; its provisioning section read over the one in
+// force) to the target, unless it would take a way back away without
+// saying so (see checkWayBack).
 func (p *Puller) submit(ctx context.Context, source string, common, body []byte) (Result, error) {
-	if common != nil {
-		var err error
-		if body, err = mergeYAML(common, body); err != nil {
-			r := Result{Time: p.clk.Now(), Source: source, Outcome: OutcomeInvalid, Message: "configuration refused, nothing changed", Errors: Problems(err)}
-			p.target.Record(r)
-			return r, err
+	refuse := func(err error) (Result, error) {
+		r := Result{Time: p.clk.Now(), Source: source, Outcome: OutcomeInvalid, Message: "configuration refused, nothing changed", Errors: Problems(err)}
+		p.target.Record(r)
+		return r, err
+	}
+	cur := p.target.Current()
+	doc, fetched, err := fetchedDocument(cur.Provisioning, common, body)
+	if err != nil {
+		return refuse(err)
+	}
+	if common == nil {
+		if _, err := Parse(body); err != nil {
+			// Refused as the server wrote it, so that the lines in the
+			// errors are the server file's.
+			return p.target.Submit(ctx, source, body)
 		}
 	}
-	return p.target.Submit(ctx, source, body)
+	if next, err := Parse(doc); err == nil {
+		if err := checkWayBack(cur, next, fetched); err != nil {
+			return refuse(err)
+		}
+	}
+	return p.target.Submit(ctx, source, doc)
 }
 
 // mergeYAML merges the per-device document over the common one: mappings
