@@ -2,11 +2,11 @@ package audio
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sipbell/sipbell/audio/tone"
+	"github.com/sipbell/sipbell/internal/alsaname"
 	"github.com/sipbell/sipbell/internal/cfgerr"
 )
 
@@ -25,11 +25,15 @@ var NativeRates = []int{8000, 16000, 44100, 48000}
 
 // Config is the audio section of the configuration file ("audio:").
 type Config struct {
-	// Capture is the microphone: an ALSA hardware name ("hw:0,0"), a WAV
-	// file path ending in .wav (the simulated board plays it as if spoken
-	// into the microphone), or "silence".
+	// Capture is the microphone: an ALSA hardware name ("hw:1,0", the card
+	// by id as in "hw:CARD=wm8960soundcard,DEV=0", or the node
+	// /dev/snd/pcmC1D0c; alsa-lib names such as plughw or default are not
+	// available: sipbell converts rate and channels itself), a WAV file
+	// path ending in .wav (the simulated board plays it as if spoken into
+	// the microphone), or "silence".
 	Capture string `yaml:"capture"`
-	// Playback is the speaker: an ALSA hardware name, a WAV file path
+	// Playback is the speaker: an ALSA hardware name (as for Capture; a
+	// node ends in p: /dev/snd/pcmC1D0p), a WAV file path
 	// ending in .wav (the simulated board records what it would play), or
 	// "discard".
 	Playback string `yaml:"playback"`
@@ -67,10 +71,10 @@ func DefaultConfig() Config {
 // are relative to this section.
 func (c *Config) Validate() error {
 	var errs cfgerr.List
-	if msg := checkDevice(c.Capture, DeviceSilence); msg != "" {
+	if msg := checkDevice(c.Capture, DeviceSilence, true); msg != "" {
 		errs.Add("capture", "%s", msg)
 	}
-	if msg := checkDevice(c.Playback, DeviceDiscard); msg != "" {
+	if msg := checkDevice(c.Playback, DeviceDiscard, false); msg != "" {
 		errs.Add("playback", "%s", msg)
 	}
 	if !slices.Contains(NativeRates, c.NativeRate) {
@@ -97,7 +101,7 @@ func (c *Config) Validate() error {
 }
 
 // checkDevice returns what is wrong with a device name, or "".
-func checkDevice(name, special string) string {
+func checkDevice(name, special string, capture bool) string {
 	switch {
 	case name == special:
 		return ""
@@ -105,44 +109,12 @@ func checkDevice(name, special string) string {
 		return "must not be empty (use \"" + special + "\" for no device)"
 	case strings.HasSuffix(strings.ToLower(name), ".wav"):
 		return ""
-	case strings.HasPrefix(name, "/dev/snd/pcmC"):
-		return ""
 	}
-	rest, ok := strings.CutPrefix(name, "hw:")
-	if !ok {
-		return strconv.Quote(name) + ": want hw:<card>,<device>, a .wav file or \"" + special + "\""
-	}
-	card, dev, found := strings.Cut(rest, ",")
-	card, dev = strings.TrimPrefix(card, "CARD="), strings.TrimPrefix(dev, "DEV=")
-	if !found {
-		dev = "0"
-	}
-	d, err := strconv.Atoi(dev)
-	if err != nil || d < 0 || d > 31 {
-		return strconv.Quote(name) + ": device must be a number 0..31"
-	}
-	if c, err := strconv.Atoi(card); err == nil {
-		if c < 0 || c > 31 {
-			return strconv.Quote(name) + ": card must be a number 0..31"
+	if _, err := alsaname.Parse(name, capture); err != nil {
+		if strings.ContainsAny(name, ":/") {
+			return err.Error()
 		}
-		return ""
-	}
-	if !ValidCardID(card) {
-		return strconv.Quote(name) + ": card must be a number 0..31 or a card id (see /proc/asound/cards)"
+		return err.Error() + "; or a .wav file, or \"" + special + "\""
 	}
 	return ""
-}
-
-// ValidCardID reports whether id can name an ALSA card (letters, digits,
-// '_' and '-'), as in "hw:CARD=<id>,DEV=0".
-func ValidCardID(id string) bool {
-	if id == "" || len(id) > 31 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
 }

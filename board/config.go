@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sipbell/sipbell/internal/alsaname"
 	"github.com/sipbell/sipbell/internal/cfgerr"
 )
 
@@ -18,7 +19,8 @@ type Config struct {
 	Profile string `yaml:"profile"`
 	// Pins overrides the profile's pin for any role, field by field.
 	Pins Pins `yaml:"pins"`
-	// Audio overrides the profile's ALSA device names.
+	// Audio overrides the profile's ALSA device names (used while
+	// audio.capture and audio.playback are left at silence and discard).
 	Audio AudioDevices `yaml:"audio"`
 }
 
@@ -101,6 +103,17 @@ func DefaultConfig() Config { return Config{Profile: "sim"} }
 // are relative to this section (e.g. "pins.call_buttons[1].pin").
 func (c *Config) Validate() error {
 	_, _, errs := c.resolve()
+	for _, d := range []struct {
+		path, name string
+		capture    bool
+	}{{"audio.capture", c.Audio.Capture, true}, {"audio.playback", c.Audio.Playback, false}} {
+		if d.name == "" {
+			continue
+		}
+		if _, err := alsaname.Parse(d.name, d.capture); err != nil {
+			errs.Add(d.path, "%v", err)
+		}
+	}
 	return errs.Err()
 }
 

@@ -52,6 +52,13 @@ func TestConfigValidate(t *testing.T) {
 			[]string{"pins.call_led.color: must be six hex digits"}},
 		{"colour on gpio", Config{Profile: "rpi", Pins: Pins{CallLED: &PinConfig{Color: "0000ff"}}},
 			[]string{"pins.call_led.color: only APA102 LEDs"}},
+		{"alsa devices", Config{Profile: "rpi", Audio: AudioDevices{Capture: "hw:CARD=Device,DEV=0", Playback: "/dev/snd/pcmC1D0p"}}, nil},
+		// What the ALSA layer cannot open is refused here, as it is in
+		// audio.capture/playback (one shared check).
+		{"plughw", Config{Profile: "rpi", Audio: AudioDevices{Playback: "plughw:1,0"}},
+			[]string{`audio.playback: "plughw:1,0": not an ALSA device sipbell can open: plughw is an alsa-lib plugin`}},
+		{"alsa-lib name and wrong node", Config{Profile: "rpi", Audio: AudioDevices{Capture: "default", Playback: "/dev/snd/pcmC0D0c"}},
+			[]string{`audio.capture: "default": not an ALSA device`, `audio.playback: "/dev/snd/pcmC0D0c": not an ALSA device sipbell can open: this is a capture node`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

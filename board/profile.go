@@ -6,9 +6,14 @@ import "sort"
 // An empty name means the board has no such device (the sim board: audio
 // then comes from memory or WAV files).
 type AudioDevices struct {
-	// Capture is the ALSA capture device, e.g. "hw:CARD=wm8960soundcard,DEV=0".
+	// Capture is the ALSA capture device, "hw:<card>,<device>" with the
+	// card by number or id (e.g. "hw:1,0", "hw:CARD=wm8960soundcard,DEV=0"),
+	// or a capture node /dev/snd/pcmC<card>D<device>c. alsa-lib names
+	// (plughw, default, dmix) are not available: sipbell opens the card
+	// itself and converts rate and channels on its own.
 	Capture string `yaml:"capture"`
-	// Playback is the ALSA playback device.
+	// Playback is the ALSA playback device, named as Capture (a node ends
+	// in p: /dev/snd/pcmC1D0p).
 	Playback string `yaml:"playback"`
 }
 

@@ -70,7 +70,30 @@ func (f *File) Validate() error {
 	errs.Merge("presence", f.Presence.Validate())
 	errs.Merge("notify", f.Notify.Validate())
 	errs.Merge("provisioning", f.Provisioning.Validate())
+	f.crossCheck(&errs)
 	return errs.Err()
+}
+
+// crossCheck reports what each section accepts alone but the device could
+// not do with the others: a button target the user agent cannot call
+// (a bare user with no account to call through). Fields that already
+// have an error are not reported twice.
+func (f *File) crossCheck(errs *cfgerr.List) {
+	for i, b := range f.Device.Buttons {
+		for j, t := range b.Targets {
+			path := cfgerr.Index(cfgerr.Index("device.buttons", i)+".targets", j)
+			if reported(*errs, path) {
+				continue
+			}
+			err := f.SIP.CheckTarget(t)
+			switch {
+			case errors.Is(err, ua.ErrBareUser):
+				errs.Add(path, "%q is a bare user; it needs a sip.accounts entry to call through, or write a full URI sip:%s@host", t, strings.TrimSpace(t))
+			case err != nil:
+				errs.Add(path, "%q: %s", t, strings.TrimPrefix(err.Error(), fmt.Sprintf("ua: call %q: ", t)))
+			}
+		}
+	}
 }
 
 // Load reads and validates the file at path on top of the defaults.

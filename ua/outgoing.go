@@ -50,25 +50,8 @@ func (u *UA) Call(ctx context.Context, targets []string, mode DialMode) (Call, e
 	return c, nil
 }
 
-// targetURI parses a call target.
-func (u *UA) targetURI(t string) (sip.Uri, error) {
-	s := strings.TrimSpace(t)
-	if !strings.HasPrefix(strings.ToLower(s), "sip:") && !strings.HasPrefix(strings.ToLower(s), "sips:") {
-		if !strings.Contains(s, "@") {
-			if len(u.cfg.Accounts) == 0 {
-				return sip.Uri{}, fmt.Errorf("ua: call %q: a bare user needs an account (or give user@host)", t)
-			}
-			aor := newAOR(u.cfg.Accounts[0])
-			s += "@" + aor.HostPort()
-		}
-		s = "sip:" + s
-	}
-	var uri sip.Uri
-	if err := sip.ParseUri(s, &uri); err != nil || uri.Host == "" {
-		return sip.Uri{}, fmt.Errorf("ua: call %q: not a SIP URI: %v", t, err)
-	}
-	return uri, nil
-}
+// targetURI parses a call target (see parseTarget).
+func (u *UA) targetURI(t string) (sip.Uri, error) { return parseTarget(t, u.cfg.Accounts) }
 
 // newAOR returns the account's address of record, sip:user@domain[:port].
 func newAOR(a Account) sip.Uri {

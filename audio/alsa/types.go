@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/internal/alsaname"
 )
 
 // Errors callers can test for with errors.Is.
@@ -72,46 +72,36 @@ type Options struct {
 // "hw:1,0" with Capture is /dev/snd/pcmC1D0c. The card may also be named
 // by its id, as "hw:CARD=wm8960soundcard,DEV=0" or "hw:wm8960soundcard,0"
 // (ids are listed in /proc/asound/cards; card numbers can change from boot
-// to boot when USB cards come and go, ids do not). Paths starting with "/"
-// are returned unchanged.
+// to boot when USB cards come and go, ids do not). A device node of the
+// stream's direction (/dev/snd/pcmC1D0c for Capture) is returned
+// unchanged. The names it takes are exactly those the configuration
+// accepts (internal/alsaname); alsa-lib plugins such as plughw are not.
 func DevicePath(name string, s Stream) (string, error) {
 	return devicePath("/proc/asound", name, s)
 }
 
 func devicePath(procAsound, name string, s Stream) (string, error) {
-	if strings.HasPrefix(name, "/") {
-		return name, nil
-	}
-	rest, ok := strings.CutPrefix(name, "hw:")
-	if !ok {
-		return "", fmt.Errorf("alsa: device %q: want hw:<card>,<device> (alsa-lib plugins such as plughw/default are not available)", name)
-	}
-	card, dev, found := strings.Cut(rest, ",")
-	card, dev = strings.TrimPrefix(card, "CARD="), strings.TrimPrefix(dev, "DEV=")
-	if !found {
-		dev = "0"
-	}
-	d, err := strconv.Atoi(dev)
-	if err != nil || d < 0 || d > 31 {
-		return "", fmt.Errorf("alsa: device %q: device must be a number 0..31", name)
-	}
-	c, err := strconv.Atoi(card)
+	n, err := alsaname.Parse(name, s == Capture)
 	if err != nil {
-		if !audio.ValidCardID(card) {
-			return "", fmt.Errorf("alsa: device %q: card must be a number 0..31 or a card id", name)
-		}
-		if c, err = cardIndex(procAsound, card); err != nil {
-			return "", fmt.Errorf("alsa: device %q: no sound card %q (see /proc/asound/cards): %w", name, card, ErrNoDevice)
-		}
+		return "", fmt.Errorf("alsa: device %w", err)
 	}
-	if c < 0 || c > 31 {
-		return "", fmt.Errorf("alsa: device %q: card must be a number 0..31", name)
+	if n.Path != "" {
+		return n.Path, nil
+	}
+	c := n.Card
+	if n.CardID != "" {
+		if c, err = cardIndex(procAsound, n.CardID); err != nil {
+			return "", fmt.Errorf("alsa: device %q: no sound card %q (see /proc/asound/cards): %w", name, n.CardID, ErrNoDevice)
+		}
+		if c < 0 || c > 31 {
+			return "", fmt.Errorf("alsa: device %q: card %q is number %d, outside 0..31: %w", name, n.CardID, c, ErrNoDevice)
+		}
 	}
 	dir := "p"
 	if s == Capture {
 		dir = "c"
 	}
-	return fmt.Sprintf("/dev/snd/pcmC%dD%d%s", c, d, dir), nil
+	return fmt.Sprintf("/dev/snd/pcmC%dD%d%s", c, n.Device, dir), nil
 }
 
 // cardIndex resolves a card id through the /proc/asound/<id> symlink,
