@@ -65,8 +65,10 @@ func start(t *testing.T, cfg Config, tweak func(*UA), opts ...Option) *harness {
 	if tweak != nil {
 		tweak(u)
 	}
-	if err := u.Listen(); err != nil {
-		t.Fatal(err)
+	if u.Addr() == nil { // tweak may have listened already
+		if err := u.Listen(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {

@@ -238,10 +238,13 @@ func (u *UA) Run(ctx context.Context) error {
 	udp, tcp := u.udp, u.tcp
 	u.mu.Unlock()
 
+	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServe()
+	tcpl := newTCPListener(tcp, u.log, nil)
 	var serve sync.WaitGroup
 	serve.Add(2)
 	go func() { defer serve.Done(); _ = u.server.ServeUDP(udp) }()
-	go func() { defer serve.Done(); _ = u.server.ServeTCP(tcp) }()
+	go func() { defer serve.Done(); u.serveTCP(serveCtx, tcpl) }()
 	u.waitServing(ctx, udp.LocalAddr().String())
 	close(u.ready)
 	u.log.Info("sip listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(),
@@ -266,8 +269,9 @@ func (u *UA) Run(ctx context.Context) error {
 	regs.Wait() // each loop unregisters, bounded by unregisterTimeout
 	stopRegs()
 	u.waitCalls(time.Second)
+	stopServe()
 	udp.Close()
-	tcp.Close()
+	tcpl.Close()
 	serve.Wait()
 	u.sua.Close()
 	return nil
