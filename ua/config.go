@@ -52,6 +52,9 @@ type Config struct {
 	// KeepAlive is the interval of the CRLF keep-alive sent to each
 	// registrar so NAT bindings and TCP/TLS connections stay open (0 off).
 	KeepAlive time.Duration `yaml:"keepalive"`
+	// Limits bound what strangers can make the device spend: rates,
+	// scanners, failing sources, memory.
+	Limits Limits `yaml:"limits"`
 }
 
 // Account is one registration with a registrar.
@@ -91,7 +94,7 @@ type Account struct {
 func DefaultConfig() Config {
 	return Config{Listen: "0.0.0.0:5060", User: "door", DisplayName: "Door",
 		AutoAnswer: true, RingTimeout: 60 * time.Second, MaxCallLength: time.Hour,
-		KeepAlive: 25 * time.Second}
+		KeepAlive: 25 * time.Second, Limits: DefaultLimits()}
 }
 
 // Validate checks the configuration and returns a cfgerr.List whose paths
@@ -126,6 +129,7 @@ func (c *Config) Validate() error {
 	if c.KeepAlive < 0 || (c.KeepAlive > 0 && c.KeepAlive < 5*time.Second) || c.KeepAlive > 10*time.Minute {
 		errs.Add("keepalive", "must be 0 (off) or 5s..10m, got %v", c.KeepAlive)
 	}
+	errs.Merge("limits", c.Limits.validate())
 	return errs.Err()
 }
 

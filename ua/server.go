@@ -44,6 +44,7 @@ func (u *UA) respond(tx sip.ServerTransaction, req *sip.Request, code int, hdrs 
 }
 
 func (u *UA) send(tx sip.ServerTransaction, res *sip.Response) {
+	u.noteRefusal(tx, res)
 	if err := tx.Respond(res); err != nil {
 		u.log.Debug("respond failed", "code", res.StatusCode, "err", err)
 	}

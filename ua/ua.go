@@ -60,6 +60,7 @@ type UA struct {
 	events    chan Event
 	merged    mergeDetector
 	refusals  rateLimit
+	guard     *guard // request guard, see guard.go
 	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
 
 	trustOnce sync.Once
@@ -115,9 +116,10 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 	// sipgo's transport and transaction layers would log every malformed
 	// datagram a scanner sends through slog.Default: keep them to -sip-trace.
 	quiet := quietLogger(log, cfg.Trace)
+	guardTp, guardTx := u.guardOptions()
 	sua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgenTLSConfig(u.tlsConf),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), guardTp),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet), guardTx))
 	if err != nil {
 		return nil, fmt.Errorf("ua: new user agent: %w", err)
 	}
@@ -237,6 +239,9 @@ func (u *UA) Run(ctx context.Context) error {
 	u.running = true
 	udp, tcp := u.udp, u.tcp
 	u.mu.Unlock()
+	guardCtx, stopGuard := context.WithCancel(context.WithoutCancel(ctx))
+	waitGuard := u.startGuard(guardCtx, udp)
+	defer func() { stopGuard(); waitGuard() }()
 
 	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()

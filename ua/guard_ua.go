@@ -1,0 +1,65 @@
+package ua
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// The UA's side of the request guard (guard.go): how it is built, started
+// and told about refusals.
+
+// guardOptions returns the sipgo options that put the guard in front of
+// the transport and keep unmatched responses (a scanner's) out of the log.
+func (u *UA) guardOptions() (sip.TransportLayerOption, sip.TransactionLayerOption) {
+	u.guard = newGuard(u.cfg.Limits, u.clock, NewLogLimiter(u.log, u.clock, dropLogInterval, 256), u.allow)
+	return sip.WithTransportLayerReadFilter(u.guard.filter),
+		sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})
+}
+
+// startGuard sets the memory ceiling and runs the guard's housekeeping
+// until ctx ends; the returned func waits for it.
+func (u *UA) startGuard(ctx context.Context, udp net.PacketConn) (wait func()) {
+	g := u.guard
+	g.conn.Store(&udp)
+	g.memLimit = g.lim.applyMemoryLimit()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); g.run(ctx, u.trustedAddrs) }()
+	return wg.Wait
+}
+
+// noteRefusal tells the guard that a request was refused (403: not
+// allowed, a failed digest; 400: malformed), so that sources that keep
+// failing are blocked. The source is where the request came from, never
+// an address the message names.
+func (u *UA) noteRefusal(tx sip.ServerTransaction, res *sip.Response) {
+	if u.guard == nil || (res.StatusCode != 403 && res.StatusCode != 400) {
+		return
+	}
+	o, ok := tx.(interface{ Origin() *sip.Request })
+	if !ok || o.Origin() == nil {
+		return
+	}
+	if ap, err := netip.ParseAddrPort(o.Origin().Source()); err == nil {
+		u.guard.fail(ap)
+	}
+}
+
+// GuardDrops returns how many messages the request guard has dropped
+// unanswered so far, by reason ("scanner", "rate limit", ...).
+func (u *UA) GuardDrops() map[string]uint64 {
+	out := map[string]uint64{}
+	if u.guard == nil {
+		return out
+	}
+	for r := dropReason(0); r < dropReasons; r++ {
+		if n := u.guard.dropped[r].Load(); n > 0 {
+			out[dropText[r]] = n
+		}
+	}
+	return out
+}
