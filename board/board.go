@@ -205,6 +205,9 @@ func (b *Board) Set(role Role, index int, p Pattern) error {
 		return fmt.Errorf("board: set %s %d: %w", role, index, ErrNoSuchPin)
 	}
 	o.pat, o.start = p, b.clk.Now()
+	if b.sim != nil {
+		b.sim.pattern(o.rp, p)
+	}
 	b.step(o, o.start)
 	b.mu.Unlock()
 	// Hand over to the scheduler and wait until it has re-armed its timer,

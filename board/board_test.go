@@ -26,7 +26,7 @@ func outputsOnly() Config {
 }
 
 // play sets pattern p on role 0 of a fake-clocked sim board, advances the
-// clock in 25ms steps for total, and returns every output change as
+// clock in 25ms steps for total, and returns every level change as
 // "<elapsed> <line>".
 func play(t *testing.T, role Role, p Pattern, total time.Duration) []string {
 	t.Helper()
@@ -36,7 +36,7 @@ func play(t *testing.T, role Role, p Pattern, total time.Duration) []string {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	lines, stop := b.Sim().Watch()
+	lines, stop := b.Sim().watchLevels()
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

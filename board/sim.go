@@ -13,13 +13,22 @@ import (
 // Sim operates the simulated board: it presses its buttons and flips its
 // door contact and hook switch by feeding edges into the periph gpiotest
 // pins the board reads (so the board's logic is exactly the real one), and
-// reports every change of an LED, relay or ringer as a line of text.
+// reports what its LEDs, relays and ringer do as lines of text: a steady
+// or pulsed output by each change ("door relay on", "door relay off"), a
+// blinking one by its pattern ("call LED fast blink"), not by each toggle.
 type Sim struct {
 	b    *Board
 	pins map[string]*simPin
 
 	mu   sync.Mutex
-	subs map[chan string]struct{}
+	subs map[chan string]bool // true: every level change (tests)
+	outs map[string]*simOut   // by pin name
+}
+
+// simOut is what the watchers were last told about one output.
+type simOut struct {
+	periodic bool   // a blink or ring pattern plays: its toggles go unreported
+	last     string // the last line reported
 }
 
 // simPin is a gpiotest pin that reports output changes to the Sim and
@@ -31,7 +40,7 @@ type simPin struct {
 }
 
 func newSim(b *Board, pins []rolePin, clk clockwork.Clock) *Sim {
-	s := &Sim{b: b, pins: map[string]*simPin{}, subs: map[chan string]struct{}{}}
+	s := &Sim{b: b, pins: map[string]*simPin{}, subs: map[chan string]bool{}, outs: map[string]*simOut{}}
 	for _, rp := range pins {
 		s.pins[rp.cfg.Pin] = &simPin{
 			Pin: &gpiotest.Pin{N: rp.cfg.Pin, Num: -1, Clock: clk, EdgesChan: make(chan gpio.Level, 16)},
@@ -63,7 +72,7 @@ func (p *simPin) Out(l gpio.Level) error {
 		if (l == gpio.High) == (p.rp.cfg.Active == "high") {
 			word = "on"
 		}
-		p.sim.notify(p.rp.label() + " " + word)
+		p.sim.level(p.rp, p.rp.label()+" "+word)
 	}
 	return nil
 }
@@ -98,10 +107,59 @@ func (rp rolePin) label() string {
 	return rp.role.Label()
 }
 
-func (s *Sim) notify(line string) {
+// level reports an output's level change: to every watcher when the
+// output is steady or pulsed (and the line is news), to level watchers
+// always.
+func (s *Sim) level(rp rolePin, line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for ch := range s.subs {
+	o := s.out(rp)
+	news := !o.periodic && o.last != line
+	if news {
+		o.last = line
+	}
+	s.send(line, true, news)
+}
+
+// pattern reports that pattern p starts on an output: a periodic one by
+// name, a steady or pulsed one as the level it starts at (when that is
+// news: setting the same steady pattern again says nothing).
+func (s *Sim) pattern(rp rolePin, p Pattern) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.out(rp)
+	o.periodic = len(p.steps()) > 0
+	word := p.String()
+	if !o.periodic {
+		word = "off"
+		if on, _ := p.levelAt(0); on {
+			word = "on"
+		}
+	}
+	line := rp.label() + " " + word
+	if line == o.last {
+		return
+	}
+	o.last = line
+	s.send(line, false, true)
+}
+
+func (s *Sim) out(rp rolePin) *simOut {
+	o := s.outs[rp.cfg.Pin]
+	if o == nil {
+		o = &simOut{}
+		s.outs[rp.cfg.Pin] = o
+	}
+	return o
+}
+
+// send gives line to the level watchers when toLevels and to the others
+// when toPeople. s.mu must be held.
+func (s *Sim) send(line string, toLevels, toPeople bool) {
+	for ch, levels := range s.subs {
+		if levels && !toLevels || !levels && !toPeople {
+			continue
+		}
 		select {
 		case ch <- line:
 		default: // a stalled watcher loses lines rather than stalling outputs
@@ -109,12 +167,19 @@ func (s *Sim) notify(line string) {
 	}
 }
 
-// Watch returns a channel of output-change lines ("status LED on", "door
-// relay off") and a function that stops the watch.
-func (s *Sim) Watch() (<-chan string, func()) {
+// Watch returns a channel of output lines as a person watching the board
+// wants them ("status LED on", "call LED fast blink", "door relay on",
+// "door relay off": a blinking output by its pattern, not each toggle)
+// and a function that stops the watch.
+func (s *Sim) Watch() (<-chan string, func()) { return s.watch(false) }
+
+// watchLevels is Watch with every level change, blinks included.
+func (s *Sim) watchLevels() (<-chan string, func()) { return s.watch(true) }
+
+func (s *Sim) watch(levels bool) (<-chan string, func()) {
 	ch := make(chan string, 256)
 	s.mu.Lock()
-	s.subs[ch] = struct{}{}
+	s.subs[ch] = levels
 	s.mu.Unlock()
 	return ch, func() {
 		s.mu.Lock()

@@ -22,7 +22,8 @@ const simHelp = `simulated board: type a command and Enter
   ?     this help`
 
 // RunTerminal lets a person operate the board: it reads commands from r
-// (see "?") and writes a line to w for every output change and command
+// (see "?") and writes a line to w for every output change (as Watch
+// reports them: a blinking LED by its pattern, not each toggle) and command
 // result. It returns when r ends or ctx is done; a reader blocked in
 // r.Read returns only when r delivers a line or ends.
 func (s *Sim) RunTerminal(ctx context.Context, r io.Reader, w io.Writer) error {

@@ -129,12 +129,12 @@ func TestOnSimBoard(t *testing.T) {
 		<-done
 	}()
 
-	waitLine(t, lines, "status LED on") // slow blink: registering
+	waitLine(t, lines, "status LED slow blink") // registering
 	if err := b.Sim().Press(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, events, device.EventRang)
-	waitLine(t, lines, "call LED on") // fast blink
+	waitLine(t, lines, "call LED fast blink")
 	if got := phone.Calls(); !slices.Equal(got, []string{"dial 1001 → c1"}) {
 		t.Fatalf("calls %q", got)
 	}
