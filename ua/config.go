@@ -52,6 +52,24 @@ type Config struct {
 	// KeepAlive is the interval of the CRLF keep-alive sent to each
 	// registrar so NAT bindings and TCP/TLS connections stay open (0 off).
 	KeepAlive time.Duration `yaml:"keepalive"`
+
+	// TCPIdleTimeout closes an inbound SIP TCP connection that has carried
+	// nothing, not even a keep-alive, for this long (10s..1h; 0 means the
+	// default, 3m: above the 95–120 s keep-alive interval of RFC 5626
+	// clients). Outgoing connections (the registration's) are not affected.
+	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
+	// TCPMaxConnections caps the inbound SIP TCP connections (8..4096; 0
+	// means the default, 128: about 6 MB and 128 file descriptors on a Pi
+	// Zero, leaving the rest for RTP ports, the admin page and the
+	// registration). An eighth of it is kept for the registrars and proxies
+	// of the accounts. When the cap is reached, the connection idle the
+	// longest is closed to make room; a newcomer is refused only when all
+	// are busy. Refusals are counted and logged as summaries.
+	TCPMaxConnections int `yaml:"tcp_max_connections"`
+	// TCPMaxPerSource caps the inbound SIP TCP connections from one IP
+	// address (1..1024; 0 means the default, 8). Registrars and proxies of
+	// the accounts are exempt.
+	TCPMaxPerSource int `yaml:"tcp_max_per_source"`
 	// Limits bound what strangers can make the device spend: rates,
 	// scanners, failing sources, memory.
 	Limits Limits `yaml:"limits"`
@@ -94,7 +112,8 @@ type Account struct {
 func DefaultConfig() Config {
 	return Config{Listen: "0.0.0.0:5060", User: "door", DisplayName: "Door",
 		AutoAnswer: true, RingTimeout: 60 * time.Second, MaxCallLength: time.Hour,
-		KeepAlive: 25 * time.Second, Limits: DefaultLimits()}
+		KeepAlive: 25 * time.Second, Limits: DefaultLimits(), TCPIdleTimeout: DefaultTCPIdleTimeout,
+		TCPMaxConnections: DefaultTCPMaxConnections, TCPMaxPerSource: DefaultTCPMaxPerSource}
 }
 
 // Validate checks the configuration and returns a cfgerr.List whose paths
@@ -128,6 +147,15 @@ func (c *Config) Validate() error {
 	}
 	if c.KeepAlive < 0 || (c.KeepAlive > 0 && c.KeepAlive < 5*time.Second) || c.KeepAlive > 10*time.Minute {
 		errs.Add("keepalive", "must be 0 (off) or 5s..10m, got %v", c.KeepAlive)
+	}
+	if c.TCPIdleTimeout != 0 && (c.TCPIdleTimeout < 10*time.Second || c.TCPIdleTimeout > time.Hour) {
+		errs.Add("tcp_idle_timeout", "must be 0 (default) or 10s..1h, got %v", c.TCPIdleTimeout)
+	}
+	if c.TCPMaxConnections != 0 && (c.TCPMaxConnections < 8 || c.TCPMaxConnections > 4096) {
+		errs.Add("tcp_max_connections", "must be 0 (default) or 8..4096, got %d", c.TCPMaxConnections)
+	}
+	if c.TCPMaxPerSource != 0 && (c.TCPMaxPerSource < 1 || c.TCPMaxPerSource > 1024) {
+		errs.Add("tcp_max_per_source", "must be 0 (default) or 1..1024, got %d", c.TCPMaxPerSource)
 	}
 	errs.Merge("limits", c.Limits.validate())
 	return errs.Err()

@@ -73,7 +73,8 @@ type UA struct {
 	mu      sync.Mutex
 	udp     net.PacketConn
 	tcp     net.Listener
-	host    string // advertised host for Via/Contact
+	limiter *connLimiter // inbound TCP limits, set by Run
+	host    string       // advertised host for Via/Contact
 	clients map[string]*sipgo.Client
 	// Set by HandleSubscribe/HandleMessage before Run.
 	extraAllow  []string
@@ -245,7 +246,11 @@ func (u *UA) Run(ctx context.Context) error {
 
 	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()
-	tcpl := newTCPListener(tcp, u.log, nil)
+	limiter := newConnLimiter(u.cfg.connLimits(), u.log, u.isTrustedIP)
+	u.mu.Lock()
+	u.limiter = limiter
+	u.mu.Unlock()
+	tcpl := newTCPListener(tcp, u.log, limiter)
 	var serve sync.WaitGroup
 	serve.Add(2)
 	go func() { defer serve.Done(); _ = u.server.ServeUDP(udp) }()
