@@ -74,13 +74,19 @@ type PublishState struct {
 	Until     time.Time // when the publication expires if not refreshed
 	Code      int       // last final response code, 0 when none
 	Err       string    // last failure, "" after a success
+	// Unsupported: the server answered that it does not take presence
+	// PUBLISH (404, 405, 489 or 501); publishing stopped for this Run.
+	Unsupported bool
 }
 
 // Publisher keeps the device's presence published: the initial PUBLISH
 // with a body, refreshes without a body before expiry, a modification
 // on every change of status (all with SIP-If-Match), a fresh initial
 // PUBLISH after 412, the server's Min-Expires after 423, backoff with
-// jitter (or Retry-After) on failure, and removal at shutdown.
+// jitter (or Retry-After) on failure, and removal at shutdown. A server
+// that does not take presence (404, 405, 489 Bad Event, 501) is told once
+// in the log and left alone until the next Run (a new configuration or a
+// restart).
 type Publisher struct {
 	send  Sender
 	cfg   PublisherConfig
@@ -139,6 +145,7 @@ type pubRun struct {
 	failures  int
 	fresh412  int
 	brief423  int
+	stopped   bool // the server does not take presence
 }
 
 // Run publishes until ctx is done, then removes the publication (bounded
@@ -147,6 +154,10 @@ func (p *Publisher) Run(ctx context.Context) error {
 	r := &pubRun{dirty: true, expires: p.cfg.Expires}
 	for {
 		wait := p.step(ctx, r)
+		if r.stopped {
+			<-ctx.Done()
+			return nil
+		}
 		if !p.sleep(ctx, r, wait) {
 			p.remove(ctx, r)
 			return nil
@@ -241,6 +252,15 @@ func (p *Publisher) handle(r *pubRun, req PublishRequest, want Status, res Publi
 			return time.Second
 		}
 		return granted * 4 / 5
+	case unsupported(res.Status):
+		r.stopped, r.etag = true, ""
+		p.record(func(s *PublishState) {
+			s.Published, s.ETag, s.Code, s.Unsupported = false, "", res.Status, true
+			s.Err = fmt.Sprintf("%s PUBLISH: %d: the server does not take presence", kind, res.Status)
+		})
+		p.log.Warn("presence: the PBX does not take presence; publishing stopped until the configuration changes or sipbell restarts",
+			"entity", p.cfg.Entity, "code", res.Status, "hint", "presence.publish: false turns publishing off")
+		return 0
 	case res.Status == 412:
 		r.etag, r.dirty = "", true
 		r.fresh412++
@@ -256,6 +276,12 @@ func (p *Publisher) handle(r *pubRun, req PublishRequest, want Status, res Publi
 	}
 	return p.fail(r, res.Status, fmt.Sprintf("%s PUBLISH: %d", kind, res.Status), res.RetryAfter)
 }
+
+// unsupported reports a final answer meaning the server does not take
+// presence PUBLISH at all: no such entity or service (404), method not
+// allowed (405), event package not supported (489 Bad Event), not
+// implemented (501). Retrying cannot help.
+func unsupported(code int) bool { return code == 404 || code == 405 || code == 489 || code == 501 }
 
 // fail records a failure and returns the backoff (or retryAfter).
 func (p *Publisher) fail(r *pubRun, code int, msg string, retryAfter time.Duration) time.Duration {
