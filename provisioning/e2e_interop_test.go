@@ -93,7 +93,7 @@ func TestPullAccountChangeRegistersWithoutRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "sipbell.yaml")
-	m, err := NewManager(ManagerOptions{Path: path, Initial: initial, Applier: ap, Healthy: ap.registered.Load, RollbackAfter: 3 * time.Second, Log: quietLog()})
+	m, err := NewManager(ManagerOptions{Path: path, Initial: initial, Applier: ap, Health: healthFrom(ap.registered.Load), RollbackAfter: 3 * time.Second, Log: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

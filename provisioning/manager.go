@@ -21,7 +21,9 @@ import (
 // the process: cmd/sipbell restarts only the components whose section
 // changed (re-register, re-open pins). An error means the configuration
 // could not be put into force; the Manager then applies the previous one
-// again.
+// again. The Manager never hands Apply a context that can be cancelled:
+// what Apply starts belongs to the process, not to the HTTP request or
+// the fetch that brought the change.
 type Applier interface {
 	Apply(ctx context.Context, f File) error
 }
@@ -86,13 +88,19 @@ type ManagerOptions struct {
 	Initial File
 	// Applier puts a new configuration into force.
 	Applier Applier
-	// Healthy reports whether the device works (e.g. every account is
-	// registered). Nil disables health rollback.
-	Healthy func() bool
+	// Health proves the device works (SIP answers, the device runs, every
+	// account is registered) or says what does not. Nil disables health
+	// rollback.
+	Health func(ctx context.Context) error
 	// RollbackAfter is how long a change may leave a device that was
 	// healthy unhealthy before the previous configuration is restored.
 	// 0 disables health rollback.
 	RollbackAfter time.Duration
+	// Window is how long the device must stay healthy without a break
+	// for a change to be confirmed (a registration that comes up and
+	// drops again does not count). 0 means RollbackAfter/4, at most a
+	// minute.
+	Window time.Duration
 	// Clock defaults to the real clock.
 	Clock clockwork.Clock
 	// Log defaults to slog.Default().
@@ -113,11 +121,6 @@ type Manager struct {
 	last     Result
 	pending  *pendingCheck
 	onChange []func(File)
-}
-
-type pendingCheck struct {
-	deadline time.Time
-	previous File
 }
 
 // NewManager returns a Manager for the configuration in force.
@@ -155,13 +158,13 @@ func (m *Manager) resumePending() {
 	}
 	lkg, err := LoadLastKnownGood(m.opts.Path)
 	h, herr := hashFile(lkg)
-	if err != nil || herr != nil || h == m.curHash || m.opts.Healthy == nil || m.opts.RollbackAfter <= 0 {
+	if err != nil || herr != nil || h == m.curHash || m.opts.Health == nil || m.opts.RollbackAfter <= 0 {
 		_ = os.Remove(marker)
 		return
 	}
 	m.log.Warn("a configuration change was unconfirmed when sipbell last stopped: it is rolled back unless the device is healthy soon",
 		"within", m.opts.RollbackAfter)
-	m.pending = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: lkg}
+	m.pending = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: lkg, restore: true}
 }
 
 // setPending records (or, with nil, clears) the pending health check, on
@@ -169,7 +172,7 @@ func (m *Manager) resumePending() {
 func (m *Manager) setPending(p *pendingCheck) {
 	m.pending = p
 	marker := m.opts.Path + PendingSuffix
-	if p == nil {
+	if p == nil || !p.restore {
 		if err := os.Remove(marker); err != nil && !os.IsNotExist(err) {
 			m.log.Warn("could not remove the pending-change marker", "file", marker, "err", err)
 		}
@@ -255,11 +258,13 @@ func (m *Manager) replaceLocked(ctx context.Context, source string, f File, data
 		r.Outcome = OutcomeUnchanged
 		return r, nil
 	}
-	wasHealthy := m.opts.Healthy != nil && m.opts.Healthy()
+	before := m.probe(ctx)
 	prev := m.cur
+	// The change outlives the request or fetch that brought it.
+	ctx = context.WithoutCancel(ctx)
 	if err := m.opts.Applier.Apply(ctx, f); err != nil {
 		r.Outcome, r.Message = OutcomeApplyFailed, "could not apply, previous configuration restored: "+err.Error()
-		if rerr := m.opts.Applier.Apply(context.WithoutCancel(ctx), prev); rerr != nil {
+		if rerr := m.opts.Applier.Apply(ctx, prev); rerr != nil {
 			r.Message += "; restoring the previous one failed too: " + rerr.Error()
 		}
 		return r, fmt.Errorf("apply config from %s: %w", source, err)
@@ -271,12 +276,7 @@ func (m *Manager) replaceLocked(ctx context.Context, source string, f File, data
 		return r, err
 	}
 	r.Outcome = OutcomeApplied
-	var p *pendingCheck
-	if wasHealthy && m.opts.RollbackAfter > 0 {
-		p = &pendingCheck{deadline: m.clk.Now().Add(m.opts.RollbackAfter), previous: prev}
-		r.Message = fmt.Sprintf("kept if healthy again within %s", m.opts.RollbackAfter)
-	}
-	m.setPending(p)
+	m.setPending(m.newPending(prev, before, &r))
 	return r, nil
 }
 
@@ -286,78 +286,6 @@ func (m *Manager) OnChange(fn func(File)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.onChange = append(m.onChange, fn)
-}
-
-// Run watches health after each change and rolls back to the previous
-// configuration when the device does not become healthy within
-// RollbackAfter. It returns when ctx is done.
-func (m *Manager) Run(ctx context.Context) error {
-	if m.opts.Healthy == nil || m.opts.RollbackAfter <= 0 {
-		<-ctx.Done()
-		return nil
-	}
-	every := min(time.Second, m.opts.RollbackAfter/10)
-	t := m.clk.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.Chan():
-			m.checkHealth(ctx)
-		}
-	}
-}
-
-// checkHealth confirms or rolls back a pending change.
-func (m *Manager) checkHealth(ctx context.Context) {
-	m.mu.Lock()
-	p := m.pending
-	if p == nil {
-		m.mu.Unlock()
-		return
-	}
-	if m.opts.Healthy() {
-		m.setPending(nil)
-		m.mu.Unlock()
-		m.log.Info("configuration change confirmed: device healthy")
-		return
-	}
-	if m.clk.Now().Before(p.deadline) {
-		m.mu.Unlock()
-		return
-	}
-	m.setPending(nil)
-	r := m.rollbackLocked(ctx, p.previous)
-	m.last = r
-	hooks, cur := m.onChange, m.cur
-	m.mu.Unlock()
-	m.logResult(r)
-	if r.Outcome == OutcomeRolledBack {
-		for _, fn := range hooks {
-			fn(cur)
-		}
-	}
-}
-
-func (m *Manager) rollbackLocked(ctx context.Context, prev File) Result {
-	r := Result{Time: m.clk.Now(), Source: "rollback", Outcome: OutcomeRolledBack}
-	data, err := yaml.Marshal(prev)
-	if err != nil {
-		r.Message = err.Error()
-		return r
-	}
-	r.Hash = hashBytes(data)
-	if err := m.opts.Applier.Apply(ctx, prev); err != nil {
-		r.Outcome, r.Message = OutcomeApplyFailed, "rollback could not apply the last-known-good configuration: "+err.Error()
-		return r
-	}
-	m.cur, m.curHash = prev, r.Hash
-	r.Message = fmt.Sprintf("device not healthy %s after the change: last-known-good restored", m.opts.RollbackAfter)
-	if err := WriteFileAtomic(m.opts.Path, data, 0o600); err != nil {
-		r.Message += "; saving it failed: " + err.Error()
-	}
-	return r
 }
 
 func (m *Manager) logResult(r Result) {

@@ -159,24 +159,18 @@ func TestManagerHealthRollback(t *testing.T) {
 			var healthy atomic.Bool
 			healthy.Store(true)
 			m, a, path := newTestManager(t, ManagerOptions{
-				Clock: clk, Healthy: healthy.Load, RollbackAfter: time.Minute,
+				Clock: clk, Health: healthFrom(healthy.Load), RollbackAfter: time.Minute,
 			})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error)
-			go func() { done <- m.Run(ctx) }()
-			if err := clk.BlockUntilContext(ctx, 1); err != nil {
-				t.Fatal(err)
-			}
+			ctx := context.Background()
 			if _, err := m.Submit(ctx, "test", []byte("sip:\n  user: newacct\n")); err != nil {
 				t.Fatal(err)
 			}
 			<-a.ch
 			healthy.Store(tc.recovers)
-			for range 70 { // a tick per second, just past the minute
-				clk.Advance(time.Second)
+			ticks(clk, m, 140) // past the minute, and past the rollback's own check
+			if m.hasPending() {
+				t.Fatal("still pending")
 			}
-			<-waitUntil(func() bool { return !m.hasPending() })
 			var rolled bool
 			select {
 			case f := <-a.ch:
@@ -195,8 +189,6 @@ func TestManagerHealthRollback(t *testing.T) {
 			} else if m.Current().SIP.User != "newacct" {
 				t.Fatalf("healthy change lost: %q", m.Current().SIP.User)
 			}
-			cancel()
-			<-done
 		})
 	}
 }
@@ -265,7 +257,7 @@ func TestManagerPendingRollbackSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			before, err := NewManager(ManagerOptions{Path: path, Initial: good, Applier: newRecApplier(),
-				Healthy: func() bool { return true }, RollbackAfter: time.Minute, Log: quietLog()})
+				Health: healthFrom(func() bool { return true }), RollbackAfter: time.Minute, Log: quietLog()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,24 +276,17 @@ func TestManagerPendingRollbackSurvivesRestart(t *testing.T) {
 			clk := clockwork.NewFakeClock()
 			a := newRecApplier()
 			after, err := NewManager(ManagerOptions{Path: path, Initial: running, Applier: a, Clock: clk,
-				Healthy: func() bool { return recovers }, RollbackAfter: time.Minute, Log: quietLog()})
+				Health: healthFrom(func() bool { return recovers }), RollbackAfter: time.Minute, Log: quietLog()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !after.hasPending() {
 				t.Fatal("the restarted manager forgot the pending change")
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error)
-			go func() { done <- after.Run(ctx) }()
-			if err := clk.BlockUntilContext(ctx, 1); err != nil {
-				t.Fatal(err)
+			ticks(clk, after, 140)
+			if after.hasPending() {
+				t.Fatal("still pending")
 			}
-			for range 70 {
-				clk.Advance(time.Second)
-			}
-			<-waitUntil(func() bool { return !after.hasPending() })
 			f, err := Load(path)
 			if err != nil {
 				t.Fatal(err)
@@ -317,8 +302,6 @@ func TestManagerPendingRollbackSurvivesRestart(t *testing.T) {
 			if _, err := os.Stat(path + PendingSuffix); !os.IsNotExist(err) {
 				t.Fatalf("pending marker left behind: %v", err)
 			}
-			cancel()
-			<-done
 		})
 	}
 }

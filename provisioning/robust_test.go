@@ -61,7 +61,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	s := newProvServer(t)
 	s.set("/b827eb12abcd.yaml", "sip:\n  user: leak\n")
 	base := runtime.NumGoroutine()
-	m, _, _ := newTestManager(t, ManagerOptions{Healthy: func() bool { return true }, RollbackAfter: time.Minute})
+	m, _, _ := newTestManager(t, ManagerOptions{Health: healthFrom(func() bool { return true }), RollbackAfter: time.Minute})
 	p, err := NewPuller(PullerOptions{Config: pullConfig(s.URL + "/{mac}.yaml"), Identity: testID, Target: m, Log: quietLog()})
 	if err != nil {
 		t.Fatal(err)

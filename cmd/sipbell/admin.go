@@ -23,7 +23,7 @@ type provisioningWiring struct {
 	Section    provisioning.Config // the running file's provisioning section
 	Running    provisioning.File   // the configuration in force
 	Applier    provisioning.Applier
-	Healthy    func() bool // e.g. every account registered; nil: no health rollback
+	Health     func(context.Context) error // proves the device works; nil: no health rollback
 	Status     provisioning.StatusSource
 	Actions    provisioning.Actions
 	Sim        http.Handler
@@ -54,7 +54,7 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 	}
 	mgr, err := provisioning.NewManager(provisioning.ManagerOptions{
 		Path: w.ConfigPath, Initial: w.Running, Applier: w.Applier,
-		Healthy: w.Healthy, RollbackAfter: sec.RollbackAfter,
+		Health: w.Health, RollbackAfter: sec.RollbackAfter,
 		Log: log.With("component", "config"),
 	})
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 
 	"github.com/sipbell/sipbell/provisioning"
-	"github.com/sipbell/sipbell/ua"
 )
 
 // app holds the running firmware and applies new configurations live: the
@@ -29,17 +28,15 @@ type app struct {
 	cfg  provisioning.File
 	core *core
 
-	sim      atomic.Pointer[http.Handler] // the current sim board's controls
-	regState atomic.Int32                 // ua.RegState of the primary account, -1 when none
-	errc     chan error                   // a core part that failed
-	resync   atomic.Pointer[func()]       // pull provisioning's SyncNow, once running
-	trace    *sipTracer                   // SIP message log, on per configuration
+	sim    atomic.Pointer[http.Handler] // the current sim board's controls
+	errc   chan error                   // a core part that failed
+	resync atomic.Pointer[func()]       // pull provisioning's SyncNow, once running
+	trace  *sipTracer                   // SIP message log, on per configuration
 }
 
 func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
 	a := &app{o: o, stdout: stdout, log: log, lines: make(chan string), errc: make(chan error, 1),
 		trace: installSIPTracer(log)}
-	a.regState.Store(-1)
 	if stdin != nil {
 		go readLines(stdin, a.lines)
 	}
@@ -105,13 +102,6 @@ func (a *app) Running() provisioning.File {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.cfg
-}
-
-// Healthy reports whether the device is where a good configuration leaves
-// it: registered, when an account is configured.
-func (a *app) Healthy() bool {
-	s := a.regState.Load()
-	return s < 0 || ua.RegState(s) == ua.Registered
 }
 
 // SIPAddr is where the current user agent listens.

@@ -46,7 +46,11 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		cfg.SIP.Trace = true
 	}
 	a.trace.on.Store(cfg.SIP.Trace)
-	cctx, cancel := context.WithCancel(ctx)
+	// The core belongs to the process: it runs until stop, never ending
+	// with the context of whoever asked for it (an HTTP request that
+	// saved the configuration, a provisioning fetch). ctx only carries
+	// values here.
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c := &core{cancel: cancel}
 	if err := c.open(cctx, a, cfg); err != nil {
 		cancel()
@@ -102,6 +106,9 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	c.audio.speaker = c.speaker
 	mlog := a.log.With("component", "media")
 	mm := media.NewManager(cfg.Media, mlog, c.audio.forCall)
+	// The door station decides which calls are answered (device.auto_answer,
+	// limited by device.door.allowed): the user agent only answers when told.
+	cfg.SIP.AutoAnswer = false
 	c.agent, err = ua.New(cfg.SIP, version, a.log.With("component", "sip"), ua.WithMediaConfig(cfg.Media),
 		ua.WithCheckSync(a.checkSync), ua.WithMedia(mediaHandler{mm, c.audio, mlog}))
 	if err == nil {
@@ -157,7 +164,7 @@ func (c *core) subscribeUA(buf int) <-chan ua.Event {
 	return ch
 }
 
-// pumpUA tracks the registration state for Healthy and hands every UA
+// pumpUA tracks the registration states for Health and hands every UA
 // event to the subscribers.
 func (c *core) pumpUA(ctx context.Context, a *app) error {
 	for {
@@ -167,7 +174,6 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 		case ev := <-c.agent.Events():
 			c.mu.Lock()
 			if ev.Kind == ua.EventRegistration {
-				a.regState.Store(int32(ev.Reg))
 				if c.regs == nil {
 					c.regs = map[string]string{}
 				}

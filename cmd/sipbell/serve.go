@@ -89,7 +89,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	var parts []func(context.Context) error
 	prov, err := newProvisioning(provisioningWiring{
 		ConfigPath: o.configPath, Section: cfg.Provisioning, Running: cfg,
-		Applier: a, Healthy: a.Healthy, Sim: a.SimHandler(), Model: cfg.Board.Profile,
+		Applier: a, Health: a.Health, Sim: a.SimHandler(), Model: cfg.Board.Profile,
 		SectionOf: func(f provisioning.File) provisioning.Config { return f.Provisioning },
 		Status:    status{a: a, start: time.Now()}, Actions: actions{a: a},
 	}, log)
