@@ -305,6 +305,9 @@ func (u *UA) client(transport string) (*sipgo.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ua: new %s client: %w", transport, err)
 	}
+	if transport == "udp" {
+		c.TxRequester = udpRequester{u: u, fellBack: &logEvery{}} // RFC 3261 §18.1.1, see udpsize.go
+	}
 	u.clients[transport] = c
 	return c, nil
 }
