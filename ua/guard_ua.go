@@ -63,3 +63,31 @@ func (u *UA) GuardDrops() map[string]uint64 {
 	}
 	return out
 }
+
+// sendStateless sends the final answer to a request that started nothing
+// (OPTIONS, a method not allowed, a CANCEL matching nothing) as a
+// stateless UAS does (RFC 3261 §8.2.7): over UDP the transaction ends
+// before the answer leaves, so a retransmission is answered anew instead
+// of being absorbed for Timer J's 32 s, and a flood leaves no transaction
+// state behind. (Over TCP and TLS sipgo ends it at once anyway.)
+func (u *UA) sendStateless(tx sip.ServerTransaction, res *sip.Response) {
+	o, ok := tx.(interface{ Origin() *sip.Request })
+	if !ok || o.Origin() == nil || sip.IsReliable(o.Origin().Transport()) {
+		u.send(tx, res)
+		return
+	}
+	u.noteRefusal(tx, res)
+	tx.Terminate()
+	if err := u.server.WriteResponse(res); err != nil {
+		u.log.Debug("respond failed", "code", res.StatusCode, "err", err)
+	}
+}
+
+// respondStateless is sendStateless for a plain answer with code.
+func (u *UA) respondStateless(tx sip.ServerTransaction, req *sip.Request, code int, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, StatusText(code), nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	u.sendStateless(tx, res)
+}

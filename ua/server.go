@@ -21,7 +21,7 @@ func (u *UA) routes() {
 	s.OnBye(u.onBye)
 	s.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		// A CANCEL that matched a transaction never gets here.
-		u.respond(tx, req, 481)
+		u.respondStateless(tx, req, 481)
 	})
 	s.OnInfo(u.onInfo)
 	s.OnNotify(u.onNotify)
@@ -31,7 +31,7 @@ func (u *UA) routes() {
 		}
 		res := sip.NewResponseFromRequest(req, 405, StatusText(405), nil)
 		res.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
-		u.send(tx, res)
+		u.sendStateless(tx, res)
 	})
 }
 
@@ -60,7 +60,7 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Supported", ""))
-	u.send(tx, res)
+	u.sendStateless(tx, res)
 }
 
 // precheck answers 483 and 482 (RFC 3261 §16.3, §8.2.2.2) and refuses
