@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +101,10 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 	}
 	if opts.Timeouts == (Timeouts{}) {
 		opts.Timeouts = DefaultTimeouts
+	}
+	if removed, err := cleanTempOf(filepath.Join(opts.StateDir, PasswordFile), filepath.Join(opts.StateDir, SelfSignedCertFile),
+		filepath.Join(opts.StateDir, SelfSignedKeyFile)); len(removed) > 0 || err != nil {
+		opts.Log.Info("temporary files of an interrupted save removed", "files", removed, "err", err)
 	}
 	pw, err := ensurePassword(opts.StateDir, opts.Config.Password, opts.Log)
 	if err != nil {

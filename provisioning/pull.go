@@ -96,6 +96,9 @@ func NewPuller(opts PullerOptions) (*Puller, error) {
 	if err := p.setConfig(opts.Config); err != nil {
 		return nil, err
 	}
+	if removed, err := cleanTempOf(p.stateFile); len(removed) > 0 || err != nil {
+		p.log.Info("temporary files of an interrupted save removed", "files", removed, "err", err)
+	}
 	cache, err := loadPullState(p.stateFile)
 	if err != nil {
 		p.log.Warn("provisioning state not read: the next fetch is taken as new", "err", err)

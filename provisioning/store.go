@@ -1,9 +1,11 @@
 package provisioning
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // LKGSuffix names the last-known-good copy kept beside the config file.
@@ -16,7 +18,7 @@ const LKGSuffix = ".lkg"
 // fsynced so the rename itself is durable.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -75,4 +77,59 @@ func persist(path string, data []byte) error {
 		return fmt.Errorf("persist %s: %w", path, err)
 	}
 	return WriteFileAtomic(path, data, 0o600)
+}
+
+// tempMark is what WriteFileAtomic puts between ".<name>" and the random
+// digits of its temporary file.
+const tempMark = ".tmp"
+
+// CleanTemp removes the temporary files WriteFileAtomic leaves behind when
+// the process is killed in the middle of a write (".<name>.tmp<digits>"
+// beside the file), for the configuration file at path and its
+// last-known-good (LKGSuffix) and pending-change (PendingSuffix) files.
+// They are never read, only piled up. Call it at start, before anything
+// writes these files. It returns the files removed.
+func CleanTemp(path string) ([]string, error) {
+	return cleanTempOf(path, path+LKGSuffix, path+PendingSuffix)
+}
+
+// cleanTempOf removes the atomic writer's temporary files of each path.
+func cleanTempOf(paths ...string) ([]string, error) {
+	var removed []string
+	var errs []error
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		dir, prefix := filepath.Dir(p), "."+filepath.Base(p)+tempMark
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			if !os.IsNotExist(err) {
+				errs = append(errs, fmt.Errorf("clean temporary files of %s: %w", p, err))
+			}
+			continue
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if !e.Type().IsRegular() || !strings.HasPrefix(name, prefix) || !allDigits(name[len(prefix):]) {
+				continue
+			}
+			full := filepath.Join(dir, name)
+			if err := os.Remove(full); err != nil && !os.IsNotExist(err) {
+				errs = append(errs, fmt.Errorf("clean temporary files of %s: %w", p, err))
+				continue
+			}
+			removed = append(removed, full)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
