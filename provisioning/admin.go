@@ -42,7 +42,8 @@ type Actions interface {
 
 // SyncSource is pull provisioning as the admin API sees it; *Puller is one.
 type SyncSource interface {
-	SyncNow()
+	// Trigger starts a fetch and returns its URL, or ErrNoURL.
+	Trigger() (string, error)
 	Last() Result
 	URL() string
 }
@@ -374,8 +375,13 @@ func (a *Admin) action(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusConflict, "pull provisioning is not set up")
 			return
 		}
-		a.opts.Pull.SyncNow()
-		writeJSON(w, http.StatusAccepted, map[string]string{"result": "provisioning started"})
+		url, err := a.opts.Pull.Trigger()
+		if err != nil {
+			writeError(w, http.StatusConflict, "provisioning is off: "+err.Error())
+			return
+		}
+		a.log.Info("admin action", "action", name, "url", url, "from", clientAddr(r))
+		writeJSON(w, http.StatusAccepted, map[string]string{"result": "fetching " + url + " (the outcome shows under Last provisioning fetch)"})
 		return
 	}
 	act := a.opts.Actions

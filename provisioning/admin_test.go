@@ -50,9 +50,18 @@ func (f *fakeActions) got() string {
 	return strings.Join(f.log, ",")
 }
 
-type fakeSync struct{ n int }
+type fakeSync struct {
+	n   int
+	off bool // no URL
+}
 
-func (f *fakeSync) SyncNow()     { f.n++ }
+func (f *fakeSync) Trigger() (string, error) {
+	if f.off {
+		return "", ErrNoURL
+	}
+	f.n++
+	return "http://prov/x.yaml", nil
+}
 func (f *fakeSync) Last() Result { return Result{Outcome: OutcomeNotModified, Source: "pull x"} }
 func (f *fakeSync) URL() string  { return "http://prov/x.yaml" }
 
@@ -320,6 +329,36 @@ func TestAdminActions(t *testing.T) {
 	}
 	if got := e.actions.got(); got != "call sip:alice@127.0.0.1,hangup,open-door" || e.sync.n != 1 {
 		t.Fatalf("actions %q, syncs %d", got, e.sync.n)
+	}
+}
+
+// TestAdminProvisionNowSaysWhatHappens: "Provision now" names the URL it
+// fetches, and with no URL says provisioning is off (409), not "started";
+// with a real Puller too.
+func TestAdminProvisionNowSaysWhatHappens(t *testing.T) {
+	t.Parallel()
+	e := newAdminEnv(t, nil)
+	if res, body := e.do(t, "POST", "/api/actions/provision", testAdminPW, ""); res.StatusCode != 202 || !strings.Contains(body, "http://prov/x.yaml") {
+		t.Errorf("with a URL: %d %s", res.StatusCode, body)
+	}
+	e.sync.off = true
+	if res, body := e.do(t, "POST", "/api/actions/provision", testAdminPW, ""); res.StatusCode != 409 || !strings.Contains(body, "provisioning is off: no provisioning URL configured or given by DHCP") {
+		t.Errorf("without a URL: %d %s", res.StatusCode, body)
+	}
+	p, m, _ := newTestPuller(t, pullConfig(""))
+	e2 := newAdminEnv(t, func(o *AdminOptions) { o.Manager, o.Pull = m, p })
+	if res, body := e2.do(t, "POST", "/api/actions/provision", testAdminPW, ""); res.StatusCode != 409 || !strings.Contains(body, "provisioning is off") {
+		t.Errorf("Puller without a URL: %d %s", res.StatusCode, body)
+	}
+	if len(p.sync) != 0 {
+		t.Error("a fetch was asked for with no URL")
+	}
+	_ = p.SetConfig(pullConfig("http://127.0.0.1:1/{mac}.yaml"))
+	if res, body := e2.do(t, "POST", "/api/actions/provision", testAdminPW, ""); res.StatusCode != 202 || !strings.Contains(body, "http://127.0.0.1:1/b827eb12abcd.yaml") {
+		t.Errorf("Puller with a URL: %d %s", res.StatusCode, body)
+	}
+	if len(p.sync) != 1 {
+		t.Error("no fetch asked for")
 	}
 }
 

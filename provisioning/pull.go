@@ -211,7 +211,7 @@ func (p *Puller) Run(ctx context.Context) error {
 func (p *Puller) nextWait(err error) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err == nil || errors.Is(err, ErrInvalid) || errors.Is(err, errNoURL) {
+	if err == nil || errors.Is(err, ErrInvalid) || errors.Is(err, ErrNoURL) {
 		// An invalid file is not retried early: the server has it wrong
 		// and will not change it in the next seconds.
 		p.failures = 0
@@ -232,7 +232,37 @@ func (p *Puller) nextWait(err error) (time.Duration, bool) {
 	return d/2 + time.Duration(p.rnd()*float64(d/2)), true
 }
 
-var errNoURL = errors.New("no provisioning URL configured or given by DHCP")
+// ErrNoURL says pull provisioning is off: no URL is configured and no
+// DHCP server gave one.
+var ErrNoURL = errors.New("no provisioning URL configured or given by DHCP")
+
+// template returns the URL template to fetch and the source name of a
+// fetch ("pull", or "pull (dhcp)" for a URL from a DHCP lease), or ""
+// when there is none.
+func template(cfg Config) (tmpl, source string) {
+	if cfg.URL != "" {
+		return cfg.URL, "pull"
+	}
+	if u := URLFromDHCP(cfg.DHCPLeaseFiles); u != "" {
+		return u, "pull (dhcp)"
+	}
+	return "", "pull"
+}
+
+// Trigger asks for an immediate fetch, like SyncNow, and returns the URL
+// that will be fetched; with no URL configured or given by DHCP it asks
+// for nothing and returns ErrNoURL.
+func (p *Puller) Trigger() (string, error) {
+	p.mu.Lock()
+	cfg := p.cfg
+	p.mu.Unlock()
+	tmpl, _ := template(cfg)
+	if tmpl == "" {
+		return "", ErrNoURL
+	}
+	p.SyncNow()
+	return expandTemplate(tmpl, p.id), nil
+}
 
 // Sync fetches the configuration once and hands it to the target when
 // it changed. It returns the fetch or validation error, if any.
@@ -250,7 +280,7 @@ func (p *Puller) Sync(ctx context.Context) error {
 	p.last = r
 	p.mu.Unlock()
 	switch {
-	case errors.Is(err, errNoURL):
+	case errors.Is(err, ErrNoURL):
 		p.log.Debug("pull provisioning off", "reason", err)
 	case err != nil && r.Outcome == OutcomeFetchFailed:
 		p.log.Warn("provisioning fetch failed", "err", err)
@@ -259,13 +289,9 @@ func (p *Puller) Sync(ctx context.Context) error {
 }
 
 func (p *Puller) sync1(ctx context.Context, cfg Config, f *fetcher) (Result, error) {
-	tmpl, source := cfg.URL, "pull"
+	tmpl, source := template(cfg)
 	if tmpl == "" {
-		tmpl = URLFromDHCP(cfg.DHCPLeaseFiles)
-		source = "pull (dhcp)"
-	}
-	if tmpl == "" {
-		return Result{Source: "pull", Outcome: OutcomeOff, Message: errNoURL.Error()}, errNoURL
+		return Result{Source: "pull", Outcome: OutcomeOff, Message: ErrNoURL.Error()}, ErrNoURL
 	}
 	url := expandTemplate(tmpl, p.id)
 	p.mu.Lock()
