@@ -190,11 +190,11 @@ func (m *door) registration(ev PhoneEvent) {
 	m.regs[ev.Account] = ev.Reg
 	switch ev.Reg {
 	case RegFailed:
-		m.d.log.Warn("registration failed", "account", ev.Account, "reason", ev.Reason)
+		m.d.log.Warn("registration failed", "account", ev.Account, "code", ev.Code, "reason", ev.Reason)
 	case Registered:
-		m.d.log.Info("registered", "account", ev.Account)
+		m.d.log.Info("registered", "account", ev.Account, "reason", ev.Reason)
 	default:
-		m.d.log.Info("registration "+ev.Reg.String(), "account", ev.Account, "reason", ev.Reason)
+		m.d.log.Info("registration "+ev.Reg.String(), "account", ev.Account, "code", ev.Code, "reason", ev.Reason)
 	}
 	m.d.emit(Event{Kind: EventRegistration, Account: ev.Account, Reg: ev.Reg})
 	m.setLED(StatusLED, m.statusPattern())
@@ -261,7 +261,7 @@ func (m *door) callState(ev PhoneEvent) {
 		if reason == "" {
 			reason = "ended by the other side"
 		}
-		m.d.log.Info("call ended", "peer", m.peer, "reason", reason)
+		m.d.log.Info("call ended", "peer", m.peer, "reason", reason, "code", ev.Code, "call", m.callID)
 		m.d.emit(Event{Kind: EventCallEnded, Peer: m.peer, Reason: reason})
 		m.toIdle()
 	}
@@ -280,7 +280,7 @@ func (m *door) connect(peer string) {
 		e.Button = m.button
 	}
 	m.d.emit(e)
-	m.d.log.Info("call answered", "peer", m.peer, "incoming", m.incoming)
+	m.d.log.Info("call answered", "peer", m.peer, "incoming", m.incoming, "call", m.callID)
 }
 
 func (m *door) setLimit(now time.Time) {

@@ -49,7 +49,7 @@ func (m *door) legState(ctx context.Context, ev PhoneEvent) {
 	l := m.leg
 	switch ev.State {
 	case CallRinging:
-		m.d.log.Debug("ringing", "targets", l.targets)
+		m.d.log.Info("ringing", "targets", l.targets, "call", l.id)
 	case CallAnswered:
 		m.answered(l, ev.Peer)
 	case CallEnded:
@@ -59,7 +59,7 @@ func (m *door) legState(ctx context.Context, ev PhoneEvent) {
 		} else {
 			m.failed++
 		}
-		m.d.log.Info("not answered", "targets", l.targets, "reason", ev.Reason)
+		m.d.log.Info("not answered", "targets", l.targets, "reason", ev.Reason, "code", ev.Code, "call", l.id)
 		m.dialNext(ctx)
 	}
 }
@@ -75,7 +75,7 @@ func (m *door) ringTimeout(ctx context.Context) {
 	}
 	m.hangup(ctx, m.leg.id)
 	m.failed++
-	m.d.log.Info("not answered", "targets", m.leg.targets, "reason", "ring timeout")
+	m.d.log.Info("not answered", "targets", m.leg.targets, "reason", "ring timeout", "call", m.leg.id)
 	m.leg = nil
 	m.dialNext(ctx)
 }

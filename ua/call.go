@@ -186,7 +186,9 @@ func (c *call) setState(s CallState, code int, reason string) {
 	}
 	c.state = s
 	c.mu.Unlock()
-	c.u.log.Info("call", "id", c.id, "peer", c.peer, "incoming", c.incoming, "state", s.String(),
+	// Debug: the device logs each change that matters to an installer
+	// (device "call answered", "call ended", ...), once.
+	c.u.log.Debug("call", "id", c.id, "peer", c.peer, "incoming", c.incoming, "state", s.String(),
 		"code", code, "reason", reason)
 	c.u.emit(Event{Kind: EventCallState, CallID: c.id, Peer: c.peer, State: s, Code: code, Reason: reason})
 }

@@ -69,11 +69,10 @@ func (r *regLoop) publish(st RegState, code int, reason string) {
 	r.mu.Lock()
 	r.state = st
 	r.mu.Unlock()
-	lvl := r.u.log.Info
-	if st == RegFailed {
-		lvl = r.u.log.Warn
-	}
-	lvl("registration", "account", r.AOR(), "state", st.String(), "reason", reason)
+	// Debug: the device logs each change of state that matters to an
+	// installer ("registered", "registration failed"), once; this line is
+	// every attempt and refresh.
+	r.u.log.Debug("registration", "account", r.AOR(), "state", st.String(), "code", code, "reason", reason)
 	r.u.emit(Event{Kind: EventRegistration, Account: r.AOR(), Reg: st, Code: code, Reason: reason})
 }
 

@@ -67,7 +67,7 @@ func TestVoiceQualityBaresipCallsSipbell(t *testing.T) {
 	if err := b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
 		t.Fatalf("baresip: %v", err)
 	}
-	p.await(ctx, t, "call", map[string]string{"state": "answered"}, 1)
+	p.await(ctx, t, "call answered", nil, 1)
 	established := time.Now()
 	waitFileSize(ctx, t, speaker, wavBytes(voiceSeconds), "sipbell's speaker")
 	heard := waitGlob(ctx, t, filepath.Join(b.RecordDir, "dump-*-dec.wav"))
@@ -76,7 +76,7 @@ func TestVoiceQualityBaresipCallsSipbell(t *testing.T) {
 	if _, err := b.Command(ctx, "hangup", ""); err != nil {
 		t.Fatal(err)
 	}
-	p.await(ctx, t, "call", map[string]string{"state": "ended"}, 1)
+	p.await(ctx, t, "call ended", nil, 1)
 	if err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
