@@ -35,11 +35,13 @@ type Config struct {
 	Call CallConfig `yaml:"call"`
 	// Door is the door relay, its code and its contact.
 	Door DoorConfig `yaml:"door"`
-	// AutoAnswer answers incoming calls at once (monitoring): calls the
-	// user agent admitted (sip.allow_from decides who may call at all)
-	// from a Door.Allowed caller, or from anyone when that list is empty.
-	// Other calls are left to the user agent. A call arriving while a
-	// visitor call is on is rejected.
+	// AutoAnswer answers incoming calls at once (monitoring). It is the
+	// one setting that decides (sip.auto_answer is ignored): of the calls
+	// the user agent admitted (registrar/proxy, sip.allow_from,
+	// sip.callers), those from a verified Door.Allowed caller are answered,
+	// or all when that list is empty; a caller not in a non-empty list is
+	// refused at once (480). When off, calls ring until sip.ring_timeout.
+	// A call arriving while a visitor call is on is rejected.
 	AutoAnswer bool `yaml:"auto_answer"`
 	// Prompts replace the tones the visitor hears with WAV files.
 	Prompts Prompts `yaml:"prompts"`
@@ -101,9 +103,13 @@ type DoorConfig struct {
 	// LeftOpenAlarm raises a "door left open" event when the door contact
 	// stays open this long (0: never).
 	LeftOpenAlarm time.Duration `yaml:"left_open_alarm"`
-	// Allowed lists who may open the door by DTMF when they call in, and
-	// (when not empty) the only callers auto-answered: SIP URIs
-	// ("sip:alice@pbx.example"), user@host, or users ("alice", any host).
+	// Allowed lists who may open the door when they call in (DTMF, SIP
+	// INFO) or send a MESSAGE "open", and (when not empty) the only callers
+	// answered. It is matched against the caller's verified identity,
+	// never the From header: the URI the registrar/proxy asserts
+	// (P-Asserted-Identity), or a sip.callers user. Entries are SIP URIs
+	// ("sip:alice@pbx.example"), user@host, or users ("alice": that user at
+	// any host of the proxy, or the sip.callers user alice).
 	Allowed []string `yaml:"allowed"`
 	// TargetsMayOpen lets the parties a button called open the door too.
 	TargetsMayOpen bool `yaml:"targets_may_open"`

@@ -28,22 +28,34 @@ type Deps struct {
 	// PeerToPeer says the user agent registers nowhere: the status LED is
 	// on from the start instead of blinking "registering" for ever.
 	PeerToPeer bool
+	// Refusals writes the lines a stranger can trigger (a refused call, a
+	// refused door code) at most once per source per interval; nil: Log,
+	// once per call.
+	Refusals RefusalLog
+}
+
+// RefusalLog writes a log line about source unless one with the same
+// message was written for it recently (ua.LogLimiter is one).
+type RefusalLog interface {
+	Log(level slog.Level, source, msg string, args ...any) bool
 }
 
 // Device runs one appliance behaviour (today: the door station). Its
 // methods are safe for concurrent use; Run owns the state.
 type Device struct {
-	cfg     Config
-	out     Outputs
-	phone   Phone
-	sounds  Sounds
-	clock   Clock
-	log     *slog.Logger
-	p2p     bool
-	inbox   chan any
-	done    chan struct{}
-	started atomic.Bool
-	hub     hub
+	cfg      Config
+	out      Outputs
+	phone    Phone
+	sounds   Sounds
+	clock    Clock
+	log      *slog.Logger
+	p2p      bool
+	refusals RefusalLog
+	allowed  partyList // cfg.Door.Allowed, parsed
+	inbox    chan any
+	done     chan struct{}
+	started  atomic.Bool
+	hub      hub
 }
 
 // openReq is an admin request to open the door.
@@ -95,7 +107,8 @@ func New(cfg Config, deps Deps) (*Device, error) {
 		return nil, errors.New("device: new: Outputs and Phone are required")
 	}
 	d := &Device{cfg: cfg, out: deps.Outputs, phone: deps.Phone, sounds: deps.Sounds,
-		clock: deps.Clock, log: deps.Log, p2p: deps.PeerToPeer, inbox: make(chan any, 64), done: make(chan struct{})}
+		clock: deps.Clock, log: deps.Log, p2p: deps.PeerToPeer, refusals: deps.Refusals,
+		allowed: parseParties(cfg.Door.Allowed), inbox: make(chan any, 64), done: make(chan struct{})}
 	if d.sounds == nil {
 		d.sounds = silence{}
 	}
@@ -235,6 +248,11 @@ func (d *Device) OpenDoor(ctx context.Context, who string) error {
 		return fmt.Errorf("device: open door for %s: %w", who, ErrStopped)
 	}
 }
+
+// MayOpen reports whether a caller with this verified identity may open
+// the door (a MESSAGE "open" command, say): it must be verified and
+// listed in door.allowed. It is safe for concurrent use.
+func (d *Device) MayOpen(c Caller) bool { return d.allowed.allowsCaller(c) }
 
 // Status returns a snapshot of the device's state.
 func (d *Device) Status(ctx context.Context) (Status, error) {

@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -41,7 +42,9 @@ type door struct {
 	// The call (answering, connected).
 	callID, peer string
 	incoming     bool
+	caller       Caller // incoming: who called, as verified
 	mayOpen      bool
+	refused      bool // a door code was refused in this call (logged once)
 	limitAt      time.Time
 	warnAt       time.Time
 	hangupAt     time.Time
@@ -79,7 +82,7 @@ func (m *door) status() Status {
 }
 
 func newDoor(d *Device) *door {
-	return &door{d: d, cfg: d.cfg, allowed: parseParties(d.cfg.Door.Allowed),
+	return &door{d: d, cfg: d.cfg, allowed: d.allowed,
 		code: code{digits: d.cfg.Door.Code, timeout: d.cfg.Door.InterDigitTimeout},
 		regs: map[string]RegState{},
 		// The board starts with every output off.
@@ -219,34 +222,63 @@ func (m *door) statusPattern() Pattern {
 	return Pattern{Kind: SlowBlink}
 }
 
-// incomingCall takes a call the UA admitted (sip.allow_from decides who
-// may call at all). The door station answers it when auto_answer is on
-// and the caller is in door.allowed (or that list is empty); otherwise it
-// leaves the call to the UA (its own auto-answer or ring timeout) and
-// follows it. Only door.allowed callers may open the door.
+// incomingCall takes a call the UA admitted (sip.allow_from, sip.callers
+// and the accounts' registrars decide who may call at all). This is the
+// one place that decides whether it is answered: when door.allowed names
+// callers, a caller whose verified identity is not among them is refused
+// at once (never answered: the door's microphone is not for anyone who
+// may call); otherwise the call is answered when auto_answer is on, and
+// left ringing (until sip.ring_timeout) when it is off. Only a verified
+// caller in door.allowed may open the door.
 func (m *door) incomingCall(ctx context.Context, ev PhoneEvent) {
 	if m.st != idle {
 		m.d.log.Info("call from "+ev.Peer+" rejected: the door station is in a call", "peer", ev.Peer)
 		m.hangup(ctx, ev.CallID)
 		return
 	}
-	m.enter(answering)
-	m.callID, m.peer, m.incoming = ev.CallID, ev.Peer, true
-	m.mayOpen = m.allowed.allows(ev.Peer)
-	switch {
-	case !m.cfg.AutoAnswer:
-		m.d.log.Info("call from "+ev.Peer+": not answered here (auto_answer is off)", "peer", ev.Peer)
-	case len(m.allowed) > 0 && !m.mayOpen:
-		m.d.log.Info("call from "+ev.Peer+": not answered here (not in door.allowed)", "peer", ev.Peer)
-	default:
-		// When Answer fails (the call is gone, or could not be answered)
-		// the UA's next event for the call still decides.
-		if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
-			m.d.log.Warn("call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
-			return
-		}
-		m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer)
+	mayOpen := m.allowed.allowsCaller(ev.Caller)
+	if len(m.allowed) > 0 && !mayOpen {
+		m.refuse(ev.Caller.Source, "call from "+ev.Peer+" refused: "+m.whyNot(ev.Caller),
+			"peer", ev.Peer, "caller", ev.Caller.String())
+		m.hangup(ctx, ev.CallID)
+		return
 	}
+	m.enter(answering)
+	m.callID, m.peer, m.incoming, m.caller = ev.CallID, ev.Peer, true, ev.Caller
+	m.mayOpen = mayOpen
+	if !m.cfg.AutoAnswer {
+		m.d.log.Info("call from "+ev.Peer+": not answered here (auto_answer is off)", "peer", ev.Peer)
+		return
+	}
+	// When Answer fails (the call is gone, or could not be answered) the
+	// UA's next event for the call still decides.
+	if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
+		m.d.log.Warn("call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
+		return
+	}
+	m.d.log.Info("call from "+ev.Peer+": answering", "peer", ev.Peer, "caller", ev.Caller.String())
+}
+
+// whyNot says why caller may not open the door (or be answered).
+func (m *door) whyNot(c Caller) string {
+	switch {
+	case len(m.allowed) == 0:
+		return "door.allowed is empty, so no caller may open the door"
+	case c.Identity == "":
+		return "the caller's identity is not verified (the From header proves nothing: " +
+			"list it in sip.callers, or call through the registrar, which asserts it)"
+	}
+	return "caller " + c.String() + " is not in door.allowed"
+}
+
+// refuse logs a refusal a stranger can trigger: once per source per
+// interval when the device has a RefusalLog.
+func (m *door) refuse(source, msg string, args ...any) {
+	if m.d.refusals != nil {
+		m.d.refusals.Log(slog.LevelInfo, source, msg, args...)
+		return
+	}
+	m.d.log.Info(msg, args...)
 }
 
 // callState follows the one call in answering or connected state.
@@ -306,6 +338,7 @@ func (m *door) toIdle() {
 	m.enter(idle)
 	m.leg = nil
 	m.callID, m.peer, m.incoming, m.mayOpen = "", "", false, false
+	m.caller, m.refused = Caller{}, false
 	m.ringUntil, m.limitAt, m.warnAt, m.hangupAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	m.code.reset()
 	m.setLED(CallLED, Pattern{Kind: Off})

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,21 +20,29 @@ type code struct {
 }
 
 // add appends d and reports whether the code is now complete (then the
-// digits are forgotten).
-func (c *code) add(d byte, now time.Time) bool {
+// digits are forgotten), or whether d ended a wrong attempt: it is the
+// code's last key (its terminator, such as "#") and what was typed
+// before it is not the code.
+func (c *code) add(d byte, now time.Time) (done, wrong bool) {
 	if c.digits == "" {
-		return false
+		return false, false
 	}
 	c.buf = append(c.buf, d)
-	if n := len(c.digits); len(c.buf) > n {
+	n := len(c.digits)
+	if len(c.buf) > n {
 		c.buf = append(c.buf[:0], c.buf[len(c.buf)-n:]...)
 	}
 	if string(c.buf) == c.digits {
 		c.reset()
-		return true
+		return true, false
 	}
 	c.deadline = now.Add(c.timeout)
-	return false
+	last := c.digits[n-1]
+	if d == last && (len(c.buf) == n || !strings.Contains(c.digits[:n-1], string(last))) {
+		c.reset()
+		return false, true
+	}
+	return false, false
 }
 
 func (c *code) reset() { c.buf, c.deadline = c.buf[:0], time.Time{} }
@@ -48,13 +57,32 @@ func (m *door) digit(ctx context.Context, d byte) {
 		}
 		return
 	}
-	if !m.mayOpen {
-		m.d.log.Debug("DTMF ignored: the caller may not open the door", "peer", m.peer, "digit", string(d))
-		return
+	done, wrong := m.code.add(d, now)
+	switch {
+	case done && m.mayOpen:
+		who := m.peer
+		if m.incoming {
+			who = m.caller.Identity
+		}
+		_ = m.openDoor(ctx, who)
+	case done || wrong:
+		why := "wrong door code"
+		if !m.mayOpen {
+			why = m.whyNotInCall()
+		}
+		if !m.refused { // once per call; the source's interval limits more
+			m.refused = true
+			m.refuse(m.caller.Source, "door not opened: "+why, "peer", m.peer, "caller", m.caller.String())
+		}
 	}
-	if m.code.add(d, now) {
-		_ = m.openDoor(ctx, m.peer)
+}
+
+// whyNotInCall says why the party of the call may not open the door.
+func (m *door) whyNotInCall() string {
+	if m.incoming {
+		return m.whyNot(m.caller)
 	}
+	return "the called party " + m.peer + " is not in door.allowed and door.targets_may_open is off"
 }
 
 // openDoor pulses the relay and reports who opened the door.

@@ -179,9 +179,18 @@ func TestHangupAfterOpen(t *testing.T) {
 }
 
 func TestIncomingCalls(t *testing.T) {
+	// incoming: a call whose caller the user agent verified as peer
+	// (through the trusted proxy); forged: one only claiming to be peer.
 	incoming := func(id, peer string) step {
 		return func(r *rig) {
-			r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: id, Peer: peer, State: device.CallIncoming})
+			r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: id, Peer: peer, State: device.CallIncoming,
+				Caller: device.Caller{Identity: peer, Via: "proxy", Source: "192.0.2.1"}})
+		}
+	}
+	forged := func(id, peer string) step {
+		return func(r *rig) {
+			r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: id, Peer: peer, State: device.CallIncoming,
+				Caller: device.Caller{Source: "192.0.2.66"}})
 		}
 	}
 	tests := []struct {
@@ -199,13 +208,23 @@ func TestIncomingCalls(t *testing.T) {
 		callLED:    []string{"on", "off"},
 		events:     []string{"answered sip:alice@pbx incoming=true", "door-opened by sip:alice@pbx", "call-ended sip:alice@pbx (ended)"},
 	}, {
-		name:       "a caller not in door.allowed is left to the UA and may not open",
+		name:       "a caller not in door.allowed is refused, never answered",
 		autoAnswer: true,
-		steps: []step{incoming("in1", "sip:mallory@pbx"), answer("in1", ""), dtmf("in1", "#"),
-			end("in1", 0)},
-		calls:   []string{},
-		callLED: []string{"on", "off"},
-		events:  []string{"answered sip:mallory@pbx incoming=true", "call-ended sip:mallory@pbx (ended)"},
+		steps:      []step{incoming("in1", "sip:mallory@pbx"), end("in1", 480)},
+		calls:      []string{"hangup in1"},
+	}, {
+		name:       "a From claiming an allowed caller is refused, never answered",
+		autoAnswer: true,
+		steps:      []step{forged("in1", "sip:alice@pbx"), end("in1", 480)},
+		calls:      []string{"hangup in1"},
+	}, {
+		name:       "a refused caller does not block the next call",
+		autoAnswer: true,
+		steps: []step{forged("in1", "sip:alice@pbx"), end("in1", 480), incoming("in2", "sip:alice@pbx"),
+			answer("in2", "")},
+		calls:   []string{"hangup in1", "answer in2"},
+		callLED: []string{"on"},
+		events:  []string{"answered sip:alice@pbx incoming=true"},
 	}, {
 		name:       "auto-answer off leaves even allowed callers to the UA",
 		autoAnswer: false,

@@ -100,3 +100,14 @@ func (l partyList) allows(peer string) bool {
 	}
 	return false
 }
+
+// allowsCaller reports whether the caller's verified identity is on the
+// list. An unverified caller (no identity) never is, whatever its From
+// says. A user the device knows itself ("alice", from sip.callers) has no
+// host, so only entries naming a user alone match it.
+func (l partyList) allowsCaller(c Caller) bool {
+	if c.Identity == "" {
+		return false
+	}
+	return l.allows(c.Identity)
+}

@@ -173,7 +173,7 @@ type PhoneEventKind int
 // The phone event kinds.
 const (
 	PhoneRegistration PhoneEventKind = iota + 1 // Account, Reg, Reason
-	PhoneIncoming                               // CallID, Peer: a call arrived
+	PhoneIncoming                               // CallID, Peer, Caller: a call arrived
 	PhoneCallState                              // CallID, Peer, State, Code, Reason
 	PhoneDTMF                                   // CallID, Digit
 )
@@ -190,6 +190,29 @@ type PhoneEvent struct {
 	Code    int    // SIP status behind the change (486, 603, ...), 0 when none
 	Reason  string // human-readable cause ("486 Busy Here", "BYE from peer")
 	Digit   byte   // '0'-'9', '*', '#', 'A'-'D'
+	// Caller is who an incoming call is from, as the user agent verified
+	// it (PhoneIncoming). Door rights go by it, never by Peer.
+	Caller Caller
+}
+
+// Caller is the verified identity of an incoming call's caller.
+type Caller struct {
+	// Identity is what was verified: a SIP URI a trusted proxy asserted
+	// ("sip:alice@pbx.example") or a user the device knows itself
+	// ("alice", sip.callers); "" when nothing was verified.
+	Identity string
+	// Via says how: "proxy", "digest" or "network"; "" when unverified.
+	Via string
+	// Source is where the call came from (address:port), for logs.
+	Source string
+}
+
+// String describes the caller for logs.
+func (c Caller) String() string {
+	if c.Identity == "" {
+		return "unverified"
+	}
+	return c.Identity + " (verified by " + c.Via + ")"
 }
 
 // Phone is what the device needs of the SIP user agent. Every method

@@ -37,13 +37,20 @@ func testConfig() device.Config {
 	return c
 }
 
-func newRig(t testing.TB, cfg device.Config) *rig {
+func newRig(t testing.TB, cfg device.Config) *rig { t.Helper(); return newRigWith(t, cfg, nil) }
+
+// newRigWith is newRig with the deps adjusted by tweak (nil: none).
+func newRigWith(t testing.TB, cfg device.Config, tweak func(*device.Deps)) *rig {
 	t.Helper()
 	clk := devicetest.NewClock()
 	r := &rig{t: t, clk: clk, start: clk.Now(), out: devicetest.NewOutputs(clk), ph: &devicetest.Phone{},
 		snd: &devicetest.Sounds{}, done: make(chan error, 1)}
-	d, err := device.New(cfg, device.Deps{Outputs: r.out, Phone: r.ph, Sounds: r.snd, Clock: clk,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	deps := device.Deps{Outputs: r.out, Phone: r.ph, Sounds: r.snd, Clock: clk,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if tweak != nil {
+		tweak(&deps)
+	}
+	d, err := device.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("device.New: %v", err)
 	}

@@ -64,6 +64,7 @@ type call struct {
 	id       string
 	peer     string
 	incoming bool
+	caller   Caller // incoming: who called, as verified (set before the call is shared)
 
 	mu     sync.Mutex
 	state  CallState

@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -16,6 +17,13 @@ func WithCheckSync(f func()) Option { return func(u *UA) { u.checkSync = f } }
 // so the only event it takes is check-sync; any other gets 489 Bad Event.
 func (u *UA) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if !u.precheck(req, tx) {
+		return
+	}
+	if !u.admitted(req) { // a NOTIFY cannot be challenged: proxy or network only
+		src, _ := netip.ParseAddrPort(req.Source())
+		u.refused(req, Caller{Claimed: fromURI(req), Source: src}, "caller not allowed")
+		u.respond(tx, req, 403)
+		tx.Terminate()
 		return
 	}
 	event := ""

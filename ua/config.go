@@ -30,18 +30,31 @@ type Config struct {
 	// Accounts are the registrations. The first account is the identity
 	// for outgoing calls; none means peer-to-peer mode.
 	Accounts []Account `yaml:"accounts"`
-	// AllowFrom lists who may call besides the registrar/proxy of an
-	// account: caller URIs ("sip:alice@pbx.example", "alice@pbx.example",
-	// or a bare host "pbx.example") and source networks ("192.168.1.0/24",
-	// "10.0.0.7"). In peer-to-peer mode only this list applies; an empty
-	// list there admits nobody.
+	// AllowFrom lists the source networks that may call besides the
+	// registrar/proxy of an account: networks ("192.168.1.0/24"),
+	// addresses ("10.0.0.7") and host names ("pbx.example", resolved at
+	// start). A caller admitted this way has no verified identity: it may
+	// call (and be answered), not open the door. A From header proves
+	// nothing, so caller URIs ("sip:alice@pbx.example") admit nobody any
+	// more; they are accepted for older files and warned about at start
+	// (list such callers in Callers). In peer-to-peer mode only this list
+	// and Callers apply; both empty admit nobody.
 	AllowFrom []string `yaml:"allow_from"`
-	// AutoAnswer answers incoming calls by itself after AutoAnswerDelay,
-	// with 180 Ringing meanwhile. When false, the device answers or
-	// rejects each call.
+	// Callers are the callers this device recognises itself when they
+	// call directly (not through a registrar), as a PBX recognises its
+	// extensions: by a digest challenge the device sends (password), by
+	// source address (networks without password), or both. The user name
+	// is the caller's verified identity, which device.door.allowed lists.
+	// Calls through an account's registrar/proxy are identified by the
+	// P-Asserted-Identity it asserts instead.
+	Callers []KnownCaller `yaml:"callers"`
+	// AutoAnswer is for a user agent used on its own (tools, tests): it
+	// answers every admitted call after AutoAnswerDelay. sipbell ignores
+	// it (older files still load): the device decides which calls are
+	// answered (device.auto_answer, limited by device.door.allowed).
 	AutoAnswer bool `yaml:"auto_answer"`
-	// AutoAnswerDelay is how long an incoming call rings before it is
-	// answered automatically (0..60s).
+	// AutoAnswerDelay is how long an incoming call rings before AutoAnswer
+	// answers it (0..60s).
 	AutoAnswerDelay time.Duration `yaml:"auto_answer_delay"`
 	// RingTimeout ends an unanswered call, outgoing (CANCEL) or incoming
 	// (480), after this long (5s..10m).
@@ -73,6 +86,40 @@ type Config struct {
 	// Limits bound what strangers can make the device spend: rates,
 	// scanners, failing sources, memory.
 	Limits Limits `yaml:"limits"`
+}
+
+// KnownCaller is one caller the device recognises itself (sip.callers).
+type KnownCaller struct {
+	// User names the caller: the digest user name it authenticates with
+	// and the identity device.door.allowed lists ("alice").
+	User string `yaml:"user"`
+	// Password is the digest password the device challenges the caller
+	// for when it calls (or sends a MESSAGE) claiming to be User. Empty:
+	// the caller is recognised by Networks alone.
+	Password string `yaml:"password" secret:"true"`
+	// Networks are the addresses or networks the caller may call from
+	// ("192.168.1.20", "10.0.0.0/24"). Without a password they are what
+	// identifies the caller (use single addresses: anyone there is that
+	// caller); empty means anywhere, which needs a password.
+	Networks []string `yaml:"networks"`
+}
+
+func (k KnownCaller) validate() error {
+	var errs cfgerr.List
+	if k.User == "" {
+		errs.Add("user", "must not be empty")
+	} else if !validUserPart(k.User) {
+		errs.Add("user", "%q is not a valid SIP user part", k.User)
+	}
+	if k.Password == "" && len(k.Networks) == 0 {
+		errs.Add("password", "a caller needs a password, networks, or both")
+	}
+	for i, n := range k.Networks {
+		if _, err := parseNetwork(n); err != nil {
+			errs.Add(cfgerr.Index("networks", i), "%q is not an address or network", n)
+		}
+	}
+	return errs.Err()
 }
 
 // Account is one registration with a registrar.
@@ -107,11 +154,11 @@ type Account struct {
 }
 
 // DefaultConfig returns a configuration that needs no PBX: it listens on
-// all addresses on port 5060 as user "door" and answers allowed callers
-// at once.
+// all addresses on port 5060 as user "door"; which calls are answered is
+// the device's decision (AutoAnswer is off).
 func DefaultConfig() Config {
 	return Config{Listen: "0.0.0.0:5060", User: "door", DisplayName: "Door",
-		AutoAnswer: true, RingTimeout: 60 * time.Second, MaxCallLength: time.Hour,
+		RingTimeout: 60 * time.Second, MaxCallLength: time.Hour,
 		KeepAlive: 25 * time.Second, Limits: DefaultLimits(), TCPIdleTimeout: DefaultTCPIdleTimeout,
 		TCPMaxConnections: DefaultTCPMaxConnections, TCPMaxPerSource: DefaultTCPMaxPerSource}
 }
@@ -135,6 +182,14 @@ func (c *Config) Validate() error {
 		if _, err := parseAllow(s); err != nil {
 			errs.Add(cfgerr.Index("allow_from", i), "%v", err)
 		}
+	}
+	seen := map[string]bool{}
+	for i, k := range c.Callers {
+		errs.Merge(cfgerr.Index("callers", i), k.validate())
+		if seen[k.User] {
+			errs.Add(cfgerr.Index("callers", i)+".user", "%q is listed twice", k.User)
+		}
+		seen[k.User] = true
 	}
 	if c.AutoAnswerDelay < 0 || c.AutoAnswerDelay > time.Minute {
 		errs.Add("auto_answer_delay", "must be 0..60s, got %v", c.AutoAnswerDelay)

@@ -31,16 +31,22 @@
 // # Calls
 //
 // One call at a time (a door station / ATA): a second INVITE gets 486.
-// Incoming: Max-Forwards 0 → 483, merged/looped request → 482, caller not
-// admitted → 403 and a rate-limited log line (admitted: the source is a
-// registrar/proxy of an account, or matches cfg.AllowFrom by network or
-// caller URI; OPTIONS is answered for anyone), then 100, 180 and 200 with
-// the SDP answer after cfg.AutoAnswerDelay, or when the device calls
-// Call.Answer (Reject sends the code given). No common codec → 488;
-// CANCEL → 487; no ACK → BYE after 64·T1; late offers (INVITE without
-// SDP) are answered with an offer in the 200. Re-INVITEs (hold, resume,
-// refresh) are answered and published as Event.Held changes; SIP INFO
-// DTMF becomes EventDTMF. Unknown methods get 405 with Allow.
+// Incoming: Max-Forwards 0 → 483, merged/looped request → 482, then who
+// the caller is (identity.go): a registrar/proxy of an account (address
+// AND port) is trusted and its P-Asserted-Identity is the caller; a
+// sip.callers user is challenged (401, stateless signed nonce) and
+// verified by digest, or known by address; cfg.AllowFrom networks are
+// admitted without identity; anyone else gets 401 or 403 and a
+// per-source rate-limited log line. From never identifies anyone.
+// OPTIONS is answered for anyone. Then 100, 180, and EventIncomingCall
+// with the verified Caller, and 200 with the SDP answer when the device
+// calls Call.Answer (or after cfg.AutoAnswerDelay when the user agent is
+// used on its own with cfg.AutoAnswer); Reject sends the code given.
+// No common codec → 488; CANCEL → 487; no ACK → BYE after 64·T1; late
+// offers (INVITE without SDP) are answered with an offer in the 200.
+// Re-INVITEs (hold, resume, refresh) are answered and published as
+// Event.Held changes; SIP INFO DTMF becomes EventDTMF when it comes from the call's caller (its
+// address, or the trusted proxy). Unknown methods get 405 with Allow.
 //
 // Outgoing (UA.Call): through the first account's outbound proxy or
 // registrar when the target is in its domain, otherwise direct; digest on

@@ -43,7 +43,7 @@ type EventKind int
 // Event kinds.
 const (
 	EventRegistration EventKind = iota // Account, Reg, Reason, Code
-	EventIncomingCall                  // CallID, Peer: a call arrived (answer or reject it unless auto-answering)
+	EventIncomingCall                  // CallID, Peer, Caller: a call arrived (answer or reject it unless auto-answering)
 	EventCallState                     // CallID, Peer, State, Reason, Code, Held
 	EventDTMF                          // CallID, Digit
 )
@@ -65,6 +65,9 @@ type Event struct {
 	Code    int       // SIP status code behind the change, 0 when none
 	Reason  string    // human-readable cause ("486 Busy Here", "ring timeout", "BYE from peer")
 	Digit   byte      // '0'-'9', '*', '#', 'A'-'D' for EventDTMF
+	// Caller is who an incoming call is from as far as it was verified
+	// (EventIncomingCall). Door rights go by Caller.Identity, never Peer.
+	Caller Caller
 }
 
 func (e Event) String() string {

@@ -40,11 +40,13 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
-// testConfig is a loopback configuration that admits callers from 127.0.0.1.
+// testConfig is a loopback configuration that admits callers from
+// 127.0.0.1 and answers them by itself (the user agent on its own).
 func testConfig() Config {
 	c := DefaultConfig()
 	c.Listen = "127.0.0.1:0"
 	c.AllowFrom = []string{"127.0.0.1"}
+	c.AutoAnswer = true
 	return c
 }
 

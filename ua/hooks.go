@@ -113,36 +113,32 @@ func (u *UA) trustedAddrs() []netip.AddrPort {
 	return u.trustedAP
 }
 
-// Admits reports whether the allow_from list admits a request whose From
-// URI is from and whose source is src: by source network, or by caller
-// URI (user@host or host). The From alone proves nothing; see Trusted.
-func (u *UA) Admits(from string, src netip.AddrPort) bool {
-	var uri sip.Uri
-	host, user := "", ""
-	if err := sip.ParseUri(strings.Trim(strings.TrimSpace(from), "<>"), &uri); err == nil {
-		host, user = uri.Host, uri.User
+// Admits reports whether a request from src that carries no credentials
+// is admitted by its source: an account's registrar/proxy (address and
+// port), a network or host of allow_from, or the address of a
+// sip.callers entry without a password. from is the claimed From URI: it
+// proves nothing and is not looked at (kept for callers of the old
+// signature). Use Admit where the request can be challenged.
+func (u *UA) Admits(_ string, src netip.AddrPort) bool {
+	if !src.IsValid() {
+		return false
 	}
-	return u.allowListed(host, user, src.Addr().Unmap(), src.IsValid())
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	if u.Trusted(src) || u.networkAllowed(src.Addr()) {
+		return true
+	}
+	_, ok := u.networkCaller(src.Addr(), "")
+	return ok
 }
 
-// allowListed matches the allow-list by source IP (when ipOK) and by
-// From host and user.
-func (u *UA) allowListed(host, user string, ip netip.Addr, ipOK bool) bool {
-	for _, e := range u.allow {
-		if e.prefix.IsValid() {
-			if ipOK && e.prefix.Contains(ip) {
-				return true
-			}
-			continue
-		}
-		if host == "" || !strings.EqualFold(host, e.host) {
-			continue
-		}
-		if e.user == "" || e.user == user {
-			return true
-		}
-	}
-	return false
+// Admit decides, for a handler installed with HandleMessage or
+// HandleSubscribe, whether req is admitted and who it is from, exactly as
+// for an INVITE: the identity a trusted proxy asserts, a digest challenge
+// for sip.callers (the 401 is sent here), or the source network. When it
+// reports false it has answered req (401 or 403) and the handler must
+// only return.
+func (u *UA) Admit(req *sip.Request, tx sip.ServerTransaction) (Caller, bool) {
+	return u.admit(req, tx)
 }
 
 // Identity is the first account as other SIP features need it: who we

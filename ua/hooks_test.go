@@ -43,11 +43,12 @@ func TestTrustedAndAdmits(t *testing.T) {
 		src  netip.AddrPort
 		want bool
 	}{
-		{"sip:alice@pbx.example", any, true},
-		{"<sip:alice@PBX.example>", any, true},
-		{"sip:bob@pbx.example", any, false},
-		{"sip:anyone@lobby.example", any, true},
+		// A From header proves nothing: caller URIs admit nobody.
+		{"sip:alice@pbx.example", any, false},
+		{"<sip:alice@PBX.example>", any, false},
+		{"sip:anyone@lobby.example", any, false},
 		{"sip:mallory@evil.example", netip.MustParseAddrPort("192.168.1.7:5060"), true}, // by network
+		{"sip:mallory@evil.example", netip.MustParseAddrPort("127.0.0.1:5070"), true},   // the registrar
 		{"sip:mallory@evil.example", any, false},
 		{"not a uri", any, false},
 		{"", netip.AddrPort{}, false},

@@ -23,8 +23,12 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !u.precheck(req, tx) {
 		return
 	}
+	caller, ok := u.admit(req, tx)
+	if !ok {
+		return
+	}
 	u.respond(tx, req, 100)
-	c := u.claimCall(true, fromURI(req))
+	c := u.claimCall(true, fromURI(req), caller)
 	if c == nil {
 		u.log.Info("incoming call refused: busy", "from", fromURI(req))
 		u.respond(tx, req, 486)
@@ -52,8 +56,9 @@ func (u *UA) track() bool {
 	return true
 }
 
-func (u *UA) claimCall(incoming bool, peer string) *call {
+func (u *UA) claimCall(incoming bool, peer string, caller Caller) *call {
 	c := u.newCall(incoming, peer)
+	c.caller = caller
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for _, other := range u.calls {
@@ -157,7 +162,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		c.end(488, err.Error())
 		return
 	}
-	u.emit(Event{Kind: EventIncomingCall, CallID: c.id, Peer: c.peer, State: CallIncoming})
+	u.emit(Event{Kind: EventIncomingCall, CallID: c.id, Peer: c.peer, State: CallIncoming, Caller: c.caller})
 	if err := ds.Respond(180, StatusText(180), nil); err != nil {
 		c.end(487, "cancelled by caller")
 		return

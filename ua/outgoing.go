@@ -35,7 +35,7 @@ func (u *UA) Call(ctx context.Context, targets []string, mode DialMode) (Call, e
 		}
 		uris = append(uris, uri)
 	}
-	c := u.claimCall(false, uris[0].String())
+	c := u.claimCall(false, uris[0].String(), Caller{})
 	if c == nil {
 		return nil, ErrBusy
 	}

@@ -63,8 +63,8 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	u.sendStateless(tx, res)
 }
 
-// precheck answers 483 and 482 (RFC 3261 §16.3, §8.2.2.2) and refuses
-// callers that may not call (403); it reports whether to go on.
+// precheck answers 483 and 482 (RFC 3261 §16.3, §8.2.2.2); it reports
+// whether to go on. Who may call is decided by admit (identity.go).
 func (u *UA) precheck(req *sip.Request, tx sip.ServerTransaction) bool {
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		u.respond(tx, req, 483)
@@ -76,35 +76,7 @@ func (u *UA) precheck(req *sip.Request, tx sip.ServerTransaction) bool {
 		tx.Terminate()
 		return false
 	}
-	if !u.admitted(req) {
-		if n, ok := u.refusals.allow(time.Now()); ok {
-			u.log.Warn("call refused: caller not allowed", "from", fromURI(req), "source", req.Source(),
-				"method", req.Method.String(), "suppressed_since_last", n)
-		}
-		u.respond(tx, req, 403)
-		tx.Terminate() // no retransmissions, no state kept for scanners
-		return false
-	}
 	return true
-}
-
-// admitted reports whether req comes from an account's registrar or
-// proxy, or matches the allow-list by source network or caller URI.
-func (u *UA) admitted(req *sip.Request) bool {
-	src, err := netip.ParseAddrPort(req.Source())
-	ip := src.Addr().Unmap()
-	if err == nil {
-		for _, t := range u.trustedIPs() {
-			if t == ip {
-				return true
-			}
-		}
-	}
-	host, user := "", ""
-	if from := req.From(); from != nil {
-		host, user = from.Address.Host, from.Address.User
-	}
-	return u.allowListed(host, user, ip, err == nil)
 }
 
 // trustedIPs resolves the registrars and proxies of all accounts (once).
@@ -160,6 +132,10 @@ func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	c := u.inDialog(req)
 	if c == nil {
 		u.respond(tx, req, 481)
+		return
+	}
+	if !u.sameParty(c, req) {
+		u.refuseInDialog(req, tx)
 		return
 	}
 	u.respond(tx, req, 200)

@@ -63,6 +63,8 @@ type UA struct {
 	guard     *guard // request guard, see guard.go
 	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
 
+	identity identityState // who a request is from: identity.go
+
 	trustOnce sync.Once
 	trusted   []netip.Addr     // registrar/proxy IPs: admitted to call
 	trustedAP []netip.AddrPort // the same with ports: Trusted
@@ -103,6 +105,7 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 		e, _ := parseAllow(s)
 		u.allow = append(u.allow, e)
 	}
+	u.warnIdentityConfig()
 	if u.tlsConf == nil {
 		tc, err := tlsConfig(cfg.Accounts)
 		if err != nil {

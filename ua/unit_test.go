@@ -123,11 +123,12 @@ func TestAdmitted(t *testing.T) {
 		src, from string
 		want      bool
 	}{
-		{"10.1.2.3:5060", "sip:anyone@x", true},  // the registrar
-		{"192.168.1.77:5060", "sip:bob@y", true}, // allowed network
-		{"203.0.113.9:5060", "sip:alice@pbx.example", true},
+		{"10.1.2.3:5060", "sip:anyone@x", true},              // the registrar
+		{"10.1.2.3:5099", "sip:anyone@x", false},             // another program on its host
+		{"192.168.1.77:5060", "sip:bob@y", true},             // allowed network
+		{"203.0.113.9:5060", "sip:alice@pbx.example", false}, // a From proves nothing
 		{"203.0.113.9:5060", "sip:mallory@pbx.example", false},
-		{"203.0.113.9:5060", "sip:x@trusted.example", true},
+		{"203.0.113.9:5060", "sip:x@trusted.example", false},
 		{"203.0.113.9:5060", "sip:100@203.0.113.9", false}, // a scanner
 	} {
 		req := sip.NewRequest(sip.INVITE, sip.Uri{User: "door", Host: "h"})

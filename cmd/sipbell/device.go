@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/device/boardio"
 	"github.com/sipbell/sipbell/device/sipphone"
 	"github.com/sipbell/sipbell/provisioning"
+	"github.com/sipbell/sipbell/ua"
 )
 
 // startDevice starts the door station of core c: it drives the board's
@@ -25,6 +27,8 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 		Log:     a.log.With("component", "door"),
 		// Without accounts nothing registers: the status LED is on.
 		PeerToPeer: len(cfg.SIP.Accounts) == 0,
+		// A refused call or door code is logged once per source a minute.
+		Refusals: ua.NewLogLimiter(a.log.With("component", "door"), nil, time.Minute, 256),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("door station: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/device/sipphone"
 	"github.com/sipbell/sipbell/notify"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
@@ -90,8 +91,15 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	if cfg.Presence.Commands {
 		h := &presence.SIPMessages{
 			Commands: presence.NewCommands(cfg.Presence.CommandConfig(), s.statusText, nil),
-			Trusted:  agent.Trusted, Allowed: agent.Admits, Log: log,
-			Open: func(who string) { c.openAsync(ctx, dev, log, who) },
+			// The sender is whom the agent verified, as for a call; the
+			// door opens for the identities device.door.allowed lists.
+			Admit: func(req *sip.Request, tx sip.ServerTransaction) (string, bool) {
+				caller, ok := agent.Admit(req, tx)
+				return sipphone.Caller(caller).Identity, ok
+			},
+			MayOpen: func(id string) bool { return dev.MayOpen(device.Caller{Identity: id}) },
+			Log:     log,
+			Open:    func(who string) { c.openAsync(ctx, dev, log, who) },
 		}
 		if sender != nil {
 			h.Reply = sender.SendMessage

@@ -93,6 +93,7 @@ func Event(e ua.Event) (device.PhoneEvent, bool) {
 		pe.Reg = RegState(e.Reg)
 	case ua.EventIncomingCall:
 		pe.Kind, pe.State = device.PhoneIncoming, device.CallIncoming
+		pe.Caller = Caller(e.Caller)
 	case ua.EventCallState:
 		pe.Kind = device.PhoneCallState
 		pe.State = CallState(e.State)
@@ -102,6 +103,18 @@ func Event(e ua.Event) (device.PhoneEvent, bool) {
 		return pe, false
 	}
 	return pe, true
+}
+
+// Caller converts a caller's verified identity.
+func Caller(c ua.Caller) device.Caller {
+	dc := device.Caller{}
+	if c.Source.IsValid() {
+		dc.Source = c.Source.String()
+	}
+	if c.Verified() {
+		dc.Identity, dc.Via = c.Identity, c.Via.String()
+	}
+	return dc
 }
 
 // RegState converts a registration state.

@@ -122,12 +122,19 @@ route[WITHINDLG] {
 }
 
 route[AUTH] {
+	# Only this proxy asserts identities (RFC 3325): what a caller claims
+	# is dropped, and an authenticated user's identity asserted.
+	remove_hf("P-Asserted-Identity");
+	remove_hf("P-Preferred-Identity");
 	if (is_method("REGISTER") || from_uri==myself) {
 		if (!auth_check("$fd", "subscriber", "1")) {
 			auth_challenge("$fd", "0");
 			exit;
 		}
-		if (!is_method("REGISTER|PUBLISH")) consume_credentials();
+		if (!is_method("REGISTER|PUBLISH")) {
+			append_hf("P-Asserted-Identity: <sip:$au@$fd>\r\n");
+			consume_credentials();
+		}
 	}
 	if (from_uri!=myself && uri!=myself) {
 		sl_send_reply("403", "Not relaying");

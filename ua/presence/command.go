@@ -36,12 +36,15 @@ func (c Command) String() string {
 type IncomingMessage struct {
 	ContentType string
 	Body        []byte
-	From        string // claimed sender (From URI): proves nothing by itself
-	// Trusted: the request came from the registrar/proxy of an account
-	// (source address), which authenticated the sender.
-	Trusted bool
-	// Allowed: the sender matches the allow-list (From or source network).
+	From        string // claimed sender (From URI): proves nothing, used for replies and logs
+	// Identity is the sender's verified identity, "" when none: what a
+	// trusted proxy asserted, or a user the device authenticated itself.
+	Identity string
+	// Allowed: the user agent admitted the sender (trusted proxy, digest
+	// or source network; see ua.UA.Admit).
 	Allowed bool
+	// MayOpen: Identity is one the door opens for (device.door.allowed).
+	MayOpen bool
 }
 
 // Decision says how to answer a MESSAGE and what to do.
@@ -97,12 +100,12 @@ func NewCommands(cfg CommandConfig, status func() string, clock clockwork.Clock)
 
 const helpText = "Commands: open [secret] - open the door; status - device state; help - this list."
 
-// Handle decides on one MESSAGE. Unknown senders get 403; huge bodies
-// 413; other content types 415; everything else 200, with the command
-// obeyed or refused (and logged) under the rule: "open" needs the
-// trusted proxy or the configured secret.
+// Handle decides on one MESSAGE. Senders not admitted get 403; huge
+// bodies 413; other content types 415; everything else 200, with the
+// command obeyed or refused (and logged) under the rule: "open" needs a
+// verified sender the door opens for (MayOpen), or the configured secret.
 func (c *Commands) Handle(m IncomingMessage) Decision {
-	if !m.Trusted && !m.Allowed {
+	if !m.Allowed {
 		return Decision{Status: 403, Log: "MESSAGE from unknown sender " + quote(m.From)}
 	}
 	if len(m.Body) > MaxMessageBody {
@@ -144,10 +147,10 @@ func (c *Commands) open(m IncomingMessage, args []string) Decision {
 	}
 	secretOK := c.cfg.Secret != "" && subtle.ConstantTimeCompare([]byte(given), []byte(c.cfg.Secret)) == 1
 	switch {
-	case secretOK || (m.Trusted && !c.cfg.RequireSecret):
+	case secretOK || (m.MayOpen && m.Identity != "" && !c.cfg.RequireSecret):
 		c.failures = 0
 		d.Open, d.Reply = true, "Door opened."
-		how := "through the trusted proxy"
+		how := "as " + quote(m.Identity) + " (verified, in door.allowed)"
 		if secretOK {
 			how = "with the secret"
 		}
@@ -163,7 +166,14 @@ func (c *Commands) open(m IncomingMessage, args []string) Decision {
 		d.Reply, d.Log = "Open refused: wrong secret.", "open from "+quote(m.From)+" refused: wrong secret"
 	default:
 		d.Reply = "Open refused: send it through your PBX account or add the secret."
-		d.Log = "open from " + quote(m.From) + " refused: not via the trusted proxy and no secret"
+		why := "sender not verified (the From header proves nothing)"
+		switch {
+		case m.Identity != "" && m.MayOpen:
+			why = "the secret is required"
+		case m.Identity != "":
+			why = quote(m.Identity) + " is not in door.allowed"
+		}
+		d.Log = "open from " + quote(m.From) + " refused: " + why + ", and no secret"
 	}
 	return d
 }

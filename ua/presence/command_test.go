@@ -11,7 +11,9 @@ import (
 func TestCommands(t *testing.T) {
 	t.Parallel()
 	const secret = "hunter2-long-secret"
-	trusted := IncomingMessage{ContentType: "text/plain", From: "sip:alice@pbx", Trusted: true}
+	// trusted: verified (here through the proxy) and in door.allowed.
+	trusted := IncomingMessage{ContentType: "text/plain", From: "sip:alice@pbx", Allowed: true, Identity: "sip:alice@pbx", MayOpen: true}
+	notListed := IncomingMessage{ContentType: "text/plain", From: "sip:bob@pbx", Allowed: true, Identity: "sip:bob@pbx"}
 	allowed := IncomingMessage{ContentType: "text/plain;charset=UTF-8", From: "sip:alice@pbx", Allowed: true}
 	unknown := IncomingMessage{ContentType: "text/plain", From: "sip:alice@pbx"}
 	with := func(m IncomingMessage, body string) IncomingMessage { m.Body = []byte(body); return m }
@@ -25,7 +27,9 @@ func TestCommands(t *testing.T) {
 		reply    string
 		logWords string
 	}{
-		{"open via trusted proxy", CommandConfig{}, with(trusted, "open"), 200, CmdOpen, true, "Door opened.", "trusted proxy"},
+		{"open via trusted proxy", CommandConfig{}, with(trusted, "open"), 200, CmdOpen, true, "Door opened.", "verified, in door.allowed"},
+		{"open verified but not in door.allowed", CommandConfig{}, with(notListed, "open"), 200, CmdOpen, false, "Open refused", "not in door.allowed"},
+		{"open claimed From only", CommandConfig{}, with(allowed, "open"), 200, CmdOpen, false, "Open refused", "not verified"},
 		{"open any case and spaces", CommandConfig{}, with(trusted, "  OPEN \r\n"), 200, CmdOpen, true, "Door opened.", ""},
 		{"open allowed no secret", CommandConfig{Secret: secret}, with(allowed, "open"), 200, CmdOpen, false, "Open refused", "no secret"},
 		{"open allowed with secret", CommandConfig{Secret: secret}, with(allowed, "open "+secret), 200, CmdOpen, true, "Door opened.", "with the secret"},
@@ -40,8 +44,8 @@ func TestCommands(t *testing.T) {
 		{"chat", CommandConfig{}, with(allowed, "hello door"), 200, CmdNone, false, "Unknown command", "hello door"},
 		{"empty", CommandConfig{}, with(allowed, " "), 200, CmdNone, false, "", "empty"},
 		{"huge", CommandConfig{}, with(trusted, "open "+strings.Repeat("x", MaxMessageBody)), 413, CmdNone, false, "", "limit"},
-		{"html", CommandConfig{}, IncomingMessage{ContentType: "text/html", Body: []byte("open"), Trusted: true}, 415, CmdNone, false, "", "text/html"},
-		{"cpim", CommandConfig{}, IncomingMessage{ContentType: "message/cpim", Body: []byte("open"), Trusted: true}, 415, CmdNone, false, "", ""},
+		{"html", CommandConfig{}, IncomingMessage{ContentType: "text/html", Body: []byte("open"), Allowed: true}, 415, CmdNone, false, "", "text/html"},
+		{"cpim", CommandConfig{}, IncomingMessage{ContentType: "message/cpim", Body: []byte("open"), Allowed: true}, 415, CmdNone, false, "", ""},
 		{"bad utf8", CommandConfig{}, with(trusted, "open \xff"), 200, CmdNone, false, "", "UTF-8"},
 		{"second line ignored", CommandConfig{}, with(allowed, "status\nopen"), 200, CmdStatus, false, "", ""},
 	}

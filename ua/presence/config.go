@@ -33,12 +33,15 @@ type Config struct {
 	SubscribeMinExpires time.Duration `yaml:"subscribe_min_expires"`
 	// SubscribeMaxExpires caps the lifetime a subscription asks for.
 	SubscribeMaxExpires time.Duration `yaml:"subscribe_max_expires"`
-	// Commands lets allowed senders send MESSAGE commands (open, status,
-	// help); "open" works through the trusted proxy or with CommandSecret.
+	// Commands lets admitted senders send MESSAGE commands (open, status,
+	// help); "open" works for a verified sender in device.door.allowed
+	// (asserted by the registrar/proxy, or a sip.callers user), or with
+	// CommandSecret.
 	Commands bool `yaml:"commands"`
 	// CommandSecret, when set, lets "open <secret>" open the door.
 	CommandSecret string `yaml:"command_secret" secret:"true"`
-	// RequireSecret demands the secret even through the trusted proxy.
+	// RequireSecret demands the secret even from a verified, allowed
+	// sender.
 	RequireSecret bool `yaml:"require_secret"`
 }
 

@@ -20,9 +20,11 @@ func Example() {
 		client   *sipgo.Client // the UA's client for the account's transport
 		aor      = sip.Uri{Scheme: "sip", User: "door", Host: "pbx.example"}
 		contact  = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "door", Host: "192.0.2.10", Port: 5060}}
-		trusted  = func(netip.AddrPort) bool { return false }         // ua: from an account's registrar/proxy
-		admitted = func(string, netip.AddrPort) bool { return false } // ua: allow_from
-		openDoor = func(who string) {}                                // device: pulse the relay
+		trusted  = func(netip.AddrPort) bool { return false }                                    // ua: from an account's registrar/proxy
+		admitted = func(string, netip.AddrPort) bool { return false }                            // ua: allow_from networks
+		admit    = func(*sip.Request, sip.ServerTransaction) (string, bool) { return "", false } // ua.UA.Admit: verified identity
+		mayOpen  = func(identity string) bool { return false }                                   // device: door.allowed
+		openDoor = func(who string) {}                                                           // device: pulse the relay
 	)
 	pub, _ := presence.NewPublisher(&presence.SIPSender{Client: client, Entity: aor, Destination: "pbx.example:5060",
 		User: "door", Secret: "password"}, cfg.PublisherConfig(aor.String(), contact.Address.String()), clockwork.NewRealClock(), nil)
@@ -37,7 +39,7 @@ func Example() {
 
 	reply := &presence.SIPMessageSender{Client: client, From: aor, Destination: "pbx.example:5060", User: "door", Secret: "password"}
 	h := &presence.SIPMessages{Commands: presence.NewCommands(cfg.CommandConfig(), func() string { return "idle" }, nil),
-		Trusted: trusted, Allowed: admitted, Open: openDoor, Reply: reply.SendMessage}
+		Admit: admit, MayOpen: mayOpen, Open: openDoor, Reply: reply.SendMessage}
 	srv.OnMessage(h.OnMessage)
 
 	// On every device event: st, changed := tracker.Apply(ev) (notify.PresenceTracker)

@@ -82,7 +82,12 @@ func FuzzCommands(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, trusted, allowed bool) {
 		c := NewCommands(CommandConfig{Secret: secret}, nil, nil)
-		d := c.Handle(IncomingMessage{ContentType: "text/plain", Body: body, Trusted: trusted, Allowed: allowed})
+		// trusted: a verified sender the door opens for.
+		m := IncomingMessage{ContentType: "text/plain", Body: body, Allowed: allowed}
+		if trusted && allowed {
+			m.Identity, m.MayOpen = "sip:alice@pbx", true
+		}
+		d := c.Handle(m)
 		if d.Open {
 			line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
 			f := strings.Fields(line)

@@ -71,10 +71,26 @@ func TestMessageCommandsThroughKamailio(t *testing.T) {
 		Destination: k.UDP, User: "door", Secret: interop.Password}
 	h := &SIPMessages{
 		Commands: NewCommands(CommandConfig{Secret: "door-secret-0123"}, func() string { return "idle" }, nil),
-		Trusted:  func(src netip.AddrPort) bool { return src == kamailio },
-		Allowed:  func(from string, _ netip.AddrPort) bool { return strings.Contains(from, "alice@") },
-		Open:     func(who string) { mu.Lock(); opened = append(opened, who); mu.Unlock() },
-		Reply:    doorSender.SendMessage,
+		// As ua.UA.Admit: Kamailio is the trusted proxy, whose
+		// P-Asserted-Identity is the sender; anyone else is admitted
+		// (unverified) when it claims to be alice, as if by network.
+		Admit: func(req *sip.Request, tx sip.ServerTransaction) (string, bool) {
+			src, _ := netip.ParseAddrPort(req.Source())
+			if src == kamailio {
+				if h := req.GetHeader("P-Asserted-Identity"); h != nil {
+					return strings.Trim(h.Value(), "<>"), true
+				}
+				return "", true
+			}
+			if f := req.From(); f != nil && f.Address.User == "alice" {
+				return "", true
+			}
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return "", false
+		},
+		MayOpen: func(id string) bool { return strings.HasPrefix(id, "sip:alice@") },
+		Open:    func(who string) { mu.Lock(); opened = append(opened, who); mu.Unlock() },
+		Reply:   doorSender.SendMessage,
 	}
 	door.server.OnMessage(h.OnMessage)
 	alice := newSIPEndpoint(t, "alice")

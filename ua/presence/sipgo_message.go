@@ -16,13 +16,18 @@ import (
 // MESSAGE handler.
 type SIPMessages struct {
 	Commands *Commands
-	// Trusted reports whether a request from source came through the
-	// registrar/proxy of an account.
-	Trusted func(source netip.AddrPort) bool
-	// Allowed reports whether the sender is on the allow-list.
-	Allowed func(from string, source netip.AddrPort) bool
-	// Open releases the door (the device's relay); who is the From URI.
-	// It is called before the answer is sent and must not block.
+	// Admit decides whether req is admitted and who sent it, as the user
+	// agent does for calls (ua.UA.Admit: the identity a trusted proxy
+	// asserts, a digest challenge, the source network); identity is ""
+	// when nothing was verified. When it reports false it has answered
+	// req (401 or 403) itself. nil admits nobody.
+	Admit func(req *sip.Request, tx sip.ServerTransaction) (identity string, ok bool)
+	// MayOpen reports whether a verified identity may open the door
+	// (device.door.allowed); nil: none may (only the secret opens).
+	MayOpen func(identity string) bool
+	// Open releases the door (the device's relay); who is the verified
+	// identity, or the From URI when the secret opened it. It is called
+	// before the answer is sent and must not block.
 	Open func(who string)
 	// Reply sends a text back to a sender in a new MESSAGE; nil: no replies.
 	Reply func(ctx context.Context, to, text string) error
@@ -44,11 +49,23 @@ func (h *SIPMessages) OnMessage(req *sip.Request, tx sip.ServerTransaction) {
 	if ct := req.ContentType(); ct != nil {
 		m.ContentType = ct.Value()
 	}
-	m.Trusted = h.Trusted != nil && h.Trusted(src)
-	m.Allowed = h.Allowed != nil && h.Allowed(m.From, src)
+	if h.Admit == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 403, messageReason(403), nil))
+		return
+	}
+	id, ok := h.Admit(req, tx)
+	if !ok {
+		return // answered (and logged, rate-limited) by Admit
+	}
+	m.Allowed, m.Identity = true, id
+	m.MayOpen = id != "" && h.MayOpen != nil && h.MayOpen(id)
 	d := h.Commands.Handle(m)
 	if d.Open && h.Open != nil { // before the answer: the sender sees 200 once the door is told
-		h.Open(m.From)
+		who := m.Identity
+		if who == "" {
+			who = m.From
+		}
+		h.Open(who)
 	}
 	res := sip.NewResponseFromRequest(req, d.Status, messageReason(d.Status), nil)
 	if d.Status == 415 {
