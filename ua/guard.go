@@ -317,7 +317,3 @@ func addrPort(a net.Addr) netip.AddrPort {
 func isKeepAlive(data []byte) bool {
 	return len(data) <= 4 && len(bytes.Trim(data, "\r\n")) == 0
 }
-
-// precheckUDP is where datagrams that passed the guard get the checks
-// sipgo does not make (torture.go); for now they go on unchanged.
-func (g *guard) precheckUDP(ap netip.AddrPort, data []byte) []byte { return data }

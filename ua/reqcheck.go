@@ -1,0 +1,314 @@
+package ua
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// The request checks sipgo does not make, applied by the guard to every
+// UDP request that passed its limits (RFC 3261 §8.2, RFC 4475, RFC 5118):
+// a malformed request gets a 400 instead of silence, a wrong version 505,
+// an unknown method 501, an unsupported URI scheme 416, an unknown
+// required extension 420, a body sipbell cannot read 415, an INVITE that
+// accepts no SDP 406. These answers are stateless (sent straight back to
+// the source, no transaction). Valid requests that sipgo would refuse for
+// want of a From tag (RFC 2543 peers, LWS around "tag =") are normalised.
+
+// knownMethods are the methods of RFC 3261 and its extensions: one of them
+// that sipbell does not take is 405 (not allowed), anything else 501.
+var knownMethods = map[string]bool{"INVITE": true, "ACK": true, "CANCEL": true, "BYE": true,
+	"OPTIONS": true, "REGISTER": true, "INFO": true, "PRACK": true, "UPDATE": true, "SUBSCRIBE": true,
+	"NOTIFY": true, "REFER": true, "MESSAGE": true, "PUBLISH": true}
+
+// singleHeaders may appear once in a request (RFC 3261 §7.3.1, §20).
+var singleHeaders = []string{"Call-ID", "To", "From", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// refusal is a refusal: the status code, why (for the log) and headers
+// to add.
+type refusal struct {
+	code int
+	why  string
+	hdrs []sip.Header
+}
+
+// precheckUDP answers what must be refused and returns nil, or returns the
+// datagram (possibly normalised) for sipgo to handle.
+func (g *guard) precheckUDP(ap netip.AddrPort, data []byte) []byte {
+	if bytes.HasPrefix(data, []byte("SIP/")) {
+		return data // a response
+	}
+	if r := checkRequestLine(data); r != nil {
+		g.refuseRaw(ap, data, *r)
+		return nil
+	}
+	msg, err := sip.NewParser().ParseSIP(data)
+	if err != nil {
+		g.refuseRaw(ap, data, refusal{code: 400, why: "malformed: " + err.Error()})
+		return nil
+	}
+	req, ok := msg.(*sip.Request)
+	if !ok {
+		return data
+	}
+	method, _, _ := bytes.Cut(data, []byte(" "))
+	if r := checkRequest(req, string(method)); r != nil {
+		g.refuse(ap, req, *r)
+		return nil
+	}
+	if normalise(req) {
+		return []byte(req.String())
+	}
+	return data
+}
+
+// checkRequestLine checks "Method SP Request-URI SP SIP-Version" as sent.
+func checkRequestLine(data []byte) *refusal {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	parts := bytes.Split(line, []byte(" "))
+	if len(parts) != 3 || len(parts[0]) == 0 || len(parts[1]) == 0 || !isToken(parts[0]) {
+		return &refusal{code: 400, why: "malformed request line"}
+	}
+	if v := parts[2]; !bytes.EqualFold(v, []byte("SIP/2.0")) {
+		if isVersion(v) {
+			return &refusal{code: 505, why: "unsupported SIP version " + string(v)}
+		}
+		return &refusal{code: 400, why: "malformed request line"}
+	}
+	uri := string(parts[1])
+	scheme, rest, ok := strings.Cut(uri, ":")
+	if !ok || !isScheme(scheme) {
+		return &refusal{code: 400, why: "malformed Request-URI"}
+	}
+	switch strings.ToLower(scheme) {
+	case "sip", "sips":
+	case "tel":
+		return nil
+	default:
+		return &refusal{code: 416, why: "unsupported URI scheme " + scheme}
+	}
+	// After the user part (where "?" and ";" are allowed characters):
+	// the host, then parameters, then headers.
+	host := rest
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if strings.Contains(host, "?") {
+		return &refusal{code: 400, why: "headers in the Request-URI"}
+	}
+	if i := strings.IndexByte(host, ';'); i >= 0 {
+		host = host[:i]
+	}
+	if !strings.HasPrefix(host, "[") && strings.Count(host, ":") > 1 {
+		return &refusal{code: 400, why: "IPv6 reference without brackets"}
+	}
+	return nil
+}
+
+// checkRequest makes the checks of RFC 3261 §8.2 on a parsed request;
+// method is as sent (sipgo upper-cases it; methods are case-sensitive).
+func checkRequest(req *sip.Request, method string) *refusal {
+	if req.Via() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
+		return &refusal{code: 400, why: "missing Via, From, To, Call-ID or CSeq"}
+	}
+	for _, h := range singleHeaders {
+		if len(req.GetHeaders(h)) > 1 {
+			return &refusal{code: 400, why: "more than one " + h}
+		}
+	}
+	if string(req.CSeq().MethodName) != method {
+		return &refusal{code: 400, why: "CSeq method differs from the request's"}
+	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() > 255 {
+		return &refusal{code: 400, why: "Max-Forwards over 255"}
+	}
+	if !knownMethods[method] {
+		return &refusal{code: 501, why: "unknown method", hdrs: []sip.Header{sip.NewHeader("Allow", AllowHeader())}}
+	}
+	if method == "ACK" || method == "CANCEL" {
+		return nil
+	}
+	var unsupported []string
+	for _, h := range req.GetHeaders("Require") {
+		for _, opt := range strings.Split(h.Value(), ",") {
+			if opt = strings.TrimSpace(opt); opt != "" {
+				unsupported = append(unsupported, opt)
+			}
+		}
+	}
+	if len(unsupported) > 0 {
+		return &refusal{code: 420, why: "unsupported extension required",
+			hdrs: []sip.Header{sip.NewHeader("Unsupported", strings.Join(unsupported, ", "))}}
+	}
+	if method != "INVITE" {
+		return nil
+	}
+	accept := []sip.Header{sip.NewHeader("Accept", "application/sdp")}
+	if ct := req.ContentType(); ct != nil && len(req.Body()) > 0 && !isSDP(ct.Value()) {
+		return &refusal{code: 415, why: "body type " + ct.Value(), hdrs: accept}
+	}
+	if a := req.GetHeaders("Accept"); len(a) > 0 && !acceptsSDP(a) {
+		return &refusal{code: 406, why: "SDP not acceptable to the caller", hdrs: accept}
+	}
+	return nil
+}
+
+// normalise fixes what is valid but sipgo cannot take: LWS around From
+// and To parameters ("tag = x"), and no From tag at all (RFC 2543), for
+// which a tag is made from the request's identity (the same for every
+// retransmission). It reports whether it changed anything.
+func normalise(req *sip.Request) bool {
+	changed := false
+	for _, p := range []*sip.HeaderParams{&req.From().Params, &req.To().Params} {
+		clean := (*p)[:0:0]
+		for _, kv := range *p {
+			k, v := strings.TrimSpace(kv.K), strings.TrimSpace(kv.V)
+			if k != kv.K || v != kv.V || k == "" {
+				changed = true
+			}
+			if k != "" {
+				clean = append(clean, sip.HeaderKV{K: k, V: v})
+			}
+		}
+		*p = clean
+	}
+	if _, ok := req.From().Params.Get("tag"); !ok {
+		sum := sha256.Sum256([]byte(req.CallID().Value() + "|" + req.From().Address.String() + "|" +
+			fmt.Sprint(req.CSeq().SeqNo) + "|" + req.Via().Host))
+		req.From().Params.Add("tag", "rfc2543-"+hex.EncodeToString(sum[:6]))
+		changed = true
+	}
+	return changed
+}
+
+func isSDP(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/sdp")
+}
+
+func acceptsSDP(hs []sip.Header) bool {
+	for _, h := range hs {
+		for _, r := range strings.Split(h.Value(), ",") {
+			mt, _, _ := strings.Cut(r, ";")
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case "application/sdp", "application/*", "*/*", "":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// refuse answers a parsed request statelessly, straight to its source.
+func (g *guard) refuse(ap netip.AddrPort, req *sip.Request, r refusal) {
+	res := sip.NewResponseFromRequest(req, r.code, StatusText(r.code), nil)
+	for _, h := range r.hdrs {
+		res.AppendHeader(h)
+	}
+	g.send(ap, []byte(res.String()), r)
+}
+
+// refuseRaw answers a request sipgo cannot parse: the status line and
+// whatever Via, From, To, Call-ID and CSeq can be read from it.
+func (g *guard) refuseRaw(ap netip.AddrPort, data []byte, r refusal) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", r.code, StatusText(r.code))
+	for _, name := range []string{"via", "from", "to", "call-id", "cseq"} {
+		for _, v := range rawHeaders(data, name) {
+			b.WriteString(canonical[name] + ": ")
+			b.Write(v)
+			if name == "to" && !bytes.Contains(bytes.ToLower(v), []byte("tag=")) {
+				b.WriteString(";tag=sipbell-refused")
+			}
+			b.WriteString("\r\n")
+		}
+	}
+	for _, h := range r.hdrs {
+		b.WriteString(h.Name() + ": " + h.Value() + "\r\n")
+	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	g.send(ap, b.Bytes(), r)
+}
+
+var canonical = map[string]string{"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}
+var compact = map[string]string{"via": "v", "from": "f", "to": "t", "call-id": "i"}
+
+func (g *guard) send(ap netip.AddrPort, b []byte, r refusal) {
+	if r.code == 400 {
+		g.fail(ap)
+	}
+	g.dropped[dropMalformed].Add(1)
+	g.logs.Log(slog.LevelInfo, ap.Addr().String(), fmt.Sprintf("sip: request refused: %d %s", r.code, StatusText(r.code)), "why", r.why)
+	if p := g.conn.Load(); p != nil && *p != nil {
+		_, _ = (*p).WriteTo(b, net.UDPAddrFromAddrPort(ap))
+	}
+}
+
+// rawHeaders returns the one-line values of the headers called name (or
+// its compact form) in a raw message.
+func rawHeaders(data []byte, name string) [][]byte {
+	var out [][]byte
+	first := true
+	for rest := data; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if first {
+			first = false
+			continue
+		}
+		if len(line) == 0 {
+			break
+		}
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		k = bytes.TrimSpace(k)
+		if ok && (bytes.EqualFold(k, []byte(name)) || compact[name] != "" && bytes.EqualFold(k, []byte(compact[name]))) {
+			out = append(out, bytes.TrimSpace(v))
+		}
+	}
+	return out
+}
+
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-.!%*_+`'~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func isScheme(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// isVersion reports whether v looks like SIP/<digits>.<digits>.
+func isVersion(v []byte) bool {
+	rest, ok := bytes.CutPrefix(bytes.ToUpper(v), []byte("SIP/"))
+	if !ok {
+		return false
+	}
+	maj, min, ok := bytes.Cut(rest, []byte("."))
+	return ok && len(maj) > 0 && len(min) > 0 && len(bytes.Trim(maj, "0123456789")) == 0 && len(bytes.Trim(min, "0123456789")) == 0
+}
