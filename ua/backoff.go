@@ -10,6 +10,10 @@ import (
 type timing struct {
 	BackoffBase  time.Duration // first retry after a failure (before jitter)
 	BackoffMax   time.Duration // cap of the exponential backoff
+	Probe        time.Duration // REGISTER rhythm while the registrar does not answer at all
+	ProbeTimeout time.Duration // one REGISTER then (digest included)
+	CheckTimeout time.Duration // one keep-alive OPTIONS check (digest included)
+	ConnWatch    time.Duration // how often a TCP/TLS registration's connection is looked at
 	AuthRetry    time.Duration // retry after wrong credentials (no tight loop)
 	RegTimeout   time.Duration // one REGISTER transaction, including digest
 	Unregister   time.Duration // bound on the Expires: 0 at shutdown
@@ -20,6 +24,8 @@ type timing struct {
 
 func defaultTiming() timing {
 	return timing{BackoffBase: 2 * time.Second, BackoffMax: 5 * time.Minute,
+		Probe: 2 * time.Second, ProbeTimeout: 1800 * time.Millisecond, CheckTimeout: 5 * time.Second,
+		ConnWatch: time.Second,
 		AuthRetry: 10 * time.Minute, RegTimeout: 32 * time.Second, Unregister: time.Second,
 		NoAnswer: 3 * time.Minute, NoAck: 64 * sip.T1, MaxRedirects: 5}
 }

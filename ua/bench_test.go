@@ -38,7 +38,7 @@ func BenchmarkRegisterRoundTrip(b *testing.B) {
 	r := newRegLoop(u, 0, cfg.Accounts[0])
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if res := r.register(ctx, 0, time.Hour); res.out != outOK {
+		if res := r.register(ctx, 0, time.Hour, u.timing.RegTimeout); res.out != outOK {
 			b.Fatalf("register: %s", res.reason)
 		}
 	}

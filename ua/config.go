@@ -62,8 +62,15 @@ type Config struct {
 	// MaxCallLength hangs up an established call after this long (0 means
 	// no limit).
 	MaxCallLength time.Duration `yaml:"max_call_length"`
-	// KeepAlive is the interval of the CRLF keep-alive sent to each
-	// registrar so NAT bindings and TCP/TLS connections stay open (0 off).
+	// KeepAlive is how often each registration is checked (5s..10m; 0
+	// off): an OPTIONS to the device's own address through the registrar,
+	// which also keeps NAT bindings and TCP/TLS connections open. A
+	// registrar that lost the registration (it restarted, say) is noticed
+	// within this interval and registered with again at once; one that does
+	// not answer at all is tried every 2 s until it does, the status saying
+	// "failed" meanwhile (a TCP/TLS connection that closes is noticed
+	// within a second). A registrar that never answers OPTIONS gets CRLF
+	// pings (RFC 5626) instead.
 	KeepAlive time.Duration `yaml:"keepalive"`
 
 	// TCPIdleTimeout closes an inbound SIP TCP connection that has carried

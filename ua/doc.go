@@ -24,9 +24,16 @@
 // failover to the next registrar on timeout, transport error or 5xx (the
 // primary is tried again at every refresh), 6xx final for that server,
 // wrong credentials (401/407 after authenticating, or 403) → RegFailed
-// and a retry only after 10 minutes. A CRLF keep-alive goes to the
-// registrar every cfg.KeepAlive; a failed one on TCP/TLS re-registers at
-// once. Expires: 0 is sent at shutdown.
+// and a retry only after 10 minutes. Every cfg.KeepAlive the loop sends
+// an OPTIONS to its own address of record through the registrar
+// (keepalive.go): 404/408/410/480/604 means the registrar lost the binding
+// (a restart), no answer that it may be gone: either way it registers
+// again at once, and a registrar that does not answer at all is tried
+// every 2 s (not backed off) with the state "failed" meanwhile, so
+// registration is back about 2 s after it answers again. A TCP/TLS
+// registration's connection is watched every second. A registrar that
+// never answers OPTIONS gets CRLF keep-alives. Expires: 0 is sent at
+// shutdown.
 //
 // # Calls
 //

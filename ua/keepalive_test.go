@@ -7,16 +7,23 @@ import (
 	"time"
 )
 
-// miniRegistrar answers every REGISTER 200 (no auth) and reports CRLF
-// keep-alives on pings.
-func miniRegistrar(t *testing.T) (addr string, pings <-chan struct{}) {
+// miniRegistrar answers every REGISTER 200 (no auth), answers OPTIONS 200
+// when options is set (ignores them otherwise), and reports each
+// keep-alive (a CRLF ping or an OPTIONS) on pings, by kind.
+func miniRegistrar(t *testing.T, options bool) (addr string, pings <-chan string) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	ch := make(chan struct{}, 16)
+	ch := make(chan string, 16)
+	report := func(kind string) {
+		select {
+		case ch <- kind:
+		default:
+		}
+	}
 	go func() {
 		buf := make([]byte, 65536)
 		for {
@@ -26,17 +33,21 @@ func miniRegistrar(t *testing.T) (addr string, pings <-chan struct{}) {
 			}
 			msg := string(buf[:n])
 			if strings.Trim(msg, "\r\n") == "" {
-				select {
-				case ch <- struct{}{}:
-				default:
-				}
+				report("crlf")
 				continue
 			}
-			if !strings.HasPrefix(msg, "REGISTER ") {
+			status := "200 OK"
+			switch {
+			case strings.HasPrefix(msg, "OPTIONS "):
+				report("options")
+				if !options {
+					continue
+				}
+			case !strings.HasPrefix(msg, "REGISTER "):
 				continue
 			}
 			var res strings.Builder
-			res.WriteString("SIP/2.0 200 OK\r\n")
+			res.WriteString("SIP/2.0 " + status + "\r\n")
 			for _, line := range strings.Split(msg, "\r\n") {
 				k, _, _ := strings.Cut(line, ":")
 				switch strings.ToLower(k) {
@@ -51,18 +62,55 @@ func miniRegistrar(t *testing.T) (addr string, pings <-chan struct{}) {
 	return pc.LocalAddr().String(), ch
 }
 
+func waitPing(t *testing.T, pings <-chan string, kind string) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case k := <-pings:
+			if k == kind {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s keep-alive reached the registrar", kind)
+		}
+	}
+}
+
+// TestUDPKeepAlive: the keep-alive is an OPTIONS through the registrar;
+// answered, the registration stands as it is.
 func TestUDPKeepAlive(t *testing.T) {
 	t.Parallel()
-	addr, pings := miniRegistrar(t)
+	addr, pings := miniRegistrar(t, true)
 	cfg := testConfig()
 	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
 	h := start(t, cfg, func(u *UA) { u.cfg.KeepAlive = 200 * time.Millisecond })
 	h.wait(t, 5*time.Second, "registered", regIs(Registered))
-	for i := 0; i < 2; i++ {
-		select {
-		case <-pings:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no CRLF keep-alive %d reached the registrar", i+1)
-		}
+	for i := 0; i < 3; i++ {
+		waitPing(t, pings, "options")
+	}
+	if n := h.count(regIs(Registering)); n != 1 {
+		t.Errorf("answered keep-alives made %d registering states, want only the first\n%s", n, h.events())
+	}
+}
+
+// TestUDPKeepAliveFallsBackToCRLF: a registrar that never answers OPTIONS
+// (but answers REGISTER at once) gets CRLF keep-alives after two tries.
+func TestUDPKeepAliveFallsBackToCRLF(t *testing.T) {
+	t.Parallel()
+	addr, pings := miniRegistrar(t, false)
+	cfg := testConfig()
+	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
+	h := start(t, cfg, func(u *UA) {
+		u.cfg.KeepAlive = 200 * time.Millisecond
+		u.timing.CheckTimeout = 300 * time.Millisecond
+	})
+	waitPing(t, pings, "crlf")
+	waitPing(t, pings, "crlf")
+	if !strings.Contains(h.logs.String(), "keep-alives are CRLF from now on") {
+		t.Error("the fallback was not logged")
+	}
+	if n := h.count(regIs(RegFailed)); n != 0 {
+		t.Errorf("%d failed states for a registrar that answers REGISTER\n%s", n, h.events())
 	}
 }

@@ -37,6 +37,7 @@ type regLoop struct {
 	state       RegState
 	kick        chan struct{} // re-register now (connection lost, contact changed)
 	corrections int           // contact corrections in a row (loop guard)
+	reach       reachability  // keep-alive checks and probing: keepalive.go
 }
 
 func newRegLoop(u *UA, idx int, a Account) *regLoop {
@@ -54,6 +55,7 @@ func newRegLoop(u *UA, idx int, a Account) *regLoop {
 	r.aor = newAOR(a)
 	r.notBefore = make([]time.Time, len(r.servers))
 	r.dead = make([]bool, len(r.servers))
+	r.reach.down = make([]bool, len(r.servers))
 	port := u.Addr().Port
 	r.contact = sip.Uri{Scheme: "sip", User: a.User, Host: u.host, Port: port}
 	if tr != "udp" {
@@ -112,13 +114,13 @@ func (r *regLoop) run(ctx context.Context, stop <-chan struct{}) {
 			return
 		}
 		if si >= 0 {
-			res := r.register(attempts, si, r.expires)
+			res := r.register(attempts, si, r.expires, r.attemptTimeout(si))
 			wait = r.handle(si, res, &attempt, &brief)
 			if wait < 0 { // immediate retry (423, next server)
 				continue
 			}
 		}
-		if !r.sleep(wait, stop) {
+		if !r.sleep(attempts, wait, stop) {
 			r.unregister(ctx)
 			return
 		}
@@ -142,6 +144,7 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 			return -1
 		}
 		r.corrections = 0
+		r.answered(si)
 		r.publish(Registered, res.code, fmt.Sprintf("%s, %v granted by %s", Status(res.code), res.granted, r.servers[si].addr(r.transport)))
 		return refreshIn(res.granted, jitter())
 	case outTooBrief:
@@ -166,6 +169,16 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 		if res.retryAfter > 0 {
 			b = res.retryAfter
 		}
+		probing := res.code == 0 // no answer at all: probe until it answers
+		if probing {
+			b = r.probeWait()
+			if r.markDown(si) {
+				r.mu.Lock()
+				r.notBefore[si] = r.u.clock.Now().Add(b)
+				r.mu.Unlock()
+				return b // still down: said so already
+			}
+		}
 		r.mu.Lock()
 		r.notBefore[si] = r.u.clock.Now().Add(b)
 		if r.current == si {
@@ -175,6 +188,10 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 		if next, w := r.pick(); next >= 0 && w == 0 {
 			r.publish(Registering, res.code, fmt.Sprintf("%s from %s; trying %s", res.reason, srv, r.servers[next].Host))
 			return -1
+		}
+		if probing {
+			r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; trying every %v", res.reason, srv, t.Probe))
+			return b
 		}
 		r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; retry in %v", res.reason, srv, b.Round(time.Millisecond)))
 		*attempt++
@@ -208,41 +225,54 @@ func (r *regLoop) pick() (int, time.Duration) {
 	return -1, best
 }
 
-// sleep waits d (keeping NAT bindings alive) and reports false when the UA
-// is stopping. A kick (connection lost, contact changed) or a failed
-// keep-alive ends it early.
-func (r *regLoop) sleep(d time.Duration, stop <-chan struct{}) bool {
+// sleep waits d and reports false when the UA is stopping. Meanwhile,
+// when registered, it checks the registration every KeepAlive (and a
+// TCP/TLS connection every timing.ConnWatch, see keepalive.go); a kick
+// (contact changed) or a failed check ends it early.
+func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	timer := r.u.clock.NewTimer(d)
 	defer timer.Stop()
 	for {
-		var ka <-chan time.Time
-		var kt Timer
-		if r.u.cfg.KeepAlive > 0 {
+		var ka, cw <-chan time.Time
+		var kt, wt Timer
+		if r.u.cfg.KeepAlive > 0 && r.registered() {
 			kt = r.u.clock.NewTimer(r.u.cfg.KeepAlive)
 			ka = kt.C()
 		}
+		if r.transport != "udp" && r.registered() {
+			wt = r.u.clock.NewTimer(r.u.timing.ConnWatch)
+			cw = wt.C()
+		}
 		select {
 		case <-stop:
-			stopTimer(kt)
+			stopTimer(kt, wt)
 			return false
 		case <-timer.C():
-			stopTimer(kt)
+			stopTimer(kt, wt)
 			return true
 		case <-r.kick:
-			stopTimer(kt)
+			stopTimer(kt, wt)
 			return true
 		case <-ka:
-			if err := r.keepAlive(); err != nil {
-				r.u.log.Info("registration: keep-alive failed, re-registering", "account", r.AOR(), "err", err)
+			stopTimer(wt)
+			if !r.check(ctx) {
+				return true
+			}
+		case <-cw:
+			stopTimer(kt)
+			if !r.connAlive() {
+				r.suspectBinding(0, "connection to the registrar lost")
 				return true
 			}
 		}
 	}
 }
 
-func stopTimer(t Timer) {
-	if t != nil {
-		t.Stop()
+func stopTimer(ts ...Timer) {
+	for _, t := range ts {
+		if t != nil {
+			t.Stop()
+		}
 	}
 }
 
@@ -282,13 +312,14 @@ func (r *regLoop) request(si int, expires time.Duration) *sip.Request {
 	return req
 }
 
-// register runs one REGISTER exchange with server si, digest included.
-func (r *regLoop) register(ctx context.Context, si int, expires time.Duration) regResult {
+// register runs one REGISTER exchange with server si, digest included,
+// bounded by timeout.
+func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Duration) regResult {
 	c, err := r.u.client(r.transport)
 	if err != nil {
 		return regResult{out: outOther, reason: err.Error()}
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.u.timing.RegTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req := r.request(si, expires)
 	res, err := c.Do(ctx, req)
@@ -431,24 +462,8 @@ func (r *regLoop) unregister(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.u.timing.Unregister)
 	defer cancel()
-	res := r.register(ctx, si, 0)
+	res := r.register(ctx, si, 0, r.u.timing.Unregister)
 	r.publish(Unregistered, res.code, "unregistered: "+res.reason)
-}
-
-// keepAlive sends a CRLF ping (RFC 5626 §4.4.1 style) to the registrar:
-// on UDP from the listening socket, on TCP/TLS over the open connection.
-func (r *regLoop) keepAlive() error {
-	r.mu.Lock()
-	si := r.current
-	r.mu.Unlock()
-	if si < 0 {
-		return nil
-	}
-	dst := r.servers[si].addr(r.transport)
-	if r.proxy != nil {
-		dst = r.proxy.addr(r.transport)
-	}
-	return r.u.keepAlive(r.transport, dst)
 }
 
 // stopCtx returns a context derived from ctx that is also cancelled when

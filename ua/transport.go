@@ -72,12 +72,15 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 			}
 			continue
 		}
+		if l.isClosed() {
+			return nil, fmt.Errorf("ua: accept on %s: %w", l.addr, net.ErrClosed)
+		}
 		if delay == 0 {
 			delay = acceptBackoffMin
 		} else if delay *= 2; delay > acceptBackoffMax {
 			delay = acceptBackoffMax
 		}
-		if errors.Is(err, net.ErrClosed) && !l.isClosed() {
+		if errors.Is(err, net.ErrClosed) {
 			// Closed under us: open the same address again.
 			err = l.reopen(inner, err)
 		}
