@@ -117,6 +117,23 @@ func (c *Config) Validate() error {
 	return errs.Err()
 }
 
+// Wired reports whether the board has a pin for role/index (0-based) once
+// the profile and the overrides are merged: false for a role the profile
+// lacks, or one set to "none". An unknown profile reports true (Validate
+// reports it).
+func (c *Config) Wired(role Role, index int) bool {
+	pins, _, errs := c.resolve()
+	if len(errs) > 0 && pins == nil {
+		return true
+	}
+	for _, rp := range pins {
+		if rp.role == role && rp.idx == index {
+			return true
+		}
+	}
+	return false
+}
+
 // AudioDevices returns the profile's ALSA devices with the configured
 // overrides applied (empty for the sim profile: use memory/WAV audio).
 func (c *Config) AudioDevices() AudioDevices {

@@ -108,3 +108,29 @@ func TestOpenRealBoardWithoutGPIO(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+func TestWired(t *testing.T) {
+	t.Parallel()
+	none := PinConfig{Pin: "none"}
+	for _, tc := range []struct {
+		cfg   Config
+		role  Role
+		index int
+		want  bool
+	}{
+		{DefaultConfig(), CallButton, 2, true},
+		{DefaultConfig(), CallButton, 3, false},
+		{Config{Profile: "rpi"}, CallButton, 1, false},
+		{Config{Profile: "rpi", Pins: Pins{CallButtons: []PinConfig{{}, {Pin: "GPIO6"}}}}, CallButton, 1, true},
+		{Config{Profile: "sim", Pins: Pins{CallButtons: []PinConfig{{}, none}}}, CallButton, 1, false},
+		{Config{Profile: "sim", Pins: Pins{CallButtons: []PinConfig{{}, none}}}, CallButton, 2, true},
+		{Config{Profile: "respeaker-2mic"}, DoorRelay, 0, true},
+		{Config{Profile: "rpi", Pins: Pins{DoorRelays: []PinConfig{none}}}, DoorRelay, 0, false},
+		{Config{Profile: "respeaker-2mic"}, Ringer, 0, false},
+		{Config{Profile: "nonesuch"}, CallButton, 5, true}, // Validate reports the profile
+	} {
+		if got := tc.cfg.Wired(tc.role, tc.index); got != tc.want {
+			t.Errorf("%+v: Wired(%s, %d) = %t, want %t", tc.cfg, tc.role, tc.index, got, tc.want)
+		}
+	}
+}

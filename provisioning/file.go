@@ -76,10 +76,15 @@ func (f *File) Validate() error {
 
 // crossCheck reports what each section accepts alone but the device could
 // not do with the others: a button target the user agent cannot call
-// (a bare user with no account to call through). Fields that already
+// (a bare user with no account to call through), a button the board has
+// no pin for, a door code with no door relay to open. Fields that already
 // have an error are not reported twice.
 func (f *File) crossCheck(errs *cfgerr.List) {
+	prof := "board.profile " + f.Board.Profile
 	for i, b := range f.Device.Buttons {
+		if len(b.Targets) > 0 && !f.Board.Wired(board.CallButton, i) {
+			errs.Add(cfgerr.Index("device.buttons", i), "the board has no call button %d (%s, board.pins.call_buttons[%d]): nobody could press it; wire a pin there or remove this entry", i+1, prof, i)
+		}
 		for j, t := range b.Targets {
 			path := cfgerr.Index(cfgerr.Index("device.buttons", i)+".targets", j)
 			if reported(*errs, path) {
@@ -93,6 +98,9 @@ func (f *File) crossCheck(errs *cfgerr.List) {
 				errs.Add(path, "%q: %s", t, strings.TrimPrefix(err.Error(), fmt.Sprintf("ua: call %q: ", t)))
 			}
 		}
+	}
+	if c := f.Device.Door.Code; c != "" && !reported(*errs, "device.door.code") && !f.Board.Wired(board.DoorRelay, 0) {
+		errs.Add("device.door.code", "%q would open the door through door relay 1, which the board does not wire (%s, board.pins.door_relays[0]); wire it, or set code: \"\" for a station that opens no door", c, prof)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 // TestCheckConfigRefusesWhatTheDeviceCannotDo runs the sipbell binary's
 // -check-config on files that each section accepts alone but the device
 // could not run: a bare-user button target with no account to call through
-// (it would fail at the press), and an alsa-lib device name (plughw) in
+// (it would fail at the press), a button the board has no pin for, and an
+// alsa-lib device name (plughw) in
 // board.audio, which the ALSA layer cannot open and audio.capture refuses
 // too. Each problem is named by file, line and field path; the corrected
 // files pass.
@@ -40,7 +41,7 @@ func TestCheckConfigRefusesWhatTheDeviceCannotDo(t *testing.T) {
 		return code, stdout.String(), stderr.String()
 	}
 
-	bad := "device:\n  buttons:\n    - targets: [\"2002\"]\n" +
+	bad := "device:\n  buttons:\n    - targets: [\"2002\"]\n    - targets: [\"sip:2003@192.0.2.7\"]\n" +
 		"board:\n  profile: rpi\n  audio:\n    playback: \"plughw:1,0\"\n" +
 		"audio:\n  capture: \"plughw:1,0\"\n"
 	code, _, stderr := check("bad.yaml", bad)
@@ -50,9 +51,10 @@ func TestCheckConfigRefusesWhatTheDeviceCannotDo(t *testing.T) {
 	path := filepath.Join(dir, "bad.yaml")
 	for _, want := range []string{
 		path + `:3: device.buttons[0].targets[0]: "2002" is a bare user; it needs a sip.accounts entry to call through, or write a full URI sip:2002@host`,
-		path + `:7: board.audio.playback: "plughw:1,0": not an ALSA device sipbell can open: plughw is an alsa-lib plugin; sipbell opens the card itself and converts rate and channels on its own: write hw:1,0`,
-		path + `:9: audio.capture: "plughw:1,0": not an ALSA device sipbell can open: plughw is an alsa-lib plugin; sipbell opens the card itself and converts rate and channels on its own: write hw:1,0`,
-		path + ": 3 error(s)",
+		path + `:4: device.buttons[1]: the board has no call button 2 (board.profile rpi, board.pins.call_buttons[1]): nobody could press it; wire a pin there or remove this entry`,
+		path + `:8: board.audio.playback: "plughw:1,0": not an ALSA device sipbell can open: plughw is an alsa-lib plugin; sipbell opens the card itself and converts rate and channels on its own: write hw:1,0`,
+		path + `:10: audio.capture: "plughw:1,0": not an ALSA device sipbell can open: plughw is an alsa-lib plugin; sipbell opens the card itself and converts rate and channels on its own: write hw:1,0`,
+		path + ": 4 error(s)",
 	} {
 		if !strings.Contains(stderr, want+"\n") {
 			t.Errorf("-check-config output lacks\n  %s\ngot:\n%s", want, stderr)
@@ -60,8 +62,8 @@ func TestCheckConfigRefusesWhatTheDeviceCannotDo(t *testing.T) {
 	}
 
 	good := "sip:\n  accounts:\n    - registrar: pbx.example\n      user: door\n      password: secret\n" +
-		"device:\n  buttons:\n    - targets: [\"2002\", \"sip:2003@192.0.2.7\"]\n" +
-		"board:\n  profile: rpi\n  audio:\n    playback: \"hw:1,0\"\n" +
+		"device:\n  buttons:\n    - targets: [\"2002\", \"sip:2003@192.0.2.7\"]\n    - targets: [\"2004\"]\n" +
+		"board:\n  profile: rpi\n  pins:\n    call_buttons: [{}, {pin: GPIO6}]\n  audio:\n    playback: \"hw:1,0\"\n" +
 		"audio:\n  capture: \"hw:CARD=Device,DEV=0\"\n"
 	if code, stdout, stderr := check("good.yaml", good); code != 0 || !strings.HasSuffix(stdout, ": ok\n") {
 		t.Fatalf("good.yaml: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
