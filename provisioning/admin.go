@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -78,6 +79,7 @@ type Admin struct {
 	log      *slog.Logger
 	clk      clockwork.Clock
 	limiter  *limiter
+	failLog  *failLog
 	sessions *sessions
 
 	mu      sync.Mutex
@@ -114,12 +116,15 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 	return &Admin{
 		opts: opts, log: opts.Log, clk: opts.Clock, pw: pw,
 		limiter:  newLimiter(opts.Clock.Now),
+		failLog:  &failLog{log: opts.Log, clk: opts.Clock},
 		sessions: &sessions{now: opts.Clock.Now, m: map[string]time.Time{}},
 	}, nil
 }
 
 // SetPassword changes the admin password (a changed admin.password in a
 // newly applied configuration). Redacted or empty keeps the current one.
+// A changed password ends every session: whoever logged in with the old
+// one logs in again.
 func (a *Admin) SetPassword(pw string) error {
 	if pw == "" || pw == Redacted {
 		return nil
@@ -129,8 +134,16 @@ func (a *Admin) SetPassword(pw string) error {
 		return err
 	}
 	a.mu.Lock()
-	a.pw, a.okBasic = h, [32]byte{}
+	changed := h != a.pw
+	a.pw = h
+	if changed {
+		a.okBasic = [32]byte{}
+	}
 	a.mu.Unlock()
+	if changed {
+		n := a.sessions.dropAll()
+		a.log.Info("admin password changed: sessions ended", "sessions", n)
+	}
 	return nil
 }
 
@@ -159,15 +172,43 @@ func (a *Admin) Handler() http.Handler {
 		}
 		static.ServeHTTP(w, r)
 	})
-	return securityHeaders(mux)
+	return securityHeaders(sameOriginChanges(mux))
 }
 
+// hstsMaxAge is how long a browser that reached the page over HTTPS
+// (with a certificate it trusts) keeps to HTTPS for it.
+const hstsMaxAge = 365 * 24 * time.Hour
+
 func securityHeaders(h http.Handler) http.Handler {
+	hsts := "max-age=" + strconv.Itoa(int(hstsMaxAge.Seconds()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'")
 		w.Header().Set("Cache-Control", "no-store")
+		if r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", hsts)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// sameOriginChanges refuses (403) every state-changing request (any
+// method but GET, HEAD and OPTIONS) that a browser sent from another
+// site, whatever its credentials (cookie, Basic, none): its Origin, or
+// without one its Referer, must be this server. A request with neither
+// is not from a browser page (curl, scripts) and passes on to the
+// password check.
+func sameOriginChanges(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if !sameOrigin(r) {
+				writeError(w, http.StatusForbidden, "cross-origin request refused")
+				return
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -240,8 +281,9 @@ func clientAddr(r *http.Request) string {
 // checkPassword verifies pw for the client at addr, rate-limited. It
 // returns 0 on success, else the HTTP status to answer.
 func (a *Admin) checkPassword(w http.ResponseWriter, addr, pw string) int {
-	if d := a.limiter.wait(addr); d > 0 {
+	if d := a.limiter.attempt(addr); d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds()+0.999)))
+		a.failLog.note(addr, true)
 		return http.StatusTooManyRequests
 	}
 	a.mu.Lock()
@@ -253,8 +295,7 @@ func (a *Admin) checkPassword(w http.ResponseWriter, addr, pw string) int {
 		return 0
 	}
 	if !h.verify(pw) {
-		a.limiter.fail(addr)
-		a.log.Warn("admin login failed", "from", addr)
+		a.failLog.note(addr, false)
 		return http.StatusUnauthorized
 	}
 	a.mu.Lock()
@@ -269,11 +310,7 @@ func (a *Admin) checkPassword(w http.ResponseWriter, addr, pw string) int {
 func (a *Admin) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie(sessionCookie); err == nil && a.sessions.valid(c.Value) {
-			if r.Method != http.MethodGet && !sameOrigin(r) {
-				writeError(w, http.StatusForbidden, "cross-origin request refused")
-				return
-			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r) // cross-origin changes were refused before
 			return
 		}
 		user, pw, ok := r.BasicAuth()
@@ -296,15 +333,23 @@ func (a *Admin) auth(next http.Handler) http.Handler {
 	})
 }
 
-// sameOrigin refuses cookie-authenticated changes from other sites (the
-// cookie is SameSite=Strict too).
+// sameOrigin reports whether r comes from a page of this server: its
+// Origin header, or without one its Referer, names this scheme and host;
+// a request with neither header is not from a browser page and passes.
 func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
 	}
-	i := strings.Index(o, "://")
-	return i >= 0 && o[i+3:] == r.Host
+	self := scheme + "://" + r.Host
+	if o := r.Header.Get("Origin"); o != "" {
+		return strings.EqualFold(o, self)
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		return err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, self)
+	}
+	return true
 }
 
 func (a *Admin) login(w http.ResponseWriter, r *http.Request) {

@@ -9,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // PasswordFile is the name, in the state dir, of the admin password hash.
@@ -115,13 +118,17 @@ func generatePassword() (string, error) {
 	return string(b), nil
 }
 
-// Login rate limiting: a few free attempts, then a lock that doubles with
-// every further failure.
+// Login rate limiting: per source, a few free attempts, then a lock that
+// doubles with every further failure; and for all sources together a
+// budget of failures, so that no number of sources gets more guesses
+// than globalBurst at once and one every globalEvery after that.
 const (
 	freeFailures = 5
 	lockMin      = time.Second
 	lockMax      = 15 * time.Minute
 	maxTracked   = 4096
+	globalBurst  = 20
+	globalEvery  = 6 * time.Second
 )
 
 type failState struct {
@@ -130,48 +137,64 @@ type failState struct {
 	lastAt time.Time
 }
 
-// limiter counts failed logins per source address.
+// limiter counts failed logins per source (an IPv4 address, an IPv6 /64)
+// and for all sources together. An attempt is charged before the
+// password is checked and refunded when it was right, so that parallel
+// attempts cannot all pass one check.
 type limiter struct {
 	now func() time.Time
 	mu  sync.Mutex
 	m   map[string]*failState
+	// Global budget: tokens at tokAt; one more every globalEvery.
+	tokens float64
+	tokAt  time.Time
 }
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, m: map[string]*failState{}}
+	return &limiter{now: now, m: map[string]*failState{}, tokens: globalBurst, tokAt: now()}
 }
 
-// wait returns how long addr must wait before trying again (0: may try).
-func (l *limiter) wait(addr string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s := l.m[addr]; s != nil {
-		if d := s.until.Sub(l.now()); d > 0 {
-			return d
-		}
+// sourceKey is what a source is limited by: its IPv4 address, or the /64
+// of its IPv6 address (one host gets a whole /64).
+func sourceKey(addr string) string {
+	ip := net.ParseIP(addr)
+	if ip == nil || ip.To4() != nil {
+		return addr
 	}
-	return 0
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// fail records a failed attempt from addr.
-func (l *limiter) fail(addr string) {
+// attempt charges an attempt from addr. It returns 0 when the password
+// may be checked, else how long addr must wait (nothing is charged).
+func (l *limiter) attempt(addr string) time.Duration {
+	key := sourceKey(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.m) >= maxTracked {
-		for k, s := range l.m { // forget the quiet ones
-			if now.Sub(s.lastAt) > time.Hour {
-				delete(l.m, k)
-			}
+	if s := l.m[key]; s != nil {
+		if d := s.until.Sub(now); d > 0 {
+			return d
 		}
 	}
-	s := l.m[addr]
+	l.refill(now)
+	if l.tokens < 1 {
+		return time.Duration((1 - l.tokens) * float64(globalEvery))
+	}
+	l.tokens--
+	s := l.m[key]
 	if s == nil {
 		if len(l.m) >= maxTracked {
-			return
+			for k, s := range l.m { // forget the quiet ones
+				if now.Sub(s.lastAt) > time.Hour && s.until.Before(now) {
+					delete(l.m, k)
+				}
+			}
+		}
+		if len(l.m) >= maxTracked {
+			return 0 // charged to the global budget only
 		}
 		s = &failState{}
-		l.m[addr] = s
+		l.m[key] = s
 	}
 	s.n++
 	s.lastAt = now
@@ -179,13 +202,89 @@ func (l *limiter) fail(addr string) {
 		d := min(lockMin<<min(s.n-freeFailures-1, 20), lockMax)
 		s.until = now.Add(d)
 	}
+	return 0
 }
 
-// succeed forgets addr's failures.
+func (l *limiter) refill(now time.Time) {
+	if el := now.Sub(l.tokAt); el > 0 {
+		l.tokens = min(globalBurst, l.tokens+float64(el)/float64(globalEvery))
+	}
+	l.tokAt = now
+}
+
+// succeed refunds the attempt and forgets addr's failures.
 func (l *limiter) succeed(addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.m, addr)
+	delete(l.m, sourceKey(addr))
+	l.refill(l.now())
+	l.tokens = min(globalBurst, l.tokens+1)
+}
+
+// tracked is how many sources the limiter holds.
+func (l *limiter) tracked() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.m)
+}
+
+// Failed logins are logged as one line for the first, then one summary
+// per loginLogEvery while they go on.
+const loginLogEvery = time.Minute
+
+// failLog rate-limits the log lines of refused logins.
+type failLog struct {
+	log *slog.Logger
+	clk clockwork.Clock
+
+	mu       sync.Mutex
+	open     bool // a summary is due at the end of the interval
+	wrong    int  // wrong passwords since the last line
+	limited  int  // attempts refused by the rate limits since the last line
+	sources  map[string]struct{}
+	examples []string
+}
+
+func (f *failLog) note(addr string, limited bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.open {
+		f.open = true
+		f.clk.AfterFunc(loginLogEvery, f.flush)
+		if !limited {
+			f.log.Warn("admin login failed", "from", addr)
+			return
+		}
+	}
+	if limited {
+		f.limited++
+	} else {
+		f.wrong++
+	}
+	if f.sources == nil {
+		f.sources = map[string]struct{}{}
+	}
+	if _, ok := f.sources[addr]; !ok && len(f.sources) < maxTracked {
+		f.sources[addr] = struct{}{}
+		if len(f.examples) < 5 {
+			f.examples = append(f.examples, addr)
+		}
+	}
+}
+
+// flush writes the summary of the interval that ended, and keeps the
+// summary going while refusals go on.
+func (f *failLog) flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.wrong == 0 && f.limited == 0 {
+		f.open = false
+		return
+	}
+	f.log.Warn("admin logins refused", "in", loginLogEvery, "wrong_password", f.wrong, "rate_limited", f.limited,
+		"sources", len(f.sources), "e.g.", strings.Join(f.examples, " "))
+	f.wrong, f.limited, f.sources, f.examples = 0, 0, nil, nil
+	f.clk.AfterFunc(loginLogEvery, f.flush)
 }
 
 // Sessions.
@@ -242,6 +341,15 @@ func (s *sessions) valid(tok string) bool {
 	}
 	s.m[tok] = now.Add(sessionTTL)
 	return true
+}
+
+// dropAll ends every session (the password changed).
+func (s *sessions) dropAll() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.m)
+	clear(s.m)
+	return n
 }
 
 func (s *sessions) drop(tok string) {

@@ -64,13 +64,16 @@ type AdminConfig struct {
 	// Listen is host:port of the web UI and API; empty disables it.
 	Listen string `yaml:"listen"`
 	// TLS serves HTTPS (default). Without CertFile/KeyFile a self-signed
-	// certificate is made on first start and kept in the state dir.
+	// certificate is made on first start and kept in the state dir. HTTPS
+	// answers carry HSTS (one year): a browser that trusted the
+	// certificate keeps to HTTPS for this host name.
 	TLS      bool   `yaml:"tls"`
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 	// Password is the admin password. When empty, the password set
 	// before is kept (stored hashed in the state dir); on first start
-	// without one, a random password is generated and logged once.
+	// without one, a random password is generated and logged once. A
+	// changed password ends every session opened with the old one.
 	Password string `yaml:"password" secret:"true"`
 }
 
