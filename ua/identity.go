@@ -182,6 +182,8 @@ func (u *UA) identify(req *sip.Request) (Caller, verdict) {
 			return c, admitOK
 		case digestStale:
 			return c, verdict{code: 401, stale: true}
+		case digestForeign:
+			return c, challenge
 		}
 		return c, badPassword
 	}
@@ -337,24 +339,32 @@ func (u *UA) nonceMAC(ts []byte, src netip.AddrPort, req *sip.Request) []byte {
 	return m.Sum(nil)[:16]
 }
 
+// maxAuthorization bounds the Authorization header looked at.
+const maxAuthorization = 2048
+
+// digestResult is what an Authorization header proved.
 type digestResult int
 
 const (
-	digestBad digestResult = iota
-	digestOK
-	digestStale
+	digestBad     digestResult = iota // wrong user or password: refused
+	digestOK                          // verified
+	digestStale                       // our nonce, too old: challenged again (stale=true)
+	digestForeign                     // not a nonce we gave this call: challenged again
 )
 
 // checkDigest verifies an Authorization header against sip.callers and
 // returns the caller's user name.
 func (u *UA) checkDigest(req *sip.Request, value string, src netip.AddrPort) (string, digestResult) {
+	if len(value) > maxAuthorization {
+		return "", digestBad
+	}
 	cred, err := digest.ParseCredentials(value)
-	if err != nil || len(value) > 2048 {
+	if err != nil {
 		return "", digestBad
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(cred.Nonce)
 	if err != nil || len(raw) != 8+16 || !hmac.Equal(raw[8:], u.nonceMAC(raw[:8], src, req)) {
-		return "", digestStale // not ours (or for another call): challenge afresh
+		return "", digestForeign // not ours, or for another call or address
 	}
 	issued := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
 	if age := u.clock.Now().Sub(issued); age < 0 || age > nonceLife {
@@ -366,7 +376,7 @@ func (u *UA) checkDigest(req *sip.Request, value string, src netip.AddrPort) (st
 			k = c
 		}
 	}
-	if k == nil || cred.Realm != digestRealm || !strings.EqualFold(cred.Algorithm, "MD5") && cred.Algorithm != "" {
+	if k == nil || cred.Realm != digestRealm || (cred.Algorithm != "" && !strings.EqualFold(cred.Algorithm, "MD5")) {
 		return "", digestBad
 	}
 	ch := &digest.Challenge{Realm: digestRealm, Nonce: cred.Nonce, Algorithm: cred.Algorithm}

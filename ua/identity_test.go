@@ -152,8 +152,8 @@ func TestIdentityDigest(t *testing.T) {
 		t.Errorf("wrong password: code %d, want 403", v.code)
 	}
 	other := invite(t, src, "sip:alice@anywhere.example", "another-call", answer(t, first, ch, "alice", "alice-pw"))
-	if _, v := u.identify(other); v.code != 401 || !v.stale {
-		t.Errorf("nonce of another call: %+v, want a fresh challenge", v)
+	if _, v := u.identify(other); v.code != 401 || v.stale {
+		t.Errorf("nonce of another call: %+v, want a fresh (not stale) challenge", v)
 	}
 	moved := invite(t, "203.0.113.10:5062", "sip:alice@anywhere.example", "dg1", answer(t, first, ch, "alice", "alice-pw"))
 	if _, v := u.identify(moved); v.code != 401 {

@@ -237,23 +237,3 @@ func (m *mergeDetector) seen(req *sip.Request) bool {
 	key := ftag + "|" + req.CallID().Value() + "|" + cseq.Value()
 	return m.seenBefore(key, branch, time.Now())
 }
-
-// rateLimit lets one log line through per second and counts the rest, so
-// a scanner flood cannot flood the log.
-type rateLimit struct {
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-func (r *rateLimit) allow(now time.Time) (int, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Sub(r.last) < time.Second {
-		r.suppressed++
-		return 0, false
-	}
-	n := r.suppressed
-	r.last, r.suppressed = now, 0
-	return n, true
-}

@@ -59,7 +59,6 @@ type UA struct {
 	allow     []allowEntry
 	events    chan Event
 	merged    mergeDetector
-	refusals  rateLimit
 	guard     *guard // request guard, see guard.go
 	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
 
