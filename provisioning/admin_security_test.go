@@ -81,7 +81,8 @@ func countLines(s, sub string) int {
 // TestAdminLimiterFillAttack: one wrong try from each of 4,100 sources
 // (more than the per-source table holds) does not leave a fresh source
 // free to guess: the global budget refuses it (429) until it refills; the
-// table stays bounded; a session keeps working; the log gets a line and
+// table stays bounded; a session keeps working, and so does a login from
+// an address the admin logged in from before; the log gets a line and
 // then one summary per interval, not a line per try.
 func TestAdminLimiterFillAttack(t *testing.T) {
 	t.Parallel()
@@ -117,6 +118,10 @@ func TestAdminLimiterFillAttack(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != 200 {
 		t.Fatalf("session during the attack: %d", rec.Code)
+	}
+	// The admin's own address, which logged in before, still can.
+	if rec := loginFrom(h, "127.0.0.2", testAdminPW); rec.Code != 204 {
+		t.Fatalf("the admin's address during the attack: %d %s", rec.Code, rec.Body)
 	}
 	// The budget refills: one try per globalEvery.
 	e.clk.Advance(globalEvery)

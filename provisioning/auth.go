@@ -129,6 +129,11 @@ const (
 	maxTracked   = 4096
 	globalBurst  = 20
 	globalEvery  = 6 * time.Second
+	// A source that logged in within goodFor (at most maxGood of them)
+	// is not held to the global budget, only to its own limit: the
+	// admin's own address can still log in while others flood.
+	goodFor = 24 * time.Hour
+	maxGood = 16
 )
 
 type failState struct {
@@ -148,10 +153,11 @@ type limiter struct {
 	// Global budget: tokens at tokAt; one more every globalEvery.
 	tokens float64
 	tokAt  time.Time
+	good   map[string]time.Time // source -> last successful login
 }
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, m: map[string]*failState{}, tokens: globalBurst, tokAt: now()}
+	return &limiter{now: now, m: map[string]*failState{}, tokens: globalBurst, tokAt: now(), good: map[string]time.Time{}}
 }
 
 // sourceKey is what a source is limited by: its IPv4 address, or the /64
@@ -177,10 +183,12 @@ func (l *limiter) attempt(addr string) time.Duration {
 		}
 	}
 	l.refill(now)
-	if l.tokens < 1 {
-		return time.Duration((1 - l.tokens) * float64(globalEvery))
+	if at, ok := l.good[key]; !ok || now.Sub(at) > goodFor {
+		if l.tokens < 1 {
+			return time.Duration((1 - l.tokens) * float64(globalEvery))
+		}
+		l.tokens--
 	}
-	l.tokens--
 	s := l.m[key]
 	if s == nil {
 		if len(l.m) >= maxTracked {
@@ -212,13 +220,28 @@ func (l *limiter) refill(now time.Time) {
 	l.tokAt = now
 }
 
-// succeed refunds the attempt and forgets addr's failures.
+// succeed refunds the attempt, forgets addr's failures and remembers
+// addr as a source the admin logs in from.
 func (l *limiter) succeed(addr string) {
+	key := sourceKey(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.m, sourceKey(addr))
-	l.refill(l.now())
-	l.tokens = min(globalBurst, l.tokens+1)
+	now := l.now()
+	delete(l.m, key)
+	l.refill(now)
+	if at, ok := l.good[key]; !ok || now.Sub(at) > goodFor {
+		l.tokens = min(globalBurst, l.tokens+1) // it was charged
+	}
+	if _, ok := l.good[key]; !ok && len(l.good) >= maxGood {
+		oldest, ot := "", time.Time{}
+		for k, at := range l.good {
+			if oldest == "" || at.Before(ot) {
+				oldest, ot = k, at
+			}
+		}
+		delete(l.good, oldest)
+	}
+	l.good[key] = now
 }
 
 // tracked is how many sources the limiter holds.
