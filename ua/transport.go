@@ -17,6 +17,8 @@ import (
 // rides out accept errors itself (with a backoff, logged at a bounded
 // rate), opens the socket again when it was closed under it, and
 // serveTCP serves it again should sipgo's loop return all the same.
+// sipgo's UDP loop likewise ends on any read error: serveUDP serves the
+// socket again.
 
 const (
 	acceptBackoffMin = 5 * time.Millisecond
@@ -155,6 +157,35 @@ func (u *UA) serveTCP(ctx context.Context, l *tcpListener) {
 		}
 	}
 }
+
+// serveUDP runs sipgo's UDP loop on pc until ctx is done, serving the
+// socket again whenever sipgo's loop returns before that (sipgo ends it on
+// any read error but a closed socket, silently).
+func (u *UA) serveUDP(ctx context.Context, pc net.PacketConn) {
+	var stopped logEvery
+	for {
+		began := time.Now()
+		_ = u.server.ServeUDP(pc)
+		if ctx.Err() != nil {
+			return
+		}
+		if n, ok := stopped.allow(time.Now()); ok {
+			u.log.Error("sip udp: listener stopped (read error), serving it again", "addr", pc.LocalAddr().String(),
+				"stops_since_last_log", n)
+		}
+		if time.Since(began) < time.Second { // stopping again and again: pace it
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(udpReserveAfter):
+			}
+		}
+	}
+}
+
+// udpReserveAfter paces serving the UDP socket again when its loop keeps
+// stopping (meanwhile, answers leave from another port).
+const udpReserveAfter = 100 * time.Millisecond
 
 // logEvery lets one line through per tcpLogEvery and counts the rest.
 type logEvery struct {

@@ -2,6 +2,7 @@ package ua
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -107,5 +108,54 @@ func TestTCPListenerReopened(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), "listener reopened") {
 		t.Error("reopening was not logged")
+	}
+}
+
+// failingPacketConn fails one ReadFrom (after fail is set) with ENOBUFS,
+// which ends sipgo's UDP read loop.
+type failingPacketConn struct {
+	net.PacketConn
+	fail atomic.Bool
+}
+
+func (c *failingPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	if c.fail.CompareAndSwap(true, false) {
+		return 0, nil, &net.OpError{Op: "read", Net: "udp", Addr: c.LocalAddr(),
+			Err: os.NewSyscallError("recvfrom", syscall.ENOBUFS)}
+	}
+	return c.PacketConn.ReadFrom(b)
+}
+
+// TestUDPListenerServedAgain: a read error used to end sipgo's UDP loop
+// for good; SIP over UDP must be answered after one.
+func TestUDPListenerServedAgain(t *testing.T) {
+	t.Parallel()
+	var fc *failingPacketConn
+	h := start(t, testConfig(), func(u *UA) {
+		if err := u.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		fc = &failingPacketConn{PacketConn: u.udp}
+		u.udp = fc
+	})
+	<-h.Ready()
+	c := dial(t, h)
+	addr := h.Addr().String()
+	fc.fail.Store(true)
+	c.Write([]byte("\r\n\r\n")) // wakes the read under way; the next one fails
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 1; ; i++ { // retried: the loop may still be restarting
+		c.Write([]byte(request("OPTIONS", addr, c.LocalAddr(), fmt.Sprintf("u%d", i), "", "")))
+		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		buf := make([]byte, 65536)
+		if n, err := c.Read(buf); err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") && !fc.fail.Load() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("UDP not served again after a read error")
+		}
+	}
+	if !strings.Contains(h.logs.String(), "sip udp: listener stopped") {
+		t.Error("the stop was not logged")
 	}
 }

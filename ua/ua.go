@@ -255,7 +255,7 @@ func (u *UA) Run(ctx context.Context) error {
 	tcpl := newTCPListener(tcp, u.log, limiter)
 	var serve sync.WaitGroup
 	serve.Add(2)
-	go func() { defer serve.Done(); _ = u.server.ServeUDP(udp) }()
+	go func() { defer serve.Done(); u.serveUDP(serveCtx, udp) }()
 	go func() { defer serve.Done(); u.serveTCP(serveCtx, tcpl) }()
 	u.waitServing(ctx, udp.LocalAddr().String())
 	close(u.ready)
