@@ -57,6 +57,9 @@ func (m *door) digit(ctx context.Context, d byte) {
 		}
 		return
 	}
+	if !m.mayOpen {
+		m.d.log.Debug("DTMF ignored: the caller may not open the door", "peer", m.peer, "digit", string(d))
+	}
 	done, wrong := m.code.add(d, now)
 	switch {
 	case done && m.mayOpen:
