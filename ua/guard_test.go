@@ -1,8 +1,10 @@
 package ua
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -207,4 +209,30 @@ func answersOn(c net.PacketConn, prefix, method string) *atomic.Int64 {
 		}
 	}()
 	return &n
+}
+
+// TestGuardShedsStrangersWhenMemoryIsShort: above three quarters of the
+// memory ceiling, requests from strangers are dropped while allowed
+// networks and responses (to our own requests) still pass; the sampler
+// sets the state from the runtime's heap figure.
+func TestGuardShedsStrangersWhenMemoryIsShort(t *testing.T) {
+	e, _ := parseAllow("127.0.0.1")
+	g := newGuard(DefaultLimits(), SystemClock{}, NewLogLimiter(discard(), nil, time.Second, 8), []allowEntry{e})
+	g.memLimit = 4 << 10 // far below any heap: short at once
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); g.run(ctx, func() []netip.AddrPort { return nil }) }()
+	waitFor(t, "memory found short", g.shed.Load)
+	cancel()
+	<-done
+	req := []byte("OPTIONS sip:door@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n")
+	if r, ok := g.admit(netip.MustParseAddr("127.0.0.9"), req); ok || r != dropMemory {
+		t.Errorf("a stranger's request admitted while memory is short (%v, %v)", r, ok)
+	}
+	if _, ok := g.admit(netip.MustParseAddr("127.0.0.1"), req); !ok {
+		t.Error("an allowed network's request dropped while memory is short")
+	}
+	if _, ok := g.admit(netip.MustParseAddr("127.0.0.9"), []byte("SIP/2.0 200 OK\r\n\r\n")); !ok {
+		t.Error("a response dropped while memory is short")
+	}
 }
