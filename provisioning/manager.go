@@ -294,7 +294,7 @@ func (m *Manager) logResult(r Result) {
 		args = append(args, "hash", r.Hash)
 	}
 	if r.Message != "" {
-		args = append(args, "msg", r.Message)
+		args = append(args, "detail", r.Message)
 	}
 	for _, p := range r.Errors {
 		args = append(args, "error", fmt.Sprintf("line %d: %s: %s", p.Line, p.Path, p.Message))

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/sipbell/sipbell/ua"
@@ -42,8 +40,12 @@ func (x actions) Hangup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	calls := c.agent.Calls()
+	if len(calls) == 0 {
+		return errNoCall
+	}
 	var errs []error
-	for _, call := range c.agent.Calls() {
+	for _, call := range calls {
 		errs = append(errs, call.Hangup(ctx))
 	}
 	return errors.Join(errs...)
@@ -61,15 +63,12 @@ func (x actions) OpenDoor(ctx context.Context) error {
 	return c.openDoor(ctx, "admin web page")
 }
 
-// Restart ends the process cleanly; systemd (Restart=always) or gokrazy
-// starts it again (crash-only: a restart is always safe).
-func (x actions) Restart(context.Context) error {
+// Restart restarts the firmware (board, SIP, door station) in this
+// process with the configuration in force: it works the same under
+// systemd, gokrazy, make run or a plain start, and the web page stays up.
+func (x actions) Restart(ctx context.Context) error {
 	x.a.log.Info("restart requested from the admin API")
-	go func() {
-		time.Sleep(200 * time.Millisecond) // let the HTTP answer go out
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	}()
-	return nil
+	return x.a.restart(ctx)
 }
 
 // status is the live state the admin API shows (provisioning.StatusSource).
@@ -91,7 +90,11 @@ func (s status) Status(ctx context.Context) any {
 	if c == nil {
 		return out
 	}
-	out["sip"] = map[string]any{"listen": c.agent.Addr().String(), "registrations": c.registrations()}
+	s.a.mu.Lock()
+	user := s.a.cfg.SIP.User
+	s.a.mu.Unlock()
+	addr := c.agent.Addr().String()
+	out["sip"] = map[string]any{"listen": addr, "uri": "sip:" + user + "@" + addr, "registrations": c.registrations()}
 	var calls []map[string]any
 	for _, call := range c.agent.Calls() {
 		calls = append(calls, map[string]any{"id": call.ID(), "peer": call.Peer(), "state": call.State().String()})

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sipbell/sipbell/provisioning"
 )
@@ -24,9 +25,13 @@ type app struct {
 	log    *slog.Logger
 	lines  chan string // terminal lines for the simulated board
 
-	mu   sync.Mutex // serialises Apply; guards cfg and core
+	mu   sync.Mutex // serialises Apply; guards cfg, core and the SIP address
 	cfg  provisioning.File
 	core *core
+	// sipSpec is the listen setting the running core was started with
+	// (after -sip-listen), sipBound the address it got: a new core with
+	// the same setting keeps the port when the setting's port is 0.
+	sipSpec, sipBound string
 
 	sim    atomic.Pointer[http.Handler] // the current sim board's controls
 	errc   chan error                   // a core part that failed
@@ -95,6 +100,23 @@ func (a *app) Apply(ctx context.Context, f provisioning.File) error {
 	}
 	a.cfg, a.core = f, c
 	return nil
+}
+
+// awaitSIP waits (at most shutdownGrace) until the running user agent
+// serves, so "ready" is said when it is true.
+func (a *app) awaitSIP(ctx context.Context) {
+	a.mu.Lock()
+	c := a.core
+	a.mu.Unlock()
+	if c == nil {
+		return
+	}
+	select {
+	case <-c.agent.Ready():
+	case <-ctx.Done():
+	case <-time.After(shutdownGrace):
+		a.log.Warn("SIP is not serving yet", "after", shutdownGrace)
+	}
 }
 
 // Running returns the configuration in force.

@@ -42,6 +42,12 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	if a.o.sipListen != "" {
 		cfg.SIP.Listen = a.o.sipListen
 	}
+	spec := cfg.SIP.Listen
+	if kept := a.keptSIPAddr(spec); kept != "" {
+		// Same listen setting with port 0: stay on the port the phones
+		// already know, rather than moving to a new random one.
+		cfg.SIP.Listen = kept
+	}
 	if a.o.sipTrace {
 		cfg.SIP.Trace = true
 	}
@@ -52,10 +58,18 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	// values here.
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c := &core{cancel: cancel}
-	if err := c.open(cctx, a, cfg); err != nil {
+	err := c.open(cctx, a, cfg)
+	if err != nil && cfg.SIP.Listen != spec {
+		a.log.Warn("the SIP port in use before is taken now; listening on a new one", "port_was", cfg.SIP.Listen, "err", err)
+		cfg.SIP.Listen = spec
+		err = c.open(cctx, a, cfg)
+	}
+	if err != nil {
 		cancel()
 		return nil, err
 	}
+	a.sipSpec, a.sipBound = spec, c.agent.Addr().String()
+	warnIfNobodyCanCall(a.log, cfg)
 	// The door station subscribes before the pumps start, so it sees the
 	// first registration and input events.
 	dev, err := c.startDevice(cctx, a, cfg)
@@ -106,9 +120,6 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	c.audio.speaker = c.speaker
 	mlog := a.log.With("component", "media")
 	mm := media.NewManager(cfg.Media, mlog, c.audio.forCall)
-	// The door station decides which calls are answered (device.auto_answer,
-	// limited by device.door.allowed): the user agent only answers when told.
-	cfg.SIP.AutoAnswer = false
 	// The door station decides which calls are answered (device.auto_answer,
 	// limited by device.door.allowed): the user agent only answers when told.
 	cfg.SIP.AutoAnswer = false

@@ -57,7 +57,7 @@ func (a *app) Health(ctx context.Context) error {
 		return fmt.Errorf("%w: %d of %d accounts have a registration state yet", errNotRegistered, len(regs), n)
 	}
 	for aor, st := range regs {
-		if st != "registered" {
+		if st != "registered" && !strings.HasPrefix(st, "registered:") {
 			return fmt.Errorf("%w: %s is %s", errNotRegistered, aor, st)
 		}
 	}

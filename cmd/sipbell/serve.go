@@ -121,6 +121,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		}()
 	}
 	go n.watchdog(ctx, func() bool { return true })
+	a.awaitSIP(ctx)
 	n.ready()
 	log.Info("ready", "sip", "sip:"+cfg.SIP.User+"@"+a.SIPAddr())
 
