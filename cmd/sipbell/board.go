@@ -41,7 +41,8 @@ func (h *hardware) subscribe(buf int) <-chan board.Event {
 	return c
 }
 
-// pump logs each input event and passes it on to the subscribers.
+// pump logs each input event (at debug level) and passes it on to the
+// subscribers.
 func (h *hardware) pump(ctx context.Context) error {
 	for {
 		select {
@@ -51,7 +52,9 @@ func (h *hardware) pump(ctx context.Context) error {
 			if !ok { // the board was closed
 				return nil
 			}
-			h.log.Info("input", "role", string(ev.Role), "index", ev.Index, "event", ev.Kind.String())
+			// Debug: the door station logs what an input does ("button
+			// pressed: calling", "door contact open"), once.
+			h.log.Debug("input", "role", string(ev.Role), "index", ev.Index, "event", ev.Kind.String())
 			h.mu.Lock()
 			for _, c := range h.subs {
 				select {

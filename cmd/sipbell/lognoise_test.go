@@ -15,7 +15,8 @@ import (
 // 12 item 9): the sipbell binary registers with a real Kamailio, a press
 // calls a real baresip, which rings, answers and hangs up. The log says
 // each thing once, from the door station, with its details (no second
-// "registration"/"call" line from the SIP layer; a PBX without presence
+// "registration"/"call" line from the SIP layer, no "input" line from
+// the board for a press the door station reports; a PBX without presence
 // is reported once, not a warning per PUBLISH retry), and the simulated
 // board's terminal shows the ringing call LED as one "call LED fast
 // blink" line, not a line per toggle.
@@ -95,7 +96,7 @@ provisioning:
 	// once, not a warning per retry.
 	const noPresence = "presence: the PBX does not take presence; publishing stopped until the configuration changes or sipbell restarts"
 	for msg, want := range map[string]int{"registered": 1, "button pressed: calling": 1, "ringing": 1,
-		"call answered": 1, "call ended": 1, "registration": 0, "call": 0,
+		"call answered": 1, "call ended": 1, "registration": 0, "call": 0, "input": 0,
 		noPresence: 1, "presence: publish failed": 0} {
 		if count[msg] != want {
 			t.Errorf("%d %q lines, want %d", count[msg], msg, want)
