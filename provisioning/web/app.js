@@ -47,10 +47,18 @@ function select(name) {
 
 // ---- status
 
+// readable shows a timestamp as a person reads it (local time, to the
+// second) and leaves any other value as it is.
+function readable(s) {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(s)) return s;
+  const d = new Date(s);
+  return isNaN(d) ? s : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+}
+
 function tree(v) {
   if (v === null || typeof v !== "object") {
     const s = document.createElement("span");
-    s.textContent = v === null ? "—" : String(v);
+    s.textContent = v === null ? "—" : readable(String(v));
     return s;
   }
   const dl = document.createElement("dl");
