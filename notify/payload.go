@@ -28,9 +28,11 @@ type Payload struct {
 
 // PayloadOf turns a device event into a payload for deviceName.
 func PayloadOf(ev device.Event, deviceName string) Payload {
-	p := Payload{ID: newID(), Event: ev.Kind.String(), Time: ev.Time.UTC(), Device: deviceName,
+	// People read these: the time to the millisecond, the open time to
+	// the second ("5m0s", not "5m0.000123456s").
+	p := Payload{ID: newID(), Event: ev.Kind.String(), Time: ev.Time.UTC().Truncate(time.Millisecond), Device: deviceName,
 		Account: ev.Account, Targets: ev.Targets, Peer: ev.Peer, Incoming: ev.Incoming,
-		Reason: ev.Reason, Who: ev.Who, Open: ev.Open, OpenSeconds: ev.Open.Seconds()}
+		Reason: ev.Reason, Who: ev.Who, Open: ev.Open.Round(time.Second), OpenSeconds: ev.Open.Round(time.Millisecond).Seconds()}
 	if ev.Kind == device.EventRegistration {
 		p.Registration = ev.Reg.String()
 	}
