@@ -29,12 +29,21 @@ func (a *app) keptSIPAddr(spec string) string {
 // no account registers (so no PBX relays calls) and nobody is admitted
 // directly.
 func warnIfNobodyCanCall(log *slog.Logger, cfg provisioning.File) {
-	if len(cfg.SIP.Accounts) > 0 || len(cfg.SIP.AllowFrom) > 0 || len(cfg.SIP.Callers) > 0 {
+	if !nobodyCanCall(cfg) {
 		return
 	}
-	log.Warn("nobody can call this door station: no SIP account is configured and sip.allow_from is empty, "+
-		"so every incoming call is refused (403); add an account (sip.accounts) or the phones' network (sip.allow_from: [192.168.1.0/24])",
+	log.Warn(msgNobodyCanCall,
+		"why", "no SIP account (sip.accounts), and neither sip.allow_from nor sip.callers admits anyone: every incoming call is refused with 403",
+		"fix", "add an account, or the phones' network: sip.allow_from: [192.168.1.0/24]",
 		"listen", cfg.SIP.Listen)
+}
+
+// msgNobodyCanCall is the start-up warning of warnIfNobodyCanCall.
+const msgNobodyCanCall = "NOBODY CAN CALL this door station"
+
+// nobodyCanCall reports whether cfg admits no incoming call at all.
+func nobodyCanCall(cfg provisioning.File) bool {
+	return len(cfg.SIP.Accounts) == 0 && len(cfg.SIP.AllowFrom) == 0 && len(cfg.SIP.Callers) == 0
 }
 
 // errNoCall is what hanging up answers when no call is going on.
