@@ -217,3 +217,34 @@ func TestIdentityP2PDigest(t *testing.T) {
 		t.Errorf("relay pulsed %d times, want 1", n)
 	}
 }
+
+// TestIdentityP2PMessageOpen: peer to peer, MESSAGE "open" is bound to
+// the verified identity as calls are: alice, challenged by sipbell and
+// answering with her sip.callers password, opens the door (and is
+// logged as alice); mallory, who is no sip.callers user, is refused
+// (403) whatever she answers, and the relay moves once.
+func TestIdentityP2PMessageOpen(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p, door, addr := p2pDoor(ctx, t, "  callers:\n    - user: alice\n      password: "+interop.Password+"\n",
+		"    allowed: [alice]\n")
+	alice := newSIPPeer(t, "alice")
+	domain := fmt.Sprintf("127.0.0.1:%d", alice.port) // replies come back here
+	if c := alice.message(ctx, t, "alice", domain, door, addr, "open"); c != 200 {
+		t.Fatalf("open from alice answered %d, want 200", c)
+	}
+	p.awaitOut(ctx, t, "door relay on")
+	p.awaitLog(ctx, t, "door opened", map[string]string{"who": "alice"})
+	if r := alice.nextMessage(ctx, t); r != "Door opened." {
+		t.Errorf("reply %q", r)
+	}
+	mallory := newSIPPeer(t, "mallory")
+	if c := mallory.message(ctx, t, "mallory", fmt.Sprintf("127.0.0.1:%d", mallory.port), door, addr, "open"); c != 403 {
+		t.Errorf("open from mallory answered %d, want 403", c)
+	}
+	p.awaitLog(ctx, t, "request refused: digest authentication failed", map[string]string{"from": "mallory"})
+	if n := p.relayPulses(); n != 1 {
+		t.Errorf("relay pulsed %d times, want 1", n)
+	}
+}
