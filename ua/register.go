@@ -169,15 +169,11 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 		if res.retryAfter > 0 {
 			b = res.retryAfter
 		}
-		probing := res.code == 0 // no answer at all: probe until it answers
+		// No answer at all: no backoff but a probe every timing.Probe,
+		// said once (the registrar may be back any moment).
+		probing, wasDown := res.code == 0, false
 		if probing {
-			b = r.probeWait()
-			if r.markDown(si) {
-				r.mu.Lock()
-				r.notBefore[si] = r.u.clock.Now().Add(b)
-				r.mu.Unlock()
-				return b // still down: said so already
-			}
+			b, wasDown = r.probeWait(), r.markDown(si)
 		}
 		r.mu.Lock()
 		r.notBefore[si] = r.u.clock.Now().Add(b)
@@ -185,12 +181,16 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 			r.current = -1
 		}
 		r.mu.Unlock()
-		if next, w := r.pick(); next >= 0 && w == 0 {
-			r.publish(Registering, res.code, fmt.Sprintf("%s from %s; trying %s", res.reason, srv, r.servers[next].Host))
+		if next, w := r.pick(); next >= 0 && next != si && w == 0 {
+			if !wasDown {
+				r.publish(Registering, res.code, fmt.Sprintf("%s from %s; trying %s", res.reason, srv, r.servers[next].Host))
+			}
 			return -1
 		}
 		if probing {
-			r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; trying every %v", res.reason, srv, t.Probe))
+			if !wasDown {
+				r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; trying every %v", res.reason, srv, t.Probe))
+			}
 			return b
 		}
 		r.publish(RegFailed, res.code, fmt.Sprintf("%s from %s; retry in %v", res.reason, srv, b.Round(time.Millisecond)))

@@ -217,10 +217,15 @@ func TestRegLoopDecisions(t *testing.T) {
 	if si, _ := r.pick(); si != 1 {
 		t.Fatalf("picked %d, want the backup", si)
 	}
-	// The backup times out too: now wait the backoff.
+	// The backup does not answer at all: no backoff, it is tried again
+	// every timing.Probe (start to start), the state failed meanwhile.
+	r.attemptTimeout(1)
 	w := r.handle(1, regResult{out: outServerFail, reason: "no answer"}, &attempt, &brief)
-	if w < time.Second || w > 2*time.Second {
-		t.Fatalf("first backoff %v, want 1..2s", w)
+	if w != u.timing.Probe {
+		t.Fatalf("after no answer: wait %v, want the probe interval %v", w, u.timing.Probe)
+	}
+	if r.state != RegFailed {
+		t.Fatalf("state %v after no answer from every registrar, want failed", r.state)
 	}
 	// After 30 s the primary is usable again: it comes first (failback).
 	clk.Advance(31 * time.Second)
