@@ -2,6 +2,7 @@ package ua
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -90,4 +91,15 @@ func (u *UA) respondStateless(tx sip.ServerTransaction, req *sip.Request, code i
 		res.AppendHeader(h)
 	}
 	u.sendStateless(tx, res)
+}
+
+// logStranger logs a line that a stranger can make the UA write (a busy
+// refusal under an INVITE flood): once per source address per interval,
+// the rest summed up ("... (9812 more from 127.0.0.5 in the last 10s)").
+func (u *UA) logStranger(req *sip.Request, msg string, args ...any) {
+	src := req.Source()
+	if ap, err := netip.ParseAddrPort(src); err == nil {
+		src = ap.Addr().Unmap().String()
+	}
+	u.guard.logs.Log(slog.LevelInfo, src, msg, args...)
 }

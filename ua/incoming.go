@@ -30,7 +30,7 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	u.respond(tx, req, 100)
 	c := u.claimCall(true, fromURI(req), caller)
 	if c == nil {
-		u.log.Info("incoming call refused: busy", "from", fromURI(req))
+		u.logStranger(req, "incoming call refused: busy", "from", fromURI(req))
 		u.respond(tx, req, 486)
 		return
 	}
