@@ -34,12 +34,9 @@ type liveDoor struct {
 
 const liveDoorPassword = "test-Pass-123"
 
-func startLiveDoor(ctx context.Context, t *testing.T, extra string) *liveDoor {
-	t.Helper()
-	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", Registrar: k.UDP})
-	state := filepath.Join(t.TempDir(), "state")
-	p := startDoor(t, fmt.Sprintf(`sip:
+// liveDoorFile is the door's configuration less its provisioning section.
+func liveDoorFile(k *interop.Kamailio, password, target string) string {
+	return fmt.Sprintf(`sip:
   listen: 127.0.0.1:0
   user: door
   accounts:
@@ -51,16 +48,31 @@ board:
   profile: sim
 device:
   buttons:
-    - targets: [nobody]
+    - targets: [%s]
       ring_timeout: 20s
-provisioning:
+`, k.UDP, password, target)
+}
+
+// startLiveDoor starts it all; provExtra adds lines (indented by two
+// spaces) to the provisioning section.
+func startLiveDoor(ctx context.Context, t *testing.T, provExtra string) *liveDoor {
+	t.Helper()
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	return startLiveDoorWith(ctx, t, k, liveDoorFile(k, interop.Password, "nobody"), provExtra)
+}
+
+func startLiveDoorWith(ctx context.Context, t *testing.T, k *interop.Kamailio, file, provExtra string) *liveDoor {
+	t.Helper()
+	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", Registrar: k.UDP})
+	state := filepath.Join(t.TempDir(), "state")
+	p := startDoor(t, file+fmt.Sprintf(`provisioning:
   state_dir: %s
   rollback_after: 12s
   admin:
     listen: 127.0.0.1:0
     tls: false
     password: %q
-%s`, k.UDP, interop.Password, state, liveDoorPassword, extra))
+%s`, state, liveDoorPassword, provExtra))
 	d := &liveDoor{k: k, bob: bob, p: p, password: liveDoorPassword, client: &http.Client{Timeout: 15 * time.Second}}
 	d.url = strings.TrimSuffix(p.awaitLog(ctx, t, "admin web UI", nil)["url"].(string), "/")
 	if _, err := k.WaitContacts(ctx, "door", 1); err != nil {
