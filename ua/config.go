@@ -81,8 +81,9 @@ type Config struct {
 	// TCPMaxConnections caps the inbound SIP TCP connections (8..4096; 0
 	// means the default, 128: about 6 MB and 128 file descriptors on a Pi
 	// Zero, leaving the rest for RTP ports, the admin page and the
-	// registration). An eighth of it is kept for the registrars and proxies
-	// of the accounts. When the cap is reached, the connection idle the
+	// registration), and never more than a quarter of the process's file
+	// descriptor limit. An eighth of it is kept for the registrars and
+	// proxies of the accounts. When the cap is reached, the connection idle the
 	// longest is closed to make room; a newcomer is refused only when all
 	// are busy. Refusals are counted and logged as summaries.
 	TCPMaxConnections int `yaml:"tcp_max_connections"`

@@ -42,6 +42,19 @@ func (c Config) connLimits() connLimits {
 	return l
 }
 
+// within keeps the inbound connections to a quarter of the process's file
+// descriptor limit fds (0: unknown), leaving the rest for RTP ports, the
+// admin page, the registration and files.
+func (l connLimits) within(fds int) connLimits {
+	if fds <= 0 || l.max <= fds/4 {
+		return l
+	}
+	l.max = max(fds/4, 2)
+	l.perSource = min(l.perSource, l.max)
+	l.reserved = max(1, l.max/8)
+	return l
+}
+
 // connLimiter bounds the inbound SIP TCP connections: an idle timeout, a
 // cap per source address and a total cap. A registrar's or proxy's
 // address (trusted) is exempt from the per-source cap and has slots of

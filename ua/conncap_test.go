@@ -134,6 +134,12 @@ func TestConnLimitsDefaults(t *testing.T) {
 	if l.idle != DefaultTCPIdleTimeout || l.max != DefaultTCPMaxConnections || l.perSource != DefaultTCPMaxPerSource || l.reserved != 16 {
 		t.Errorf("defaults %+v", l)
 	}
+	if w := l.within(100); w.max != 25 || w.perSource != 8 || w.reserved != 3 {
+		t.Errorf("within 100 fds: %+v, want 25 connections", w)
+	}
+	if w := l.within(20000); w != l {
+		t.Errorf("within 20000 fds: %+v, want %+v", w, l)
+	}
 	c := DefaultConfig()
 	c.TCPMaxConnections = 5000
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "tcp_max_connections") {

@@ -248,7 +248,7 @@ func (u *UA) Run(ctx context.Context) error {
 
 	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()
-	limiter := newConnLimiter(u.cfg.connLimits(), u.log, u.isTrustedIP)
+	limiter := newConnLimiter(u.cfg.connLimits().within(fdLimit()), u.log, u.isTrustedIP)
 	u.mu.Lock()
 	u.limiter = limiter
 	u.mu.Unlock()
