@@ -51,6 +51,10 @@ func TestBaresipThroughKamailio(t *testing.T) {
 	if !strings.Contains(in.Peer, "alice") {
 		t.Errorf("incoming call from %q, want alice", in.Peer)
 	}
+	// Kamailio authenticated alice and asserts her (P-Asserted-Identity).
+	if c := in.Caller; !c.Trusted || c.Via != ByProxy || c.Identity != "sip:alice@127.0.0.1" {
+		t.Errorf("incoming caller %+v, want sip:alice@127.0.0.1 asserted by the proxy", c)
+	}
 	h.wait(t, 10*time.Second, "answered", func(e Event) bool {
 		return e.Kind == EventCallState && e.State == CallAnswered && e.CallID == in.CallID
 	})
@@ -92,6 +96,12 @@ func TestBaresipCallsDoorOverStream(t *testing.T) {
 			in := h.wait(t, 10*time.Second, "answered", callIs(CallAnswered))
 			if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
 				t.Fatal(err)
+			}
+			// Trusted over the connection it registered on (address and
+			// port; for TLS one whose certificate verified).
+			inc := h.wait(t, time.Second, "incoming", func(e Event) bool { return e.Kind == EventIncomingCall })
+			if c := inc.Caller; !c.Trusted || c.Via != ByProxy || c.Identity != "sip:alice@127.0.0.1" {
+				t.Errorf("incoming caller over %s %+v, want sip:alice@127.0.0.1 asserted by the proxy", tr, c)
 			}
 			for _, c := range h.Calls() {
 				if c.ID() == in.CallID {
