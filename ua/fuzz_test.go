@@ -55,7 +55,7 @@ type fuzzUA struct {
 	got  chan string // answers to the sentinel OPTIONS
 }
 
-func startFuzzUA(f *testing.F) *fuzzUA {
+func startFuzzUA(f testing.TB) *fuzzUA {
 	cfg := testConfig()
 	// The fuzzer is one source sending as fast as it can: the guard's
 	// limits would drop it (that is tested elsewhere), not check it.

@@ -1,5 +1,7 @@
 package ua
 
+import "strings"
+
 // The torture corpus: requests written for sipbell after the descriptions
 // in RFC 4475 (SIP torture test messages) and RFC 5118 (IPv6 torture
 // tests), each named as in the RFC, with the answer a user agent server
@@ -97,6 +99,27 @@ var rfc4475Corpus = []tortureCase{
 		"CSeq: 60 OPTIONS\n" +
 		"Via: SIP/2.0/UDP $VIA;branch=z9hG4bKkdjuw\n" +
 		"l: 0\n\n"},
+	// §3.1.1.7: long values in header fields (long names, a long
+	// Call-ID, many long Vias and Record-Routes): valid, and its answers
+	// are larger than 1300 bytes (RFC 3261 §18: still sent over UDP).
+	{name: "longreq", want: []int{valid}, msg: "INVITE sip:user@127.0.0.1 SIP/2.0\n" +
+		"To: \"I have a user name of " + strings.Repeat("extreme", 10) + " proportion\"<sip:user@127.0.0.1:6000;unknownparam1=very" +
+		strings.Repeat("long", 20) + "value;longparamnamenamenamenamenamenamenamenamenamenamenamenamenamenamenamenamenamenamenamename=shortvalue;verylong" +
+		strings.Repeat("Param", 20) + "withnovalue>\n" +
+		"from: sip:" + strings.Repeat("amazinglylongcallername", 5) + "@example.net;tag=12" + strings.Repeat("982", 50) +
+		"424;unknownheaderparam" + strings.Repeat("name", 20) + "=unknowheaderparam" + strings.Repeat("value", 15) +
+		";unknownValueless" + strings.Repeat("paramname", 10) + "\n" +
+		"Call-ID: longreq.one" + strings.Repeat("really", 20) + "longcallid\n" +
+		"CSeq: 3882340 INVITE\n" +
+		"Unknown-" + strings.Repeat("Long", 20) + "-Name: unknown-" + strings.Repeat("long", 20) + "-value; unknown-" +
+		strings.Repeat("long", 20) + "-parameter-name = unknown-" + strings.Repeat("long", 20) + "-parameter-value\n" +
+		"Via: SIP/2.0/UDP $VIA;branch=z9hG4bK-longreq-" + strings.Repeat("longbranch", 10) + "\n" +
+		strings.Repeat("Via: SIP/2.0/TCP sip33.example.com\nv: SIP/2.0/TCP sip32.example.com\nV: SIP/2.0/TCP sip31.example.com\n", 4) +
+		"Max-Forwards: 68\n" +
+		"Record-Route: <sip:" + strings.Repeat("iso.example.com", 5) + ";lr>, <sip:" + strings.Repeat("hq.example.com", 5) + ";lr>\n" +
+		"Contact: <sip:" + strings.Repeat("amazinglylongcallername", 5) + "@host5.example.net>\n" +
+		"Content-Type: application/sdp\n" +
+		"l: $CL\n\n" + tortureSDP},
 	// §3.1.1.8: extra octets after the message in a UDP datagram (here a
 	// whole second request): the first is answered, the rest ignored.
 	{name: "dblreq", want: []int{405}, msg: "REGISTER sip:example.com SIP/2.0\n" +
