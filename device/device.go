@@ -12,6 +12,9 @@ import (
 // ErrStopped is returned by the Device's methods once Run has returned.
 var ErrStopped = errors.New("device stopped")
 
+// ErrInCall is returned by Call while a call is going on.
+var ErrInCall = errors.New("a call is going on")
+
 // ErrRunning is returned by Run when the device already runs.
 var ErrRunning = errors.New("device already running")
 
@@ -64,6 +67,12 @@ type openReq struct {
 	reply chan error
 }
 
+// callReq is an admin request to call targets, as a button would.
+type callReq struct {
+	targets []string
+	reply   chan error
+}
+
 // syncReq is answered once everything queued before it is handled.
 type syncReq chan struct{}
 
@@ -89,6 +98,8 @@ type machine interface {
 	input(ctx context.Context, in Input)
 	phone(ctx context.Context, ev PhoneEvent)
 	openDoor(ctx context.Context, who string) error
+	// call calls targets as a button would (the admin page's Call).
+	call(ctx context.Context, targets []string) error
 	// due handles every deadline at or before now.
 	due(ctx context.Context, now time.Time)
 	// next is the earliest pending deadline, zero when none.
@@ -190,6 +201,8 @@ func (d *Device) handle(ctx context.Context, m machine, msg any) {
 		m.phone(ctx, v)
 	case openReq:
 		v.reply <- m.openDoor(ctx, v.who)
+	case callReq:
+		v.reply <- m.call(ctx, v.targets)
 	case syncReq:
 		close(v)
 	case statusReq:
@@ -246,6 +259,25 @@ func (d *Device) OpenDoor(ctx context.Context, who string) error {
 		return fmt.Errorf("device: open door for %s: %w", who, ctx.Err())
 	case <-d.done:
 		return fmt.Errorf("device: open door for %s: %w", who, ErrStopped)
+	}
+}
+
+// Call calls targets the way a call button would (ringback, call LED,
+// hunting through the targets, presence and events), so the device's
+// state tells the truth about a call placed from the admin page. It
+// returns ErrInCall while a call is going on.
+func (d *Device) Call(ctx context.Context, targets []string) error {
+	req := callReq{targets: targets, reply: make(chan error, 1)}
+	if err := d.send(ctx, req); err != nil {
+		return fmt.Errorf("device: call %v: %w", targets, err)
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("device: call %v: %w", targets, ctx.Err())
+	case <-d.done:
+		return fmt.Errorf("device: call %v: %w", targets, ErrStopped)
 	}
 }
 

@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -11,11 +12,32 @@ import (
 // the ring time ran out.
 
 func (m *door) startCall(ctx context.Context, i int) {
-	b := m.cfg.Buttons[i].withDefaults()
+	m.startCallWith(ctx, i, m.cfg.Buttons[i].withDefaults())
+}
+
+// call is the admin page's call: like a press of a button (index -1)
+// whose only target is targets, hunted in order.
+func (m *door) call(ctx context.Context, targets []string) error {
+	if m.st != idle {
+		return fmt.Errorf("device: call %v: %w", targets, ErrInCall)
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("device: call: no target")
+	}
+	m.startCallWith(ctx, -1, Button{Targets: targets}.withDefaults())
+	return nil
+}
+
+// startCallWith calls b's targets for button i (-1: not a button).
+func (m *door) startCallWith(ctx context.Context, i int, b Button) {
 	m.enter(calling)
 	m.button, m.btn = i, b
 	m.leg, m.nextTarget, m.busy, m.failed = nil, 0, 0, 0
-	m.d.log.Info("button pressed: calling", "button", i, "targets", b.Targets, "order", b.Order)
+	if i < 0 {
+		m.d.log.Info("calling from the admin page", "targets", b.Targets)
+	} else {
+		m.d.log.Info("button pressed: calling", "button", i, "targets", b.Targets, "order", b.Order)
+	}
 	m.d.emit(Event{Kind: EventRang, Button: i, Targets: b.Targets})
 	m.setLED(CallLED, Pattern{Kind: FastBlink})
 	m.play(CueRingback)

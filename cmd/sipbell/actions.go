@@ -30,6 +30,9 @@ func (x actions) Call(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
+	if c.call != nil { // through the door station, so its state is true
+		return c.call(ctx, []string{target})
+	}
 	_, err = c.agent.Call(ctx, []string{target}, ua.Hunt)
 	return err
 }

@@ -327,4 +327,24 @@ func TestEveryKindOfChangeKeepsTheDeviceWorking(t *testing.T) {
 	if uri, _ := sip["uri"].(string); uri != "sip:door@"+before {
 		t.Fatalf("status shows SIP URI %q, want sip:door@%s", uri, before)
 	}
+
+	// A call from the page is the door station's call: the status agrees
+	// with itself while bob's phone rings.
+	if code, body := d.api(t, "POST", "/api/actions/call", `{"target":"bob"}`); code != http.StatusOK {
+		t.Fatalf("call from the page: %d %s", code, body)
+	}
+	d.rings++
+	if err := d.bob.WaitEventN(ctx, "CALL_INCOMING", d.rings); err != nil {
+		t.Fatalf("the page's call did not reach bob: %v", err)
+	}
+	st := d.status(t)
+	door, _ := st["door"].(map[string]any)
+	calls, _ := st["calls"].([]any)
+	if door["call"] != "calling" || len(calls) != 1 {
+		t.Fatalf("while bob rings, the status says door.call=%v and calls=%v", door["call"], calls)
+	}
+	if _, err := d.bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	d.awaitIdle(ctx, t)
 }

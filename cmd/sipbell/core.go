@@ -29,6 +29,7 @@ type core struct {
 
 	// Set by the door-station wiring; nil while none runs.
 	openDoor     func(ctx context.Context, who string) error
+	call         func(ctx context.Context, targets []string) error
 	deviceStatus func(ctx context.Context) (any, error)
 
 	mu   sync.Mutex
@@ -77,7 +78,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		c.stop(a.log)
 		return nil, err
 	}
-	c.openDoor = dev.OpenDoor
+	c.openDoor, c.call = dev.OpenDoor, dev.Call
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
 	// Presence, watchers, MESSAGE commands and notifications; the agent
 	// runs on until the watchers were told of a shutdown.
