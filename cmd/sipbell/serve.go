@@ -73,6 +73,13 @@ func startOrFallBack(ctx context.Context, a *app, o options, cfg provisioning.Fi
 // serve runs the firmware until SIGINT/SIGTERM and returns the exit code.
 func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	log.Info("starting", "version", versionString())
+	// A save cut short by a crash or power loss leaves temporary files
+	// beside the configuration: they are never read, so remove them.
+	if removed, err := provisioning.CleanTemp(o.configPath); err != nil {
+		log.Warn("could not remove leftover temporary files", "err", err)
+	} else if len(removed) > 0 {
+		log.Info("removed temporary files left by an interrupted save", "files", removed)
+	}
 	cfg, ok := loadConfig(o, log)
 	if !ok {
 		return 1
