@@ -236,3 +236,32 @@ func TestGuardShedsStrangersWhenMemoryIsShort(t *testing.T) {
 		t.Error("a response dropped while memory is short")
 	}
 }
+
+// TestGuardClosesScannerTCP: over TCP the guard cannot drop part of a
+// stream; a scanner's connection is closed instead, unanswered.
+func TestGuardClosesScannerTCP(t *testing.T) {
+	t.Parallel()
+	h := start(t, testConfig(), nil)
+	c, err := net.DialTCP("tcp", &net.TCPAddr{IP: net.ParseIP("127.0.0.26")}, &net.TCPAddr{IP: h.Addr().IP, Port: h.Addr().Port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := strings.Replace(request("OPTIONS", h.Addr().String(), c.LocalAddr(), "tcpscan", "User-Agent: sipvicious\r\n", ""),
+		"SIP/2.0/UDP", "SIP/2.0/TCP", 1)
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err == nil {
+		t.Fatalf("the scanner got an answer over TCP: %q", buf[:n])
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the scanner's TCP connection was left open")
+	}
+	if h.GuardDrops()["scanner"] != 1 {
+		t.Errorf("drops: %v", h.GuardDrops())
+	}
+}
