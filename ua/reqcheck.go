@@ -312,3 +312,38 @@ func isVersion(v []byte) bool {
 	maj, min, ok := bytes.Cut(rest, []byte("."))
 	return ok && len(maj) > 0 && len(min) > 0 && len(bytes.Trim(maj, "0123456789")) == 0 && len(bytes.Trim(min, "0123456789")) == 0
 }
+
+// checked runs the request checks in front of h for requests that came
+// over TCP or TLS (UDP ones were checked by the guard before parsing):
+// a refusal is answered here and h not called.
+func (u *UA) checked(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if !sip.IsReliable(req.Transport()) || req.IsAck() {
+			h(req, tx)
+			return
+		}
+		// sipgo upper-cases the method it parsed; the CSeq keeps it as sent.
+		method := string(req.Method)
+		if cs := req.CSeq(); cs != nil && strings.EqualFold(string(cs.MethodName), method) {
+			method = string(cs.MethodName)
+		}
+		r := checkRequest(req, method)
+		if r == nil && req.SipVersion != "SIP/2.0" {
+			r = &refusal{code: 505, why: "unsupported SIP version " + req.SipVersion}
+		}
+		if r == nil {
+			switch strings.ToLower(req.Recipient.Scheme) {
+			case "sip", "sips", "tel":
+			default:
+				r = &refusal{code: 416, why: "unsupported URI scheme " + req.Recipient.Scheme}
+			}
+		}
+		if r == nil {
+			h(req, tx)
+			return
+		}
+		u.guard.dropped[dropMalformed].Add(1)
+		u.logStranger(req, fmt.Sprintf("sip: request refused: %d %s", r.code, StatusText(r.code)), "why", r.why)
+		u.respondStateless(tx, req, r.code, r.hdrs...)
+	}
+}

@@ -15,24 +15,24 @@ import (
 // routes installs the request handlers.
 func (u *UA) routes() {
 	s := u.server
-	s.OnOptions(u.onOptions)
-	s.OnInvite(u.onInvite)
+	s.OnOptions(u.checked(u.onOptions))
+	s.OnInvite(u.checked(u.onInvite))
 	s.OnAck(u.onAck)
-	s.OnBye(u.onBye)
+	s.OnBye(u.checked(u.onBye))
 	s.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		// A CANCEL that matched a transaction never gets here.
 		u.respondStateless(tx, req, 481)
 	})
-	s.OnInfo(u.onInfo)
-	s.OnNotify(u.onNotify)
-	s.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.OnInfo(u.checked(u.onInfo))
+	s.OnNotify(u.checked(u.onNotify))
+	s.OnNoRoute(u.checked(func(req *sip.Request, tx sip.ServerTransaction) {
 		if req.IsAck() {
 			return
 		}
 		res := sip.NewResponseFromRequest(req, 405, StatusText(405), nil)
 		res.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
 		u.sendStateless(tx, res)
-	})
+	}))
 }
 
 func (u *UA) respond(tx sip.ServerTransaction, req *sip.Request, code int, hdrs ...sip.Header) {

@@ -80,3 +80,35 @@ func finalAnswer(c net.Conn, d time.Duration) (int, string) {
 		}
 	}
 }
+
+// TestTortureTCP: the refusals that need a parsed request (505, 400 for a
+// method mismatch or duplicate headers, 420, 415, 406, 501) are made over
+// TCP too, where the guard cannot check a request before sipgo parses it.
+func TestTortureTCP(t *testing.T) {
+	t.Parallel()
+	overTCP := map[string]bool{"badvers": true, "mismatch01": true, "mismatch02": true, "multi01": true,
+		"bext01": true, "invut": true, "sdp01": true, "intmeth": true, "esc02": true}
+	for _, tc := range tortureCorpus {
+		if !overTCP[tc.name] {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := start(t, testConfig(), nil)
+			c, err := net.Dial("tcp", h.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			msg := strings.ReplaceAll(string(tortureMessage(tc, c.LocalAddr().String())), "SIP/2.0/UDP", "SIP/2.0/TCP")
+			msg = strings.ReplaceAll(msg, "SIP/7.0/UDP", "SIP/7.0/TCP")
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			code, res := finalAnswer(c, 3*time.Second)
+			if !slices.Contains(tc.want, code) {
+				t.Errorf("%s over TCP: answered %d, want one of %v\n%s", tc.name, code, tc.want, res)
+			}
+		})
+	}
+}
