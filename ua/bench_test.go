@@ -50,6 +50,7 @@ func BenchmarkRegisterRoundTrip(b *testing.B) {
 // same step in microseconds.
 func BenchmarkInviteTo200(b *testing.B) {
 	cfg := testConfig()
+	cfg.Limits.SourceRate, cfg.Limits.SourceBurst = 10000, 100000 // a load test from one source, not a flood
 	h := benchUA(b, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -82,7 +83,9 @@ func BenchmarkInviteTo200(b *testing.B) {
 // BenchmarkCallMemory reports the heap in use by one established call
 // (dialog, transaction state, SDP, RTP socket), measured after GC.
 func BenchmarkCallMemory(b *testing.B) {
-	h := benchUA(b, testConfig())
+	cfg := testConfig()
+	cfg.Limits.SourceRate, cfg.Limits.SourceBurst = 10000, 100000 // calls one after the other from one source
+	h := benchUA(b, cfg)
 	addr := h.Addr().String()
 	conn, err := net.Dial("udp", addr)
 	if err != nil {
