@@ -265,3 +265,33 @@ func TestGuardClosesScannerTCP(t *testing.T) {
 		t.Errorf("drops: %v", h.GuardDrops())
 	}
 }
+
+// TestGuardBlockExpires: a blocked source (a scanner) is dropped for
+// BlockFor and admitted again after it; the source table forgets idle
+// sources.
+func TestGuardBlockExpires(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	g := newGuard(DefaultLimits(), clk, NewLogLimiter(discard(), clk, time.Second, 8), nil)
+	ip := netip.MustParseAddr("192.0.2.7")
+	scan := []byte("OPTIONS sip:door@192.0.2.1 SIP/2.0\r\nUser-Agent: friendly-scanner\r\n\r\n")
+	plain := []byte("OPTIONS sip:door@192.0.2.1 SIP/2.0\r\nUser-Agent: Linphone\r\n\r\n")
+	if r, ok := g.admit(ip, scan); ok || r != dropScanner {
+		t.Fatalf("scanner admitted (%v, %v)", r, ok)
+	}
+	clk.Advance(DefaultLimits().BlockFor - time.Second)
+	if r, ok := g.admit(ip, plain); ok || r != dropBlocked {
+		t.Fatalf("blocked source admitted before BlockFor (%v, %v)", r, ok)
+	}
+	clk.Advance(2 * time.Second)
+	if r, ok := g.admit(ip, plain); !ok {
+		t.Fatalf("source still dropped after BlockFor (%v)", r)
+	}
+	clk.Advance(DefaultLimits().BlockFor + time.Minute)
+	g.mu.Lock()
+	g.sweepLocked(clk.Now(), true)
+	n := len(g.sources)
+	g.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d idle sources still tracked", n)
+	}
+}
