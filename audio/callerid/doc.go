@@ -23,5 +23,6 @@
 // to 200 ms before the second; ETSI: after the first ring or after a line
 // reversal and alerting signal) is the phone's business, not this
 // package's: it returns the samples of one transmission, without leading or
-// trailing silence beyond what the options ask for.
+// trailing silence beyond what the options ask for. Source plays such
+// samples as an audio source (audio.Source), frame by frame.
 package callerid
