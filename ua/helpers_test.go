@@ -46,6 +46,7 @@ func testConfig() Config {
 	c := DefaultConfig()
 	c.Listen = "127.0.0.1:0"
 	c.AllowFrom = []string{"127.0.0.1"}
+	c.Limits.MemoryLimitMiB = -1 // the tests share one process: leave its GC alone
 	c.AutoAnswer = true
 	return c
 }
