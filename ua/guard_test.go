@@ -295,3 +295,25 @@ func TestGuardBlockExpires(t *testing.T) {
 		t.Errorf("%d idle sources still tracked", n)
 	}
 }
+
+// TestGuardIPv6SourcesBySlash64: the addresses of one IPv6 /64 (one
+// subscriber, who may use any of its 2^64 addresses) share one bucket.
+func TestGuardIPv6SourcesBySlash64(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	lim := DefaultLimits()
+	g := newGuard(lim, clk, NewLogLimiter(discard(), clk, time.Second, 8), nil)
+	req := []byte("OPTIONS sip:door@[2001:db8::1] SIP/2.0\r\n\r\n")
+	admitted := 0
+	for i := 0; i < 10*lim.SourceBurst; i++ {
+		ip := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 8: byte(i >> 8), 15: byte(i)})
+		if _, ok := g.admit(ip, req); ok {
+			admitted++
+		}
+	}
+	if admitted != lim.SourceBurst {
+		t.Errorf("%d requests from one /64 admitted at once, want its burst %d", admitted, lim.SourceBurst)
+	}
+	if _, ok := g.admit(netip.MustParseAddr("2001:db8:0:2::1"), req); !ok {
+		t.Error("another /64 dropped")
+	}
+}
