@@ -347,4 +347,18 @@ func TestEveryKindOfChangeKeepsTheDeviceWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.awaitIdle(ctx, t)
+	d.p.onlyStructuredLogs(t)
+}
+
+// onlyStructuredLogs fails on any stderr line that is not one of our JSON
+// log lines (a library printing on its own, a panic trace).
+func (p *doorProc) onlyStructuredLogs(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range strings.Split(p.all.String(), "\n") {
+		if l != "" && !strings.HasPrefix(l, "{") && !strings.HasPrefix(l, "out: ") {
+			t.Errorf("a log line that is not ours: %q", l)
+		}
+	}
 }

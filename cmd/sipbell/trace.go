@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,10 @@ func installSIPTracer(log *slog.Logger) *sipTracer {
 		processTracer.t = &sipTracer{log: log.With("component", "sip")}
 		sip.SIPDebugTracer(processTracer.t)
 		sip.SIPDebug = true
+		// sipgo's own package-level log lines (e.g. "TCP ref went
+		// negative" when a connection is closed twice) go to our log,
+		// and only errors unless SIP tracing is on.
+		sip.SetDefaultLogger(slog.New(quietUnlessTracing{h: log.With("component", "sipgo").Handler(), t: processTracer.t}))
 	})
 	return processTracer.t
 }
@@ -46,4 +51,25 @@ func (t *sipTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
 	if t.on.Load() {
 		t.log.Info("sip send", "transport", transport, "local", laddr, "remote", raddr, "msg", string(msg))
 	}
+}
+
+// quietUnlessTracing passes sipgo's package-level records to h: errors
+// always, the rest only while SIP tracing is on.
+type quietUnlessTracing struct {
+	h slog.Handler
+	t *sipTracer
+}
+
+func (q quietUnlessTracing) Enabled(ctx context.Context, l slog.Level) bool {
+	return (l >= slog.LevelError || q.t.on.Load()) && q.h.Enabled(ctx, l)
+}
+
+func (q quietUnlessTracing) Handle(ctx context.Context, r slog.Record) error { return q.h.Handle(ctx, r) }
+
+func (q quietUnlessTracing) WithAttrs(as []slog.Attr) slog.Handler {
+	return quietUnlessTracing{h: q.h.WithAttrs(as), t: q.t}
+}
+
+func (q quietUnlessTracing) WithGroup(name string) slog.Handler {
+	return quietUnlessTracing{h: q.h.WithGroup(name), t: q.t}
 }
