@@ -232,6 +232,8 @@ func (a *Admin) Server() *http.Server {
 // until ctx is done.
 func (a *Admin) Serve(ctx context.Context, ln net.Listener) error {
 	srv := a.Server()
+	lim := newConnLimiter(ln, adminMaxConns, adminMaxPerSource, a.log)
+	srv.ConnState, ln = lim.track, lim
 	if a.opts.Config.TLS {
 		cert, err := adminCertificate(a.opts.Config, a.opts.StateDir)
 		if err != nil {
