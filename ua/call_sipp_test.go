@@ -2,6 +2,7 @@ package ua
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -107,9 +108,14 @@ func TestIncomingCallsFromSipp(t *testing.T) {
 	t.Run("488 no common codec", func(t *testing.T) {
 		t.Parallel()
 		h := start(t, testConfig(), nil)
-		runSipp(t, interop.SippOptions{Scenario: "uac_expect.xml", Remote: h.Addr().String(), Service: "door",
-			Replace: map[string]string{"code": "488", "payloads": "18", "rtpmap": "a=rtpmap:18 G729/8000"}})
+		r := runSipp(t, interop.SippOptions{Scenario: "uac_expect.xml", Remote: h.Addr().String(), Service: "door",
+			Replace: map[string]string{"code": "488", "payloads": "18 9", "rtpmap": "a=rtpmap:18 G729/8000"}})
 		h.wait(t, 5*time.Second, "ended", callIs(CallEnded))
+		want := fmt.Sprintf(`Warning: 305 127.0.0.1:%d "Incompatible media format: offered G729, G722; we take PCMU, PCMA"`,
+			h.Addr().Port)
+		if !strings.Contains(r.Messages, want) {
+			t.Errorf("488 lacks %s\n%s", want, r.Messages)
+		}
 	})
 	t.Run("403 unknown caller", func(t *testing.T) {
 		t.Parallel()

@@ -158,7 +158,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		answer, neg, err = s.Answer(req.Body(), media.SendRecv)
 	}
 	if err != nil {
-		u.final(tx, ds, 488, sip.NewHeader("Warning", `399 sipbell "`+sanitize(err.Error())+`"`))
+		u.final(tx, ds, 488, u.notAcceptable(req.Body(), err))
 		c.end(488, err.Error())
 		return
 	}
@@ -323,7 +323,7 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		body, neg, err = s.Answer(req.Body(), media.SendRecv)
 	}
 	if err != nil {
-		u.respond(tx, req, 488)
+		u.respond(tx, req, 488, u.notAcceptable(req.Body(), err))
 		return
 	}
 	res := sip.NewSDPResponseFromRequest(req, body)
