@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-arm test-alsa run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image
+.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image
 all: build
 
 build:
@@ -44,7 +44,7 @@ FORCE:
 
 # The one test command: unit and interop tests with the race detector,
 # then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-arm test-alsa test-scripts test-deb test-image
+test: test-unit test-fuzz test-arm test-alsa test-scripts test-deb test-image
 
 # audio/alsa against real kernel sound cores (snd-aloop) of amd64, arm64
 # and armhf Debian kernels booted under qemu-system (kernels fetched by
@@ -56,6 +56,12 @@ test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The SIP request-handling fuzzer (guard, parser, transactions, handlers of
+# a running user agent) for a short time, in a network namespace with only
+# loopback: the fuzzer makes up addresses a response could go to.
+test-fuzz:
+	unshare -rn sh -c 'ip link set lo up && $(GO) test -run=^$$ -fuzz=FuzzRequestHandling -fuzztime=10s ./ua/'
 
 test-arm: cross
 	scripts/test-arm.sh $(ARM6) $(ARM7) $(ARM64) $(EXAMPLE)
