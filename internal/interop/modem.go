@@ -22,7 +22,7 @@ func Multimon(t testing.TB, demod string, samples []int16) string {
 	t.Helper()
 	bin := Need(t, "multimon-ng", "multimon-ng")
 	Need(t, "sox", "sox")
-	return runDecoder(t, samples, bin, "-q", "-t", "wav", "-a", demod)
+	return runDecoder(t, samples, bin, "-q", "-r", "-t", "wav", "-a", demod)
 }
 
 // Minimodem runs `minimodem --rx -q -f FILE` with args (for example
