@@ -14,7 +14,7 @@ import (
 // of 8 kHz samples. Each needs its binary (Need: fails under CI=true when
 // missing); multimon-ng's WAV input also needs sox.
 
-// Multimon runs `multimon-ng -q -t wav -a DEMOD` on samples (8 kHz mono)
+// Multimon runs `multimon-ng -q -r -t wav -a DEMOD` on samples (8 kHz mono)
 // and returns its standard output: one line per decoded item, for example
 // "CLIPFSK: CS DATE=01151230 CID=0301234567 CNT=DOOR STATION" or
 // "DTMF: 5".
