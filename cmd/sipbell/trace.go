@@ -64,7 +64,9 @@ func (q quietUnlessTracing) Enabled(ctx context.Context, l slog.Level) bool {
 	return (l >= slog.LevelError || q.t.on.Load()) && q.h.Enabled(ctx, l)
 }
 
-func (q quietUnlessTracing) Handle(ctx context.Context, r slog.Record) error { return q.h.Handle(ctx, r) }
+func (q quietUnlessTracing) Handle(ctx context.Context, r slog.Record) error {
+	return q.h.Handle(ctx, r)
+}
 
 func (q quietUnlessTracing) WithAttrs(as []slog.Attr) slog.Handler {
 	return quietUnlessTracing{h: q.h.WithAttrs(as), t: q.t}
