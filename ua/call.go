@@ -75,6 +75,9 @@ type call struct {
 	ds     *sipgo.DialogServerSession
 	dc     *sipgo.DialogClientSession
 	dlgID  string
+	st     sessionTimer // negotiated session timer (sessiontimer.go)
+
+	refreshed chan struct{} // a session refresh arrived from the peer
 
 	decide  chan int      // incoming: 200 answers, other codes reject
 	ackBody chan []byte   // incoming late offer: the SDP answer in the ACK
@@ -102,7 +105,8 @@ func (c *call) takeReason() string {
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
 		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
-		start: u.clock.Now()}
+		refreshed: make(chan struct{}, 1),
+		start:     u.clock.Now()}
 	if incoming {
 		c.state = CallIncoming
 	}

@@ -62,6 +62,18 @@ type Config struct {
 	// MaxCallLength hangs up an established call after this long (0 means
 	// no limit).
 	MaxCallLength time.Duration `yaml:"max_call_length"`
+	// SessionExpires is the session timer (RFC 4028) offered on calls we
+	// place and granted to callers that ask for one (90s..2h; 0 off): one
+	// side refreshes the call (UPDATE or re-INVITE) every half interval,
+	// and a call whose peer stops refreshing is ended with BYE shortly
+	// before the interval runs out, so a peer that died does not hold the
+	// door for the whole max_call_length.
+	SessionExpires time.Duration `yaml:"session_expires"`
+	// MinSE is the shortest session interval accepted (90s..session_expires,
+	// RFC 4028 Min-SE): a caller asking for less is answered 422 with this
+	// value, and a peer answering our INVITE with 422 is asked again with
+	// its larger minimum.
+	MinSE time.Duration `yaml:"min_se"`
 	// KeepAlive is how often each registration is checked (5s..10m; 0
 	// off): an OPTIONS to the device's own address through the registrar,
 	// which also keeps NAT bindings and TCP/TLS connections open. A
@@ -167,6 +179,7 @@ type Account struct {
 func DefaultConfig() Config {
 	return Config{Listen: "0.0.0.0:5060", User: "door", DisplayName: "Door",
 		RingTimeout: 60 * time.Second, MaxCallLength: time.Hour,
+		SessionExpires: 30 * time.Minute, MinSE: 90 * time.Second,
 		KeepAlive: 25 * time.Second, Limits: DefaultLimits(), TCPIdleTimeout: DefaultTCPIdleTimeout,
 		TCPMaxConnections: DefaultTCPMaxConnections, TCPMaxPerSource: DefaultTCPMaxPerSource}
 }
@@ -207,6 +220,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxCallLength < 0 || (c.MaxCallLength > 0 && c.MaxCallLength < 10*time.Second) {
 		errs.Add("max_call_length", "must be 0 (no limit) or at least 10s, got %v", c.MaxCallLength)
+	}
+	if c.SessionExpires != 0 && (c.SessionExpires < 90*time.Second || c.SessionExpires > 2*time.Hour) {
+		errs.Add("session_expires", "must be 0 (off) or 90s..2h, got %v", c.SessionExpires)
+	}
+	if c.SessionExpires != 0 && (c.MinSE < 90*time.Second || c.MinSE > c.SessionExpires) {
+		errs.Add("min_se", "must be 90s..session_expires (%v), got %v", c.SessionExpires, c.MinSE)
 	}
 	if c.KeepAlive < 0 || (c.KeepAlive > 0 && c.KeepAlive < 5*time.Second) || c.KeepAlive > 10*time.Minute {
 		errs.Add("keepalive", "must be 0 (off) or 5s..10m, got %v", c.KeepAlive)

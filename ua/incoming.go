@@ -140,6 +140,16 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	c.ds, c.dlgID = ds, ds.ID
 	c.mu.Unlock()
 
+	st, ok := u.uasTimer(req)
+	if !ok {
+		u.final(tx, ds, 422, sip.NewHeader("Min-SE", secs(u.cfg.MinSE)))
+		c.end(422, "session interval too small")
+		return
+	}
+	c.mu.Lock()
+	c.st = st
+	c.mu.Unlock()
+
 	ctx := ds.Context()
 	s, err := u.prepareMedia(ctx, c)
 	if err != nil {
@@ -247,6 +257,9 @@ func (u *UA) await(c *call, ctx context.Context) (int, string) {
 // after the no-ACK timer (RFC 3261 §13.3.1.4). It reports success.
 func (u *UA) answer(c *call, ds *sipgo.DialogServerSession, tx sip.ServerTransaction, sdp []byte) bool {
 	res := sip.NewSDPResponseFromRequest(ds.InviteRequest, sdp)
+	for _, h := range timerHeaders(c.timer(), true) {
+		res.AppendHeader(h)
+	}
 	done := make(chan error, 1)
 	go func() { done <- ds.WriteResponse(res) }()
 	noAck := u.clock.NewTimer(u.timing.NoAck)
@@ -285,6 +298,9 @@ func (u *UA) established(c *call, dlg context.Context, bye func(context.Context)
 		defer t.Stop()
 		maxLen = t.C()
 	}
+	wctx, stopWatch := context.WithCancel(dlg)
+	defer stopWatch()
+	expired := u.sessionWatch(wctx, c)
 	var reason string
 	select {
 	case <-dlg.Done():
@@ -294,6 +310,8 @@ func (u *UA) established(c *call, dlg context.Context, bye func(context.Context)
 		reason = "hung up"
 	case <-maxLen:
 		reason = "maximum call length reached"
+	case reason = <-expired:
+		u.log.Info("ending the call", "call", c.id, "reason", reason)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -311,8 +329,13 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		u.respond(tx, req, 481)
 		return
 	}
+	if se, _, ok := sessionExpires(req); ok && se < u.cfg.MinSE && c.timer().interval > 0 {
+		u.respond(tx, req, 422, sip.NewHeader("Min-SE", secs(u.cfg.MinSE)))
+		return
+	}
 	c.mu.Lock()
 	s := c.sdp
+	uas := c.ds != nil
 	c.mu.Unlock()
 	var body []byte
 	var err error
@@ -327,6 +350,9 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewSDPResponseFromRequest(req, body)
+	for _, h := range timerHeaders(c.refreshHeard(req), uas) {
+		res.AppendHeader(h)
+	}
 	transport := strings.ToLower(req.Transport())
 	ct := u.contactFor(u.cfg.User, transport)
 	res.AppendHeader(&ct)
@@ -334,6 +360,12 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if len(req.Body()) == 0 {
 		return
 	}
+	u.peerMedia(c, neg)
+}
+
+// peerMedia applies a new negotiation the peer offered (re-INVITE or
+// UPDATE) and publishes a hold or resume.
+func (u *UA) peerMedia(c *call, neg media.Negotiated) {
 	c.mu.Lock()
 	c.neg, c.hasNeg = neg, true
 	held := !neg.Direction.Sends()

@@ -70,6 +70,8 @@ type attempt struct {
 	code     int
 	reason   string
 	redirect []sip.Uri
+	minSE    time.Duration // of a 422
+	req      *sip.Request  // the INVITE answered with 422
 }
 
 func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
@@ -211,7 +213,28 @@ func (u *UA) parallel(ctx context.Context, c *call, targets []sip.Uri, offer []b
 // invite sends one INVITE (digest on 401/407) and waits for the answer;
 // a 2xx is acknowledged.
 func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte) attempt {
-	req, auth, transport := u.inviteRequest(target, offer)
+	se := u.cfg.SessionExpires
+	a := u.inviteOnce(ctx, c, target, offer, se, nil)
+	// 422 Session Interval Too Small: once more with the peer's Min-SE
+	// (RFC 4028 §7.4), within our own bound.
+	if a.code == 422 && a.minSE > se && a.minSE <= maxSessionExpires && ctx.Err() == nil {
+		u.log.Info("422 session interval too small: asking again", "call", c.id, "min_se", a.minSE)
+		a = u.inviteOnce(ctx, c, target, offer, a.minSE, a.req)
+	}
+	return a
+}
+
+// inviteOnce sends one INVITE offering session interval se; a retry of
+// prev keeps its Call-ID and From tag with the next CSeq (RFC 3261 §8.1.3.5).
+func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []byte, se time.Duration, prev *sip.Request) attempt {
+	req, auth, transport := u.inviteRequest(target, offer, se)
+	if prev != nil {
+		if tag, ok := prev.From().Params.Get("tag"); ok {
+			req.From().Params.Add("tag", tag)
+		}
+		req.AppendHeader(sip.HeaderClone(prev.CallID()))
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: prev.CSeq().SeqNo + 1, MethodName: sip.INVITE})
+	}
 	client, err := u.client(transport)
 	if err != nil {
 		return attempt{code: 500, reason: err.Error()}
@@ -234,6 +257,9 @@ func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte) 
 		if err := dc.Ack(ctx); err != nil {
 			u.log.Warn("ACK failed", "call", c.id, "err", err)
 		}
+		c.mu.Lock()
+		c.st = u.uacTimer(dc.InviteResponse, se)
+		c.mu.Unlock()
 		return attempt{dc: dc, code: dc.InviteResponse.StatusCode}
 	}
 	if ctx.Err() != nil && dc.InviteResponse != nil && dc.InviteResponse.IsSuccess() {
@@ -243,7 +269,8 @@ func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte) 
 	var dr *sipgo.ErrDialogResponse
 	switch {
 	case errors.As(err, &dr):
-		a := attempt{code: dr.Res.StatusCode, reason: target.String() + ": " + Status(dr.Res.StatusCode).String()}
+		a := attempt{code: dr.Res.StatusCode, reason: target.String() + ": " + Status(dr.Res.StatusCode).String(),
+			minSE: minSE(dr.Res), req: dc.InviteRequest}
 		if a.code >= 300 && a.code < 400 {
 			for _, h := range dr.Res.GetHeaders("Contact") {
 				if ch, ok := h.(*sip.ContactHeader); ok {
@@ -268,11 +295,20 @@ func (c credentials) Username0() string { return c.aorUser }
 // inviteRequest builds the INVITE: From is the first account's AOR (or
 // this device's user in P2P mode); calls to the account's domain go
 // through its outbound proxy or registrar, others go direct.
-func (u *UA) inviteRequest(target sip.Uri, offer []byte) (*sip.Request, credentials, string) {
+func (u *UA) inviteRequest(target sip.Uri, offer []byte, se time.Duration) (*sip.Request, credentials, string) {
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetBody(offer)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
+	if se > 0 {
+		req.AppendHeader(sip.NewHeader("Supported", "timer"))
+		req.AppendHeader(sip.NewHeader("Session-Expires", secs(se)))
+		floor := u.cfg.MinSE
+		if se != u.cfg.SessionExpires {
+			floor = se // a retry after 422 carries the peer's Min-SE
+		}
+		req.AppendHeader(sip.NewHeader("Min-SE", secs(floor)))
+	}
 	from := sip.Uri{Scheme: "sip", User: u.cfg.User, Host: u.host, Port: u.Addr().Port}
 	cred := credentials{aorUser: u.cfg.User}
 	transport := "udp"

@@ -139,7 +139,7 @@ func checkRequest(req *sip.Request, method string) *refusal {
 	var unsupported []string
 	for _, h := range req.GetHeaders("Require") {
 		for _, opt := range strings.Split(h.Value(), ",") {
-			if opt = strings.TrimSpace(opt); opt != "" {
+			if opt = strings.TrimSpace(opt); opt != "" && !strings.EqualFold(opt, "timer") { // RFC 4028: sessiontimer.go
 				unsupported = append(unsupported, opt)
 			}
 		}

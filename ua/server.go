@@ -24,6 +24,7 @@ func (u *UA) routes() {
 		u.respondStateless(tx, req, 481)
 	})
 	s.OnInfo(u.checked(u.onInfo))
+	s.OnUpdate(u.checked(u.onUpdate))
 	s.OnNotify(u.checked(u.onNotify))
 	s.OnNoRoute(u.checked(func(req *sip.Request, tx sip.ServerTransaction) {
 		if req.IsAck() {
@@ -59,7 +60,7 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(sip.NewHeader("Allow-Events", ev))
 	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Supported", ""))
+	res.AppendHeader(sip.NewHeader("Supported", "timer"))
 	u.sendStateless(tx, res)
 }
 

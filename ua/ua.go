@@ -23,7 +23,7 @@ import (
 type Version string
 
 // allowed lists the methods sipbell answers, for Allow headers.
-var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY"}
+var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY", "UPDATE"}
 
 // AllowHeader returns the value of the Allow header sipbell sends when
 // no SUBSCRIBE or MESSAGE handler is installed (see UA.HandleSubscribe).
