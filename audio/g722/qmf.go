@@ -1,0 +1,38 @@
+package g722
+
+// The quadrature mirror filters of G.722 §3.2 and §4.4: 24 symmetric taps
+// (Table 11/G.722, scaled by 2^13), split here into the even taps h(2i)
+// and the odd taps h(2i+1), i = 0..11.
+var (
+	hEven = [12]int32{3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11}
+	hOdd  = [12]int32{-11, 53, -156, 362, -805, 3876, 951, -210, 32, 12, -11, 3}
+)
+
+// qmf is the transmit QMF: it takes the next two input samples (x0 before
+// x1) and returns the lower and higher sub-band samples xL and xH.
+func (e *Encoder) qmf(x0, x1 int32) (xl, xh int32) {
+	copy(e.x[:22], e.x[2:])
+	e.x[22], e.x[23] = x0, x1
+	// xA sums the even taps over x(j), x(j-2), ...; xB the odd taps over
+	// x(j-1), x(j-3), ..., with x(j) the newest sample.
+	var xa, xb int32
+	for i := range 12 {
+		xa += hEven[i] * e.x[23-2*i]
+		xb += hOdd[i] * e.x[22-2*i]
+	}
+	return (xa + xb) >> 14, (xa - xb) >> 14
+}
+
+// qmf is the receive QMF: it takes the reconstructed lower and higher
+// sub-band samples and returns the next two output samples.
+func (d *Decoder) qmf(rl, rh int32) (int16, int16) {
+	copy(d.xd[:11], d.xd[1:])
+	copy(d.xs[:11], d.xs[1:])
+	d.xd[11], d.xs[11] = rl-rh, rl+rh
+	var o1, o2 int32
+	for i := range 12 {
+		o1 += hEven[i] * d.xd[11-i]
+		o2 += hOdd[i] * d.xs[11-i]
+	}
+	return int16(sat16(o1 >> 11)), int16(sat16(o2 >> 11))
+}
