@@ -79,6 +79,9 @@ type call struct {
 
 	refreshed chan struct{} // a session refresh arrived from the peer
 
+	reinviteCSeq uint32        // CSeq of the re-INVITE whose 2xx awaits its ACK
+	reinviteAck  chan struct{} // that ACK arrived (reinvite.go)
+
 	decide  chan int      // incoming: 200 answers, other codes reject
 	ackBody chan []byte   // incoming late offer: the SDP answer in the ACK
 	hangup  chan struct{} // closed by Hangup
@@ -105,8 +108,8 @@ func (c *call) takeReason() string {
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
 		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
-		refreshed: make(chan struct{}, 1),
-		start:     u.clock.Now()}
+		refreshed: make(chan struct{}, 1), reinviteAck: make(chan struct{}, 1),
+		start: u.clock.Now()}
 	if incoming {
 		c.state = CallIncoming
 	}

@@ -356,7 +356,7 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	transport := strings.ToLower(req.Transport())
 	ct := u.contactFor(u.cfg.User, transport)
 	res.AppendHeader(&ct)
-	u.send(tx, res)
+	defer u.answerReinvite(c, tx, req, res)
 	if len(req.Body()) == 0 {
 		return
 	}

@@ -94,6 +94,9 @@ func fromURI(req *sip.Request) string {
 }
 
 func (u *UA) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if c := u.inDialog(req); c != nil {
+		c.ackArrived(req) // reinvite.go
+	}
 	id, err := sip.DialogIDFromRequestUAS(req)
 	if err != nil {
 		return
