@@ -37,6 +37,11 @@ type Call interface {
 	Hangup(ctx context.Context) error
 	// SendDTMF sends one digit (0-9, *, #, A-D) as RFC 4733 events.
 	SendDTMF(digit byte) error
+	// Hold puts an answered call on hold from our side (re-INVITE
+	// a=sendonly, or a=inactive when the peer holds us already).
+	Hold(ctx context.Context) error
+	// Resume takes the call off our hold (re-INVITE a=sendrecv).
+	Resume(ctx context.Context) error
 }
 
 // DialMode says how several call targets are tried.
@@ -66,16 +71,18 @@ type call struct {
 	incoming bool
 	caller   Caller // incoming: who called, as verified (set before the call is shared)
 
-	mu     sync.Mutex
-	state  CallState
-	held   bool
-	neg    media.Negotiated
-	hasNeg bool
-	sdp    *media.SDP
-	ds     *sipgo.DialogServerSession
-	dc     *sipgo.DialogClientSession
-	dlgID  string
-	st     sessionTimer // negotiated session timer (sessiontimer.go)
+	mu    sync.Mutex
+	state CallState
+	held  bool // the peer holds us (its offer does not receive)
+	// localHold: we hold the peer (hold.go).
+	localHold bool
+	neg       media.Negotiated
+	hasNeg    bool
+	sdp       *media.SDP
+	ds        *sipgo.DialogServerSession
+	dc        *sipgo.DialogClientSession
+	dlgID     string
+	st        sessionTimer // negotiated session timer (sessiontimer.go)
 
 	refreshed chan struct{} // a session refresh arrived from the peer
 

@@ -336,14 +336,15 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	s := c.sdp
 	uas := c.ds != nil
+	offerDir, answerDir := c.localDir(), c.answerDir()
 	c.mu.Unlock()
 	var body []byte
 	var err error
 	var neg media.Negotiated
 	if len(req.Body()) == 0 {
-		body, err = s.Offer(media.SendRecv) // offer in 200, answer in ACK
+		body, err = s.Offer(offerDir) // offer in 200, answer in ACK
 	} else {
-		body, neg, err = s.Answer(req.Body(), media.SendRecv)
+		body, neg, err = s.Answer(req.Body(), answerDir)
 	}
 	if err != nil {
 		u.respond(tx, req, 488, u.notAcceptable(req.Body(), err))

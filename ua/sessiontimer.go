@@ -330,9 +330,6 @@ func (c *call) currentOffer() ([]byte, error) {
 	return s.Offer(dir)
 }
 
-// localDir is the direction we offer (c.mu held).
-func (c *call) localDir() media.Direction { return media.SendRecv }
-
 // remoteTarget is the peer's Contact: the Request-URI of our in-dialog
 // requests.
 func (c *call) remoteTarget() sip.Uri {
@@ -405,11 +402,11 @@ func (u *UA) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	var body []byte
 	if len(req.Body()) > 0 {
 		c.mu.Lock()
-		s := c.sdp
+		s, dir := c.sdp, c.answerDir()
 		c.mu.Unlock()
 		var neg media.Negotiated
 		var err error
-		if body, neg, err = s.Answer(req.Body(), media.SendRecv); err != nil {
+		if body, neg, err = s.Answer(req.Body(), dir); err != nil {
 			u.respond(tx, req, 488, u.notAcceptable(req.Body(), err))
 			return
 		}

@@ -119,6 +119,7 @@ type Call struct {
 	state    ua.CallState
 	sent     []byte
 	rejected int
+	onHold   bool
 }
 
 var _ ua.Call = (*Call)(nil)
@@ -209,6 +210,29 @@ func (c *Call) SendDTMF(d byte) error {
 	c.sent = append(c.sent, d)
 	c.mu.Unlock()
 	return nil
+}
+
+// Hold implements ua.Call; OnHold reports it.
+func (c *Call) Hold(context.Context) error { return c.hold(true) }
+
+// Resume implements ua.Call.
+func (c *Call) Resume(context.Context) error { return c.hold(false) }
+
+func (c *Call) hold(on bool) error {
+	if c.State() != ua.CallAnswered {
+		return fmt.Errorf("uatest: hold %s: %w", c.id, ua.ErrNotAnswered)
+	}
+	c.mu.Lock()
+	c.onHold = on
+	c.mu.Unlock()
+	return nil
+}
+
+// OnHold reports whether the device holds the call.
+func (c *Call) OnHold() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.onHold
 }
 
 // Sent returns the DTMF digits the device sent.
