@@ -51,7 +51,7 @@ type band struct {
 	nb  int32    // logarithmic scale factor NBL/NBH
 	a   [3]int32 // pole coefficients AL1, AL2 (index 0 unused)
 	b   [7]int32 // zero coefficients BL1..BL6 (index 0 unused)
-	d   [7]int32 // quantised differences DLT0..DLT6
+	d   [7]int32 // quantised differences DLT1..DLT6 (index 0 unused)
 	p   [3]int32 // partially reconstructed signal PLT0..PLT2
 	r   [3]int32 // reconstructed signal RLT0..RLT2
 }
@@ -92,31 +92,30 @@ func (bd *band) adapt(d int32) {
 	bd.a[1], bd.a[2] = a1, a2
 
 	// UPZERO: each b_i leaks and moves with the sign agreement of d and
-	// d_i (not at all when d is 0).
+	// d_i (not at all when d is 0); |b_i| stays within 16 bits without
+	// limiting. DELAYA shifts the delay lines, and FILTEZ sums b_i times
+	// the shifted d_i in the same pass.
 	step := int32(128)
 	if d == 0 {
 		step = 0
 	}
 	sd := sign(d)
+	var sz int32
+	prev := d // the new d_1
 	for i := 1; i <= 6; i++ {
 		w := -step
 		if sign(bd.d[i]) == sd {
 			w = step
 		}
-		bd.b[i] = sat16(w + (bd.b[i]*32640)>>15)
+		b := w + (bd.b[i]*32640)>>15
+		bd.b[i] = b
+		sz = sat16(sz + (sat16(prev+prev)*b)>>15)
+		prev, bd.d[i] = bd.d[i], prev
 	}
-
-	// DELAYA
-	copy(bd.d[2:], bd.d[1:6])
-	bd.d[1] = d
 	bd.p[2], bd.p[1] = bd.p[1], bd.p[0]
 	bd.r[2], bd.r[1] = bd.r[1], bd.r[0]
 
-	// FILTEZ, FILTEP, PREDIC
-	var sz int32
-	for i := 1; i <= 6; i++ {
-		sz = sat16(sz + (sat16(bd.d[i]+bd.d[i])*bd.b[i])>>15)
-	}
+	// FILTEP, PREDIC
 	sp := sat16((bd.a[1]*sat16(bd.r[1]+bd.r[1]))>>15 + (bd.a[2]*sat16(bd.r[2]+bd.r[2]))>>15)
 	bd.sz = sz
 	bd.s = sat16(sp + sz)

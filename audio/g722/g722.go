@@ -53,7 +53,8 @@ func (m Mode) String() string {
 // state of one stream; the zero value is ready to use.
 type Encoder struct {
 	low, high band
-	x         [24]int32 // transmit QMF delay line, oldest first
+	x         [46]int32 // transmit QMF delay line: x[xn-24:xn], oldest first
+	xn        int
 	ready     bool
 }
 
@@ -62,7 +63,8 @@ type Encoder struct {
 func (e *Encoder) Reset() {
 	e.low.reset(32)
 	e.high.reset(8)
-	e.x = [24]int32{}
+	e.x = [46]int32{}
+	e.xn = 24
 	e.ready = true
 }
 
@@ -93,7 +95,8 @@ type Decoder struct {
 	// it only between bytes, as the Recommendation allows.
 	Mode      Mode
 	low, high band
-	xd, xs    [12]int32 // receive QMF delay lines, oldest first
+	xd, xs    [23]int32 // receive QMF delay lines: [xn-12:xn], oldest first
+	xn        int
 	ready     bool
 }
 
@@ -102,8 +105,9 @@ type Decoder struct {
 func (d *Decoder) Reset() {
 	d.low.reset(32)
 	d.high.reset(8)
-	d.xd = [12]int32{}
-	d.xs = [12]int32{}
+	d.xd = [23]int32{}
+	d.xs = [23]int32{}
+	d.xn = 12
 	d.ready = true
 }
 

@@ -8,17 +8,27 @@ var (
 	hOdd  = [12]int32{-11, 53, -156, 362, -805, 3876, 951, -210, 32, 12, -11, 3}
 )
 
+// The delay lines hold the newest samples at the end of a window that
+// moves up a longer buffer; when the window reaches the buffer's end, its
+// tail is copied back to the start (once every 12 calls instead of a shift
+// per call).
+
 // qmf is the transmit QMF: it takes the next two input samples (x0 before
 // x1) and returns the lower and higher sub-band samples xL and xH.
 func (e *Encoder) qmf(x0, x1 int32) (xl, xh int32) {
-	copy(e.x[:22], e.x[2:])
-	e.x[22], e.x[23] = x0, x1
+	if e.xn+2 > len(e.x) {
+		copy(e.x[:22], e.x[e.xn-22:e.xn])
+		e.xn = 22
+	}
+	e.x[e.xn], e.x[e.xn+1] = x0, x1
+	e.xn += 2
+	x := (*[24]int32)(e.x[e.xn-24 : e.xn]) // oldest first
 	// xA sums the even taps over x(j), x(j-2), ...; xB the odd taps over
 	// x(j-1), x(j-3), ..., with x(j) the newest sample.
 	var xa, xb int32
 	for i := range 12 {
-		xa += hEven[i] * e.x[23-2*i]
-		xb += hOdd[i] * e.x[22-2*i]
+		xa += hEven[i] * x[23-2*i]
+		xb += hOdd[i] * x[22-2*i]
 	}
 	return (xa + xb) >> 14, (xa - xb) >> 14
 }
@@ -26,13 +36,19 @@ func (e *Encoder) qmf(x0, x1 int32) (xl, xh int32) {
 // qmf is the receive QMF: it takes the reconstructed lower and higher
 // sub-band samples and returns the next two output samples.
 func (d *Decoder) qmf(rl, rh int32) (int16, int16) {
-	copy(d.xd[:11], d.xd[1:])
-	copy(d.xs[:11], d.xs[1:])
-	d.xd[11], d.xs[11] = rl-rh, rl+rh
+	if d.xn+1 > len(d.xd) {
+		copy(d.xd[:11], d.xd[d.xn-11:d.xn])
+		copy(d.xs[:11], d.xs[d.xn-11:d.xn])
+		d.xn = 11
+	}
+	d.xd[d.xn], d.xs[d.xn] = rl-rh, rl+rh
+	d.xn++
+	xd := (*[12]int32)(d.xd[d.xn-12 : d.xn]) // oldest first
+	xs := (*[12]int32)(d.xs[d.xn-12 : d.xn])
 	var o1, o2 int32
 	for i := range 12 {
-		o1 += hEven[i] * d.xd[11-i]
-		o2 += hOdd[i] * d.xs[11-i]
+		o1 += hEven[i] * xd[11-i]
+		o2 += hOdd[i] * xs[11-i]
 	}
 	return int16(sat16(o1 >> 11)), int16(sat16(o2 >> 11))
 }
