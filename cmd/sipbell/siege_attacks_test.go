@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The attacks of TestSiege. Each source range 127.0.<subnet>.x is an
+// attack's own, so that one attack's blocked sources do not muffle the
+// next.
+
+// udpCrowd is a set of UDP sockets on 127.0.<subnet>.1..n, all talking to
+// one address, counting the answers they get.
+type udpCrowd struct {
+	conns    []*net.UDPConn
+	answered atomic.Int64
+}
+
+func newUDPCrowd(t *testing.T, target string, subnet byte, n int) *udpCrowd {
+	t.Helper()
+	raddr, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &udpCrowd{}
+	for i := range n {
+		u, err := net.DialUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, subnet, byte(i+1))}, raddr)
+		if err != nil {
+			t.Fatalf("crowd source 127.0.%d.%d: %v", subnet, i+1, err)
+		}
+		c.conns = append(c.conns, u)
+		go func() {
+			buf := make([]byte, 8192)
+			for {
+				if _, err := u.Read(buf); err != nil {
+					return
+				}
+				c.answered.Add(1)
+			}
+		}()
+	}
+	return c
+}
+
+// send sends msg(n, local address) round robin over the sockets at rate
+// per second until ctx ends, and returns how many it sent. underway is
+// closed after the first half second's worth.
+func (c *udpCrowd) send(ctx context.Context, rate int, underway chan<- struct{}, msg func(n int, local string) string) int {
+	begin, sent := time.Now(), 0
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return sent
+		case <-tick.C:
+		}
+		for want := int(time.Since(begin).Seconds() * float64(rate)); sent < want; sent++ {
+			u := c.conns[sent%len(c.conns)]
+			u.Write([]byte(msg(sent, u.LocalAddr().String())))
+			if sent == rate/2 {
+				close(underway)
+			}
+		}
+	}
+}
+
+// close waits until answers stop coming, closes the sockets and returns
+// the answers counted.
+func (c *udpCrowd) close() int64 {
+	for prev := int64(-1); c.answered.Load() != prev; {
+		prev = c.answered.Load()
+		time.Sleep(300 * time.Millisecond)
+	}
+	for _, u := range c.conns {
+		u.Close()
+	}
+	return c.answered.Load()
+}
+
+// floodAttack floods sipbell with method requests at 1,000/s from 20
+// sources.
+func floodAttack(method string, subnet byte) func(t *testing.T, r *siegeRig) siegeRun {
+	return func(t *testing.T, r *siegeRig) siegeRun {
+		crowd := newUDPCrowd(t, r.udp, subnet, 20)
+		ctx, cancel := context.WithCancel(context.Background())
+		underway, sent := make(chan struct{}), make(chan int, 1)
+		go func() {
+			sent <- crowd.send(ctx, 1000, underway, func(n int, local string) string {
+				return floodRequest(method, r.udp, local, n)
+			})
+		}()
+		<-underway
+		return siegeRun{stop: func() string {
+			cancel()
+			n := <-sent
+			return fmt.Sprintf("%d %s sent from 20 sources, %d answered", n, method, crowd.close())
+		}}
+	}
+}
+
+// scannerAttack sweeps extensions 100, 101, ... with OPTIONS and INVITE
+// carrying sipvicious's User-Agent, at 1,000/s from 5 sources. The
+// guard drops scanners unanswered: not one answer may come back.
+func scannerAttack(subnet byte) func(t *testing.T, r *siegeRig) siegeRun {
+	return func(t *testing.T, r *siegeRig) siegeRun {
+		crowd := newUDPCrowd(t, r.udp, subnet, 5)
+		ctx, cancel := context.WithCancel(context.Background())
+		underway, sent := make(chan struct{}), make(chan int, 1)
+		host, _, _ := net.SplitHostPort(r.udp)
+		go func() {
+			sent <- crowd.send(ctx, 1000, underway, func(n int, local string) string {
+				method := [2]string{"OPTIONS", "INVITE"}[n%2]
+				return fmt.Sprintf("%s sip:%d@%s SIP/2.0\r\n"+
+					"Via: SIP/2.0/UDP %s;branch=z9hG4bK-scan-%d;rport\r\n"+
+					"Max-Forwards: 70\r\n"+
+					"From: \"sipvicious\" <sip:100@1.1.1.1>;tag=s%d\r\n"+
+					"To: \"sipvicious\" <sip:%d@%s>\r\n"+
+					"Call-ID: scan-%d\r\n"+
+					"CSeq: 1 %s\r\n"+
+					"Contact: <sip:100@%s>\r\n"+
+					"Accept: application/sdp\r\n"+
+					"User-Agent: friendly-scanner\r\n"+
+					"Content-Length: 0\r\n\r\n",
+					method, 100+n/2, host, local, n, n, 100+n/2, host, n, method, local)
+			})
+		}()
+		<-underway
+		return siegeRun{stop: func() string {
+			cancel()
+			n := <-sent
+			answered := crowd.close()
+			if answered != 0 {
+				t.Errorf("friendly-scanner sweep: %d of %d requests answered, want none (dropped unanswered)", answered, n)
+			}
+			return fmt.Sprintf("%d OPTIONS/INVITE swept over extensions 100-%d from 5 sources, %d answered", n, 100+n/2, answered)
+		}}
+	}
+}
+
+// idleTCPAttack opens n connections to sipbell's SIP TCP port, n/sources
+// from each of sources addresses, and leaves them idle.
+func idleTCPAttack(n, sources int, subnet byte) func(t *testing.T, r *siegeRig) siegeRun {
+	return func(t *testing.T, r *siegeRig) siegeRun {
+		var (
+			mu              sync.Mutex
+			conns           []net.Conn
+			refused         int
+			closedBySipbell atomic.Int64
+			work            = make(chan int)
+			wg              sync.WaitGroup
+			pid             = r.p.cmd.Process.Pid
+			fdsBefore       = countFDs(pid)
+		)
+		readUntilClosed := func(c net.Conn) {
+			buf := make([]byte, 512)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					closedBySipbell.Add(1)
+					return
+				}
+			}
+		}
+		for range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					d := net.Dialer{Timeout: 3 * time.Second,
+						LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, subnet, byte(i%sources+1))}}
+					c, err := d.Dial("tcp", r.tcp)
+					mu.Lock()
+					if err != nil {
+						refused++
+					} else {
+						conns = append(conns, c)
+					}
+					mu.Unlock()
+					if err == nil {
+						go readUntilClosed(c)
+					}
+				}
+			}()
+		}
+		for i := range n {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		fdsDuring := countFDs(pid)
+		return siegeRun{stop: func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			byPeer := closedBySipbell.Load()
+			for _, c := range conns {
+				c.Close()
+			}
+			// The connection caps held: sipbell did not keep them all.
+			if fdsDuring >= n/2 {
+				t.Errorf("%d idle TCP connections: sipbell held %d file descriptors, want the connection caps to bound them", n, fdsDuring)
+			}
+			return fmt.Sprintf("%d connections from %d sources: %d established (%d of them closed by sipbell before the end), %d refused; sipbell's fds %d before, %d with them open",
+				n, sources, len(conns), byPeer, refused, fdsBefore, fdsDuring)
+		}}
+	}
+}
+
+// kamailioRestart restarts Kamailio, which loses its location table, and
+// measures how long sipbell takes to register again; the call is judged
+// until it has.
+func kamailioRestart(t *testing.T, r *siegeRig) siegeRun {
+	t0 := time.Now()
+	r.k.Restart(t)
+	back := time.Now()
+	var reg string
+	return siegeRun{
+		settle: func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			if _, err := r.k.WaitContacts(ctx, "door", 1); err != nil {
+				reg = fmt.Sprintf("no binding %v after Kamailio was back: %v", time.Since(back).Round(time.Millisecond), err)
+				return
+			}
+			reg = fmt.Sprintf("sipbell registered again %v after Kamailio was back", time.Since(back).Round(time.Millisecond))
+		},
+		stop: func() string {
+			return fmt.Sprintf("Kamailio down and up again in %v; %s", back.Sub(t0).Round(time.Millisecond), reg)
+		},
+	}
+}
+
+// countFDs is how many file descriptors pid has open.
+func countFDs(pid int) int {
+	es, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(es)
+}

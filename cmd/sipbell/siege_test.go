@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// The siege of issue 13: the real binary, registered with Kamailio over
+// UDP and in an established call with baresip that carries a tone each
+// way, goes through one attack after another inside a network namespace
+// of the test's own (loopback only): INVITE, OPTIONS and REGISTER floods
+// at about 1,000/s from crowds of 127.0.x.y sources, 2,000 idle TCP
+// connections to its SIP port from 200 sources, a friendly-scanner
+// sweeping OPTIONS and INVITE over extensions, and Kamailio restarted
+// (its location table lost). Through each:
+//
+//   - the call's audio keeps arriving both ways: the recordings written
+//     during the attack are judged by one-second slices (tone share by
+//     Goertzel and voiced frames), and they must cover the attack;
+//   - a new call from an allowed caller is answered: first, while the
+//     established call holds the door station's one line, sipp's INVITE
+//     must get the device's 486 Busy Here (it got through the guard,
+//     admission and call handling); then, the attack still going on,
+//     baresip hangs up and calls again, and that call must be answered
+//     and carry audio both ways: it is the established call of the next
+//     attack;
+//   - Kamailio holds sipbell's binding (after the restart: gets it back);
+//   - RSS, sampled from /proc every 100 ms, stays under the default
+//     memory ceiling (sip.limits.memory_limit_mib, 64 MiB).
+//
+// Figures (RSS per attack, audio per slice, re-registration delay) are
+// logged; go test -v -run TestSiege ./cmd/sipbell/ shows them.
+
+// siegeNetnsEnv marks the copy of the test binary that runs inside the
+// network namespace.
+const siegeNetnsEnv = "SIEGE_NETNS"
+
+// Tones each side plays (Hz): baresip to sipbell, sipbell to baresip.
+const siegeToneToDoor, siegeToneToCaller = 440, 1000
+
+func TestSiege(t *testing.T) {
+	if os.Getenv(siegeNetnsEnv) != "" {
+		siege(t)
+		return
+	}
+	t.Parallel()
+	for _, tool := range [][2]string{{"kamailio", "kamailio"}, {"kamcmd", "kamailio"},
+		{"baresip", "baresip-core"}, {"sipp", "sip-tester"}, {"sqlite3", "sqlite3"}} {
+		requireTool(t, tool[0], tool[1])
+	}
+	ipCmd := requireTool(t, "ip", "iproute2")
+	ns := fmt.Sprintf("sipbell-siege-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	if out, err := exec.Command(ipCmd, "netns", "add", ns).CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("cannot create a network namespace (ip netns add needs root or CAP_SYS_ADMIN): %v: %s", err, out)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() { exec.Command(ipCmd, "netns", "del", ns).Run() })
+	if out, err := exec.Command(ipCmd, "netns", "exec", ns, ipCmd, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up in %s: %v: %s", ns, err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ipCmd, "netns", "exec", ns, os.Args[0],
+		"-test.run", "^TestSiege$", "-test.v", "-test.count", "1")
+	cmd.Env = append(os.Environ(), siegeNetnsEnv+"="+ns, "VOICE_SIPBELL_BIN="+binary(t))
+	out, err := cmd.CombinedOutput()
+	t.Logf("inside network namespace %s:\n%s", ns, out)
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestSiege") {
+		t.Fatalf("the siege failed inside the namespace: %v", err)
+	}
+}
+
+// siegeAttack is one attack: start begins it and returns once it is under
+// way.
+type siegeAttack struct {
+	name  string
+	start func(t *testing.T, r *siegeRig) siegeRun
+}
+
+// siegeRun is an attack under way: settle (if not nil) waits for its
+// aftermath to pass (the call is judged until then), stop ends it and
+// summarises what it did.
+type siegeRun struct {
+	settle func()
+	stop   func() string
+}
+
+// siege is the test proper, run inside the namespace.
+func siege(t *testing.T) {
+	r := startSiegeRig(t)
+	attacks := []siegeAttack{
+		{"INVITE flood", floodAttack("INVITE", 7)},
+		{"OPTIONS flood", floodAttack("OPTIONS", 9)},
+		{"REGISTER flood", floodAttack("REGISTER", 10)},
+		{"2,000 idle TCP connections", idleTCPAttack(2000, 200, 11)},
+		{"friendly-scanner sweep", scannerAttack(20)},
+		{"Kamailio restart", kamailioRestart},
+	}
+	for _, a := range attacks {
+		r.endure(t, a)
+	}
+	r.finish(t)
+}
+
+// siegeRig is the sipbell binary registered with Kamailio, in a call
+// with baresip, with its memory sampled.
+type siegeRig struct {
+	k        *interop.Kamailio
+	b        *interop.Baresip
+	p        *voiceProc
+	udp, tcp string // sipbell's SIP addresses
+	speaker  string // what sipbell heard (baresip's tone)
+	heard    string // what baresip heard (sipbell's tone)
+	mem      *rssSampler
+	calls    int             // calls baresip has established
+	dumps    map[string]bool // baresip's recordings of earlier calls
+}
+
+func startSiegeRig(t *testing.T) *siegeRig {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	r := &siegeRig{k: interop.StartKamailio(t, interop.KamailioOptions{}), dumps: map[string]bool{}}
+	r.b = interop.StartBaresip(t, interop.BaresipOptions{User: "alice"})
+	r.b.SetSource(t, siegeTone(siegeToneToDoor, 150))
+	dir := t.TempDir()
+	mic := filepath.Join(dir, "mic.wav")
+	r.speaker = filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, siegeTone(siegeToneToCaller, 150))
+	// The default limits (memory ceiling 64 MiB) and registration
+	// lifetime (1 h): only the keep-alive (every 5 s rather than the
+	// default 25 s, to keep the test short) brings the binding back.
+	r.p = startVoice(t, fmt.Sprintf("sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n"+
+		"  keepalive: 5s\n  accounts:\n    - registrar: %s\n      user: door\n      password: %s\n"+
+		"audio:\n  capture: %s\n  playback: %s\n", r.k.UDP, interop.Password, mic, r.speaker), nil)
+	l := r.p.await(ctx, t, "sip listening", nil, 1)
+	r.udp, r.tcp = l["udp"].(string), l["tcp"].(string)
+	r.mem = startRSSSampler(r.p.cmd.Process.Pid)
+	t.Cleanup(r.mem.stop)
+	if _, err := r.k.WaitContacts(ctx, "door", 1); err != nil {
+		t.Fatalf("sipbell never registered: %v", err)
+	}
+	r.call(ctx, t)
+	t.Logf("call established; sipbell at %s (udp) %s (tcp), RSS %.1f MiB", r.udp, r.tcp, mib(rss(r.p.cmd.Process.Pid)))
+	return r
+}
+
+// call hangs up baresip's call, if any, and places a new one to sipbell
+// (an allowed caller, answered automatically); it returns once audio
+// flows both ways, and how long that took.
+func (r *siegeRig) call(ctx context.Context, t *testing.T) time.Duration {
+	t.Helper()
+	begin := time.Now()
+	if r.calls > 0 {
+		if _, err := r.b.Command(ctx, "hangup", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.b.WaitEventN(ctx, "CALL_CLOSED", r.calls); err != nil {
+			t.Fatalf("baresip: %v", err)
+		}
+		r.dumps[r.heard] = true
+	}
+	spoken := int64(0)
+	if fi, err := os.Stat(r.speaker); err == nil {
+		spoken = fi.Size()
+	}
+	if _, err := r.b.Command(ctx, "dial", "sip:door@"+r.udp); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.b.WaitEventN(ctx, "CALL_ESTABLISHED", r.calls+1); err != nil {
+		t.Fatalf("baresip's call %d to sipbell not answered: %v", r.calls+1, err)
+	}
+	r.calls++
+	answered := time.Since(begin)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for r.heard = ""; r.heard == ""; {
+		ms, _ := filepath.Glob(filepath.Join(r.b.RecordDir, "dump-*-dec.wav"))
+		for _, m := range ms {
+			if !r.dumps[m] {
+				r.heard = m
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("baresip made no recording of call %d: %v", r.calls, ms)
+		case <-tick.C:
+		}
+	}
+	// Both directions carry a second of audio.
+	waitFileSize(ctx, t, r.speaker, spoken+16000, "sipbell's speaker")
+	waitFileSize(ctx, t, r.heard, wavBytes(1), "baresip's recording")
+	return answered
+}
+
+// endure runs one attack and judges the call, a new call, the binding
+// and the memory through it.
+func (r *siegeRig) endure(t *testing.T, a siegeAttack) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	s0, b0, t0 := pcmSamples(t, r.speaker), pcmSamples(t, r.heard), time.Now()
+	run := a.start(t, r)
+	// A new call from an allowed caller while the attack goes on: the line
+	// is taken, so the device's answer is 486.
+	probe := interop.RunSipp(ctx, t, interop.SippOptions{Scenario: "uac_expect.xml", Remote: r.udp,
+		Service: "door", Timeout: 20 * time.Second,
+		Replace: map[string]string{"code": "486", "payloads": "0", "rtpmap": "a=rtpmap:0 PCMU/8000"}})
+	// Each attack lasts a few seconds (its length is no pass/fail bound).
+	if rest := 4*time.Second - time.Since(t0); rest > 0 {
+		time.Sleep(rest)
+	}
+	if run.settle != nil {
+		run.settle()
+	}
+	s1, b1, wall := pcmSamples(t, r.speaker), pcmSamples(t, r.heard), time.Since(t0)
+	heard := r.heard
+	// Still under attack, the established call ends and a new call from
+	// the allowed caller must be answered (and carry audio).
+	answer := r.call(ctx, t)
+	summary := run.stop()
+	maxRSS := r.mem.maxSince(t0)
+	regStart := time.Now()
+	_, regErr := r.k.WaitContacts(ctx, "door", 1)
+	t.Logf("%s: %s; %v; new call answered in %v and carrying audio both ways; RSS max %.1f MiB (ceiling %d MiB); binding held/back %v after the attack",
+		a.name, summary, time.Since(t0).Round(time.Millisecond), answer.Round(time.Millisecond), mib(maxRSS), floodCeilingMiB,
+		time.Since(regStart).Round(time.Millisecond))
+	judgeSiegeAudio(t, a.name+", sipbell heard", readPCM(t, r.speaker)[s0:s1], siegeToneToDoor, wall)
+	judgeSiegeAudio(t, a.name+", baresip heard", readPCM(t, heard)[b0:b1], siegeToneToCaller, wall)
+	if probe.Exit != 0 {
+		t.Errorf("%s: an allowed caller's new call got no 486 from the busy door station: sipp exit %d\n%s",
+			a.name, probe.Exit, probe.Messages)
+	}
+	if regErr != nil {
+		t.Errorf("%s: Kamailio lost sipbell's binding: %v", a.name, regErr)
+	}
+	if maxRSS >= floodCeilingMiB<<20 {
+		t.Errorf("%s: RSS reached %.1f MiB, ceiling %d MiB", a.name, mib(maxRSS), floodCeilingMiB)
+	}
+	if r.p.cmd.ProcessState != nil {
+		t.Fatalf("%s: sipbell exited", a.name)
+	}
+}
+
+// finish ends the established call and has sipp, another allowed
+// caller, place a new one, which the free line answers.
+func (r *siegeRig) finish(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := r.b.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.b.WaitEventN(ctx, "CALL_CLOSED", r.calls); err != nil {
+		t.Fatalf("baresip: %v", err)
+	}
+	call := interop.RunSipp(ctx, t, interop.SippOptions{Scenario: "uac_call.xml", Remote: r.udp,
+		Service: "door", Timeout: 20 * time.Second})
+	if call.Exit != 0 {
+		t.Errorf("after the siege, a new call from an allowed caller was not answered: sipp exit %d\n%s", call.Exit, call.Messages)
+	}
+	t.Logf("after the siege: a new call answered (sipp exit %d), RSS %.1f MiB, max over the whole siege %.1f MiB",
+		call.Exit, mib(rss(r.p.cmd.Process.Pid)), mib(r.mem.maxSince(time.Time{})))
+}
+
+// judgeSiegeAudio judges what one side recorded during an attack of
+// length wall: it must cover most of the attack, and in every second of
+// it most 50 ms windows must be the tone (loud, and most of their energy
+// at freq by Goertzel). Short windows, because the jitter buffer may
+// rightly shift the tone's phase when it adapts, and a phase jump
+// cancels a long window's Goertzel sum.
+func judgeSiegeAudio(t *testing.T, what string, x []int16, freq float64, wall time.Duration) {
+	t.Helper()
+	const second, window = 8000, 400
+	var slices []string
+	bad := 0
+	for i := 0; i+second/2 <= len(x); i += second {
+		s := x[i:min(i+second, len(x))]
+		tone, windows := 0, 0
+		for j := 0; j+window <= len(s); j += window {
+			windows++
+			if w := s[j : j+window]; rms(w) >= 1000 && interop.ToneShare(w, freq) >= 0.5 {
+				tone++
+			}
+		}
+		share := float64(tone) / float64(max(windows, 1))
+		slices = append(slices, fmt.Sprintf("%.0f%%", 100*share))
+		if share < 0.6 {
+			bad++
+		}
+	}
+	covered := time.Duration(len(x)) * time.Second / second
+	t.Logf("%s: %v of audio in %v; share of 50 ms windows that are the %v Hz tone, per second: %s",
+		what, covered, wall.Round(time.Millisecond), freq, strings.Join(slices, " "))
+	if covered < wall*6/10 {
+		t.Errorf("%s: only %v of audio recorded during %v of attack: the audio stopped", what, covered, wall.Round(time.Millisecond))
+	}
+	if bad > 0 {
+		t.Errorf("%s: in %d one-second slices the %v Hz tone is missing from over 40%% of the time (%s)",
+			what, bad, freq, strings.Join(slices, " "))
+	}
+}
+
+// siegeTone is seconds of a sine at freq Hz, 8 kHz samples.
+func siegeTone(freq float64, seconds int) []int16 {
+	x := make([]int16, 8000*seconds)
+	for i := range x {
+		x[i] = int16(8000 * math.Sin(2*math.Pi*freq*float64(i)/8000))
+	}
+	return x
+}
+
+// rssSampler samples a process's RSS every 100 ms.
+type rssSampler struct {
+	mu      sync.Mutex
+	samples []rssSample
+	done    chan struct{}
+	once    sync.Once
+}
+
+type rssSample struct {
+	at  time.Time
+	rss int64
+}
+
+func startRSSSampler(pid int) *rssSampler {
+	s := &rssSampler{done: make(chan struct{})}
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v := rss(pid); v > 0 {
+				s.mu.Lock()
+				s.samples = append(s.samples, rssSample{time.Now(), v})
+				s.mu.Unlock()
+			}
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) stop() { s.once.Do(func() { close(s.done) }) }
+
+// maxSince is the largest RSS sampled since from, in bytes.
+func (s *rssSampler) maxSince(from time.Time) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m int64
+	for _, x := range s.samples {
+		if !x.at.Before(from) {
+			m = max(m, x.rss)
+		}
+	}
+	return m
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// readPCM returns the samples of a WAV file that may still be written
+// (its header's length not yet final): everything after the data chunk's
+// header.
+func readPCM(t *testing.T, path string) []int16 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := pcmOffset(t, path, b)
+	x := make([]int16, (len(b)-off)/2)
+	for i := range x {
+		x[i] = int16(uint16(b[off+2*i]) | uint16(b[off+2*i+1])<<8)
+	}
+	return x
+}
+
+// pcmSamples is how many samples a WAV file being written holds so far.
+func pcmSamples(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return (len(b) - pcmOffset(t, path, b)) / 2
+}
+
+func pcmOffset(t *testing.T, path string, b []byte) int {
+	t.Helper()
+	for i := 12; i+8 <= len(b) && i < 4096; {
+		size := int(b[i+4]) | int(b[i+5])<<8 | int(b[i+6])<<16 | int(b[i+7])<<24
+		if string(b[i:i+4]) == "data" {
+			return i + 8
+		}
+		i += 8 + size + size&1
+	}
+	t.Fatalf("%s: no WAV data chunk in %d bytes", path, len(b))
+	return 0
+}
