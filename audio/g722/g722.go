@@ -91,8 +91,9 @@ func (e *Encoder) Encode(dst []byte, pcm []int16) int {
 // Decoder expands a G.722 stream into 16 kHz PCM. It keeps the state of
 // one stream; the zero value is ready to use and decodes mode 1.
 type Decoder struct {
-	// Mode is the mode of operation of the stream (0 means Mode1); change
-	// it only between bytes, as the Recommendation allows.
+	// Mode is the mode of operation of the stream (0, and any value that
+	// is no Mode, decode as Mode1); it may change between calls, as the
+	// Recommendation lets the mode change between bytes.
 	Mode      Mode
 	low, high band
 	xd, xs    [23]int32 // receive QMF delay lines: [xn-12:xn], oldest first
