@@ -38,6 +38,7 @@ type regLoop struct {
 	kick        chan struct{} // re-register now (connection lost, contact changed)
 	corrections int           // contact corrections in a row (loop guard)
 	reach       reachability  // keep-alive checks and probing: keepalive.go
+	auth        *regAuth      // the last challenge, reused on refreshes
 }
 
 func newRegLoop(u *UA, idx int, a Account) *regLoop {
@@ -322,12 +323,17 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req := r.request(si, expires)
+	r.preauthorize(req, si)
 	res, err := c.Do(ctx, req)
 	auth := sipgo.DigestAuth{Username: r.acc.authUser(), Password: r.acc.Password}
+	var challenge *sip.Response
 	for tries := 0; err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && tries < 2; tries++ {
 		if tries == 1 && !staleChallenge(res) {
 			break // challenged again without stale=true: wrong credentials
 		}
+		// A refused kept nonce (stale, or expired without saying so) is
+		// answered like a first challenge: tries is still 0.
+		challenge = res
 		res, err = c.DoDigestAuth(ctx, req, res, auth)
 		r.mu.Lock()
 		r.cseq = req.CSeq().SeqNo
@@ -339,6 +345,12 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 			reason = err.Error()
 		}
 		return regResult{out: outServerFail, reason: reason}
+	}
+	switch {
+	case res.IsSuccess() && challenge != nil:
+		r.keepChallenge(si, challenge)
+	case !res.IsSuccess():
+		r.keepChallenge(si, nil)
 	}
 	return classify(res, expires, r.contactSnapshot())
 }
