@@ -16,7 +16,9 @@
 // # Registration (RFC 3261 §10)
 //
 // One loop per account: digest MD5/SHA-256 on 401/407 (a second challenge
-// is honoured only with stale=true), the Contact corrected from the
+// is honoured only with stale=true; refreshes reuse the last nonce with
+// nc counting, one round trip, and a refused nonce is answered afresh:
+// regauth.go), the Contact corrected from the
 // received/rport of the answer (RFC 3581; over TCP/TLS this makes the
 // registering connection the way in), the granted expiry refreshed at
 // 50-75% of its lifetime, 423 answered with Min-Expires, exponential
@@ -49,10 +51,20 @@
 // with the verified Caller, and 200 with the SDP answer when the device
 // calls Call.Answer (or after cfg.AutoAnswerDelay when the user agent is
 // used on its own with cfg.AutoAnswer); Reject sends the code given.
-// No common codec → 488; CANCEL → 487; no ACK → BYE after 64·T1; late
+// No common codec → 488 with Warning 305 naming the offered codecs and
+// ours (warning.go); CANCEL → 487; no ACK → BYE after 64·T1; late
 // offers (INVITE without SDP) are answered with an offer in the 200.
-// Re-INVITEs (hold, resume, refresh) are answered and published as
-// Event.Held changes; SIP INFO DTMF becomes EventDTMF when it comes from the call's caller (its
+// Re-INVITEs (hold, resume, refresh) and UPDATEs (RFC 3311) are answered
+// and published as Event.Held changes; a re-INVITE's 2xx is retransmitted
+// until its ACK (reinvite.go). Call.Hold/Resume re-INVITE the peer
+// a=sendonly (a=inactive when it holds us) and back (hold.go). Session
+// timers (RFC 4028, sessiontimer.go): Supported: timer, a Session-Expires
+// below cfg.MinSE → 422, the refresher chosen per §9 (the caller when it
+// supports timers); our INVITEs offer cfg.SessionExpires and retry a 422
+// with the peer's Min-SE; as refresher we send UPDATE (re-INVITE when the
+// peer does not allow UPDATE) every half interval, and when the peer is
+// the refresher and is silent for the interval less min(32 s, interval/3)
+// the call ends with BYE; SIP INFO DTMF becomes EventDTMF when it comes from the call's caller (its
 // address, or the trusted proxy). Unknown methods get 405 with Allow.
 //
 // Outgoing (UA.Call): through the first account's outbound proxy or
