@@ -171,6 +171,9 @@ func (r *siegeRig) call(ctx context.Context, t *testing.T) time.Duration {
 		if err := r.b.WaitEventN(ctx, "CALL_CLOSED", r.calls); err != nil {
 			t.Fatalf("baresip: %v", err)
 		}
+		// baresip reports the call closed as it sends its BYE: a new
+		// INVITE that overtook the BYE would rightly get 486.
+		r.p.await(ctx, t, "call ended", nil, r.calls)
 		r.dumps[r.heard] = true
 	}
 	spoken := int64(0)
@@ -267,6 +270,7 @@ func (r *siegeRig) finish(t *testing.T) {
 	if err := r.b.WaitEventN(ctx, "CALL_CLOSED", r.calls); err != nil {
 		t.Fatalf("baresip: %v", err)
 	}
+	r.p.await(ctx, t, "call ended", nil, r.calls)
 	call := interop.RunSipp(ctx, t, interop.SippOptions{Scenario: "uac_call.xml", Remote: r.udp,
 		Service: "door", Timeout: 20 * time.Second})
 	if call.Exit != 0 {
