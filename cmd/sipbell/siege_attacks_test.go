@@ -91,6 +91,7 @@ func floodAttack(method string, subnet byte) func(t *testing.T, r *siegeRig) sie
 		crowd := newUDPCrowd(t, r.udp, subnet, 20)
 		ctx, cancel := context.WithCancel(context.Background())
 		underway, sent := make(chan struct{}), make(chan int, 1)
+		begin := time.Now()
 		go func() {
 			sent <- crowd.send(ctx, 1000, underway, func(n int, local string) string {
 				return floodRequest(method, r.udp, local, n)
@@ -100,7 +101,15 @@ func floodAttack(method string, subnet byte) func(t *testing.T, r *siegeRig) sie
 		return siegeRun{stop: func() string {
 			cancel()
 			n := <-sent
-			return fmt.Sprintf("%d %s sent from 20 sources, %d answered", n, method, crowd.close())
+			wall := time.Since(begin)
+			answered := crowd.close()
+			// The guard cuts the crowd to the global budget (default 400 at
+			// once, then 200/s); the rest is dropped before any parsing.
+			if budget := int64(400 + 200*wall.Seconds() + 50); answered > budget {
+				t.Errorf("%s flood: %d of %d requests answered in %v, want at most %d (the global budget)",
+					method, answered, n, wall.Round(time.Millisecond), budget)
+			}
+			return fmt.Sprintf("%d %s sent from 20 sources, %d answered", n, method, answered)
 		}}
 	}
 }
