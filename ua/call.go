@@ -76,6 +76,7 @@ type call struct {
 	held  bool // the peer holds us (its offer does not receive)
 	// localHold: we hold the peer (hold.go).
 	localHold bool
+	inviteMu  sync.Mutex // our re-INVITEs, one at a time (hold.go)
 	neg       media.Negotiated
 	hasNeg    bool
 	sdp       *media.SDP

@@ -76,6 +76,10 @@ func (c *call) answerDir() media.Direction {
 // reinvite sends a re-INVITE with our current offer (and the session
 // timer, which it refreshes), acknowledges a 2xx and applies its answer.
 func (u *UA) reinvite(ctx context.Context, c *call) (*sip.Response, error) {
+	// One re-INVITE at a time (RFC 3261 §14.1): a hold and a refresh wait
+	// for each other.
+	c.inviteMu.Lock()
+	defer c.inviteMu.Unlock()
 	body, err := c.currentOffer()
 	if err != nil {
 		return nil, err

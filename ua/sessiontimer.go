@@ -248,27 +248,21 @@ func (u *UA) refresh(ctx context.Context, c *call) error {
 		if st.update {
 			method = sip.UPDATE
 		}
-		req := sip.NewRequest(method, c.remoteTarget())
-		req.AppendHeader(sip.NewHeader("Supported", "timer"))
-		req.AppendHeader(sip.NewHeader("Session-Expires", secs(st.interval)+";refresher=uac"))
-		req.AppendHeader(sip.NewHeader("Min-SE", secs(u.cfg.MinSE)))
+		var res *sip.Response
+		var err error
 		if method == sip.INVITE {
-			body, err := c.currentOffer()
-			if err != nil {
-				return fmt.Errorf("refresh %s: %w", c.id, err)
-			}
-			req.SetBody(body)
-			req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			res, err = u.reinvite(ctx, c) // with our SDP, ACKed, answer applied
+		} else {
+			req := sip.NewRequest(method, c.remoteTarget())
+			req.AppendHeader(sip.NewHeader("Supported", "timer"))
+			req.AppendHeader(sip.NewHeader("Session-Expires", secs(st.interval)+";refresher=uac"))
+			req.AppendHeader(sip.NewHeader("Min-SE", secs(u.cfg.MinSE)))
+			rctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+			res, err = c.do(rctx, req)
+			cancel()
 		}
-		rctx, cancel := context.WithTimeout(ctx, 32*time.Second)
-		res, err := c.do(rctx, req)
-		cancel()
 		if err != nil {
 			return fmt.Errorf("refresh %s with %s: %w: %w", c.id, method, errRefresh, err)
-		}
-		if method == sip.INVITE && res.IsSuccess() {
-			c.ackReinvite(req, res)
-			u.reinviteAnswer(c, res)
 		}
 		switch {
 		case res.IsSuccess():
