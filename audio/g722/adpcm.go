@@ -54,6 +54,12 @@ type band struct {
 	d   [7]int32 // quantised differences DLT1..DLT6 (index 0 unused)
 	p   [3]int32 // partially reconstructed signal PLT0..PLT2
 	r   [3]int32 // reconstructed signal RLT0..RLT2
+
+	// ffmpeg selects ffmpeg's G.722 arithmetic instead of the
+	// Recommendation's (see adapt); wide counts the sums that left 16 bits
+	// there, where the two differ. Only tests use them.
+	ffmpeg bool
+	wide   int
 }
 
 // adapt is block 4: it reconstructs the signal with the quantised
@@ -93,38 +99,56 @@ func (bd *band) adapt(d int32) {
 
 	// UPZERO: each b_i leaks and moves with the sign agreement of d and
 	// d_i (not at all when d is 0); |b_i| stays within 16 bits without
-	// limiting. DELAYA shifts the delay lines, and FILTEZ sums b_i times
-	// the shifted d_i in the same pass.
+	// limiting. DELAYA shifts the delay lines.
 	step := int32(128)
 	if d == 0 {
 		step = 0
 	}
 	sd := sign(d)
-	var sz int32
 	prev := d // the new d_1
 	for i := 1; i <= 6; i++ {
 		w := -step
 		if sign(bd.d[i]) == sd {
 			w = step
 		}
-		b := w + (bd.b[i]*32640)>>15
-		bd.b[i] = b
-		sz = sat16(sz + (sat16(prev+prev)*b)>>15)
+		bd.b[i] = w + (bd.b[i]*32640)>>15
 		prev, bd.d[i] = bd.d[i], prev
 	}
 	bd.p[2], bd.p[1] = bd.p[1], bd.p[0]
 	bd.r[2], bd.r[1] = bd.r[1], bd.r[0]
 
-	// FILTEP, PREDIC
-	sp := sat16((bd.a[1]*sat16(bd.r[1]+bd.r[1]))>>15 + (bd.a[2]*sat16(bd.r[2]+bd.r[2]))>>15)
+	// FILTEZ, FILTEP and PREDIC in 16-bit arithmetic with limiting at
+	// every addition, FILTEZ summing from b_6 d_6 down to b_1 d_1.
+	sp1 := (bd.a[1] * sat16(bd.r[1]+bd.r[1])) >> 15
+	sp2 := (bd.a[2] * sat16(bd.r[2]+bd.r[2])) >> 15
+	if bd.ffmpeg {
+		// ffmpeg's arithmetic: no limiting inside the sums.
+		var sz int32
+		for i := 6; i >= 1; i-- {
+			sz += (bd.d[i] * bd.b[i]) >> 14
+			if sz != sat16(sz) {
+				bd.wide++
+			}
+		}
+		if sp1+sp2 != sat16(sp1+sp2) {
+			bd.wide++
+		}
+		bd.sz = sz
+		bd.s = sat16(sz + sp1 + sp2)
+		return
+	}
+	var sz int32
+	for i := 6; i >= 1; i-- {
+		sz = sat16(sz + (sat16(bd.d[i]+bd.d[i])*bd.b[i])>>15)
+	}
 	bd.sz = sz
-	bd.s = sat16(sp + sz)
+	bd.s = sat16(sat16(sp1+sp2) + sz)
 }
 
 // reset puts the band into the Recommendation's initial state; det0 is the
 // initial linear scale factor (32 lower, 8 higher sub-band).
 func (bd *band) reset(det0 int32) {
-	*bd = band{det: det0}
+	*bd = band{det: det0, ffmpeg: bd.ffmpeg}
 }
 
 // Lower sub-band tables (Tables 6 and 7 of G.722).

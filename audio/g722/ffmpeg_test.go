@@ -94,41 +94,93 @@ func readFile(t *testing.T, name string) []byte {
 	return b
 }
 
-// checkEncode encodes pcm with a fresh Encoder and compares with want.
-func checkEncode(t *testing.T, name string, pcm []int16, want []byte) {
-	t.Helper()
-	got := make([]byte, len(pcm)/2)
-	var e Encoder
-	// Encode in 20 ms frames, as a call does.
-	for i := 0; i < len(got); i += 160 {
-		e.Encode(got[i:], pcm[2*i:min(2*i+320, len(pcm))])
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d bytes encoded, ffmpeg %d", name, len(got), len(want))
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Fatalf("%s: byte %d of %d is %#02x, ffmpeg %#02x", name, i, len(got), got[i], want[i])
-		}
-	}
+// The Recommendation's 16-bit arithmetic limits every partial sum of the
+// predictor (FILTEZ sums b_6 d_6 down to b_1 d_1 with limiting after each
+// addition, FILTEP limits its sum before PREDIC adds the zero section, as
+// the ITU-T G.191 reference code does); ffmpeg adds without limiting and
+// limits only the prediction. They agree until such a sum leaves 16 bits.
+// Each comparison runs twice: with ffmpeg's arithmetic (a test-only
+// switch) the result must equal ffmpeg's everywhere; with the
+// Recommendation's it must equal ffmpeg's at least up to the first sum that
+// left 16 bits.
+
+// result is one run of our codec on a vector.
+type result struct {
+	bytes []byte
+	pcm   []int16
+	wide  int // first byte (or sample pair) where a sum left 16 bits, or -1
 }
 
-// checkDecode decodes data with a fresh Decoder in mode m and compares.
-func checkDecode(t *testing.T, name string, data []byte, m Mode, want []int16) {
-	t.Helper()
-	got := make([]int16, 2*len(data))
-	d := Decoder{Mode: m}
-	for i := 0; i < len(data); i += 160 {
-		d.Decode(got[2*i:], data[i:min(i+160, len(data))])
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%s %v: %d samples decoded, ffmpeg %d", name, m, len(got), len(want))
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Fatalf("%s %v: sample %d of %d is %d, ffmpeg %d", name, m, i, len(got), got[i], want[i])
+func encode(pcm []int16, ffmpegArith bool) result {
+	r := result{bytes: make([]byte, len(pcm)/2), wide: -1}
+	var e Encoder
+	e.Reset()
+	e.low.ffmpeg, e.high.ffmpeg = ffmpegArith, ffmpegArith
+	// A byte at a time, to find where sums first left 16 bits.
+	for i := range r.bytes {
+		e.Encode(r.bytes[i:i+1], pcm[2*i:2*i+2])
+		if r.wide < 0 && e.low.wide+e.high.wide > 0 {
+			r.wide = i
 		}
 	}
+	return r
+}
+
+func decode(data []byte, m Mode, ffmpegArith bool) result {
+	r := result{pcm: make([]int16, 2*len(data)), wide: -1}
+	d := Decoder{Mode: m}
+	d.Reset()
+	d.low.ffmpeg, d.high.ffmpeg = ffmpegArith, ffmpegArith
+	for i := range data {
+		d.Decode(r.pcm[2*i:2*i+2], data[i:i+1])
+		if r.wide < 0 && d.low.wide+d.high.wide > 0 {
+			r.wide = i
+		}
+	}
+	return r
+}
+
+func firstDiff[T comparable](a, b []T) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+// check compares encoding (pcm given) or decoding (pcm nil) with ffmpeg's
+// output want (bytes or samples) both ways and returns whether the
+// Recommendation's arithmetic gave a different result than ffmpeg's.
+func checkEncode(t *testing.T, name string, pcm []int16, want []byte) (differs bool) {
+	t.Helper()
+	ff := encode(pcm, true)
+	if i := firstDiff(ff.bytes, want); i >= 0 {
+		t.Fatalf("%s, ffmpeg arithmetic: byte %d of %d differs from ffmpeg's", name, i, len(want))
+	}
+	itu := encode(pcm, false)
+	i := firstDiff(itu.bytes, want)
+	if i >= 0 && (ff.wide < 0 || i < ff.wide) {
+		t.Fatalf("%s: byte %d of %d is %#02x, ffmpeg %#02x, before any sum left 16 bits (first at %d)", name, i, len(want), itu.bytes[i], want[i], ff.wide)
+	}
+	return i >= 0
+}
+
+func checkDecode(t *testing.T, name string, data []byte, m Mode, want []int16) (differs bool) {
+	t.Helper()
+	ff := decode(data, m, true)
+	if i := firstDiff(ff.pcm, want); i >= 0 {
+		t.Fatalf("%s %v, ffmpeg arithmetic: sample %d of %d differs from ffmpeg's", name, m, i, len(want))
+	}
+	itu := decode(data, m, false)
+	i := firstDiff(itu.pcm, want)
+	if i >= 0 && (ff.wide < 0 || i/2 < ff.wide) {
+		t.Fatalf("%s %v: sample %d of %d is %d, ffmpeg %d, before any sum left 16 bits (first at byte %d)", name, m, i, len(want), itu.pcm[i], want[i], ff.wide)
+	}
+	return i >= 0
 }
 
 // signal makes a named 16 kHz test signal of n samples; rnd seeds noise.
@@ -147,6 +199,9 @@ func signal(name string, n int, f0, f1, amp float64, rnd *rand.Rand) []int16 {
 			dur := float64(n) / 16000
 			pcm[i] = clip(amp * math.Sin(2*math.Pi*(f0*tt+(f1-f0)*tt*tt/(2*dur))))
 		}
+	case "extremes2": // extremes of 1600 samples, then of the rest
+		copy(pcm, signal("extremes", 1600, 0, 0, 0, rnd))
+		copy(pcm[1600:], signal("extremes", n-1600, 0, 0, 0, rnd))
 	case "extremes": // full-scale DC both ways, then Nyquist
 		for i := range pcm {
 			switch {
@@ -185,7 +240,14 @@ var vectors = []struct {
 	{"clip100", "tone", 3200, 100, 0, 80000},
 	{"clip3000", "tone", 3200, 3000, 0, 50000},
 	{"extremes", "extremes", 1920, 0, 0, 0},
+	// The one whose predictor sums leave 16 bits, where the
+	// Recommendation's arithmetic and ffmpeg's part (see result).
+	{"overflow", "extremes2", 3520, 0, 0, 0},
 }
+
+// differing names the vectors where the Recommendation's arithmetic gives
+// other bytes or samples than ffmpeg's.
+var differing = map[string]bool{"overflow": true}
 
 const vectorDir = "testdata"
 
@@ -217,15 +279,20 @@ func TestVectors(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			pcm := pcmFrom(readFile(t, filepath.Join(vectorDir, v.name+".pcm")))
 			enc := readFile(t, filepath.Join(vectorDir, v.name+".g722"))
-			checkEncode(t, v.name, pcm, enc)
-			checkDecode(t, v.name, enc, Mode1, pcmFrom(readFile(t, filepath.Join(vectorDir, v.name+".dec.pcm"))))
+			de := checkEncode(t, v.name, pcm, enc)
+			dd := checkDecode(t, v.name, enc, Mode1, pcmFrom(readFile(t, filepath.Join(vectorDir, v.name+".dec.pcm"))))
+			if de != differing[v.name] || dd != differing[v.name] {
+				t.Errorf("%s: encoding differs from ffmpeg's %v, decoding %v; want %v", v.name, de, dd, differing[v.name])
+			}
 		})
 	}
 	t.Run("random", func(t *testing.T) {
 		data := readFile(t, filepath.Join(vectorDir, "random.g722"))
 		for _, m := range []Mode{Mode1, Mode2, Mode3} {
 			want := pcmFrom(readFile(t, filepath.Join(vectorDir, fmt.Sprintf("random.mode%d.pcm", m))))
-			checkDecode(t, "random", data, m, want)
+			if checkDecode(t, "random", data, m, want) {
+				t.Errorf("random bytes in %v decode differently from ffmpeg", m)
+			}
 		}
 	})
 }
