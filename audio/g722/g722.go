@@ -13,12 +13,13 @@
 // PCM is 16-bit: the QMF filters the full 16-bit samples (the
 // Recommendation's interface is 14-bit uniform PCM; the sub-band signals
 // keep the Recommendation's 15-bit range) and the decoder's output is
-// limited to 16 bits. The predictor uses the Recommendation's 16-bit
-// arithmetic, limiting every partial sum (as the ITU-T G.191 reference code
-// does). Encoder and decoder are bit-exact with ffmpeg's G.722 (Debian's
-// ffmpeg 5.1) in all three modes until a predictor sum leaves 16 bits,
-// which only full-scale extremes do: ffmpeg does not limit the partial
-// sums there. The tests hold vectors ffmpeg made.
+// limited to 16 bits. The arithmetic is the Recommendation's, as the
+// ITU-T G.191 reference code has it: the sub-band samples are limited to
+// 15 bits and every partial sum of the predictors to 16. Encoder and
+// decoder are bit-exact with ffmpeg's G.722 (Debian's ffmpeg 5.1) in all
+// three modes until a clipped full-scale input overshoots the sub-band
+// range or a predictor sum leaves 16 bits: ffmpeg limits neither. The
+// tests hold vectors ffmpeg made.
 //
 // An Encoder or Decoder holds the state of one stream: use one per
 // direction of a call and Reset it when the stream restarts. The zero

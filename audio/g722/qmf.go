@@ -30,7 +30,16 @@ func (e *Encoder) qmf(x0, x1 int32) (xl, xh int32) {
 		xa += hEven[i] * x[23-2*i]
 		xb += hOdd[i] * x[22-2*i]
 	}
-	return (xa + xb) >> 14, (xa - xb) >> 14
+	xl, xh = (xa+xb)>>14, (xa-xb)>>14
+	// The sub-band signals are 15-bit: the Recommendation's reference
+	// limits them; ffmpeg's arithmetic (a test-only switch) does not.
+	if e.low.ffmpeg {
+		if xl != limit(xl) || xh != limit(xh) {
+			e.low.wide++
+		}
+		return xl, xh
+	}
+	return limit(xl), limit(xh)
 }
 
 // qmf is the receive QMF: it takes the reconstructed lower and higher
