@@ -76,7 +76,8 @@ type call struct {
 	held  bool // the peer holds us (its offer does not receive)
 	// localHold: we hold the peer (hold.go).
 	localHold bool
-	inviteMu  sync.Mutex // our re-INVITEs, one at a time (hold.go)
+	inviteMu  sync.Mutex    // our re-INVITEs, one at a time (hold.go)
+	answered  chan struct{} // closed on CallAnswered
 	neg       media.Negotiated
 	hasNeg    bool
 	sdp       *media.SDP
@@ -116,7 +117,7 @@ func (c *call) takeReason() string {
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
 		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
-		refreshed: make(chan struct{}, 1), reinviteAck: make(chan struct{}, 1),
+		refreshed: make(chan struct{}, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
 		start: u.clock.Now()}
 	if incoming {
 		c.state = CallIncoming
@@ -201,6 +202,9 @@ func (c *call) setState(s CallState, code int, reason string) {
 		return
 	}
 	c.state = s
+	if s == CallAnswered {
+		close(c.answered)
+	}
 	c.mu.Unlock()
 	// Debug: the device logs each change that matters to an installer
 	// (device "call answered", "call ended", ...), once.

@@ -325,7 +325,7 @@ func (u *UA) established(c *call, dlg context.Context, bye func(context.Context)
 // refresh or a new media address.
 func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := u.inDialog(req)
-	if c == nil || c.State() != CallAnswered {
+	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return
 	}
@@ -357,7 +357,9 @@ func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	transport := strings.ToLower(req.Transport())
 	ct := u.contactFor(u.cfg.User, transport)
 	res.AppendHeader(&ct)
-	defer u.answerReinvite(c, tx, req, res)
+	// The 2xx leaves before the hold is published: whoever reacts with a
+	// re-INVITE of its own finds this transaction done.
+	defer u.answerReinvite(c, tx, req, res)()
 	if len(req.Body()) == 0 {
 		return
 	}

@@ -1,15 +1,18 @@
 package ua
 
 import (
+	"time"
+
 	"github.com/emiago/sipgo/sip"
 )
 
-// answerReinvite sends the 2xx to a re-INVITE and, over UDP, retransmits
-// it (T1, doubling up to T2) until the ACK arrives (RFC 3261 §13.3.1.4):
-// sipgo's transaction leaves 2xx retransmissions to the dialog, and its
-// dialog layer only does them for the first INVITE. Without an ACK
-// within 64·T1 the call is ended with BYE.
-func (u *UA) answerReinvite(c *call, tx sip.ServerTransaction, req *sip.Request, res *sip.Response) {
+// answerReinvite sends the 2xx to a re-INVITE and returns what then
+// waits for its ACK: over UDP it retransmits the 2xx (T1, doubling up to
+// T2) until the ACK arrives (RFC 3261 §13.3.1.4): sipgo's transaction
+// leaves 2xx retransmissions to the dialog, and its dialog layer only
+// does them for the first INVITE. Without an ACK within 64·T1 the call
+// is ended with BYE.
+func (u *UA) answerReinvite(c *call, tx sip.ServerTransaction, req *sip.Request, res *sip.Response) (awaitACK func()) {
 	cseq := req.CSeq().SeqNo
 	c.mu.Lock()
 	c.reinviteCSeq = cseq
@@ -20,8 +23,13 @@ func (u *UA) answerReinvite(c *call, tx sip.ServerTransaction, req *sip.Request,
 	}
 	u.send(tx, res)
 	if sip.IsReliable(req.Transport()) {
-		return // TCP/TLS: no retransmissions (§17.2.1); the ACK is not awaited
+		return func() {} // TCP/TLS: no retransmissions (§17.2.1); the ACK is not awaited
 	}
+	return func() { u.retransmit2xx(c, tx, res) }
+}
+
+// retransmit2xx resends res until the re-INVITE's ACK, c's end, or 64·T1.
+func (u *UA) retransmit2xx(c *call, tx sip.ServerTransaction, res *sip.Response) {
 	giveUp := u.clock.NewTimer(u.timing.NoAck)
 	defer giveUp.Stop()
 	interval := sip.T1
@@ -63,5 +71,24 @@ func (c *call) ackArrived(req *sip.Request) {
 		case c.reinviteAck <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// answeredLag bounds how long an in-dialog request waits for its call to
+// be marked answered: the peer may re-INVITE right after its ACK, while
+// the call's goroutine is still starting media.
+const answeredLag = 2 * time.Second
+
+// awaitAnswered reports whether c is answered, waiting answeredLag at most.
+func (u *UA) awaitAnswered(c *call) bool {
+	t := u.clock.NewTimer(answeredLag)
+	defer t.Stop()
+	select {
+	case <-c.answered:
+		return c.State() == CallAnswered
+	case <-c.done:
+		return false
+	case <-t.C():
+		return false
 	}
 }

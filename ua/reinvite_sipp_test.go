@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/internal/interop"
+	"github.com/sipbell/sipbell/ua/media"
 )
 
 // okTo counts the 200 OK answers to method with CSeq number seq in a
@@ -34,5 +35,27 @@ func TestReinvite2xxRetransmittedUntilACK(t *testing.T) {
 	}
 	if n := okTo(r.Messages, "2", "INVITE"); n < 2 {
 		t.Errorf("the re-INVITE's 2xx was sent %d time(s), want it retransmitted before the ACK\n%s", n, r.Messages)
+	}
+}
+
+// slowStartMedia takes a while to start a call's media, as a loaded Pi
+// may: the call is marked answered only after that.
+type slowStartMedia struct{ slowCloseMedia }
+
+func (m *slowStartMedia) Start(string, media.Negotiated) error {
+	time.Sleep(300 * time.Millisecond) // the simulated slowness, not a synchronisation
+	return nil
+}
+func (m *slowStartMedia) Close(string) {}
+
+// TestReinviteRightAfterACK: a re-INVITE right behind the ACK, while the
+// call is still starting its media, is answered, not refused with 481.
+func TestReinviteRightAfterACK(t *testing.T) {
+	t.Parallel()
+	h := start(t, testConfig(), nil, WithMedia(&slowStartMedia{}))
+	runSipp(t, interop.SippOptions{Scenario: scenario("uac_reinvite_lost_2xx.xml"), Remote: h.Addr().String(),
+		Service: "door", Replace: map[string]string{"se": "1800", "wait": "0"}})
+	if ev := h.wait(t, 5*time.Second, "ended", callIs(CallEnded)); ev.Reason != "BYE from peer" {
+		t.Errorf("ended with %q, want BYE from peer", ev.Reason)
 	}
 }

@@ -381,7 +381,7 @@ func (c *call) ackReinvite(inv *sip.Request, res *sip.Response) {
 // refresh, with or without a new SDP offer.
 func (u *UA) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	c := u.inDialog(req)
-	if c == nil || c.State() != CallAnswered {
+	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return
 	}
