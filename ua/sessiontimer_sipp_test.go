@@ -112,3 +112,16 @@ func TestSessionTimerAsUAC(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateWithSDP: an UPDATE carrying an offer (RFC 3311) is answered
+// with SDP and the peer's hold is published like a re-INVITE's.
+func TestUpdateWithSDP(t *testing.T) {
+	t.Parallel()
+	h := start(t, testConfig(), nil)
+	s := interop.StartSipp(t, interop.SippOptions{Scenario: scenario("uac_update_sdp.xml"), Remote: h.Addr().String(),
+		Service: "door", Timeout: 20 * time.Second, Replace: map[string]string{"se": "1800"}})
+	ans := h.wait(t, 5*time.Second, "answered", callIs(CallAnswered))
+	h.wait(t, 5*time.Second, "held by peer", func(e Event) bool { return e.CallID == ans.CallID && e.Held })
+	sippDone(t, s) // the scenario checks the answer is a=recvonly
+	h.wait(t, 5*time.Second, "ended", callIs(CallEnded))
+}
