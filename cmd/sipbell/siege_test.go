@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,8 +26,12 @@ import (
 // (its location table lost). Through each:
 //
 //   - the call's audio keeps arriving both ways: the recordings written
-//     during the attack are judged by one-second slices (tone share by
-//     Goertzel and voiced frames), and they must cover the attack;
+//     during the attack are judged by one-second slices (the share of
+//     50 ms windows that are the tone, loud and pure by Goertzel), and
+//     they must cover the attack. Only when other work overloaded this
+//     shared machine (baresip waited over a quarter of the time for a CPU
+//     while sipbell used under half a core) is a shortfall logged
+//     rather than failed;
 //   - a new call from an allowed caller is answered: first, while the
 //     established call holds the door station's one line, sipp's INVITE
 //     must get the device's 486 Busy Here (it got through the guard,
@@ -213,9 +218,10 @@ func (r *siegeRig) call(ctx context.Context, t *testing.T) time.Duration {
 // and the memory through it.
 func (r *siegeRig) endure(t *testing.T, a siegeAttack) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 75*time.Second)
 	defer cancel()
 	s0, b0, t0 := pcmSamples(t, r.speaker), pcmSamples(t, r.heard), time.Now()
+	load0 := r.load()
 	run := a.start(t, r)
 	// A new call from an allowed caller while the attack goes on: the line
 	// is taken, so the device's answer is 486.
@@ -230,6 +236,7 @@ func (r *siegeRig) endure(t *testing.T, a siegeAttack) {
 		run.settle()
 	}
 	s1, b1, wall := pcmSamples(t, r.speaker), pcmSamples(t, r.heard), time.Since(t0)
+	load := r.load().since(load0)
 	heard := r.heard
 	// Still under attack, the established call ends and a new call from
 	// the allowed caller must be answered (and carry audio).
@@ -241,8 +248,20 @@ func (r *siegeRig) endure(t *testing.T, a siegeAttack) {
 	t.Logf("%s: %s; %v; new call answered in %v and carrying audio both ways; RSS max %.1f MiB (ceiling %d MiB); binding held/back %v after the attack",
 		a.name, summary, time.Since(t0).Round(time.Millisecond), answer.Round(time.Millisecond), mib(maxRSS), floodCeilingMiB,
 		time.Since(regStart).Round(time.Millisecond))
-	judgeSiegeAudio(t, a.name+", sipbell heard", readPCM(t, r.speaker)[s0:s1], siegeToneToDoor, wall)
-	judgeSiegeAudio(t, a.name+", baresip heard", readPCM(t, heard)[b0:b1], siegeToneToCaller, wall)
+	problems := append(judgeSiegeAudio(t, a.name+", sipbell heard", readPCM(t, r.speaker)[s0:s1], siegeToneToDoor, wall),
+		judgeSiegeAudio(t, a.name+", baresip heard", readPCM(t, heard)[b0:b1], siegeToneToCaller, wall)...)
+	t.Logf("%s: in those %v sipbell used %v of CPU and waited %v for one; baresip waited %v",
+		a.name, wall.Round(time.Millisecond), load.sipbellCPU, load.sipbellWait, load.baresipWait)
+	for _, p := range problems {
+		// On this shared 2-core machine other work can starve baresip
+		// and sipbell alike: then the audio proves nothing either way.
+		// sipbell itself hogging the CPU is no excuse.
+		if load.baresipWait > wall/4 && load.sipbellCPU < wall/2 {
+			t.Logf("%s (not judged: the machine was overloaded, baresip waited %v for a CPU)", p, load.baresipWait)
+		} else {
+			t.Error(p)
+		}
+	}
 	if probe.Exit != 0 {
 		t.Errorf("%s: an allowed caller's new call got no 486 from the busy door station: sipp exit %d\n%s",
 			a.name, probe.Exit, probe.Messages)
@@ -286,7 +305,7 @@ func (r *siegeRig) finish(t *testing.T) {
 // at freq by Goertzel). Short windows, because the jitter buffer may
 // rightly shift the tone's phase when it adapts, and a phase jump
 // cancels a long window's Goertzel sum.
-func judgeSiegeAudio(t *testing.T, what string, x []int16, freq float64, wall time.Duration) {
+func judgeSiegeAudio(t *testing.T, what string, x []int16, freq float64, wall time.Duration) (problems []string) {
 	t.Helper()
 	const second, window = 8000, 400
 	var slices []string
@@ -310,12 +329,42 @@ func judgeSiegeAudio(t *testing.T, what string, x []int16, freq float64, wall ti
 	t.Logf("%s: %v of audio in %v; share of 50 ms windows that are the %v Hz tone, per second: %s",
 		what, covered, wall.Round(time.Millisecond), freq, strings.Join(slices, " "))
 	if covered < wall*6/10 {
-		t.Errorf("%s: only %v of audio recorded during %v of attack: the audio stopped", what, covered, wall.Round(time.Millisecond))
+		problems = append(problems, fmt.Sprintf("%s: only %v of audio recorded during %v of attack: the audio stopped",
+			what, covered, wall.Round(time.Millisecond)))
 	}
 	if bad > 0 {
-		t.Errorf("%s: in %d one-second slices the %v Hz tone is missing from over 40%% of the time (%s)",
-			what, bad, freq, strings.Join(slices, " "))
+		problems = append(problems, fmt.Sprintf("%s: in %d one-second slices the %v Hz tone is missing from over 40%% of the time (%s)",
+			what, bad, freq, strings.Join(slices, " ")))
 	}
+	return problems
+}
+
+// siegeLoad is CPU time used and waited for (on a run queue, all
+// threads) by sipbell and baresip.
+type siegeLoad struct{ sipbellCPU, sipbellWait, baresipWait time.Duration }
+
+func (r *siegeRig) load() siegeLoad {
+	pid := r.p.cmd.Process.Pid
+	return siegeLoad{cpuTime(pid), runWait(pid), runWait(r.b.Pid())}
+}
+
+func (l siegeLoad) since(o siegeLoad) siegeLoad {
+	return siegeLoad{l.sipbellCPU - o.sipbellCPU, l.sipbellWait - o.sipbellWait, l.baresipWait - o.baresipWait}
+}
+
+// runWait is how long the threads of pid have waited on a run queue
+// (/proc/PID/task/*/schedstat, second field).
+func runWait(pid int) time.Duration {
+	var sum time.Duration
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if fs := strings.Fields(string(b)); err == nil && len(fs) >= 2 {
+			ns, _ := strconv.ParseInt(fs[1], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }
 
 // siegeTone is seconds of a sine at freq Hz, 8 kHz samples.
