@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -40,12 +41,12 @@ func Need(t testing.TB, binary, debianPackage string) string {
 // the time of the call.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	for i := 0; i < 200; i++ {
+		port := nextPort()
+		pc, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			t.Fatalf("free port: %v", err)
+			continue
 		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
 		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
 		pc.Close()
 		if err != nil {
@@ -56,6 +57,31 @@ func FreePort(t testing.TB) int {
 	}
 	t.Fatal("free port: no port free for both UDP and TCP")
 	return 0
+}
+
+// Ports handed out by FreePort come from below the kernel's ephemeral
+// range (32768-60999 by default): a port the kernel gave out for ":0"
+// could be handed to an outgoing connection (of Kamailio, of the UA under
+// test) between FreePort and the peer binding it, which made sipp fail
+// with "Address already in use". Each process starts at a random point
+// and walks on, so parallel tests and test binaries rarely meet.
+const portLow, portHigh = 20000, 32000
+
+var portNext = struct {
+	sync.Mutex
+	n int
+}{n: -1}
+
+func nextPort() int {
+	portNext.Lock()
+	defer portNext.Unlock()
+	if portNext.n < 0 {
+		portNext.n = rand.IntN(portHigh-portLow) &^ 15
+	}
+	// Steps of 16: a peer may use ports above the one it was given
+	// (sipp's media port p takes p..p+3, baresip's RTP range p..p+9).
+	portNext.n = (portNext.n + 16) % (portHigh - portLow)
+	return portLow + portNext.n
 }
 
 // Log is a concurrency-safe buffer of a peer's output that can be waited on.
