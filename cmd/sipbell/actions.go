@@ -97,7 +97,8 @@ func (s status) Status(ctx context.Context) any {
 	user := s.a.cfg.SIP.User
 	s.a.mu.Unlock()
 	addr := c.agent.Addr().String()
-	out["sip"] = map[string]any{"listen": addr, "uri": "sip:" + user + "@" + addr, "registrations": c.registrations()}
+	out["sip"] = map[string]any{"listen": addr, "uri": "sip:" + user + "@" + addr, "registrations": c.registrations(),
+		"dropped": c.agent.GuardDrops()} // unanswered requests since SIP started, by reason
 	var calls []map[string]any
 	for _, call := range c.agent.Calls() {
 		calls = append(calls, map[string]any{"id": call.ID(), "peer": call.Peer(), "state": call.State().String()})
