@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,13 +65,8 @@ func startFloodDoor(t testing.TB) *floodDoor {
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var p *proc
-	if tt, ok := t.(*testing.T); ok {
-		p = startFile(tt, nil, cfg)
-	} else {
-		p = startFileTB(t, cfg)
-	}
-	addr := awaitTB(t, p, "sip listening")["udp"].(string)
+	p := startFile(t, nil, cfg)
+	addr := p.await(t, "sip listening")["udp"].(string)
 	go func() { // nobody awaits more lines: keep the log pipe flowing
 		for range p.lines {
 		}
@@ -85,74 +77,6 @@ func startFloodDoor(t testing.TB) *floodDoor {
 		t.Fatalf("sipbell never registered: %v", err)
 	}
 	return &floodDoor{p: p, k: k, addr: addr}
-}
-
-// startFileTB is startFile for a benchmark: the binary is built the same
-// way (once), its JSON log lines are read the same way.
-func startFileTB(tb testing.TB, cfg string) *proc {
-	tb.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sipbell-bin")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "sipbell")
-		buildOnce.out, buildOnce.err = exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
-	})
-	if buildOnce.err != nil {
-		tb.Fatalf("build: %v\n%s", buildOnce.err, buildOnce.out)
-	}
-	cmd := exec.Command(buildOnce.path, "-config", cfg, "-log-format", "json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &proc{cmd: cmd, lines: make(chan map[string]any, 256), done: make(chan error, 1)}
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.log.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				select {
-				case p.lines <- m:
-				default: // nobody awaits the flood's lines
-				}
-			}
-		}
-		close(p.lines)
-		p.done <- cmd.Wait()
-	}()
-	tb.Cleanup(func() { cmd.Process.Kill() })
-	return p
-}
-
-// awaitTB is proc.await for any testing.TB.
-func awaitTB(tb testing.TB, p *proc, msg string) map[string]any {
-	tb.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case m, ok := <-p.lines:
-			if !ok {
-				tb.Fatalf("sipbell exited before logging %q", msg)
-			}
-			if m["msg"] == msg {
-				return m
-			}
-		case <-deadline:
-			tb.Fatalf("no %q log line", msg)
-		}
-	}
 }
 
 // flood sends method requests at rate per second for d, round robin from

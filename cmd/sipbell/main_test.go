@@ -25,7 +25,7 @@ var buildOnce struct {
 	out  []byte
 }
 
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sipbell-bin")
@@ -100,7 +100,7 @@ func startWith(t *testing.T, env []string, config string, args ...string) *proc 
 }
 
 // startFile runs sipbell with the configuration file cfg.
-func startFile(t *testing.T, env []string, cfg string, args ...string) *proc {
+func startFile(t testing.TB, env []string, cfg string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"-config", cfg, "-log-format", "json"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -142,7 +142,7 @@ func startFile(t *testing.T, env []string, cfg string, args ...string) *proc {
 
 // await returns the first log line whose msg is msg, failing after a
 // generous deadline (the event is awaited, not timed).
-func (p *proc) await(t *testing.T, msg string) map[string]any {
+func (p *proc) await(t testing.TB, msg string) map[string]any {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
