@@ -65,8 +65,14 @@ func (d *liveDoor) provisionNow(ctx context.Context, t *testing.T) string {
 	if code, body := d.api(t, "POST", "/api/actions/provision", "{}"); code != http.StatusAccepted {
 		t.Fatalf("provision now: %d %s", code, body)
 	}
+	return fetchOutcomeAfter(ctx, t, func() []byte { _, b := d.api(t, "GET", "/api/status", ""); return b }, since)
+}
+
+// fetchOutcomeAfter polls the status page (status returns its JSON) until
+// it shows a provisioning fetch later than since, and returns its outcome.
+func fetchOutcomeAfter(ctx context.Context, t *testing.T, status func() []byte, since time.Time) string {
+	t.Helper()
 	for {
-		_, body := d.api(t, "GET", "/api/status", "")
 		var st struct {
 			Provisioning struct {
 				LastFetch *struct {
@@ -75,12 +81,12 @@ func (d *liveDoor) provisionNow(ctx context.Context, t *testing.T) string {
 				} `json:"last_fetch"`
 			} `json:"provisioning"`
 		}
-		if json.Unmarshal(body, &st) == nil && st.Provisioning.LastFetch != nil && st.Provisioning.LastFetch.Time.After(since) {
+		if json.Unmarshal(status(), &st) == nil && st.Provisioning.LastFetch != nil && st.Provisioning.LastFetch.Time.After(since) {
 			return st.Provisioning.LastFetch.Outcome
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatal("no provisioning fetch after Provision now")
+			t.Fatal("no provisioning fetch")
 		case <-time.After(20 * time.Millisecond): // polling the status page
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,24 +57,9 @@ func (a pullLocalAdmin) displayName(t *testing.T) string {
 // returns its outcome.
 func (a pullLocalAdmin) fetchAfter(t *testing.T, since time.Time) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		_, body := a.call(t, "GET", "/api/status", "")
-		var st struct {
-			Provisioning struct {
-				LastFetch *struct {
-					Time    time.Time `json:"time"`
-					Outcome string    `json:"outcome"`
-				} `json:"last_fetch"`
-			} `json:"provisioning"`
-		}
-		if json.Unmarshal(body, &st) == nil && st.Provisioning.LastFetch != nil && st.Provisioning.LastFetch.Time.After(since) {
-			return st.Provisioning.LastFetch.Outcome
-		}
-		time.Sleep(20 * time.Millisecond) // polling the status, not timing the outcome
-	}
-	t.Fatal("no provisioning fetch")
-	return ""
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return fetchOutcomeAfter(ctx, t, func() []byte { _, b := a.call(t, "GET", "/api/status", ""); return b }, since)
 }
 
 // TestPullKeepsAdminChangeOnTheBinary: with pull provisioning set, a
