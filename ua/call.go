@@ -98,6 +98,35 @@ type call struct {
 	done    chan struct{} // closed when ended
 	start   time.Time
 	reason  string // why the call is being ended locally (ring timeout, cancelled)
+	byes    int    // BYEs for this call being handled right now (server.go onBye)
+}
+
+// ending reports whether the call is on its way out: ended, a BYE for it
+// is being handled, its dialog is over (BYE or CANCEL done), or a local
+// hang-up is under way. Such a call no longer makes the UA busy.
+func (c *call) ending() bool {
+	select {
+	case <-c.hangup:
+		return true
+	default:
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == CallEnded || c.byes > 0 {
+		return true
+	}
+	if c.ds != nil && c.ds.Context().Err() != nil {
+		return true
+	}
+	return c.dc != nil && c.dc.Context().Err() != nil
+}
+
+// byeArrived counts a BYE for c being handled (+1) or done with (-1): a
+// BYE that was refused leaves the call as it was.
+func (c *call) byeArrived(delta int) {
+	c.mu.Lock()
+	c.byes += delta
+	c.mu.Unlock()
 }
 
 func (c *call) setReason(r string) {

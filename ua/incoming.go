@@ -62,9 +62,12 @@ func (u *UA) claimCall(incoming bool, peer string, caller Caller) *call {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for _, other := range u.calls {
-		// A call that has ended but is still releasing its media (it is
-		// forgotten a moment after its CallEnded event) is no longer busy.
-		if other.State() != CallEnded {
+		// A call that is ending is no longer busy: one that has ended but
+		// still releases its media (it is forgotten a moment after its
+		// CallEnded event), and one whose BYE or CANCEL is being handled
+		// (sipgo handles requests concurrently: a caller that hangs up and
+		// dials again at once can have its INVITE handled first).
+		if !other.ending() {
 			return nil
 		}
 	}

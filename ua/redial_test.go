@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,4 +66,53 @@ func TestCallAfterEndedCallIsNotBusy(t *testing.T) {
 		t.Fatal("the second call reuses the first one's ID")
 	}
 	close(m.release)
+}
+
+// TestRedialWhileByeHandled: a caller that hangs up and dials again at
+// once can have its new INVITE handled while its BYE still is (sipgo
+// handles requests concurrently). The call being hung up must not make
+// the new one busy (486).
+func TestRedialWhileByeHandled(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	door := start(t, testConfig(), func(u *UA) {
+		u.byeHook = func() {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+	})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	first := start(t, testConfig(), nil)
+	second := start(t, testConfig(), nil)
+	target := []string{"sip:door@" + door.Addr().String()}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c1, err := first.Call(ctx, target, Hunt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	door.wait(t, 10*time.Second, "the first call answered", callIs(CallAnswered))
+	first.wait(t, 10*time.Second, "the first call answered (caller side)", callIs(CallAnswered))
+	go func() { _ = c1.Hangup(ctx) }()
+	select {
+	case <-entered: // the door is handling the BYE
+	case <-ctx.Done():
+		t.Fatal("the BYE never reached the door")
+	}
+	if _, err := second.Call(ctx, target, Hunt); err != nil {
+		t.Fatal(err)
+	}
+	ev := second.wait(t, 10*time.Second, "the second call's outcome", func(e Event) bool {
+		return e.Kind == EventCallState && (e.State == CallAnswered || e.State == CallEnded)
+	})
+	unblock()
+	if ev.State != CallAnswered {
+		t.Fatalf("the new call was refused while the previous call's BYE was handled: %d %s", ev.Code, ev.Reason)
+	}
 }

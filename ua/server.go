@@ -115,19 +115,30 @@ func (u *UA) onAck(req *sip.Request, tx sip.ServerTransaction) {
 func (u *UA) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if c := u.findDialog(id); c != nil && c.ds != nil {
-			if err := c.ds.ReadBye(req, tx); err == nil {
+			if u.readBye(c, func() error { return c.ds.ReadBye(req, tx) }) {
 				return
 			}
 		}
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
 		if c := u.findDialog(id); c != nil && c.dc != nil {
-			if err := c.dc.ReadBye(req, tx); err == nil {
+			if u.readBye(c, func() error { return c.dc.ReadBye(req, tx) }) {
 				return
 			}
 		}
 	}
 	u.respond(tx, req, 481)
+}
+
+// readBye hands a BYE to c's dialog; while it is handled c counts as
+// ending. It reports whether the dialog accepted it.
+func (u *UA) readBye(c *call, read func() error) bool {
+	c.byeArrived(1)
+	defer c.byeArrived(-1)
+	if u.byeHook != nil {
+		u.byeHook()
+	}
+	return read() == nil
 }
 
 // onInfo accepts in-dialog INFO with application/dtmf-relay (SIP INFO

@@ -61,6 +61,7 @@ type UA struct {
 	merged    mergeDetector
 	guard     *guard // request guard, see guard.go
 	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
+	byeHook   func() // tests: runs while a BYE is handled (server.go readBye); nil otherwise
 
 	identity identityState // who a request is from: identity.go
 
