@@ -24,7 +24,7 @@ var ErrNotListening = errors.New("ua: not listening")
 func (u *UA) HandleSubscribe(h sipgo.RequestHandler) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.server.OnSubscribe(h)
+	u.server.OnSubscribe(u.checked(h)) // the request checks over TCP, as for the other methods
 	u.extraAllow = appendOnce(u.extraAllow, "SUBSCRIBE")
 	u.allowEvents = "presence, dialog"
 }
@@ -34,7 +34,7 @@ func (u *UA) HandleSubscribe(h sipgo.RequestHandler) {
 func (u *UA) HandleMessage(h sipgo.RequestHandler) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.server.OnMessage(h)
+	u.server.OnMessage(u.checked(h)) // the request checks over TCP, as for the other methods
 	u.extraAllow = appendOnce(u.extraAllow, "MESSAGE")
 }
 

@@ -2,6 +2,7 @@ package ua
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -133,5 +134,50 @@ func TestHandlersInstalled(t *testing.T) {
 	res = exchange(t, c, request("OPTIONS", plain.Addr().String(), c.LocalAddr(), "h-o2", "", ""), "SIP/2.0 200")
 	if strings.Contains(res, "SUBSCRIBE") || strings.Contains(res, "Allow-Events") {
 		t.Errorf("OPTIONS answer without handlers announces them:\n%s", res)
+	}
+}
+
+// TestHandlersCheckedOverTCP: a malformed SUBSCRIBE or MESSAGE gets the
+// same refusal over TCP as over UDP (where the guard checks it before
+// parsing), and never reaches the installed handler.
+func TestHandlersCheckedOverTCP(t *testing.T) {
+	t.Parallel()
+	reached := make(chan string, 16)
+	h := start(t, testConfig(), func(u *UA) {
+		hook := func(req *sip.Request, tx sip.ServerTransaction) {
+			reached <- req.CallID().Value()
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 202, "Hooked", nil))
+		}
+		u.HandleSubscribe(hook)
+		u.HandleMessage(hook)
+	})
+	addr := h.Addr().String()
+	for _, tc := range []struct {
+		name, extra, want string
+	}{
+		{"unknown-require", "Event: presence\r\nRequire: nonsense\r\n", "SIP/2.0 420"},
+		{"max-forwards-over-255", "Event: presence\r\nMax-Forwards: 300\r\n", "SIP/2.0 400"},
+	} {
+		for _, method := range []string{"SUBSCRIBE", "MESSAGE"} {
+			udp := dial(t, h)
+			id := "chk-udp-" + method + "-" + tc.name
+			exchange(t, udp, request(method, addr, udp.LocalAddr(), id, tc.extra, ""), tc.want)
+
+			tcp, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = "chk-tcp-" + method + "-" + tc.name
+			msg := strings.ReplaceAll(request(method, addr, tcp.LocalAddr(), id, tc.extra, ""), "SIP/2.0/UDP", "SIP/2.0/TCP")
+			if res := exchange(t, tcp, msg, "SIP/2.0 "); !strings.HasPrefix(res, tc.want) {
+				t.Errorf("%s %s over TCP: answered\n%s\nwant %q as over UDP", method, tc.name, res, tc.want)
+			}
+			tcp.Close()
+		}
+	}
+	select {
+	case id := <-reached:
+		t.Errorf("a malformed request reached the handler: %s", id)
+	default:
 	}
 }
