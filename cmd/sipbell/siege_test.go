@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -63,29 +62,7 @@ func TestSiege(t *testing.T) {
 		{"baresip", "baresip-core"}, {"sipp", "sip-tester"}, {"sqlite3", "sqlite3"}} {
 		requireTool(t, tool[0], tool[1])
 	}
-	ipCmd := requireTool(t, "ip", "iproute2")
-	ns := fmt.Sprintf("sipbell-siege-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	if out, err := exec.Command(ipCmd, "netns", "add", ns).CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("cannot create a network namespace (ip netns add needs root or CAP_SYS_ADMIN): %v: %s", err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { exec.Command(ipCmd, "netns", "del", ns).Run() })
-	if out, err := exec.Command(ipCmd, "netns", "exec", ns, ipCmd, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up in %s: %v: %s", ns, err, out)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, ipCmd, "netns", "exec", ns, os.Args[0],
-		"-test.run", "^TestSiege$", "-test.v", "-test.count", "1")
-	cmd.Env = append(os.Environ(), siegeNetnsEnv+"="+ns, "VOICE_SIPBELL_BIN="+binary(t))
-	out, err := cmd.CombinedOutput()
-	t.Logf("inside network namespace %s:\n%s", ns, out)
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestSiege") {
-		t.Fatalf("the siege failed inside the namespace: %v", err)
-	}
+	rerunInNetns(t, siegeNetnsEnv, "TestSiege", 150*time.Second)
 }
 
 // siegeAttack is one attack: start begins it and returns once it is under

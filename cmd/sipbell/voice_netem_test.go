@@ -48,29 +48,7 @@ func TestVoiceImpairedNetwork(t *testing.T) {
 	t.Parallel()
 	interop.Need(t, "baresip", "baresip-core")
 	interop.Need(t, "nft", "nftables")
-	ipCmd := interop.Need(t, "ip", "iproute2")
-	ns := fmt.Sprintf("sipbell-voice-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	if out, err := exec.Command(ipCmd, "netns", "add", ns).CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("cannot create a network namespace (ip netns add needs root or CAP_SYS_ADMIN): %v: %s", err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { exec.Command(ipCmd, "netns", "del", ns).Run() })
-	if out, err := exec.Command(ipCmd, "netns", "exec", ns, ipCmd, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up in %s: %v: %s", ns, err, out)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, ipCmd, "netns", "exec", ns, os.Args[0],
-		"-test.run", "^TestVoiceImpairedNetwork$", "-test.v", "-test.count", "1")
-	cmd.Env = append(os.Environ(), voiceNetnsEnv+"="+ns, "VOICE_SIPBELL_BIN="+binary(t))
-	out, err := cmd.CombinedOutput()
-	t.Logf("inside network namespace %s:\n%s", ns, out)
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestVoiceImpairedNetwork") {
-		t.Fatalf("the impaired call failed inside the namespace: %v", err)
-	}
+	rerunInNetns(t, voiceNetnsEnv, "TestVoiceImpairedNetwork", 90*time.Second)
 }
 
 // impairedCall is the test proper, run inside the namespace.
