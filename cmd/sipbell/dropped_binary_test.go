@@ -24,7 +24,31 @@ func TestStatusCountsWhatTheGuardDropped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	url := strings.TrimSuffix(p.awaitLog(ctx, t, "admin web UI", nil)["url"].(string), "/")
-	sipAddr := p.awaitLog(ctx, t, "sip listening", nil)["udp"].(string)
+	client := &http.Client{Timeout: 5 * time.Second}
+	status := func() []byte {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url+"/api/status", nil)
+		req.SetBasicAuth("admin", "test-Pass-123")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return body
+	}
+	var st struct {
+		Device struct {
+			SIP struct {
+				Listen  string         `json:"listen"`
+				Dropped map[string]int `json:"dropped"`
+			} `json:"sip"`
+		} `json:"device"`
+	}
+	if err := json.Unmarshal(status(), &st); err != nil || st.Device.SIP.Listen == "" {
+		t.Fatalf("status has no SIP address: %v %+v", err, st)
+	}
+	sipAddr := st.Device.SIP.Listen
 
 	conn, err := net.Dial("udp", sipAddr)
 	if err != nil {
@@ -38,23 +62,8 @@ func TestStatusCountsWhatTheGuardDropped(t *testing.T) {
 			"CSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n",
 			sipAddr, conn.LocalAddr(), i, sipAddr, i, sipAddr, i)
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
 	for {
-		req, _ := http.NewRequest("GET", url+"/api/status", nil)
-		req.SetBasicAuth("admin", "test-Pass-123")
-		res, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		var st struct {
-			Device struct {
-				SIP struct {
-					Dropped map[string]int `json:"dropped"`
-				} `json:"sip"`
-			} `json:"device"`
-		}
+		body := status()
 		if err := json.Unmarshal(body, &st); err != nil {
 			t.Fatalf("status: %v\n%s", err, body)
 		}
