@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
 )
 
 func openFDs(t *testing.T) int {
@@ -41,20 +43,17 @@ func TestAdminConnectionFlood(t *testing.T) {
 
 	base := openFDs(t)
 	const sources, each = 250, 6
-	var flood []net.Conn
-	defer func() {
+	flood := interop.OpenIdle(t, ln.Addr().String(), sources*each, func(i int) net.IP {
+		return net.IPv4(127, 0, 1, byte(1+i%sources))
+	})
+	if len(flood) != sources*each {
+		t.Fatalf("only %d of %d connections could be opened", len(flood), sources*each)
+	}
+	defer func() { // before the server's shutdown, which would wait on them
 		for _, c := range flood {
 			c.Close()
 		}
 	}()
-	for i := range sources * each {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+i%sources))}}
-		c, err := d.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
-		}
-		flood = append(flood, c)
-	}
 	// The server closes what it refuses at once: poll the count down (the
 	// header timeout would only close them after 5 s).
 	var server int

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,43 +21,14 @@ func openFDs(t *testing.T) int {
 }
 
 // idleStorm opens n TCP connections to target, spread over sources
-// 127.0.<1+i/250>.<i%250+1>, sends nothing on them and keeps them open
-// until the test ends. It returns how many connected.
+// 127.0.<1+i/250>.<i%250+1>, perSource from each, sends nothing on them and
+// keeps them open until the test ends. It returns how many connected.
 func idleStorm(t *testing.T, target string, n, perSource int) int {
 	t.Helper()
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < 32; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				src := i / perSource
-				ip := net.IPv4(127, 0, byte(1+src/250), byte(src%250+1))
-				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 5 * time.Second}
-				c, err := d.Dial("tcp", target)
-				if err != nil {
-					continue
-				}
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return len(conns)
+	return len(interop.OpenIdle(t, target, n, func(i int) net.IP {
+		src := i / perSource
+		return net.IPv4(127, 0, byte(1+src/250), byte(src%250+1))
+	}))
 }
 
 // TestTCPIdleConnectionsBounded: 10,000 idle TCP connections (from 1,000

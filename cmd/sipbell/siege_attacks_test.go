@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // The attacks of TestSiege. Each source range 127.0.<subnet>.x is an
@@ -157,55 +158,24 @@ func scannerAttack(subnet byte) func(t *testing.T, r *siegeRig) siegeRun {
 // from each of sources addresses, and leaves them idle.
 func idleTCPAttack(n, sources int, subnet byte) func(t *testing.T, r *siegeRig) siegeRun {
 	return func(t *testing.T, r *siegeRig) siegeRun {
-		var (
-			mu              sync.Mutex
-			conns           []net.Conn
-			refused         int
-			closedBySipbell atomic.Int64
-			work            = make(chan int)
-			wg              sync.WaitGroup
-			pid             = r.p.cmd.Process.Pid
-			fdsBefore       = countFDs(pid)
-		)
-		readUntilClosed := func(c net.Conn) {
-			buf := make([]byte, 512)
-			for {
-				if _, err := c.Read(buf); err != nil {
-					closedBySipbell.Add(1)
-					return
-				}
-			}
-		}
-		for range 32 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range work {
-					d := net.Dialer{Timeout: 3 * time.Second,
-						LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, subnet, byte(i%sources+1))}}
-					c, err := d.Dial("tcp", r.tcp)
-					mu.Lock()
-					if err != nil {
-						refused++
-					} else {
-						conns = append(conns, c)
-					}
-					mu.Unlock()
-					if err == nil {
-						go readUntilClosed(c)
+		pid := r.p.cmd.Process.Pid
+		fdsBefore := countFDs(pid)
+		var closedBySipbell atomic.Int64
+		conns := interop.OpenIdle(t, r.tcp, n, func(i int) net.IP { return net.IPv4(127, 0, subnet, byte(i%sources+1)) })
+		refused := n - len(conns)
+		for _, c := range conns {
+			go func() { // counts the connections sipbell closes
+				buf := make([]byte, 512)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						closedBySipbell.Add(1)
+						return
 					}
 				}
 			}()
 		}
-		for i := range n {
-			work <- i
-		}
-		close(work)
-		wg.Wait()
 		fdsDuring := countFDs(pid)
 		return siegeRun{stop: func() string {
-			mu.Lock()
-			defer mu.Unlock()
 			byPeer := closedBySipbell.Load()
 			for _, c := range conns {
 				c.Close()

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -124,35 +123,10 @@ func TestIdleTCPConnectionsBinary(t *testing.T) {
 	pid := p.cmd.Process.Pid
 	before := procFDs(t, pid)
 
-	var mu sync.Mutex
-	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < 32; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				src := i / 10
-				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(10+src/250), byte(src%250+1))}, Timeout: 5 * time.Second}
-				if c, err := d.Dial("tcp", addr); err == nil {
-					mu.Lock()
-					conns = append(conns, c)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := 0; i < 10000; i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	conns := interop.OpenIdle(t, addr, 10000, func(i int) net.IP {
+		src := i / 10
+		return net.IPv4(127, 0, byte(10+src/250), byte(src%250+1))
+	})
 	after := procFDs(t, pid)
 	t.Logf("%d idle TCP connections open to sipbell: its fds %d -> %d", len(conns), before, after)
 	if after-before > 128+16 {
