@@ -19,6 +19,16 @@ const (
 	ButtonLongPress
 	DoorContactOpen   // the door-contact input reports the door open
 	DoorContactClosed // the door-contact input reports the door closed
+
+	// The analog phone's (ATA) inputs: raw contact edges, stamped with
+	// Input.Time (the phone decodes pulses and flashes from the timing).
+	HookOff       // the hook switch closed the loop (handset lifted)
+	HookOn        // the hook switch opened the loop (handset down, or a dial pulse/flash break)
+	DialBreak     // the rotary dial's pulse contact opened (one pulse's break)
+	DialMake      // the rotary dial's pulse contact closed again
+	DialOffNormal // the rotary dial left its rest position (a digit is being dialled)
+	DialAtRest    // the rotary dial is back at rest
+	HandsetDigit  // a DTMF key heard in the handset's capture (Input.Digit)
 )
 
 // String names the kind, e.g. "press".
@@ -34,6 +44,20 @@ func (k InputKind) String() string {
 		return "door-open"
 	case DoorContactClosed:
 		return "door-closed"
+	case HookOff:
+		return "hook-off"
+	case HookOn:
+		return "hook-on"
+	case DialBreak:
+		return "dial-break"
+	case DialMake:
+		return "dial-make"
+	case DialOffNormal:
+		return "dial-off-normal"
+	case DialAtRest:
+		return "dial-at-rest"
+	case HandsetDigit:
+		return "handset-digit"
 	}
 	return fmt.Sprintf("input(%d)", int(k))
 }
@@ -42,6 +66,10 @@ func (k InputKind) String() string {
 type Input struct {
 	Kind   InputKind
 	Button int // which call button (0-based), for the button kinds
+	// Time is when the edge happened (the board's event time); zero means
+	// "when the device handles it". The phone's pulse decoder needs it.
+	Time  time.Time
+	Digit byte // HandsetDigit: '0'-'9', '*', '#', 'A'-'D'
 }
 
 // Output names an output the device drives.
@@ -52,6 +80,9 @@ const (
 	StatusLED Output = iota + 1
 	CallLED
 	DoorRelay
+	// The analog phone's (ATA) outputs.
+	Ringer       // the bell (index 0): the Ring pattern rings it at Pattern.Hz, Off stops it
+	LineReversal // On: line polarity reversed (slic F/R with RM low), for caller-ID signalling
 )
 
 // String names the output, e.g. "call LED".
@@ -63,6 +94,10 @@ func (o Output) String() string {
 		return "call LED"
 	case DoorRelay:
 		return "door relay"
+	case Ringer:
+		return "ringer"
+	case LineReversal:
+		return "line reversal"
 	}
 	return fmt.Sprintf("output(%d)", int(o))
 }
@@ -78,12 +113,16 @@ const (
 	FastBlink   // ringing
 	DoubleBlink // error
 	Pulse       // on for Pattern.Duration, then off (door relay)
+	// Ring drives the ringer's waveform at Pattern.Hz until the next Set
+	// (the device plays the cadence: Ring for the "on" parts, Off between).
+	Ring
 )
 
 // Pattern is what an output does over time.
 type Pattern struct {
 	Kind     PatternKind
 	Duration time.Duration // Pulse only
+	Hz       int           // Ring only: the ring frequency (20, 25, 50 Hz)
 }
 
 // String names the pattern, e.g. "fast blink", "pulse 3s".
@@ -101,6 +140,8 @@ func (p Pattern) String() string {
 		return "double blink"
 	case Pulse:
 		return "pulse " + p.Duration.String()
+	case Ring:
+		return fmt.Sprintf("ring %d Hz", p.Hz)
 	}
 	return fmt.Sprintf("pattern(%d)", int(p.Kind))
 }
