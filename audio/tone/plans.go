@@ -21,6 +21,10 @@ const (
 	Congestion             // the network is congested (reorder / fast busy)
 	Beep                   // one short 1 kHz beep, then the source ends
 	Warning                // 1400 Hz every 15 s (E.180 recording/attention tone)
+	// The analog phone's (ATA) tones, from PhonePlans.
+	Stutter     // stuttered dial tone: a voicemail message waits
+	Howler      // off-hook warning (receiver off hook too long)
+	CallWaiting // a second call arrives during a call
 )
 
 // String returns the tone's name as used in configuration ("ringback").
@@ -31,7 +35,8 @@ func (k Kind) String() string {
 	return fmt.Sprintf("tone.Kind(%d)", int(k))
 }
 
-var kindNames = []string{"dial", "ringback", "busy", "congestion", "beep", "warning"}
+var kindNames = []string{"dial", "ringback", "busy", "congestion", "beep", "warning",
+	"stutter", "howler", "call-waiting"}
 
 // Plan describes one tone: its frequencies, played together, and its
 // cadence.
@@ -129,6 +134,8 @@ func Lookup(country string, kind Kind) (Plan, error) {
 		return beepPlan, nil
 	case Warning:
 		return warningPlan, nil
+	case Stutter, Howler, CallWaiting:
+		return phonePlans[cc][kind-Stutter], nil
 	}
 	return Plan{}, fmt.Errorf("tone: unknown tone %v", kind)
 }
