@@ -19,6 +19,9 @@ type KamailioOptions struct {
 	Presence   bool // load presence + presence_xml (PUBLISH/SUBSCRIBE)
 	MinExpires int  // registrar min_expires (default 10); lower it for refresh tests
 	MaxExpires int  // registrar max_expires (default 3600)
+	// PublCache is presence's publ_cache mode (default 2, Kamailio's
+	// 5.6 default; 1 caches publications in memory and the database).
+	PublCache int
 }
 
 // Kamailio is a running Kamailio: registrar with digest auth (users door,
@@ -56,6 +59,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if opts.MaxExpires == 0 {
 		opts.MaxExpires = 3600
 	}
+	if opts.PublCache == 0 {
+		opts.PublCache = 2
+	}
 	dir := t.TempDir()
 	k := &Kamailio{Domain: "127.0.0.1", Users: []string{"door", "alice", "bob"}, Log: NewLog(),
 		dir: dir, t: t, opts: opts}
@@ -66,7 +72,8 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	k.ctl = fmt.Sprintf("udp:127.0.0.1:%d", ctlPort)
 	data := map[string]any{"DB": filepath.Join(dir, "kamailio.sqlite"), "Port": k.Port,
 		"ModPath": filepath.Dir(mods[0]) + "/", "CtlPort": ctlPort, "Presence": opts.Presence,
-		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0}
+		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0,
+		"PublCache": opts.PublCache}
 	if opts.TLS {
 		k.CA = NewCA(t, "sipbell interop CA")
 		cert, key := k.CA.Issue(t, "kamailio")

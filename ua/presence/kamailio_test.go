@@ -313,3 +313,60 @@ func TestPublishTCPKamailio(t *testing.T) {
 		t.Errorf("Kamailio saw no request over TCP")
 	}
 }
+
+// TestRefreshKeepsBodyKamailio: a watcher that subscribes after a
+// publication was refreshed sees the door open and available, with
+// Kamailio's publication cache in both modes (publ_cache 2, Kamailio
+// 5.6's in-memory cache, served an empty NOTIFY body to new watchers
+// after a refresh without a body).
+func TestRefreshKeepsBodyKamailio(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []int{1, 2} {
+		t.Run(fmt.Sprintf("publ_cache=%d", mode), func(t *testing.T) {
+			t.Parallel()
+			k := interop.StartKamailio(t, interop.KamailioOptions{Presence: true, PublCache: mode})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			entity := sip.Uri{Scheme: "sip", User: "door", Host: "127.0.0.1", Port: k.Port}
+			door := newSIPEndpoint(t, "door")
+			rec := recordingSender{Sender: &SIPSender{Client: door.client, Entity: entity, Destination: k.UDP,
+				User: "door", Secret: interop.Password}, out: make(chan PublishResponse, 16)}
+			clock := clockwork.NewFakeClock()
+			pub, err := NewPublisher(rec, PublisherConfig{Entity: entity.String(), Expires: 120 * time.Second}, clock, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pctx, stopPub := context.WithCancel(ctx)
+			pubDone := make(chan struct{})
+			go func() { defer close(pubDone); _ = pub.Run(pctx) }()
+			defer func() { stopPub(); <-pubDone }()
+			for i := range 3 { // the initial PUBLISH, then two refreshes
+				if i > 0 {
+					if err := clock.BlockUntilContext(ctx, 1); err != nil {
+						t.Fatal(err)
+					}
+					clock.Advance(96 * time.Second)
+				}
+				select {
+				case res := <-rec.out:
+					if res.Status != 200 {
+						t.Fatalf("PUBLISH %d answered %+v", i, res)
+					}
+				case <-ctx.Done():
+					t.Fatalf("no answer to PUBLISH %d", i)
+				}
+			}
+			watcher := newSIPEndpoint(t, "alice")
+			subscribe(ctx, t, watcher, entity, k, 300)
+			n := watcher.nextNotify(ctx, t)
+			t.Logf("first NOTIFY to a new watcher (%s):\n%s", n.state, n.body)
+			p, err := ParsePIDF(n.body)
+			if err != nil {
+				t.Fatalf("new watcher's NOTIFY body: %v\n%s", err, n.body)
+			}
+			if got := StatusOf(p); got.State != Idle || got.Note != "Available" {
+				t.Errorf("new watcher sees %+v, want the door idle and available", got)
+			}
+		})
+	}
+}

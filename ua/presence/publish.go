@@ -79,8 +79,8 @@ type PublishState struct {
 	Unsupported bool
 }
 
-// Publisher keeps the device's presence published: the initial PUBLISH
-// with a body, refreshes without a body before expiry, a modification
+// Publisher keeps the device's presence published: the initial PUBLISH,
+// refreshes before expiry (with the body, see step), a modification
 // on every change of status (all with SIP-If-Match), a fresh initial
 // PUBLISH after 412, the server's Min-Expires after 423, backoff with
 // jitter (or Retry-After) on failure, and removal at shutdown. A server
@@ -140,7 +140,7 @@ func (p *Publisher) State() PublishState {
 type pubRun struct {
 	etag      string
 	published Status // what the server holds (valid when etag != "")
-	dirty     bool   // the next PUBLISH carries a body
+	dirty     bool   // the next PUBLISH changes the published status
 	expires   time.Duration
 	failures  int
 	fresh412  int
@@ -202,16 +202,16 @@ func (p *Publisher) step(ctx context.Context, r *pubRun) time.Duration {
 	want := p.want
 	p.mu.Unlock()
 	r.dirty = r.etag == "" || want != r.published
-	req := PublishRequest{Expires: r.expires, IfMatch: r.etag}
-	if r.etag == "" || r.dirty {
-		body, err := want.PIDF(p.cfg.Entity, p.cfg.Contact).Marshal()
-		if err != nil { // a note the PIDF rules refuse: publish without it
-			p.log.Warn("presence: note not publishable, using the default", "err", err)
-			want.Note = ""
-			body, _ = want.PIDF(p.cfg.Entity, p.cfg.Contact).Marshal()
-		}
-		req.ContentType, req.Body = ContentTypePIDF, body
+	// Every PUBLISH carries the document, refreshes too: RFC 3903 allows
+	// a refresh without a body, but Kamailio 5.6 with publ_cache=2 then
+	// serves new watchers an empty NOTIFY body (the door looks offline).
+	body, err := want.PIDF(p.cfg.Entity, p.cfg.Contact).Marshal()
+	if err != nil { // a note the PIDF rules refuse: publish without it
+		p.log.Warn("presence: note not publishable, using the default", "err", err)
+		want.Note = ""
+		body, _ = want.PIDF(p.cfg.Entity, p.cfg.Contact).Marshal()
 	}
+	req := PublishRequest{Expires: r.expires, IfMatch: r.etag, ContentType: ContentTypePIDF, Body: body}
 	cctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	res, err := p.send.Publish(cctx, req)
 	cancel()
@@ -226,7 +226,7 @@ func (p *Publisher) handle(r *pubRun, req PublishRequest, want Status, res Publi
 	switch {
 	case req.IfMatch == "":
 		kind = "initial"
-	case req.Body != nil:
+	case r.dirty:
 		kind = "modify"
 	}
 	switch {
@@ -241,9 +241,7 @@ func (p *Publisher) handle(r *pubRun, req PublishRequest, want Status, res Publi
 			granted = r.expires
 		}
 		r.etag, r.failures, r.fresh412, r.brief423 = res.ETag, 0, 0, 0
-		if req.Body != nil {
-			r.published, r.dirty = want, false
-		}
+		r.published, r.dirty = want, false
 		p.record(func(s *PublishState) {
 			s.Published, s.ETag, s.Until, s.Code, s.Err = !r.dirty, r.etag, p.clock.Now().Add(granted), res.Status, ""
 		})
