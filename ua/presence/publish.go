@@ -98,6 +98,7 @@ type Publisher struct {
 	want  Status
 	state PublishState
 	kick  chan struct{}
+	retry chan struct{} // Retry: end a backoff
 }
 
 // NewPublisher returns a publisher of cfg.Entity's presence through s.
@@ -113,7 +114,7 @@ func NewPublisher(s Sender, cfg PublisherConfig, clock clockwork.Clock, log *slo
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Publisher{send: s, cfg: cfg, clock: clock, log: log, rnd: rand.Float64,
-		kick: make(chan struct{}, 1)}, nil
+		kick: make(chan struct{}, 1), retry: make(chan struct{}, 1)}, nil
 }
 
 // Set asks for st to be published. It never blocks; when several changes
@@ -125,6 +126,16 @@ func (p *Publisher) Set(st Status) {
 	p.mu.Unlock()
 	select {
 	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Retry ends a backoff after failures: the server is reachable again
+// (the account registered), so the latest status goes out now instead of
+// minutes later. Without a failure it does nothing. It never blocks.
+func (p *Publisher) Retry() {
+	select {
+	case p.retry <- struct{}{}:
 	default:
 	}
 }
@@ -183,6 +194,11 @@ func (p *Publisher) sleep(ctx context.Context, r *pubRun, d time.Duration) bool 
 			return false
 		case <-t.Chan():
 			return true
+		case <-p.retry:
+			if r.failures > 0 {
+				r.failures = 0 // a fresh start: the backoff begins again at BackoffBase
+				return true
+			}
 		case <-kick:
 			p.mu.Lock()
 			changed := p.want != r.published || r.etag == ""

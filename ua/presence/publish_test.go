@@ -294,3 +294,35 @@ func TestStatusPIDFRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestPublisherRetryEndsBackoff: after failures (the server was down)
+// Retry sends the latest status at once instead of after the backoff, and
+// does nothing while the publication is healthy.
+func TestPublisherRetryEndsBackoff(t *testing.T) {
+	t.Parallel()
+	r := newPubRig(t)
+	expectStatus(t, r.next(), Idle)
+	r.reply(ok("e1", time.Hour), nil)
+	r.settle()
+	r.p.Retry() // healthy: no PUBLISH before the status changes
+	r.p.Set(Status{State: Offline})
+	q := r.next()
+	expectStatus(t, q, Offline)
+	r.reply(PublishResponse{}, errors.New("timeout"))
+	r.advance(2 * time.Second)
+	expectStatus(t, r.next(), Offline)
+	r.reply(PublishResponse{}, errors.New("timeout")) // backoff now 4s
+	r.settle()
+	r.p.Set(Status{State: Idle}) // registered again: the kick waits for the backoff...
+	r.p.Retry()                  // ...Retry does not
+	q = r.next()
+	expectStatus(t, q, Idle)
+	if q.IfMatch != "e1" {
+		t.Errorf("PUBLISH after Retry has SIP-If-Match %q, want e1", q.IfMatch)
+	}
+	r.reply(ok("e2", time.Hour), nil)
+	r.settle()
+	if s := r.p.State(); !s.Published || s.Status.State != Idle {
+		t.Errorf("state after Retry %+v", s)
+	}
+}
