@@ -11,7 +11,7 @@ import (
 // Modes of the device.
 const (
 	ModeDoor = "door" // door station: buttons call, DTMF opens the door
-	ModeATA  = "ata"  // analog telephone adapter (not implemented yet)
+	ModeATA  = "ata"  // analog telephone adapter: an analog phone on the board (device.phone)
 )
 
 // Ring orders of a button's targets.
@@ -25,8 +25,9 @@ const dtmfDigits = "0123456789*#ABCD"
 
 // Config is the device's section of the configuration file ("device:").
 type Config struct {
-	// Mode is "door" (the default). "ata" is reserved for the analog
-	// phone adapter and not implemented yet.
+	// Mode is "door" (the default: a door station, buttons call) or
+	// "ata" (an analog telephone adapter: the phone on the board's hook
+	// switch, dial and ringer, configured in phone).
 	Mode string `yaml:"mode"`
 	// Buttons configures the call buttons by index (buttons[0] is the
 	// board's first call button). A button with no targets does nothing.
@@ -45,6 +46,8 @@ type Config struct {
 	AutoAnswer bool `yaml:"auto_answer"`
 	// Prompts replace the tones the visitor hears with WAV files.
 	Prompts Prompts `yaml:"prompts"`
+	// Phone is the analog phone of mode ata.
+	Phone PhoneConfig `yaml:"phone"`
 }
 
 // Button is what one call button calls.
@@ -144,10 +147,10 @@ func (c *Config) Validate() error {
 	switch c.Mode {
 	case ModeDoor:
 	case ModeATA:
-		errs.Add("mode", "ata is not implemented yet; use door")
 	default:
-		errs.Add("mode", "must be door (or, later, ata), not %q", c.Mode)
+		errs.Add("mode", "must be door or ata, not %q", c.Mode)
 	}
+	errs.Merge("phone", c.Phone.Validate())
 	for i, b := range c.Buttons {
 		errs.Merge(cfgerr.Index("buttons", i), b.validate())
 	}

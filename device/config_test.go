@@ -31,7 +31,15 @@ func TestConfigValidate(t *testing.T) {
 		{"valid with targets", func(c *device.Config) {
 			c.Buttons[0].Targets = []string{"1001", "sip:1002@pbx.example:5060;transport=tcp", "bob@pbx"}
 		}, nil},
-		{"ata is not there yet", func(c *device.Config) { c.Mode = device.ModeATA }, []string{"mode"}},
+		{"ata with the phone defaults", func(c *device.Config) { c.Mode = device.ModeATA }, nil},
+		{"ata phone settings", func(c *device.Config) {
+			c.Mode = device.ModeATA
+			c.Phone = device.PhoneConfig{Country: "XX", CallerID: "morse", RingCadence: []time.Duration{time.Second},
+				RingHz: 100, SidetoneDB: -3, DialToneTimeout: time.Second}
+			c.Phone.DialPlan.DigitMap = "(xx"
+			c.Phone.Pulse.FlashMin = time.Hour
+		}, []string{"phone.country", "phone.dial_plan.digit_map", "phone.pulse.flash_min", "phone.pulse.flash_max", "phone.caller_id",
+			"phone.ring_cadence", "phone.ring_hz", "phone.dial_tone_timeout", "phone.sidetone_db"}},
 		{"unknown mode", func(c *device.Config) { c.Mode = "intercom" }, []string{"mode"}},
 		{"bad targets", func(c *device.Config) {
 			c.Buttons = append(c.Buttons, device.Button{Targets: []string{"1001", "tel:+4930123", "", "a b", "bob@"},

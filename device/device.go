@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/sipbell/sipbell/audio/tone"
 )
 
 // ErrStopped is returned by the Device's methods once Run has returned.
@@ -26,6 +28,7 @@ type Deps struct {
 	Outputs Outputs
 	Phone   Phone
 	Sounds  Sounds       // nil: the visitor hears no cues
+	Handset Handset      // ata mode: the phone's earpiece and microphone; nil: none
 	Clock   Clock        // nil: SystemClock
 	Log     *slog.Logger // nil: discard
 	// PeerToPeer says the user agent registers nowhere: the status LED is
@@ -50,6 +53,7 @@ type Device struct {
 	out      Outputs
 	phone    Phone
 	sounds   Sounds
+	handset  Handset
 	clock    Clock
 	log      *slog.Logger
 	p2p      bool
@@ -89,6 +93,11 @@ type Status struct {
 	DoorOpen      bool              `json:"door_open"`
 	Relay         bool              `json:"relay"` // the relay pulse is on
 	Registrations map[string]string `json:"registrations"`
+	// The analog phone (mode ata): the hook ("on" or "off"), the digits
+	// dialled so far and the last number dialled.
+	Hook       string `json:"hook,omitempty"`
+	Dialed     string `json:"dialed,omitempty"`
+	LastDialed string `json:"last_dialed,omitempty"`
 }
 
 // machine is one mode's state machine, driven by Run's goroutine only.
@@ -117,11 +126,14 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	if deps.Outputs == nil || deps.Phone == nil {
 		return nil, errors.New("device: new: Outputs and Phone are required")
 	}
-	d := &Device{cfg: cfg, out: deps.Outputs, phone: deps.Phone, sounds: deps.Sounds,
+	d := &Device{cfg: cfg, out: deps.Outputs, phone: deps.Phone, sounds: deps.Sounds, handset: deps.Handset,
 		clock: deps.Clock, log: deps.Log, p2p: deps.PeerToPeer, refusals: deps.Refusals,
 		allowed: parseParties(cfg.Door.Allowed), inbox: make(chan any, 64), done: make(chan struct{})}
 	if d.sounds == nil {
 		d.sounds = silence{}
+	}
+	if d.handset == nil {
+		d.handset = noHandset{}
 	}
 	if d.clock == nil {
 		d.clock = SystemClock{}
@@ -138,9 +150,11 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	return d, nil
 }
 
-func (d *Device) newMachine() machine {
-	// Validate admits only ModeDoor today; ModeATA will branch here.
-	return newDoor(d)
+func (d *Device) newMachine() (machine, error) {
+	if d.cfg.Mode == ModeATA {
+		return newPhone(d)
+	}
+	return newDoor(d), nil
 }
 
 // Run drives the state machine until ctx ends, then hangs up any call
@@ -152,7 +166,10 @@ func (d *Device) Run(ctx context.Context) error {
 	}
 	defer close(d.done)
 	defer d.hub.close()
-	m := d.newMachine()
+	m, err := d.newMachine()
+	if err != nil {
+		return err
+	}
 	m.start(ctx)
 	var t Timer
 	var armed time.Time
@@ -347,3 +364,11 @@ type silence struct{}
 
 func (silence) Play(Cue) error { return nil }
 func (silence) Stop() error    { return nil }
+
+// noHandset is the Handset of a phone without one.
+type noHandset struct{}
+
+func (noHandset) Tone(tone.Kind) error { return nil }
+func (noHandset) Play([]int16) error   { return nil }
+func (noHandset) Quiet() error         { return nil }
+func (noHandset) Listen(bool) error    { return nil }

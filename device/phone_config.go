@@ -1,0 +1,169 @@
+package device
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sipbell/sipbell/audio/callerid"
+	"github.com/sipbell/sipbell/audio/tone"
+	"github.com/sipbell/sipbell/device/dialplan"
+	"github.com/sipbell/sipbell/device/pulse"
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+// Caller-ID standards of PhoneConfig.CallerID.
+const (
+	CallerIDBell202 = "bell202" // Bell 202 FSK, MDMF (North America)
+	CallerIDV23     = "v23"     // ETSI V.23 FSK, MDMF, with a line reversal (Europe)
+	CallerIDDTMF    = "dtmf"    // DTMF caller ID, A<number>C (Netherlands, Nordic countries)
+	CallerIDOff     = "off"     // no caller ID
+)
+
+// PhoneConfig is the analog phone's (device.mode: ata) section
+// ("device.phone:").
+type PhoneConfig struct {
+	// Country picks the tones (dial, stutter, ringback, busy, reorder,
+	// howler), the ring cadence and frequency and the caller-ID standard:
+	// US, UK (GB), DE, NL or FR. Empty: US.
+	Country string `yaml:"country"`
+	// DialPlan is the digit map, the inter-digit timers, speed dials,
+	// hotline and warmline.
+	DialPlan dialplan.Config `yaml:"dial_plan"`
+	// Pulse is the rotary dial's (or hook switch's) pulse timing, the
+	// hook-flash bounds (a break of flash_min..flash_max is a flash, a
+	// longer one hangs up) and the pulse-to-digit mapping.
+	Pulse pulse.Config `yaml:"pulse"`
+	// CallerID is the caller-ID standard sent between the first and the
+	// second ring: bell202, v23, dtmf or off. Empty: the country's (US
+	// bell202, NL dtmf, others v23).
+	CallerID string `yaml:"caller_id"`
+	// RingCadence overrides the country's ring cadence: ring and pause
+	// durations alternating, starting with a ring (e.g. [2s, 4s]).
+	RingCadence []time.Duration `yaml:"ring_cadence"`
+	// RingHz overrides the country's ringing frequency (15-60 Hz; 0: the
+	// country's: 20 Hz US, 25 Hz UK/DE/NL, 50 Hz FR).
+	RingHz int `yaml:"ring_hz"`
+	// RingTimeout stops ringing an unanswered incoming call (the caller
+	// is told 480); 0: ring until the caller gives up.
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// DialToneTimeout is how long dial tone waits for the first digit
+	// before reorder tone (0: 30s).
+	DialToneTimeout time.Duration `yaml:"dial_tone_timeout"`
+	// ReorderTimeout is how long busy or reorder tone plays (no number, a
+	// failed call, the far end hung up) before the off-hook warning tone
+	// (0: 30s).
+	ReorderTimeout time.Duration `yaml:"reorder_timeout"`
+	// HowlerTimeout is how long the off-hook warning tone plays before the
+	// line goes silent until the handset is put down (0: 60s).
+	HowlerTimeout time.Duration `yaml:"howler_timeout"`
+	// SidetoneDB is how loud the handset's microphone is in its own
+	// earpiece during a call, in dB (-40 to -6; 0: no sidetone, right for
+	// a SLIC whose hybrid makes sidetone itself).
+	SidetoneDB float64 `yaml:"sidetone_db"`
+	// DND (do not disturb) turns incoming calls away (480) without ringing.
+	DND bool `yaml:"dnd"`
+}
+
+// Phone timer defaults.
+const (
+	DefaultDialToneTimeout = 30 * time.Second
+	DefaultReorderTimeout  = 30 * time.Second
+	DefaultHowlerTimeout   = 60 * time.Second
+)
+
+// WithDefaults returns c with its empty fields set: country US, the
+// country's caller ID, ring cadence and frequency, the timer defaults,
+// and the dial plan's and pulse timing's own defaults.
+func (c PhoneConfig) WithDefaults() PhoneConfig {
+	if c.Country == "" {
+		c.Country = "US"
+	}
+	c.Country = strings.ToUpper(c.Country)
+	if c.CallerID == "" {
+		c.CallerID = countryCallerID(c.Country)
+	}
+	if r, err := tone.Ring(c.Country); err == nil {
+		if len(c.RingCadence) == 0 {
+			c.RingCadence = r.Cadence
+		}
+		if c.RingHz == 0 {
+			c.RingHz = r.Hz
+		}
+	}
+	if c.DialToneTimeout == 0 {
+		c.DialToneTimeout = DefaultDialToneTimeout
+	}
+	if c.ReorderTimeout == 0 {
+		c.ReorderTimeout = DefaultReorderTimeout
+	}
+	if c.HowlerTimeout == 0 {
+		c.HowlerTimeout = DefaultHowlerTimeout
+	}
+	c.DialPlan = c.DialPlan.WithDefaults()
+	c.Pulse = c.Pulse.WithDefaults()
+	return c
+}
+
+// countryCallerID is the caller-ID standard a country's phones expect.
+func countryCallerID(cc string) string {
+	switch cc {
+	case "US":
+		return CallerIDBell202
+	case "NL":
+		return CallerIDDTMF
+	}
+	return CallerIDV23
+}
+
+// Validate checks c (after defaults) and returns a cfgerr.List whose
+// paths are relative to this section.
+func (c PhoneConfig) Validate() error {
+	var errs cfgerr.List
+	if _, err := tone.Ring(c.Country); err != nil && c.Country != "" {
+		errs.Add("country", "must be one of %s, not %q", strings.Join(tone.Countries(), ", "), c.Country)
+	}
+	d := c.WithDefaults()
+	errs.Merge("dial_plan", d.DialPlan.Validate())
+	errs.Merge("pulse", d.Pulse.Validate())
+	switch d.CallerID {
+	case CallerIDBell202, CallerIDV23, CallerIDDTMF, CallerIDOff:
+	default:
+		errs.Add("caller_id", "must be bell202, v23, dtmf or off, not %q", c.CallerID)
+	}
+	if n := len(c.RingCadence); n > 0 && (n%2 != 0 || n > 8) {
+		errs.Add("ring_cadence", "must be 2, 4, 6 or 8 durations (ring, pause, ...), not %d", n)
+	}
+	for i, s := range c.RingCadence {
+		checkRange(&errs, cfgerr.Index("ring_cadence", i), s, 100*time.Millisecond, 10*time.Second, false)
+	}
+	if c.RingHz != 0 && (c.RingHz < 15 || c.RingHz > 60) {
+		errs.Add("ring_hz", "must be 0 (the country's) or 15 to 60 Hz, not %d", c.RingHz)
+	}
+	checkRange(&errs, "ring_timeout", c.RingTimeout, 5*time.Second, 10*time.Minute, true)
+	for _, t := range []struct {
+		path      string
+		d, lo, hi time.Duration
+	}{{"dial_tone_timeout", c.DialToneTimeout, 5 * time.Second, 5 * time.Minute},
+		{"reorder_timeout", c.ReorderTimeout, time.Second, 5 * time.Minute},
+		{"howler_timeout", c.HowlerTimeout, time.Second, 10 * time.Minute}} {
+		if t.d != 0 && (t.d < t.lo || t.d > t.hi) {
+			errs.Add(t.path, "must be 0 (the default) or between %v and %v, not %v", t.lo, t.hi, t.d)
+		}
+	}
+	if c.SidetoneDB != 0 && (c.SidetoneDB < -40 || c.SidetoneDB > -6) {
+		errs.Add("sidetone_db", "must be 0 (off) or between -40 and -6 dB, not %g", c.SidetoneDB)
+	}
+	return errs.Err()
+}
+
+// fskStandard maps a caller-ID setting to the FSK modem.
+func fskStandard(s string) (callerid.Standard, error) {
+	switch s {
+	case CallerIDBell202:
+		return callerid.Bell202, nil
+	case CallerIDV23:
+		return callerid.V23, nil
+	}
+	return 0, fmt.Errorf("device: %q is not an FSK caller-ID standard", s)
+}
