@@ -55,8 +55,9 @@ type Board struct {
 
 	ins []*input
 
-	mu   sync.Mutex // guards outs' pattern state
+	mu   sync.Mutex // guards outs' pattern state and line
 	outs []*output
+	line line
 }
 
 // output is one driven pin; the board keeps its level itself and never
@@ -67,6 +68,7 @@ type output struct {
 	pat   Pattern
 	start time.Time
 	on    bool
+	want  bool // the level stepAll is bringing it to
 }
 
 // Open validates cfg, claims the profile's pins (simulated ones for the
@@ -193,23 +195,26 @@ func (b *Board) Count(role Role) int {
 
 // Set starts pattern p on output role/index at once (replacing the
 // previous pattern) and returns an error wrapping ErrNoSuchPin or
-// ErrBadPattern when it cannot.
+// ErrBadPattern when it cannot. Ringer and LineReversal drive an analog
+// phone's line, whatever rings it (see setLine).
 func (b *Board) Set(role Role, index int, p Pattern) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("board: set %s %d: %w", role, index, err)
 	}
 	b.mu.Lock()
-	o := b.output(role, index)
-	if o == nil {
-		b.mu.Unlock()
-		return fmt.Errorf("board: set %s %d: %w", role, index, ErrNoSuchPin)
+	var err error
+	if role == Ringer || role == LineReversal {
+		err = b.setLine(role, index, p)
+	} else if o := b.output(role, index); o == nil {
+		err = ErrNoSuchPin
+	} else {
+		b.setOut(o, p)
+		b.stepAll(b.clk.Now())
 	}
-	o.pat, o.start = p, b.clk.Now()
-	if b.sim != nil {
-		b.sim.pattern(o.rp, p)
-	}
-	b.step(o, o.start)
 	b.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("board: set %s %d: %w", role, index, err)
+	}
 	// Hand over to the scheduler and wait until it has re-armed its timer,
 	// so the pattern's next step is timed from now (and tests with a fake
 	// clock can advance it right after Set returns).
@@ -222,6 +227,14 @@ func (b *Board) Set(role Role, index int, p Pattern) error {
 	return nil
 }
 
+// setOut starts p on o now. b.mu must be held; stepAll then drives it.
+func (b *Board) setOut(o *output, p Pattern) {
+	o.pat, o.start = p, b.clk.Now()
+	if b.sim != nil {
+		b.sim.pattern(o.rp, p)
+	}
+}
+
 func (b *Board) output(role Role, index int) *output {
 	for _, o := range b.outs {
 		if o.rp.role == role && o.rp.idx == index {
@@ -231,19 +244,39 @@ func (b *Board) output(role Role, index int) *output {
 	return nil
 }
 
-// step brings o to its level at now and returns the time to its next
-// change (0: none). A finished pulse becomes Off. b.mu must be held.
-func (b *Board) step(o *output, now time.Time) time.Duration {
+// plan works out o's level at now into o.want and returns the time to its
+// next change (0: none). A finished pulse becomes Off. b.mu must be held.
+func (b *Board) plan(o *output, now time.Time) time.Duration {
 	on, next := o.pat.levelAt(now.Sub(o.start))
 	if o.pat.Kind == PatternPulse && next == 0 {
 		o.pat = Off()
 	}
-	if on != o.on {
-		if err := o.drive(on); err != nil {
-			b.log.Error("board: drive output", "pin", o.rp.String(), "on", on, "err", err)
-			return next
+	o.want = on
+	return next
+}
+
+// stepAll brings every output to its level at now, switching those that go
+// off before those that go on (an H-bridge's two inputs are never both
+// driven on), and returns the time to the next change (0: none). It
+// allocates nothing. b.mu must be held.
+func (b *Board) stepAll(now time.Time) time.Duration {
+	var next time.Duration
+	for _, o := range b.outs {
+		if d := b.plan(o, now); d > 0 && (next == 0 || d < next) {
+			next = d
 		}
-		o.on = on
+	}
+	for _, on := range [2]bool{false, true} {
+		for _, o := range b.outs {
+			if o.want != on || o.on == on {
+				continue
+			}
+			if err := o.drive(on); err != nil {
+				b.log.Error("board: drive output", "pin", o.rp.String(), "on", on, "err", err)
+				continue
+			}
+			o.on = on
+		}
 	}
 	return next
 }
@@ -263,13 +296,11 @@ func (b *Board) schedule() {
 		case <-t.Chan():
 		}
 		b.mu.Lock()
-		now, next := b.clk.Now(), idle
-		for _, o := range b.outs {
-			if d := b.step(o, now); d > 0 && d < next {
-				next = d
-			}
-		}
+		next := b.stepAll(b.clk.Now())
 		b.mu.Unlock()
+		if next == 0 {
+			next = idle
+		}
 		t.Reset(next)
 		if ack != nil {
 			close(ack)

@@ -22,6 +22,7 @@ func outputsOnly() Config {
 	none := PinConfig{Pin: "none"}
 	return Config{Profile: "sim", Pins: Pins{
 		CallButtons: []PinConfig{none, none, none}, DoorContact: &none, HookSwitch: &none,
+		DialPulse: &none, DialOffNormal: &none,
 	}}
 }
 
@@ -118,7 +119,8 @@ func TestSetReplacesPatternAndPulseEnds(t *testing.T) {
 	must(b.Set(StatusLED, 0, On())) // was off in its blink: on at once
 	fc.Advance(3 * time.Second)
 	must(fc.BlockUntilContext(ctx, 1))
-	want := map[Role]string{StatusLED: "on true", DoorRelay: "off false", CallLED: "off false", Ringer: "off false"}
+	want := map[Role]string{StatusLED: "on true", DoorRelay: "off false", CallLED: "off false", Ringer: "off false",
+		RingMode: "off false", ForwardReverse: "off false", BellA: "off false", BellB: "off false"}
 	for _, s := range b.State() {
 		if got := fmt.Sprintf("%s %t", s.Pattern, s.Active); got != want[s.Role] {
 			t.Errorf("%s: %s, want %s", s.Role, got, want[s.Role])
@@ -252,16 +254,16 @@ func TestButtonDebounceAndLongPress(t *testing.T) {
 	}
 	noEvent(t, b)
 	fc.Advance(30 * ms) // stable low for the debounce time
-	if e := nextEvent(t, b); e.Kind != Press || e.Role != CallButton || !e.Time.Equal(start.Add(30*ms)) {
-		t.Fatalf("event %+v, want one press at +30ms", e)
+	if e := nextEvent(t, b); e.Kind != Press || e.Role != CallButton || !e.Time.Equal(start) {
+		t.Fatalf("event %+v, want one press timed at its first edge (+0), not after the debounce", e)
 	}
 	f.wait(t, "GPIO17", pollInterval) // long press due in 2s: first wait is capped at the poll interval
 	fc.Advance(pollInterval)
-	f.wait(t, "GPIO17", time.Second)
+	f.wait(t, "GPIO17", 970*ms) // 2s after the press's first edge
 	noEvent(t, b)
-	fc.Advance(time.Second)
-	if e := nextEvent(t, b); e.Kind != LongPress || !e.Time.Equal(start.Add(2030*ms)) {
-		t.Fatalf("event %+v, want long-press at +2.03s", e)
+	fc.Advance(970 * ms)
+	if e := nextEvent(t, b); e.Kind != LongPress || !e.Time.Equal(start.Add(2*time.Second)) {
+		t.Fatalf("event %+v, want long-press at +2s", e)
 	}
 	for range 3 { // held on: the long press fires once
 		f.wait(t, "GPIO17", pollInterval)
@@ -293,8 +295,8 @@ func TestButtonDebounceAndLongPress(t *testing.T) {
 	pressed := nextEvent(t, b)
 	f.wait(t, "GPIO17", pollInterval)
 	fc.Advance(pollInterval)
-	f.wait(t, "GPIO17", time.Second)
-	fc.Advance(999 * ms)
+	f.wait(t, "GPIO17", 970*ms)
+	fc.Advance(960 * ms)
 	btn.EdgesChan <- gpio.High
 	f.wait(t, "GPIO17", 30*ms)
 	fc.Advance(30 * ms)

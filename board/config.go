@@ -15,7 +15,9 @@ import (
 // Config is the board's section of the configuration file ("board:").
 type Config struct {
 	// Profile names the built-in board: "sim" (simulated, the default),
-	// "rpi" (bare Raspberry Pi header) or "respeaker-2mic".
+	// "rpi" (bare Raspberry Pi header), "respeaker-2mic", "slic" (an analog
+	// phone on a Silvertel Ag1171-style SLIC module) or "rotary" (a rotary
+	// phone's hook, dial and bell wired to the header).
 	Profile string `yaml:"profile"`
 	// Pins overrides the profile's pin for any role, field by field.
 	Pins Pins `yaml:"pins"`
@@ -41,8 +43,28 @@ type Pins struct {
 	DoorContact *PinConfig `yaml:"door_contact"`
 	// HookSwitch reads an analog phone's hook (ATA mode).
 	HookSwitch *PinConfig `yaml:"hook_switch"`
-	// Ringer drives an analog phone's ringer or a bell (ATA mode).
+	// Ringer drives an analog phone's ringer or a bell (ATA mode): a
+	// ringer relay or driver that rings by itself while the pin is active.
 	Ringer *PinConfig `yaml:"ringer"`
+	// DialPulse reads a rotary dial's pulse contact (ATA mode): closed at
+	// rest, open for each pulse; active is the level of a break (open).
+	DialPulse *PinConfig `yaml:"dial_pulse"`
+	// DialOffNormal reads a rotary dial's off-normal contact (ATA mode):
+	// active while the dial is turned away from rest.
+	DialOffNormal *PinConfig `yaml:"dial_off_normal"`
+	// RingMode drives a SLIC's ring-mode input (RM on a Silvertel Ag1171):
+	// active while ringing. Needs ForwardReverse.
+	RingMode *PinConfig `yaml:"ring_mode"`
+	// ForwardReverse drives a SLIC's line polarity input (F/R on an
+	// Ag1171): toggled at the ring frequency while ringing, active for a
+	// reversed line otherwise. Needs RingMode.
+	ForwardReverse *PinConfig `yaml:"forward_reverse"`
+	// BellA and BellB drive the two inputs of an H-bridge whose outputs
+	// ring a phone's bell, in antiphase at the ring frequency (both or
+	// neither).
+	BellA *PinConfig `yaml:"bell_a"`
+	// BellB is the H-bridge's second input (see BellA).
+	BellB *PinConfig `yaml:"bell_b"`
 }
 
 // PinConfig describes one role's pin. Empty fields inherit the profile's
@@ -56,8 +78,9 @@ type PinConfig struct {
 	// Pull is the input bias: "up", "down" or "none".
 	Pull string `yaml:"pull"`
 	// Debounce is how long an input must be stable before a change counts
-	// (inputs only; default 30ms for buttons and hook, 50ms for the door
-	// contact).
+	// (inputs only; default 30ms for buttons, 50ms for the door contact,
+	// 5ms for the hook switch and the dial's off-normal contact, 3ms for
+	// the dial's pulse contact: pulse dialling needs short ones).
 	Debounce time.Duration `yaml:"debounce"`
 	// LongPress is how long a button is held before a long-press event
 	// (call buttons only; default 2s; it fires once per press).
@@ -69,21 +92,37 @@ type PinConfig struct {
 // Role is what a pin is for.
 type Role string
 
-// The roles a board can have. Inputs: CallButton, DoorContact, HookSwitch.
-// Outputs: StatusLED, CallLED, DoorRelay, Ringer.
+// The roles a board can have. Inputs: CallButton, DoorContact, HookSwitch,
+// PulseContact, OffNormalContact. Outputs: StatusLED, CallLED, DoorRelay,
+// Ringer, RingMode, ForwardReverse, BellA, BellB. LineReversal is no pin
+// of its own: setting it drives ForwardReverse (see Board.Set), as setting
+// Ringer also drives RingMode/ForwardReverse or BellA/BellB.
 const (
-	CallButton  Role = "call_button"
-	StatusLED   Role = "status_led"
-	CallLED     Role = "call_led"
-	DoorRelay   Role = "door_relay"
-	DoorContact Role = "door_contact"
-	HookSwitch  Role = "hook_switch"
-	Ringer      Role = "ringer"
+	CallButton       Role = "call_button"
+	StatusLED        Role = "status_led"
+	CallLED          Role = "call_led"
+	DoorRelay        Role = "door_relay"
+	DoorContact      Role = "door_contact"
+	HookSwitch       Role = "hook_switch"
+	Ringer           Role = "ringer"
+	PulseContact     Role = "dial_pulse"
+	OffNormalContact Role = "dial_off_normal"
+	RingMode         Role = "ring_mode"
+	ForwardReverse   Role = "forward_reverse"
+	BellA            Role = "bell_a"
+	BellB            Role = "bell_b"
+	LineReversal     Role = "line_reversal"
 )
 
-// IsInput reports whether the role is read (button, contact, hook) rather
-// than driven.
-func (r Role) IsInput() bool { return r == CallButton || r == DoorContact || r == HookSwitch }
+// IsInput reports whether the role is read (button, contact, hook, dial)
+// rather than driven.
+func (r Role) IsInput() bool {
+	switch r {
+	case CallButton, DoorContact, HookSwitch, PulseContact, OffNormalContact:
+		return true
+	}
+	return false
+}
 
 // Label is the role in words, e.g. "status LED".
 func (r Role) Label() string {
@@ -92,6 +131,18 @@ func (r Role) Label() string {
 		return "status LED"
 	case CallLED:
 		return "call LED"
+	case PulseContact:
+		return "dial pulse contact"
+	case OffNormalContact:
+		return "dial off-normal contact"
+	case RingMode:
+		return "ring mode (RM)"
+	case ForwardReverse:
+		return "forward/reverse (F/R)"
+	case BellA:
+		return "bell A"
+	case BellB:
+		return "bell B"
 	}
 	return strings.ReplaceAll(string(r), "_", " ")
 }
@@ -160,7 +211,13 @@ func roleDefault(r Role) PinConfig {
 	case CallButton:
 		return PinConfig{Active: "low", Pull: "up", Debounce: 30 * time.Millisecond, LongPress: 2 * time.Second}
 	case HookSwitch:
-		return PinConfig{Active: "low", Pull: "up", Debounce: 30 * time.Millisecond}
+		// Short enough for pulse dialling by the hook (a make between
+		// pulses can be 28 ms): the phone's pulse decoder filters the rest.
+		return PinConfig{Active: "low", Pull: "up", Debounce: 5 * time.Millisecond}
+	case PulseContact:
+		return PinConfig{Active: "high", Pull: "up", Debounce: 3 * time.Millisecond}
+	case OffNormalContact:
+		return PinConfig{Active: "low", Pull: "up", Debounce: 5 * time.Millisecond}
 	case DoorContact:
 		return PinConfig{Active: "high", Pull: "up", Debounce: 50 * time.Millisecond}
 	}
@@ -235,6 +292,12 @@ func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
 	all = append(all, mergeOne(DoorContact, p.DoorContact, o.DoorContact)...)
 	all = append(all, mergeOne(HookSwitch, p.HookSwitch, o.HookSwitch)...)
 	all = append(all, mergeOne(Ringer, p.Ringer, o.Ringer)...)
+	all = append(all, mergeOne(PulseContact, p.DialPulse, o.DialPulse)...)
+	all = append(all, mergeOne(OffNormalContact, p.DialOffNormal, o.DialOffNormal)...)
+	all = append(all, mergeOne(RingMode, p.RingMode, o.RingMode)...)
+	all = append(all, mergeOne(ForwardReverse, p.ForwardReverse, o.ForwardReverse)...)
+	all = append(all, mergeOne(BellA, p.BellA, o.BellA)...)
+	all = append(all, mergeOne(BellB, p.BellB, o.BellB)...)
 
 	used := map[string]string{}
 	for pin, what := range prof.reserved {
@@ -252,7 +315,21 @@ func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
 		used[rp.cfg.Pin] = rp.path
 		pins = append(pins, rp)
 	}
+	pairs(&errs, pins)
 	return pins, prof, errs
+}
+
+// pairs reports a SLIC or H-bridge output wired without its partner.
+func pairs(errs *cfgerr.List, pins []rolePin) {
+	has := map[Role]bool{}
+	for _, rp := range pins {
+		has[rp.role] = true
+	}
+	for _, p := range [][2]Role{{RingMode, ForwardReverse}, {ForwardReverse, RingMode}, {BellA, BellB}, {BellB, BellA}} {
+		if has[p[0]] && !has[p[1]] {
+			errs.Add("pins."+string(p[1])+".pin", "must be wired too: %s works only with %s", p[0].Label(), p[1].Label())
+		}
+	}
 }
 
 var gpioName = regexp.MustCompile(`^GPIO([0-9]|1[0-9]|2[0-7])$`)

@@ -24,6 +24,7 @@ type Debounced struct {
 	clk    clockwork.Clock
 	halted atomic.Bool
 	level  atomic.Bool
+	at     time.Time // when the last reported change began
 }
 
 // Debounce wraps p; settle must be positive.
@@ -40,6 +41,12 @@ func (d *Debounced) In(pull gpio.Pull, edge gpio.Edge) error {
 	d.level.Store(bool(d.PinIO.Read()))
 	return nil
 }
+
+// EdgeTime returns when the change WaitForEdge last reported began: the
+// time of its first edge, before any bounce and the settle time, so that
+// pulse timing is measured between real edges. Only the goroutine that
+// calls WaitForEdge may call it.
+func (d *Debounced) EdgeTime() time.Time { return d.at }
 
 // Read returns the last stable level.
 func (d *Debounced) Read() gpio.Level { return gpio.Level(d.level.Load()) }
@@ -64,6 +71,7 @@ func (d *Debounced) WaitForEdge(timeout time.Duration) bool {
 		if rem <= 0 || !d.PinIO.WaitForEdge(rem) {
 			return false
 		}
+		at := d.clk.Now()
 		// Drain the bounce: wait until no edge comes for settle.
 		for !d.halted.Load() && d.PinIO.WaitForEdge(d.settle) {
 		}
@@ -72,6 +80,7 @@ func (d *Debounced) WaitForEdge(timeout time.Duration) bool {
 		}
 		if l := bool(d.PinIO.Read()); l != d.level.Load() {
 			d.level.Store(l)
+			d.at = at
 			return true
 		}
 	}
@@ -82,7 +91,11 @@ func (d *Debounced) WaitForEdge(timeout time.Duration) bool {
 type EventKind int
 
 // The event kinds: buttons press, release and long-press; the door contact
-// opens (DoorOpened) and closes (DoorClosed); the hook switch goes off-hook and on-hook.
+// opens (DoorOpened) and closes (DoorClosed); the hook switch goes off-hook
+// and on-hook (never a long press: a hook flash is timed by whoever reads
+// the events); a rotary dial's pulse contact breaks (opens) and makes
+// (closes again) once per pulse, and its off-normal contact reports the
+// dial turned away from rest (DialOffNormal) and back (DialAtRest).
 const (
 	Press EventKind = iota + 1
 	Release
@@ -91,6 +104,10 @@ const (
 	DoorClosed
 	OffHook
 	OnHook
+	DialBreak
+	DialMake
+	DialOffNormal
+	DialAtRest
 )
 
 // String names the kind, e.g. "long-press".
@@ -110,6 +127,14 @@ func (k EventKind) String() string {
 		return "off-hook"
 	case OnHook:
 		return "on-hook"
+	case DialBreak:
+		return "dial-break"
+	case DialMake:
+		return "dial-make"
+	case DialOffNormal:
+		return "dial-off-normal"
+	case DialAtRest:
+		return "dial-at-rest"
 	}
 	return "unknown"
 }
@@ -119,11 +144,21 @@ type Event struct {
 	Role  Role
 	Index int // which call button (0-based); 0 for single roles
 	Kind  EventKind
-	Time  time.Time
+	// Time is when the change began: its first edge, not the end of the
+	// debounce (a long press: when it became long).
+	Time time.Time
 }
 
 func kindFor(r Role, active bool) EventKind {
 	switch {
+	case r == PulseContact && active:
+		return DialBreak
+	case r == PulseContact:
+		return DialMake
+	case r == OffNormalContact && active:
+		return DialOffNormal
+	case r == OffNormalContact:
+		return DialAtRest
 	case r == DoorContact && active:
 		return DoorOpened
 	case r == DoorContact:
@@ -182,7 +217,8 @@ func (in *input) waitState(ctx context.Context, on bool) error {
 const pollInterval = time.Second
 
 // readInput turns one input's debounced edges into events until halted.
-// A long press is reported once, timed at press + long_press, even when
+// A long press is reported once, timed at press + long_press (from the
+// press's first edge), even when
 // the release is seen first (a busy machine, or a press just long enough).
 func (b *Board) readInput(in *input) {
 	defer b.wg.Done()
@@ -214,9 +250,9 @@ func (b *Board) readInput(in *input) {
 		in.set(on)
 		longDue = on && in.rp.role == CallButton && lp > 0
 		if longDue {
-			pressedAt = now
+			pressedAt = in.pin.EdgeTime()
 		}
-		b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: kindFor(in.rp.role, on), Time: now})
+		b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: kindFor(in.rp.role, on), Time: in.pin.EdgeTime()})
 	}
 }
 

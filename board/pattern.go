@@ -18,6 +18,14 @@ const (
 	PatternDoubleBlink // 150 on, 150 off, 150 on, 1050 off
 	PatternPulse       // on for Duration, then off
 	PatternRing        // ringer cadence, repeated
+	PatternWave        // square wave at Hz: a ring signal
+)
+
+// The ring frequencies a Wave may have, in Hz (16 2/3, 20, 25 and 50 Hz
+// are in use around the world).
+const (
+	MinWaveHz = 10
+	MaxWaveHz = 100
 )
 
 // Pattern is what an output does over time. Build one with Off, On,
@@ -29,6 +37,11 @@ type Pattern struct {
 	// Cadence is the ring cadence as alternating on/off durations,
 	// starting with on (PatternRing only; empty means DefaultRingCadence).
 	Cadence []time.Duration
+	// Hz is the frequency of a square wave (PatternWave only).
+	Hz int
+	// antiphase starts a wave off instead of on: the second half of an
+	// H-bridge.
+	antiphase bool
 }
 
 // ErrBadPattern reports a pattern that cannot be played.
@@ -56,6 +69,12 @@ func Pulse(d time.Duration) Pattern { return Pattern{Kind: PatternPulse, Duratio
 // with on; with no arguments it uses DefaultRingCadence.
 func Ring(cadence ...time.Duration) Pattern { return Pattern{Kind: PatternRing, Cadence: cadence} }
 
+// Wave is a square wave at hz, starting on, for as long as it is set:
+// the ring signal of an analog phone. On the Ringer role the board plays
+// it on whatever rings the bell (see Board.Set); the caller plays the
+// cadence by switching between Wave and Off.
+func Wave(hz int) Pattern { return Pattern{Kind: PatternWave, Hz: hz} }
+
 // DefaultRingCadence is 1 s ring, 4 s pause (the usual European cadence,
 // e.g. Germany; North America uses 2 s on, 4 s off).
 func DefaultRingCadence() []time.Duration { return []time.Duration{time.Second, 4 * time.Second} }
@@ -77,6 +96,11 @@ func (p Pattern) String() string {
 		return "pulse " + p.Duration.String()
 	case PatternRing:
 		return fmt.Sprintf("ring %v", p.steps())
+	case PatternWave:
+		if p.antiphase {
+			return fmt.Sprintf("wave %d Hz antiphase", p.Hz)
+		}
+		return fmt.Sprintf("wave %d Hz", p.Hz)
 	}
 	return fmt.Sprintf("pattern(%d)", int(p.Kind))
 }
@@ -99,6 +123,11 @@ func (p Pattern) Validate() error {
 			if d <= 0 {
 				return fmt.Errorf("%w: ring cadence %v has a step that is not positive", ErrBadPattern, p.Cadence)
 			}
+		}
+		return nil
+	case PatternWave:
+		if p.Hz < MinWaveHz || p.Hz > MaxWaveHz {
+			return fmt.Errorf("%w: wave of %d Hz (want %d..%d)", ErrBadPattern, p.Hz, MinWaveHz, MaxWaveHz)
 		}
 		return nil
 	}
@@ -135,6 +164,8 @@ func (p Pattern) levelAt(elapsed time.Duration) (on bool, next time.Duration) {
 			return true, p.Duration - elapsed
 		}
 		return false, 0
+	case PatternWave:
+		return p.waveAt(elapsed)
 	}
 	steps := p.steps()
 	if len(steps) == 0 {
@@ -152,4 +183,32 @@ func (p Pattern) levelAt(elapsed time.Duration) (on bool, next time.Duration) {
 		t -= s
 	}
 	return false, 0 // not reached: t < period
+}
+
+// periodic reports whether the pattern repeats (blinks, rings, waves).
+func (p Pattern) periodic() bool { return p.Kind == PatternWave || len(p.steps()) > 0 }
+
+// waveAt is levelAt for a wave. Edge k falls at k/(2*Hz) seconds after the
+// start, rounded to the nanosecond and computed from k alone, so that the
+// wave does not drift however long it plays (and no time is allocated).
+func (p Pattern) waveAt(elapsed time.Duration) (on bool, next time.Duration) {
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	edges := int64(2 * p.Hz)
+	k := int64(elapsed) * edges / int64(time.Second)
+	at := func(k int64) time.Duration { return time.Duration((k*int64(time.Second) + edges/2) / edges) }
+	for at(k+1) <= elapsed { // rounding: elapsed may already be past edge k+1
+		k++
+	}
+	for k > 0 && at(k) > elapsed {
+		k--
+	}
+	return (k%2 == 0) != p.antiphase, at(k+1) - elapsed
+}
+
+// inverted returns the wave in antiphase (starting off).
+func (p Pattern) inverted() Pattern {
+	p.antiphase = !p.antiphase
+	return p
 }

@@ -56,8 +56,38 @@ func profiles() map[string]profile {
 	}
 	sim := rpi
 	sim.CallButtons = []PinConfig{pc("GPIO17", "low", "up"), pc("GPIO6", "low", "up"), pc("GPIO13", "low", "up")}
+	// The sim board has every analog-phone role too: a rotary dial, a
+	// SLIC's RM and F/R and an H-bridge bell beside the ringer relay.
+	sim.DialPulse = ptr(pc("GPIO19", "high", "up"))
+	sim.DialOffNormal = ptr(pc("GPIO26", "low", "up"))
+	sim.RingMode = ptr(pc("GPIO12", "high", "none"))
+	sim.ForwardReverse = ptr(pc("GPIO16", "high", "none"))
+	sim.BellA = ptr(pc("GPIO20", "high", "none"))
+	sim.BellB = ptr(pc("GPIO21", "high", "none"))
 	return map[string]profile{
 		"sim": {pins: sim, sim: true},
+		// A Silvertel Ag1171 (or KS0835F-style) SLIC module: SHK is high
+		// while off hook (pulled down so an unplugged module reads on
+		// hook), RM high rings, F/R toggles the line polarity. The audio
+		// goes through a USB card or HAT named in board.audio.
+		"slic": {pins: Pins{
+			StatusLED:      ptr(pc("GPIO27", "high", "none")),
+			HookSwitch:     ptr(pc("GPIO25", "high", "down")),
+			RingMode:       ptr(pc("GPIO5", "high", "none")),
+			ForwardReverse: ptr(pc("GPIO6", "high", "none")),
+		}},
+		// A rotary phone wired straight to the header: hook switch and
+		// the dial's contacts to GND (pull-ups; the pulse contact is
+		// closed at rest, so a break reads high), the bell through an
+		// H-bridge driven in antiphase. The handset goes to a USB card.
+		"rotary": {pins: Pins{
+			StatusLED:     ptr(pc("GPIO27", "high", "none")),
+			HookSwitch:    ptr(pc("GPIO25", "low", "up")),
+			DialPulse:     ptr(pc("GPIO24", "high", "up")),
+			DialOffNormal: ptr(pc("GPIO23", "low", "up")),
+			BellA:         ptr(pc("GPIO5", "high", "none")),
+			BellB:         ptr(pc("GPIO6", "high", "none")),
+		}},
 		// A bare header has no microphone: audio comes from a USB card or
 		// HAT named in board.audio (silence and discard until then).
 		"rpi": {pins: rpi},

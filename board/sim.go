@@ -128,7 +128,7 @@ func (s *Sim) pattern(rp rolePin, p Pattern) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.out(rp)
-	o.periodic = len(p.steps()) > 0
+	o.periodic = p.periodic()
 	word := p.String()
 	if !o.periodic {
 		word = "off"
