@@ -37,6 +37,11 @@ import (
 // keep-alives instead (RFC 5626 §4.4.1), which keep NAT bindings and
 // connections open but cannot see a lost binding.
 
+// DefaultKeepAlive is Config.KeepAlive's default: short enough that a
+// registrar restarted at once (its location table lost, nothing else to
+// tell) has the device registered again within 5 s of its return.
+const DefaultKeepAlive = 4 * time.Second
+
 // reachability is the regLoop's keep-alive state, under regLoop.mu.
 type reachability struct {
 	down       []bool    // per server: no answer at all, probed every timing.Probe
@@ -150,6 +155,7 @@ func (r *regLoop) check(ctx context.Context) bool {
 	r.mu.Lock()
 	r.reach.unanswered = 0
 	r.mu.Unlock()
+	r.u.log.Debug("registration: keep-alive answered", "account", r.AOR(), "status", code)
 	return true
 }
 

@@ -233,11 +233,17 @@ func (r *regLoop) pick() (int, time.Duration) {
 func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	timer := r.u.clock.NewTimer(d)
 	defer timer.Stop()
+	// The keep-alive timer runs across connection watches (a watch every
+	// second must not push the check back), and is renewed after a check.
+	var kt Timer
+	defer func() { stopTimer(kt) }()
 	for {
 		var ka, cw <-chan time.Time
-		var kt, wt Timer
-		if r.u.cfg.KeepAlive > 0 && r.registered() {
+		var wt Timer
+		if kt == nil && r.u.cfg.KeepAlive > 0 && r.registered() {
 			kt = r.u.clock.NewTimer(r.u.cfg.KeepAlive)
+		}
+		if kt != nil {
 			ka = kt.C()
 		}
 		if r.transport != "udp" && r.registered() {
@@ -246,21 +252,21 @@ func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct
 		}
 		select {
 		case <-stop:
-			stopTimer(kt, wt)
+			stopTimer(wt)
 			return false
 		case <-timer.C():
-			stopTimer(kt, wt)
+			stopTimer(wt)
 			return true
 		case <-r.kick:
-			stopTimer(kt, wt)
+			stopTimer(wt)
 			return true
 		case <-ka:
 			stopTimer(wt)
+			kt = nil
 			if !r.check(ctx) {
 				return true
 			}
 		case <-cw:
-			stopTimer(kt)
 			if !r.connAlive() {
 				r.suspectBinding(0, "connection to the registrar lost")
 				return true

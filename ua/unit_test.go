@@ -92,7 +92,8 @@ func TestConfigValidateAccounts(t *testing.T) {
 		{"delay", func(c *Config) { c.AutoAnswerDelay = time.Hour }, "auto_answer_delay"},
 		{"ring", func(c *Config) { c.RingTimeout = time.Second }, "ring_timeout"},
 		{"max len", func(c *Config) { c.MaxCallLength = time.Second }, "max_call_length"},
-		{"keepalive", func(c *Config) { c.KeepAlive = time.Second }, "keepalive"},
+		{"keepalive", func(c *Config) { c.KeepAlive = 500 * time.Millisecond }, "keepalive"},
+		{"keepalive 1s", func(c *Config) { c.KeepAlive = time.Second }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
