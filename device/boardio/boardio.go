@@ -24,8 +24,9 @@ type Setter interface {
 }
 
 // Outputs is a device.Outputs on a board. An LED the board has not wired
-// is not an error (a bare Pi may have no call LED); a missing door relay
-// is.
+// is not an error (a bare Pi may have no call LED), nor is a line reversal
+// on a board without a SLIC (a rotary phone's bell has no polarity); a
+// missing door relay or ringer is.
 type Outputs struct {
 	Board Setter
 }
@@ -43,7 +44,7 @@ func (o Outputs) Set(out device.Output, index int, p device.Pattern) error {
 		return fmt.Errorf("boardio: set %s: %w", out, err)
 	}
 	err = o.Board.Set(role, index, bp)
-	if errors.Is(err, board.ErrNoSuchPin) && out != device.DoorRelay {
+	if errors.Is(err, board.ErrNoSuchPin) && out != device.DoorRelay && out != device.Ringer {
 		return nil
 	}
 	return err
@@ -58,6 +59,10 @@ func Role(out device.Output) (board.Role, bool) {
 		return board.CallLED, true
 	case device.DoorRelay:
 		return board.DoorRelay, true
+	case device.Ringer:
+		return board.Ringer, true
+	case device.LineReversal:
+		return board.LineReversal, true
 	}
 	return "", false
 }
@@ -77,14 +82,34 @@ func Pattern(p device.Pattern) (board.Pattern, error) {
 		return board.DoubleBlink(), nil
 	case device.Pulse:
 		return board.Pulse(p.Duration), nil
+	case device.Ring:
+		return board.Wave(p.Hz), nil
 	}
 	return board.Pattern{}, fmt.Errorf("unknown pattern %s", p)
 }
 
-// Input converts a board event for the device; it reports false for
-// inputs the door station does not use (hook switch).
+// Input converts a board event for the device, with the time the edge
+// happened; it reports false for events the device has no use for.
 func Input(e board.Event) (device.Input, bool) {
+	in, ok := input(e)
+	in.Time = e.Time
+	return in, ok
+}
+
+func input(e board.Event) (device.Input, bool) {
 	switch {
+	case e.Role == board.HookSwitch && e.Kind == board.OffHook:
+		return device.Input{Kind: device.HookOff}, true
+	case e.Role == board.HookSwitch && e.Kind == board.OnHook:
+		return device.Input{Kind: device.HookOn}, true
+	case e.Role == board.PulseContact && e.Kind == board.DialBreak:
+		return device.Input{Kind: device.DialBreak}, true
+	case e.Role == board.PulseContact && e.Kind == board.DialMake:
+		return device.Input{Kind: device.DialMake}, true
+	case e.Role == board.OffNormalContact && e.Kind == board.DialOffNormal:
+		return device.Input{Kind: device.DialOffNormal}, true
+	case e.Role == board.OffNormalContact && e.Kind == board.DialAtRest:
+		return device.Input{Kind: device.DialAtRest}, true
 	case e.Role == board.CallButton && e.Kind == board.Press:
 		return device.Input{Kind: device.ButtonPress, Button: e.Index}, true
 	case e.Role == board.CallButton && e.Kind == board.Release:

@@ -27,6 +27,7 @@ func TestPattern(t *testing.T) {
 		{device.Pattern{Kind: device.FastBlink}, "fast blink"},
 		{device.Pattern{Kind: device.DoubleBlink}, "double blink"},
 		{device.Pattern{Kind: device.Pulse, Duration: 3 * time.Second}, "pulse 3s"},
+		{device.Pattern{Kind: device.Ring, Hz: 25}, "wave 25 Hz"},
 	}
 	for _, tc := range tests {
 		got, err := boardio.Pattern(tc.in)
@@ -40,6 +41,7 @@ func TestPattern(t *testing.T) {
 }
 
 func TestInput(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 21, 0, 0, 123456789, time.UTC)
 	tests := []struct {
 		in   board.Event
 		want device.Input
@@ -50,7 +52,14 @@ func TestInput(t *testing.T) {
 		{board.Event{Role: board.CallButton, Index: 1, Kind: board.LongPress}, device.Input{Kind: device.ButtonLongPress, Button: 1}, true},
 		{board.Event{Role: board.DoorContact, Kind: board.DoorOpened}, device.Input{Kind: device.DoorContactOpen}, true},
 		{board.Event{Role: board.DoorContact, Kind: board.DoorClosed}, device.Input{Kind: device.DoorContactClosed}, true},
-		{board.Event{Role: board.HookSwitch, Kind: board.OffHook}, device.Input{}, false},
+		{board.Event{Role: board.HookSwitch, Kind: board.OffHook, Time: t0}, device.Input{Kind: device.HookOff, Time: t0}, true},
+		{board.Event{Role: board.HookSwitch, Kind: board.OnHook, Time: t0}, device.Input{Kind: device.HookOn, Time: t0}, true},
+		{board.Event{Role: board.PulseContact, Kind: board.DialBreak, Time: t0}, device.Input{Kind: device.DialBreak, Time: t0}, true},
+		{board.Event{Role: board.PulseContact, Kind: board.DialMake, Time: t0}, device.Input{Kind: device.DialMake, Time: t0}, true},
+		{board.Event{Role: board.OffNormalContact, Kind: board.DialOffNormal, Time: t0}, device.Input{Kind: device.DialOffNormal, Time: t0}, true},
+		{board.Event{Role: board.OffNormalContact, Kind: board.DialAtRest, Time: t0}, device.Input{Kind: device.DialAtRest, Time: t0}, true},
+		{board.Event{Role: board.CallButton, Kind: board.Press, Time: t0}, device.Input{Kind: device.ButtonPress, Time: t0}, true},
+		{board.Event{Role: board.HookSwitch, Kind: board.Press}, device.Input{}, false},
 	}
 	for _, tc := range tests {
 		got, ok := boardio.Input(tc.in)
@@ -75,7 +84,7 @@ func (s *setter) Set(role board.Role, index int, p board.Pattern) error {
 }
 
 func TestOutputs(t *testing.T) {
-	s := &setter{missing: map[board.Role]bool{board.CallLED: true, board.DoorRelay: true}}
+	s := &setter{missing: map[board.Role]bool{board.CallLED: true, board.DoorRelay: true, board.LineReversal: true}}
 	o := boardio.Outputs{Board: s}
 	if err := o.Set(device.StatusLED, 0, device.Pattern{Kind: device.On}); err != nil {
 		t.Errorf("status LED: %v", err)
@@ -89,7 +98,17 @@ func TestOutputs(t *testing.T) {
 	if err := o.Set(device.Output(9), 0, device.Pattern{}); err == nil {
 		t.Error("an unknown output succeeded")
 	}
-	if want := []string{"status_led 0 on"}; !slices.Equal(s.sets, want) {
+	if err := o.Set(device.LineReversal, 0, device.Pattern{Kind: device.On}); err != nil {
+		t.Errorf("line reversal without a SLIC should be ignored, got %v", err)
+	}
+	if err := o.Set(device.Ringer, 0, device.Pattern{Kind: device.Ring, Hz: 20}); err != nil {
+		t.Errorf("ringer: %v", err)
+	}
+	s.missing[board.Ringer] = true
+	if err := o.Set(device.Ringer, 0, device.Pattern{Kind: device.Ring, Hz: 20}); !errors.Is(err, board.ErrNoSuchPin) {
+		t.Errorf("a board without a ringer = %v, want ErrNoSuchPin", err)
+	}
+	if want := []string{"status_led 0 on", "ringer 0 wave 20 Hz"}; !slices.Equal(s.sets, want) {
 		t.Errorf("sets %q, want %q", s.sets, want)
 	}
 }
