@@ -29,9 +29,11 @@ type simple struct {
 	watchers *presence.Manager   // nil: max_watchers is 0
 	notifier *notify.Notifier
 	log      *slog.Logger
+	account  string // the primary account's AOR; "" peer-to-peer
 
-	mu     sync.Mutex
-	status presence.Status // what watchers see now
+	mu          sync.Mutex
+	status      presence.Status // what watchers see now
+	unreachable bool            // the primary account is not registered
 }
 
 // startSIMPLE builds the presence and notification parts of core c,
@@ -46,6 +48,9 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	agent := c.agent
 	entity, contact := identity(agent)
 	primary, registered := agent.Primary()
+	if registered {
+		s.account = primary.AOR.String()
+	}
 	if primary.Transport == "" {
 		primary.Transport = "udp" // peer-to-peer: replies go direct
 	}
@@ -103,6 +108,8 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 		}
 		if sender != nil {
 			h.Reply = sender.SendMessage
+			h.Through = agent.Trusted
+			h.Direct = directReply(agent, *sender)
 		}
 		agent.HandleMessage(h.OnMessage)
 	}
@@ -172,22 +179,80 @@ func (s *simple) follow(ctx context.Context, events <-chan device.Event) {
 			if st, changed := tracker.Apply(ev); changed {
 				s.set(st)
 			}
+			if ev.Kind == device.EventRegistration && ev.Account == s.account {
+				s.registration(ev.Reg)
+			}
 			s.notifier.Notify(ev)
 		}
 	}
 }
 
+// notRegistered is what the presence server shows while the primary
+// account is not registered: the PBX cannot reach the door station.
+var notRegistered = presence.Status{State: presence.Offline, Note: "Not registered"}
+
 // set shows st to the presence server and the watchers.
 func (s *simple) set(st presence.Status) {
 	s.mu.Lock()
 	s.status = st
+	off := s.unreachable
 	s.mu.Unlock()
 	s.log.Debug("presence status", "state", st.State.String(), "note", st.Text())
 	if s.pub != nil {
-		s.pub.Set(st)
+		pub := st
+		if off {
+			pub = notRegistered
+		}
+		s.pub.Set(pub)
 	}
 	if s.watchers != nil {
 		s.watchers.Set(st)
+	}
+}
+
+// registration follows the primary account: the publication is closed
+// ("Not registered") while the registration failed or ended, and the
+// device's status again, at once, when it is registered. Registering (a
+// refresh, or the first attempt) changes nothing. Watchers subscribed to
+// the device itself still see its status: they reach it directly.
+func (s *simple) registration(reg device.RegState) {
+	var off bool
+	switch reg {
+	case device.Registered:
+	case device.RegFailed, device.Unregistered:
+		off = true
+	default:
+		return
+	}
+	s.mu.Lock()
+	changed := s.unreachable != off
+	s.unreachable = off
+	st := s.status
+	s.mu.Unlock()
+	if !changed || s.pub == nil {
+		return
+	}
+	if off {
+		s.log.Info("presence: published offline while not registered", "account", s.account, "registration", reg.String())
+		s.pub.Set(notRegistered)
+		return
+	}
+	s.log.Info("presence: registered again, publishing the status", "account", s.account, "state", st.State.String())
+	s.pub.Set(st)
+	s.pub.Retry() // the server answers again: no need to wait out a backoff
+}
+
+// directReply sends MESSAGE replies straight back to a sender that did
+// not come through the account's server (not registered there, or
+// peer-to-peer), with the agent's client for the request's transport.
+func directReply(agent *ua.UA, s presence.SIPMessageSender) func(ctx context.Context, to, dest, transport, text string) error {
+	return func(ctx context.Context, to, dest, transport, text string) error {
+		client, err := agent.Client(transport)
+		if err != nil {
+			return fmt.Errorf("MESSAGE reply to %s: %w", to, err)
+		}
+		s.Client = client
+		return s.SendMessageTo(ctx, to, dest, transport, text)
 	}
 }
 

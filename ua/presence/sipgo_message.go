@@ -29,9 +29,20 @@ type SIPMessages struct {
 	// identity, or the From URI when the secret opened it. It is called
 	// before the answer is sent and must not block.
 	Open func(who string)
-	// Reply sends a text back to a sender in a new MESSAGE; nil: no replies.
+	// Reply sends a text back to a sender in a new MESSAGE through the
+	// account's server; nil: no replies.
 	Reply func(ctx context.Context, to, text string) error
-	Log   *slog.Logger
+	// Through reports whether a request from source came through one of
+	// the account's servers (ua.UA.Trusted): replies to it go back through
+	// Reply. Replies to anyone else (a phone that is not registered, a
+	// peer-to-peer sender) go straight to the address the request came
+	// from, with Direct. nil: every sender counts as not through a server.
+	Through func(source netip.AddrPort) bool
+	// Direct sends a text to the sender at dest (host:port, the request's
+	// source; never an address a header names) over transport ("udp",
+	// "tcp", "tls"); nil: Reply is used for every sender.
+	Direct func(ctx context.Context, to, dest, transport, text string) error
+	Log    *slog.Logger
 }
 
 // OnMessage handles one MESSAGE request.
@@ -77,15 +88,32 @@ func (h *SIPMessages) OnMessage(req *sip.Request, tx sip.ServerTransaction) {
 		lvl = slog.LevelWarn
 	}
 	log.Log(context.Background(), lvl, "MESSAGE: "+d.Log, "source", src.String(), "command", d.Command.String(), "code", d.Status)
-	if d.Reply != "" && h.Reply != nil && d.Status < 300 {
-		go func() { // the reply is a new transaction: do not hold this one
-			ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
-			defer cancel()
-			if err := h.Reply(ctx, m.From, d.Reply); err != nil {
-				log.Info("MESSAGE reply failed", "to", m.From, "err", err)
-			}
-		}()
+	if d.Reply != "" && d.Status < 300 {
+		h.reply(log, m.From, src, strings.ToLower(req.Transport()), d.Reply)
 	}
+}
+
+// reply sends text back to the sender of a MESSAGE from src in a new
+// transaction, without holding the handler: through the account's server
+// when the request came through it, else straight back to src.
+func (h *SIPMessages) reply(log *slog.Logger, to string, src netip.AddrPort, transport, text string) {
+	send := h.Reply
+	how := "through the account's server"
+	if h.Direct != nil && src.IsValid() && (h.Through == nil || !h.Through(src)) {
+		dest := src.String()
+		send = func(ctx context.Context, to, text string) error { return h.Direct(ctx, to, dest, transport, text) }
+		how = "to " + dest
+	}
+	if send == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+		defer cancel()
+		if err := send(ctx, to, text); err != nil {
+			log.Info("MESSAGE reply failed", "to", to, "via", how, "err", err)
+		}
+	}()
 }
 
 func messageReason(code int) string {
@@ -116,6 +144,20 @@ type SIPMessageSender struct {
 
 // SendMessage sends text to the SIP URI to and waits for a 2xx.
 func (s *SIPMessageSender) SendMessage(ctx context.Context, to, text string) error {
+	return s.send(ctx, to, s.Destination, "", text)
+}
+
+// SendMessageTo sends text to the SIP URI to at dest (host:port) over
+// transport ("" or "udp", "tcp", "tls") instead of the Destination, and
+// waits for a 2xx.
+func (s *SIPMessageSender) SendMessageTo(ctx context.Context, to, dest, transport, text string) error {
+	if dest == "" {
+		return fmt.Errorf("MESSAGE to %q: no destination: %w", to, ErrInvalid)
+	}
+	return s.send(ctx, to, dest, transport, text)
+}
+
+func (s *SIPMessageSender) send(ctx context.Context, to, dest, transport, text string) error {
 	var target sip.Uri
 	if err := sip.ParseUri(strings.TrimSpace(to), &target); err != nil || target.Host == "" {
 		return fmt.Errorf("MESSAGE to %q: not a SIP URI", to)
@@ -130,8 +172,11 @@ func (s *SIPMessageSender) SendMessage(ctx context.Context, to, text string) err
 	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain;charset=UTF-8"))
 	req.SetBody([]byte(text))
-	if s.Destination != "" {
-		req.SetDestination(s.Destination)
+	if dest != "" {
+		req.SetDestination(dest)
+	}
+	if transport != "" && transport != "udp" {
+		req.SetTransport(strings.ToUpper(transport))
 	}
 	res, err := s.Client.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
