@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
+	"github.com/sipbell/sipbell/ua/sipdns"
 )
 
 // Config is the user agent's section of the configuration file ("sip:").
@@ -112,6 +113,17 @@ type Config struct {
 	// Limits bound what strangers can make the device spend: rates,
 	// scanners, failing sources, memory.
 	Limits Limits `yaml:"limits"`
+	// DNSServer is the DNS server (an IP address, optionally with :port)
+	// asked for registrars, outbound proxies and call targets given as
+	// domain names, which are found as RFC 3263 says: NAPTR and SRV
+	// records choose transport, servers and ports (in priority order,
+	// weighted within a priority), A/AAAA records the addresses; a name
+	// with a port only needs its address. A server that times out, fails
+	// at the transport or answers 503 is left for the next one DNS gave,
+	// and a registration goes back to the first at its next refresh.
+	// Empty means the nameservers of /etc/resolv.conf (names in
+	// /etc/hosts are found too). Over TLS the name itself is used.
+	DNSServer string `yaml:"dns_server"`
 }
 
 // KnownCaller is one caller the device recognises itself (sip.callers).
@@ -244,6 +256,11 @@ func (c *Config) Validate() error {
 	}
 	if c.TCPMaxPerSource != 0 && (c.TCPMaxPerSource < 1 || c.TCPMaxPerSource > 1024) {
 		errs.Add("tcp_max_per_source", "must be 0 (default) or 1..1024, got %d", c.TCPMaxPerSource)
+	}
+	if c.DNSServer != "" {
+		if _, err := sipdns.ServerAddr(c.DNSServer); err != nil {
+			errs.Add("dns_server", "%q: want an IP address with an optional port", c.DNSServer)
+		}
 	}
 	errs.Merge("limits", c.Limits.validate())
 	return errs.Err()

@@ -203,9 +203,9 @@ func (u *UA) resolveTrusted() {
 			if sv.Port != 0 {
 				port = sv.Port
 			}
-			for _, ip := range lookupIPs(sv.Host) {
-				u.trusted = append(u.trusted, ip)
-				u.trustedAP = append(u.trustedAP, netip.AddrPortFrom(ip, uint16(port)))
+			for _, ap := range u.serverAddrs(sv, tr, port) { // dns.go: SRV hops too
+				u.trusted = append(u.trusted, ap.Addr())
+				u.trustedAP = append(u.trustedAP, ap)
 			}
 		}
 	}

@@ -161,12 +161,7 @@ func (r *regLoop) check(ctx context.Context) bool {
 
 // nextHop is where this account's requests go: the outbound proxy, or
 // server si.
-func (r *regLoop) nextHop(si int) string {
-	if r.proxy != nil {
-		return r.proxy.addr(r.transport)
-	}
-	return r.servers[si].addr(r.transport)
-}
+func (r *regLoop) nextHop(si int) string { return r.hopAddr(si) } // regroute.go: DNS (RFC 3263)
 
 // optionsSelf sends OPTIONS to our own address of record through server
 // si and returns the final status code (after digest, when challenged).

@@ -39,6 +39,7 @@ type regLoop struct {
 	corrections int           // contact corrections in a row (loop guard)
 	reach       reachability  // keep-alive checks and probing: keepalive.go
 	auth        *regAuth      // the last challenge, reused on refreshes
+	routes      []route       // per server: the hops DNS gave (regroute.go)
 }
 
 func newRegLoop(u *UA, idx int, a Account) *regLoop {
@@ -55,6 +56,7 @@ func newRegLoop(u *UA, idx int, a Account) *regLoop {
 	}
 	r.aor = newAOR(a)
 	r.notBefore = make([]time.Time, len(r.servers))
+	r.routes = make([]route, len(r.servers))
 	r.dead = make([]bool, len(r.servers))
 	r.reach.down = make([]bool, len(r.servers))
 	port := u.Addr().Port
@@ -132,7 +134,7 @@ func (r *regLoop) run(ctx context.Context, stop <-chan struct{}) {
 // attempt; a negative wait means "try again now".
 func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Duration {
 	t := r.u.timing
-	srv := r.servers[si].addr(r.transport)
+	srv := r.serverName(si)
 	switch res.out {
 	case outOK:
 		*attempt = 0
@@ -146,7 +148,8 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 		}
 		r.corrections = 0
 		r.answered(si)
-		r.publish(Registered, res.code, fmt.Sprintf("%s, %v granted by %s", Status(res.code), res.granted, r.servers[si].addr(r.transport)))
+		r.registeredVia(si)
+		r.publish(Registered, res.code, fmt.Sprintf("%s, %v granted by %s", Status(res.code), res.granted, srv))
 		return refreshIn(res.granted, jitter())
 	case outTooBrief:
 		*brief++
@@ -166,6 +169,15 @@ func (r *regLoop) handle(si int, res regResult, attempt, brief *int) time.Durati
 		r.publish(RegFailed, res.code, res.reason+" from "+srv)
 		return -1
 	case outServerFail:
+		// Timeout, transport error or 503: the next server DNS gave
+		// (RFC 3263 §4.3), before the configured failover registrars.
+		if res.code == 0 || res.code == 503 {
+			if h, ok := r.failover(si); ok {
+				r.u.log.Info("registration: trying the next server DNS gave", "account", r.AOR(), "failed", srv, "reason", res.reason, "next", h.String())
+				r.publish(Registering, res.code, fmt.Sprintf("%s from %s; trying %s", res.reason, srv, h.Addr))
+				return -1
+			}
+		}
 		b := backoff(t.BackoffBase, t.BackoffMax, *attempt, jitter())
 		if res.retryAfter > 0 {
 			b = res.retryAfter
@@ -311,11 +323,7 @@ func (r *regLoop) request(si int, expires time.Duration) *sip.Request {
 	}
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
 	req.AppendHeader(sip.NewHeader("Allow", r.u.allowHeader()))
-	if r.proxy != nil {
-		req.SetDestination(r.proxy.addr(r.transport))
-	} else {
-		req.SetDestination(srv.addr(r.transport))
-	}
+	req.SetDestination(r.nextHop(si))
 	return req
 }
 
@@ -328,6 +336,9 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if err := r.resolve(ctx, si, expires > 0); err != nil {
+		return regResult{out: outServerFail, reason: err.Error()}
+	}
 	req := r.request(si, expires)
 	r.preauthorize(req, si)
 	res, err := c.Do(ctx, req)

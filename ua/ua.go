@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/ua/media"
+	"github.com/sipbell/sipbell/ua/sipdns"
 )
 
 // Version is reported in the User-Agent and Server headers; cmd sets it.
@@ -63,7 +64,8 @@ type UA struct {
 	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
 	byeHook   func() // tests: runs while a BYE is handled (server.go readBye); nil otherwise
 
-	identity identityState // who a request is from: identity.go
+	identity identityState    // who a request is from: identity.go
+	dns      *sipdns.Resolver // RFC 3263 for names of servers and targets: dns.go
 
 	trustOnce sync.Once
 	trusted   []netip.Addr     // registrar/proxy IPs: admitted to call
@@ -101,6 +103,7 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 	for _, o := range opts {
 		o(u)
 	}
+	u.dns = newResolver(cfg, u.clock)
 	for _, s := range cfg.AllowFrom {
 		e, _ := parseAllow(s)
 		u.allow = append(u.allow, e)

@@ -22,6 +22,9 @@ type KamailioOptions struct {
 	// PublCache is presence's publ_cache mode (default 2, Kamailio's
 	// 5.6 default; 1 caches publications in memory and the database).
 	PublCache int
+	// Aliases are further domains Kamailio takes as its own (alias=),
+	// such as a domain that DNS points at it.
+	Aliases []string
 }
 
 // Kamailio is a running Kamailio: registrar with digest auth (users door,
@@ -73,7 +76,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	data := map[string]any{"DB": filepath.Join(dir, "kamailio.sqlite"), "Port": k.Port,
 		"ModPath": filepath.Dir(mods[0]) + "/", "CtlPort": ctlPort, "Presence": opts.Presence,
 		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0,
-		"PublCache": opts.PublCache}
+		"PublCache": opts.PublCache, "Aliases": opts.Aliases}
 	if opts.TLS {
 		k.CA = NewCA(t, "sipbell interop CA")
 		cert, key := k.CA.Issue(t, "kamailio")

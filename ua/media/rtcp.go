@@ -27,6 +27,9 @@ func (s *Session) readRTCP() {
 			continue
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if s.stunPacket(buf[:n], src, s.rtcp) { // RFC 7983
+			continue
+		}
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		s.mu.Lock()
 		// Accept RTCP from the peer's RTP host: the latched source, or the

@@ -52,6 +52,7 @@ type Stats struct {
 	Duplicate  uint64  // copies of packets already received
 	Concealed  uint64  // 20 ms frames (partly) synthesised by loss concealment
 	Rejected   uint64  // packets dropped: unknown payload type, wrong source, malformed
+	STUN       uint64  // STUN binding requests (answered) and indications from the peer
 	JitterMS   float64 // interarrival jitter
 	DelayMS    int     // current jitter buffer playout delay
 	RemoteLost int64   // cumulative loss the peer reports for our stream (RTCP)
@@ -105,6 +106,7 @@ type peerState struct {
 	lastEvent uint32 // timestamp of the last telephone-event reported
 	haveEvent bool
 	rejected  uint64
+	stun      uint64 // STUN from the peer, answered or a keep-alive (stun.go)
 }
 
 // Listen binds an RTP port (even) and its RTCP port (+1) on ip, trying
@@ -243,6 +245,7 @@ func (s *Session) Stats() Stats {
 	st.Late += r.jb.late
 	st.Concealed += r.jb.concealed
 	st.Rejected = s.peer.rejected + r.dropped
+	st.STUN = s.peer.stun
 	st.JitterMS = float64(r.stats.jitterSamples()) / 8
 	st.DelayMS = r.jb.delayMS()
 	st.RemoteLost = s.remLost

@@ -25,7 +25,11 @@ func (s *Session) readRTP() {
 			s.log.Debug("RTP read", "err", err)
 			continue
 		}
-		s.handleRTP(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), &h, s.clock.Now())
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if s.stunPacket(buf[:n], src, s.rtp) { // RFC 7983: ICE checks, keep-alives
+			continue
+		}
+		s.handleRTP(buf[:n], src, &h, s.clock.Now())
 	}
 }
 

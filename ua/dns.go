@@ -1,0 +1,67 @@
+package ua
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/sipbell/sipbell/ua/sipdns"
+)
+
+// dnsTimeout bounds one RFC 3263 resolution (NAPTR, SRV and address
+// queries together; each query is bounded by sipdns itself).
+const dnsTimeout = 8 * time.Second
+
+// newResolver returns the resolver for registrars, proxies and call
+// targets given as domain names: sip.dns_server, else resolv.conf.
+func newResolver(cfg Config, c Clock) *sipdns.Resolver {
+	r, err := sipdns.New(sipdns.Options{Server: cfg.DNSServer, Now: c.Now})
+	if err != nil { // Validate refused it already; be safe anyway
+		r, _ = sipdns.New(sipdns.Options{Now: c.Now})
+	}
+	return r
+}
+
+// resolveServer returns the hops of a configured server (RFC 3263): an IP
+// address as it is, a name by NAPTR/SRV/A. transport is the account's
+// (udp, tcp); explicit says whether the configuration named it, so that
+// NAPTR may choose the SRV name otherwise.
+func (u *UA) resolveServer(ctx context.Context, sv server, transport string, explicit bool) ([]sipdns.Hop, error) {
+	q := sipdns.Query{Host: sv.Host, Port: sv.Port, Supported: []string{transport}, Secure: sv.TLS}
+	if explicit {
+		q.Transport = transport
+	}
+	ctx, cancel := context.WithTimeout(ctx, dnsTimeout)
+	defer cancel()
+	hops, err := u.dns.Resolve(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("ua: resolve %s: %w", sv.Host, err)
+	}
+	return hops, nil
+}
+
+// usesDNS reports whether requests to sv are routed by sipdns: a name
+// (not an IP address) over UDP or TCP. TLS keeps the name as the
+// destination, so that the certificate is checked against it.
+func usesDNS(sv server, transport string) bool {
+	_, err := netip.ParseAddr(sv.Host)
+	return err != nil && transport != "tls"
+}
+
+// serverAddrs returns the addresses and ports a configured server sends
+// from (for trust): its DNS hops, and the system resolver's addresses at
+// port (hosts-file names, and what the old lookup found).
+func (u *UA) serverAddrs(sv server, transport string, port int) []netip.AddrPort {
+	var out []netip.AddrPort
+	if usesDNS(sv, transport) {
+		hops, _ := u.resolveServer(context.Background(), sv, transport, true)
+		for _, h := range hops {
+			out = append(out, netip.AddrPortFrom(h.Addr.Addr().Unmap(), h.Addr.Port()))
+		}
+	}
+	for _, ip := range lookupIPs(sv.Host) {
+		out = append(out, netip.AddrPortFrom(ip, uint16(port)))
+	}
+	return out
+}

@@ -1,0 +1,69 @@
+package ua
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// sipZone serves pbx.test as an installer would set it up: NAPTR to the
+// UDP SRV records, sip1.pbx.test (priority 10) before sip2.pbx.test
+// (priority 20), each at its own port.
+func sipZone(port1, port2 int) interop.DnsmasqOptions {
+	return interop.DnsmasqOptions{Domains: []string{"pbx.test"}, TTL: 60,
+		Hosts: []interop.HostRecord{{"sip1.pbx.test", "127.0.0.1"}, {"sip2.pbx.test", "127.0.0.1"}},
+		SRV: []interop.SRVRecord{
+			{Name: "_sip._udp.pbx.test", Target: "sip1.pbx.test", Port: port1, Priority: 10, Weight: 10},
+			{Name: "_sip._udp.pbx.test", Target: "sip2.pbx.test", Port: port2, Priority: 20, Weight: 10},
+		},
+		NAPTR: []interop.NAPTRRecord{
+			{Name: "pbx.test", Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2U", Replacement: "_sip._udp.pbx.test"},
+		},
+	}
+}
+
+// TestRegisterThroughDNS: the registrar is "sip:pbx.test"; dnsmasq's
+// NAPTR and SRV records name two Kamailios. The first (priority 10) is
+// down when the door starts: the REGISTER to it times out and the door
+// registers with the second. Once the first is back, the next refresh
+// goes to it again (fail back).
+func TestRegisterThroughDNS(t *testing.T) {
+	t.Parallel()
+	k1 := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	k2 := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	d := interop.StartDnsmasq(t, sipZone(k1.Port, k2.Port))
+	k1.Stop()
+
+	cfg := testConfig()
+	cfg.DNSServer = d.Addr
+	cfg.Accounts = []Account{{Registrar: "sip:pbx.test", User: "door", Password: interop.Password, Expires: 10 * time.Second}}
+	door := start(t, cfg, func(u *UA) { u.timing.RegTimeout, u.timing.ProbeTimeout = 2*time.Second, time.Second })
+	via2 := fmt.Sprintf("pbx.test (127.0.0.1:%d)", k2.Port)
+	door.wait(t, 20*time.Second, "registered with the second Kamailio", func(e Event) bool {
+		return regIs(Registered)(e) && strings.Contains(e.Reason, via2)
+	})
+	if !strings.Contains(door.logs.String(), "trying the next server DNS gave") {
+		t.Errorf("no failover logged")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	if _, err := k2.WaitContacts(ctx, "door", 1); err != nil {
+		t.Fatalf("the second Kamailio has no contact for door: %v", err)
+	}
+	if d.Log.Count("query[NAPTR] pbx.test") == 0 || d.Log.Count("query[SRV] _sip._udp.pbx.test") == 0 {
+		t.Errorf("dnsmasq was not asked for NAPTR and SRV")
+	}
+
+	k1.Restart(t)
+	if _, err := k1.WaitContacts(ctx, "door", 1); err != nil {
+		t.Fatalf("no fail back: the first Kamailio got no REGISTER at the refresh: %v", err)
+	}
+	via1 := fmt.Sprintf("pbx.test (127.0.0.1:%d)", k1.Port)
+	door.wait(t, 10*time.Second, "registered with the first Kamailio", func(e Event) bool {
+		return regIs(Registered)(e) && strings.Contains(e.Reason, via1)
+	})
+}

@@ -1,0 +1,107 @@
+package ua
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sipbell/sipbell/ua/sipdns"
+)
+
+// route is where one configured server's requests go when DNS names it
+// (RFC 3263): its hops in the order to try them, the one in use, and
+// whether the next REGISTER starts at the first again (fail back).
+type route struct {
+	hops     []sipdns.Hop
+	at       int
+	failBack bool
+}
+
+// target is the server requests for si go to: the outbound proxy, or
+// registrar si.
+func (r *regLoop) target(si int) server {
+	if r.proxy != nil {
+		return *r.proxy
+	}
+	return r.servers[si]
+}
+
+// resolve refreshes server si's hops before a REGISTER (the resolver
+// caches them for their TTL). The hop in use stays in use, unless this is
+// a refresh after a failover: then the first hop is tried again. When DNS
+// fails, hops found before are kept.
+func (r *regLoop) resolve(ctx context.Context, si int, refresh bool) error {
+	sv := r.target(si)
+	if !usesDNS(sv, r.transport) {
+		return nil
+	}
+	hops, err := r.u.resolveServer(ctx, sv, r.transport, r.acc.Transport != "")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt := &r.routes[si]
+	if err != nil {
+		if len(rt.hops) > 0 {
+			r.u.log.Debug("registration: DNS failed, keeping the servers found before", "account", r.AOR(), "err", err)
+			return nil
+		}
+		return err
+	}
+	var cur sipdns.Hop
+	if len(rt.hops) > 0 {
+		cur = rt.hops[rt.at]
+	}
+	rt.hops, rt.at = hops, 0
+	if rt.failBack && refresh {
+		rt.failBack = false
+		return nil
+	}
+	for i, h := range hops {
+		if h == cur {
+			rt.at = i
+		}
+	}
+	return nil
+}
+
+// hopAddr is host:port that requests for si go to now.
+func (r *regLoop) hopAddr(si int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rt := r.routes[si]; len(rt.hops) > 0 {
+		return rt.hops[rt.at].Addr.String()
+	}
+	return r.target(si).addr(r.transport)
+}
+
+// serverName names server si for the status: "pbx.example (192.0.2.1:5060)"
+// when DNS found the address.
+func (r *regLoop) serverName(si int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rt := r.routes[si]; len(rt.hops) > 0 {
+		return fmt.Sprintf("%s (%s)", r.target(si).Host, rt.hops[rt.at].Addr)
+	}
+	return r.servers[si].addr(r.transport)
+}
+
+// failover moves server si to its next hop after a timeout, a transport
+// error or a 503, and returns it; false when none is left (the first is
+// used again: the configured failover registrars come next).
+func (r *regLoop) failover(si int) (sipdns.Hop, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt := &r.routes[si]
+	if rt.at+1 >= len(rt.hops) {
+		rt.at = 0
+		return sipdns.Hop{}, false
+	}
+	rt.at++
+	return rt.hops[rt.at], true
+}
+
+// registeredVia notes a registration through server si's current hop:
+// when it is not the first, the refresh tries the first again (fail back).
+func (r *regLoop) registeredVia(si int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[si].failBack = r.routes[si].at > 0
+}
