@@ -143,7 +143,7 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	}
 	d.hub.log = d.log
 	for i, b := range cfg.Buttons {
-		if len(b.Targets) == 0 {
+		if len(b.Targets) == 0 && cfg.Mode != ModeATA {
 			d.log.Warn("call button has no targets: pressing it does nothing", "button", i)
 		}
 	}

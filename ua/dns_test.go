@@ -15,7 +15,7 @@ import (
 // (priority 20), each at its own port.
 func sipZone(port1, port2 int) interop.DnsmasqOptions {
 	return interop.DnsmasqOptions{Domains: []string{"pbx.test"}, TTL: 60,
-		Hosts: []interop.HostRecord{{"sip1.pbx.test", "127.0.0.1"}, {"sip2.pbx.test", "127.0.0.1"}},
+		Hosts: []interop.HostRecord{{Name: "sip1.pbx.test", Addr: "127.0.0.1"}, {Name: "sip2.pbx.test", Addr: "127.0.0.1"}},
 		SRV: []interop.SRVRecord{
 			{Name: "_sip._udp.pbx.test", Target: "sip1.pbx.test", Port: port1, Priority: 10, Weight: 10},
 			{Name: "_sip._udp.pbx.test", Target: "sip2.pbx.test", Port: port2, Priority: 20, Weight: 10},

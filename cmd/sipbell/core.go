@@ -23,6 +23,7 @@ type core struct {
 	audio   *callAudio
 	cues    *device.Cues
 	speaker *speaker
+	ata     *handset // mode ata: the phone's earpiece and microphone
 	agent   *ua.UA
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -119,6 +120,10 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	c.audio = newCallAudio(ctx, cfg, alog)
 	c.speaker = openSpeaker(ctx, c.audio, c.cues, alog)
 	c.audio.speaker = c.speaker
+	if cfg.Device.Mode == device.ModeATA {
+		c.ata = newHandset(ctx.Done(), c.audio.cfg, cfg.Device.Phone, c.speaker, alog)
+		c.audio.mic = c.ata.mic
+	}
 	mlog := a.log.With("component", "media")
 	mm := media.NewManager(cfg.Media, mlog, c.audio.forCall)
 	// The door station decides which calls are answered (device.auto_answer,
@@ -138,6 +143,9 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 
 // closeParts closes the devices: microphones, speaker, cues, board.
 func (c *core) closeParts() {
+	if c.ata != nil {
+		c.ata.mic.close()
+	}
 	c.audio.close()
 	c.speaker.sink.Close()
 	c.cues.Close()

@@ -20,7 +20,7 @@ import (
 // The visitor hears no cues yet: device.Cues is an audio.Source that
 // needs mixing into the speaker path (see the report of issue 6).
 func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (*device.Device, error) {
-	d, err := device.New(cfg.Device, device.Deps{
+	deps := device.Deps{
 		Outputs: boardio.Outputs{Board: c.hw.b},
 		Phone:   sipphone.New(c.agent),
 		Sounds:  sounds{c.speaker},
@@ -29,9 +29,17 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 		PeerToPeer: len(cfg.SIP.Accounts) == 0,
 		// A refused call or door code is logged once per source a minute.
 		Refusals: ua.NewLogLimiter(a.log.With("component", "door"), nil, time.Minute, 256),
-	})
+	}
+	if c.ata != nil {
+		deps.Handset = c.ata
+		deps.Log = a.log.With("component", "phone")
+	}
+	d, err := device.New(cfg.Device, deps)
 	if err != nil {
 		return nil, fmt.Errorf("door station: %w", err)
+	}
+	if c.ata != nil {
+		c.ata.mic.input = d.Input
 	}
 	inputs := c.hw.subscribe(64)
 	events := c.subscribeUA(256)

@@ -32,7 +32,7 @@ func (h mediaHandler) Close(callID string) {
 	if st, err := h.m.Stats(callID); err == nil && (st.Sent > 0 || st.Received > 0) {
 		h.log.Info("call media", "call", callID, "sent", st.Sent, "received", st.Received,
 			"lost", st.Lost, "late", st.Late, "duplicate", st.Duplicate, "concealed", st.Concealed,
-			"rejected", st.Rejected, "jitter_ms", st.JitterMS, "delay_ms", st.DelayMS, "remote_lost", st.RemoteLost)
+			"rejected", st.Rejected, "stun", st.STUN, "jitter_ms", st.JitterMS, "delay_ms", st.DelayMS, "remote_lost", st.RemoteLost)
 	}
 	h.m.Close(callID)
 	h.audio.release(callID)
@@ -46,7 +46,8 @@ type callAudio struct {
 	cfg     audio.Config    // with the board's ALSA devices filled in
 	done    <-chan struct{} // closed when the core stops: give up opening
 	log     *slog.Logger
-	speaker *speaker // set once the core has opened it
+	speaker *speaker    // set once the core has opened it
+	mic     *handsetMic // mode ata: the handset's microphone, shared with the DTMF detector
 
 	mu    sync.Mutex
 	calls map[string]io.Closer
@@ -92,6 +93,9 @@ func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
 // opened (missing, or held by another process past the timeout) is logged
 // and replaced by silence: the door still opens.
 func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
+	if a.mic != nil {
+		return a.mic.callSource(), a.speaker.callSink(), nil
+	}
 	clock := audio.SystemClock()
 	ctx, cancel := a.openCtx()
 	defer cancel()

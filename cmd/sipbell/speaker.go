@@ -29,6 +29,7 @@ type speaker struct {
 	free chan []int16  // empty frame buffers
 	full chan []int16  // received call audio waiting to be played
 	wake chan struct{} // something to play arrived while resting
+	ear  *earpiece     // the analog phone's tones (mode ata), nil otherwise
 }
 
 func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
@@ -44,7 +45,7 @@ func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
 func (s *speaker) run(ctx context.Context) error {
 	out := make([]int16, audio.FrameSamples)
 	for {
-		if len(s.full) == 0 && !s.cues.Active() {
+		if len(s.full) == 0 && !s.cues.Active() && (s.ear == nil || !s.ear.Active()) {
 			select { // rest until there is something to play
 			case <-ctx.Done():
 				return nil
@@ -63,6 +64,11 @@ func (s *speaker) run(ctx context.Context) error {
 		}
 		if err := s.cues.Mix(ctx, out); err != nil && ctx.Err() == nil {
 			return err
+		}
+		if s.ear != nil {
+			if err := s.ear.Mix(ctx, out); err != nil && ctx.Err() == nil {
+				return err
+			}
 		}
 		if err := s.sink.Write(ctx, out); err != nil {
 			if ctx.Err() != nil {

@@ -14,7 +14,7 @@ import (
 // records that its answer does not fit a UDP datagram.
 func pbxZone() interop.DnsmasqOptions {
 	o := interop.DnsmasqOptions{Domains: []string{"pbx.test"}, TTL: 60,
-		Hosts: []interop.HostRecord{{"pbx.test", "127.0.0.1"}, {"sip1.pbx.test", "127.0.0.2"}, {"sip2.pbx.test", "127.0.0.3"}},
+		Hosts: []interop.HostRecord{{Name: "pbx.test", Addr: "127.0.0.1"}, {Name: "sip1.pbx.test", Addr: "127.0.0.2"}, {Name: "sip2.pbx.test", Addr: "127.0.0.3"}},
 		SRV: []interop.SRVRecord{
 			{Name: "_sip._udp.pbx.test", Target: "sip2.pbx.test", Port: 5080, Priority: 20, Weight: 10},
 			{Name: "_sip._udp.pbx.test", Target: "sip1.pbx.test", Port: 5070, Priority: 10, Weight: 10},

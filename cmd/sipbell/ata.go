@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/audio/audiodev"
+	"github.com/sipbell/sipbell/audio/callerid"
+	"github.com/sipbell/sipbell/audio/dtmf"
+	"github.com/sipbell/sipbell/audio/tone"
+	"github.com/sipbell/sipbell/device"
+)
+
+// This file is the analog phone's (device.mode: ata) sound: the earpiece
+// (tones and caller ID mixed into the speaker path with the call's audio)
+// and the handset's microphone, open while the phone is off hook, heard
+// by a DTMF detector and handed to the call.
+
+// handset is the device.Handset of the firmware.
+type handset struct {
+	country string
+	ear     *earpiece
+	mic     *handsetMic
+}
+
+var _ device.Handset = (*handset)(nil)
+
+func (h *handset) Tone(k tone.Kind) error {
+	p, err := tone.Lookup(h.country, k)
+	if err != nil {
+		return fmt.Errorf("handset: tone %s: %w", k, err)
+	}
+	gain := tone.DefaultGain
+	if k == tone.Howler {
+		gain = tone.HowlerGain
+	}
+	g, err := tone.New(p, gain)
+	if err != nil {
+		return fmt.Errorf("handset: tone %s: %w", k, err)
+	}
+	h.ear.swap(g)
+	return nil
+}
+
+func (h *handset) Play(pcm []int16) error { h.ear.swap(callerid.NewSource(pcm)); return nil }
+func (h *handset) Quiet() error           { h.ear.swap(nil); return nil }
+func (h *handset) Listen(on bool) error   { h.mic.listen(on); return nil }
+
+// earpiece is what the phone plays into the speaker path: one tone or
+// caller ID at a time, and the sidetone. The speaker mixes it into every
+// frame it writes.
+type earpiece struct {
+	poke func() // wakes a resting speaker
+
+	mu   sync.Mutex
+	cur  audio.Source
+	side []int16 // the last microphone frame, scaled, not yet mixed
+	buf  []int16
+}
+
+func (e *earpiece) swap(src audio.Source) {
+	e.mu.Lock()
+	if e.cur != nil {
+		e.cur.Close()
+	}
+	e.cur = src
+	e.mu.Unlock()
+	if e.poke != nil {
+		e.poke()
+	}
+}
+
+// sidetone hands a microphone frame, already scaled, to the next Mix.
+func (e *earpiece) sidetone(frame []int16) {
+	e.mu.Lock()
+	e.side = append(e.side[:0], frame...)
+	e.mu.Unlock()
+}
+
+// Active reports whether the earpiece has something to play.
+func (e *earpiece) Active() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cur != nil || len(e.side) > 0
+}
+
+// Mix adds the next frame of the tone or caller ID, and the sidetone,
+// into frame, saturating.
+func (e *earpiece) Mix(ctx context.Context, frame []int16) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	add := func(src []int16) {
+		for i := range min(len(src), len(frame)) {
+			frame[i] = int16(max(math.MinInt16, min(math.MaxInt16, int32(frame[i])+int32(src[i]))))
+		}
+	}
+	add(e.side)
+	e.side = e.side[:0]
+	if e.cur == nil {
+		return nil
+	}
+	if cap(e.buf) < len(frame) {
+		e.buf = make([]int16, len(frame))
+	}
+	buf := e.buf[:len(frame)]
+	if err := e.cur.Read(ctx, buf); err != nil {
+		e.cur.Close()
+		e.cur = nil
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("earpiece: %w", err)
+	}
+	add(buf)
+	return nil
+}
+
+// handsetMic reads the handset's microphone while the phone is off hook:
+// DTMF keys become device inputs, frames go to the call (and, scaled, to
+// the earpiece as sidetone while a call has the microphone).
+type handsetMic struct {
+	cfg      audio.Config
+	log      *slog.Logger
+	ear      *earpiece
+	sidetone float64 // linear gain, 0: none
+	input    func(context.Context, device.Input) error
+	done     <-chan struct{} // the core stops
+
+	open atomic.Bool // the microphone is open and read
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // the reader while listening
+	wg     sync.WaitGroup
+	call   chan []int16 // frames for the call, nil when none
+}
+
+// micWait is how long a call waits for a frame of an open microphone
+// before it sends silence.
+const micWait = 5 * audio.FrameDuration
+
+func (m *handsetMic) listen(on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+	if !on {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		select {
+		case <-m.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.read(ctx)
+	}()
+}
+
+// read opens the microphone and reads it until ctx ends.
+func (m *handsetMic) read(ctx context.Context) {
+	octx, ocancel := context.WithTimeout(ctx, audioOpenTimeout)
+	src, err := audiodev.OpenCapture(octx, m.cfg, audio.SystemClock())
+	ocancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Error("handset microphone unavailable: no DTMF dialling, the call sends silence", "device", m.cfg.Capture, "err", err)
+		}
+		return
+	}
+	defer src.Close()
+	m.open.Store(true)
+	defer m.open.Store(false)
+	det := dtmf.NewDetector(dtmf.DefaultThresholds())
+	frame := audio.NewFrame()
+	var keys []byte
+	for {
+		if err := src.Read(ctx, frame); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, io.EOF) {
+				m.log.Warn("handset microphone failed", "err", err)
+			}
+			return
+		}
+		keys = det.Process(keys[:0], frame)
+		for _, k := range keys {
+			if err := m.input(ctx, device.Input{Kind: device.HandsetDigit, Digit: k}); err != nil {
+				return
+			}
+		}
+		m.toCall(frame)
+	}
+}
+
+// toCall hands frame to the call, if one has the microphone, and to the
+// earpiece as sidetone.
+func (m *handsetMic) toCall(frame []int16) {
+	m.mu.Lock()
+	ch := m.call
+	m.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- append([]int16(nil), frame...):
+	default: // the call is behind: drop rather than queue delay
+	}
+	if m.sidetone > 0 {
+		side := make([]int16, len(frame))
+		for i, v := range frame {
+			side[i] = int16(float64(v) * m.sidetone)
+		}
+		m.ear.sidetone(side)
+	}
+}
+
+// callSource is the microphone as a call's audio source.
+func (m *handsetMic) callSource() audio.Source {
+	ch := make(chan []int16, 4)
+	m.mu.Lock()
+	m.call = ch
+	m.mu.Unlock()
+	return &micSource{m: m, ch: ch}
+}
+
+// micSource delivers the handset's frames to one call; while the
+// microphone is closed (or failed, or a recording ended) it sends silence
+// at the frame pace.
+type micSource struct {
+	m       *handsetMic
+	ch      chan []int16
+	once    sync.Once
+	silence audio.Source // paced, while the microphone is closed
+}
+
+func (s *micSource) Read(ctx context.Context, frame []int16) error {
+	if !s.m.open.Load() {
+		if s.silence == nil {
+			s.silence = audio.NewPacedSource(&audio.Silence{}, audio.SystemClock(), audio.FrameDuration)
+		}
+		return s.silence.Read(ctx, frame)
+	}
+	s.silence = nil
+	t := time.NewTimer(micWait)
+	defer t.Stop()
+	select {
+	case f := <-s.ch:
+		copy(frame, f)
+	case <-t.C:
+		clear(frame)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (s *micSource) Close() error {
+	s.once.Do(func() {
+		s.m.mu.Lock()
+		if s.m.call == s.ch {
+			s.m.call = nil
+		}
+		s.m.mu.Unlock()
+	})
+	return nil
+}
+
+// close stops listening and waits for the reader.
+func (m *handsetMic) close() {
+	m.listen(false)
+	m.wg.Wait()
+}
+
+// dbGain turns decibels into a linear gain (0 dB: off, 0).
+func dbGain(db float64) float64 {
+	if db == 0 {
+		return 0
+	}
+	return math.Pow(10, db/20)
+}
+
+// newHandset makes the analog phone's earpiece (mixed into the speaker
+// sp) and microphone (the audio config's capture device).
+func newHandset(done <-chan struct{}, acfg audio.Config, pc device.PhoneConfig, sp *speaker, log *slog.Logger) *handset {
+	pc = pc.WithDefaults()
+	ear := &earpiece{poke: sp.poke}
+	sp.ear = ear
+	return &handset{country: pc.Country, ear: ear,
+		mic: &handsetMic{cfg: acfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), done: done}}
+}
