@@ -24,7 +24,12 @@ type Debounced struct {
 	clk    clockwork.Clock
 	halted atomic.Bool
 	level  atomic.Bool
-	at     time.Time // when the last reported change began
+
+	// Only the goroutine calling WaitForEdge touches these.
+	at        time.Time // when the last reported change began
+	pending   bool      // an edge of the next change was read already
+	pendAt    time.Time
+	pendLevel bool
 }
 
 // Debounce wraps p; settle must be positive.
@@ -58,29 +63,65 @@ func (d *Debounced) Halt() error {
 	return d.PinIO.Halt()
 }
 
+// timestamped is a pin that knows when the edge its last WaitForEdge
+// reported happened, as the kernel's GPIO line events do (periph's
+// gpioioctl drops those timestamps; the sim board's pins keep them).
+type timestamped interface {
+	EdgeAt() time.Time
+}
+
+// edgeAt returns when the edge just received happened: the pin's own
+// timestamp, or else now.
+func (d *Debounced) edgeAt() time.Time {
+	if ts, ok := d.PinIO.(timestamped); ok {
+		return ts.EdgeAt()
+	}
+	return d.clk.Now()
+}
+
 // WaitForEdge waits up to timeout (which must be positive: the drivers
 // disagree on what 0 and -1 mean) for a debounced level change. Bounces
-// that end at the previous stable level are ignored.
+// that end at the previous stable level are ignored. Edges less than the
+// settle time apart are one change; an edge that comes later than that
+// after the last one (edges queued while the reader was slow, with
+// timestamps) starts the next change, kept for the next call, so a busy
+// reader does not merge two pulses into one.
 func (d *Debounced) WaitForEdge(timeout time.Duration) bool {
 	if timeout <= 0 {
 		return false
 	}
 	deadline := d.clk.Now().Add(timeout)
 	for !d.halted.Load() {
-		rem := d.clk.Until(deadline)
-		if rem <= 0 || !d.PinIO.WaitForEdge(rem) {
-			return false
+		var first time.Time
+		var lvl bool
+		if d.pending {
+			first, lvl, d.pending = d.pendAt, d.pendLevel, false
+		} else {
+			rem := d.clk.Until(deadline)
+			if rem <= 0 || !d.PinIO.WaitForEdge(rem) {
+				return false
+			}
+			first, lvl = d.edgeAt(), bool(d.PinIO.Read())
 		}
-		at := d.clk.Now()
-		// Drain the bounce: wait until no edge comes for settle.
-		for !d.halted.Load() && d.PinIO.WaitForEdge(d.settle) {
+		latest := first
+		for !d.halted.Load() { // drain the bounce
+			wait := d.settle - d.clk.Since(latest)
+			if wait <= 0 || !d.PinIO.WaitForEdge(wait) {
+				break
+			}
+			at, l := d.edgeAt(), bool(d.PinIO.Read())
+			if at.Sub(latest) >= d.settle {
+				d.pending, d.pendAt, d.pendLevel = true, at, l
+				break
+			}
+			latest, lvl = at, l
 		}
 		if d.halted.Load() {
 			return false
 		}
-		if l := bool(d.PinIO.Read()); l != d.level.Load() {
-			d.level.Store(l)
-			d.at = at
+		if lvl != d.level.Load() {
+			d.level.Store(lvl)
+			d.at = first
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"periph.io/x/conn/v3/gpio"
@@ -23,6 +24,8 @@ type Sim struct {
 	mu   sync.Mutex
 	subs map[chan string]bool // true: every level change (tests)
 	outs map[string]*simOut   // by pin name
+	ring ringMeter
+	term PulseTiming // the terminal's pulse timing (pps, break)
 }
 
 // simOut is what the watchers were last told about one output.
@@ -35,17 +38,27 @@ type simOut struct {
 // whose Halt wakes a pending WaitForEdge (gpiotest's Halt does nothing).
 type simPin struct {
 	*gpiotest.Pin
-	sim *Sim
-	rp  rolePin
+	sim   *Sim
+	rp    rolePin
+	edges chan simEdge
+	at    time.Time // the last edge WaitForEdge took (its reader only)
+}
+
+// simEdge is one input change the sim makes, with the time it happens
+// (as the kernel stamps GPIO line events).
+type simEdge struct {
+	l  gpio.Level
+	at time.Time
 }
 
 func newSim(b *Board, pins []rolePin, clk clockwork.Clock) *Sim {
 	s := &Sim{b: b, pins: map[string]*simPin{}, subs: map[chan string]bool{}, outs: map[string]*simOut{}}
 	for _, rp := range pins {
 		s.pins[rp.cfg.Pin] = &simPin{
-			Pin: &gpiotest.Pin{N: rp.cfg.Pin, Num: -1, Clock: clk, EdgesChan: make(chan gpio.Level, 16)},
-			sim: s,
-			rp:  rp,
+			Pin:   &gpiotest.Pin{N: rp.cfg.Pin, Num: -1, Clock: clk, EdgesChan: make(chan gpio.Level)},
+			sim:   s,
+			rp:    rp,
+			edges: make(chan simEdge, 16),
 		}
 	}
 	return s
@@ -72,7 +85,7 @@ func (p *simPin) Out(l gpio.Level) error {
 		if (l == gpio.High) == (p.rp.cfg.Active == "high") {
 			word = "on"
 		}
-		p.sim.level(p.rp, p.rp.label()+" "+word)
+		p.sim.level(p.rp, p.rp.label()+" "+word, word == "on")
 	}
 	return nil
 }
@@ -93,10 +106,40 @@ func (p *simPin) In(pull gpio.Pull, edge gpio.Edge) error {
 // level, which the debouncer ignores.
 func (p *simPin) Halt() error {
 	select {
-	case p.EdgesChan <- p.Read():
+	case p.edges <- simEdge{p.Read(), p.sim.b.clk.Now()}:
 	default:
 	}
 	return nil
+}
+
+// WaitForEdge waits up to timeout for an edge the sim made and takes its
+// level and time.
+func (p *simPin) WaitForEdge(timeout time.Duration) bool {
+	t := p.sim.b.clk.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case e := <-p.edges:
+		p.Lock()
+		p.L = e.l
+		p.Unlock()
+		p.at = e.at
+		return true
+	case <-t.Chan():
+		return false
+	}
+}
+
+// EdgeAt returns when the edge WaitForEdge last took happened.
+func (p *simPin) EdgeAt() time.Time { return p.at }
+
+// push makes an edge to level l at time at.
+func (p *simPin) push(ctx context.Context, l gpio.Level, at time.Time) error {
+	select {
+	case p.edges <- simEdge{l, at}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // label names a pin's role for people: "call button 2", "door relay".
@@ -110,9 +153,10 @@ func (rp rolePin) label() string {
 // level reports an output's level change: to every watcher when the
 // output is steady or pulsed (and the line is news), to level watchers
 // always.
-func (s *Sim) level(rp rolePin, line string) {
+func (s *Sim) level(rp rolePin, line string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ring.level(s, rp, on)
 	o := s.out(rp)
 	news := !o.periodic && o.last != line
 	if news {
@@ -127,6 +171,7 @@ func (s *Sim) level(rp rolePin, line string) {
 func (s *Sim) pattern(rp rolePin, p Pattern) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ring.pattern(s, rp, p)
 	o := s.out(rp)
 	o.periodic = p.periodic()
 	word := p.String()
@@ -211,10 +256,8 @@ func (s *Sim) SetInput(ctx context.Context, role Role, idx int, active bool) err
 	if !active {
 		l = !l
 	}
-	select {
-	case p.EdgesChan <- l:
-	case <-ctx.Done():
-		return fmt.Errorf("sim: set %s: %w", in.rp.label(), ctx.Err())
+	if err := p.push(ctx, l, s.b.clk.Now()); err != nil {
+		return fmt.Errorf("sim: set %s: %w", in.rp.label(), err)
 	}
 	if err := in.waitState(ctx, active); err != nil {
 		return fmt.Errorf("sim: set %s: %w", in.rp.label(), err)

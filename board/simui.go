@@ -18,6 +18,10 @@ const simHelp = `simulated board: type a command and Enter
   l1..l9  hold call button N for a long press
   d     open/close the door contact
   h     lift/hang up the hook switch
+  f     hook flash (f250: for 250 ms; default 400)
+  p123  dial 1, 2, 3 by pulses on the rotary dial (ph123: by the hook switch)
+  pps N, break N   pulse timing: N pulses per second (5..20), break N% (20..80)
+  r     the ringer's waveform as measured
   s     show every pin
   ?     this help`
 
@@ -116,8 +120,68 @@ func (s *Sim) command(ctx context.Context, c string, say func(string, ...any)) {
 		}
 		say("%s", words[b2i(on)])
 	default:
-		say("error: unknown command %q: type ? for help", c)
+		if !s.phoneCommand(ctx, c, say) {
+			say("error: unknown command %q: type ? for help", c)
+		}
 	}
+}
+
+// phoneCommand runs the analog-phone commands (f, p, pps, break, r) and
+// reports false for anything else.
+func (s *Sim) phoneCommand(ctx context.Context, c string, say func(string, ...any)) bool {
+	var n int
+	var rest string
+	switch {
+	case c == "r":
+		r := s.Ringer()
+		say("ringer: ringing=%t bursts=%d last burst %dms at %.1f Hz, pause %dms, bells in antiphase %t",
+			r.Ringing, r.Bursts, r.OnMS, r.Hz, r.OffMS, r.Antiphase)
+	case c == "f" || strings.HasPrefix(c, "f") && scan(c[1:], "%d", &n):
+		if err := s.Flash(ctx, time.Duration(n)*time.Millisecond); err != nil {
+			say("error: %v", err)
+			return true
+		}
+		say("hook flashed")
+	case scan(c, "pps %d", &n) || scan(c, "break %d", &n):
+		s.mu.Lock()
+		t := s.term
+		if strings.HasPrefix(c, "pps") {
+			t.PPS = n
+		} else {
+			t.BreakPct = n
+		}
+		_, err := t.withDefaults()
+		if err == nil {
+			s.term = t
+		}
+		s.mu.Unlock()
+		if err != nil {
+			say("error: %v", err)
+			return true
+		}
+		t, _ = t.withDefaults()
+		say("pulse timing: %d pps, break %d%%", t.PPS, t.BreakPct)
+	case scan(c, "ph%s", &rest) || scan(c, "p%s", &rest):
+		s.mu.Lock()
+		t := s.term
+		s.mu.Unlock()
+		t.Hook = strings.HasPrefix(c, "ph")
+		if err := s.Dial(ctx, rest, t); err != nil {
+			say("error: %v", err)
+			return true
+		}
+		say("dialled %s", rest)
+	default:
+		return false
+	}
+	return true
+}
+
+// scan is fmt.Sscanf that reports whether the whole of s matched format.
+func scan(s, format string, args ...any) bool {
+	var tail string
+	n, _ := fmt.Sscanf(s+" \x00", format+" %s", append(args, &tail)...)
+	return n == len(args)+1 && tail == "\x00"
 }
 
 func b2i(b bool) int {
@@ -134,6 +198,13 @@ func b2i(b bool) int {
 //	                                with "long":true, hold it for a long press
 //	POST /door   {"open":true}      set the door contact; empty body toggles
 //	POST /hook   {"off_hook":true}  set the hook switch; empty body toggles
+//	POST /flash  {"ms":400}         break the hook switch for a hook flash
+//	POST /dial   {"digits":"123","pps":10,"break_pct":60,"hook":false,"gap_ms":600}
+//	                                dial by pulses on the rotary dial (or
+//	                                the hook switch); all but digits optional
+//
+// The state also has "ringer", the ringer's waveform as measured (see
+// RingReport).
 //
 // The POSTs answer with the new state. Bad requests (bad JSON, a button
 // or role the board does not have) get 400 with {"error": "..."}.
@@ -161,6 +232,27 @@ func (s *Sim) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /door", s.setter(DoorContact, "open"))
 	mux.HandleFunc("POST /hook", s.setter(HookSwitch, "off_hook"))
+	mux.HandleFunc("POST /flash", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			MS int `json:"ms"`
+		}
+		if decode(w, r, &req) {
+			s.act(w, r, func(ctx context.Context) error { return s.Flash(ctx, time.Duration(req.MS)*time.Millisecond) })
+		}
+	})
+	mux.HandleFunc("POST /dial", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Digits   string `json:"digits"`
+			PPS      int    `json:"pps"`
+			BreakPct int    `json:"break_pct"`
+			Hook     bool   `json:"hook"`
+			GapMS    int    `json:"gap_ms"`
+		}
+		if decode(w, r, &req) {
+			t := PulseTiming{PPS: req.PPS, BreakPct: req.BreakPct, Hook: req.Hook, Gap: time.Duration(req.GapMS) * time.Millisecond}
+			s.act(w, r, func(ctx context.Context) error { return s.Dial(ctx, req.Digits, t) })
+		}
+	})
 	return mux
 }
 
@@ -191,7 +283,7 @@ func (s *Sim) act(w http.ResponseWriter, r *http.Request, f func(context.Context
 	defer cancel()
 	if err := f(ctx); err != nil {
 		code := http.StatusInternalServerError
-		if errors.Is(err, ErrNoSuchPin) {
+		if errors.Is(err, ErrNoSuchPin) || errors.Is(err, ErrBadPulses) {
 			code = http.StatusBadRequest
 		}
 		httpError(w, code, err)
@@ -203,8 +295,9 @@ func (s *Sim) act(w http.ResponseWriter, r *http.Request, f func(context.Context
 func (s *Sim) writeState(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
-		Pins []PinState `json:"pins"`
-	}{s.b.State()})
+		Pins   []PinState `json:"pins"`
+		Ringer RingReport `json:"ringer"`
+	}{s.b.State(), s.Ringer()})
 }
 
 // decode reads an optional small JSON body into v; an empty body leaves
