@@ -287,6 +287,8 @@ func (m *door) callState(ev PhoneEvent) {
 	case CallAnswered:
 		if m.st == answering {
 			m.connect(ev.Peer)
+		} else if m.st == connected && ev.Transferred {
+			m.transferred(ev.Peer)
 		}
 	case CallEnded:
 		reason := ev.Reason
@@ -297,6 +299,16 @@ func (m *door) callState(ev PhoneEvent) {
 		m.d.emit(Event{Kind: EventCallEnded, Peer: m.peer, Reason: reason})
 		m.toIdle()
 	}
+}
+
+// transferred follows the call to the party it was handed to: the door
+// rights never grow by a transfer (the new party may open only when the
+// old one could and it is a party the door may call or an allowed one).
+func (m *door) transferred(peer string) {
+	m.mayOpen = m.mayOpen && (m.cfg.Door.TargetsMayOpen || m.allowed.allows(peer))
+	m.d.log.Info("call transferred", "from", m.peer, "to", peer, "may_open", m.mayOpen, "call", m.callID)
+	m.peer = peer
+	m.code.reset()
 }
 
 // connect enters the connected state with the call in m.callID.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,8 +56,21 @@ const (
 	Parallel
 )
 
-// ErrBusy is returned by UA.Call when a call is already in progress.
-var ErrBusy = errors.New("ua: a call is already in progress")
+// ErrBusy is returned by UA.Call when sip.max_calls calls are already in
+// progress.
+var ErrBusy = errors.New("ua: as many calls as sip.max_calls allows are in progress")
+
+// DefaultMaxCalls is sip.max_calls when it is 0: a door station's one
+// visitor call.
+const DefaultMaxCalls = 1
+
+// maxCalls is the configured bound on calls held at once.
+func (c Config) maxCalls() int {
+	if c.MaxCalls > 0 {
+		return c.MaxCalls
+	}
+	return DefaultMaxCalls
+}
 
 // ErrNotRinging is returned by Answer/Reject on a call that is not an
 // incoming call waiting for a decision.
@@ -67,13 +81,14 @@ var ErrNotRinging = errors.New("ua: call is not ringing")
 type call struct {
 	u        *UA
 	id       string
-	peer     string
 	incoming bool
 	caller   Caller // incoming: who called, as verified (set before the call is shared)
 
-	mu    sync.Mutex
-	state CallState
-	held  bool // the peer holds us (its offer does not receive)
+	mu     sync.Mutex
+	peer   string   // remote party URI: changes when the call is transferred
+	dialog DialogID // as on the wire, once known
+	state  CallState
+	held   bool // the peer holds us (its offer does not receive)
 	// localHold: we hold the peer (hold.go).
 	localHold bool
 	inviteMu  sync.Mutex    // our re-INVITEs, one at a time (hold.go)
@@ -84,9 +99,17 @@ type call struct {
 	ds        *sipgo.DialogServerSession
 	dc        *sipgo.DialogClientSession
 	dlgID     string
-	st        sessionTimer // negotiated session timer (sessiontimer.go)
+	// answeredIDs: dialogs a callee answered that are not c's dialog yet
+	// (the ACK is out, dlgID not set): an in-dialog request right behind
+	// the ACK finds the call and waits for it to be answered.
+	answeredIDs []string
+	st          sessionTimer // negotiated session timer (sessiontimer.go)
 
 	refreshed chan struct{} // a session refresh arrived from the peer
+
+	refer        chan referral // a REFER to follow (refer.go)
+	transferring bool          // a transfer is under way
+	transferred  bool          // the call's dialog is one a transfer made
 
 	reinviteCSeq uint32        // CSeq of the re-INVITE whose 2xx awaits its ACK
 	reinviteAck  chan struct{} // that ACK arrived (reinvite.go)
@@ -146,7 +169,7 @@ func (c *call) takeReason() string {
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
 		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
-		refreshed: make(chan struct{}, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
+		refreshed: make(chan struct{}, 1), refer: make(chan referral, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
 		start: u.clock.Now()}
 	if incoming {
 		c.state = CallIncoming
@@ -154,8 +177,19 @@ func (u *UA) newCall(incoming bool, peer string) *call {
 	return c
 }
 
-func (c *call) ID() string     { return c.id }
-func (c *call) Peer() string   { return c.peer }
+func (c *call) ID() string { return c.id }
+func (c *call) Peer() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peer
+}
+
+// event is a call event of kind with the call's current peer and dialog.
+func (c *call) event(kind EventKind) Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Event{Kind: kind, CallID: c.id, Peer: c.peer, Incoming: c.incoming, Dialog: c.dialog}
+}
 func (c *call) Incoming() bool { return c.incoming }
 
 func (c *call) State() CallState {
@@ -235,11 +269,13 @@ func (c *call) setState(s CallState, code int, reason string) {
 		close(c.answered)
 	}
 	c.mu.Unlock()
+	ev := c.event(EventCallState)
+	ev.State, ev.Code, ev.Reason = s, code, reason
 	// Debug: the device logs each change that matters to an installer
 	// (device "call answered", "call ended", ...), once.
-	c.u.log.Debug("call", "id", c.id, "peer", c.peer, "incoming", c.incoming, "state", s.String(),
+	c.u.log.Debug("call", "id", c.id, "peer", ev.Peer, "incoming", c.incoming, "state", s.String(),
 		"code", code, "reason", reason)
-	c.u.emit(Event{Kind: EventCallState, CallID: c.id, Peer: c.peer, State: s, Code: code, Reason: reason})
+	c.u.emit(ev)
 }
 
 // end marks the call ended (once), releases media and forgets it.
@@ -293,7 +329,7 @@ func (u *UA) findDialog(id string) *call {
 	defer u.mu.Unlock()
 	for _, c := range u.calls {
 		c.mu.Lock()
-		match := c.dlgID == id
+		match := c.dlgID == id || (c.dlgID == "" && slices.Contains(c.answeredIDs, id))
 		c.mu.Unlock()
 		if match {
 			return c

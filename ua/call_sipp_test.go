@@ -133,7 +133,9 @@ func TestIncomingCallsFromSipp(t *testing.T) {
 	})
 	t.Run("486 when busy", func(t *testing.T) {
 		t.Parallel()
-		h := start(t, testConfig(), nil)
+		cfg := testConfig()
+		cfg.MaxCalls = 1
+		h := start(t, cfg, nil)
 		first := interop.StartSipp(t, interop.SippOptions{Scenario: "uac_call_wait_bye.xml",
 			Remote: h.Addr().String(), Service: "door", Timeout: 20 * time.Second})
 		ev := h.wait(t, 5*time.Second, "answered", callIs(CallAnswered))

@@ -63,6 +63,14 @@ type Config struct {
 	// MaxCallLength hangs up an established call after this long (0 means
 	// no limit).
 	MaxCallLength time.Duration `yaml:"max_call_length"`
+	// MaxCalls is how many calls the device holds at once, ringing or
+	// answered (1..16; 0 means the default, 1): a call beyond it is
+	// answered 486 Busy Here, and placing one fails. One suits a door
+	// station, which takes one visitor call and is busy for everyone else
+	// meanwhile; the new call a transfer places (the resident's phone
+	// hands the door call on) replaces the old one and is always allowed.
+	// The phone mode's call waiting needs 2.
+	MaxCalls int `yaml:"max_calls"`
 	// SessionExpires is the session timer (RFC 4028) offered on calls we
 	// place and granted to callers that ask for one (90s..2h; 0 off): one
 	// side refreshes the call (UPDATE or re-INVITE) every half interval,
@@ -238,6 +246,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxCallLength < 0 || (c.MaxCallLength > 0 && c.MaxCallLength < 10*time.Second) {
 		errs.Add("max_call_length", "must be 0 (no limit) or at least 10s, got %v", c.MaxCallLength)
+	}
+	if c.MaxCalls < 0 || c.MaxCalls > 16 {
+		errs.Add("max_calls", "must be 0 (default) or 1..16, got %d", c.MaxCalls)
 	}
 	if c.SessionExpires != 0 && (c.SessionExpires < 90*time.Second || c.SessionExpires > 2*time.Hour) {
 		errs.Add("session_expires", "must be 0 (off) or 90s..2h, got %v", c.SessionExpires)

@@ -68,6 +68,23 @@ type Event struct {
 	// Caller is who an incoming call is from as far as it was verified
 	// (EventIncomingCall). Door rights go by Caller.Identity, never Peer.
 	Caller Caller
+	// Incoming: the call was placed by the peer (call events).
+	Incoming bool
+	// Transferred: the peer handed the call on (REFER) and Peer is the
+	// party it was handed to, now connected in its place (EventCallState,
+	// State CallAnswered).
+	Transferred bool
+	// Dialog is the call's SIP dialog as on the wire, once known (call
+	// events): what dialog-info (RFC 4235) NOTIFYs carry, so that a BLF key
+	// can pick the call up with INVITE + Replaces.
+	Dialog DialogID
+}
+
+// DialogID names a call's SIP dialog as on the wire. The tags are ours
+// (Local) and the peer's (Remote); Remote is empty until the peer
+// answered or rang with a tag.
+type DialogID struct {
+	CallID, LocalTag, RemoteTag string
 }
 
 func (e Event) String() string {

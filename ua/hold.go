@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -73,13 +74,53 @@ func (c *call) answerDir() media.Direction {
 	return media.SendRecv
 }
 
+// glareTries bounds how often a re-INVITE answered 491 is sent again.
+const glareTries = 3
+
 // reinvite sends a re-INVITE with our current offer (and the session
 // timer, which it refreshes), acknowledges a 2xx and applies its answer.
+// A 491 (the peer's re-INVITE crossed ours) is retried after the random
+// delay of RFC 3261 §14.1, at most glareTries times in all.
 func (u *UA) reinvite(ctx context.Context, c *call) (*sip.Response, error) {
 	// One re-INVITE at a time (RFC 3261 §14.1): a hold and a refresh wait
 	// for each other.
 	c.inviteMu.Lock()
 	defer c.inviteMu.Unlock()
+	for try := 1; ; try++ {
+		res, err := u.reinviteOnce(ctx, c)
+		if err != nil || res.StatusCode != 491 || try == glareTries {
+			return res, err
+		}
+		d := c.glareDelay()
+		u.log.Info("re-INVITE crossed the peer's (491): trying again", "call", c.id, "after", d)
+		t := u.clock.NewTimer(d)
+		select {
+		case <-t.C():
+		case <-c.done:
+			t.Stop()
+			return res, nil
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("re-INVITE %s after 491: %w", c.id, ctx.Err())
+		}
+	}
+}
+
+// glareDelay is how long to wait before re-sending a re-INVITE refused
+// with 491 (RFC 3261 §14.1): 2.1–4 s when we chose the dialog's Call-ID
+// (we placed the call), 0–2 s otherwise, in units of 10 ms.
+func (c *call) glareDelay() time.Duration {
+	c.mu.Lock()
+	owner := c.dc != nil
+	c.mu.Unlock()
+	if owner {
+		return time.Duration(210+rand.IntN(191)) * 10 * time.Millisecond
+	}
+	return time.Duration(rand.IntN(201)) * 10 * time.Millisecond
+}
+
+// reinviteOnce sends one re-INVITE (c.inviteMu held).
+func (u *UA) reinviteOnce(ctx context.Context, c *call) (*sip.Response, error) {
 	body, err := c.currentOffer()
 	if err != nil {
 		return nil, err

@@ -421,10 +421,10 @@ func parseNetwork(s string) (netip.Prefix, error) {
 // sameParty reports whether an in-dialog request of call c comes from
 // where its verified caller does: a trusted proxy for a call that came
 // through one, the caller's own address otherwise, so that nobody else
-// can slip door codes (SIP INFO) into the call. Outgoing calls are not
-// checked.
+// can slip door codes (SIP INFO) into the call. Outgoing calls (and
+// calls a transfer handed to a party we called) are not checked.
 func (u *UA) sameParty(c *call, req *sip.Request) bool {
-	if !c.incoming {
+	if !c.incoming || c.isTransferred() {
 		return true
 	}
 	src, err := netip.ParseAddrPort(req.Source())

@@ -43,8 +43,6 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	u.incoming(c, req, tx)
 }
 
-// claimCall creates a call unless one is already in progress (checked and
-// claimed under one lock, so two simultaneous INVITEs cannot both win).
 // track adds a call goroutine to the wait group unless Run is stopping.
 func (u *UA) track() bool {
 	u.mu.Lock()
@@ -56,20 +54,27 @@ func (u *UA) track() bool {
 	return true
 }
 
+// claimCall creates a call unless sip.max_calls calls are in progress
+// (counted and claimed under one lock, so two simultaneous INVITEs cannot
+// both take the last place).
 func (u *UA) claimCall(incoming bool, peer string, caller Caller) *call {
 	c := u.newCall(incoming, peer)
 	c.caller = caller
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	live := 0
 	for _, other := range u.calls {
-		// A call that is ending is no longer busy: one that has ended but
+		// A call that is ending no longer counts: one that has ended but
 		// still releases its media (it is forgotten a moment after its
 		// CallEnded event), and one whose BYE or CANCEL is being handled
 		// (sipgo handles requests concurrently: a caller that hangs up and
 		// dials again at once can have its INVITE handled first).
 		if !other.ending() {
-			return nil
+			live++
 		}
+	}
+	if live >= u.cfg.maxCalls() {
+		return nil
 	}
 	u.calls[c.id] = c
 	return c
@@ -109,7 +114,9 @@ func (u *UA) prepareMedia(ctx context.Context, c *call) (*media.SDP, error) {
 	}
 	local, err := u.mediaHandler().Open(ctx, ip, MediaCall{ID: c.id,
 		OnDTMF: func(d byte) {
-			u.emit(Event{Kind: EventDTMF, CallID: c.id, Peer: c.peer, Digit: d})
+			ev := c.event(EventDTMF)
+			ev.Digit = d
+			u.emit(ev)
 		},
 		OnTimeout: func() { c.once.Do(func() { close(c.hangup) }) },
 	})
@@ -141,6 +148,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	defer ds.Close()
 	c.mu.Lock()
 	c.ds, c.dlgID = ds, ds.ID
+	c.dialog = serverDialog(ds)
 	c.mu.Unlock()
 
 	st, ok := u.uasTimer(req)
@@ -175,7 +183,9 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		c.end(488, err.Error())
 		return
 	}
-	u.emit(Event{Kind: EventIncomingCall, CallID: c.id, Peer: c.peer, State: CallIncoming, Caller: c.caller})
+	in := c.event(EventIncomingCall)
+	in.State, in.Caller = CallIncoming, c.caller
+	u.emit(in)
 	if err := ds.Respond(180, StatusText(180), nil); err != nil {
 		c.end(487, "cancelled by caller")
 		return
@@ -293,7 +303,8 @@ func (u *UA) answer(c *call, ds *sipgo.DialogServerSession, tx sip.ServerTransac
 }
 
 // established holds an answered call until either side ends it, or the
-// maximum call length is reached.
+// maximum call length is reached. A transfer (REFER) replaces the dialog
+// and the call goes on with the new one.
 func (u *UA) established(c *call, dlg context.Context, bye func(context.Context) error) {
 	var maxLen <-chan time.Time
 	if u.cfg.MaxCallLength > 0 {
@@ -301,27 +312,50 @@ func (u *UA) established(c *call, dlg context.Context, bye func(context.Context)
 		defer t.Stop()
 		maxLen = t.C()
 	}
-	wctx, stopWatch := context.WithCancel(dlg)
-	defer stopWatch()
-	expired := u.sessionWatch(wctx, c)
+	expired, stopWatch := u.watchSession(dlg, c)
+	defer func() { stopWatch() }()
 	var reason string
-	select {
-	case <-dlg.Done():
-		c.end(0, "BYE from peer")
-		return
-	case <-c.hangup:
-		reason = "hung up"
-	case <-maxLen:
-		reason = "maximum call length reached"
-	case reason = <-expired:
-		u.log.Info("ending the call", "call", c.id, "reason", reason)
+	for reason == "" {
+		select {
+		case <-dlg.Done():
+			c.end(0, "BYE from peer")
+			return
+		case <-c.hangup:
+			reason = "hung up"
+		case <-maxLen:
+			reason = "maximum call length reached"
+		case reason = <-expired:
+			u.log.Info("ending the call", "call", c.id, "reason", reason)
+		case r := <-c.refer:
+			t, ok := u.transfer(c, r)
+			if !ok {
+				continue
+			}
+			byeOld(u, c, bye)
+			u.takeOver(c, t, r.target.String())
+			stopWatch()
+			dlg, bye = t.dc.Context(), t.dc.Bye
+			expired, stopWatch = u.watchSession(dlg, c)
+		}
 	}
+	byeOld(u, c, bye)
+	c.end(0, reason)
+}
+
+// watchSession runs the session timer watch of c while dlg lasts, until
+// stopped.
+func (u *UA) watchSession(dlg context.Context, c *call) (<-chan string, context.CancelFunc) {
+	ctx, stop := context.WithCancel(dlg)
+	return u.sessionWatch(ctx, c), stop
+}
+
+// byeOld ends a dialog of c with BYE (bounded).
+func byeOld(u *UA, c *call, bye func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := bye(ctx); err != nil {
 		u.log.Info("BYE failed", "call", c.id, "err", err)
 	}
-	c.end(0, reason)
 }
 
 // onReinvite answers an INVITE within a dialog: hold, unhold, session
@@ -387,7 +421,9 @@ func (u *UA) peerMedia(c *call, neg media.Negotiated) {
 			reason = "held by peer"
 		}
 		u.log.Info("call", "id", c.id, "held", held)
-		u.emit(Event{Kind: EventCallState, CallID: c.id, Peer: c.peer, State: CallAnswered, Held: held, Reason: reason})
+		ev := c.event(EventCallState)
+		ev.State, ev.Held, ev.Reason = CallAnswered, held, reason
+		u.emit(ev)
 	}
 }
 

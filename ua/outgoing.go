@@ -125,6 +125,7 @@ func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
 	}
 	c.mu.Lock()
 	c.neg, c.hasNeg, c.dc, c.dlgID = neg, true, a.dc, a.dc.ID
+	c.dialog = clientDialog(a.dc.InviteRequest, a.dc.InviteResponse)
 	c.mu.Unlock()
 	if err := u.mediaHandler().Start(c.id, neg); err != nil {
 		u.log.Warn("media start failed", "call", c.id, "err", err)
@@ -210,24 +211,27 @@ func (u *UA) parallel(ctx context.Context, c *call, targets []sip.Uri, offer []b
 	return last
 }
 
-// invite sends one INVITE (digest on 401/407) and waits for the answer;
-// a 2xx is acknowledged.
-func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte) attempt {
+// invite sends one INVITE (digest on 401/407) with the extra headers hdrs
+// and waits for the answer; a 2xx is acknowledged.
+func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte, hdrs ...sip.Header) attempt {
 	se := u.cfg.SessionExpires
-	a := u.inviteOnce(ctx, c, target, offer, se, nil)
+	a := u.inviteOnce(ctx, c, target, offer, se, nil, hdrs)
 	// 422 Session Interval Too Small: once more with the peer's Min-SE
 	// (RFC 4028 §7.4), within our own bound.
 	if a.code == 422 && a.minSE > se && a.minSE <= maxSessionExpires && ctx.Err() == nil {
 		u.log.Info("422 session interval too small: asking again", "call", c.id, "min_se", a.minSE)
-		a = u.inviteOnce(ctx, c, target, offer, a.minSE, a.req)
+		a = u.inviteOnce(ctx, c, target, offer, a.minSE, a.req, hdrs)
 	}
 	return a
 }
 
 // inviteOnce sends one INVITE offering session interval se; a retry of
 // prev keeps its Call-ID and From tag with the next CSeq (RFC 3261 §8.1.3.5).
-func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []byte, se time.Duration, prev *sip.Request) attempt {
+func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []byte, se time.Duration, prev *sip.Request, hdrs []sip.Header) attempt {
 	req, auth, transport := u.inviteRequest(target, offer, se)
+	for _, h := range hdrs {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
 	if prev != nil {
 		if tag, ok := prev.From().Params.Get("tag"); ok {
 			req.From().Params.Add("tag", tag)
@@ -248,12 +252,16 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 	}
 	err = dc.WaitAnswer(ictx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(res *sip.Response) error {
+			c.setDialog(clientDialog(dc.InviteRequest, res))
 			if res.StatusCode == 180 || res.StatusCode == 183 {
 				c.setState(CallRinging, res.StatusCode, Status(res.StatusCode).String())
 			}
 			return nil
 		}})
 	if err == nil {
+		c.mu.Lock()
+		c.answeredIDs = append(c.answeredIDs, dc.ID)
+		c.mu.Unlock()
 		if err := dc.Ack(ctx); err != nil {
 			u.log.Warn("ACK failed", "call", c.id, "err", err)
 		}

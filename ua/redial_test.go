@@ -35,7 +35,9 @@ func (m *slowCloseMedia) Close(id string) {
 func TestCallAfterEndedCallIsNotBusy(t *testing.T) {
 	t.Parallel()
 	m := &slowCloseMedia{closing: make(chan string, 2), release: make(chan struct{})}
-	h := start(t, testConfig(), nil, WithMedia(m))
+	cfg := testConfig()
+	cfg.MaxCalls = 1 // the ended call would otherwise fit beside the new one
+	h := start(t, cfg, nil, WithMedia(m))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +77,9 @@ func TestCallAfterEndedCallIsNotBusy(t *testing.T) {
 func TestRedialWhileByeHandled(t *testing.T) {
 	t.Parallel()
 	entered, release := make(chan struct{}, 1), make(chan struct{})
-	door := start(t, testConfig(), func(u *UA) {
+	doorCfg := testConfig()
+	doorCfg.MaxCalls = 1 // the call being hung up would otherwise fit beside the new one
+	door := start(t, doorCfg, func(u *UA) {
 		u.byeHook = func() {
 			select {
 			case entered <- struct{}{}:

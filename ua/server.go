@@ -26,6 +26,7 @@ func (u *UA) routes() {
 	s.OnInfo(u.checked(u.onInfo))
 	s.OnUpdate(u.checked(u.onUpdate))
 	s.OnNotify(u.checked(u.onNotify))
+	s.OnRefer(u.checked(u.onRefer))
 	s.OnNoRoute(u.checked(func(req *sip.Request, tx sip.ServerTransaction) {
 		if req.IsAck() {
 			return
@@ -162,7 +163,9 @@ func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		k, v, ok := strings.Cut(line, "=")
 		v = strings.TrimSpace(v)
 		if ok && strings.EqualFold(strings.TrimSpace(k), "Signal") && len(v) == 1 && validDigit(v[0]) {
-			u.emit(Event{Kind: EventDTMF, CallID: c.id, Peer: c.peer, Digit: v[0]})
+			ev := c.event(EventDTMF)
+			ev.Digit = v[0]
+			u.emit(ev)
 		}
 	}
 }

@@ -86,7 +86,7 @@ func (p *Phone) call(id string) (ua.Call, error) {
 // the device does not take.
 func Event(e ua.Event) (device.PhoneEvent, bool) {
 	pe := device.PhoneEvent{Account: e.Account, CallID: e.CallID, Peer: e.Peer,
-		Code: e.Code, Reason: e.Reason, Digit: e.Digit}
+		Code: e.Code, Reason: e.Reason, Digit: e.Digit, Transferred: e.Transferred}
 	switch e.Kind {
 	case ua.EventRegistration:
 		pe.Kind = device.PhoneRegistration

@@ -23,9 +23,12 @@ type Fake struct {
 	calls  map[string]*Call
 	dialed [][]string
 	seq    int
-	// Busy makes Call fail with ua.ErrBusy while a call is in progress
-	// (the real UA's behaviour); it is on by default.
+	// Busy makes Call fail with ua.ErrBusy while MaxCalls calls are in
+	// progress (the real UA's behaviour); it is on by default.
 	Busy bool
+	// MaxCalls is sip.max_calls: how many calls Busy allows (0 means 1,
+	// the real UA's default).
+	MaxCalls int
 }
 
 var _ ua.Phone = (*Fake)(nil)
@@ -58,7 +61,7 @@ func (f *Fake) Call(ctx context.Context, targets []string, mode ua.DialMode) (ua
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Busy && len(f.calls) > 0 {
+	if f.Busy && len(f.calls) >= max(f.MaxCalls, 1) {
 		return nil, ua.ErrBusy
 	}
 	f.dialed = append(f.dialed, append([]string(nil), targets...))

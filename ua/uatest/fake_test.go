@@ -76,3 +76,24 @@ func TestFakeIncoming(t *testing.T) {
 		t.Errorf("answer after reject: %v", err)
 	}
 }
+
+// TestFakeMaxCalls: the fake is busy like the UA, at MaxCalls calls.
+func TestFakeMaxCalls(t *testing.T) {
+	for _, tc := range []struct {
+		max, ok int
+	}{{0, 1}, {1, 1}, {2, 2}} {
+		f := New()
+		f.MaxCalls = tc.max
+		placed := 0
+		for range 3 {
+			if _, err := f.Call(context.Background(), []string{"x"}, ua.Hunt); err == nil {
+				placed++
+			} else if !errors.Is(err, ua.ErrBusy) {
+				t.Fatal(err)
+			}
+		}
+		if placed != tc.ok {
+			t.Errorf("MaxCalls %d: %d calls placed, want %d", tc.max, placed, tc.ok)
+		}
+	}
+}
