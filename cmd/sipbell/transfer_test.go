@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// TestTransferDoorCall: a visitor presses call button 1; the door station
+// (the sipbell binary) calls alice, a real baresip, who answers and hands
+// the call on to bob with baresip's /transfer (a blind transfer: REFER).
+// The door follows the REFER: it calls bob, alice's call ends, the
+// device logs the transfer, and the visitor's voice (the door's
+// microphone) reaches bob as a faithful G.711 copy.
+func TestTransferDoorCall(t *testing.T) {
+	t.Parallel()
+	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", AutoAnswer: true})
+	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", AutoAnswer: true})
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(30))
+	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [%q]\n", alice.URI)), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p.await(ctx, t, "door station ready", nil, 1)
+
+	p.press(t, 1)
+	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("alice: %v", err)
+	}
+	p.await(ctx, t, "call answered", nil, 1)
+	if _, err := alice.Command(ctx, "transfer", bob.URI); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+	moved := p.await(ctx, t, "call transferred", nil, 1)
+	if to, _ := moved["to"].(string); !strings.Contains(to, "bob@") {
+		t.Errorf("the device says the call went to %q, want bob", to)
+	}
+	established := time.Now()
+	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatalf("alice's call did not end: %v", err)
+	}
+	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
+	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "bob's recording")
+	call := time.Since(established)
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	p.await(ctx, t, "call ended", nil, 1)
+	p.stop(ctx, t)
+	judgeVoice(t, "door → bob", heard, call)
+}
