@@ -50,15 +50,20 @@ func usesDNS(sv server, transport string) bool {
 }
 
 // serverAddrs returns the addresses and ports a configured server sends
-// from (for trust): its DNS hops, and the system resolver's addresses at
-// port (hosts-file names, and what the old lookup found).
+// from (for trust): for a name, its DNS hops (sipdns also asks the system
+// resolver, hosts file included, when no dns_server is set); for an
+// address, or a name over TLS, the address(es) at port.
 func (u *UA) serverAddrs(sv server, transport string, port int) []netip.AddrPort {
 	var out []netip.AddrPort
 	if usesDNS(sv, transport) {
-		hops, _ := u.resolveServer(context.Background(), sv, transport, true)
+		hops, err := u.resolveServer(context.Background(), sv, transport, true)
+		if err != nil {
+			u.log.Warn("registrar or proxy not found in DNS: requests from it are not trusted", "server", sv.Host, "err", err)
+		}
 		for _, h := range hops {
 			out = append(out, netip.AddrPortFrom(h.Addr.Addr().Unmap(), h.Addr.Port()))
 		}
+		return out
 	}
 	for _, ip := range lookupIPs(sv.Host) {
 		out = append(out, netip.AddrPortFrom(ip, uint16(port)))

@@ -16,8 +16,9 @@ import (
 // made for it with only lo up, with the environment variable env set to
 // the namespace's name (the test looks at env to know it runs inside). The
 // calling test fails unless the inner run passes. Where no namespace can
-// be made it fails in CI and skips by hand.
-func rerunInNetns(t *testing.T, env, test string, timeout time.Duration) {
+// be made it fails in CI and skips by hand. A resolvConf, when given, is
+// the namespace's /etc/resolv.conf (ip netns exec bind-mounts it).
+func rerunInNetns(t *testing.T, env, test string, timeout time.Duration, resolvConf ...string) {
 	t.Helper()
 	ipCmd := interop.Need(t, "ip", "iproute2")
 	ns := fmt.Sprintf("sipbell-%s-%d-%d", strings.ToLower(strings.TrimPrefix(test, "Test")), os.Getpid(), time.Now().UnixNano()%1e6)
@@ -29,6 +30,16 @@ func rerunInNetns(t *testing.T, env, test string, timeout time.Duration) {
 		t.Skip(msg)
 	}
 	t.Cleanup(func() { exec.Command(ipCmd, "netns", "del", ns).Run() })
+	if len(resolvConf) > 0 {
+		dir := "/etc/netns/" + ns
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		if err := os.WriteFile(dir+"/resolv.conf", []byte(resolvConf[0]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if out, err := exec.Command(ipCmd, "netns", "exec", ns, ipCmd, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		t.Fatalf("lo up in %s: %v: %s", ns, err, out)
 	}

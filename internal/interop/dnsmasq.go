@@ -11,9 +11,11 @@ import (
 
 // DnsmasqOptions are the records a test's dnsmasq serves.
 type DnsmasqOptions struct {
-	// Listen is the address to serve on (default 127.0.0.1); the port is
-	// a free one.
+	// Listen is the address to serve on (default 127.0.0.1).
 	Listen string
+	// Port is the port to serve on; 0 means a free one. 53 suits a
+	// network namespace whose resolv.conf names dnsmasq.
+	Port int
 	// Domains are answered by dnsmasq alone: an unknown name under them
 	// gets NXDOMAIN, names elsewhere REFUSED (there is no upstream).
 	Domains []string
@@ -61,7 +63,10 @@ func StartDnsmasq(t testing.TB, opts DnsmasqOptions) *Dnsmasq {
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1"
 	}
-	d := &Dnsmasq{Port: FreePort(t), Log: NewLog()}
+	d := &Dnsmasq{Port: opts.Port, Log: NewLog()}
+	if d.Port == 0 {
+		d.Port = FreePort(t)
+	}
 	d.Addr = net.JoinHostPort(opts.Listen, strconv.Itoa(d.Port))
 	args := []string{bin, "-k", "--conf-file=/dev/null", "--port=" + strconv.Itoa(d.Port),
 		"--listen-address=" + opts.Listen, "--bind-interfaces", "--no-resolv", "--no-hosts",

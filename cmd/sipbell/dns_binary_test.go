@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// dnsNetnsEnv names the network namespace TestDNSRegistrarBinary runs in.
+const dnsNetnsEnv = "SIPBELL_DNS_NETNS"
+
+// TestDNSRegistrarBinary: sipbell configured with "registrar: sip:pbx.test"
+// and no DNS server of its own, in a network namespace whose resolv.conf
+// names a dnsmasq on 127.0.0.1:53, finds Kamailio through NAPTR and SRV
+// (on a port no A record could tell), registers, trusts Kamailio as its
+// registrar, and answers alice's call relayed by it.
+func TestDNSRegistrarBinary(t *testing.T) {
+	if os.Getenv(dnsNetnsEnv) == "" {
+		t.Parallel()
+		binary(t) // build outside the namespace
+		rerunInNetns(t, dnsNetnsEnv, "TestDNSRegistrarBinary", 3*time.Minute, "nameserver 127.0.0.1\n")
+		return
+	}
+	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	d := interop.StartDnsmasq(t, interop.DnsmasqOptions{Port: 53, Domains: []string{"pbx.test"}, TTL: 60,
+		Hosts: []interop.HostRecord{{Name: "sip1.pbx.test", Addr: "127.0.0.1"}},
+		SRV:   []interop.SRVRecord{{Name: "_sip._udp.pbx.test", Target: "sip1.pbx.test", Port: k.Port, Priority: 10, Weight: 10}},
+		NAPTR: []interop.NAPTRRecord{{Name: "pbx.test", Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2U",
+			Replacement: "_sip._udp.pbx.test"}},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p := startDoor(t, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+  user: door
+  accounts:
+    - registrar: sip:pbx.test
+      user: door
+      password: %s
+board:
+  profile: sim
+device:
+  door:
+    allowed: [alice]
+%s`, interop.Password, testProvisioning(t.TempDir())))
+	p.awaitLog(ctx, t, "registered", map[string]string{"component": "door"})
+	if _, err := k.WaitContacts(ctx, "door", 1); err != nil {
+		t.Fatalf("Kamailio has no contact for door: %v", err)
+	}
+	if d.Log.Count("query[NAPTR] pbx.test") == 0 || d.Log.Count("query[SRV] _sip._udp.pbx.test") == 0 {
+		t.Errorf("sipbell did not ask dnsmasq for NAPTR and SRV")
+	}
+
+	alice := newSIPCaller(t, "127.0.0.1")
+	door := sip.Uri{Scheme: "sip", User: "door", Host: "pbx.test"}
+	from := sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: k.Port}
+	dlg, code := alice.invite(ctx, t, door, from, k.UDP, "alice", interop.Password)
+	if dlg == nil {
+		t.Fatalf("alice's call to sip:door@pbx.test through Kamailio: answered %d, want 200", code)
+	}
+	p.awaitLog(ctx, t, "call answered", map[string]string{"incoming": "true"})
+	_ = dlg.Bye(ctx)
+}
