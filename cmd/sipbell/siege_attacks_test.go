@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,28 +193,72 @@ func idleTCPAttack(n, sources int, subnet byte) func(t *testing.T, r *siegeRig) 
 	}
 }
 
-// kamailioRestart restarts Kamailio, which loses its location table, and
-// measures how long sipbell takes to register again; the call is judged
-// until it has.
+// kamailioRestart restarts Kamailio at once, which loses its location
+// table, and measures how long each of sipbell's registrations (UDP and
+// TCP) takes to reach the new Kamailio; the call is judged until both
+// have.
 func kamailioRestart(t *testing.T, r *siegeRig) siegeRun {
 	t0 := time.Now()
-	r.k.Restart(t)
+	r.k.Restart(t) // returns once the new Kamailio answers OPTIONS
 	back := time.Now()
-	var reg string
+	regs := make([]string, len(siegeUsers))
 	return siegeRun{
 		settle: func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			if _, err := r.k.WaitContacts(ctx, "door", 1); err != nil {
-				reg = fmt.Sprintf("no binding %v after Kamailio was back", time.Since(back).Round(time.Millisecond))
-				t.Errorf("Kamailio restart: sipbell did not register again (keep-alive every 5 s): %v", err)
-				return
+			var wg sync.WaitGroup
+			for i, user := range siegeUsers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					// The new Kamailio holding the binding proves a REGISTER
+					// reached it; sipbell's own "registered" line says when.
+					if _, err := r.k.WaitContacts(ctx, user, 1); err != nil {
+						regs[i] = fmt.Sprintf("%s: no binding %v after Kamailio was back", user, time.Since(back).Round(time.Millisecond))
+						t.Errorf("Kamailio restart: sipbell did not register again as %s: %v", user, err)
+						return
+					}
+					regs[i] = fmt.Sprintf("%s registered again %v after Kamailio was back (binding seen by kamcmd after %v)",
+						user, r.registeredAfter(t, user, t0).Sub(back).Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
+				}()
 			}
-			reg = fmt.Sprintf("sipbell registered again %v after Kamailio was back", time.Since(back).Round(time.Millisecond))
+			wg.Wait()
 		},
 		stop: func() string {
-			return fmt.Sprintf("Kamailio down and up again in %v; %s", back.Sub(t0).Round(time.Millisecond), reg)
+			return fmt.Sprintf("Kamailio down and up again in %v; %s (door over UDP, bob over TCP; shipped keep-alive)",
+				back.Sub(t0).Round(time.Millisecond), strings.Join(regs, ", "))
 		},
+	}
+}
+
+// registeredAfter is the time of sipbell's first "registered" log line
+// for user's account after since.
+func (r *siegeRig) registeredAfter(t *testing.T, user string, since time.Time) time.Time {
+	t.Helper()
+	for _, m := range r.p.matching("registered", nil) {
+		at, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["time"]))
+		if err == nil && at.After(since) && strings.Contains(fmt.Sprint(m["account"]), user+"@") {
+			return at
+		}
+	}
+	t.Errorf("Kamailio restart: Kamailio has a binding for %s, but sipbell logged no registration after %s", user, since.Format("15:04:05.000"))
+	return time.Time{}
+}
+
+// raiseFDLimit raises the test process's soft file descriptor limit to
+// its hard limit: 10,000 idle connections need as many.
+func raiseFDLimit(t *testing.T) {
+	t.Helper()
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		t.Fatalf("getrlimit: %v", err)
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		t.Fatalf("setrlimit RLIMIT_NOFILE %d: %v", l.Max, err)
+	}
+	if l.Cur < 12000 {
+		t.Fatalf("RLIMIT_NOFILE hard limit %d: the siege needs 12,000 (10,000 idle connections)", l.Max)
 	}
 }
 
