@@ -43,6 +43,9 @@ type Call interface {
 	Hold(ctx context.Context) error
 	// Resume takes the call off our hold (re-INVITE a=sendrecv).
 	Resume(ctx context.Context) error
+	// Transfer hands an answered call to target (REFER: the peer calls
+	// target) and waits for the outcome; on success the call ends.
+	Transfer(ctx context.Context, target string) error
 }
 
 // DialMode says how several call targets are tried.
@@ -108,6 +111,7 @@ type call struct {
 	refreshed chan struct{} // a session refresh arrived from the peer
 
 	refer        chan referral // a REFER to follow (refer.go)
+	referOut     chan int      // our REFER's progress, while Transfer waits (refer_out.go)
 	transferring bool          // a transfer is under way
 	transferred  bool          // the call's dialog is one a transfer made
 

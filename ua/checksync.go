@@ -19,6 +19,9 @@ func (u *UA) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if !u.precheck(req, tx) {
 		return
 	}
+	if u.onReferNotify(req, tx) { // a transfer we asked for (refer_out.go)
+		return
+	}
 	if !u.admitted(req) { // a NOTIFY cannot be challenged: proxy or network only
 		src, _ := netip.ParseAddrPort(req.Source())
 		u.refused(req, Caller{Claimed: fromURI(req), Source: src}, "caller not allowed")

@@ -123,6 +123,8 @@ type Call struct {
 	sent     []byte
 	rejected int
 	onHold   bool
+	// transferTo: where the device transferred the call.
+	transferTo string
 }
 
 var _ ua.Call = (*Call)(nil)
@@ -229,6 +231,26 @@ func (c *Call) hold(on bool) error {
 	c.onHold = on
 	c.mu.Unlock()
 	return nil
+}
+
+// Transfer implements ua.Call: the peer "calls" target at once and the
+// call ends; TransferredTo reports the target.
+func (c *Call) Transfer(_ context.Context, target string) error {
+	if c.State() != ua.CallAnswered {
+		return fmt.Errorf("uatest: transfer %s: %w", c.id, ua.ErrNotAnswered)
+	}
+	c.mu.Lock()
+	c.transferTo = target
+	c.mu.Unlock()
+	c.set(ua.CallEnded, 0, "transferred")
+	return nil
+}
+
+// TransferredTo returns the target the device transferred the call to.
+func (c *Call) TransferredTo() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transferTo
 }
 
 // OnHold reports whether the device holds the call.
