@@ -230,11 +230,31 @@ func TestATADialsThroughKamailio(t *testing.T) {
 	}
 	p.stop(ctx, t)
 
-	heard := voiced(readWAV(t, ear))
-	tail := heard[len(heard)-8000:]
-	t.Logf("earpiece: %d voiced samples; last second 440 Hz share %.3f", len(heard), interop.ToneShare(tail, 440))
-	if s := interop.ToneShare(tail, 440); s < 0.8 {
-		t.Errorf("the earpiece's last second has 440 Hz at %.2f of its energy, want > 0.8", s)
+	// The earpiece: dial tone until the first key (its first run of
+	// sound), then the call's audio (voiced frames; a stall is silence).
+	all := readWAV(t, ear)
+	dialEnd := int(runs(all)[0] / time.Millisecond * 8)
+	if s := interop.ToneShare(all[400:dialEnd], 350) + interop.ToneShare(all[400:dialEnd], 440); s < 0.9 {
+		t.Errorf("dial tone before the first key: %.2f of its energy at 350+440 Hz, want > 0.9", s)
+	}
+	// Then local ringback (440+480 Hz, on 180) until baresip answers, and
+	// the call: 20 ms frames with sound, told apart by the 480 Hz.
+	var ringback, call []int16
+	for _, f := range frames(voiced(all[dialEnd:])) {
+		if interop.ToneShare(f, 480) > 0.2 {
+			ringback = append(ringback, f...)
+		} else {
+			call = append(call, f...)
+		}
+	}
+	t.Logf("earpiece: dial tone %v, ringback %v (440+480 Hz share %.3f), call %v (440 Hz share %.3f)", runs(all)[0],
+		samples(len(ringback)), interop.ToneShare(ringback, 440)+interop.ToneShare(ringback, 480),
+		samples(len(call)), interop.ToneShare(call, 440))
+	if len(ringback) > 0 && interop.ToneShare(ringback, 440)+interop.ToneShare(ringback, 480) < 0.9 {
+		t.Errorf("ringback is not 440+480 Hz")
+	}
+	if len(call) < 8000 || interop.ToneShare(call, 440) < 0.8 {
+		t.Errorf("the earpiece got %v of the call, 440 Hz share %.2f: want 1 s of baresip's 440 Hz", samples(len(call)), interop.ToneShare(call, 440))
 	}
 	recs, _ := filepath.Glob(filepath.Join(alice.RecordDir, "dump-*-dec.wav"))
 	if len(recs) == 0 {
@@ -263,12 +283,13 @@ func TestATARingsWithCallerID(t *testing.T) {
 	defer cancel()
 	p := startATA(ctx, t, ataConfig("silence", ear, "    country: US\n", kamailioSIP(k)))
 	p.await(ctx, t, "registration registered", nil, 1)
-	if _, err := alice.Command(ctx, "dial", "sip:door@"+k.Domain); err != nil {
+	if _, err := alice.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
 		t.Fatal(err)
 	}
 	p.await(ctx, t, "caller ID sent", nil, 1)
-	// The caller ID lasts 0.6 s; wait for it in the recording.
-	waitFileSize(ctx, t, ear, 44+2*8000, "caller ID")
+	// The caller ID lasts 0.6 s; wait for all of it in the recording
+	// (lifting the handset earlier cuts it short, as on a real line).
+	waitFileSize(ctx, t, ear, 44+2*4800, "caller ID")
 	p.hook(ctx, t, true)
 	p.await(ctx, t, "call answered", nil, 1)
 	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
@@ -287,3 +308,15 @@ func TestATARingsWithCallerID(t *testing.T) {
 		t.Errorf("multimon-ng decoded %q, want the caller ID of alice", got)
 	}
 }
+
+// frames cuts x into 20 ms frames.
+func frames(x []int16) [][]int16 {
+	var out [][]int16
+	for i := 0; i+audio.FrameSamples <= len(x); i += audio.FrameSamples {
+		out = append(out, x[i:i+audio.FrameSamples])
+	}
+	return out
+}
+
+// samples is the duration of n samples at 8 kHz.
+func samples(n int) time.Duration { return time.Duration(n) * time.Second / audio.SampleRate }
