@@ -47,7 +47,11 @@ type Config struct {
 	// source address (networks without password), or both. The user name
 	// is the caller's verified identity, which device.door.allowed lists.
 	// Calls through an account's registrar/proxy are identified by the
-	// P-Asserted-Identity it asserts instead.
+	// P-Asserted-Identity it asserts instead. Watchers (SUBSCRIBE) and
+	// MESSAGE senders are challenged and recognised the same way. A digest
+	// answer is good from the same address, for the same call, within a
+	// minute, and once: a replayed one (its nonce count not above the
+	// last) is challenged afresh.
 	Callers []KnownCaller `yaml:"callers"`
 	// AutoAnswer is for a user agent used on its own (tools, tests): it
 	// answers every admitted call after AutoAnswerDelay. sipbell ignores

@@ -96,6 +96,7 @@ type identityState struct {
 	key      [32]byte
 	hostNets []netip.Prefix // allow_from host names, resolved
 	refusals *LogLimiter
+	uses     nonceUses // nonce counts accepted (nonce.go)
 }
 
 func (u *UA) ident() *identityState {
@@ -123,6 +124,9 @@ func (u *UA) admit(req *sip.Request, tx sip.ServerTransaction) (Caller, bool) {
 	case 0:
 		return c, true
 	case 401:
+		if v.why != "" {
+			u.refused(req, c, v.why)
+		}
 		ch := digest.Challenge{Realm: digestRealm, Nonce: u.nonce(c.Source, req, u.clock.Now()),
 			Algorithm: "MD5", QOP: []string{"auth"}, Stale: v.stale}
 		u.respond(tx, req, 401, sip.NewHeader("WWW-Authenticate", ch.String()))
@@ -154,6 +158,7 @@ var (
 	challenge   = verdict{code: 401}
 	notAllowed  = verdict{code: 403, why: "caller not allowed"}
 	badPassword = verdict{code: 403, why: "digest authentication failed"}
+	replayed    = verdict{code: 401, why: "digest answer replayed (nonce count not above the last one accepted)"}
 )
 
 // identify verifies who req is from and decides whether it is admitted.
@@ -184,6 +189,8 @@ func (u *UA) identify(req *sip.Request) (Caller, verdict) {
 			return c, verdict{code: 401, stale: true}
 		case digestForeign:
 			return c, challenge
+		case digestReplayed:
+			return c, replayed
 		}
 		return c, badPassword
 	}
@@ -346,10 +353,11 @@ const maxAuthorization = 2048
 type digestResult int
 
 const (
-	digestBad     digestResult = iota // wrong user or password: refused
-	digestOK                          // verified
-	digestStale                       // our nonce, too old: challenged again (stale=true)
-	digestForeign                     // not a nonce we gave this call: challenged again
+	digestBad      digestResult = iota // wrong user or password: refused
+	digestOK                           // verified
+	digestStale                        // our nonce, too old: challenged again (stale=true)
+	digestForeign                      // not a nonce we gave this call: challenged again
+	digestReplayed                     // a nonce count already accepted: challenged again
 )
 
 // checkDigest verifies an Authorization header against sip.callers and
@@ -387,6 +395,12 @@ func (u *UA) checkDigest(req *sip.Request, value string, src netip.AddrPort) (st
 		Username: k.User, Password: k.Password, Cnonce: cred.Cnonce, Count: cred.Nc})
 	if err != nil || subtle.ConstantTimeCompare([]byte(want.Response), []byte(strings.ToLower(cred.Response))) != 1 {
 		return "", digestBad
+	}
+	switch u.ident().uses.use(cred.Nonce, cred.Nc, issued, u.clock.Now()) {
+	case nonceReplayed:
+		return "", digestReplayed
+	case nonceForgotten:
+		return "", digestStale
 	}
 	return k.User, digestOK
 }

@@ -26,6 +26,13 @@ type SIPWatchers struct {
 	// Sent, when set, is told the outcome of every NOTIFY (metrics, logs,
 	// tests).
 	Sent func(n Notification, err error)
+	// Admit, when set, decides whether a new subscription's SUBSCRIBE is
+	// admitted, as the user agent does for calls (ua.UA.Admit: a trusted
+	// proxy, a digest challenge for sip.callers, the source network); when
+	// it reports false it has answered the request (401 or 403) itself.
+	// Admitted requests reach the Manager with SubscribeRequest.Admitted
+	// set. Refreshes within a subscription are not challenged again.
+	Admit func(req *sip.Request, tx sip.ServerTransaction) (identity string, ok bool)
 }
 
 // OnSubscribe handles one SUBSCRIBE (new or within a subscription).
@@ -47,6 +54,11 @@ func (w *SIPWatchers) OnSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	pkg, id := parseEvent(headerValue(req, "Event"))
 	sr := SubscribeRequest{Event: pkg, EventID: id, From: from.Address.String(), InDialog: inDialog,
 		DialogID: cid.Value() + "|" + toTag + "|" + fromTag}
+	if !inDialog && w.Admit != nil {
+		if sr.Identity, sr.Admitted = w.Admit(req, tx); !sr.Admitted {
+			return // answered (401 or 403) and logged, rate-limited, by Admit
+		}
+	}
 	if v := headerValue(req, "Expires"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {

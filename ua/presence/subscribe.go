@@ -29,6 +29,11 @@ type SubscribeRequest struct {
 	Source     netip.AddrPort
 	DialogID   string // identifies the subscription's dialog
 	InDialog   bool   // a refresh or un-subscribe (To tag present)
+	// Admitted: SIPWatchers.Admit admitted the subscriber (a trusted
+	// proxy, a digest answer or the source network); Identity is who it
+	// verified ("" when admitted by network without identity).
+	Admitted bool
+	Identity string
 }
 
 // SubscribeAnswer is the response the integrator sends: Status, and
