@@ -66,4 +66,64 @@ func TestRegisterThroughDNS(t *testing.T) {
 	door.wait(t, 10*time.Second, "registered with the first Kamailio", func(e Event) bool {
 		return regIs(Registered)(e) && strings.Contains(e.Reason, via1)
 	})
+	// A call to sip:alice@pbx.test goes where the registration is.
+	caller := testConfig()
+	caller.Accounts = []Account{{Registrar: k1.UDP, User: "alice", Password: interop.Password, Expires: time.Hour}}
+	alice := start(t, caller, nil)
+	alice.wait(t, 10*time.Second, "alice registered", regIs(Registered))
+	if _, err := door.Call(ctx, []string{"sip:alice@pbx.test"}, Hunt); err != nil {
+		t.Fatal(err)
+	}
+	door.wait(t, 15*time.Second, "alice answered the door's call to sip:alice@pbx.test", callIs(CallAnswered))
+}
+
+// TestCallThroughDNS: a call to sip:alice@alice.test, whose NAPTR says TCP
+// and whose SRV records name first a port nothing listens on, then alice:
+// the refused connection sends the INVITE on to the next server, over
+// TCP, and alice answers.
+func TestCallThroughDNS(t *testing.T) {
+	t.Parallel()
+	alice := start(t, testConfig(), nil)
+	port := alice.Addr().Port
+	dead := interop.FreePort(t)
+	d := interop.StartDnsmasq(t, interop.DnsmasqOptions{Domains: []string{"alice.test"}, TTL: 60,
+		Hosts: []interop.HostRecord{{Name: "sip.alice.test", Addr: "127.0.0.1"}},
+		SRV: []interop.SRVRecord{
+			{Name: "_sip._tcp.alice.test", Target: "sip.alice.test", Port: dead, Priority: 10, Weight: 10},
+			{Name: "_sip._tcp.alice.test", Target: "sip.alice.test", Port: port, Priority: 20, Weight: 10},
+		},
+		NAPTR: []interop.NAPTRRecord{{Name: "alice.test", Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2T",
+			Replacement: "_sip._tcp.alice.test"}},
+	})
+	cfg := testConfig()
+	cfg.DNSServer = d.Addr
+	door := start(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := door.Call(ctx, []string{"sip:alice@alice.test"}, Hunt); err != nil {
+		t.Fatal(err)
+	}
+	door.wait(t, 20*time.Second, "alice answered", callIs(CallAnswered))
+	logs := door.logs.String()
+	if !strings.Contains(logs, "call: trying the next server DNS gave") || !strings.Contains(logs, fmt.Sprintf("tcp 127.0.0.1:%d", dead)) {
+		t.Errorf("no failover from the dead TCP server logged")
+	}
+}
+
+func TestDNSServerConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		server string
+		ok     bool
+	}{
+		{"", true}, {"127.0.0.1", true}, {"127.0.0.1:5353", true}, {"::1", true}, {"[::1]:53", true},
+		{"dns.example", false}, {"127.0.0.1:0", false}, {"127.0.0.1:x", false},
+	} {
+		cfg := testConfig()
+		cfg.DNSServer = tc.server
+		err := cfg.Validate()
+		if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "dns_server")) {
+			t.Errorf("dns_server %q: Validate() = %v, want ok=%v", tc.server, err, tc.ok)
+		}
+	}
 }

@@ -214,6 +214,9 @@ func (u *UA) parallel(ctx context.Context, c *call, targets []sip.Uri, offer []b
 // invite sends one INVITE (digest on 401/407) with the extra headers hdrs
 // and waits for the answer; a 2xx is acknowledged.
 func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte, hdrs ...sip.Header) attempt {
+	if hops, ok := u.callHops(ctx, target); ok { // callroute.go: the servers DNS gave, in turn
+		return u.inviteEach(ctx, c, hops, func(ctx context.Context) attempt { return u.invite(ctx, c, target, offer, hdrs...) })
+	}
 	se := u.cfg.SessionExpires
 	a := u.inviteOnce(ctx, c, target, offer, se, nil, hdrs)
 	// 422 Session Interval Too Small: once more with the peer's Min-SE
@@ -229,6 +232,7 @@ func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte, 
 // prev keeps its Call-ID and From tag with the next CSeq (RFC 3261 §8.1.3.5).
 func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []byte, se time.Duration, prev *sip.Request, hdrs []sip.Header) attempt {
 	req, auth, transport := u.inviteRequest(target, offer, se)
+	transport = u.routeInvite(ctx, req, transport)
 	for _, h := range hdrs {
 		req.AppendHeader(sip.HeaderClone(h))
 	}
