@@ -30,10 +30,14 @@ type simple struct {
 	notifier *notify.Notifier
 	log      *slog.Logger
 	account  string // the primary account's AOR; "" peer-to-peer
+	entity   string // our presentity and contact, for dialog-info
+	contact  string
+	uaEvents <-chan ua.Event // call events for dialog-info; nil without watchers
 
 	mu          sync.Mutex
 	status      presence.Status // what watchers see now
 	unreachable bool            // the primary account is not registered
+	calls       callDialogs     // the calls as the dialog package shows them
 }
 
 // startSIMPLE builds the presence and notification parts of core c,
@@ -47,6 +51,7 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	s := &simple{log: log}
 	agent := c.agent
 	entity, contact := identity(agent)
+	s.entity, s.contact, s.calls.byID = entity, contact, map[string]presence.Dialog{}
 	primary, registered := agent.Primary()
 	if registered {
 		s.account = primary.AOR.String()
@@ -78,20 +83,15 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	}
 	if cfg.Presence.MaxWatchers > 0 {
 		allow := func(r presence.SubscribeRequest) bool {
-			return r.Admitted || agent.Trusted(r.Source) || agent.Admits(r.From, r.Source)
+			return agent.Trusted(r.Source) || agent.Admits(r.From, r.Source)
 		}
 		m, err := presence.NewManager(cfg.Presence.ManagerConfig(entity, contact), allow, nil, log)
 		if err != nil {
 			return nil, err
 		}
 		s.watchers = m
-		w := &presence.SIPWatchers{Manager: m, Client: agent.Client, Contact: agent.Contact,
-			// Watchers are admitted as callers are: sip.callers users
-			// answer a digest challenge.
-			Admit: func(req *sip.Request, tx sip.ServerTransaction) (string, bool) {
-				caller, ok := agent.Admit(req, tx)
-				return caller.Identity, ok
-			}}
+		s.uaEvents = c.subscribeUA(64) // before the agent runs: no call is missed
+		w := &presence.SIPWatchers{Manager: m, Client: agent.Client, Contact: agent.Contact}
 		agent.HandleSubscribe(w.OnSubscribe)
 	}
 	var sender *presence.SIPMessageSender
@@ -141,6 +141,12 @@ func (s *simple) run(ctx context.Context, c *core, a *app, dev *device.Device) c
 		return nil
 	})
 	c.goRun(ctx, a, "notify", s.notifier.Run)
+	if s.uaEvents != nil {
+		c.goRun(ctx, a, "dialog-info", func(ctx context.Context) error {
+			s.followCalls(ctx, s.uaEvents)
+			return nil
+		})
+	}
 	uaCtx, stopUA := context.WithCancel(context.WithoutCancel(ctx))
 	var parts sync.WaitGroup
 	if s.pub != nil {
@@ -212,7 +218,9 @@ func (s *simple) set(st presence.Status) {
 		s.pub.Set(pub)
 	}
 	if s.watchers != nil {
-		s.watchers.Set(st)
+		s.mu.Lock() // in order with the call events' SetCalls
+		s.watchers.SetCalls(st, s.calls.list())
+		s.mu.Unlock()
 	}
 }
 

@@ -118,7 +118,7 @@ func (m *Manager) send(s *subscription, state, reason string) bool {
 	if s.pkg == EventDialog {
 		n.ContentType = ContentTypeDialogInfo
 		di := DialogInfo{Entity: m.cfg.Entity, Version: s.version, Full: true, Dialogs: calls}
-		if len(calls) == 0 {
+		if calls == nil { // Set without calls; SetCalls gives the calls as they are
 			di.Dialogs = derivedDialogs(st, m.cfg.Entity)
 		}
 		s.version++
