@@ -18,10 +18,12 @@ type mdf struct {
 	w, ws   [][]complex64 // main and shadow weights per partition
 	head    int
 	rr      int // next partition whose weights are constrained
-	perRun  int // partitions constrained per block
 	tmp     []float32
 	ys, es  []float32   // shadow echo estimate and error (time)
 	yf, ef  []complex64 // echo estimate (filter output) and error spectra
+	ysf     []complex64 // shadow echo estimate spectrum
+	efs     []complex64 // shadow error spectrum
+	gm, gs  []complex64 // main and shadow normalised, scaled error spectra
 	py      []complex64 // spectrum of the echo estimate block (for powers)
 	norm    []float32   // sum over partitions of |x|^2 per bin
 	mu      []float32   // per-bin step
@@ -41,6 +43,7 @@ type mdf struct {
 	cyy     float32 // smoothed echo-estimate energy
 	bad     int     // consecutive blocks with error louder than the microphone
 	em, esh float32 // smoothed error energy of the main and shadow filter
+	edd     float32 // smoothed microphone energy
 	better  int     // consecutive blocks the shadow has been clearly better
 	worse   int     // consecutive blocks the shadow has been clearly worse
 }
@@ -56,6 +59,12 @@ const (
 	errSmooth2 = 0.1   // smoothing of the error energies compared
 	copyAfter  = 6     // blocks of clear difference before weights are copied
 	corrSmooth = 0.2   // smoothing of the error/echo-estimate correlation
+	dtMargin   = 8.0   // error over expected residual energy that means double talk
+	dtFloor    = 2500  // per-sample error energy never taken for double talk
+	// constrainPerBlock is how many partitions of each filter get the
+	// gradient constraint per block (in turn; all of them costs 2 FFTs per
+	// partition and block).
+	constrainPerBlock = 2
 )
 
 func newMDF(b, p, rate int) (*mdf, error) {
@@ -68,6 +77,7 @@ func newMDF(b, p, rate int) (*mdf, error) {
 		x: make([][]complex64, p), w: make([][]complex64, p), ws: make([][]complex64, p),
 		tmp: make([]float32, 2*b), ys: make([]float32, b), es: make([]float32, b),
 		yf: make([]complex64, k), ef: make([]complex64, k), py: make([]complex64, k),
+		ysf: make([]complex64, k), efs: make([]complex64, k), gm: make([]complex64, k), gs: make([]complex64, k),
 		norm: make([]float32, k), mu: make([]float32, k), se: make([]float32, k),
 		sy: make([]float32, k), pe: make([]float32, k), pyw: make([]float32, k),
 		rey: make([]float32, k), ryy: make([]float32, k), lk: make([]float32, k),
@@ -77,7 +87,6 @@ func newMDF(b, p, rate int) (*mdf, error) {
 		m.w[j] = make([]complex64, k)
 		m.ws[j] = make([]complex64, k)
 	}
-	m.perRun = max(1, p/4)
 	m.reset()
 	return m, nil
 }
@@ -97,7 +106,7 @@ func (m *mdf) reset() {
 	}
 	m.pey, m.pyy, m.leak = 0, 0, 1
 	m.adapt, m.adapted, m.bad = 0, false, 0
-	m.em, m.esh, m.better, m.worse = 0, 0, 0, 0
+	m.em, m.esh, m.edd, m.better, m.worse = 0, 0, 0, 0, 0
 	m.cey, m.cee, m.cyy = 0, 0, 0
 }
 
@@ -109,16 +118,14 @@ func (m *mdf) process(far, near, e, y []float32) {
 	copy(m.xt[b:], far)
 	m.head = (m.head + m.p - 1) % m.p
 	m.fft.forward(m.x[m.head], m.xt)
-	m.filter(m.w, y)
-	m.filter(m.ws, m.ys)
-	var sdd, see, ses, sys, sxx, sey, syy float32
+	m.filter(y, m.ys)
+	var sdd, see, ses, sxx, sey, syy float32
 	for i := 0; i < b; i++ {
 		e[i] = near[i] - y[i]
 		m.es[i] = near[i] - m.ys[i]
 		sdd += near[i] * near[i]
 		see += e[i] * e[i]
 		ses += m.es[i] * m.es[i]
-		sys += m.ys[i] * m.ys[i]
 		sxx += far[i] * far[i]
 		sey += e[i] * y[i]
 		syy += y[i] * y[i]
@@ -146,33 +153,28 @@ func (m *mdf) process(far, near, e, y []float32) {
 	m.cyy += corrSmooth * (syy - m.cyy)
 	m.spectra(e, y)
 	m.step(sxx, see)
-	m.update(m.w, m.mu)
-	m.shadow(ses, sys)
-	m.rr = (m.rr + m.perRun) % m.p
-	m.compare(see, ses)
+	m.shadowSpectrum()
+	m.update()
+	m.compare(sdd, see, ses)
 }
 
-// shadow adapts the shadow filter with its fixed step, reduced while its
-// error is much louder than its echo estimate (double talk).
-func (m *mdf) shadow(ses, sys float32) {
+// shadowSpectrum computes the shadow filter's error spectrum.
+func (m *mdf) shadowSpectrum() {
 	clear(m.tmp[:m.b])
 	copy(m.tmp[m.b:], m.es)
-	m.fft.forward(m.ef, m.tmp)
-	r := float32(muShadow)
-	for i := range m.mu {
-		m.mu[i] = r
-	}
-	m.update(m.ws, m.mu)
+	m.fft.forward(m.efs, m.tmp)
 }
 
 // compare copies the shadow weights to the main filter when the shadow has
-// been clearly better for a while, and the other way round when it has
+// been clearly better for a while and removes a good part of the echo
+// (in double talk the near end keeps its error high), and the other way round when it has
 // been clearly worse.
-func (m *mdf) compare(see, ses float32) {
+func (m *mdf) compare(sdd, see, ses float32) {
+	m.edd += errSmooth2 * (sdd - m.edd)
 	m.em += errSmooth2 * (see - m.em)
 	m.esh += errSmooth2 * (ses - m.esh)
 	switch {
-	case m.esh < 0.5*m.em:
+	case m.esh < 0.5*m.em && m.esh < 0.25*m.edd:
 		m.better, m.worse = m.better+1, 0
 	case m.esh > 4*m.em:
 		m.better, m.worse = 0, m.worse+1
@@ -182,6 +184,9 @@ func (m *mdf) compare(see, ses float32) {
 	if m.better > copyAfter {
 		copyWeights(m.w, m.ws)
 		m.em, m.better = m.esh, 0
+		// The main filter was out of date: its leak estimate too.
+		m.leak = min(1, max(m.leak, m.esh/(m.cyy+1)))
+		m.pey = m.leak * m.pyy
 	}
 	if m.worse > copyAfter {
 		copyWeights(m.ws, m.w)
@@ -205,21 +210,27 @@ func (m *mdf) diverged(sdd, see float32) bool {
 	return m.bad > 8 || see != see
 }
 
-// filter computes the echo estimate of weights w for the newest block into
-// y and the per-bin far-end power summed over partitions into m.norm.
-func (m *mdf) filter(w [][]complex64, y []float32) {
+// filter computes the echo estimates of the main and the shadow weights
+// for the newest block into y and ys, and the per-bin far-end power summed
+// over partitions into m.norm.
+func (m *mdf) filter(y, ys []float32) {
 	clear(m.yf)
+	clear(m.ysf)
 	clear(m.norm)
 	for j := 0; j < m.p; j++ {
-		x, w := m.x[(m.head+j)%m.p], w[j]
-		yf, norm := m.yf[:len(x)], m.norm[:len(x)]
+		x := m.x[(m.head+j)%m.p]
+		w, wsh := m.w[j][:len(x)], m.ws[j][:len(x)]
+		yf, ysf, norm := m.yf[:len(x)], m.ysf[:len(x)], m.norm[:len(x)]
 		for i, xv := range x {
 			yf[i] += w[i] * xv
+			ysf[i] += wsh[i] * xv
 			norm[i] += real(xv)*real(xv) + imag(xv)*imag(xv)
 		}
 	}
 	m.fft.inverse(m.tmp, m.yf)
 	copy(y, m.tmp[m.b:])
+	m.fft.inverse(m.tmp, m.ysf)
+	copy(ys, m.tmp[m.b:])
 }
 
 // spectra computes the error spectrum (for the update, zero-padded as
@@ -242,6 +253,13 @@ func (m *mdf) spectra(e, y []float32) {
 
 // step updates the leak estimate and sets the per-bin step sizes.
 func (m *mdf) step(sxx, see float32) {
+	if m.adapted && m.cee > dtMargin*m.leak*m.cyy+float32(m.b)*dtFloor {
+		// The error is far louder than the residual echo should be: the
+		// near end talks (or the echo path changed, which the shadow
+		// filter handles). Hold the main filter and the leak estimate.
+		clear(m.mu)
+		return
+	}
 	var syy, sEE, dey, dyy float32
 	for i := range m.se {
 		syy += m.sy[i]
@@ -288,26 +306,39 @@ func (m *mdf) step(sxx, see float32) {
 	}
 }
 
-// update adds the gradient of error spectrum m.ef, normalised per bin and
-// scaled by step mu, to every partition of weights ws and applies the
-// gradient constraint (taps beyond the block zeroed) to a rotating subset
-// of the partitions.
-func (m *mdf) update(ws [][]complex64, mu []float32) {
-	for i := range mu {
-		mu[i] /= m.norm[i] + float32(m.b)*100
+// update adds to the main and the shadow weights of every partition
+// their gradients (error spectrum times conjugate far-end spectrum),
+// normalised per bin by the far-end power and scaled by the main filter's
+// per-bin step and the shadow's fixed step, then applies the gradient
+// constraint (taps beyond the block zeroed) to a few partitions of each
+// in turn.
+func (m *mdf) update() {
+	for i := range m.gm {
+		inv := 1 / (m.norm[i] + float32(m.b)*100)
+		m.gm[i] = m.ef[i] * complex(m.mu[i]*inv, 0)
+		m.gs[i] = m.efs[i] * complex(muShadow*inv, 0)
 	}
 	for j := 0; j < m.p; j++ {
-		x, w := m.x[(m.head+j)%m.p], ws[j]
-		ef, mu := m.ef[:len(x)], mu[:len(x)]
+		x := m.x[(m.head+j)%m.p]
+		w, wsh := m.w[j][:len(x)], m.ws[j][:len(x)]
+		gm, gs := m.gm[:len(x)], m.gs[:len(x)]
 		for i, xv := range x {
-			g := complex(real(xv), -imag(xv)) * ef[i]
-			w[i] += g * complex(mu[i], 0)
+			xc := complex(real(xv), -imag(xv))
+			w[i] += xc * gm[i]
+			wsh[i] += xc * gs[i]
 		}
 	}
-	for n := 0; n < m.perRun; n++ {
-		w := ws[(m.rr+n)%m.p]
-		m.fft.inverse(m.tmp, w)
-		clear(m.tmp[m.b:])
-		m.fft.forward(w, m.tmp)
+	for n := 0; n < constrainPerBlock; n++ {
+		m.constrain(m.w[m.rr])
+		m.constrain(m.ws[m.rr])
+		m.rr = (m.rr + 1) % m.p
 	}
+}
+
+// constrain zeroes the taps of partition weights w beyond the block, so
+// that the partition stays a linear (not circular) convolution.
+func (m *mdf) constrain(w []complex64) {
+	m.fft.inverse(m.tmp, w)
+	clear(m.tmp[m.b:])
+	m.fft.forward(w, m.tmp)
 }
