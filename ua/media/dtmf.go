@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -157,4 +158,54 @@ func (m *DTMFMerger) Add(src DTMFSource, digit rune, t time.Time) bool {
 	}
 	m.recent = append(m.recent, mergedDigit{digit: digit, at: t, sources: bit})
 	return true
+}
+
+// Digits in the media (RFC 4733 events, in-band tones) are acted on only
+// when they come from the call's media peer: the source RTP is latched
+// to, when that is the address the SDP named. Symmetric RTP latches to
+// whichever source sends first (a peer behind NAT sends from another
+// address than its SDP says), so a stranger sending to the RTP port
+// before the peer would otherwise have its digits reach the door. A
+// packet from exactly the address the SDP named takes the latch back, so
+// such a stranger cannot lock the peer out either. Digits in SIP INFO are
+// bound to the caller by the user agent instead. A peer whose SDP names
+// an address it does not send from (NAT without SDP fix-up) keeps its
+// audio, but its digits in the media are ignored (counted as rejected,
+// logged once per call): it can send them by SIP INFO.
+
+// mediaPeer reports whether RTP is latched to the address the SDP named.
+// Called with s.mu held.
+func (s *Session) mediaPeer() bool {
+	return s.peer.latched && s.peer.rtpAddr.Addr() == s.neg.Remote.Addr()
+}
+
+// relatchToSDP moves the latch to src when src is exactly the address the
+// SDP named and another source had latched; it reports whether it did.
+// Called with s.mu held.
+func (s *Session) relatchToSDP(src netip.AddrPort) bool {
+	if !s.peer.latched || src != s.neg.Remote || s.peer.rtpAddr == src {
+		return false
+	}
+	s.log.Warn("RTP latched back to the address the SDP named", "was", s.peer.rtpAddr, "sdp", src)
+	s.peer.rtpAddr = src
+	if !s.peer.rtcpLatch {
+		s.peer.rtcpAddr = s.neg.RemoteRTCP
+	}
+	return true
+}
+
+// digitAllowed reports whether a digit from src may be reported: from
+// SIP INFO always (the user agent checked its sender), from the media
+// only when they come from the media peer. Called with s.mu held.
+func (s *Session) digitAllowed(src DTMFSource) bool {
+	if src == DTMFInfo || s.mediaPeer() {
+		return true
+	}
+	s.peer.rejected++
+	if !s.peer.digitWarned {
+		s.peer.digitWarned = true
+		s.log.Warn("DTMF in the media ignored: it does not come from the address the SDP named",
+			"source", s.peer.rtpAddr, "sdp", s.neg.Remote)
+	}
+	return false
 }

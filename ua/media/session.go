@@ -107,6 +107,10 @@ type peerState struct {
 	haveEvent bool
 	rejected  uint64
 	stun      uint64 // STUN from the peer, answered or a keep-alive (stun.go)
+
+	// digitWarned: digits from a source other than the SDP's were logged
+	// (dtmf.go).
+	digitWarned bool
 }
 
 // Listen binds an RTP port (even) and its RTCP port (+1) on ip, trying
@@ -268,6 +272,9 @@ const dtmfMergeWindow = time.Second
 // digit delivers a digit from src unless it is another copy of a key
 // press already delivered. Called with s.mu held.
 func (s *Session) digit(src DTMFSource, d rune, at time.Time) {
+	if !s.digitAllowed(src) { // dtmf.go: only from the media peer
+		return
+	}
 	if s.merger.Add(src, d, at) {
 		s.emit(Event{Kind: EventDTMF, Digit: d, Source: src, At: at})
 	}

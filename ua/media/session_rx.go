@@ -66,7 +66,7 @@ func (s *Session) handleRTP(pkt []byte, src netip.AddrPort, h *rtp.Header, now t
 		s.reject("RTP payload type not negotiated", src, "pt", pt)
 		return
 	}
-	if s.peer.latched && src != s.peer.rtpAddr {
+	if s.peer.latched && src != s.peer.rtpAddr && !s.relatchToSDP(src) {
 		s.reject("RTP from a source other than the latched peer", src)
 		return
 	}
