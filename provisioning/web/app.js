@@ -201,6 +201,37 @@ function showResult(r) {
 async function simPost(path, body) {
   const r = await api("POST", "/sim/" + path, body);
   if (r.ok) renderBoard(r.data);
+  const msg = $("#sim-phone-msg");
+  if (msg) msg.textContent = r.ok ? "" : "Error: " + ((r.data && r.data.error) || r.status);
+}
+
+// The analog-phone controls (hook flash, pulse dialling, the ringer as
+// measured): built once, so typing survives the board's refresh.
+function renderPhone(state) {
+  const pins = state.pins || [];
+  const hook = pins.find(p => p.role === "hook_switch");
+  let box = $("#sim-phone");
+  if (!box) {
+    box = document.createElement("div"); box.id = "sim-phone"; box.className = "buttons";
+    box.innerHTML = '<button id="sim-flash" type="button">Hook flash</button>' +
+      '<input id="sim-dial-digits" inputmode="numeric" placeholder="digits to dial" size="10">' +
+      '<label>pps <input id="sim-dial-pps" type="number" min="5" max="20" value="10" size="3"></label>' +
+      '<label>break % <input id="sim-dial-break" type="number" min="20" max="80" value="60" size="3"></label>' +
+      '<label><input id="sim-dial-hook" type="checkbox"> by the hook</label>' +
+      '<button id="sim-dial" type="button">Dial pulses</button>' +
+      '<div id="sim-ringer"></div><div id="sim-phone-msg"></div>';
+    $("#outputs").after(box);
+    $("#sim-flash").onclick = () => simPost("flash", {});
+    $("#sim-dial").onclick = () => simPost("dial", { digits: $("#sim-dial-digits").value.trim(),
+      pps: +$("#sim-dial-pps").value, break_pct: +$("#sim-dial-break").value, hook: $("#sim-dial-hook").checked });
+  }
+  box.hidden = !hook;
+  $("#sim-flash").disabled = !(hook && hook.active);
+  const r = state.ringer || {};
+  let t = "Ringer: " + (r.ringing ? "ringing" : "silent");
+  if (r.bursts) t += " — last ring " + r.on_ms + " ms" + (r.hz ? " at " + r.hz.toFixed(1) + " Hz" : "") +
+    (r.off_ms ? ", pause " + r.off_ms + " ms" : "") + (r.antiphase ? ", bells in antiphase" : "") + " (" + r.bursts + " rings)";
+  $("#sim-ringer").textContent = t;
 }
 
 function renderBoard(state) {
@@ -226,6 +257,7 @@ function renderBoard(state) {
       d.append(dot, t); outs.appendChild(d);
     }
   }
+  renderPhone(state);
 }
 
 async function refreshBoard() {
