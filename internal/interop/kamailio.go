@@ -22,6 +22,10 @@ type KamailioOptions struct {
 	// PublCache is presence's publ_cache mode (default 2, Kamailio's
 	// 5.6 default; 1 caches publications in memory and the database).
 	PublCache int
+	// PresenceMaxExpires caps the expiry presence grants to PUBLISH and
+	// SUBSCRIBE (presence max_expires; default 3600): a short one makes
+	// a publisher refresh within a test.
+	PresenceMaxExpires int
 	// Aliases are further domains Kamailio takes as its own (alias=),
 	// such as a domain that DNS points at it.
 	Aliases []string
@@ -65,6 +69,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if opts.PublCache == 0 {
 		opts.PublCache = 2
 	}
+	if opts.PresenceMaxExpires == 0 {
+		opts.PresenceMaxExpires = 3600
+	}
 	dir := t.TempDir()
 	k := &Kamailio{Domain: "127.0.0.1", Users: []string{"door", "alice", "bob"}, Log: NewLog(),
 		dir: dir, t: t, opts: opts}
@@ -76,7 +83,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	data := map[string]any{"DB": filepath.Join(dir, "kamailio.sqlite"), "Port": k.Port,
 		"ModPath": filepath.Dir(mods[0]) + "/", "CtlPort": ctlPort, "Presence": opts.Presence,
 		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0,
-		"PublCache": opts.PublCache, "Aliases": opts.Aliases}
+		"PublCache": opts.PublCache, "PresenceMaxExpires": opts.PresenceMaxExpires, "Aliases": opts.Aliases}
 	if opts.TLS {
 		k.CA = NewCA(t, "sipbell interop CA")
 		cert, key := k.CA.Issue(t, "kamailio")
