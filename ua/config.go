@@ -175,7 +175,9 @@ func (k KnownCaller) validate() error {
 // Account is one registration with a registrar.
 type Account struct {
 	// Registrar is host[:port] or a sip:/sips: URI of the registrar. A
-	// sips: URI requires transport tls.
+	// sips: URI requires transport tls. A domain name without a port is
+	// looked up by NAPTR and SRV records (see dns_server), so that
+	// "sip:pbx.example" finds the servers and ports its DNS names.
 	Registrar string `yaml:"registrar"`
 	// Failover lists further registrars (same form) tried in order when
 	// the previous one times out or answers 5xx; the primary is tried
@@ -196,7 +198,7 @@ type Account struct {
 	// registrar's grant is used.
 	Expires time.Duration `yaml:"expires"`
 	// OutboundProxy, host[:port], receives every request of this account
-	// instead of the registrar.
+	// instead of the registrar (a name is looked up as for Registrar).
 	OutboundProxy string `yaml:"outbound_proxy"`
 	// TLSCAFile is a PEM file of CAs trusted for TLS; empty means the
 	// system roots.
