@@ -334,11 +334,12 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 	if err != nil {
 		return regResult{out: outOther, reason: err.Error()}
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// DNS first, on its own bound (dnsTimeout), not the REGISTER's.
 	if err := r.resolve(ctx, si, expires > 0); err != nil {
 		return regResult{out: outServerFail, reason: err.Error()}
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req := r.request(si, expires)
 	r.preauthorize(req, si)
 	res, err := c.Do(ctx, req)

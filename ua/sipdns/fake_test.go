@@ -32,7 +32,7 @@ type fakeDNS struct {
 	drop bool           // answer nothing
 }
 
-func startFake(t *testing.T, z zone) *fakeDNS {
+func startFake(t testing.TB, z zone) *fakeDNS {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
