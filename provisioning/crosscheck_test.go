@@ -41,6 +41,7 @@ func TestValidationMatchesRuntime(t *testing.T) {
 		{"extra button wired", "board:\n  profile: rpi\n  pins:\n    call_buttons: [{}, {pin: GPIO6}]\ndevice:\n  buttons:\n    - targets: [\"sip:a@h\"]\n    - targets: [\"sip:b@h\"]\n", nil},
 		{"door code without relay", "board:\n  pins:\n    door_relays: [{pin: none}]\ndevice:\n  door:\n    code: \"#\"\n",
 			[]string{`line 6: device.door.code: "#" would open the door through door relay 1, which the board does not wire`}},
+		{"analog phone: no door, no buttons to check", "board:\n  pins:\n    door_relays: [{pin: none}]\ndevice:\n  mode: ata\n  door:\n    code: \"#\"\n", nil},
 		{"no code, no relay", "board:\n  pins:\n    door_relays: [{pin: none}]\ndevice:\n  door:\n    code: \"\"\n", nil},
 		{"capture node as playback", "board:\n  profile: rpi\n  audio:\n    playback: /dev/snd/pcmC1D0c\n",
 			[]string{`line 4: board.audio.playback: "/dev/snd/pcmC1D0c": not an ALSA device sipbell can open: this is a capture node`}},

@@ -80,6 +80,9 @@ func (f *File) Validate() error {
 // no pin for, a door code with no door relay to open. Fields that already
 // have an error are not reported twice.
 func (f *File) crossCheck(errs *cfgerr.List) {
+	if f.Device.Mode == device.ModeATA {
+		return // an analog phone has no call buttons and no door
+	}
 	prof := "board.profile " + f.Board.Profile
 	for i, b := range f.Device.Buttons {
 		if len(b.Targets) > 0 && !f.Board.Wired(board.CallButton, i) {
