@@ -127,3 +127,38 @@ func TestDNSServerConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboundProxyThroughDNS: the outbound proxy is a name whose SRV
+// record points at Kamailio. REGISTER and calls go there; the door admits
+// nobody by network (allow_from empty), so the call Kamailio relays to it
+// is answered only because the proxy's SRV address is trusted.
+func TestOutboundProxyThroughDNS(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	d := interop.StartDnsmasq(t, interop.DnsmasqOptions{Domains: []string{"proxy.test"}, TTL: 60,
+		Hosts: []interop.HostRecord{{Name: "edge.proxy.test", Addr: "127.0.0.1"}},
+		SRV:   []interop.SRVRecord{{Name: "_sip._udp.proxy.test", Target: "edge.proxy.test", Port: k.Port, Priority: 1, Weight: 1}},
+	})
+	cfg := testConfig()
+	cfg.AllowFrom = nil
+	cfg.DNSServer = d.Addr
+	cfg.Accounts = []Account{{Registrar: "pbx.test", OutboundProxy: "proxy.test", User: "door",
+		Password: interop.Password, Expires: time.Hour}}
+	door := start(t, cfg, nil)
+	door.wait(t, 10*time.Second, "registered through the proxy", regIs(Registered))
+
+	caller := testConfig()
+	caller.Accounts = []Account{{Registrar: k.UDP, User: "alice", Password: interop.Password, Expires: time.Hour}}
+	alice := start(t, caller, nil)
+	alice.wait(t, 10*time.Second, "alice registered", regIs(Registered))
+	callDoor(t, alice, door, k)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := door.Call(ctx, []string{"sip:alice@pbx.test"}, Hunt); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(t, 15*time.Second, "alice answered the door's call through the proxy", func(e Event) bool {
+		return callIs(CallAnswered)(e) && e.Incoming
+	})
+}
