@@ -39,7 +39,9 @@
 //
 // # Calls
 //
-// One call at a time (a door station / ATA): a second INVITE gets 486.
+// Up to cfg.MaxCalls calls at once (default 1, a door station; the phone
+// mode's call waiting needs 2): one more INVITE gets 486, UA.Call fails
+// with ErrBusy.
 // Incoming: Max-Forwards 0 → 483, merged/looped request → 482, then who
 // the caller is (identity.go): a registrar/proxy of an account (address
 // AND port) is trusted and its P-Asserted-Identity is the caller; a
@@ -57,7 +59,22 @@
 // Re-INVITEs (hold, resume, refresh) and UPDATEs (RFC 3311) are answered
 // and published as Event.Held changes; a re-INVITE's 2xx is retransmitted
 // until its ACK (reinvite.go). Call.Hold/Resume re-INVITE the peer
-// a=sendonly (a=inactive when it holds us) and back (hold.go). Session
+// a=sendonly (a=inactive when it holds us) and back (hold.go); a 491
+// (crossed re-INVITEs) is retried after RFC 3261 §14.1's random delay.
+// Transfer (RFC 3515 REFER, RFC 3892 Referred-By, RFC 3891 Replaces): as
+// transferee (refer.go) a REFER from the party in the call, trusted
+// (relayed by our proxy, a verified caller, or the party we called) gets
+// 202, the Refer-To target is called with Referred-By (and Replaces for
+// an attended transfer), progress goes back in NOTIFY message/sipfrag,
+// and on success the same Call goes on with the new dialog
+// (Event.Transferred) and the old one gets BYE; others get 403 and a
+// rate-limited log line. As transferor Call.Transfer sends REFER and
+// follows the NOTIFYs (refer_out.go). Pickup (pickup.go): an INVITE with
+// Replaces naming the early dialog of our ringing outgoing call, from a
+// verified or trusted party, cancels the ringing legs and answers the
+// call in its place (481 no such early dialog, 403 unverified, 486
+// answered meanwhile). Call events carry the dialog as on the wire
+// (Event.Dialog) for dialog-info. Session
 // timers (RFC 4028, sessiontimer.go): Supported: timer, a Session-Expires
 // below cfg.MinSE → 422, the refresher chosen per §9 (the caller when it
 // supports timers); our INVITEs offer cfg.SessionExpires and retry a 422

@@ -27,6 +27,10 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	if h := req.GetHeader("Replaces"); h != nil {
+		u.onPickup(req, tx, caller, h.Value()) // pickup.go
+		return
+	}
 	u.respond(tx, req, 100)
 	c := u.claimCall(true, fromURI(req), caller)
 	if c == nil {

@@ -97,6 +97,8 @@ func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
 		case <-c.hangup:
 			c.setReason("cancelled")
 			cancel()
+		case <-c.pickup:
+			cancel() // the legs are cancelled; the pickup takes the call (pickup.go)
 		case <-ctx.Done():
 		}
 	}()
@@ -105,6 +107,12 @@ func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
 		a = u.parallel(ctx, c, targets, offer)
 	} else {
 		a = u.hunt(ctx, c, targets, offer)
+	}
+	if c.isPickedUp() {
+		c.handOver(a.dc != nil)
+		if a.dc == nil {
+			return
+		}
 	}
 	if a.dc == nil {
 		reason := c.takeReason()
@@ -256,7 +264,11 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 	}
 	err = dc.WaitAnswer(ictx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(res *sip.Response) error {
-			c.setDialog(clientDialog(dc.InviteRequest, res))
+			d := clientDialog(dc.InviteRequest, res)
+			c.setDialog(d)
+			if res.IsProvisional() {
+				c.noteEarly(d)
+			}
 			if res.StatusCode == 180 || res.StatusCode == 183 {
 				c.setState(CallRinging, res.StatusCode, Status(res.StatusCode).String())
 			}

@@ -61,7 +61,7 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(sip.NewHeader("Allow-Events", ev))
 	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Supported", "timer"))
+	res.AppendHeader(sip.NewHeader("Supported", "timer, replaces"))
 	u.sendStateless(tx, res)
 }
 
