@@ -3,6 +3,8 @@ package ua
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +163,31 @@ func TestOutboundProxyThroughDNS(t *testing.T) {
 	alice.wait(t, 15*time.Second, "alice answered the door's call through the proxy", func(e Event) bool {
 		return callIs(CallAnswered)(e) && e.Incoming
 	})
+}
+
+// TestRegisterDNSFailoverOn503: the first SRV target (sipp) answers
+// REGISTER with 503; the door registers with the second (Kamailio).
+func TestRegisterDNSFailoverOn503(t *testing.T) {
+	t.Parallel()
+	down := interop.StartSipp(t, interop.SippOptions{Scenario: "reg_final.xml",
+		Replace: map[string]string{"code": "503", "reason": "Service Unavailable", "hdr": ""}, Timeout: 20 * time.Second})
+	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	_, port, err := net.SplitHostPort(down.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	d := interop.StartDnsmasq(t, sipZone(p, k.Port))
+	cfg := testConfig()
+	cfg.DNSServer = d.Addr
+	cfg.Accounts = []Account{{Registrar: "sip:pbx.test", User: "door", Password: interop.Password, Expires: time.Hour}}
+	door := start(t, cfg, nil)
+	ev := door.wait(t, 10*time.Second, "registered with Kamailio", regIs(Registered))
+	if !strings.Contains(ev.Reason, fmt.Sprintf("127.0.0.1:%d", k.Port)) {
+		t.Errorf("registered %q, want with Kamailio at port %d", ev.Reason, k.Port)
+	}
+	if door.count(func(e Event) bool { return e.Kind == EventRegistration && e.Code == 503 }) == 0 {
+		t.Errorf("no 503 seen from the first target:\n%s", door.events())
+	}
+	sippDone(t, down)
 }
