@@ -333,3 +333,23 @@ func TestPhoneIncoming(t *testing.T) {
 		})
 	}
 }
+
+// TestPhoneEvents: what presence, messages and webhooks see of the
+// phone: ringing (either way), in call, idle again.
+func TestPhoneEvents(t *testing.T) {
+	r := newPhoneRig(t, mapPlan("(1xxx)"))
+	r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:alice@pbx"})
+	r.offHook()
+	r.state("in1", "", device.CallAnswered, 200, "")
+	r.state("in1", "", device.CallEnded, 0, "BYE from peer")
+	r.onHook()
+	r.offHook()
+	r.keys("1000")
+	r.state("c1", "", device.CallEnded, 486, "486 Busy Here")
+	r.onHook()
+	r.offHook()
+	r.keys("1001")
+	r.state("c2", "sip:1001@pbx", device.CallAnswered, 200, "")
+	r.onHook()
+	r.wantSlice("events", r.eventKinds(), []string{"rang", "answered", "call-ended", "rang", "busy", "rang", "answered", "call-ended"})
+}
