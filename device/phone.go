@@ -192,7 +192,7 @@ func (m *phone) hookEvents(ctx context.Context) {
 		case pulse.Digit:
 			m.digit(ctx, e.Digit, "hook pulses")
 		case pulse.Flash:
-			m.d.log.Info("hook flash", "state", m.st.String(), "break", e.Break)
+			m.flash(ctx, e.Break)
 		case pulse.Invalid:
 			m.d.log.Debug("hook: neither pulses nor a flash", "pulses", e.Pulses, "break", e.Break)
 		}
@@ -222,6 +222,11 @@ func (m *phone) offHook(ctx context.Context) {
 		m.answer(ctx)
 		return
 	}
+	m.dialTone(ctx)
+}
+
+// dialTone starts collecting digits: dial tone, or the hotline.
+func (m *phone) dialTone(ctx context.Context) {
 	m.enter(phDialing)
 	m.digits, m.digitAt, m.warmAt = "", time.Time{}, time.Time{}
 	number, delay, hot := m.plan.OffHook()
@@ -234,6 +239,16 @@ func (m *phone) offHook(ctx context.Context) {
 		m.warmAt = m.now().Add(delay)
 	}
 	m.play(tone.Dial, m.cfg.DialToneTimeout)
+}
+
+// flash: while dialling or after a failure, a hook flash starts over
+// with dial tone (what a flash does on a line without call waiting);
+// during a call it is logged (call waiting will swap calls with it).
+func (m *phone) flash(ctx context.Context, brk time.Duration) {
+	m.d.log.Info("hook flash", "state", m.st.String(), "break", brk)
+	if m.st == phDialing || m.st == phDead {
+		m.dialTone(ctx)
+	}
 }
 
 // onHook ends whatever the phone was doing.

@@ -209,6 +209,29 @@ func TestPhoneOutgoing(t *testing.T) {
 				r.advance(5 * time.Second)
 			},
 			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet"}, []string{"dial 1000 → c1"}},
+		{"a hook flash while dialling starts over with dial tone", mapPlan("(1xxx)"),
+			func(r *phoneRig) {
+				r.offHook()
+				r.keys("1")
+				r.edge(device.HookOn)
+				r.advance(300 * time.Millisecond)
+				r.edge(device.HookOff)
+				r.advance(10 * time.Millisecond)
+				r.keys("1234")
+			},
+			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet", "+320ms tone dial", "+320ms quiet"},
+			[]string{"dial 1234 → c1"}},
+		{"a hook flash after reorder gives dial tone again", mapPlan("(1xxx)"),
+			func(r *phoneRig) {
+				r.offHook()
+				r.keys("9")
+				r.edge(device.HookOn)
+				r.advance(300 * time.Millisecond)
+				r.edge(device.HookOff)
+				r.advance(10 * time.Millisecond)
+			},
+			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet", "+10ms tone congestion", "+320ms tone dial"},
+			nil},
 		{"hotline dials on off hook, no dial tone", device.PhoneConfig{DialPlan: hotline("100", 0)},
 			func(r *phoneRig) { r.offHook() }, []string{"+10ms listen"}, []string{"dial 100 → c1"}},
 		{"warmline dials after its delay", device.PhoneConfig{DialPlan: hotline("100", 5*time.Second)},
