@@ -358,7 +358,8 @@ func TestPhoneIncoming(t *testing.T) {
 }
 
 // TestPhoneEvents: what presence, messages and webhooks see of the
-// phone: ringing (either way), in call, idle again.
+// phone: ringing (either way), in call, idle again; and what the status
+// page shows (hook, digits so far, last number).
 func TestPhoneEvents(t *testing.T) {
 	r := newPhoneRig(t, mapPlan("(1xxx)"))
 	r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:alice@pbx"})
@@ -371,8 +372,19 @@ func TestPhoneEvents(t *testing.T) {
 	r.state("c1", "", device.CallEnded, 486, "486 Busy Here")
 	r.onHook()
 	r.offHook()
-	r.keys("1001")
+	r.keys("10")
+	if st, err := r.d.Status(r.ctx()); err != nil || st.Mode != "ata" || st.Hook != "off" || st.Call != "dialing" ||
+		st.Dialed != "10" || st.LastDialed != "1000" {
+		t.Errorf("status while dialling: %+v, %v", st, err)
+	}
+	r.keys("01")
 	r.state("c2", "sip:1001@pbx", device.CallAnswered, 200, "")
+	if st, _ := r.d.Status(r.ctx()); st.Call != "connected" || st.Peer != "sip:1001@pbx" {
+		t.Errorf("status in the call: %+v", st)
+	}
 	r.onHook()
+	if st, _ := r.d.Status(r.ctx()); st.Hook != "on" || st.Call != "idle" {
+		t.Errorf("status on hook: %+v", st)
+	}
 	r.wantSlice("events", r.eventKinds(), []string{"rang", "answered", "call-ended", "rang", "busy", "rang", "answered", "call-ended"})
 }
