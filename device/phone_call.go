@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -119,7 +120,12 @@ func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
 		why = "the phone is off hook"
 	}
 	if why != "" {
-		m.d.log.Info("call from "+ev.Peer+" turned away: "+why, "peer", ev.Peer, "caller", ev.Caller.String())
+		msg := "call from " + ev.Peer + " turned away: " + why
+		if m.d.refusals != nil { // a caller can repeat this: once per source a while
+			m.d.refusals.Log(slog.LevelInfo, ev.Caller.Source, msg, "peer", ev.Peer, "caller", ev.Caller.String())
+		} else {
+			m.d.log.Info(msg, "peer", ev.Peer, "caller", ev.Caller.String())
+		}
 		m.hangup(ctx, ev.CallID)
 		return
 	}

@@ -388,3 +388,22 @@ func TestPhoneEvents(t *testing.T) {
 	}
 	r.wantSlice("events", r.eventKinds(), []string{"rang", "answered", "call-ended", "rang", "busy", "rang", "answered", "call-ended"})
 }
+
+// TestPhoneTurnedAwayGoesToTheRefusalLog: a caller turned away (DND)
+// can call again and again; the line goes through the rate-limited
+// refusal log, by source.
+func TestPhoneTurnedAwayGoesToTheRefusalLog(t *testing.T) {
+	cfg := device.DefaultConfig()
+	cfg.Mode = device.ModeATA
+	cfg.Phone.DND = true
+	var log refusalLog
+	r := newRigWith(t, cfg, withRefusals(&log))
+	for i := range 2 {
+		r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: fmt.Sprint("in", i), Peer: "sip:x@y",
+			Caller: device.Caller{Source: "192.0.2.9:5060"}})
+	}
+	r.wantSlice("refusals", log.all(), []string{
+		"192.0.2.9:5060 call from sip:x@y turned away: do not disturb is on",
+		"192.0.2.9:5060 call from sip:x@y turned away: do not disturb is on"})
+	r.wantSlice("calls", r.ph.Calls(), []string{"hangup in0", "hangup in1"})
+}
