@@ -155,3 +155,18 @@ func awaitSTUN(t *testing.T, p *rawPeer) []byte {
 		}
 	}
 }
+
+// BenchmarkSTUNAnswer: parsing a binding request and building the
+// success response, as the receive loop does for each ICE check.
+func BenchmarkSTUNAnswer(b *testing.B) {
+	req := stunRequest(stunBindingRequest, [12]byte{1, 2, 3}, true)
+	src := netip.MustParseAddrPort("192.0.2.1:40000")
+	b.ReportAllocs()
+	for b.Loop() {
+		m, ok := parseSTUN(req)
+		if !ok {
+			b.Fatal("request does not parse")
+		}
+		_ = stunSuccess(m.txID, src)
+	}
+}
