@@ -78,8 +78,9 @@ type phone struct {
 	ring     ringer
 	lastCall string // the last dialled number, for the status page
 
-	regs map[string]RegState
-	leds map[Output]Pattern
+	regs   map[string]RegState
+	leds   map[Output]Pattern
+	failed map[Output]bool // outputs whose Set failed (logged once)
 }
 
 func newPhone(d *Device) (*phone, error) {
@@ -97,7 +98,7 @@ func newPhone(d *Device) (*phone, error) {
 	if err != nil {
 		return nil, fmt.Errorf("device: phone: pulse: %w", err)
 	}
-	return &phone{d: d, cfg: cfg, plan: plan, hook: hook, dial: dial, regs: map[string]RegState{},
+	return &phone{d: d, cfg: cfg, plan: plan, hook: hook, dial: dial, regs: map[string]RegState{}, failed: map[Output]bool{},
 		ring: ringer{cadence: cfg.RingCadence, hz: cfg.RingHz},
 		leds: map[Output]Pattern{StatusLED: {Kind: Off}, Ringer: {Kind: Off}, LineReversal: {Kind: Off}}}, nil
 }
@@ -124,9 +125,13 @@ func (m *phone) set(o Output, p Pattern) {
 		return
 	}
 	if err := m.d.out.Set(o, 0, p); err != nil {
-		m.d.log.Warn("cannot set output", "output", o.String(), "pattern", p.String(), "err", err)
+		if !m.failed[o] { // once until it works again: callers ring it
+			m.d.log.Warn("cannot set output", "output", o.String(), "pattern", p.String(), "err", err)
+		}
+		m.failed[o] = true
 		return
 	}
+	m.failed[o] = false
 	m.leds[o] = p
 }
 

@@ -1,8 +1,11 @@
 package device_test
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -406,4 +409,39 @@ func TestPhoneTurnedAwayGoesToTheRefusalLog(t *testing.T) {
 		"192.0.2.9:5060 call from sip:x@y turned away: do not disturb is on",
 		"192.0.2.9:5060 call from sip:x@y turned away: do not disturb is on"})
 	r.wantSlice("calls", r.ph.Calls(), []string{"hangup in0", "hangup in1"})
+}
+
+// TestPhoneRingerMissingLoggedOnce: a board without a ringer fails each
+// ring step; a caller can make that happen, so it is logged once.
+func TestPhoneRingerMissingLoggedOnce(t *testing.T) {
+	cfg := device.DefaultConfig()
+	cfg.Mode = device.ModeATA
+	var logs lockedBuffer
+	r := newRigWith(t, cfg, func(d *device.Deps) { d.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	r.out.Err = errors.New("no ringer")
+	r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:alice@pbx"})
+	for range 20 {
+		r.advance(time.Second)
+	}
+	if n := strings.Count(logs.String(), "cannot set output"); n != 1 {
+		t.Errorf("%d warnings about the ringer, want 1:\n%s", n, logs.String())
+	}
+}
+
+// lockedBuffer is a log sink for several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
