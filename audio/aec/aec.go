@@ -138,7 +138,7 @@ func (c *Canceller) Process(far, near, out []int16) error {
 		}
 		c.mdf.process(c.far, c.near, c.res, c.echo)
 		if c.post != nil {
-			c.post.process(c.res, c.echo, c.mdf.lk, c.out)
+			c.post.process(c.res, c.echo, c.mdf.lk, c.mdf.changed > 0, c.out)
 		} else {
 			copy(c.out, c.res)
 		}

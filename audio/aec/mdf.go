@@ -44,23 +44,26 @@ type mdf struct {
 	bad     int     // consecutive blocks with error louder than the microphone
 	em, esh float32 // smoothed error energy of the main and shadow filter
 	edd     float32 // smoothed microphone energy
+	changed int     // blocks left in which the main filter counts as out of date
 	better  int     // consecutive blocks the shadow has been clearly better
 	worse   int     // consecutive blocks the shadow has been clearly worse
 }
 
 // Adaptation constants (block-rate).
 const (
-	powSmooth  = 0.35  // smoothing of se, sy
-	muMax      = 0.5   // largest per-bin step once adapted
-	muStart    = 0.25  // step before the filter has adapted
-	muShadow   = 0.7   // the shadow filter's step
-	leakMin    = 0.005 // floor of the leak estimate
-	farFloor   = 30.0  // far-end RMS (int16 units) below which nothing adapts
-	errSmooth2 = 0.1   // smoothing of the error energies compared
-	copyAfter  = 6     // blocks of clear difference before weights are copied
-	corrSmooth = 0.2   // smoothing of the error/echo-estimate correlation
-	dtMargin   = 8.0   // error over expected residual energy that means double talk
-	dtFloor    = 2500  // per-sample error energy never taken for double talk
+	powSmooth    = 0.35  // smoothing of se, sy
+	muMax        = 0.5   // largest per-bin step once adapted
+	muStart      = 0.25  // step before the filter has adapted
+	muShadow     = 0.7   // the shadow filter's step
+	leakMin      = 0.005 // floor of the leak estimate
+	farFloor     = 30.0  // far-end RMS (int16 units) below which nothing adapts
+	errSmooth2   = 0.1   // smoothing of the error energies compared
+	copyAfter    = 6     // blocks of clear difference before weights are copied
+	changeHold   = 25    // blocks the main filter counts as out of date after a copy
+	worseThanMic = 1.5   // main error over microphone energy that means out of date
+	corrSmooth   = 0.2   // smoothing of the error/echo-estimate correlation
+	dtMargin     = 8.0   // error over expected residual energy that means double talk
+	dtFloor      = 2500  // per-sample error energy never taken for double talk
 	// constrainPerBlock is how many partitions of each filter get the
 	// gradient constraint per block (in turn; all of them costs 2 FFTs per
 	// partition and block).
@@ -106,7 +109,7 @@ func (m *mdf) reset() {
 	}
 	m.pey, m.pyy, m.leak = 0, 0, 1
 	m.adapt, m.adapted, m.bad = 0, false, 0
-	m.em, m.esh, m.edd, m.better, m.worse = 0, 0, 0, 0, 0
+	m.em, m.esh, m.edd, m.better, m.worse, m.changed = 0, 0, 0, 0, 0, 0
 	m.cey, m.cee, m.cyy = 0, 0, 0
 }
 
@@ -117,6 +120,7 @@ func (m *mdf) process(far, near, e, y []float32) {
 	copy(m.xt, m.xt[b:])
 	copy(m.xt[b:], far)
 	m.head = (m.head + m.p - 1) % m.p
+	m.changed = max(0, m.changed-1)
 	m.fft.forward(m.x[m.head], m.xt)
 	m.filter(y, m.ys)
 	var sdd, see, ses, sxx, sey, syy float32
@@ -145,6 +149,17 @@ func (m *mdf) process(far, near, e, y []float32) {
 		clear(y)
 		return
 	}
+	m.edd += errSmooth2 * (sdd - m.edd)
+	m.em += errSmooth2 * (see - m.em)
+	m.esh += errSmooth2 * (ses - m.esh)
+	if m.em > worseThanMic*m.edd && m.esh < 0.5*m.em {
+		// The main filter is out of date and adds echo while the shadow
+		// does better: pass the microphone through (the post-filter
+		// takes it all for echo) until the shadow's weights replace it.
+		copy(e, near)
+		clear(y)
+		m.changed = max(m.changed, 1)
+	}
 	if sxx < float32(b)*farFloor*farFloor {
 		return // nothing to learn from: keep weights and statistics
 	}
@@ -155,7 +170,7 @@ func (m *mdf) process(far, near, e, y []float32) {
 	m.step(sxx, see)
 	m.shadowSpectrum()
 	m.update()
-	m.compare(sdd, see, ses)
+	m.compare()
 }
 
 // shadowSpectrum computes the shadow filter's error spectrum.
@@ -169,10 +184,7 @@ func (m *mdf) shadowSpectrum() {
 // been clearly better for a while and removes a good part of the echo
 // (in double talk the near end keeps its error high), and the other way round when it has
 // been clearly worse.
-func (m *mdf) compare(sdd, see, ses float32) {
-	m.edd += errSmooth2 * (sdd - m.edd)
-	m.em += errSmooth2 * (see - m.em)
-	m.esh += errSmooth2 * (ses - m.esh)
+func (m *mdf) compare() {
 	switch {
 	case m.esh < 0.5*m.em && m.esh < 0.25*m.edd:
 		m.better, m.worse = m.better+1, 0
@@ -187,6 +199,7 @@ func (m *mdf) compare(sdd, see, ses float32) {
 		// The main filter was out of date: its leak estimate too.
 		m.leak = min(1, max(m.leak, m.esh/(m.cyy+1)))
 		m.pey = m.leak * m.pyy
+		m.changed = changeHold
 	}
 	if m.worse > copyAfter {
 		copyWeights(m.ws, m.w)

@@ -79,12 +79,15 @@ func (s *suppressor) reset() {
 
 // process filters one block of error e given the echo estimate y and the
 // adaptive filter's per-bin leak estimate; out gets the block before.
-func (s *suppressor) process(e, y, leak []float32, out []float32) {
+// While changed (the adaptive filter has just taken over the shadow
+// filter's weights: the echo path changed and the error is mostly echo)
+// the error is all taken for residual echo.
+func (s *suppressor) process(e, y, leak []float32, changed bool, out []float32) {
 	b := s.b
 	s.analyse(s.ew, s.eb, e)
 	s.analyse(s.yw, s.yb, y)
 	s.learn()
-	s.gains(leak)
+	s.gains(leak, changed)
 	for i, g := range s.gain {
 		s.ew[i] *= complex(g, 0)
 	}
@@ -150,7 +153,7 @@ func (s *suppressor) learn() {
 // (frequency-smeared) echo-estimate power times the learned ratio (at
 // least the adaptive filter's leak), remembered with a decay, against the
 // error power.
-func (s *suppressor) gains(leak []float32) {
+func (s *suppressor) gains(leak []float32, changed bool) {
 	last := len(s.yw) - 1
 	over, decay := float32(overTalk), float32(talkDecay)
 	if !s.talk || s.coh >= cohEchoOnly {
@@ -160,6 +163,9 @@ func (s *suppressor) gains(leak []float32) {
 		lo, hi := max(i-1, 0), min(i+1, last)
 		smeared := 0.5*pow(s.yw[i]) + 0.25*(pow(s.yw[lo])+pow(s.yw[hi]))
 		r := over * max(leak[i], s.ratio[i]) * smeared
+		if changed {
+			r = max(r, overEcho*s.see[i])
+		}
 		s.rm[i] = max(r, decay*s.rm[i])
 		g := s.floor
 		if pe := s.see[i]; pe > s.rm[i] {

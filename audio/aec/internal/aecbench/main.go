@@ -83,6 +83,11 @@ func score(sc room.Scene, out []float64) string {
 	if !math.IsNaN(reconv) {
 		reconv -= changeAt
 	}
+	if os.Getenv("AECBENCH_TRACK") != "" {
+		for i := int(changeAt/0.25) - 2; i < int(changeAt/0.25)+10; i++ {
+			fmt.Printf("%5.1f ", track[i])
+		}
+	}
 	return fmt.Sprintf("%8s %8.1f %8.1f %8s %8.1f %8.1f", secs(conv),
 		room.ERLE(sc.Mic, out, sc.Echo, sc.Rate, 5, nearFrom),
 		room.SegSNR(sc.Near, out, sc.Rate, nearFrom, nearTo), secs(reconv),
