@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image bench-aec
+.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image bench-aec
 all: build
 
 build:
@@ -44,13 +44,18 @@ FORCE:
 
 # The one test command: unit and interop tests with the race detector,
 # then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-fuzz test-arm test-alsa test-scripts test-deb test-image
+test: test-unit test-fuzz test-arm test-alsa test-gpio test-scripts test-deb test-image
 
 # audio/alsa against real kernel sound cores (snd-aloop) of amd64, arm64
 # and armhf Debian kernels booted under qemu-system (kernels fetched by
 # scripts/alsa-kernel-fetch.sh, which .ci/run runs).
 test-alsa:
 	scripts/alsa-kernel-test.sh amd64 arm64 armhf
+
+# board's slic profile on the real GPIO character device of arm64 and
+# armhf Debian kernels under qemu-system (the same kernels).
+test-gpio:
+	scripts/gpio-kernel-test.sh arm64 armhf
 
 test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
