@@ -19,8 +19,10 @@ import (
 // through Kamailio) with the Call-ID and tags the binary used on the wire
 // (its SIP trace: the INVITE's Call-ID and From tag, the 180's To tag),
 // direction initiator, early while bob rings and confirmed once he
-// answers; then terminated or gone once he hangs up. With these a phone
-// can pick the ringing call up with INVITE + Replaces.
+// answers; then terminated or gone once he hangs up. Then bob calls the
+// door, which lets it ring: early, direction recipient, the door's To tag
+// as the local tag. With these a phone can pick a ringing call up with
+// INVITE + Replaces.
 func TestDialogInfoCarriesTheCallsIDs(t *testing.T) {
 	t.Parallel()
 	k := interop.StartKamailio(t, interop.KamailioOptions{})
@@ -68,6 +70,7 @@ device:
 	if callID == "" || localTag == "" || remoteTag == "" {
 		t.Fatalf("trace lacks the dialog's IDs:\n%s\n%s", invite, ringing)
 	}
+	direction := "initiator"
 	want := func(state presence.DialogState) {
 		t.Helper()
 		for {
@@ -78,7 +81,7 @@ device:
 			}
 			d, body := di.Dialogs[0], string(n.Body())
 			for _, attr := range []string{`call-id="` + callID + `"`, `local-tag="` + localTag + `"`,
-				`remote-tag="` + remoteTag + `"`, `direction="initiator"`, ">" + string(state) + "</state>"} {
+				`remote-tag="` + remoteTag + `"`, `direction="` + direction + `"`, ">" + string(state) + "</state>"} {
 				if !strings.Contains(body, attr) {
 					t.Errorf("%s NOTIFY lacks %s:\n%s", state, attr, body)
 				}
@@ -101,12 +104,35 @@ device:
 	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		di := dialogInfo(t, key.nextNotify(ctx, t))
-		if len(di.Dialogs) == 0 || di.Dialogs[0].State == presence.Terminated {
-			break
+	gone := func() {
+		t.Helper()
+		for {
+			di := dialogInfo(t, key.nextNotify(ctx, t))
+			if len(di.Dialogs) == 0 || di.Dialogs[0].State == presence.Terminated {
+				return
+			}
 		}
 	}
+	gone()
+
+	// bob calls the door (not answered here: auto_answer is off): the
+	// door's side of the ringing call, direction recipient, our To tag
+	// as the local tag.
+	if _, err := bob.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
+		t.Fatal(err)
+	}
+	invite = traced(t, p, func(msg string) bool { return strings.HasPrefix(msg, "INVITE sip:door@") })
+	callID, remoteTag = sipHeader(invite, "Call-ID"), tagOf(sipHeader(invite, "From"))
+	ringing = traced(t, p, func(msg string) bool {
+		return strings.HasPrefix(msg, "SIP/2.0 180") && sipHeader(msg, "Call-ID") == callID
+	})
+	localTag, direction = tagOf(sipHeader(ringing, "To")), "recipient"
+	t.Logf("on the wire: Call-ID %s, door's tag %s, bob's tag %s", callID, localTag, remoteTag)
+	want(presence.Early)
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	gone()
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
