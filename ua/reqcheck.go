@@ -42,31 +42,42 @@ type refusal struct {
 // precheckUDP answers what must be refused and returns nil, or returns the
 // datagram (possibly normalised) for sipgo to handle.
 func (g *guard) precheckUDP(ap netip.AddrPort, data []byte) []byte {
+	fwd, answer := g.precheck(ap, data)
+	if answer != nil {
+		if p := g.conn.Load(); p != nil && *p != nil {
+			_, _ = (*p).WriteTo(answer, net.UDPAddrFromAddrPort(ap))
+		}
+	}
+	return fwd
+}
+
+// precheck checks one whole message from ap (a datagram, or a message
+// framed from a TCP stream: tcpframe.go) and returns what sipgo should
+// handle (the message, possibly normalised; nil when refused) and the
+// stateless answer to send back (nil when none).
+func (g *guard) precheck(ap netip.AddrPort, data []byte) (fwd, answer []byte) {
 	if bytes.HasPrefix(data, []byte("SIP/")) {
-		return data // a response
+		return data, nil // a response
 	}
 	if r := checkRequestLine(data); r != nil {
-		g.refuseRaw(ap, data, *r)
-		return nil
+		return nil, g.refuseRaw(ap, data, *r)
 	}
 	msg, err := sip.NewParser().ParseSIP(data)
 	if err != nil {
-		g.refuseRaw(ap, data, refusal{code: 400, why: "malformed: " + err.Error()})
-		return nil
+		return nil, g.refuseRaw(ap, data, refusal{code: 400, why: "malformed: " + err.Error()})
 	}
 	req, ok := msg.(*sip.Request)
 	if !ok {
-		return data
+		return data, nil
 	}
 	method, _, _ := bytes.Cut(data, []byte(" "))
 	if r := checkRequest(req, string(method)); r != nil {
-		g.refuse(ap, req, *r)
-		return nil
+		return nil, g.refuse(ap, req, *r)
 	}
 	if normalise(req) {
-		return []byte(req.String())
+		return []byte(req.String()), nil
 	}
-	return data
+	return data, nil
 }
 
 // checkRequestLine checks "Method SP Request-URI SP SIP-Version" as sent.
@@ -207,18 +218,21 @@ func acceptsSDP(hs []sip.Header) bool {
 	return false
 }
 
-// refuse answers a parsed request statelessly, straight to its source.
-func (g *guard) refuse(ap netip.AddrPort, req *sip.Request, r refusal) {
+// refuse returns the stateless answer to a parsed request from ap, and
+// counts and logs the refusal.
+func (g *guard) refuse(ap netip.AddrPort, req *sip.Request, r refusal) []byte {
 	res := sip.NewResponseFromRequest(req, r.code, StatusText(r.code), nil)
 	for _, h := range r.hdrs {
 		res.AppendHeader(h)
 	}
-	g.send(ap, []byte(res.String()), r)
+	g.account(ap, r)
+	return []byte(res.String())
 }
 
-// refuseRaw answers a request sipgo cannot parse: the status line and
-// whatever Via, From, To, Call-ID and CSeq can be read from it.
-func (g *guard) refuseRaw(ap netip.AddrPort, data []byte, r refusal) {
+// refuseRaw returns the answer to a request sipgo cannot parse (the
+// status line and whatever Via, From, To, Call-ID and CSeq can be read
+// from it), and counts and logs the refusal.
+func (g *guard) refuseRaw(ap netip.AddrPort, data []byte, r refusal) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", r.code, StatusText(r.code))
 	for _, name := range []string{"via", "from", "to", "call-id", "cseq"} {
@@ -235,21 +249,21 @@ func (g *guard) refuseRaw(ap netip.AddrPort, data []byte, r refusal) {
 		b.WriteString(h.Name() + ": " + h.Value() + "\r\n")
 	}
 	b.WriteString("Content-Length: 0\r\n\r\n")
-	g.send(ap, b.Bytes(), r)
+	g.account(ap, r)
+	return b.Bytes()
 }
 
 var canonical = map[string]string{"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}
 var compact = map[string]string{"via": "v", "from": "f", "to": "t", "call-id": "i"}
 
-func (g *guard) send(ap netip.AddrPort, b []byte, r refusal) {
+// account counts and logs (rate-limited) a refusal to ap; a malformed
+// request counts against the source (blocked when it keeps failing).
+func (g *guard) account(ap netip.AddrPort, r refusal) {
 	if r.code == 400 {
 		g.fail(ap)
 	}
 	g.dropped[dropMalformed].Add(1)
 	g.logs.Log(slog.LevelInfo, ap.Addr().String(), fmt.Sprintf("sip: request refused: %d %s", r.code, StatusText(r.code)), "why", r.why)
-	if p := g.conn.Load(); p != nil && *p != nil {
-		_, _ = (*p).WriteTo(b, net.UDPAddrFromAddrPort(ap))
-	}
 }
 
 // rawHeaders returns the one-line values of the headers called name (or

@@ -81,15 +81,18 @@ func finalAnswer(c net.Conn, d time.Duration) (int, string) {
 	}
 }
 
-// TestTortureTCP: the refusals that need a parsed request (505, 400 for a
-// method mismatch or duplicate headers, 420, 415, 406, 501) are made over
-// TCP too, where the guard cannot check a request before sipgo parses it.
+// TestTortureTCP: the corpus over TCP, answered as over UDP: sipbell cuts
+// the stream into messages itself (tcpframe.go), so valid requests sipgo
+// could not take are normalised (wsinv, inv2543) and unparseable ones get
+// a 400 instead of a silently closed connection. Left out: the two cases
+// about datagram bounds: clerr, whose Content-Length promises more body
+// than comes (over a stream the rest is waited for), and dblreq, a second
+// request after the first in one datagram (over a stream, simply the next
+// request).
 func TestTortureTCP(t *testing.T) {
 	t.Parallel()
-	overTCP := map[string]bool{"badvers": true, "mismatch01": true, "mismatch02": true, "multi01": true,
-		"bext01": true, "invut": true, "sdp01": true, "intmeth": true, "esc02": true}
 	for _, tc := range tortureCorpus {
-		if !overTCP[tc.name] {
+		if tc.name == "clerr" || tc.name == "dblreq" {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +109,9 @@ func TestTortureTCP(t *testing.T) {
 				t.Fatal(err)
 			}
 			code, res := finalAnswer(c, 3*time.Second)
-			if !slices.Contains(tc.want, code) {
+			ok := slices.Contains(tc.want, code) ||
+				(slices.Contains(tc.want, valid) && code != 0 && code != 400 && code < 500)
+			if !ok {
 				t.Errorf("%s over TCP: answered %d, want one of %v\n%s", tc.name, code, tc.want, res)
 			}
 		})

@@ -38,6 +38,7 @@ type tcpListener struct {
 	addr   string
 	log    *slog.Logger
 	limits admitter
+	frame  func(net.Conn) net.Conn // wraps each admitted connection (tcpframe.go), when set
 
 	mu     sync.Mutex
 	inner  net.Listener
@@ -68,6 +69,9 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 			delay = 0
 			if l.limits != nil {
 				c = l.limits.admit(c)
+			}
+			if c != nil && l.frame != nil {
+				c = l.frame(c)
 			}
 			if c != nil {
 				return c, nil

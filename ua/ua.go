@@ -257,6 +257,7 @@ func (u *UA) Run(ctx context.Context) error {
 	u.limiter = limiter
 	u.mu.Unlock()
 	tcpl := newTCPListener(tcp, u.log, limiter)
+	tcpl.frame = u.frameTCP // tcpframe.go: the request checks and normalisation over TCP
 	var serve sync.WaitGroup
 	serve.Add(2)
 	go func() { defer serve.Done(); u.serveUDP(serveCtx, udp) }()
