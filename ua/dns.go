@@ -70,3 +70,25 @@ func (u *UA) serverAddrs(sv server, transport string, port int) []netip.AddrPort
 	}
 	return out
 }
+
+// registrationHop reports whether src is a server an account's
+// registration found by DNS (RFC 3263) and uses or may use: trust taken
+// at start misses these when DNS did not answer then, or changed since.
+func (u *UA) registrationHop(src netip.AddrPort) bool {
+	u.mu.Lock()
+	regs := u.regs
+	u.mu.Unlock()
+	for _, r := range regs {
+		r.mu.Lock()
+		for _, rt := range r.routes {
+			for _, h := range rt.hops {
+				if netip.AddrPortFrom(h.Addr.Addr().Unmap(), h.Addr.Port()) == src {
+					r.mu.Unlock()
+					return true
+				}
+			}
+		}
+		r.mu.Unlock()
+	}
+	return false
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,4 +191,35 @@ func TestRegisterDNSFailoverOn503(t *testing.T) {
 		t.Errorf("no 503 seen from the first target:\n%s", door.events())
 	}
 	sippDone(t, down)
+}
+
+// TestTrustWhenDNSComesBack: DNS does not answer when the door starts, so
+// the registrar's address is not known when the trusted addresses are
+// first taken. Once dnsmasq answers, the door registers, and a call
+// Kamailio relays is admitted (allow_from is empty) because the
+// registration's DNS servers are trusted as they are found.
+func TestTrustWhenDNSComesBack(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	dnsPort := interop.FreePort(t)
+	cfg := testConfig()
+	cfg.AllowFrom = nil
+	cfg.DNSServer = fmt.Sprintf("127.0.0.1:%d", dnsPort)
+	cfg.Accounts = []Account{{Registrar: "sip:pbx.test", User: "door", Password: interop.Password, Expires: time.Hour}}
+	door := start(t, cfg, nil)
+	door.wait(t, 10*time.Second, "failed while DNS is down", regIs(RegFailed))
+	kam := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(k.Port))
+	if door.Trusted(kam) {
+		t.Fatalf("Kamailio trusted before DNS named it")
+	}
+	zone := sipZone(k.Port, k.Port)
+	zone.Port = dnsPort
+	interop.StartDnsmasq(t, zone)
+	door.wait(t, 20*time.Second, "registered once DNS answers", regIs(Registered))
+
+	caller := testConfig()
+	caller.Accounts = []Account{{Registrar: k.UDP, User: "alice", Password: interop.Password, Expires: time.Hour}}
+	alice := start(t, caller, nil)
+	alice.wait(t, 10*time.Second, "alice registered", regIs(Registered))
+	callDoor(t, alice, door, k)
 }

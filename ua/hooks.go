@@ -103,7 +103,7 @@ func (u *UA) Trusted(src netip.AddrPort) bool {
 			return true
 		}
 	}
-	return false
+	return u.registrationHop(src) // dns.go: DNS may name it only later
 }
 
 // trustedAddrs resolves the registrars and proxies of all accounts to
