@@ -10,18 +10,25 @@
 //     block's spectrum is kept for the length of the echo tail, and the echo
 //     estimate is the sum over those partitions of spectrum times filter
 //     weights (overlap-save).
-//   - The weights adapt with a per-frequency normalised step. The step is
-//     set from an estimate of the residual echo in the error (the "leakage"
-//     of the echo estimate into the error, found by regressing the error
-//     power spectrum onto the echo-estimate power spectrum, after Valin,
-//     IEEE TASLP 2007). In double talk the error is dominated by the
-//     near-end talker and the step shrinks by itself, so the filter neither
-//     diverges nor stops adapting after the echo path changes (the error
-//     then follows the echo estimate again and the step grows).
-//   - A spectral post-filter attenuates what is left: a Wiener-like gain per
-//     frequency from the leakage-scaled, frequency-smeared echo-estimate
-//     spectrum (which also covers the distortion of a small, clipping
-//     speaker) and a decaying memory of it (reverberation beyond the tail).
+//   - The weights adapt with a per-frequency normalised step set from an
+//     estimate of the residual echo in the error (the "leakage" of the echo
+//     estimate into the error, found by regressing the error power spectrum
+//     onto the echo-estimate power spectrum, after Valin, IEEE TASLP 2007),
+//     bounded below by the correlation of error and echo estimate. While
+//     the error is far louder than that residual should be (double talk)
+//     the filter holds.
+//   - A shadow filter on the same spectra adapts all the time with a large
+//     fixed step (the two-path scheme). When it does clearly better and
+//     removes a good part of the echo, which a near-end talker prevents,
+//     the echo path has changed: its weights replace the main ones, and
+//     until then a main filter that adds echo is bypassed.
+//   - A spectral post-filter attenuates what is left: a Wiener-like gain
+//     per frequency against a residual echo estimated as the echo-estimate
+//     power times a per-frequency ratio learned while the echo is alone
+//     (microphone coherent with the echo estimate). The ratio covers what
+//     a linear filter cannot model, such as a small speaker's clipping;
+//     near-end talk is detected as error above the predicted residual and
+//     suppressed less then.
 //
 // Process takes 16-bit frames whose length is a multiple of the block size
 // and allocates nothing. With the post-filter on, the output lags the input

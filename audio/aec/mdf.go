@@ -63,6 +63,7 @@ const (
 	worseThanMic = 1.5   // main error over microphone energy that means out of date
 	corrSmooth   = 0.2   // smoothing of the error/echo-estimate correlation
 	dtMargin     = 8.0   // error over expected residual energy that means double talk
+	echoPresent  = 0.7   // error over microphone energy below which there is echo to learn
 	dtFloor      = 2500  // per-sample error energy never taken for double talk
 	// constrainPerBlock is how many partitions of each filter get the
 	// gradient constraint per block (in turn; all of them costs 2 FFTs per
@@ -266,6 +267,13 @@ func (m *mdf) spectra(e, y []float32) {
 
 // step updates the leak estimate and sets the per-bin step sizes.
 func (m *mdf) step(sxx, see float32) {
+	if min(m.em, m.esh) > echoPresent*m.edd {
+		// Neither filter removes anything: the microphone holds no echo
+		// worth learning (a near-end talker alone, or a silent speaker).
+		// Only the shadow learns, until it finds an echo.
+		clear(m.mu)
+		return
+	}
 	if m.adapted && m.cee > dtMargin*m.leak*m.cyy+float32(m.b)*dtFloor {
 		// The error is far louder than the residual echo should be: the
 		// near end talks (or the echo path changed, which the shadow

@@ -118,3 +118,29 @@ func TestEchoPathChange(t *testing.T) {
 		})
 	}
 }
+
+// TestNearEndAlone: with no echo (far end silent, or a far end whose sound
+// never reaches the microphone) the near-end talker passes unharmed.
+func TestNearEndAlone(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		farRMS float64
+		echo   float64
+		snrMin float64
+	}{
+		{"far end silent", 0, 0.7, 25},
+		{"speaker disconnected", 3000, 0, 25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sc := room.Build(room.Spec{Rate: 8000, Seconds: 6, T60: 0.3, DRR: 8, FarRMS: tc.farRMS,
+				EchoGain: tc.echo, NearRMS: 1500, NoiseRMS: 8, NearFrom: 1, NearTo: 6, Seed: 5})
+			out := cancel(t, sc, &Config{SampleRate: 8000})
+			if snr := room.SegSNR(sc.Near, out, 8000, 1, 6); snr < tc.snrMin {
+				t.Errorf("near-end segmental SNR %.1f dB, want >= %.0f", snr, tc.snrMin)
+			} else {
+				t.Logf("near-end segmental SNR %.1f dB", snr)
+			}
+		})
+	}
+}
