@@ -25,6 +25,11 @@
 // backoff with jitter (2 s doubling to 5 min) or the Retry-After given,
 // failover to the next registrar on timeout, transport error or 5xx (the
 // primary is tried again at every refresh), 6xx final for that server,
+// a registrar or proxy named by a domain found by DNS as RFC 3263 says
+// (ua/sipdns: NAPTR, SRV, A/AAAA; regroute.go), the next server DNS gave
+// on timeout, transport error or 503 before the next configured one, and
+// the first again at refresh (calls through the account and direct calls
+// to a domain name go the same way: callroute.go),
 // wrong credentials (401/407 after authenticating, or 403) → RegFailed
 // and a retry only after 10 minutes. Every cfg.KeepAlive the loop sends
 // an OPTIONS to its own address of record through the registrar
