@@ -38,6 +38,10 @@ func (h Hop) String() string {
 	return fmt.Sprintf("%s %s (%s)", h.Transport, h.Addr, h.Name)
 }
 
+// maxNAPTRFollowed bounds the NAPTR records whose SRV records are looked
+// up in one resolution (one per transport is the usual zone).
+const maxNAPTRFollowed = 6
+
 // errDeclined is an SRV answer whose only target is ".".
 var errDeclined = errors.New("service declined")
 
@@ -138,10 +142,14 @@ func (r *Resolver) viaNAPTR(ctx context.Context, host string, ts []string) ([]Ho
 		return int(x.Preference) - int(y.Preference)
 	})
 	var hops []Hop
+	followed := 0
 	for _, n := range recs {
 		t := naptrServices[strings.ToLower(n.Services)]
 		if !strings.EqualFold(n.Flags, "s") || !slices.Contains(ts, t) || n.Rep == "." {
 			continue
+		}
+		if followed++; followed > maxNAPTRFollowed {
+			break
 		}
 		h, err := r.viaSRV(ctx, n.Rep, t)
 		if errors.Is(err, ErrNoAnswer) {
