@@ -71,6 +71,11 @@ func (m *door) legState(ctx context.Context, ev PhoneEvent) {
 	l := m.leg
 	switch ev.State {
 	case CallRinging:
+		if ev.EarlyMedia { // the far end's announcement replaces our ringback
+			m.silence()
+			m.d.log.Info("early media: the visitor hears the far end", "targets", l.targets, "call", l.id)
+			return
+		}
 		m.d.log.Info("ringing", "targets", l.targets, "call", l.id)
 	case CallAnswered:
 		m.answered(l, ev.Peer)

@@ -42,3 +42,19 @@ func TestTransferredCall(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyMediaStopsRingback: when the called phone (a queue, a PBX
+// announcement) sends audio before answering, the visitor hears it
+// instead of the door's own ringback; the call then connects as usual.
+func TestEarlyMediaStopsRingback(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, testConfig())
+	r.press(0)
+	r.phone(device.PhoneEvent{Kind: device.PhoneCallState, CallID: "c1", State: device.CallRinging,
+		Code: 183, Reason: "183 Session Progress", EarlyMedia: true})
+	r.wantSlice("cues with early media", r.snd.Played(), []string{"ringback", "stop"})
+	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
+	if st, err := r.d.Status(r.ctx()); err != nil || st.Call != "connected" {
+		t.Errorf("after the answer the door is %q (%v), want connected", st.Call, err)
+	}
+}

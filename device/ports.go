@@ -237,6 +237,9 @@ type PhoneEvent struct {
 	// Transferred: the far end handed the connected call on (REFER) and
 	// Peer is the party now in it (PhoneCallState, CallAnswered).
 	Transferred bool
+	// EarlyMedia: the ringing call's far end sends audio before the
+	// answer (an announcement, queue music): PhoneCallState, CallRinging.
+	EarlyMedia bool
 }
 
 // Caller is the verified identity of an incoming call's caller.

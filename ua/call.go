@@ -118,6 +118,7 @@ type call struct {
 	early    []DialogID    // outgoing: early dialogs of the ringing legs (pickup.go)
 	pickup   chan struct{} // closed when a pickup claims the ringing call
 	pickedUp bool
+	hasEarly bool      // a 183's SDP started early media (earlymedia.go)
 	legsDone chan bool // the ringing legs are over: true when none answered
 
 	reinviteCSeq uint32        // CSeq of the re-INVITE whose 2xx awaits its ACK

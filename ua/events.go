@@ -70,6 +70,9 @@ type Event struct {
 	Caller Caller
 	// Incoming: the call was placed by the peer (call events).
 	Incoming bool
+	// EarlyMedia: a 183 with SDP started the peer's audio before the
+	// answer (EventCallState, State CallRinging): stop the local ringback.
+	EarlyMedia bool
 	// Transferred: the peer handed the call on (REFER) and Peer is the
 	// party it was handed to, now connected in its place (EventCallState,
 	// State CallAnswered).

@@ -268,6 +268,7 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 			c.setDialog(d)
 			if res.IsProvisional() {
 				c.noteEarly(d)
+				u.earlyMedia(c, res)
 			}
 			if res.StatusCode == 180 || res.StatusCode == 183 {
 				c.setState(CallRinging, res.StatusCode, Status(res.StatusCode).String())

@@ -86,7 +86,8 @@ func (p *Phone) call(id string) (ua.Call, error) {
 // the device does not take.
 func Event(e ua.Event) (device.PhoneEvent, bool) {
 	pe := device.PhoneEvent{Account: e.Account, CallID: e.CallID, Peer: e.Peer,
-		Code: e.Code, Reason: e.Reason, Digit: e.Digit, Transferred: e.Transferred}
+		Code: e.Code, Reason: e.Reason, Digit: e.Digit, Transferred: e.Transferred,
+		EarlyMedia: e.EarlyMedia}
 	switch e.Kind {
 	case ua.EventRegistration:
 		pe.Kind = device.PhoneRegistration
