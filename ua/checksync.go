@@ -14,7 +14,8 @@ import (
 func WithCheckSync(f func()) Option { return func(u *UA) { u.checkSync = f } }
 
 // onNotify handles out-of-dialog NOTIFY. sipbell subscribes to nothing,
-// so the only event it takes is check-sync; any other gets 489 Bad Event.
+// so the events it takes are check-sync and, with WithMessageWaiting, the
+// unsolicited message-summary PBXes send; any other gets 489 Bad Event.
 func (u *UA) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if !u.precheck(req, tx) {
 		return
@@ -33,6 +34,10 @@ func (u *UA) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.GetHeader("Event"); h != nil {
 		event, _, _ = strings.Cut(h.Value(), ";")
 		event = strings.ToLower(strings.TrimSpace(event))
+	}
+	if event == "message-summary" && u.mwi != nil { // mwi.go
+		u.onMessageSummary(req, tx)
+		return
 	}
 	if event != "check-sync" {
 		u.respond(tx, req, 489)

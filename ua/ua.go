@@ -60,9 +60,10 @@ type UA struct {
 	allow     []allowEntry
 	events    chan Event
 	merged    mergeDetector
-	guard     *guard // request guard, see guard.go
-	checkSync func() // NOTIFY Event: check-sync, see WithCheckSync
-	byeHook   func() // tests: runs while a BYE is handled (server.go readBye); nil otherwise
+	guard     *guard                           // request guard, see guard.go
+	checkSync func()                           // NOTIFY Event: check-sync, see WithCheckSync
+	mwi       func(waiting bool, voice string) // NOTIFY Event: message-summary, see WithMessageWaiting
+	byeHook   func()                           // tests: runs while a BYE is handled (server.go readBye); nil otherwise
 
 	identity identityState    // who a request is from: identity.go
 	dns      *sipdns.Resolver // RFC 3263 for names of servers and targets: dns.go
