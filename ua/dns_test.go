@@ -57,8 +57,10 @@ func TestRegisterThroughDNS(t *testing.T) {
 	if _, err := k2.WaitContacts(ctx, "door", 1); err != nil {
 		t.Fatalf("the second Kamailio has no contact for door: %v", err)
 	}
-	if d.Log.Count("query[NAPTR] pbx.test") == 0 || d.Log.Count("query[SRV] _sip._udp.pbx.test") == 0 {
-		t.Errorf("dnsmasq was not asked for NAPTR and SRV")
+	for _, q := range []string{"query[NAPTR] pbx.test", "query[SRV] _sip._udp.pbx.test"} {
+		if err := d.Log.WaitFor(ctx, q); err != nil { // the log is read concurrently
+			t.Errorf("dnsmasq was not asked %q: %v", q, err)
+		}
 	}
 
 	k1.Restart(t)

@@ -71,8 +71,8 @@ device:
 			if _, err := k.WaitContacts(ctx, tc.user, 1); err != nil {
 				t.Fatalf("Kamailio has no contact for %s: %v", tc.user, err)
 			}
-			if d.Log.Count(tc.query) == 0 {
-				t.Errorf("sipbell did not ask dnsmasq %q", tc.query)
+			if err := d.Log.WaitFor(ctx, tc.query); err != nil { // the log is read concurrently
+				t.Errorf("sipbell did not ask dnsmasq %q: %v", tc.query, err)
 			}
 			alice := newSIPCaller(t, "127.0.0.1")
 			door := sip.Uri{Scheme: "sip", User: tc.user, Host: "pbx.test"}

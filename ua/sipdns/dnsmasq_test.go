@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sipbell/sipbell/internal/interop"
 )
@@ -77,7 +78,10 @@ func TestDnsmasq(t *testing.T) {
 	if !slices.ContainsFunc(hops, func(h Hop) bool { return h.Addr.Port() >= 6000 }) {
 		t.Errorf("hops %v are not from the big SRV set", hopStrings(hops))
 	}
-	if d.Log.Count("query[SRV] _sip._udp.big.pbx.test") < 2 {
-		t.Errorf("the big SRV answer was asked once; want UDP then TCP (dnsmasq log shows both)")
+	// dnsmasq logs the TCP query from a child process: wait for the line.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.Log.WaitFor(wctx, "query[SRV] _sip._udp.big.pbx.test", 2); err != nil {
+		t.Errorf("the big SRV answer was asked once; want UDP then TCP (dnsmasq logs both): %v", err)
 	}
 }
