@@ -135,7 +135,8 @@ func checkRequest(req *sip.Request, method string) *refusal {
 			return &refusal{code: 400, why: "more than one " + h}
 		}
 	}
-	if string(req.CSeq().MethodName) != method {
+	if strings.TrimLeft(string(req.CSeq().MethodName), " \t") != method { // sipgo keeps the LWS before it
+
 		return &refusal{code: 400, why: "CSeq method differs from the request's"}
 	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() > 255 {
@@ -173,11 +174,17 @@ func checkRequest(req *sip.Request, method string) *refusal {
 }
 
 // normalise fixes what is valid but sipgo cannot take: LWS around From
-// and To parameters ("tag = x"), and no From tag at all (RFC 2543), for
-// which a tag is made from the request's identity (the same for every
-// retransmission). It reports whether it changed anything.
+// and To parameters ("tag = x"), more than one space between the CSeq
+// number and method, and no From tag at all (RFC 2543), for which a tag is
+// made from the request's identity (the same for every retransmission).
+// It reports whether it changed anything.
 func normalise(req *sip.Request) bool {
 	changed := false
+	if cs := req.CSeq(); cs != nil {
+		if m := strings.TrimLeft(string(cs.MethodName), " \t"); m != string(cs.MethodName) {
+			cs.MethodName, changed = sip.RequestMethod(m), true
+		}
+	}
 	for _, p := range []*sip.HeaderParams{&req.From().Params, &req.To().Params} {
 		clean := (*p)[:0:0]
 		for _, kv := range *p {

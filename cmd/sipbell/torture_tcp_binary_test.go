@@ -36,7 +36,7 @@ func TestTortureOverTCPBinary(t *testing.T) {
 			"From :   <sip:visitor@example.com>  ;  tag  =  98asjd8\r\n" +
 			"Max-Forwards : 0068\r\n" +
 			"Call-ID : ws.tcp.1\r\n" +
-			"CSeq : 0009 OPTIONS\r\n" +
+			"CSeq : 0009   OPTIONS\r\n" +
 			"Via  : SIP/2.0/TCP " + via + ";branch=z9hG4bK-ws-1\r\n" +
 			"Content-Length : 0\r\n\r\n", 200},
 		{"no From tag (RFC 2543)", "OPTIONS sip:door@127.0.0.1 SIP/2.0\r\n" +
