@@ -14,7 +14,8 @@ import (
 type rfft struct {
 	n, m  int         // real size, complex size (n/2)
 	rev   []int32     // bit reversal permutation of m points
-	tw    []complex64 // exp(-2πij/m), j < m/2: complex FFT twiddles
+	tw    []complex64 // forward twiddles, stage by stage: exp(-2πij/size), j < size/2
+	twi   []complex64 // the same, conjugated (inverse)
 	split []complex64 // exp(-2πik/n), k <= m: split-step twiddles
 	z     []complex64 // m-point work buffer
 }
@@ -25,8 +26,7 @@ func newRFFT(n int) (*rfft, error) {
 		return nil, fmt.Errorf("aec: fft size %d: %w", n, ErrConfig)
 	}
 	m := n / 2
-	f := &rfft{n: n, m: m, rev: make([]int32, m), tw: make([]complex64, m/2),
-		split: make([]complex64, m+1), z: make([]complex64, m)}
+	f := &rfft{n: n, m: m, rev: make([]int32, m), split: make([]complex64, m+1), z: make([]complex64, m)}
 	shift := 64 - bits.Len(uint(m-1))
 	if m == 1 {
 		shift = 64
@@ -34,9 +34,12 @@ func newRFFT(n int) (*rfft, error) {
 	for i := range f.rev {
 		f.rev[i] = int32(bits.Reverse64(uint64(i)) >> shift)
 	}
-	for j := range f.tw {
-		s, c := math.Sincos(-2 * math.Pi * float64(j) / float64(m))
-		f.tw[j] = complex(float32(c), float32(s))
+	for size := 2; size <= m; size <<= 1 {
+		for j := 0; j < size/2; j++ {
+			s, c := math.Sincos(-2 * math.Pi * float64(j) / float64(size))
+			f.tw = append(f.tw, complex(float32(c), float32(s)))
+			f.twi = append(f.twi, complex(float32(c), float32(-s)))
+		}
 	}
 	for k := range f.split {
 		s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(n))
@@ -54,18 +57,25 @@ func (f *rfft) cfft(inverse bool) {
 			z[i], z[r] = z[r], z[i]
 		}
 	}
-	for size := 2; size <= m; size <<= 1 {
-		half, step := size/2, m/size
+	tw := f.tw
+	if inverse {
+		tw = f.twi
+	}
+	for i := 0; i+1 < m; i += 2 { // first stage: no multiplications
+		z[i], z[i+1] = z[i]+z[i+1], z[i]-z[i+1]
+	}
+	off := 1
+	for size := 4; size <= m; size <<= 1 {
+		half := size / 2
+		w := tw[off : off+half]
 		for start := 0; start < m; start += size {
-			for j := 0; j < half; j++ {
-				w := f.tw[j*step]
-				if inverse {
-					w = complex(real(w), -imag(w))
-				}
-				a, b := z[start+j], z[start+j+half]*w
-				z[start+j], z[start+j+half] = a+b, a-b
+			lo, hi := z[start:start+half], z[start+half:start+size]
+			for j, wj := range w {
+				a, b := lo[j], hi[j]*wj
+				lo[j], hi[j] = a+b, a-b
 			}
 		}
+		off += half
 	}
 }
 
