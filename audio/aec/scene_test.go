@@ -2,6 +2,7 @@ package aec
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sipbell/sipbell/audio/aec/internal/room"
 )
@@ -142,5 +143,26 @@ func TestNearEndAlone(t *testing.T) {
 				t.Logf("near-end segmental SNR %.1f dB", snr)
 			}
 		})
+	}
+}
+
+// TestLineEcho: with a short tail the canceller is the line echo canceller
+// of the analog-phone mode: the 2-wire hybrid's echo (a few milliseconds of
+// dispersion, 8 dB echo return loss) is removed, and double talk passes.
+func TestLineEcho(t *testing.T) {
+	sc := room.Build(room.Spec{Rate: 8000, Seconds: 10, T60: 0.015, DRR: 3, FarRMS: 3000,
+		EchoGain: 0.35, NearRMS: 1500, NoiseRMS: 4, NearFrom: 6, NearTo: 8.5, Seed: 9})
+	for _, on := range []bool{true, false} {
+		var cfg *Config
+		if on {
+			cfg = &Config{SampleRate: 8000, Tail: 32 * time.Millisecond}
+		}
+		out := cancel(t, sc, cfg)
+		erle := room.ERLE(sc.Mic, out, sc.Echo, 8000, 3, 6)
+		snr := room.SegSNR(sc.Near, out, 8000, 6, 8.5)
+		t.Logf("canceller %v: ERLE %.1f dB, double-talk segmental SNR %.1f dB", on, erle, snr)
+		if got := erle >= 45 && snr >= 22; got != on {
+			t.Errorf("canceller %v: ERLE %.1f dB (floor 45), near-end segmental SNR %.1f dB (floor 22)", on, erle, snr)
+		}
 	}
 }
