@@ -151,7 +151,7 @@ func checkRequest(req *sip.Request, method string) *refusal {
 	var unsupported []string
 	for _, h := range req.GetHeaders("Require") {
 		for _, opt := range strings.Split(h.Value(), ",") {
-			if opt = strings.TrimSpace(opt); opt != "" && !strings.EqualFold(opt, "timer") { // RFC 4028: sessiontimer.go
+			if opt = strings.TrimSpace(opt); opt != "" && !supportedExtension(opt) {
 				unsupported = append(unsupported, opt)
 			}
 		}
@@ -367,4 +367,11 @@ func (u *UA) checked(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Requ
 		u.logStranger(req, fmt.Sprintf("sip: request refused: %d %s", r.code, StatusText(r.code)), "why", r.why)
 		u.respondStateless(tx, req, r.code, r.hdrs...)
 	}
+}
+
+// supportedExtension reports whether a Require option is one sipbell
+// does: timer (RFC 4028, sessiontimer.go) and replaces (RFC 3891: a
+// pickup names the call it takes over, pickup.go).
+func supportedExtension(opt string) bool {
+	return strings.EqualFold(opt, "timer") || strings.EqualFold(opt, "replaces")
 }
