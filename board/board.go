@@ -35,7 +35,10 @@ func WithClock(c clockwork.Clock) Option { return func(o *options) { o.clk = c }
 
 // hardware is where a board's pins come from: real GPIO, or fakes.
 type hardware struct {
-	pin   func(name string) (gpio.PinIO, error)
+	pin func(name string) (gpio.PinIO, error)
+	// input, when set, gives the pins claimed as inputs (real GPIO: lines
+	// whose edge events keep the kernel's timestamps).
+	input func(name string) (gpio.PinIO, error)
 	leds  *APA102 // nil when the profile has no APA102 chain
 	close func() error
 }
@@ -138,7 +141,11 @@ func (b *Board) claim(pins []rolePin) error {
 }
 
 func (b *Board) claimInput(rp rolePin) error {
-	p, err := b.hw.pin(rp.cfg.Pin)
+	pin := b.hw.pin
+	if b.hw.input != nil {
+		pin = b.hw.input
+	}
+	p, err := pin(rp.cfg.Pin)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rp, err)
 	}

@@ -42,6 +42,14 @@ func openHardware(prof profile) (*hardware, error) {
 			claimed = append(claimed, p)
 			return p, nil
 		},
+		input: func(name string) (gpio.PinIO, error) {
+			p := headerInput(name)
+			if p == nil {
+				return nil, fmt.Errorf("gpio %s: %w", name, ErrNoSuchPin)
+			}
+			claimed = append(claimed, p)
+			return p, nil
+		},
 	}
 	var port spi.PortCloser
 	if prof.apa102 > 0 {
@@ -69,6 +77,24 @@ func openHardware(prof profile) (*hardware, error) {
 		return errors.Join(errs...)
 	}
 	return hw, nil
+}
+
+// headerInput is headerPin as an edgeLine: requested by sipbell itself,
+// so that its edges keep the kernel's timestamps.
+func headerInput(name string) *edgeLine {
+	if n, err := strconv.Atoi(strings.TrimPrefix(name, "GPIO")); err == nil {
+		for _, c := range gpioioctl.Chips {
+			if strings.HasPrefix(c.Label(), "pinctrl-") && n < c.LineCount() {
+				return &edgeLine{PinIO: c.ByNumber(n), chip: c.Path(), offset: uint32(n)}
+			}
+		}
+	}
+	for _, c := range gpioioctl.Chips {
+		if l := c.ByName(name); l != nil {
+			return &edgeLine{PinIO: l, chip: c.Path(), offset: uint32(l.Number())}
+		}
+	}
+	return nil
 }
 
 // headerPin finds header pin GPIOn: line n of the SoC's pin controller
