@@ -95,6 +95,7 @@ board:
 	// Answer it on the connection, as the sender's stack would.
 	fmt.Fprintf(c, "SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n", hdrs)
 	p.noLog(t, "MESSAGE reply failed")
+	c.Close()
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
