@@ -98,6 +98,7 @@ type Status struct {
 	Hook       string `json:"hook,omitempty"`
 	Dialed     string `json:"dialed,omitempty"`
 	LastDialed string `json:"last_dialed,omitempty"`
+	Voicemail  bool   `json:"voicemail,omitempty"` // a message waits (the dial tone stutters)
 }
 
 // machine is one mode's state machine, driven by Run's goroutine only.
@@ -224,6 +225,10 @@ func (d *Device) handle(ctx context.Context, m machine, msg any) {
 		close(v)
 	case statusReq:
 		v <- m.status()
+	case mwiReq:
+		if p, ok := m.(*phone); ok {
+			p.messageWaiting(bool(v))
+		}
 	}
 }
 

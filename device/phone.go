@@ -11,6 +11,27 @@ import (
 	"github.com/sipbell/sipbell/device/pulse"
 )
 
+// mwiReq tells the phone whether a voicemail message waits.
+type mwiReq bool
+
+// MessageWaiting tells the analog phone whether a voicemail message waits
+// (the PBX's message-summary): its dial tone stutters while one does. A
+// door station ignores it.
+func (d *Device) MessageWaiting(ctx context.Context, waiting bool) error {
+	if err := d.send(ctx, mwiReq(waiting)); err != nil {
+		return fmt.Errorf("device: message waiting %v: %w", waiting, err)
+	}
+	return nil
+}
+
+// messageWaiting notes the voicemail state for the next dial tone.
+func (m *phone) messageWaiting(waiting bool) {
+	if waiting != m.mwi {
+		m.d.log.Info("voicemail", "waiting", waiting)
+	}
+	m.mwi = waiting
+}
+
 // ErrNotDoor is returned by OpenDoor and Call in ata mode.
 var ErrNotDoor = errors.New("not a door station (device.mode is ata)")
 
@@ -58,6 +79,7 @@ type phone struct {
 	st    phoneState
 	since time.Time
 	off   bool // off hook, as decoded
+	mwi   bool // a voicemail message waits: stutter dial tone
 
 	// The call.
 	callID, peer string
@@ -243,7 +265,11 @@ func (m *phone) dialTone(ctx context.Context) {
 	if hot {
 		m.warmAt = m.now().Add(delay)
 	}
-	m.play(tone.Dial, m.cfg.DialToneTimeout)
+	dial := tone.Dial
+	if m.mwi {
+		dial = tone.Stutter
+	}
+	m.play(dial, m.cfg.DialToneTimeout)
 }
 
 // flash: while dialling or after a failure, a hook flash starts over
@@ -370,7 +396,7 @@ func (m *phone) stop(ctx context.Context) {
 
 func (m *phone) status() Status {
 	s := Status{Mode: ModeATA, Call: m.st.String(), Peer: m.peer, Incoming: m.incoming, Since: m.since,
-		Hook: "on", Dialed: m.digits, LastDialed: m.lastCall, Registrations: map[string]string{}}
+		Hook: "on", Dialed: m.digits, LastDialed: m.lastCall, Voicemail: m.mwi, Registrations: map[string]string{}}
 	if m.off {
 		s.Hook = "off"
 	}

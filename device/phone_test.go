@@ -235,6 +235,22 @@ func TestPhoneOutgoing(t *testing.T) {
 			},
 			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet", "+10ms tone congestion", "+320ms tone dial"},
 			nil},
+		{"voicemail waiting: stutter dial tone, which times out like dial tone", device.PhoneConfig{},
+			func(r *phoneRig) {
+				if err := r.d.MessageWaiting(r.ctx(), true); err != nil {
+					r.t.Fatal(err)
+				}
+				r.offHook()
+				if st, _ := r.d.Status(r.ctx()); !st.Voicemail {
+					r.t.Error("status does not show the waiting message")
+				}
+				r.advance(30 * time.Second)
+				r.onHook()
+				r.d.MessageWaiting(r.ctx(), false)
+				r.offHook()
+			},
+			[]string{"+10ms listen", "+10ms tone stutter", "+30.01s tone congestion", "+31.01s deaf", "+31.01s quiet",
+				"+31.02s listen", "+31.02s tone dial"}, nil},
 		{"hotline dials on off hook, no dial tone", device.PhoneConfig{DialPlan: hotline("100", 0)},
 			func(r *phoneRig) { r.offHook() }, []string{"+10ms listen"}, []string{"dial 100 → c1"}},
 		{"warmline dials after its delay", device.PhoneConfig{DialPlan: hotline("100", 5*time.Second)},

@@ -17,6 +17,7 @@ import (
 	"github.com/sipbell/sipbell/audio/dtmf"
 	"github.com/sipbell/sipbell/audio/tone"
 	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/ua"
 )
 
 // This file is the analog phone's (device.mode: ata) sound: the earpiece
@@ -29,6 +30,7 @@ type handset struct {
 	country string
 	ear     *earpiece
 	mic     *handsetMic
+	mwi     chan bool // the PBX's latest message-summary, for the device
 }
 
 var _ device.Handset = (*handset)(nil)
@@ -301,6 +303,44 @@ func newHandset(done <-chan struct{}, acfg audio.Config, pc device.PhoneConfig, 
 	pc = pc.WithDefaults()
 	ear := &earpiece{poke: sp.poke}
 	sp.ear = ear
-	return &handset{country: pc.Country, ear: ear,
+	return &handset{country: pc.Country, ear: ear, mwi: make(chan bool, 1),
 		mic: &handsetMic{cfg: acfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), done: done}}
+}
+
+// ataOptions are the user agent's options for the analog phone: it takes
+// the PBX's message-summary NOTIFYs (voicemail waiting).
+func (c *core) ataOptions() []ua.Option {
+	if c.ata == nil {
+		return nil
+	}
+	return []ua.Option{ua.WithMessageWaiting(c.ata.messageWaiting)}
+}
+
+// messageWaiting keeps the latest state for relayMWI; it never blocks.
+func (h *handset) messageWaiting(waiting bool, _ string) {
+	for {
+		select {
+		case h.mwi <- waiting:
+			return
+		default:
+			select { // replace the state not yet relayed
+			case <-h.mwi:
+			default:
+			}
+		}
+	}
+}
+
+// relayMWI hands each message-waiting state to the device until ctx ends.
+func (h *handset) relayMWI(ctx context.Context, d *device.Device, log *slog.Logger) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case w := <-h.mwi:
+			if err := d.MessageWaiting(ctx, w); err != nil && ctx.Err() == nil {
+				log.Warn("voicemail state not handed to the phone", "err", err)
+			}
+		}
+	}
 }

@@ -129,8 +129,9 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	// The door station decides which calls are answered (device.auto_answer,
 	// limited by device.door.allowed): the user agent only answers when told.
 	cfg.SIP.AutoAnswer = false
-	c.agent, err = ua.New(cfg.SIP, version, a.log.With("component", "sip"), ua.WithMediaConfig(cfg.Media),
-		ua.WithCheckSync(a.checkSync), ua.WithMedia(mediaHandler{mm, c.audio, mlog}))
+	opts := append([]ua.Option{ua.WithMediaConfig(cfg.Media), ua.WithCheckSync(a.checkSync),
+		ua.WithMedia(mediaHandler{mm, c.audio, mlog})}, c.ataOptions()...)
+	c.agent, err = ua.New(cfg.SIP, version, a.log.With("component", "sip"), opts...)
 	if err == nil {
 		err = c.agent.Listen()
 	}

@@ -40,6 +40,7 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 	}
 	if c.ata != nil {
 		c.ata.mic.input = d.Input
+		c.goRun(ctx, a, "voicemail", func(ctx context.Context) error { return c.ata.relayMWI(ctx, d, a.log) })
 	}
 	inputs := c.hw.subscribe(64)
 	events := c.subscribeUA(256)
