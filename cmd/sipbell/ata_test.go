@@ -169,13 +169,15 @@ func TestATADialToneThenReorderInEarpiece(t *testing.T) {
 func dtmfWAV(t *testing.T, path, keys string, lead time.Duration, hz float64, secs int) {
 	t.Helper()
 	x := make([]int16, int(lead/time.Millisecond*8))
-	g, err := dtmf.NewGenerator(keys, 100*time.Millisecond, 100*time.Millisecond, dtmf.DefaultGain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frame := audio.NewFrame()
-	for g.Read(context.Background(), frame) == nil {
-		x = append(x, frame...)
+	if keys != "" {
+		g, err := dtmf.NewGenerator(keys, 100*time.Millisecond, 100*time.Millisecond, dtmf.DefaultGain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := audio.NewFrame()
+		for g.Read(context.Background(), frame) == nil {
+			x = append(x, frame...)
+		}
 	}
 	for i := range secs * 8000 {
 		x = append(x, int16(8000*math.Sin(2*math.Pi*hz*float64(i)/8000)))
@@ -189,98 +191,111 @@ func kamailioSIP(k *interop.Kamailio) string {
 		k.UDP, interop.Password)
 }
 
-// TestATADialsThroughKamailio: off hook, the keys 1 2 pressed on the
-// handset (DTMF in its microphone) → the dial plan turns "12" into alice
+// TestATADialsThroughKamailio: off hook, 1 2 dialled (keys: DTMF in the
+// handset's microphone; pulses: the rotary dial, through the sim board's
+// pins) → the dial plan turns "12" into alice
 // → INVITE sip:alice@ through Kamailio to baresip, which answers; audio
 // both ways (the handset's 1 kHz reaches baresip, baresip's 440 Hz the
 // earpiece, with the handset's own 1 kHz as sidetone); on hook → BYE.
 func TestATADialsThroughKamailio(t *testing.T) {
 	t.Parallel()
-	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true, ToneHz: 440})
-	dir := t.TempDir()
-	mic, ear := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "earpiece.wav")
-	dtmfWAV(t, mic, "12", 1500*time.Millisecond, 1000, 30)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	p := startATA(ctx, t, ataConfig(mic, ear, "    sidetone_db: -20\n    dial_plan:\n      digit_map: \"(<12:alice>|[2-9]xxx)\"\n", kamailioSIP(k)),
-		"-sip-trace")
-	p.await(ctx, t, "registration registered", nil, 1)
-	p.hook(ctx, t, true)
-	p.await(ctx, t, "dialling", map[string]string{"digits": "12", "number": "alice"}, 1)
-	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
-	p.await(ctx, t, "call answered", nil, 1)
-	if !strings.Contains(p.log(), "INVITE sip:alice@"+k.Domain) {
-		t.Errorf("no INVITE sip:alice@%s sent", k.Domain)
-	}
-	// Two seconds of the call's audio in the earpiece, after the dial tone.
-	for voicedInFile(ear) < 4*8000 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the earpiece never received the call's audio")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	p.hook(ctx, t, false)
-	p.await(ctx, t, "hanging up: the handset was put down", nil, 1)
-	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
-		t.Fatalf("baresip saw no BYE: %v", err)
-	}
-	p.stop(ctx, t)
+	for _, tc := range []struct{ name, keys string }{
+		{"keys", "12"}, // DTMF in the handset's microphone
+		{"pulses", ""}, // the rotary dial's pulses
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := interop.StartKamailio(t, interop.KamailioOptions{})
+			alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true, ToneHz: 440})
+			dir := t.TempDir()
+			mic, ear := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "earpiece.wav")
+			dtmfWAV(t, mic, tc.keys, 1500*time.Millisecond, 1000, 30)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			p := startATA(ctx, t, ataConfig(mic, ear, "    sidetone_db: -20\n    dial_plan:\n      digit_map: \"(<12:alice>|[2-9]xxx)\"\n", kamailioSIP(k)),
+				"-sip-trace")
+			p.await(ctx, t, "registration registered", nil, 1)
+			p.hook(ctx, t, true)
+			if tc.keys == "" { // the rotary dial, as the sim board pulses it
+				p.await(ctx, t, "off hook", nil, 1)
+				p.simPost(ctx, t, "/dial", `{"digits":"12"}`)
+			}
+			p.await(ctx, t, "dialling", map[string]string{"digits": "12", "number": "alice"}, 1)
+			if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+				t.Fatalf("baresip: %v", err)
+			}
+			p.await(ctx, t, "call answered", nil, 1)
+			if !strings.Contains(p.log(), "INVITE sip:alice@"+k.Domain) {
+				t.Errorf("no INVITE sip:alice@%s sent", k.Domain)
+			}
+			// Two seconds of the call's audio in the earpiece, after the dial tone.
+			for voicedInFile(ear) < 4*8000 {
+				select {
+				case <-ctx.Done():
+					t.Fatal("the earpiece never received the call's audio")
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			p.hook(ctx, t, false)
+			p.await(ctx, t, "hanging up: the handset was put down", nil, 1)
+			if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+				t.Fatalf("baresip saw no BYE: %v", err)
+			}
+			p.stop(ctx, t)
 
-	// The earpiece: dial tone until the first key (its first run of
-	// sound), then the call's audio (voiced frames; a stall is silence).
-	all := readWAV(t, ear)
-	dialEnd := int(runs(all)[0] / time.Millisecond * 8)
-	if s := interop.ToneShare(all[400:dialEnd], 350) + interop.ToneShare(all[400:dialEnd], 440); s < 0.9 {
-		t.Errorf("dial tone before the first key: %.2f of its energy at 350+440 Hz, want > 0.9", s)
-	}
-	// Then local ringback (440+480 Hz, on 180) until baresip answers, and
-	// the call: 20 ms frames with sound, told apart by the 480 Hz.
-	var ringback, call []int16
-	for _, f := range frames(voiced(all[dialEnd:])) {
-		if interop.ToneShare(f, 480) > 0.2 {
-			ringback = append(ringback, f...)
-		} else {
-			call = append(call, f...)
-		}
-	}
-	t.Logf("earpiece: dial tone %v, ringback %v (440+480 Hz share %.3f), call %v (440 Hz share %.3f, sidetone 1000 Hz %.4f)",
-		runs(all)[0], samples(len(ringback)), interop.ToneShare(ringback, 440)+interop.ToneShare(ringback, 480),
-		samples(len(call)), interop.ToneShare(call, 440), interop.ToneShare(call, 1000))
-	if len(ringback) > 0 && interop.ToneShare(ringback, 440)+interop.ToneShare(ringback, 480) < 0.9 {
-		t.Errorf("ringback is not 440+480 Hz")
-	}
-	// Judged frame by frame: a frame the jitter buffer concealed or
-	// dropped breaks the phase between frames, not the tone within one.
-	var good int
-	var side float64
-	for _, f := range frames(call) {
-		if interop.ToneShare(f, 440) > 0.8 {
-			good++
-		}
-		side += interop.ToneShare(f, 1000)
-	}
-	n := len(call) / audio.FrameSamples
-	t.Logf("earpiece call frames: %d, %d of them 440 Hz; mean 1000 Hz share %.4f", n, good, side/float64(max(n, 1)))
-	if n < 50 || good < n*9/10 {
-		t.Errorf("the earpiece got %d frames of the call, %d of them baresip's 440 Hz: want 1 s, 90%%", n, good)
-	}
-	// Sidetone: the handset's own 1 kHz, 20 dB down, is in the earpiece
-	// too (a little, against baresip's 440 Hz; nothing without sidetone).
-	if st := side / float64(max(n, 1)); st < 0.002 || st > 0.2 {
-		t.Errorf("sidetone: 1000 Hz share %.4f of the call in the earpiece, want some (sidetone_db -20)", st)
-	}
-	recs, _ := filepath.Glob(filepath.Join(alice.RecordDir, "dump-*-dec.wav"))
-	if len(recs) == 0 {
-		t.Fatalf("baresip made no recording in %s", alice.RecordDir)
-	}
-	got := voiced(readWAV(t, recs[0]))
-	t.Logf("baresip heard %d voiced samples: 1000 Hz share %.3f", len(got), interop.ToneShare(got, 1000))
-	if len(got) < 8000 || interop.ToneShare(got, 1000) < 0.8 {
-		t.Errorf("baresip heard %d voiced samples, 1000 Hz share %.2f: want 1 s of the handset's 1 kHz", len(got), interop.ToneShare(got, 1000))
+			// The earpiece: dial tone until the first key (its first run of
+			// sound), then the call's audio (voiced frames; a stall is silence).
+			all := readWAV(t, ear)
+			dialEnd := int(runs(all)[0] / time.Millisecond * 8)
+			if s := interop.ToneShare(all[400:dialEnd], 350) + interop.ToneShare(all[400:dialEnd], 440); s < 0.9 {
+				t.Errorf("dial tone before the first key: %.2f of its energy at 350+440 Hz, want > 0.9", s)
+			}
+			// Then local ringback (440+480 Hz, on 180) until baresip answers, and
+			// the call: 20 ms frames with sound, told apart by the 480 Hz.
+			var ringback, call []int16
+			for _, f := range frames(voiced(all[dialEnd:])) {
+				if interop.ToneShare(f, 480) > 0.2 {
+					ringback = append(ringback, f...)
+				} else {
+					call = append(call, f...)
+				}
+			}
+			t.Logf("earpiece: dial tone %v, ringback %v (440+480 Hz share %.3f), call %v (440 Hz share %.3f, sidetone 1000 Hz %.4f)",
+				runs(all)[0], samples(len(ringback)), interop.ToneShare(ringback, 440)+interop.ToneShare(ringback, 480),
+				samples(len(call)), interop.ToneShare(call, 440), interop.ToneShare(call, 1000))
+			if len(ringback) > 0 && interop.ToneShare(ringback, 440)+interop.ToneShare(ringback, 480) < 0.9 {
+				t.Errorf("ringback is not 440+480 Hz")
+			}
+			// Judged frame by frame: a frame the jitter buffer concealed or
+			// dropped breaks the phase between frames, not the tone within one.
+			var good int
+			var side float64
+			for _, f := range frames(call) {
+				if interop.ToneShare(f, 440) > 0.8 {
+					good++
+				}
+				side += interop.ToneShare(f, 1000)
+			}
+			n := len(call) / audio.FrameSamples
+			t.Logf("earpiece call frames: %d, %d of them 440 Hz; mean 1000 Hz share %.4f", n, good, side/float64(max(n, 1)))
+			if n < 50 || good < n*9/10 {
+				t.Errorf("the earpiece got %d frames of the call, %d of them baresip's 440 Hz: want 1 s, 90%%", n, good)
+			}
+			// Sidetone: the handset's own 1 kHz, 20 dB down, is in the earpiece
+			// too (a little, against baresip's 440 Hz; nothing without sidetone).
+			if st := side / float64(max(n, 1)); st < 0.002 || st > 0.2 {
+				t.Errorf("sidetone: 1000 Hz share %.4f of the call in the earpiece, want some (sidetone_db -20)", st)
+			}
+			recs, _ := filepath.Glob(filepath.Join(alice.RecordDir, "dump-*-dec.wav"))
+			if len(recs) == 0 {
+				t.Fatalf("baresip made no recording in %s", alice.RecordDir)
+			}
+			got := voiced(readWAV(t, recs[0]))
+			t.Logf("baresip heard %d voiced samples: 1000 Hz share %.3f", len(got), interop.ToneShare(got, 1000))
+			if len(got) < 8000 || interop.ToneShare(got, 1000) < 0.8 {
+				t.Errorf("baresip heard %d voiced samples, 1000 Hz share %.2f: want 1 s of the handset's 1 kHz", len(got), interop.ToneShare(got, 1000))
+			}
+		})
 	}
 }
 
