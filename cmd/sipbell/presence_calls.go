@@ -48,8 +48,12 @@ func (s *simple) callEvent(ev ua.Event) {
 	defer s.mu.Unlock()
 	c := &s.calls
 	if _, known := c.byID[d.ID]; !known {
-		if d.State == presence.Terminated || len(c.order) >= maxShownCalls {
+		if d.State == presence.Terminated {
 			return
+		}
+		if len(c.order) >= maxShownCalls { // an end was missed (events dropped): the oldest goes
+			delete(c.byID, c.order[0])
+			c.order = c.order[1:]
 		}
 		c.order = append(c.order, d.ID)
 	}

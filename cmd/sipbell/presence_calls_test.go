@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/sipbell/sipbell/ua"
@@ -62,5 +63,35 @@ func TestPeerURI(t *testing.T) {
 		if got := peerURI(in); got != want {
 			t.Errorf("peerURI(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCallDialogsBounded: calls whose end was never reported (events
+// dropped) do not pile up: past maxShownCalls the oldest is dropped and
+// the newest call is still shown; an ended call is shown once, then gone.
+func TestCallDialogsBounded(t *testing.T) {
+	t.Parallel()
+	m, err := presence.NewManager(presence.ManagerConfig{Entity: "sip:door@pbx"},
+		func(presence.SubscribeRequest) bool { return true }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &simple{watchers: m, entity: "sip:door@pbx", calls: callDialogs{byID: map[string]presence.Dialog{}}}
+	ring := func(id string) ua.Event {
+		return ua.Event{Kind: ua.EventCallState, CallID: id, State: ua.CallRinging,
+			Dialog: ua.DialogID{CallID: id + "@door", LocalTag: "l", RemoteTag: "r"}}
+	}
+	for i := range maxShownCalls + 3 {
+		s.callEvent(ring(fmt.Sprintf("c%d", i)))
+	}
+	list := s.calls.list()
+	if len(list) != maxShownCalls || list[len(list)-1].ID != fmt.Sprintf("c%d", maxShownCalls+2) || list[0].ID != "c3" {
+		t.Fatalf("%d calls shown, first %s, last %s", len(list), list[0].ID, list[len(list)-1].ID)
+	}
+	end := ring("c3")
+	end.State = ua.CallEnded
+	s.callEvent(end)
+	if got := len(s.calls.list()); got != maxShownCalls-1 {
+		t.Errorf("after an end %d calls shown, want %d", got, maxShownCalls-1)
 	}
 }
