@@ -59,6 +59,7 @@ const (
 	farFloor     = 30.0  // far-end RMS (int16 units) below which nothing adapts
 	errSmooth2   = 0.1   // smoothing of the error energies compared
 	copyAfter    = 6     // blocks of clear difference before weights are copied
+	copyERLE     = 0.125 // shadow error over microphone energy below which it may be copied (9 dB)
 	changeHold   = 25    // blocks the main filter counts as out of date after a copy
 	worseThanMic = 1.5   // main error over microphone energy that means out of date
 	corrSmooth   = 0.2   // smoothing of the error/echo-estimate correlation
@@ -187,7 +188,7 @@ func (m *mdf) shadowSpectrum() {
 // been clearly worse.
 func (m *mdf) compare() {
 	switch {
-	case m.esh < 0.5*m.em && m.esh < 0.25*m.edd:
+	case m.esh < 0.5*m.em && m.esh < copyERLE*m.edd:
 		m.better, m.worse = m.better+1, 0
 	case m.esh > 4*m.em:
 		m.better, m.worse = 0, m.worse+1

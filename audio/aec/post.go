@@ -38,8 +38,9 @@ type suppressor struct {
 const (
 	overEcho    = 8.0  // residual echo over-estimation while the echo is alone
 	overTalk    = 1.0  // the same while the near end talks
-	echoDecay   = 0.92 // per-block decay of the residual memory, echo alone
+	echoDecay   = 0.95 // per-block decay of the residual memory, echo alone
 	talkDecay   = 0.7  // the same while the near end talks
+	predDecay   = 0.92 // per-block decay of the predicted residual (talk detection)
 	gainRelease = 0.6  // how fast a gain rises again
 	specSmooth  = 0.25 // smoothing of the spectra
 	cohEchoOnly = 0.9  // explained share above which the echo is alone
@@ -129,7 +130,7 @@ func (s *suppressor) learn() {
 	// residual echo the learned ratios predict.
 	var see, pred float32
 	for i := range s.see {
-		s.pred[i] = max(s.ratio[i]*s.syy[i], echoDecay*s.pred[i])
+		s.pred[i] = max(s.ratio[i]*s.syy[i], predDecay*s.pred[i])
 		see += s.see[i]
 		pred += s.pred[i]
 	}
