@@ -55,12 +55,12 @@ func TestRooms(t *testing.T) {
 		t60, clip         float64
 		erleMin, dtSNRMin float64
 	}{
-		{"8k T60 0.2", 8000, 0.2, 0, 45, 12},
-		{"8k T60 0.4 clipping", 8000, 0.4, 6000, 30, 9},
-		{"8k T60 0.6", 8000, 0.6, 0, 24, 6},
-		{"16k T60 0.2 clipping", 16000, 0.2, 6000, 30, 6},
-		{"16k T60 0.4", 16000, 0.4, 0, 22, 11},
-		{"16k T60 0.6 clipping", 16000, 0.6, 6000, 16, 7},
+		{"8k T60 0.2", 8000, 0.2, 0, 50, 13},
+		{"8k T60 0.4 clipping", 8000, 0.4, 6000, 34, 13},
+		{"8k T60 0.6", 8000, 0.6, 0, 22, 9},
+		{"16k T60 0.2 clipping", 16000, 0.2, 6000, 34, 11},
+		{"16k T60 0.4", 16000, 0.4, 0, 40, 13},
+		{"16k T60 0.6 clipping", 16000, 0.6, 6000, 17, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -101,7 +101,7 @@ func TestEchoPathChange(t *testing.T) {
 	}{
 		{"8k", 8000, 0, 22, 16},
 		{"8k linear filter only", 8000, -1, 12, -10},
-		{"16k", 16000, 0, 35, 10},
+		{"16k", 16000, 0, 45, 14},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
