@@ -118,8 +118,11 @@ type call struct {
 	early    []DialogID    // outgoing: early dialogs of the ringing legs (pickup.go)
 	pickup   chan struct{} // closed when a pickup claims the ringing call
 	pickedUp bool
-	hasEarly bool      // a 183's SDP started early media (earlymedia.go)
-	legsDone chan bool // the ringing legs are over: true when none answered
+	hasEarly bool // a 183's SDP started early media (earlymedia.go)
+
+	pracked   chan struct{} // closed by the PRACK of our reliable 180 (prack.go)
+	prackOnce sync.Once
+	legsDone  chan bool // the ringing legs are over: true when none answered
 
 	reinviteCSeq uint32        // CSeq of the re-INVITE whose 2xx awaits its ACK
 	reinviteAck  chan struct{} // that ACK arrived (reinvite.go)
@@ -179,7 +182,7 @@ func (c *call) takeReason() string {
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
 		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
-		refreshed: make(chan struct{}, 1), refer: make(chan referral, 1), pickup: make(chan struct{}), legsDone: make(chan bool, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
+		refreshed: make(chan struct{}, 1), refer: make(chan referral, 1), pickup: make(chan struct{}), pracked: make(chan struct{}), legsDone: make(chan bool, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
 		start: u.clock.Now()}
 	if incoming {
 		c.state = CallIncoming

@@ -190,12 +190,15 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	in := c.event(EventIncomingCall)
 	in.State, in.Caller = CallIncoming, c.caller
 	u.emit(in)
-	if err := ds.Respond(180, StatusText(180), nil); err != nil {
+	if err := u.ringing(c, ds, req); err != nil { // prack.go
 		c.end(487, "cancelled by caller")
 		return
 	}
 	c.setState(CallRinging, 180, "")
 	code, reason := u.await(c, ctx)
+	if code == 200 {
+		code, reason = u.awaitPrack(ctx, c, req)
+	}
 	if code != 200 {
 		if code != 487 {
 			u.final(tx, ds, code)

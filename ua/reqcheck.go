@@ -370,8 +370,9 @@ func (u *UA) checked(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Requ
 }
 
 // supportedExtension reports whether a Require option is one sipbell
-// does: timer (RFC 4028, sessiontimer.go) and replaces (RFC 3891: a
-// pickup names the call it takes over, pickup.go).
+// does: timer (RFC 4028, sessiontimer.go), replaces (RFC 3891: a pickup
+// names the call it takes over, pickup.go) and 100rel (RFC 3262: a
+// reliable 180, prack.go).
 func supportedExtension(opt string) bool {
-	return strings.EqualFold(opt, "timer") || strings.EqualFold(opt, "replaces")
+	return strings.EqualFold(opt, "timer") || strings.EqualFold(opt, "replaces") || strings.EqualFold(opt, "100rel")
 }

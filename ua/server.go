@@ -27,6 +27,7 @@ func (u *UA) routes() {
 	s.OnUpdate(u.checked(u.onUpdate))
 	s.OnNotify(u.checked(u.onNotify))
 	s.OnRefer(u.checked(u.onRefer))
+	s.OnPrack(u.checked(u.onPrack))
 	s.OnNoRoute(u.checked(func(req *sip.Request, tx sip.ServerTransaction) {
 		if req.IsAck() {
 			return
@@ -61,7 +62,7 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(sip.NewHeader("Allow-Events", ev))
 	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Supported", "timer, replaces"))
+	res.AppendHeader(sip.NewHeader("Supported", "timer, replaces, 100rel"))
 	u.sendStateless(tx, res)
 }
 

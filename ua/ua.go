@@ -24,7 +24,7 @@ import (
 type Version string
 
 // allowed lists the methods sipbell answers, for Allow headers.
-var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY", "UPDATE", "REFER"}
+var allowed = []string{"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY", "UPDATE", "REFER", "PRACK"}
 
 // AllowHeader returns the value of the Allow header sipbell sends when
 // no SUBSCRIBE or MESSAGE handler is installed (see UA.HandleSubscribe).
