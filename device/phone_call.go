@@ -13,6 +13,10 @@ import (
 // This file is the phone's calls: digits through the dial plan to a
 // call, the call's progress tones, and the user agent's events.
 
+// maxDigits bounds what the phone collects (E.164 has 15 digits; a SIP
+// user or a prefix and a PIN a few more).
+const maxDigits = 32
+
 // digit takes one dialled digit (from DTMF, the rotary dial or hook
 // pulses) while collecting digits.
 func (m *phone) digit(ctx context.Context, d byte, from string) {
@@ -24,6 +28,10 @@ func (m *phone) digit(ctx context.Context, d byte, from string) {
 		m.quiet() // dial tone stops at the first digit
 	}
 	m.warmAt = time.Time{}
+	if len(m.digits) >= maxDigits {
+		m.dead(tone.Congestion, "more digits than any number has")
+		return
+	}
 	m.digits += string(d)
 	m.d.log.Debug("digit", "digit", string(d), "from", from, "digits", m.digits)
 	m.match(ctx, m.plan.Match(m.digits))

@@ -268,6 +268,9 @@ func TestPhoneOutgoing(t *testing.T) {
 		{"speed dial", device.PhoneConfig{DialPlan: speed("7", "sip:bob@pbx")},
 			func(r *phoneRig) { r.offHook(); r.keys("7#") },
 			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet"}, []string{"dial sip:bob@pbx → c1"}},
+		{"digits are bounded: the 33rd gives reorder", device.PhoneConfig{},
+			func(r *phoneRig) { r.offHook(); r.keys(strings.Repeat("5", 33)) },
+			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet", "+10ms tone congestion"}, nil},
 		{"digits in a call are not dialled", mapPlan("(1xxx)"),
 			func(r *phoneRig) {
 				r.offHook()
