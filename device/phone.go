@@ -85,6 +85,7 @@ type phone struct {
 	callID, peer string
 	incoming     bool
 	caller       Caller
+	early        bool // the far end sends early media: no local ringback
 
 	// Dialling.
 	digits  string

@@ -72,7 +72,7 @@ func (m *phone) place(ctx context.Context, number string) {
 		return
 	}
 	m.enter(phCalling)
-	m.callID, m.peer, m.incoming = id, number, false
+	m.callID, m.peer, m.incoming, m.early = id, number, false, false
 	m.d.emit(Event{Kind: EventRang, Button: -1, Targets: []string{number}})
 }
 
@@ -157,7 +157,15 @@ func (m *phone) answer(ctx context.Context) {
 func (m *phone) callState(ev PhoneEvent) {
 	switch ev.State {
 	case CallRinging:
-		if m.st == phCalling && !(m.toneOn && m.tone == tone.Ringback) {
+		switch {
+		case m.st != phCalling:
+		case ev.EarlyMedia: // the far end's own audio (183): no local ringback
+			m.early = true
+			if m.toneOn {
+				m.quiet()
+			}
+			m.d.log.Info("early media", "peer", m.peer)
+		case !m.early && !(m.toneOn && m.tone == tone.Ringback):
 			m.d.log.Info("ringing", "peer", m.peer)
 			m.play(tone.Ringback, 0)
 		}

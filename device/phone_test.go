@@ -160,6 +160,18 @@ func TestPhoneOutgoing(t *testing.T) {
 			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet", "+10ms tone ringback", "+1.01s quiet",
 				"+2.01s tone congestion", "+32.01s tone howler"},
 			[]string{"dial 1234 → c1"}},
+		{"early media (183 with audio) stops the local ringback for good", mapPlan("(1xxx)"),
+			func(r *phoneRig) {
+				r.offHook()
+				r.keys("1000")
+				r.state("c1", "", device.CallRinging, 180, "")
+				r.advance(time.Second)
+				r.phone(device.PhoneEvent{Kind: device.PhoneCallState, CallID: "c1", State: device.CallRinging, Code: 183, EarlyMedia: true})
+				r.advance(time.Second)
+				r.state("c1", "", device.CallRinging, 180, "")
+			},
+			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet", "+10ms tone ringback", "+1.01s quiet"},
+			[]string{"dial 1000 → c1"}},
 		{"short timer dials a number that could go on", device.PhoneConfig{},
 			func(r *phoneRig) { r.offHook(); r.keys("12"); r.advance(3 * time.Second); r.advance(time.Second) },
 			[]string{"+10ms listen", "+10ms tone dial", "+10ms quiet"}, []string{"dial 12 → c1"}},
