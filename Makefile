@@ -52,7 +52,7 @@ test: test-unit test-fuzz test-arm test-alsa test-gpio test-scripts test-deb tes
 test-alsa:
 	scripts/alsa-kernel-test.sh amd64 arm64 armhf
 
-# board's slic profile on the real GPIO character device of arm64 and
+# board's slic and rotary profiles on the real GPIO character device of arm64 and
 # armhf Debian kernels under qemu-system (the same kernels).
 test-gpio:
 	scripts/gpio-kernel-test.sh arm64 armhf

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# gpio-kernel-test.sh ARCH...: runs sipbell's board with the "slic" profile
-# on its real GPIO code path (periph's gpioioctl, the kernel's GPIO
+# gpio-kernel-test.sh ARCH...: runs sipbell's board with the "slic" and
+# "rotary" profiles on their real GPIO code path (periph's gpioioctl, the kernel's GPIO
 # character device uAPI v2) for each ARCH (arm64, armhf; armhf runs the
 # GOARM=6 build, the Pi Zero's), where this machine has no GPIO chip: it
 # boots Debian's kernel (fetched by scripts/alsa-kernel-fetch.sh) under
@@ -8,10 +8,12 @@
 # the kernel's pl061 driver, with a device tree naming its lines GPIO0..7
 # (fdtput, from device-tree-compiler) and without the gpio-keys node, so
 # that line 3, wired to qemu's power button, is SHK. The guest's init is
-# scripts/gpiokernel: it rings (F/R toggles at 25 Hz with RM high, as the
+# scripts/gpiokernel: slic rings (F/R toggles at 25 Hz with RM high, as the
 # kernel's gpio_value tracepoint times the writes), reverses the line, and
 # reads three hook pulses that scripts/gpiokernel's host side makes by
-# pressing the power button (system_powerdown: a 100 ms pulse on line 3).
+# pressing the power button (system_powerdown: a 100 ms pulse on line 3);
+# rotary rings the bell's H-bridge inputs in antiphase (never both high)
+# and reads a dial pulse the same way.
 # -icount runs the guest on virtual time, so a loaded host does not
 # squeeze the 100 ms pulse or the 20 ms half-periods. No network.
 set -euo pipefail
@@ -46,9 +48,9 @@ for arch in "$@"; do
     -kernel "$dir/vmlinuz" -initrd "$tmp/$arch.cpio" -dtb "$tmp/$arch.dtb" \
     -append "console=ttyAMA0 panic=-1 quiet" >"$tmp/$arch.log" 2>&1 || true
   if grep -q 'gpiokernel: done pass=[1-9][0-9]* fail=0' "$tmp/$arch.log" && ! grep -q 'gpiokernel: FAIL' "$tmp/$arch.log"; then
-    echo "ok   the slic profile on a real $arch kernel's GPIO character device ($(cat "$dir/version" 2>/dev/null), $(($(date +%s) - start)) s):"
+    echo "ok   the slic and rotary profiles on a real $arch kernel's GPIO character device ($(cat "$dir/version" 2>/dev/null), $(($(date +%s) - start)) s):"
   else
-    echo "FAIL the slic profile on a real $arch kernel's GPIO character device:"
+    echo "FAIL the slic and rotary profiles on a real $arch kernel's GPIO character device:"
     fail=1
     grep -q gpiokernel "$tmp/$arch.log" || tail -30 "$tmp/$arch.log"
   fi

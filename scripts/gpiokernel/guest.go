@@ -38,6 +38,7 @@ func runInit() {
 		fmt.Printf("gpiokernel: ok %s %s\n", name, detail)
 	}
 	checks(report)
+	checkRotary(report)
 	fmt.Printf("gpiokernel: done pass=%d fail=%d\n", pass, fail)
 	unix.Sync()
 	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
@@ -109,11 +110,11 @@ func checks(report func(string, error, string)) {
 
 	// The hook: each power-button press is a 100 ms high pulse on SHK.
 	for i := 1; i <= 3; i++ {
-		fmt.Printf("gpiokernel: waiting for hook pulse %d\n", i)
-		off, err := nextEvent(b, board.OffHook)
+		fmt.Printf("gpiokernel: waiting for a pulse on line 3 (hook pulse %d)\n", i)
+		off, err := nextEvent(b, board.HookSwitch, board.OffHook)
 		var on board.Event
 		if err == nil {
-			on, err = nextEvent(b, board.OnHook)
+			on, err = nextEvent(b, board.HookSwitch, board.OnHook)
 		}
 		// The events carry the kernel's edge timestamps, and qemu's
 		// pulse is 100 ms of the guest's (virtual) time.
@@ -126,12 +127,12 @@ func checks(report func(string, error, string)) {
 	}
 }
 
-// nextEvent waits for the board's next event, which must be of kind.
-func nextEvent(b *board.Board, kind board.EventKind) (board.Event, error) {
+// nextEvent waits for the board's next event, which must be role's kind.
+func nextEvent(b *board.Board, role board.Role, kind board.EventKind) (board.Event, error) {
 	select {
 	case e := <-b.Events():
-		if e.Role != board.HookSwitch || e.Kind != kind {
-			return e, fmt.Errorf("event %s %s, want hook switch %s", e.Role, e.Kind, kind)
+		if e.Role != role || e.Kind != kind {
+			return e, fmt.Errorf("event %s %s, want %s %s", e.Role, e.Kind, role, kind)
 		}
 		return e, nil
 	case <-time.After(60 * time.Second):
@@ -217,7 +218,39 @@ type ring struct {
 	rmOffEarly bool    // RM written 0 before F/R's last rise
 }
 
-// readTrace reads the gpio_value events ("<ts>: gpio_value: 517 set 1").
+// write is one gpio_value event: line gpio was set to v at ts seconds.
+type write struct {
+	ts   float64
+	gpio string
+	v    int
+}
+
+// traceWrites reads the gpio_value events ("<ts>: gpio_value: 517 set 1").
+func traceWrites() ([]write, error) {
+	raw, err := os.ReadFile(tracing + "trace")
+	if err != nil {
+		return nil, err
+	}
+	var ws []write
+	for _, l := range strings.Split(string(raw), "\n") {
+		i := strings.Index(l, ": gpio_value: ")
+		f := strings.Fields(l[:max(i, 0)])
+		if i < 0 || len(f) == 0 {
+			continue
+		}
+		var w write
+		var verb string
+		if _, err := fmt.Sscan(f[len(f)-1], &w.ts); err != nil {
+			continue
+		}
+		if n, _ := fmt.Sscan(l[i+len(": gpio_value: "):], &w.gpio, &verb, &w.v); n == 3 && verb == "set" {
+			ws = append(ws, w)
+		}
+	}
+	return ws, nil
+}
+
+// readTrace reads what the trace says of one ring burst on the SLIC.
 func readTrace() (ring, error) {
 	var r ring
 	rm, err := lineNumber("GPIO4")
@@ -228,39 +261,22 @@ func readTrace() (ring, error) {
 	if err != nil {
 		return r, err
 	}
-	raw, err := os.ReadFile(tracing + "trace")
+	ws, err := traceWrites()
 	if err != nil {
 		return r, err
 	}
 	var first, last float64
-	for _, l := range strings.Split(string(raw), "\n") {
-		i := strings.Index(l, ": gpio_value: ")
-		if i < 0 {
-			continue
-		}
-		var ts float64
-		f := strings.Fields(l[:i])
-		if len(f) == 0 {
-			continue
-		}
-		if _, err := fmt.Sscan(f[len(f)-1], &ts); err != nil {
-			continue
-		}
-		var gpio, verb string
-		var v int
-		if n, _ := fmt.Sscan(l[i+len(": gpio_value: "):], &gpio, &verb, &v); n != 3 || verb != "set" {
-			continue
-		}
+	for _, w := range ws {
 		switch {
-		case gpio == fr && v == 1:
+		case w.gpio == fr && w.v == 1:
 			if r.rises == 0 {
-				first = ts
+				first = w.ts
 			}
-			last = ts
+			last = w.ts
 			r.rises++
-		case gpio == rm && v == 1:
+		case w.gpio == rm && w.v == 1:
 			r.rmOn++
-		case gpio == rm && v == 0 && r.rises > 0 && ts < last:
+		case w.gpio == rm && w.v == 0 && r.rises > 0 && w.ts < last:
 			r.rmOffEarly = true
 		}
 	}

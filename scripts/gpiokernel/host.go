@@ -17,7 +17,7 @@ import (
 // host runs qemu with args plus a serial console on its stdout and a
 // monitor socket, copies the console to stdout, and sends
 // "system_powerdown" (the virt machine's power button: a 100 ms pulse on
-// PL061 line 3) whenever the guest prints that it waits for a hook pulse.
+// PL061 line 3) whenever the guest prints that it waits for a pulse.
 // It returns when qemu exits (the guest powers off) or after 5 minutes.
 func host(args []string) error {
 	dir, err := os.MkdirTemp("", "gpiokernel")
@@ -43,7 +43,7 @@ func host(args []string) error {
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		fmt.Println(line)
-		if !strings.Contains(line, "gpiokernel: waiting for hook pulse") {
+		if !strings.Contains(line, "gpiokernel: waiting for a pulse on line 3") {
 			continue
 		}
 		if mon == nil {

@@ -16,7 +16,9 @@
 //	                               3 (SHK), 4 (RM), 5 (F/R), 6 (LED): the
 //	                               ring waveform and the line reversal as
 //	                               the PL061 driver reports its lines in
-//	                               debugfs, and the hook edges as events
+//	                               debugfs, and the hook edges as events;
+//	                               then the rotary profile: the bell's
+//	                               H-bridge inputs in antiphase, a dial pulse
 //
 // scripts/gpio-kernel-test.sh builds it, packs it with scripts/alsakernel's
 // packer, and judges the output.
