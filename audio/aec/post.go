@@ -87,7 +87,7 @@ func (s *suppressor) process(e, y, leak []float32, changed bool, out []float32) 
 	b := s.b
 	s.analyse(s.ew, s.eb, e)
 	s.analyse(s.yw, s.yb, y)
-	s.learn()
+	s.learn(changed)
 	s.gains(leak, changed)
 	for i, g := range s.gain {
 		s.ew[i] *= complex(g, 0)
@@ -111,8 +111,10 @@ func (s *suppressor) analyse(dst []complex64, hist, block []float32) {
 }
 
 // learn updates the smoothed spectra and, when the microphone is coherent
-// with the echo estimate (echo alone), the per-bin residual ratio.
-func (s *suppressor) learn() {
+// with the echo estimate (echo alone) or the adaptive filter has just taken
+// over the shadow's weights (the echo path changed; the shadow removes most
+// of the microphone signal, so it is echo), the per-bin residual ratio.
+func (s *suppressor) learn(changed bool) {
 	var num, den float32
 	for i := range s.ew {
 		d := s.ew[i] + s.yw[i] // microphone = error + echo estimate
@@ -135,7 +137,7 @@ func (s *suppressor) learn() {
 		pred += s.pred[i]
 	}
 	s.talk = see > talkMargin*pred+float32(len(s.see))*talkFloor
-	if s.coh < cohEchoOnly || den < float32(len(s.ew))*1e4 {
+	if (s.coh < cohEchoOnly && !changed) || den < float32(len(s.ew))*1e4 {
 		return
 	}
 	for i := range s.ratio {

@@ -101,7 +101,7 @@ func TestEchoPathChange(t *testing.T) {
 	}{
 		{"8k", 8000, 0, 22, 16},
 		{"8k linear filter only", 8000, -1, 12, -10},
-		{"16k", 16000, 0, 45, 14},
+		{"16k", 16000, 0, 45, 25},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
