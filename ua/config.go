@@ -17,6 +17,21 @@ type Config struct {
 	// Listen is the host:port that SIP is received on, over both UDP and
 	// TCP. Port 0 picks a free port (printed at start).
 	Listen string `yaml:"listen"`
+	// ListenTLS is the host:port that SIP over TLS (SIPS) is received on,
+	// beside listen; 5061 is the usual port ("0.0.0.0:5061"). Empty
+	// disables it; port 0 picks a free port (printed at start). Idle
+	// timeout and connection caps are those of TCP.
+	ListenTLS string `yaml:"listen_tls"`
+	// TLSCertFile is the device's own certificate (PEM) for TLS: shown to
+	// callers on listen_tls and to a registrar or proxy that asks for a
+	// client certificate. Empty means a self-signed ECDSA P-256
+	// certificate made on first start and kept in the state dir
+	// (sip-cert.pem, sip-key.pem), so its fingerprint stays the same
+	// across restarts.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	// TLSKeyFile is the private key (PEM) of tls_cert_file; set both or
+	// neither.
+	TLSKeyFile string `yaml:"tls_key_file"`
 	// User is the user part of this device's SIP address when no account
 	// is registered, so peers reach it as sip:<user>@<host>:<port>.
 	User string `yaml:"user"`
@@ -223,6 +238,7 @@ func (c *Config) Validate() error {
 	if err := validHostPort(c.Listen); err != nil {
 		errs.Add("listen", "%v", err)
 	}
+	c.validateTLS(&errs) // tls.go
 	if c.User == "" {
 		errs.Add("user", "must not be empty")
 	} else if !validUserPart(c.User) {

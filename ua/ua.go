@@ -56,6 +56,7 @@ type UA struct {
 	media     MediaHandler
 	mediaCfg  media.Config
 	tlsConf   *tls.Config
+	tlsState  tlsState // SIPS listener and the device's certificate: tls.go
 	timing    timing
 	allow     []allowEntry
 	events    chan Event
@@ -116,6 +117,9 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 			return nil, err
 		}
 		u.tlsConf = tc
+	}
+	if err := u.setupTLS(); err != nil { // tls.go
+		return nil, err
 	}
 	name := cfg.UserAgent
 	if name == "" {
@@ -259,7 +263,19 @@ func (u *UA) Run(ctx context.Context) error {
 	u.mu.Unlock()
 	tcpl := newTCPListener(tcp, u.log, limiter)
 	tcpl.frame = u.frameTCP // tcpframe.go: the request checks and normalisation over TCP
+	// tls.go: the SIPS listener, nil when listen_tls is off.
+	tlsl, err := u.listenTLS(limiter)
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		return err
+	}
 	var serve sync.WaitGroup
+	if tlsl != nil {
+		serve.Add(1)
+		go func() { defer serve.Done(); u.serveTLS(serveCtx, tlsl) }()
+		u.log.Info("sip listening tls", "tls", tlsl.Addr().String(), "fingerprint", u.CertificateFingerprint())
+	}
 	serve.Add(2)
 	go func() { defer serve.Done(); u.serveUDP(serveCtx, udp) }()
 	go func() { defer serve.Done(); u.serveTCP(serveCtx, tcpl) }()
@@ -290,6 +306,9 @@ func (u *UA) Run(ctx context.Context) error {
 	stopServe()
 	udp.Close()
 	tcpl.Close()
+	if tlsl != nil {
+		tlsl.Close()
+	}
 	serve.Wait()
 	u.sua.Close()
 	return nil

@@ -20,7 +20,8 @@ import (
 type BaresipOptions struct {
 	User       string // SIP user, e.g. "alice" (default "alice")
 	Registrar  string // "host:port" of the registrar (e.g. Kamailio.UDP); "" = no registration
-	Transport  string // udp (default) or tcp
+	Transport  string // udp (default), tcp or tls
+	CAFile     string // sip_cafile: PEM of the CAs baresip trusts for SIP over TLS
 	AutoAnswer bool   // answer incoming calls at once
 	ToneHz     float64
 }
@@ -106,6 +107,9 @@ statmode_default off
 	}
 	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;answermode=%s;audio_codecs=PCMU,PCMA;regint=%d;pubint=0;ptime=20\n",
 		opts.User, host, opts.Transport, Password, answer, regint)
+	if opts.CAFile != "" {
+		cfg += "sip_cafile " + opts.CAFile + "\n"
+	}
 	for name, body := range map[string]string{"config": cfg, "accounts": acc, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
