@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/internal/interop"
 )
 
@@ -191,6 +192,42 @@ func idleTCPAttack(n, sources int, subnet byte) func(t *testing.T, r *siegeRig) 
 				n, sources, len(conns), byPeer, refused, fdsBefore, fdsDuring)
 		}}
 	}
+}
+
+// identityAttack is issue 13's items 1 and 2 during the call: an INVITE
+// through Kamailio whose From (and a P-Asserted-Identity it writes
+// itself) says alice, the caller door.allowed lists, but of a foreign
+// domain Kamailio relays without a challenge; and an INVITE to
+// sip:100@1.1.1.1 from Kamailio's address but another port (svmap's
+// probe). Neither may be answered, nor open the door; the second is
+// refused 403 (no registrar, no caller) before anything else.
+func identityAttack(t *testing.T, r *siegeRig) siegeRun {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	opened := len(r.p.matching("door opened", nil))
+	forger := newSIPCaller(t, "127.0.0.1")
+	door := sip.Uri{Scheme: "sip", User: "door", Host: r.k.Domain, Port: r.k.Port}
+	evil := sip.Uri{Scheme: "sip", User: "alice", Host: "evil.example"}
+	forgedDlg, forged := forger.invite(ctx, t, door, evil, r.k.UDP, "", "",
+		sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:alice@%s>", r.k.UDP)))
+	if forgedDlg != nil {
+		infoDigit(ctx, t, forgedDlg, "#")
+		t.Errorf("forged From through Kamailio: answered (%d)", forged)
+	}
+	host, _, _ := net.SplitHostPort(r.k.UDP)
+	scanner := newSIPCaller(t, host)
+	probe := sip.Uri{Scheme: "sip", User: "100", Host: "1.1.1.1"}
+	probeDlg, wrongPort := scanner.invite(ctx, t, probe, probe, r.udp, "", "")
+	if probeDlg != nil || wrongPort != 403 {
+		t.Errorf("INVITE from %s:%d (Kamailio is %s): answered %d, want 403", host, scanner.port, r.k.UDP, wrongPort)
+	}
+	return siegeRun{stop: func() string {
+		if n := len(r.p.matching("door opened", nil)); n != opened {
+			t.Errorf("the door opened %d times during the identity attacks", n-opened)
+		}
+		return fmt.Sprintf("forged From through Kamailio answered %d, not opened; INVITE from Kamailio's address, port %d, answered %d",
+			forged, scanner.port, wrongPort)
+	}}
 }
 
 // kamailioRestart restarts Kamailio at once, which loses its location

@@ -24,8 +24,10 @@ import (
 // 1,000/s for 60 s each (SIEGE_FLOOD_SECONDS shortens them by hand) from
 // crowds of 127.0.x.y sources, 10,000 idle TCP connections to its SIP
 // port from 200 sources, a friendly-scanner sweeping OPTIONS and INVITE
-// over extensions, and Kamailio restarted at once (its location table
-// lost, both registrations with it). Through each:
+// over extensions, a forged From through Kamailio and an INVITE from
+// Kamailio's address on another port (neither answered nor opening the
+// door), and Kamailio restarted at once (its location table lost, both
+// registrations with it). Through each:
 //
 //   - the call's audio keeps arriving both ways: the recordings written
 //     during the attack are judged by one-second slices (the share of
@@ -101,6 +103,7 @@ func siege(t *testing.T) {
 		{"REGISTER flood", flood, floodAttack("REGISTER", 10)},
 		{"10,000 idle TCP connections", brief, idleTCPAttack(10000, 200, 11)},
 		{"friendly-scanner sweep", brief, scannerAttack(20)},
+		{"forged From and the registrar's address on another port", brief, identityAttack},
 		{"Kamailio restart", brief, kamailioRestart},
 	}
 	for _, a := range attacks {
@@ -128,7 +131,9 @@ func startSiegeRig(t *testing.T) *siegeRig {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	r := &siegeRig{k: interop.StartKamailio(t, interop.KamailioOptions{}), dumps: map[string]bool{}}
+	// Kamailio listens on an address of its own, so that a request from
+	// that address but another port is told from its callers' (127.0.0.1).
+	r := &siegeRig{k: interop.StartKamailio(t, interop.KamailioOptions{Host: "127.0.0.3"}), dumps: map[string]bool{}}
 	r.b = interop.StartBaresip(t, interop.BaresipOptions{User: "alice"})
 	r.b.SetSource(t, siegeTone(siegeToneToDoor, 150))
 	dir := t.TempDir()
@@ -137,10 +142,13 @@ func startSiegeRig(t *testing.T) *siegeRig {
 	interop.WriteWAV(t, mic, siegeTone(siegeToneToCaller, 150))
 	// The default limits (memory ceiling 64 MiB), registration lifetime
 	// (1 h) and keep-alive: only the keep-alive brings the bindings back
-	// after Kamailio's restart.
-	r.p = startVoice(t, fmt.Sprintf("sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n"+
+	// after Kamailio's restart. The callers at 127.0.0.1 (baresip, sipp)
+	// are alice, known by their address, the one door.allowed lists.
+	r.p = startVoice(t, fmt.Sprintf("sip:\n  listen: 127.0.0.1:0\n  user: door\n"+
+		"  callers:\n    - user: alice\n      networks: [127.0.0.1]\n"+
 		"  accounts:\n    - registrar: %s\n      user: door\n      password: %s\n"+
 		"    - registrar: %s\n      transport: tcp\n      user: bob\n      password: %s\n"+
+		"device:\n  door:\n    allowed: [alice]\n"+
 		"audio:\n  capture: %s\n  playback: %s\n", r.k.UDP, interop.Password, r.k.TCP, interop.Password, mic, r.speaker), nil)
 	l := r.p.await(ctx, t, "sip listening", nil, 1)
 	r.udp, r.tcp = l["udp"].(string), l["tcp"].(string)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,10 @@ type KamailioOptions struct {
 	// Aliases are further domains Kamailio takes as its own (alias=),
 	// such as a domain that DNS points at it.
 	Aliases []string
+	// Host is the loopback address UDP and TCP listen on and the users'
+	// domain (default 127.0.0.1). Another host lets a test tell
+	// Kamailio's address from its callers'.
+	Host string
 }
 
 // Kamailio is a running Kamailio: registrar with digest auth (users door,
@@ -73,17 +78,20 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		opts.PresenceMaxExpires = 3600
 	}
 	dir := t.TempDir()
-	k := &Kamailio{Domain: "127.0.0.1", Users: []string{"door", "alice", "bob"}, Log: NewLog(),
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	k := &Kamailio{Domain: opts.Host, Users: []string{"door", "alice", "bob"}, Log: NewLog(),
 		dir: dir, t: t, opts: opts}
 	k.Port = FreePort(t)
-	k.UDP = fmt.Sprintf("127.0.0.1:%d", k.Port)
+	k.UDP = net.JoinHostPort(opts.Host, fmt.Sprint(k.Port))
 	k.TCP = k.UDP
 	ctlPort := FreePort(t)
 	k.ctl = fmt.Sprintf("udp:127.0.0.1:%d", ctlPort)
 	data := map[string]any{"DB": filepath.Join(dir, "kamailio.sqlite"), "Port": k.Port,
 		"ModPath": filepath.Dir(mods[0]) + "/", "CtlPort": ctlPort, "Presence": opts.Presence,
 		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0,
-		"PublCache": opts.PublCache, "PresenceMaxExpires": opts.PresenceMaxExpires, "Aliases": opts.Aliases}
+		"PublCache": opts.PublCache, "PresenceMaxExpires": opts.PresenceMaxExpires, "Aliases": opts.Aliases, "Host": opts.Host}
 	if opts.TLS {
 		k.CA = NewCA(t, "sipbell interop CA")
 		cert, key := k.CA.Issue(t, "kamailio")
