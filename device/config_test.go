@@ -38,8 +38,9 @@ func TestConfigValidate(t *testing.T) {
 				RingHz: 100, SidetoneDB: -3, DialToneTimeout: time.Second}
 			c.Phone.DialPlan.DigitMap = "(xx"
 			c.Phone.Pulse.FlashMin = time.Hour
+			c.Phone.DistinctiveRings = []device.DistinctiveRing{{Match: "", Cadence: []time.Duration{time.Second}}}
 		}, []string{"phone.country", "phone.dial_plan.digit_map", "phone.pulse.flash_min", "phone.pulse.flash_max", "phone.caller_id",
-			"phone.ring_cadence", "phone.ring_hz", "phone.dial_tone_timeout", "phone.sidetone_db"}},
+			"phone.ring_cadence", "phone.distinctive_rings[0].match", "phone.distinctive_rings[0].cadence", "phone.ring_hz", "phone.dial_tone_timeout", "phone.sidetone_db"}},
 		{"unknown mode", func(c *device.Config) { c.Mode = "intercom" }, []string{"mode"}},
 		{"bad targets", func(c *device.Config) {
 			c.Buttons = append(c.Buttons, device.Button{Targets: []string{"1001", "tel:+4930123", "", "a b", "bob@"},

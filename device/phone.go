@@ -122,7 +122,7 @@ func newPhone(d *Device) (*phone, error) {
 		return nil, fmt.Errorf("device: phone: pulse: %w", err)
 	}
 	return &phone{d: d, cfg: cfg, plan: plan, hook: hook, dial: dial, regs: map[string]RegState{}, failed: map[Output]bool{},
-		ring: ringer{cadence: cfg.RingCadence, hz: cfg.RingHz},
+		ring: ringer{hz: cfg.RingHz},
 		leds: map[Output]Pattern{StatusLED: {Kind: Off}, Ringer: {Kind: Off}, LineReversal: {Kind: Off}}}, nil
 }
 

@@ -141,7 +141,11 @@ func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
 	m.callID, m.peer, m.incoming, m.caller = ev.CallID, ev.Peer, true, ev.Caller
 	m.d.log.Info("call from "+ev.Peer+": ringing", "peer", ev.Peer, "caller", ev.Caller.String())
 	m.d.emit(Event{Kind: EventRang, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
-	m.ring.begin(m, m.callerID(ev))
+	cadence := m.cfg.ringCadence(ev.AlertInfo)
+	if ev.AlertInfo != "" {
+		m.d.log.Debug("alert-info", "alert_info", ev.AlertInfo, "cadence", cadence)
+	}
+	m.ring.begin(m, cadence, m.callerID(ev))
 }
 
 // answer takes the ringing call (the handset was lifted).

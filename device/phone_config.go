@@ -41,6 +41,12 @@ type PhoneConfig struct {
 	// RingCadence overrides the country's ring cadence: ring and pause
 	// durations alternating, starting with a ring (e.g. [2s, 4s]).
 	RingCadence []time.Duration `yaml:"ring_cadence"`
+	// DistinctiveRings pick the ring cadence by the incoming call's
+	// Alert-Info header (what a PBX sends for an internal call, a ring
+	// group, a door): the first entry whose match is in the header
+	// (case-insensitive) rings its cadence. Empty: the Bellcore ones of
+	// GR-506, Bellcore-dr2 to Bellcore-dr4.
+	DistinctiveRings []DistinctiveRing `yaml:"distinctive_rings"`
 	// RingHz overrides the country's ringing frequency (15-60 Hz; 0: the
 	// country's: 20 Hz US, 25 Hz UK/DE/NL, 50 Hz FR).
 	RingHz int `yaml:"ring_hz"`
@@ -63,6 +69,42 @@ type PhoneConfig struct {
 	SidetoneDB float64 `yaml:"sidetone_db"`
 	// DND (do not disturb) turns incoming calls away (480) without ringing.
 	DND bool `yaml:"dnd"`
+}
+
+// DistinctiveRing is one ring cadence picked by Alert-Info.
+type DistinctiveRing struct {
+	// Match is text of the Alert-Info header, e.g. "Bellcore-dr2" or
+	// "internal" (1-64 characters).
+	Match string `yaml:"match"`
+	// Cadence is ring and pause durations alternating, as ring_cadence.
+	Cadence []time.Duration `yaml:"cadence"`
+}
+
+// defaultDistinctiveRings are Telcordia GR-506's distinctive ringing
+// patterns as PBXes name them in Alert-Info.
+var defaultDistinctiveRings = []DistinctiveRing{
+	{Match: "Bellcore-dr2", Cadence: msDur(800, 400, 800, 4000)},
+	{Match: "Bellcore-dr3", Cadence: msDur(400, 200, 400, 200, 800, 4000)},
+	{Match: "Bellcore-dr4", Cadence: msDur(300, 200, 1000, 200, 300, 4000)},
+}
+
+func msDur(v ...int) []time.Duration {
+	d := make([]time.Duration, len(v))
+	for i, x := range v {
+		d[i] = time.Duration(x) * time.Millisecond
+	}
+	return d
+}
+
+// ringCadence is the cadence for an incoming call with alertInfo.
+func (c PhoneConfig) ringCadence(alertInfo string) []time.Duration {
+	a := strings.ToLower(alertInfo)
+	for _, r := range c.DistinctiveRings {
+		if a != "" && strings.Contains(a, strings.ToLower(r.Match)) {
+			return r.Cadence
+		}
+	}
+	return c.RingCadence
 }
 
 // Phone timer defaults.
@@ -93,6 +135,9 @@ func (c PhoneConfig) WithDefaults() PhoneConfig {
 	}
 	if c.DialToneTimeout == 0 {
 		c.DialToneTimeout = DefaultDialToneTimeout
+	}
+	if len(c.DistinctiveRings) == 0 {
+		c.DistinctiveRings = defaultDistinctiveRings
 	}
 	if c.ReorderTimeout == 0 {
 		c.ReorderTimeout = DefaultReorderTimeout
@@ -131,11 +176,19 @@ func (c PhoneConfig) Validate() error {
 	default:
 		errs.Add("caller_id", "must be bell202, v23, dtmf or off, not %q", c.CallerID)
 	}
-	if n := len(c.RingCadence); n > 0 && (n%2 != 0 || n > 8) {
-		errs.Add("ring_cadence", "must be 2, 4, 6 or 8 durations (ring, pause, ...), not %d", n)
+	checkCadence(&errs, "ring_cadence", c.RingCadence)
+	if len(c.DistinctiveRings) > 8 {
+		errs.Add("distinctive_rings", "must have at most 8 entries, not %d", len(c.DistinctiveRings))
 	}
-	for i, s := range c.RingCadence {
-		checkRange(&errs, cfgerr.Index("ring_cadence", i), s, 100*time.Millisecond, 10*time.Second, false)
+	for i, r := range c.DistinctiveRings {
+		p := cfgerr.Index("distinctive_rings", i)
+		if r.Match == "" || len(r.Match) > 64 {
+			errs.Add(p+".match", "must be 1 to 64 characters of the Alert-Info header, not %q", r.Match)
+		}
+		if len(r.Cadence) == 0 {
+			errs.Add(p+".cadence", "must be given")
+		}
+		checkCadence(&errs, p+".cadence", r.Cadence)
 	}
 	if c.RingHz != 0 && (c.RingHz < 15 || c.RingHz > 60) {
 		errs.Add("ring_hz", "must be 0 (the country's) or 15 to 60 Hz, not %d", c.RingHz)
@@ -155,6 +208,16 @@ func (c PhoneConfig) Validate() error {
 		errs.Add("sidetone_db", "must be 0 (off) or between -40 and -6 dB, not %g", c.SidetoneDB)
 	}
 	return errs.Err()
+}
+
+// checkCadence checks a ring cadence: 2 to 8 steps, each 100ms-10s.
+func checkCadence(errs *cfgerr.List, path string, c []time.Duration) {
+	if n := len(c); n > 0 && (n%2 != 0 || n > 8) {
+		errs.Add(path, "must be 2, 4, 6 or 8 durations (ring, pause, ...), not %d", n)
+	}
+	for i, s := range c {
+		checkRange(errs, cfgerr.Index(path, i), s, 100*time.Millisecond, 10*time.Second, false)
+	}
 }
 
 // fskStandard maps a caller-ID setting to the FSK modem.

@@ -19,7 +19,7 @@ const (
 
 // ringer plays a ring cadence on the Ringer output and times caller ID.
 type ringer struct {
-	cadence []time.Duration
+	cadence []time.Duration // this call's
 	hz      int
 
 	on     bool
@@ -31,10 +31,10 @@ type ringer struct {
 	cidEnd time.Time // it has been sent: line polarity back
 }
 
-// begin starts ringing with caller ID cid (nil: none).
-func (r *ringer) begin(m *phone, cid []int16) {
+// begin starts ringing in cadence with caller ID cid (nil: none).
+func (r *ringer) begin(m *phone, cadence []time.Duration, cid []int16) {
 	now := m.now()
-	*r = ringer{cadence: r.cadence, hz: r.hz, on: true, cid: cid, stepAt: now.Add(r.cadence[0])}
+	*r = ringer{cadence: cadence, hz: r.hz, on: true, cid: cid, stepAt: now.Add(cadence[0])}
 	if t := m.cfg.RingTimeout; t > 0 {
 		r.until = now.Add(t)
 	}

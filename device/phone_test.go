@@ -366,6 +366,26 @@ func TestPhoneIncoming(t *testing.T) {
 			},
 			[]string{"+3s play 600ms"}, []string{"hangup in1"},
 			[]string{"+0s ringer ring 20 Hz", "+2s ringer off", "+6s ringer ring 20 Hz", "+8s ringer off"}},
+		{"distinctive ring: Alert-Info Bellcore-dr2 rings 0.8/0.4/0.8/4", device.PhoneConfig{CallerID: "off"},
+			func(r *phoneRig) {
+				ev := alice
+				ev.AlertInfo = "<http://127.0.0.1/Bellcore-dr2>"
+				r.phone(ev)
+				for range 25 {
+					r.advance(100 * time.Millisecond)
+				}
+			},
+			nil, nil, []string{"+0s ringer ring 20 Hz", "+800ms ringer off", "+1.2s ringer ring 20 Hz", "+2s ringer off"}},
+		{"distinctive ring from the config, case-insensitive", device.PhoneConfig{CallerID: "off",
+			DistinctiveRings: []device.DistinctiveRing{{Match: "door", Cadence: []time.Duration{time.Second, time.Second}}}},
+			func(r *phoneRig) {
+				ev := alice
+				ev.AlertInfo = "<urn:x>;info=Door"
+				r.phone(ev)
+				r.advance(time.Second)
+				r.advance(time.Second)
+			},
+			nil, nil, []string{"+0s ringer ring 20 Hz", "+1s ringer off", "+2s ringer ring 20 Hz"}},
 		{"do not disturb", device.PhoneConfig{DND: true},
 			func(r *phoneRig) { r.phone(alice) }, nil, []string{"hangup in1"}, []string{}},
 		{"off hook: a call is turned away", device.PhoneConfig{},

@@ -234,6 +234,9 @@ type PhoneEvent struct {
 	// Caller is who an incoming call is from, as the user agent verified
 	// it (PhoneIncoming). Door rights go by it, never by Peer.
 	Caller Caller
+	// AlertInfo is the incoming call's Alert-Info (PhoneIncoming): the
+	// analog phone picks its ring cadence by it (distinctive ring).
+	AlertInfo string
 	// Transferred: the far end handed the connected call on (REFER) and
 	// Peer is the party now in it (PhoneCallState, CallAnswered).
 	Transferred bool

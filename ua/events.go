@@ -68,6 +68,10 @@ type Event struct {
 	// Caller is who an incoming call is from as far as it was verified
 	// (EventIncomingCall). Door rights go by Caller.Identity, never Peer.
 	Caller Caller
+	// AlertInfo is the incoming INVITE's Alert-Info header (at most
+	// MaxAlertInfo bytes; EventIncomingCall): how the PBX asks a phone to
+	// ring (distinctive ring). The caller may write it: for the bell only.
+	AlertInfo string
 	// Incoming: the call was placed by the peer (call events).
 	Incoming bool
 	// EarlyMedia: a 183 with SDP started the peer's audio before the

@@ -103,7 +103,7 @@ func (u *UA) contactFor(user, transport string) sip.ContactHeader {
 
 // listenContact is our Contact at the listening address.
 func (u *UA) listenContact(user, transport string) sip.ContactHeader {
-	uri := sip.Uri{Scheme: "sip", User: user, Host: u.host, Port: u.listenPort(transport)}
+	uri := sip.Uri{Scheme: "sip", User: user, Host: u.host, Port: u.Addr().Port}
 	if transport != "udp" {
 		uri.UriParams = sip.HeaderParams{{K: "transport", V: transport}}
 	}
@@ -188,7 +188,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	in := c.event(EventIncomingCall)
-	in.State, in.Caller = CallIncoming, c.caller
+	in.State, in.Caller, in.AlertInfo = CallIncoming, c.caller, alertInfo(req)
 	u.emit(in)
 	if err := u.ringing(c, ds, req); err != nil { // prack.go
 		c.end(487, "cancelled by caller")

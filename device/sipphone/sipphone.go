@@ -95,6 +95,7 @@ func Event(e ua.Event) (device.PhoneEvent, bool) {
 	case ua.EventIncomingCall:
 		pe.Kind, pe.State = device.PhoneIncoming, device.CallIncoming
 		pe.Caller = Caller(e.Caller)
+		pe.AlertInfo = e.AlertInfo
 	case ua.EventCallState:
 		pe.Kind = device.PhoneCallState
 		pe.State = CallState(e.State)
