@@ -264,6 +264,9 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 	}
 	err = dc.WaitAnswer(ictx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(res *sip.Response) error {
+			if c.State() == CallAnswered {
+				return nil // a transfer's new leg: the call keeps its dialog and media until it answers
+			}
 			d := clientDialog(dc.InviteRequest, res)
 			c.setDialog(d)
 			if res.IsProvisional() {

@@ -115,3 +115,26 @@ func TestParseReferral(t *testing.T) {
 		})
 	}
 }
+
+// TestTransferTargetEarlyMedia: a transfer target that rings with early
+// media (183 with SDP) does not take the call's media or dialog before it
+// answers: the resident stays connected until then.
+func TestTransferTargetEarlyMedia(t *testing.T) {
+	t.Parallel()
+	m := &startLog{}
+	to := uas(t, scenario("uas_early_media.xml"), map[string]string{"wait_ms": "300"})
+	resident := uas(t, scenario("uas_refer.xml"), map[string]string{"referto": "sip:target@" + to.Addr, "final": "200 OK"})
+	h := start(t, testConfig(), nil, WithMedia(m))
+	c := callTo(t, h, Hunt, "sip:uas@"+resident.Addr)
+	h.wait(t, 5*time.Second, "answered", callIs(CallAnswered))
+	h.wait(t, 10*time.Second, "transferred", func(e Event) bool { return e.Transferred })
+	if n := h.count(func(e Event) bool { return e.EarlyMedia }); n != 0 {
+		t.Errorf("%d early media events from the transfer target", n)
+	}
+	if n := m.count(); n != 2 {
+		t.Errorf("media started %d times, want twice (the resident, then the target's answer)", n)
+	}
+	sippDone(t, resident)
+	hangup(t, c)
+	sippDone(t, to)
+}
