@@ -103,7 +103,7 @@ func (u *UA) contactFor(user, transport string) sip.ContactHeader {
 
 // listenContact is our Contact at the listening address.
 func (u *UA) listenContact(user, transport string) sip.ContactHeader {
-	uri := sip.Uri{Scheme: "sip", User: user, Host: u.host, Port: u.Addr().Port}
+	uri := sip.Uri{Scheme: "sip", User: user, Host: u.host, Port: u.listenPort(transport)}
 	if transport != "udp" {
 		uri.UriParams = sip.HeaderParams{{K: "transport", V: transport}}
 	}
