@@ -108,11 +108,12 @@ type Config struct {
 	// registrar that lost the registration (it restarted, say) is noticed
 	// within this interval and registered with again at once, so the
 	// default, 4s, has the device reachable again within 5 s of a
-	// registrar that restarted, at a cost of about 2.7 kB of SIP per check
-	// through a registrar that challenges it (OPTIONS, challenge, OPTIONS
-	// with digest, then the OPTIONS it forwards to us and our 200: some
-	// 350 bytes/s each way at 4s; 25s costs 55 bytes/s but leaves the
-	// device unreachable for up to 25 s). One that does not answer at
+	// registrar that restarted, at a cost of about 1.1 kB each way per
+	// check (our OPTIONS, with the last challenge answered again, the
+	// OPTIONS the registrar forwards back to us and the two 200s; a fresh
+	// challenge when the registrar lets the nonce expire): some 280
+	// bytes/s each way at 4s; 25s costs 45 bytes/s but leaves the device
+	// unreachable for up to 25 s. One that does not answer at
 	// all is tried every 2 s until it does, the status saying "failed"
 	// meanwhile (a TCP/TLS connection that closes is noticed within a
 	// second). A registrar that never answers OPTIONS gets CRLF pings

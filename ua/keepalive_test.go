@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // miniRegistrar answers every REGISTER 200 (no auth), answers OPTIONS 200
@@ -112,5 +114,28 @@ func TestUDPKeepAliveFallsBackToCRLF(t *testing.T) {
 	}
 	if n := h.count(regIs(RegFailed)); n != 0 {
 		t.Errorf("%d failed states for a registrar that answers REGISTER\n%s", n, h.events())
+	}
+}
+
+// TestKeepAliveReusesChallengeKamailio: Kamailio challenges every
+// keep-alive OPTIONS (407); the answer's challenge is kept and answered
+// again with the next nonce count, so that a check takes one OPTIONS
+// while Kamailio takes the nonce, not two (challenge, then credentials).
+// Counted in Kamailio's log ("IN OPTIONS <source>"), its own record.
+func TestKeepAliveReusesChallengeKamailio(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	cfg := testConfig()
+	cfg.Accounts = []Account{account(k, "udp")}
+	h := start(t, cfg, func(u *UA) { u.cfg.KeepAlive = 300 * time.Millisecond })
+	h.wait(t, 10*time.Second, "registered", regIs(Registered))
+	const checks = 6
+	for range checks {
+		h.awaitLog(t, 30*time.Second, "keep-alive answered")
+	}
+	sent := k.Log.Count("IN OPTIONS " + h.Addr().String() + " udp")
+	t.Logf("%d keep-alive checks took %d OPTIONS at Kamailio", checks, sent)
+	if sent > checks+2 { // the first check is challenged; a nonce may go stale once
+		t.Errorf("%d checks took %d OPTIONS, want about one each (the challenge reused)", checks, sent)
 	}
 }
