@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image bench-aec
+.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image bench-aec bench
 all: build
 
 build:
@@ -140,6 +140,11 @@ lint:
 
 clean:
 	rm -rf sipbell $(DIST)
+
+# sipbell beside baresip (CPU, memory, latency, sizes) and the hot paths'
+# go test -bench figures: a measurement, printed, never pass/fail.
+bench:
+	scripts/bench.sh
 
 # The echo canceller against speexdsp's on espeak-ng speech in synthetic
 # rooms, and its CPU per frame on amd64 and qemu-arm arm1176 (prints a

@@ -28,10 +28,11 @@ type BaresipOptions struct {
 
 // Baresip is a running baresip controlled over ctrl_tcp.
 type Baresip struct {
-	SIP       string // "127.0.0.1:port" it listens on
-	URI       string // its direct SIP URI, sip:user@127.0.0.1:port
-	RecordDir string // sndfile writes dump-*-dec.wav (heard) and -enc.wav (sent) here
-	Log       *Log   // stdout/stderr
+	SIP       string    // "127.0.0.1:port" it listens on
+	URI       string    // its direct SIP URI, sip:user@127.0.0.1:port
+	RecordDir string    // sndfile writes dump-*-dec.wav (heard) and -enc.wav (sent) here
+	Log       *Log      // stdout/stderr
+	Started   time.Time // just before the process was started
 
 	ctrl    net.Conn
 	mu      sync.Mutex
@@ -116,6 +117,7 @@ statmode_default off
 		}
 	}
 	dumpOnFailure(t, "baresip "+opts.User, b.Log)
+	b.Started = time.Now()
 	b.p = startProc(t, "baresip", b.Log, dir, "baresip", "-f", dir)
 	t.Cleanup(b.stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
