@@ -2,6 +2,7 @@ package audio
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -23,13 +24,27 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
+// timers keeps stopped timers for WaitUntil: a paced source or sink
+// waits every frame, and a new timer each time was nearly all of a
+// call's allocations (issue 16). Since Go 1.23 a stopped or reset timer
+// never delivers a stale tick, so a pooled one is as good as new.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
 func (systemClock) WaitUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err()
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
+	tm := timers.Get().(*time.Timer)
+	tm.Reset(d)
+	defer func() {
+		tm.Stop()
+		timers.Put(tm)
+	}()
 	select {
 	case <-tm.C:
 		return nil
