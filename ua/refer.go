@@ -158,6 +158,18 @@ func parseReferral(req *sip.Request) (referral, error) {
 	return r, nil
 }
 
+// withoutRequire is hdrs less Require (and so less the Replaces it asks
+// the target to honour).
+func withoutRequire(hdrs []sip.Header) []sip.Header {
+	var out []sip.Header
+	for _, h := range hdrs {
+		if !strings.EqualFold(h.Name(), "Require") && !strings.EqualFold(h.Name(), "Replaces") {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // startTransfer claims the call for one transfer; false when one is
 // under way already.
 func (c *call) startTransfer() bool {
@@ -217,6 +229,13 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 		return transferred{}, false
 	}
 	a := u.invite(ctx, c, r.target, offer, r.hdrs...)
+	if a.dc == nil && a.code == 420 && ctx.Err() == nil {
+		// The target does not do Replaces (baresip 1.0.0 says 420): it
+		// gets the call all the same, as a new call, and the consultation
+		// call is left to the referrer to end.
+		u.log.Info("call transfer: the target does not support Replaces: calling it without", "call", c.id, "to", r.target.String())
+		a = u.invite(ctx, c, r.target, offer, withoutRequire(r.hdrs)...)
+	}
 	if a.dc == nil {
 		u.log.Info("call transfer failed: the call goes on", "call", c.id, "to", r.target.String(), "code", a.code, "reason", a.reason)
 		u.notifyRefer(c, r, max(a.code, 400), true)

@@ -58,3 +58,46 @@ func TestTransferDoorCall(t *testing.T) {
 	p.stop(ctx, t)
 	judgeVoice(t, "door → bob", heard, call)
 }
+
+// TestAttendedTransferDoorCall: as above, but the resident's phone (a
+// sipp, since baresip 1.0.0 cannot) transfers the door call after a
+// consultation call with bob: its REFER's Refer-To carries Replaces
+// naming that consultation dialog. The door calls bob with the Replaces
+// header and Referred-By; baresip 1.0.0 does not do Replaces and answers
+// 420 to Require: replaces, so the door calls it again without (a new
+// call for bob); it reports 200 in a NOTIFY, ends the resident's dialog,
+// and the visitor's voice reaches bob. (The Replaces header itself is
+// checked by the ua package's sipp tests.)
+func TestAttendedTransferDoorCall(t *testing.T) {
+	t.Parallel()
+	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", AutoAnswer: true})
+	resident := interop.StartSipp(t, interop.SippOptions{Scenario: filepath.Join("..", "..", "ua", "testdata", "sipp", "uas_refer.xml"),
+		Timeout: 40 * time.Second, Replace: map[string]string{
+			"referto": bob.URI + "?Replaces=consult%40127.0.0.1%3Bto-tag%3Dbobtag%3Bfrom-tag%3Dresidenttag", "final": "200 OK"}})
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(30))
+	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [\"sip:resident@%s\"]\n", resident.Addr)), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p.await(ctx, t, "door station ready", nil, 1)
+
+	p.press(t, 1)
+	if err := bob.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+	p.await(ctx, t, "call transferred", nil, 1)
+	established := time.Now()
+	if r := resident.Wait(ctx); r.Exit != 0 {
+		t.Errorf("the resident's phone (REFER, NOTIFYs, BYE): sipp exit %d\n%s", r.Exit, r.Log)
+	}
+	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
+	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "bob's recording")
+	call := time.Since(established)
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	p.await(ctx, t, "call ended", nil, 1)
+	p.stop(ctx, t)
+	judgeVoice(t, "door → bob", heard, call)
+}
