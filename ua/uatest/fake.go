@@ -133,7 +133,11 @@ var _ ua.Call = (*Call)(nil)
 func (c *Call) ID() string { return c.id }
 
 // Peer implements ua.Call.
-func (c *Call) Peer() string { return c.peer }
+func (c *Call) Peer() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peer
+}
 
 // Incoming implements ua.Call.
 func (c *Call) Incoming() bool { return c.incoming }
@@ -168,7 +172,7 @@ func (c *Call) set(s ua.CallState, code int, reason string) bool {
 		delete(c.f.calls, c.id)
 		c.f.mu.Unlock()
 	}
-	c.f.emit(ua.Event{Kind: ua.EventCallState, CallID: c.id, Peer: c.peer, State: s, Code: code, Reason: reason})
+	c.f.emit(ua.Event{Kind: ua.EventCallState, CallID: c.id, Peer: c.Peer(), State: s, Code: code, Reason: reason})
 	return true
 }
 
@@ -289,10 +293,25 @@ func (c *Call) RemoteHangup() {
 	c.set(ua.CallEnded, 0, reason)
 }
 
+// RemoteTransfer makes the far end hand the answered call to peer (a
+// REFER the UA followed): the call goes on with peer.
+func (c *Call) RemoteTransfer(peer string) {
+	c.mu.Lock()
+	ok := c.state == ua.CallAnswered
+	if ok {
+		c.peer = peer
+	}
+	c.mu.Unlock()
+	if ok {
+		c.f.emit(ua.Event{Kind: ua.EventCallState, CallID: c.id, Peer: peer, State: ua.CallAnswered,
+			Code: 200, Reason: "transferred", Transferred: true})
+	}
+}
+
 // Fail ends an outgoing call with a SIP status (e.g. 486, 603, 408).
 func (c *Call) Fail(code int) { c.set(ua.CallEnded, code, ua.Status(code).String()) }
 
 // ReceiveDTMF delivers a digit from the far end.
 func (c *Call) ReceiveDTMF(d byte) {
-	c.f.emit(ua.Event{Kind: ua.EventDTMF, CallID: c.id, Peer: c.peer, Digit: d})
+	c.f.emit(ua.Event{Kind: ua.EventDTMF, CallID: c.id, Peer: c.Peer(), Digit: d})
 }

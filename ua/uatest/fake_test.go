@@ -97,3 +97,24 @@ func TestFakeMaxCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestFakeRemoteTransfer: a transfer by the far end keeps the call and
+// changes its peer.
+func TestFakeRemoteTransfer(t *testing.T) {
+	f := New()
+	c, err := f.Call(context.Background(), []string{"sip:alice@pbx"}, ua.Hunt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := c.(*Call)
+	fc.RemoteTransfer("sip:bob@pbx") // not answered: nothing happens
+	fc.RemoteAnswer()
+	fc.RemoteTransfer("sip:bob@pbx")
+	next(t, f) // answered
+	if e := next(t, f); !e.Transferred || e.Peer != "sip:bob@pbx" || e.State != ua.CallAnswered {
+		t.Errorf("transfer event %+v", e)
+	}
+	if c.Peer() != "sip:bob@pbx" {
+		t.Errorf("peer %q after the transfer", c.Peer())
+	}
+}
