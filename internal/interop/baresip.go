@@ -22,6 +22,7 @@ type BaresipOptions struct {
 	Registrar  string // "host:port" of the registrar (e.g. Kamailio.UDP); "" = no registration
 	Transport  string // udp (default), tcp or tls
 	CAFile     string // sip_cafile: PEM of the CAs baresip trusts for SIP over TLS
+	CA         *CA    // trusted (sip_cafile) and issuer of baresip's own certificate (sip_certificate)
 	AutoAnswer bool   // answer incoming calls at once
 	ToneHz     float64
 }
@@ -108,6 +109,10 @@ statmode_default off
 	}
 	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;answermode=%s;audio_codecs=PCMU,PCMA;regint=%d;pubint=0;ptime=20\n",
 		opts.User, host, opts.Transport, Password, answer, regint)
+	if opts.CA != nil {
+		opts.CAFile = opts.CA.CertFile
+		cfg += "sip_certificate " + baresipCertificate(t, opts.CA, dir) + "\n"
+	}
 	if opts.CAFile != "" {
 		cfg += "sip_cafile " + opts.CAFile + "\n"
 	}
@@ -248,4 +253,24 @@ func (b *Baresip) WaitEventData(ctx context.Context, typ string) (map[string]any
 			return nil, fmt.Errorf("baresip event %s: %w", typ, ctx.Err())
 		}
 	}
+}
+
+// baresipCertificate issues a certificate for baresip from ca and writes
+// it with its key into one PEM file in dir (as sip_certificate wants).
+func baresipCertificate(t testing.TB, ca *CA, dir string) string {
+	t.Helper()
+	certFile, keyFile := ca.Issue(t, "baresip")
+	var pem []byte
+	for _, f := range []string{certFile, keyFile} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pem = append(pem, b...)
+	}
+	path := filepath.Join(dir, "sip-cert.pem")
+	if err := os.WriteFile(path, pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
