@@ -1,0 +1,332 @@
+// Package history keeps the device's event history: rings, answers, missed
+// calls, door openings, registration changes, configuration changes,
+// provisioning outcomes and restarts, on disk across restarts and power
+// loss, bounded in entries and bytes.
+//
+// Entries are appended as one JSON line each to segment files in a
+// directory, each write followed by fsync. A kill or power cut at any
+// point leaves at most a torn last line, which the next Open cuts off.
+// When the current segment reaches half the bounds a new one starts and
+// the oldest is deleted, so the files never hold more than the bounds
+// (plus one line).
+package history
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kinds of entries.
+const (
+	KindRing         = "ring"        // a visitor pressed a button, or a call came in
+	KindAnswered     = "answered"    // a call was connected: Who answered
+	KindMissed       = "missed"      // nobody answered
+	KindCallEnded    = "call-ended"  // a call ended: Detail says why
+	KindDoorOpened   = "door-opened" // Who opened it, How (dtmf, message, api, web)
+	KindDoorClosed   = "door-closed" // the contact reports the door closed
+	KindDoorLeftOpen = "door-left-open"
+	KindRegistration = "registration" // Who is the account; Detail the state and reason
+	KindConfig       = "config"       // a configuration change: Detail what changed
+	KindProvisioning = "provisioning" // a provisioning fetch's outcome
+	KindStart        = "start"        // the firmware started
+)
+
+// ErrClosed is returned by Add after Close.
+var ErrClosed = errors.New("history: closed")
+
+// Entry is one thing that happened.
+type Entry struct {
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	Kind   string    `json:"kind"`
+	Who    string    `json:"who,omitempty"`
+	How    string    `json:"how,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Options bound the history.
+type Options struct {
+	MaxEntries int              // at most this many entries kept; 0: 2000
+	MaxBytes   int64            // at most this many bytes on disk; 0: 1 MiB
+	Now        func() time.Time // the clock; nil: time.Now
+}
+
+// maxField bounds each text field of an entry (callers' names come from
+// strangers).
+const maxField = 256
+
+const segPrefix, segSuffix = "history-", ".jsonl"
+
+// Log is the history. Its methods are safe for concurrent use.
+type Log struct {
+	dir  string
+	opts Options
+
+	mu       sync.Mutex
+	entries  []Entry // oldest first, at most MaxEntries
+	segs     []int   // segment numbers on disk, oldest first
+	f        *os.File
+	segBytes int64
+	segCount int
+	seq      uint64
+	closed   bool
+}
+
+// Open reads the history in dir (created when missing) and opens it for
+// appending. A torn last line is cut off.
+func Open(dir string, opts Options) (*Log, error) {
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 2000
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 1 << 20
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("history: open %s: %w", dir, err)
+	}
+	l := &Log{dir: dir, opts: opts}
+	segs, err := l.listSegments()
+	if err != nil {
+		return nil, err
+	}
+	l.segs = segs
+	for i, n := range segs {
+		last := i == len(segs)-1
+		if err := l.load(n, last); err != nil {
+			return nil, err
+		}
+	}
+	if len(l.entries) > opts.MaxEntries {
+		l.entries = l.entries[len(l.entries)-opts.MaxEntries:]
+	}
+	if len(l.entries) > 0 {
+		l.seq = l.entries[len(l.entries)-1].Seq
+	}
+	if len(segs) == 0 {
+		if err := l.roll(); err != nil {
+			return nil, err
+		}
+	} else if err := l.openSeg(segs[len(segs)-1]); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Log) segPath(n int) string {
+	return filepath.Join(l.dir, segPrefix+strconv.Itoa(n)+segSuffix)
+}
+
+func (l *Log) listSegments() ([]int, error) {
+	des, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("history: read %s: %w", l.dir, err)
+	}
+	var segs []int
+	for _, de := range des {
+		name := de.Name()
+		if !strings.HasPrefix(name, segPrefix) || !strings.HasSuffix(name, segSuffix) {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, segPrefix), segSuffix))
+		if err == nil && n >= 0 {
+			segs = append(segs, n)
+		}
+	}
+	sort.Ints(segs)
+	return segs, nil
+}
+
+// load reads segment n; in the last one a torn or unreadable tail is cut
+// off so new lines start clean.
+func (l *Log) load(n int, last bool) error {
+	path := l.segPath(n)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("history: read %s: %w", path, err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var good int64
+	count := 0
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil { // io.EOF with a partial line: torn by a crash
+			break
+		}
+		var e Entry
+		if json.Unmarshal(line, &e) != nil {
+			break
+		}
+		good += int64(len(line))
+		count++
+		l.entries = append(l.entries, e)
+		if len(l.entries) > 2*l.opts.MaxEntries {
+			l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.opts.MaxEntries:]...)
+		}
+	}
+	if last {
+		l.segBytes, l.segCount = good, count
+		if st, err := f.Stat(); err == nil && st.Size() > good {
+			if err := os.Truncate(path, good); err != nil {
+				return fmt.Errorf("history: cut torn tail of %s: %w", path, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (l *Log) openSeg(n int) error {
+	f, err := os.OpenFile(l.segPath(n), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("history: open segment %d: %w", n, err)
+	}
+	l.f = f
+	return nil
+}
+
+// roll starts a new segment and deletes the ones beyond the bounds (the
+// current and one before it are kept).
+func (l *Log) roll() error {
+	next := 0
+	if len(l.segs) > 0 {
+		next = l.segs[len(l.segs)-1] + 1
+	}
+	if l.f != nil {
+		_ = l.f.Close()
+		l.f = nil
+	}
+	if err := l.openSeg(next); err != nil {
+		return err
+	}
+	l.segs = append(l.segs, next)
+	l.segBytes, l.segCount = 0, 0
+	syncDir(l.dir)
+	for len(l.segs) > 2 {
+		if err := os.Remove(l.segPath(l.segs[0])); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("history: remove old segment %d: %w", l.segs[0], err)
+		}
+		l.segs = l.segs[1:]
+	}
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// Add records e (its Seq and, when zero, its Time are set here) on disk
+// before it returns.
+func (l *Log) Add(e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if e.Time.IsZero() {
+		e.Time = l.opts.Now()
+	}
+	e.Time = e.Time.UTC().Truncate(time.Millisecond)
+	e.Kind, e.Who, e.How, e.Detail = clip(e.Kind), clip(e.Who), clip(e.How), clip(e.Detail)
+	l.seq++
+	e.Seq = l.seq
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("history: add %s: %w", e.Kind, err)
+	}
+	line = append(line, '\n')
+	half := max(l.opts.MaxBytes/2, 1)
+	if l.segCount > 0 && (l.segBytes+int64(len(line)) > half || l.segCount >= max(l.opts.MaxEntries/2, 1)) {
+		if err := l.roll(); err != nil {
+			return err
+		}
+	}
+	if _, err := l.f.Write(line); err != nil {
+		return fmt.Errorf("history: add %s: %w", e.Kind, err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("history: add %s: sync: %w", e.Kind, err)
+	}
+	l.segBytes += int64(len(line))
+	l.segCount++
+	l.entries = append(l.entries, e)
+	if len(l.entries) > l.opts.MaxEntries {
+		l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.opts.MaxEntries:]...)
+	}
+	return nil
+}
+
+func clip(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxField], "") + "…"
+}
+
+// Filter selects entries; zero values select all.
+type Filter struct {
+	Kinds []string  // any of these kinds
+	Since time.Time // at or after this time
+	Limit int       // the newest Limit entries
+}
+
+// List returns the entries f selects, oldest first.
+func (l *Log) List(f Filter) []Entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Entry
+	for _, e := range l.entries {
+		if !f.Since.IsZero() && e.Time.Before(f.Since) {
+			continue
+		}
+		if len(f.Kinds) > 0 && !contains(f.Kinds, e.Kind) {
+			continue
+		}
+		out = append(out, e)
+	}
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Close closes the current segment; later Adds fail with ErrClosed.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	if l.f == nil {
+		return nil
+	}
+	if err := l.f.Close(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		return fmt.Errorf("history: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package history
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxLimit bounds one answer of the API.
+const maxLimit = 5000
+
+// Handler serves GET /api/history: ?kind=ring,door-opened (any of them),
+// ?since= (RFC 3339 time, or a duration back from now such as 24h),
+// ?limit=N (the newest N), ?format=csv (default JSON). The caller puts it
+// behind the admin login.
+func (l *Log) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := l.parseFilter(r)
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+			return
+		}
+		entries := l.List(f)
+		switch r.URL.Query().Get("format") {
+		case "csv":
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="sipbell-history.csv"`)
+			_ = WriteCSV(w, entries)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Query().Get("download") != "" {
+				w.Header().Set("Content-Disposition", `attachment; filename="sipbell-history.json"`)
+			}
+			if entries == nil {
+				entries = []Entry{}
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"entries": entries})
+		}
+	})
+}
+
+func (l *Log) parseFilter(r *http.Request) (Filter, error) {
+	q := r.URL.Query()
+	f := Filter{Limit: maxLimit}
+	if k := q.Get("kind"); k != "" {
+		for _, s := range strings.Split(k, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				f.Kinds = append(f.Kinds, s)
+			}
+		}
+	}
+	if s := q.Get("since"); s != "" {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			f.Since = t
+		} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			f.Since = l.opts.Now().Add(-d)
+		} else {
+			return f, fmt.Errorf("since %q: a time such as 2026-01-02T15:04:05Z or a duration back from now such as 24h", s)
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return f, fmt.Errorf("limit %q: a positive whole number", s)
+		}
+		f.Limit = min(n, maxLimit)
+	}
+	if fm := q.Get("format"); fm != "" && fm != "csv" && fm != "json" {
+		return f, fmt.Errorf("format %q: json or csv", fm)
+	}
+	return f, nil
+}
+
+// WriteCSV writes entries as CSV with a header row. Fields a spreadsheet
+// would run as a formula are prefixed with a quote.
+func WriteCSV(w interface{ Write([]byte) (int, error) }, entries []Entry) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"seq", "time", "kind", "who", "how", "detail"})
+	for _, e := range entries {
+		_ = cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339Nano), e.Kind,
+			cell(e.Who), cell(e.How), cell(e.Detail)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
