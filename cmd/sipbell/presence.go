@@ -83,7 +83,7 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	}
 	if cfg.Presence.MaxWatchers > 0 {
 		allow := func(r presence.SubscribeRequest) bool {
-			return agent.Trusted(r.Source) || agent.Admits(r.From, r.Source)
+			return r.Admitted || agent.Trusted(r.Source) || agent.Admits(r.From, r.Source)
 		}
 		m, err := presence.NewManager(cfg.Presence.ManagerConfig(entity, contact), allow, nil, log)
 		if err != nil {
@@ -91,7 +91,13 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 		}
 		s.watchers = m
 		s.uaEvents = c.subscribeUA(64) // before the agent runs: no call is missed
-		w := &presence.SIPWatchers{Manager: m, Client: agent.Client, Contact: agent.Contact}
+		w := &presence.SIPWatchers{Manager: m, Client: agent.Client, Contact: agent.Contact,
+			// Watchers are admitted as callers are: sip.callers users
+			// answer a digest challenge.
+			Admit: func(req *sip.Request, tx sip.ServerTransaction) (string, bool) {
+				caller, ok := agent.Admit(req, tx)
+				return caller.Identity, ok
+			}}
 		agent.HandleSubscribe(w.OnSubscribe)
 	}
 	var sender *presence.SIPMessageSender
