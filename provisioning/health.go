@@ -64,12 +64,36 @@ func (m *Manager) Run(ctx context.Context) error {
 		return nil
 	}
 	every := min(time.Second, m.opts.RollbackAfter/10)
+	for {
+		if !m.isPending() {
+			select { // idle: sleep until a change is pending
+			case <-ctx.Done():
+				return nil
+			case <-m.armed:
+			}
+		}
+		m.watch(ctx, every)
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// isPending tells whether a change waits on its health check.
+func (m *Manager) isPending() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending != nil
+}
+
+// watch checks health every interval while a change is pending.
+func (m *Manager) watch(ctx context.Context, every time.Duration) {
 	t := m.clk.NewTicker(every)
 	defer t.Stop()
-	for {
+	for m.isPending() {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.Chan():
 			m.checkHealth(ctx)
 		}

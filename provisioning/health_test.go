@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,4 +150,66 @@ func TestUnhealthyBeforeIsWatchedNotRolledBack(t *testing.T) {
 	if m.Current().SIP.User != "fix" {
 		t.Fatalf("rolled back to %q", m.Current().SIP.User)
 	}
+}
+
+// TestRunSleepsWithoutAPendingChange: with no change waiting on its
+// health check, Run keeps no ticker (an idle device wakes for nothing);
+// a submitted change arms one until it is confirmed.
+func TestRunSleepsWithoutAPendingChange(t *testing.T) {
+	t.Parallel()
+	clk := &tickerCount{FakeClock: clockwork.NewFakeClock()}
+	probed := make(chan struct{}, 100)
+	health := func(context.Context) error { probed <- struct{}{}; return nil }
+	m, a, _ := newTestManager(t, ManagerOptions{Clock: clk, Health: health,
+		RollbackAfter: time.Minute, Window: 2 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	if _, err := m.Submit(ctx, "test", []byte("sip:\n  user: idle\n")); err != nil {
+		t.Fatal(err)
+	}
+	<-a.ch
+	if err := clk.BlockUntilContext(ctx, 1); err != nil { // the health ticker
+		t.Fatalf("no ticker while a change is pending: %v", err)
+	}
+	confirmed := waitUntil(func() bool { return !m.hasPending() })
+	for m.hasPending() {
+		clk.Advance(time.Second)
+		select {
+		case <-probed:
+		case <-confirmed:
+		case <-ctx.Done():
+			t.Fatal("the pending change was never checked")
+		}
+	}
+	select {
+	case <-waitUntil(func() bool { return clk.live.Load() == 0 }):
+	case <-ctx.Done():
+		t.Fatalf("%d ticker(s) still run with nothing pending", clk.live.Load())
+	}
+	cancel()
+	<-done
+}
+
+// tickerCount is a fake clock that counts its tickers not yet stopped.
+type tickerCount struct {
+	*clockwork.FakeClock
+	live atomic.Int32
+}
+
+func (c *tickerCount) NewTicker(d time.Duration) clockwork.Ticker {
+	c.live.Add(1)
+	return &countedTicker{Ticker: c.FakeClock.NewTicker(d), live: &c.live}
+}
+
+type countedTicker struct {
+	clockwork.Ticker
+	live *atomic.Int32
+	once sync.Once
+}
+
+func (t *countedTicker) Stop() {
+	t.once.Do(func() { t.live.Add(-1) })
+	t.Ticker.Stop()
 }

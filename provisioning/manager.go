@@ -121,6 +121,9 @@ type Manager struct {
 	last     Result
 	pending  *pendingCheck
 	onChange []func(File)
+	// armed wakes Run when a change starts waiting on its health check:
+	// with nothing pending, Run sleeps (no ticker waking an idle device).
+	armed chan struct{}
 }
 
 // NewManager returns a Manager for the configuration in force.
@@ -138,7 +141,7 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{opts: opts, log: opts.Log, clk: opts.Clock, cur: opts.Initial, curHash: h}
+	m := &Manager{opts: opts, log: opts.Log, clk: opts.Clock, cur: opts.Initial, curHash: h, armed: make(chan struct{}, 1)}
 	m.resumePending()
 	return m, nil
 }
@@ -171,6 +174,12 @@ func (m *Manager) resumePending() {
 // disk too.
 func (m *Manager) setPending(p *pendingCheck) {
 	m.pending = p
+	if p != nil {
+		select {
+		case m.armed <- struct{}{}:
+		default:
+		}
+	}
 	marker := m.opts.Path + PendingSuffix
 	if p == nil || !p.restore {
 		if err := os.Remove(marker); err != nil && !os.IsNotExist(err) {
