@@ -87,6 +87,13 @@ type phone struct {
 	caller       Caller
 	early        bool // the far end sends early media: no local ringback
 
+	// Call waiting and transfer (phone_wait.go).
+	second   other  // a call waiting or on hold beside the active one
+	xfer     string // the call on hold while a transfer target is dialled
+	xferTo   string // the target dialled, transferred on hook
+	xferCall other  // the call xfer names
+	recalled bool   // ringing for a call on hold: off hook resumes it
+
 	// Dialling.
 	digits  string
 	digitAt time.Time // the inter-digit timer runs out
@@ -246,6 +253,10 @@ func (m *phone) offHook(ctx context.Context) {
 	m.off = true
 	m.d.log.Info("off hook", "state", m.st.String())
 	m.listen(true)
+	if m.st == phRinging && m.recalled {
+		m.resumeRecalled(ctx)
+		return
+	}
 	if m.st == phRinging {
 		m.answer(ctx)
 		return
@@ -278,7 +289,13 @@ func (m *phone) dialTone(ctx context.Context) {
 // during a call it is logged (call waiting will swap calls with it).
 func (m *phone) flash(ctx context.Context, brk time.Duration) {
 	m.d.log.Info("hook flash", "state", m.st.String(), "break", brk)
-	if m.st == phDialing || m.st == phDead {
+	switch {
+	case m.st == phConnected && m.cfg.CallWaiting:
+		m.flashInCall(ctx)
+	case (m.st == phDialing || m.st == phDead) && m.xfer != "":
+		m.flashInTransfer(ctx)
+	case m.st == phDead && m.flashDead(ctx):
+	case m.st == phDialing || m.st == phDead:
 		m.dialTone(ctx)
 	}
 }
@@ -288,6 +305,12 @@ func (m *phone) onHook(ctx context.Context) {
 	m.off = false
 	m.d.log.Info("on hook", "state", m.st.String())
 	m.listen(false)
+	if m.toneOn {
+		m.quiet()
+	}
+	if m.onHookSecond(ctx) {
+		return
+	}
 	switch m.st {
 	case phCalling, phAnswering, phConnected:
 		m.hangup(ctx, m.callID)
@@ -303,7 +326,7 @@ func (m *phone) onHook(ctx context.Context) {
 // toIdle forgets the call and the digits.
 func (m *phone) toIdle() {
 	m.enter(phIdle)
-	m.callID, m.peer, m.incoming, m.caller = "", "", false, Caller{}
+	m.callID, m.peer, m.incoming, m.caller, m.recalled = "", "", false, Caller{}, false
 	m.digits, m.digitAt, m.warmAt, m.toneAt = "", time.Time{}, time.Time{}, time.Time{}
 }
 
@@ -384,6 +407,7 @@ func (m *phone) stop(ctx context.Context) {
 	if m.callID != "" {
 		m.hangup(ctx, m.callID)
 	}
+	m.stopSecond(ctx)
 	m.ring.stop(m)
 	if m.toneOn {
 		m.quiet()

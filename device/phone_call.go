@@ -61,6 +61,10 @@ func (m *phone) match(ctx context.Context, r dialplan.Result) {
 // place calls number.
 func (m *phone) place(ctx context.Context, number string) {
 	m.digitAt, m.warmAt = time.Time{}, time.Time{}
+	if m.xfer != "" {
+		m.transferTarget(number)
+		return
+	}
 	m.lastCall = number
 	if m.toneOn {
 		m.quiet()
@@ -83,6 +87,9 @@ func (m *phone) phone(ctx context.Context, ev PhoneEvent) {
 	case PhoneIncoming:
 		m.incomingCall(ctx, ev)
 	case PhoneCallState:
+		if m.secondState(ev) {
+			return
+		}
 		if ev.CallID == m.callID && m.callID != "" {
 			m.callState(ev)
 		}
@@ -120,6 +127,9 @@ func (m *phone) statusPattern() Pattern {
 
 // incomingCall rings the bell, unless the phone is busy or on DND.
 func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
+	if m.waitingCall(ev) {
+		return
+	}
 	why := ""
 	switch {
 	case m.cfg.DND:
@@ -134,7 +144,7 @@ func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
 		} else {
 			m.d.log.Info(msg, "peer", ev.Peer, "caller", ev.Caller.String())
 		}
-		m.hangup(ctx, ev.CallID)
+		m.reject(ctx, ev.CallID, BusyHere)
 		return
 	}
 	m.enter(phRinging)
@@ -211,6 +221,9 @@ func (m *phone) ended(ev PhoneEvent) {
 		m.d.emit(Event{Kind: EventMissed, Button: -1, Targets: []string{m.peer}})
 		m.dead(tone.Congestion, "the call failed: "+reason)
 	case phAnswering, phConnected:
+		if m.endedWithSecond(ev) {
+			return
+		}
 		m.d.emit(Event{Kind: EventCallEnded, Peer: m.peer, Reason: reason})
 		if m.off {
 			m.dead(tone.Congestion, "the other side hung up")

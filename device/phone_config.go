@@ -67,8 +67,16 @@ type PhoneConfig struct {
 	// earpiece during a call, in dB (-40 to -6; 0: no sidetone, right for
 	// a SLIC whose hybrid makes sidetone itself).
 	SidetoneDB float64 `yaml:"sidetone_db"`
-	// DND (do not disturb) turns incoming calls away (480) without ringing.
+	// DND (do not disturb) turns incoming calls away (486 Busy Here)
+	// without ringing.
 	DND bool `yaml:"dnd"`
+	// CallWaiting lets a second call in during a call: the call-waiting
+	// tone in the earpiece, a hook flash answers it and holds the first
+	// (then swaps between them), hanging up with a call on hold rings the
+	// bell again. Without it a second call gets 486 Busy Here. A flash
+	// during a call without a second one holds it for a blind transfer:
+	// dial the number and hang up. sip.max_calls is raised to 2 for it.
+	CallWaiting bool `yaml:"call_waiting"`
 }
 
 // DistinctiveRing is one ring cadence picked by Alert-Info.

@@ -387,10 +387,10 @@ func TestPhoneIncoming(t *testing.T) {
 			},
 			nil, nil, []string{"+0s ringer ring 20 Hz", "+1s ringer off", "+2s ringer ring 20 Hz"}},
 		{"do not disturb", device.PhoneConfig{DND: true},
-			func(r *phoneRig) { r.phone(alice) }, nil, []string{"hangup in1"}, []string{}},
+			func(r *phoneRig) { r.phone(alice) }, nil, []string{"reject486 in1"}, []string{}},
 		{"off hook: a call is turned away", device.PhoneConfig{},
 			func(r *phoneRig) { r.offHook(); r.phone(alice) },
-			[]string{"+10ms listen", "+10ms tone dial"}, []string{"hangup in1"}, []string{}},
+			[]string{"+10ms listen", "+10ms tone dial"}, []string{"reject486 in1"}, []string{}},
 		{"NL: DTMF caller ID", device.PhoneConfig{Country: "NL"},
 			func(r *phoneRig) {
 				r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:4930123@pbx",
@@ -459,7 +459,7 @@ func TestPhoneTurnedAwayGoesToTheRefusalLog(t *testing.T) {
 	r.wantSlice("refusals", log.all(), []string{
 		"192.0.2.9:5060 call from sip:x@y turned away: do not disturb is on",
 		"192.0.2.9:5060 call from sip:x@y turned away: do not disturb is on"})
-	r.wantSlice("calls", r.ph.Calls(), []string{"hangup in0", "hangup in1"})
+	r.wantSlice("calls", r.ph.Calls(), []string{"reject486 in0", "reject486 in1"})
 }
 
 // TestPhoneRingerMissingLoggedOnce: a board without a ringer fails each

@@ -194,6 +194,9 @@ func (c Call) String() string {
 	if c.Op == "dial" {
 		return fmt.Sprintf("dial %s → %s", c.Target, c.ID)
 	}
+	if c.Op == "transfer" {
+		return fmt.Sprintf("transfer %s → %s", c.ID, c.Target)
+	}
 	return c.Op + " " + c.ID
 }
 
@@ -250,6 +253,26 @@ func (p *Phone) Answer(_ context.Context, id string) error {
 
 // Hangup implements device.Phone.
 func (p *Phone) Hangup(_ context.Context, id string) error { p.record("hangup", id); return nil }
+
+// Hold implements device.CallControl.
+func (p *Phone) Hold(_ context.Context, id string) error { p.record("hold", id); return nil }
+
+// Resume implements device.CallControl.
+func (p *Phone) Resume(_ context.Context, id string) error { p.record("resume", id); return nil }
+
+// Transfer implements device.CallControl: recorded as "transfer <id> → <target>".
+func (p *Phone) Transfer(_ context.Context, id, target string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, Call{Op: "transfer", Target: target, ID: id})
+	return nil
+}
+
+// Reject implements device.CallControl: recorded as "reject<code> <id>".
+func (p *Phone) Reject(_ context.Context, id string, code int) error {
+	p.record(fmt.Sprintf("reject%d", code), id)
+	return nil
+}
 
 func (p *Phone) record(op, id string) {
 	p.mu.Lock()

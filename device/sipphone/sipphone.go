@@ -146,3 +146,54 @@ func CallState(s ua.CallState) device.CallState {
 	}
 	return device.CallEnded
 }
+
+var _ device.CallControl = (*Phone)(nil)
+
+// Hold implements device.CallControl.
+func (p *Phone) Hold(ctx context.Context, id string) error {
+	c, err := p.call(id)
+	if err == nil {
+		err = c.Hold(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("sipphone: hold %s: %w", id, err)
+	}
+	return nil
+}
+
+// Resume implements device.CallControl.
+func (p *Phone) Resume(ctx context.Context, id string) error {
+	c, err := p.call(id)
+	if err == nil {
+		err = c.Resume(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("sipphone: resume %s: %w", id, err)
+	}
+	return nil
+}
+
+// Transfer implements device.CallControl (a blind transfer: REFER).
+func (p *Phone) Transfer(ctx context.Context, id, target string) error {
+	c, err := p.call(id)
+	if err == nil {
+		err = c.Transfer(ctx, target)
+	}
+	if err != nil {
+		return fmt.Errorf("sipphone: transfer %s to %s: %w", id, target, err)
+	}
+	return nil
+}
+
+// Reject implements device.CallControl. A call that has already ended is
+// not an error.
+func (p *Phone) Reject(ctx context.Context, id string, code int) error {
+	c, err := p.call(id)
+	if errors.Is(err, ErrNoCall) {
+		return nil
+	}
+	if err := c.Reject(ctx, code); err != nil {
+		return fmt.Errorf("sipphone: reject %s with %d: %w", id, code, err)
+	}
+	return nil
+}
