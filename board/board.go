@@ -58,9 +58,10 @@ type Board struct {
 
 	ins []*input
 
-	mu   sync.Mutex // guards outs' pattern state and line
+	mu   sync.Mutex // guards outs' pattern state, line and due
 	outs []*output
 	line line
+	due  time.Time // when the level being driven was due (for the sim's meter)
 }
 
 // output is one driven pin; the board keeps its level itself and never
@@ -71,7 +72,8 @@ type output struct {
 	pat   Pattern
 	start time.Time
 	on    bool
-	want  bool // the level stepAll is bringing it to
+	want  bool      // the level stepAll is bringing it to
+	due   time.Time // when that level was due (a late scheduler drives it after)
 }
 
 // Open validates cfg, claims the profile's pins (simulated ones for the
@@ -258,7 +260,11 @@ func (b *Board) plan(o *output, now time.Time) time.Duration {
 	if o.pat.Kind == PatternPulse && next == 0 {
 		o.pat = Off()
 	}
-	o.want = on
+	o.want, o.due = on, now
+	if o.pat.Kind == PatternWave {
+		_, since, _ := o.pat.waveEdge(now.Sub(o.start))
+		o.due = now.Add(-since)
+	}
 	return next
 }
 
@@ -278,6 +284,7 @@ func (b *Board) stepAll(now time.Time) time.Duration {
 			if o.want != on || o.on == on {
 				continue
 			}
+			b.due = o.due
 			if err := o.drive(on); err != nil {
 				b.log.Error("board: drive output", "pin", o.rp.String(), "on", on, "err", err)
 				continue
@@ -352,6 +359,7 @@ func (b *Board) Close() error {
 		b.wg.Wait()
 		close(b.events)
 		b.mu.Lock()
+		b.due = b.clk.Now()
 		for _, o := range b.outs {
 			o.pat = Off()
 			if e := o.drive(false); e != nil && err == nil {

@@ -192,11 +192,18 @@ func (p Pattern) periodic() bool { return p.Kind == PatternWave || len(p.steps()
 // start, rounded to the nanosecond and computed from k alone, so that the
 // wave does not drift however long it plays (and no time is allocated).
 func (p Pattern) waveAt(elapsed time.Duration) (on bool, next time.Duration) {
+	k, _, next := p.waveEdge(elapsed)
+	return (k%2 == 0) != p.antiphase, next
+}
+
+// waveEdge returns the index k of the wave's last edge at elapsed, how
+// long ago it was due, and the time to the next one.
+func (p Pattern) waveEdge(elapsed time.Duration) (k int64, since, next time.Duration) {
 	if elapsed < 0 {
 		elapsed = 0
 	}
 	edges := int64(2 * p.Hz)
-	k := int64(elapsed) * edges / int64(time.Second)
+	k = int64(elapsed) * edges / int64(time.Second)
 	at := func(k int64) time.Duration { return time.Duration((k*int64(time.Second) + edges/2) / edges) }
 	for at(k+1) <= elapsed { // rounding: elapsed may already be past edge k+1
 		k++
@@ -204,7 +211,7 @@ func (p Pattern) waveAt(elapsed time.Duration) (on bool, next time.Duration) {
 	for k > 0 && at(k) > elapsed {
 		k--
 	}
-	return (k%2 == 0) != p.antiphase, at(k+1) - elapsed
+	return k, elapsed - at(k), at(k+1) - elapsed
 }
 
 // inverted returns the wave in antiphase (starting off).

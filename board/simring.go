@@ -2,6 +2,7 @@ package board
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -14,8 +15,11 @@ type RingReport struct {
 	// Bursts counts the bursts so far.
 	Bursts int `json:"bursts"`
 	// Hz is the ring frequency of the last burst, from the rising edges
-	// of the pin that carries it (F/R on a SLIC, bell A on an H-bridge);
-	// 0 when there is none (a plain ringer relay).
+	// of the pin that carries it (F/R on a SLIC, bell A on an H-bridge):
+	// one over the median time between rises, each timed when the board's
+	// scheduler had it due (so a busy machine that drives it late, or
+	// skips one, does not change the reading); 0 when there is none (a
+	// plain ringer relay).
 	Hz float64 `json:"hz"`
 	// OnMS is the last burst's length and OffMS the pause before it, in
 	// milliseconds (OffMS 0 before the second burst).
@@ -32,15 +36,18 @@ type RingReport struct {
 // RM is on) or else of bell A. Sim.mu guards it.
 type ringMeter struct {
 	start, end time.Time // of the current or last burst
-	first      time.Time // first rise of the wave in this burst
 	last       time.Time // last rise
 	rises      int
 	aRises     int
 	bRises     int
 	aOn, bOn   bool
 	both       bool
+	gaps       []time.Duration // between the burst's rises, at most maxGaps
 	report     RingReport
 }
+
+// maxGaps bounds the rises a burst's frequency is measured from.
+const maxGaps = 1024
 
 // gate returns the role that starts and ends a burst on board b.
 func (m *ringMeter) gate(b *Board) Role {
@@ -67,7 +74,10 @@ func (m *ringMeter) waveRole(b *Board) Role {
 // level takes one output level change. s.mu is held (and b.mu: outputs
 // change only under it).
 func (m *ringMeter) level(s *Sim, rp rolePin, on bool) {
-	b, now := s.b, s.b.clk.Now()
+	b, now := s.b, s.b.due
+	if now.IsZero() {
+		now = b.clk.Now()
+	}
 	gate := m.gate(b)
 	if rp.role == gate && gate != BellA {
 		m.gated(s, on, now)
@@ -91,8 +101,8 @@ func (m *ringMeter) level(s *Sim, rp rolePin, on bool) {
 		m.bRises++
 	}
 	if rp.role == m.waveRole(b) {
-		if m.rises == 0 {
-			m.first = now
+		if m.rises > 0 && len(m.gaps) < maxGaps {
+			m.gaps = append(m.gaps, now.Sub(m.last))
 		}
 		m.last = now
 		m.rises++
@@ -119,15 +129,18 @@ func (m *ringMeter) gated(s *Sim, on bool, now time.Time) {
 			r.OffMS = now.Sub(m.end).Milliseconds()
 			s.send(fmt.Sprintf("ringer silent %v", now.Sub(m.end).Round(time.Millisecond)), true, true)
 		}
-		m.start, m.rises, m.aRises, m.bRises, m.both = now, 0, 0, 0, false
+		m.start, m.rises, m.aRises, m.bRises, m.both, m.gaps = now, 0, 0, 0, false, m.gaps[:0]
 		return
 	}
 	m.end = now
 	r.Bursts++
 	r.OnMS = now.Sub(m.start).Milliseconds()
 	r.Hz = 0
-	if m.rises >= 2 {
-		r.Hz = float64(m.rises-1) / m.last.Sub(m.first).Seconds()
+	if len(m.gaps) > 0 {
+		slices.Sort(m.gaps)
+		if med := m.gaps[len(m.gaps)/2]; med > 0 {
+			r.Hz = 1 / med.Seconds()
+		}
 	}
 	r.Antiphase = m.aRises > 0 && !m.both && m.aRises-m.bRises <= 1 && m.bRises-m.aRises <= 1
 	line := fmt.Sprintf("ringer rang %v", now.Sub(m.start).Round(time.Millisecond))

@@ -222,8 +222,13 @@ function renderPhone(state) {
       '<div id="sim-ringer"></div><div id="sim-phone-msg"></div>';
     $("#outputs").after(box);
     $("#sim-flash").onclick = () => simPost("flash", {});
-    $("#sim-dial").onclick = () => simPost("dial", { digits: $("#sim-dial-digits").value.trim(),
-      pps: +$("#sim-dial-pps").value, break_pct: +$("#sim-dial-break").value, hook: $("#sim-dial-hook").checked });
+    $("#sim-dial").onclick = async () => { // one dial at a time: it takes a while
+      const b = $("#sim-dial"); b.disabled = true;
+      try {
+        await simPost("dial", { digits: $("#sim-dial-digits").value.trim(),
+          pps: +$("#sim-dial-pps").value, break_pct: +$("#sim-dial-break").value, hook: $("#sim-dial-hook").checked });
+      } finally { b.disabled = false; }
+    };
   }
   box.hidden = !hook;
   $("#sim-flash").disabled = !(hook && hook.active);
