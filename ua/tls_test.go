@@ -161,3 +161,24 @@ func waitLogged(t *testing.T, h *harness, msg string) {
 		time.Sleep(20 * time.Millisecond) // polling the log, not a timed wait
 	}
 }
+
+// TestRegisterExpiredCertificateRefused: a registrar whose certificate
+// has expired is not registered with (nothing is sent to it), and the
+// failure says why.
+func TestRegisterExpiredCertificateRefused(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{TLS: true, TLSExpired: true})
+	cfg := testConfig()
+	cfg.Accounts = []Account{{Registrar: "sips:" + k.TLS, Transport: "tls", User: "door",
+		Password: interop.Password, TLSCAFile: k.CA.CertFile, Expires: time.Minute}}
+	h := start(t, cfg, func(u *UA) { u.timing.BackoffBase = time.Hour }, WithStateDir(t.TempDir()))
+	ev := h.wait(t, 10*time.Second, "failed", regIs(RegFailed))
+	t.Logf("registration failed: %s", ev.Reason)
+	if !strings.Contains(ev.Reason, "expired") {
+		t.Errorf("reason %q does not say the certificate expired", ev.Reason)
+	}
+	if n := k.Log.Count("IN REGISTER"); n != 0 {
+		t.Errorf("Kamailio saw %d REGISTERs over a TLS connection with an expired certificate", n)
+	}
+	waitLogged(t, h, "expired")
+}

@@ -57,6 +57,18 @@ func NewCA(t testing.TB, name string) *CA {
 // any extra DNS names) and returns the paths of its PEM certificate and key.
 func (ca *CA) Issue(t testing.TB, name string, dnsNames ...string) (certFile, keyFile string) {
 	t.Helper()
+	return ca.issue(t, name, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), dnsNames)
+}
+
+// IssueExpired makes a certificate as Issue does that expired half an
+// hour ago (valid for the day before).
+func (ca *CA) IssueExpired(t testing.TB, name string) (certFile, keyFile string) {
+	t.Helper()
+	return ca.issue(t, name, time.Now().Add(-25*time.Hour), time.Now().Add(-30*time.Minute), nil)
+}
+
+func (ca *CA) issue(t testing.TB, name string, notBefore, notAfter time.Time, dnsNames []string) (certFile, keyFile string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatalf("server key: %v", err)
@@ -65,8 +77,8 @@ func (ca *CA) Issue(t testing.TB, name string, dnsNames ...string) (certFile, ke
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		DNSNames:     append([]string{"localhost"}, dnsNames...),

@@ -17,6 +17,7 @@ import (
 // KamailioOptions selects what the generated Kamailio offers.
 type KamailioOptions struct {
 	TLS        bool // also listen for TLS, with a certificate from a fresh test CA
+	TLSExpired bool // with TLS: Kamailio's certificate expired half an hour ago
 	Presence   bool // load presence + presence_xml (PUBLISH/SUBSCRIBE)
 	MinExpires int  // registrar min_expires (default 10); lower it for refresh tests
 	MaxExpires int  // registrar max_expires (default 3600)
@@ -94,7 +95,12 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		"PublCache": opts.PublCache, "PresenceMaxExpires": opts.PresenceMaxExpires, "Aliases": opts.Aliases, "Host": opts.Host}
 	if opts.TLS {
 		k.CA = NewCA(t, "sipbell interop CA")
-		cert, key := k.CA.Issue(t, "kamailio")
+		var cert, key string
+		if opts.TLSExpired {
+			cert, key = k.CA.IssueExpired(t, "kamailio")
+		} else {
+			cert, key = k.CA.Issue(t, "kamailio")
+		}
 		tlsPort := FreePort(t)
 		k.TLS = fmt.Sprintf("127.0.0.1:%d", tlsPort)
 		data["TLSPort"] = tlsPort
@@ -222,5 +228,9 @@ func (k *Kamailio) TLSConfig() *tls.Config {
 	if k.CA == nil {
 		return nil
 	}
-	return &tls.Config{RootCAs: k.CA.Pool, ServerName: "127.0.0.1"}
+	c := &tls.Config{RootCAs: k.CA.Pool, ServerName: "127.0.0.1"}
+	if k.opts.TLSExpired { // checked as of 45 minutes ago, when it (and the CA) were valid
+		c.Time = func() time.Time { return time.Now().Add(-45 * time.Minute) }
+	}
+	return c
 }
