@@ -67,7 +67,10 @@ type AdminOptions struct {
 	Actions  Actions      // optional
 	// Sim is the simulated board's HTTP handler (board.Sim.Handler), mounted
 	// under /sim/; nil on real hardware.
-	Sim      http.Handler
+	Sim http.Handler
+	// History serves GET /api/history (the device's event history),
+	// behind the login; nil: no history.
+	History  http.Handler
 	Timeouts Timeouts // zero: DefaultTimeouts
 	Clock    clockwork.Clock
 	Log      *slog.Logger
@@ -157,6 +160,9 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("PUT /api/config", a.auth(http.HandlerFunc(a.putConfig)))
 	mux.Handle("PATCH /api/config", a.auth(http.HandlerFunc(a.patchConfig)))
 	mux.Handle("POST /api/actions/{action}", a.auth(http.HandlerFunc(a.action)))
+	if a.opts.History != nil {
+		mux.Handle("GET /api/history", a.auth(a.opts.History))
+	}
 	if a.opts.Sim != nil {
 		mux.Handle("/sim/", a.auth(http.StripPrefix("/sim", a.opts.Sim)))
 	}

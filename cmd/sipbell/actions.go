@@ -63,7 +63,7 @@ func (x actions) OpenDoor(ctx context.Context) error {
 	if c.openDoor == nil {
 		return errNoDoor
 	}
-	return c.openDoor(ctx, "admin web page")
+	return c.openDoor(ctx, adminOpener)
 }
 
 // Restart restarts the firmware (board, SIP, door station) in this

@@ -27,7 +27,8 @@ type provisioningWiring struct {
 	Status     provisioning.StatusSource
 	Actions    provisioning.Actions
 	Sim        http.Handler
-	Model      string // board profile, for {model} and the User-Agent
+	History    http.Handler // GET /api/history; nil: none
+	Model      string       // board profile, for {model} and the User-Agent
 	// SectionOf picks the provisioning section out of a newly applied
 	// file, so a changed URL, interval or admin password takes effect
 	// live; nil: changes take effect at the next start.
@@ -75,7 +76,7 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 	}
 	p.Admin, err = provisioning.NewAdmin(provisioning.AdminOptions{
 		Config: sec.Admin, StateDir: sec.StateDir, Manager: mgr, Pull: pull,
-		Status: w.Status, Actions: w.Actions, Sim: w.Sim,
+		Status: w.Status, Actions: w.Actions, Sim: w.Sim, History: w.History,
 		Log: log.With("component", "admin"),
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sipbell/sipbell/history"
 	"github.com/sipbell/sipbell/provisioning"
 )
 
@@ -37,6 +38,7 @@ type app struct {
 	errc   chan error                   // a core part that failed
 	resync atomic.Pointer[func()]       // pull provisioning's SyncNow, once running
 	trace  *sipTracer                   // SIP message log, on per configuration
+	hist   *history.Log                 // the event history; nil when not kept
 }
 
 func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
@@ -81,6 +83,7 @@ func (a *app) Apply(ctx context.Context, f provisioning.File) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if reflect.DeepEqual(coreSections(a.cfg), coreSections(f)) {
+		recordConfigChange(a.hist, a.log, a.cfg, f)
 		a.cfg = f
 		return nil
 	}
@@ -98,6 +101,7 @@ func (a *app) Apply(ctx context.Context, f provisioning.File) error {
 		}
 		return err
 	}
+	recordConfigChange(a.hist, a.log, old, f)
 	a.cfg, a.core = f, c
 	return nil
 }

@@ -88,6 +88,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	defer stop()
 
 	a := newApp(o, stdin, stdout, log)
+	a.hist = openHistory(cfg.Provisioning.StateDir, log)
 	cfg, ok = startOrFallBack(ctx, a, o, cfg, log)
 	if !ok {
 		return 1
@@ -99,6 +100,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		Applier: a, Health: a.Health, Sim: a.SimHandler(), Model: cfg.Board.Profile,
 		SectionOf: func(f provisioning.File) provisioning.Config { return f.Provisioning },
 		Status:    status{a: a, start: time.Now()}, Actions: actions{a: a},
+		History: historyHandler(a.hist),
 	}, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
