@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -32,6 +33,14 @@ type Config struct {
 	// CommonURL is an optional file (same placeholders) fetched too; the
 	// per-device file is merged over it key by key.
 	CommonURL string `yaml:"common_url"`
+	// SigningKeys pins minisign public keys (the "RW..." line of a
+	// minisign.pub). When set, every fetched file (the device file and
+	// the common file) must come with a detached signature at the same
+	// URL plus ".minisig" (minisign -S -m FILE), made by one of these
+	// keys; otherwise it is refused with the reason and the running
+	// configuration is kept. List two keys to rotate: sign with the new
+	// one, then drop the old one from the (signed) file.
+	SigningKeys []string `yaml:"signing_keys,omitempty"`
 	// Interval is how often the files are fetched again (0: only at start
 	// and on request). A random offset of up to a tenth of it is added
 	// so a building of devices does not hit the server at once.
@@ -116,6 +125,11 @@ func (c *Config) Validate() error {
 	checkURL(&errs, "common_url", c.CommonURL)
 	if c.CommonURL != "" && c.URL == "" {
 		errs.Add("common_url", "needs url to be set too")
+	}
+	for i, k := range c.SigningKeys {
+		if _, err := parseMinisignKey(k); err != nil {
+			errs.Add(fmt.Sprintf("signing_keys[%d]", i), "%v", err)
+		}
 	}
 	if c.Interval != 0 && c.Interval < time.Minute {
 		errs.Add("interval", "must be 0 (off) or at least 1m, got %s", c.Interval)

@@ -316,6 +316,17 @@ func (p *Puller) sync1(ctx context.Context, cfg Config, f *fetcher) (Result, err
 		p.remember(got)
 		return Result{Source: source, Outcome: OutcomeNotModified}, nil
 	}
+	if len(cfg.SigningKeys) > 0 {
+		signers, err := p.checkSignatures(ctx, cfg, f, urls, got)
+		if err != nil {
+			p.remember(nil)
+			r := Result{Time: p.clk.Now(), Source: source, Outcome: OutcomeInvalid,
+				Message: "configuration refused, nothing changed: " + err.Error()}
+			p.target.Record(r)
+			return r, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		source += " (signed by " + signers + ")"
+	}
 	var common []byte
 	if cfg.CommonURL != "" {
 		common = got[urls[0]].Body
