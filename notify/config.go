@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
+	"github.com/sipbell/sipbell/notify/mqtt"
 )
 
 // Config is the "notify:" section of the configuration file.
@@ -18,6 +19,9 @@ type Config struct {
 	// Queue bounds the events waiting per receiver (webhook or messages);
 	// beyond it the oldest are dropped and counted.
 	Queue int `yaml:"queue"`
+	// MQTT publishes events and state to a broker, takes commands from it
+	// and announces the device to Home Assistant.
+	MQTT mqtt.Config `yaml:"mqtt"`
 }
 
 // Webhook is one HTTP receiver.
@@ -79,6 +83,7 @@ func (c *Config) Validate() error {
 		errs.Add("queue", "must be 1..10000, got %d", c.Queue)
 	}
 	errs.Merge("messages", c.Messages.validate())
+	errs.Merge("mqtt", c.MQTT.Validate())
 	return errs.Err()
 }
 

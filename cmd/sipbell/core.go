@@ -85,6 +85,9 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	// Presence, watchers, MESSAGE commands and notifications; the agent
 	// runs on until the watchers were told of a shutdown.
 	uaCtx, err := c.startSIMPLE(cctx, a, cfg, dev)
+	if err == nil {
+		err = c.startMQTT(cctx, a, cfg, dev)
+	}
 	if err != nil {
 		c.stop(a.log)
 		return nil, err
