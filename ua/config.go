@@ -219,6 +219,12 @@ type Account struct {
 	// TLSCAFile is a PEM file of CAs trusted for TLS; empty means the
 	// system roots.
 	TLSCAFile string `yaml:"tls_ca_file"`
+	// TLSPinSHA256 pins the server's certificate by its SHA-256
+	// fingerprint (64 hex digits, colons and a "SHA-256 " prefix allowed,
+	// as openssl x509 -fingerprint -sha256 prints it): a server showing
+	// that certificate is trusted without a CA (a PBX's self-signed one);
+	// others are still checked against the CAs.
+	TLSPinSHA256 string `yaml:"tls_pin_sha256"`
 }
 
 // DefaultConfig returns a configuration that needs no PBX: it listens on
@@ -338,6 +344,7 @@ func (a Account) validate() error {
 			errs.Add("outbound_proxy", "%v", err)
 		}
 	}
+	a.validatePin(&errs) // tls_pin.go
 	if a.TLSCAFile != "" && a.transport() != "tls" {
 		errs.Add("tls_ca_file", "only used with transport tls")
 	}

@@ -81,6 +81,7 @@ func (u *UA) setupTLS() error {
 	if !u.cfg.usesTLS() {
 		return nil
 	}
+	u.tlsConf = pinTLS(u.tlsConf, u.cfg.Accounts) // tls_pin.go
 	cert, err := loadDeviceCert(u.cfg.TLSCertFile, u.cfg.TLSKeyFile, u.tlsState.dir, time.Now())
 	if err != nil {
 		return err

@@ -182,3 +182,64 @@ func TestRegisterExpiredCertificateRefused(t *testing.T) {
 	}
 	waitLogged(t, h, "expired")
 }
+
+// TestRegisterPinnedCertificate: with the registrar's certificate pinned
+// (its fingerprint as a user reads it off the PBX) and no CA file, the
+// account registers over TLS; with another fingerprint pinned it is
+// refused, naming the certificate it saw.
+func TestRegisterPinnedCertificate(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{TLS: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}}
+	c, err := d.DialContext(ctx, "tcp", k.TLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := Fingerprint(c.(*tls.Conn).ConnectionState().PeerCertificates[0].Raw)
+	c.Close()
+	other := strings.Repeat("AB:", 31) + "AB"
+	for _, tc := range []struct {
+		name, pin string
+		want      RegState
+	}{
+		{"pinned", seen, Registered},
+		{"other pin", other, RegFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Accounts = []Account{{Registrar: "sips:" + k.TLS, Transport: "tls", User: "door",
+				Password: interop.Password, TLSPinSHA256: tc.pin, Expires: time.Minute}}
+			h := start(t, cfg, func(u *UA) { u.timing.BackoffBase = time.Hour }, WithStateDir(t.TempDir()))
+			ev := h.wait(t, 10*time.Second, "registration", func(e Event) bool {
+				return e.Kind == EventRegistration && (e.Reg == Registered || e.Reg == RegFailed)
+			})
+			if ev.Reg != tc.want {
+				t.Fatalf("registration %v (%s), want %v", ev.Reg, ev.Reason, tc.want)
+			}
+			if tc.want == RegFailed && !strings.Contains(ev.Reason, seen) {
+				t.Errorf("reason %q does not name the certificate seen (%s)", ev.Reason, seen)
+			}
+		})
+	}
+}
+
+// TestParsePin: the forms of a fingerprint users paste.
+func TestParsePin(t *testing.T) {
+	hexs := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{hexs, true},
+		{"SHA-256 " + strings.ToUpper(strings.Repeat("AB:", 31)) + "AB", true},
+		{"sha256 Fingerprint=" + strings.Repeat("AB:", 31) + "AB", true},
+		{hexs[:62], false},
+		{"zz" + hexs[2:], false},
+	} {
+		if _, err := parsePin(tc.in); (err == nil) != tc.ok {
+			t.Errorf("parsePin(%q) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+	}
+}
