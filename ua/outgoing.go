@@ -72,6 +72,7 @@ type attempt struct {
 	redirect []sip.Uri
 	minSE    time.Duration // of a 422
 	req      *sip.Request  // the INVITE answered with 422
+	early    []byte        // the SDP answer of a reliable 18x (prack_uac.go)
 }
 
 func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
@@ -122,7 +123,11 @@ func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
 		c.end(a.code, reason)
 		return
 	}
-	neg, err := s.ParseAnswer(a.dc.InviteResponse.Body())
+	answer := a.dc.InviteResponse.Body()
+	if len(answer) == 0 {
+		answer = a.early // the answer came in a reliable 18x (RFC 3262 §5)
+	}
+	neg, err := s.ParseAnswer(answer)
 	if err != nil {
 		u.log.Warn("unusable SDP answer: hanging up", "call", c.id, "err", err)
 		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -258,12 +263,16 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(auth.Username0(), transport)}
 	ictx, icancel := context.WithTimeout(ctx, u.timing.NoAnswer)
 	defer icancel()
+	var rel reliable18x
 	dc, err := dua.WriteInvite(ictx, req)
 	if err != nil {
 		return attempt{code: 503, reason: "send INVITE to " + target.String() + ": " + err.Error()}
 	}
 	err = dc.WaitAnswer(ictx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(res *sip.Response) error {
+			if n, ok := rel.next(res); ok {
+				u.prack(ictx, c, dc, res, n)
+			}
 			if c.State() == CallAnswered {
 				return nil // a transfer's new leg: the call keeps its dialog and media until it answers
 			}
@@ -288,7 +297,7 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 		c.mu.Lock()
 		c.st = u.uacTimer(dc.InviteResponse, se)
 		c.mu.Unlock()
-		return attempt{dc: dc, code: dc.InviteResponse.StatusCode}
+		return attempt{dc: dc, code: dc.InviteResponse.StatusCode, early: rel.earlyAnswer()}
 	}
 	if ctx.Err() != nil && dc.InviteResponse != nil && dc.InviteResponse.IsSuccess() {
 		u.dropLateAnswer(c, dc)
@@ -329,13 +338,15 @@ func (u *UA) inviteRequest(target sip.Uri, offer []byte, se time.Duration) (*sip
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", u.allowHeader()))
 	if se > 0 {
-		req.AppendHeader(sip.NewHeader("Supported", "timer"))
+		req.AppendHeader(sip.NewHeader("Supported", "timer, 100rel"))
 		req.AppendHeader(sip.NewHeader("Session-Expires", secs(se)))
 		floor := u.cfg.MinSE
 		if se != u.cfg.SessionExpires {
 			floor = se // a retry after 422 carries the peer's Min-SE
 		}
 		req.AppendHeader(sip.NewHeader("Min-SE", secs(floor)))
+	} else {
+		req.AppendHeader(sip.NewHeader("Supported", "100rel"))
 	}
 	from := sip.Uri{Scheme: "sip", User: u.cfg.User, Host: u.host, Port: u.Addr().Port}
 	cred := credentials{aorUser: u.cfg.User}
