@@ -30,7 +30,7 @@ type minisignKey struct {
 func (k minisignKey) ID() string { return keyIDString(k.id) }
 
 func keyIDString(id [8]byte) string {
-	return fmt.Sprintf("%016X", binary.LittleEndian.Uint64(id[:]))
+	return fmt.Sprintf("%X", binary.LittleEndian.Uint64(id[:])) // as minisign prints it: no leading zeros
 }
 
 // parseMinisignKey reads a public key: the base64 line ("RW...") alone

@@ -147,6 +147,10 @@ func TestMinisignKeyIDMatchesCLI(t *testing.T) {
 			t.Fatalf("parse %q: id %s, %v; minisign says %s", in, got.ID(), err, k.id)
 		}
 	}
+	// minisign prints IDs without leading zeros (seen: "F89F2C72BA0C1A1").
+	if got := keyIDString([8]byte{0xa1, 0xc1, 0xa0, 0x2b, 0xc7, 0xf2, 0x89, 0x0f}); got != "F89F2C72BA0C1A1" {
+		t.Fatalf("key ID %s, minisign prints F89F2C72BA0C1A1", got)
+	}
 	c := DefaultConfig()
 	c.SigningKeys = []string{"RWQnot-a-key"}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "signing_keys[0]") {
