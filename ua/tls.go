@@ -82,6 +82,9 @@ func (u *UA) setupTLS() error {
 		return nil
 	}
 	u.tlsConf = pinTLS(u.tlsConf, u.cfg.Accounts) // tls_pin.go
+	if u.cfg.ListenTLS == "" && u.cfg.TLSCertFile == "" && u.tlsState.dir == "" {
+		return nil // a client only, with nowhere to keep a certificate: none offered
+	}
 	cert, err := loadDeviceCert(u.cfg.TLSCertFile, u.cfg.TLSKeyFile, u.tlsState.dir, time.Now())
 	if err != nil {
 		return err
