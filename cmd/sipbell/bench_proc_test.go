@@ -188,6 +188,13 @@ func median(x []float64) float64 {
 	return s[len(s)/2]
 }
 
+func maxOf(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	return slices.Max(x)
+}
+
 // printBenchTable writes the side-by-side table.
 func printBenchTable(w io.Writer, uas []*benchUA, reps, secs int, bin string) {
 	s, r := uas[0], uas[1]
@@ -206,11 +213,11 @@ func printBenchTable(w io.Writer, uas []*benchUA, reps, secs int, bin string) {
 	row("peak anon memory in call (MB)", s.peakAnon/1024, r.peakAnon/1024, "%.1f")
 	row("idle registered RSS (MB)", s.idleRSS/1024, r.idleRSS/1024, "%.1f")
 	row("idle voluntary ctx switches/s", s.idleCS, r.idleCS, "%.1f")
-	row("INVITE→200 median (ms, 300 calls)", median(s.inv200), median(r.inv200), "%.2f")
-	row("INVITE→200 max (ms)", slices.Max(s.inv200), slices.Max(r.inv200), "%.2f")
+	row(fmt.Sprintf("INVITE→200 median (ms, %d/%d calls)", len(s.inv200), len(r.inv200)), median(s.inv200), median(r.inv200), "%.2f")
+	row("INVITE→200 max (ms)", maxOf(s.inv200), maxOf(r.inv200), "%.2f")
 	row("start→registered (ms)", float64(s.registered.Microseconds())/1000, float64(r.registered.Microseconds())/1000, "%.1f")
 	row("RTP send interval stddev (ms)", median(s.sendSD), median(r.sendSD), "%.2f")
-	row("RTP send interval max (ms)", slices.Max(s.sendMax), slices.Max(r.sendMax), "%.1f")
+	row("RTP send interval max (ms)", maxOf(s.sendMax), maxOf(r.sendMax), "%.1f")
 	bs := fileSize(bin)
 	row("binary (MB; baresip: exe+libs+mods)", bs/1e6, baresipSize()/1e6, "%.2f")
 }
