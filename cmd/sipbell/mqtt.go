@@ -12,7 +12,7 @@ import (
 
 // startMQTT connects core c's door station to the MQTT broker of
 // notify.mqtt (issue 20), when one is configured: events and state out,
-// open and call commands in (as "mqtt:<user>"), Home Assistant discovery.
+// open, call and hangup commands in (as "mqtt:<user>"), Home Assistant discovery.
 func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev *device.Device) error {
 	if !cfg.Notify.MQTT.Enabled() {
 		return nil
@@ -25,7 +25,7 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	}
 	client, err := mqtt.New(cfg.Notify.MQTT, mqtt.Options{
 		Info:     info,
-		Commands: mqtt.Commands{Open: dev.OpenDoor, Call: dev.Call},
+		Commands: mqtt.Commands{Open: dev.OpenDoor, Call: dev.Call, Hangup: actions{a}.Hangup},
 		Encode: func(ev device.Event) []byte {
 			b, _ := json.Marshal(notify.PayloadOf(ev, entity))
 			return b

@@ -86,8 +86,8 @@ func awaitInOrder(ctx context.Context, t *testing.T, log *interop.Log, lines ...
 // TestMQTTHomeAssistant is issue 20's MQTT test on the real binary, a
 // real Mosquitto and mosquitto_sub/mosquitto_pub as independent clients:
 // retained discovery and availability; a press gives the doorbell event,
-// the rang event and the call state changes in order; a command from an
-// allowed user pulses the relay, one from another user is refused; the
+// the rang event and the call state changes in order; a hangup command
+// ends a ringing call; a command from an allowed user pulses the relay, one from another user is refused; the
 // broker restarted → sipbell reconnects and is online again; sipbell
 // killed → the will marks it offline.
 func TestMQTTHomeAssistant(t *testing.T) {
@@ -118,6 +118,19 @@ func TestMQTTHomeAssistant(t *testing.T) {
 	fmt.Fprintf(p.stdin, "1\n")
 	awaitInOrder(ctx, t, live, "0 sipbell/test/event/rang {", "0 sipbell/test/button/1 {\"event_type\":\"press\"}\n",
 		"0 sipbell/test/state/call ringing\n", "0 sipbell/test/event/missed {", "0 sipbell/test/state/call idle\n")
+	// Hung up by command while ringing.
+	fmt.Fprintf(p.stdin, "1\n")
+	awaitInOrder(ctx, t, live, "0 sipbell/test/event/missed {", "0 sipbell/test/state/call ringing\n")
+	if err := r.m.Publish(ctx, "tester", "tester-pw", "sipbell/test/command/tester/hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.alice.WaitEventN(ctx, "CALL_CLOSED", 2); err != nil {
+		t.Fatal(err)
+	}
+	awaitInOrder(ctx, t, live, "0 sipbell/test/event/missed {", "0 sipbell/test/state/call ringing\n", "0 sipbell/test/state/call idle\n")
+	if m := p.await(t, "mqtt: command done"); m["command"] != "hangup" {
+		t.Fatalf("command done: %v, want hangup", m["command"])
+	}
 
 	// A command from a user without rights is refused (the ACL lets the
 	// intruder write only under its own name; under tester's the broker

@@ -31,8 +31,9 @@ type Info struct {
 
 // Commands are what MQTT commands do; who is "mqtt:<user>".
 type Commands struct {
-	Open func(ctx context.Context, who string) error
-	Call func(ctx context.Context, targets []string) error
+	Open   func(ctx context.Context, who string) error
+	Call   func(ctx context.Context, targets []string) error
+	Hangup func(ctx context.Context) error // ends every call
 }
 
 // Options are a Client's dependencies; zero fields take defaults.

@@ -54,6 +54,11 @@ func (c *Client) command(ctx context.Context, topic string, payload []byte) {
 			return
 		}
 		err = c.opts.Commands.Call(ctx, targets)
+	case "hangup":
+		if c.opts.Commands.Hangup == nil {
+			return
+		}
+		err = c.opts.Commands.Hangup(ctx)
 	default:
 		c.refuse(user, topic, "unknown command")
 		return

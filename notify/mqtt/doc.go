@@ -12,6 +12,7 @@
 //	<topic>/state/door            open | closed, from the door contact (retained)
 //	<topic>/command/<user>/open   any payload: pulse the door relay
 //	<topic>/command/<user>/call   payload: comma-separated targets to call
+//	<topic>/command/<user>/hangup any payload: end every call
 //
 // Commands: MQTT tells a subscriber nothing about who published a
 // message, so the publisher's identity is the <user> topic level, which
