@@ -33,6 +33,7 @@ async function showApp() {
   select(tab);
   refreshStatus();
   timers.push(setInterval(() => { if (tab === "status") refreshStatus(); }, 2000));
+  timers.push(setInterval(() => { if (tab === "history") loadHistory(); }, 3000));
   timers.push(setInterval(() => { if (tab === "board") refreshBoard(); }, 700));
 }
 
@@ -43,6 +44,7 @@ function select(name) {
   if (name === "config") loadConfig();
   if (name === "board") refreshBoard();
   if (name === "status") refreshStatus();
+  if (name === "history") loadHistory();
 }
 
 // ---- status
@@ -83,12 +85,102 @@ async function refreshStatus() {
     if (res && res.errors) res.errors.forEach((e) => { const x = document.createElement("div"); x.className = "error"; x.textContent = (e.line ? "line " + e.line + ": " : "") + e.path + ": " + e.message; d.appendChild(x); });
     sum.appendChild(d);
   };
+  renderDashboard(r.data.device || {});
+  refreshLastCalls();
   line("Last config change", lc);
   if (lf) line("Last provisioning fetch", lf);
   const st = $("#status-tree");
   st.textContent = "";
   st.appendChild(tree(r.data.device || {}));
   st.dataset.loaded = "1";
+}
+
+// el makes an element with text.
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+// renderDashboard shows what a person looks for first: the address to
+// dial, each account's registration with the reason it failed, the call
+// now and the door.
+function renderDashboard(dev) {
+  const box = $("#dashboard");
+  box.textContent = "";
+  const sip = dev.sip || {};
+  const row = (label, value, cls) => { const d = el("div", "", "row"); d.append(el("span", label, "label"), el("span", value, cls)); box.appendChild(d); return d; };
+  if (sip.uri) row("Dial this door", sip.uri, "uri");
+  const regs = sip.registrations || {};
+  if (Object.keys(regs).length === 0) row("Registration", "no SIP account (called directly)");
+  for (const [acct, st] of Object.entries(regs)) {
+    const bad = /^failed/.test(st);
+    const hint = bad && /401|403/.test(st) && !/check user and password/.test(st) ? " — check user and password" : "";
+    row("Account " + acct, st + hint, bad ? "error reg" : "ok reg");
+  }
+  const calls = dev.calls || [];
+  row("Call now", calls.length ? calls.map((c) => c.peer + " (" + c.state + ")").join(", ") : "none", calls.length ? "live" : "");
+  if (dev.door && typeof dev.door === "object") row("Door", doorText(dev.door));
+  row("Version", (dev.version || "") + " · up " + (dev.uptime || ""));
+}
+
+// doorText says the door station's state in words: the call, the relay,
+// the contact and since when.
+function doorText(d) {
+  const parts = [];
+  if (d.call) parts.push("call " + d.call);
+  if ("relay" in d) parts.push(d.relay ? "relay released (opening)" : "relay at rest");
+  if ("door_open" in d) parts.push(d.door_open ? "door open" : "door closed");
+  if (d.since) parts.push("since " + readable(d.since));
+  return parts.join(" · ");
+}
+
+const kindWords = { ring: "rang", answered: "answered", missed: "missed", "call-ended": "call ended", "door-opened": "door opened",
+  "door-closed": "door closed", "door-left-open": "door left open", registration: "registration", config: "configuration changed",
+  provisioning: "provisioning", start: "started" };
+
+function entryText(e) {
+  return [e.who, e.how ? "by " + e.how : "", e.detail].filter(Boolean).join(" · ");
+}
+
+async function refreshLastCalls() {
+  const r = await api("GET", "/api/history?kind=ring,answered,missed,door-opened&limit=8").catch(() => null);
+  if (!r || !r.ok) return;
+  const ul = $("#last-calls");
+  ul.textContent = "";
+  const es = (r.data.entries || []).slice().reverse();
+  if (!es.length) ul.appendChild(el("li", "nothing yet", "hint"));
+  es.forEach((e) => { const li = el("li", "", "kind-" + e.kind); li.append(el("time", readable(e.time)), el("b", " " + (kindWords[e.kind] || e.kind) + " "), el("span", entryText(e))); ul.appendChild(li); });
+}
+
+// ---- history
+
+function historyQuery() {
+  const q = new URLSearchParams();
+  if ($("#history-kind").value) q.set("kind", $("#history-kind").value);
+  if ($("#history-since").value) q.set("since", $("#history-since").value);
+  return q;
+}
+
+async function loadHistory() {
+  const q = historyQuery();
+  const csv = new URLSearchParams(q); csv.set("format", "csv");
+  const json = new URLSearchParams(q); json.set("download", "1");
+  $("#history-csv").href = "/api/history?" + csv; $("#history-json").href = "/api/history?" + json;
+  q.set("limit", "500");
+  const r = await api("GET", "/api/history?" + q).catch(() => null);
+  if (!r || !r.ok) return;
+  const tb = $("#history-table tbody");
+  tb.textContent = "";
+  const es = (r.data.entries || []).slice().reverse();
+  if (!es.length) { const tr = el("tr"); const td = el("td", "Nothing recorded yet.", "hint"); td.colSpan = 4; tr.appendChild(td); tb.appendChild(tr); }
+  es.forEach((e) => {
+    const tr = el("tr", "", "kind-" + e.kind);
+    tr.append(el("td", readable(e.time)), el("td", kindWords[e.kind] || e.kind), el("td", e.who || ""), el("td", [e.how ? "by " + e.how : "", e.detail].filter(Boolean).join(" · ")));
+    tb.appendChild(tr);
+  });
+  tb.dataset.loaded = String(es.length);
 }
 
 // ---- config form
@@ -279,6 +371,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (r.ok) { $("#password").value = ""; $("#login-error").textContent = ""; showApp(); }
     else $("#login-error").textContent = (r.data && r.data.error) || "login failed";
   });
+  $("#history-kind").addEventListener("change", loadHistory);
+  $("#history-since").addEventListener("change", loadHistory);
   $("#logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
   $("#config-form").addEventListener("submit", async (ev) => {
