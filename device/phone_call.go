@@ -162,6 +162,7 @@ func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
 func (m *phone) answer(ctx context.Context) {
 	m.ring.stop(m)
 	m.enter(phAnswering)
+	m.follow()
 	if err := m.d.phone.Answer(ctx, m.callID); err != nil {
 		m.d.log.Warn("answer failed", "peer", m.peer, "err", err)
 	}

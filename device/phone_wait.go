@@ -27,6 +27,25 @@ type CallControl interface {
 	Reject(ctx context.Context, callID string, code int) error
 }
 
+// CallFollower is what a Handset may add for call waiting: the handset's
+// microphone goes to one call only, the one the phone talks in (the held
+// call hears none of it).
+type CallFollower interface {
+	// Follow gives the microphone to callID.
+	Follow(callID string) error
+}
+
+// follow gives the handset's microphone to the active call.
+func (m *phone) follow() {
+	f, ok := m.d.handset.(CallFollower)
+	if !ok || m.callID == "" {
+		return
+	}
+	if err := f.Follow(m.callID); err != nil {
+		m.d.log.Warn("the microphone stays with the other call", "call", m.callID, "err", err)
+	}
+}
+
 // ErrNoCallControl is returned when the Phone cannot hold, resume,
 // transfer or reject.
 var ErrNoCallControl = errors.New("the phone's user agent cannot hold or transfer calls")
@@ -94,7 +113,7 @@ func (m *phone) waitingCall(ev PhoneEvent) bool {
 		return false
 	}
 	m.second = other{id: ev.CallID, peer: ev.Peer, caller: ev.Caller, waiting: true, incoming: true}
-	m.d.log.Info("call waiting: call from "+ev.Peer, "peer", ev.Peer, "caller", ev.Caller.String())
+	m.d.log.Info("call waiting", "peer", ev.Peer, "caller", ev.Caller.String())
 	m.d.emit(Event{Kind: EventRang, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
 	m.play(tone.CallWaiting, 0)
 	return true
@@ -117,6 +136,7 @@ func (m *phone) flashInCall(ctx context.Context) {
 		m.callID, m.peer, m.caller, m.incoming = m.second.id, m.second.peer, m.second.caller, true
 		m.second = cur
 		m.enter(phAnswering)
+		m.follow()
 		if err := m.d.phone.Answer(ctx, m.callID); err != nil {
 			m.d.log.Warn("answer failed", "peer", m.peer, "err", err)
 		}
@@ -125,6 +145,7 @@ func (m *phone) flashInCall(ctx context.Context) {
 		m.hold(ctx, m.second.id, false)
 		m.callID, m.peer, m.caller, m.incoming = m.second.id, m.second.peer, m.second.caller, m.second.incoming
 		m.second = cur
+		m.follow()
 		m.d.emit(Event{Kind: EventAnswered, Peer: m.peer, Incoming: m.incoming, Button: -1})
 	default:
 		m.d.log.Info("flash: call on hold, dial the number to transfer it to", "held", cur.peer)
@@ -147,6 +168,7 @@ func (m *phone) flashInTransfer(ctx context.Context) {
 	m.hold(ctx, c.id, false)
 	m.callID, m.peer, m.caller, m.incoming = c.id, c.peer, c.caller, c.incoming
 	m.enter(phConnected)
+	m.follow()
 	m.d.log.Info("flash: transfer abandoned, back to the call", "peer", m.peer)
 }
 
@@ -223,6 +245,7 @@ func (m *phone) resumeRecalled(ctx context.Context) {
 	m.recalled = false
 	m.hold(ctx, m.callID, false)
 	m.enter(phConnected)
+	m.follow()
 	m.d.log.Info("recalled call resumed", "peer", m.peer)
 }
 
@@ -291,6 +314,7 @@ func (m *phone) flashDead(ctx context.Context) bool {
 	c := m.second
 	m.second = other{}
 	m.callID, m.peer, m.caller, m.incoming = c.id, c.peer, c.caller, c.incoming
+	m.follow()
 	if c.waiting {
 		m.enter(phAnswering)
 		if err := m.d.phone.Answer(ctx, c.id); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/sipbell/sipbell/audio/dtmf"
 	"github.com/sipbell/sipbell/audio/tone"
 	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
 )
 
@@ -55,6 +56,9 @@ func (h *handset) Tone(k tone.Kind) error {
 func (h *handset) Play(pcm []int16) error { h.ear.swap(callerid.NewSource(pcm)); return nil }
 func (h *handset) Quiet() error           { h.ear.swap(nil); return nil }
 func (h *handset) Listen(on bool) error   { h.mic.listen(on); return nil }
+
+// Follow implements device.CallFollower: the microphone goes to callID.
+func (h *handset) Follow(callID string) error { h.mic.follow(callID); return nil }
 
 // earpiece is what the phone plays into the speaker path: one tone or
 // caller ID at a time, and the sidetone. The speaker mixes it into every
@@ -141,7 +145,9 @@ type handsetMic struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc // the reader while listening
 	wg     sync.WaitGroup
-	call   chan []int16 // frames for the call, nil when none
+	calls  map[string]chan []int16 // frames for each call by ID
+	last   string                  // the call that took the microphone last
+	active string                  // the call the phone talks in (Follow), "" for the last
 }
 
 // micWait is how long a call waits for a frame of an open microphone
@@ -214,7 +220,10 @@ func (m *handsetMic) read(ctx context.Context) {
 // earpiece as sidetone.
 func (m *handsetMic) toCall(frame []int16) {
 	m.mu.Lock()
-	ch := m.call
+	ch, ok := m.calls[m.active]
+	if !ok {
+		ch = m.calls[m.last]
+	}
 	m.mu.Unlock()
 	if ch == nil {
 		return
@@ -232,13 +241,24 @@ func (m *handsetMic) toCall(frame []int16) {
 	}
 }
 
-// callSource is the microphone as a call's audio source.
-func (m *handsetMic) callSource() audio.Source {
+// callSource is the microphone as call id's audio source; the frames go
+// to the call the phone follows (call waiting), or the newest.
+func (m *handsetMic) callSource(id string) audio.Source {
 	ch := make(chan []int16, 4)
 	m.mu.Lock()
-	m.call = ch
+	if m.calls == nil {
+		m.calls = map[string]chan []int16{}
+	}
+	m.calls[id], m.last = ch, id
 	m.mu.Unlock()
-	return &micSource{m: m, ch: ch}
+	return &micSource{m: m, id: id, ch: ch}
+}
+
+// follow gives the microphone to call id (the others, held, get none).
+func (m *handsetMic) follow(id string) {
+	m.mu.Lock()
+	m.active = id
+	m.mu.Unlock()
 }
 
 // micSource delivers the handset's frames to one call; while the
@@ -246,6 +266,7 @@ func (m *handsetMic) callSource() audio.Source {
 // at the frame pace.
 type micSource struct {
 	m       *handsetMic
+	id      string
 	ch      chan []int16
 	once    sync.Once
 	silence audio.Source // paced, while the microphone is closed
@@ -275,8 +296,8 @@ func (s *micSource) Read(ctx context.Context, frame []int16) error {
 func (s *micSource) Close() error {
 	s.once.Do(func() {
 		s.m.mu.Lock()
-		if s.m.call == s.ch {
-			s.m.call = nil
+		if s.m.calls[s.id] == s.ch {
+			delete(s.m.calls, s.id)
 		}
 		s.m.mu.Unlock()
 	})
@@ -305,6 +326,13 @@ func newHandset(done <-chan struct{}, acfg audio.Config, pc device.PhoneConfig, 
 	sp.ear = ear
 	return &handset{country: pc.Country, ear: ear, mwi: make(chan bool, 1),
 		mic: &handsetMic{cfg: acfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), done: done}}
+}
+
+// ataCalls lets the user agent hold a second call for call waiting.
+func ataCalls(cfg *provisioning.File) {
+	if cfg.Device.Mode == device.ModeATA && cfg.Device.Phone.CallWaiting && cfg.SIP.MaxCalls < 2 {
+		cfg.SIP.MaxCalls = 2
+	}
 }
 
 // ataOptions are the user agent's options for the analog phone: it takes

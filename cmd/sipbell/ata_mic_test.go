@@ -82,7 +82,7 @@ func TestHandsetMicListenAndClose(t *testing.T) {
 	m := &handsetMic{cfg: acfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), ear: &earpiece{}, done: done,
 		input: func(_ context.Context, in device.Input) error { keys <- in.Digit; return nil }}
 	m.listen(true)
-	src := m.callSource()
+	src := m.callSource("c1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	select {

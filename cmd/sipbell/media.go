@@ -94,7 +94,7 @@ func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
 // and replaced by silence: the door still opens.
 func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 	if a.mic != nil {
-		return a.mic.callSource(), a.speaker.callSink(), nil
+		return a.mic.callSource(callID), a.speaker.callSink(), nil
 	}
 	clock := audio.SystemClock()
 	ctx, cancel := a.openCtx()
