@@ -116,6 +116,10 @@ type DoorConfig struct {
 	Allowed []string `yaml:"allowed"`
 	// TargetsMayOpen lets the parties a button called open the door too.
 	TargetsMayOpen bool `yaml:"targets_may_open"`
+	// Monitor answers a second call while a visitor call is on when its
+	// caller is verified and in Allowed (to listen at the door); it needs
+	// sip.max_calls 2. Off: a call during a visitor call is rejected.
+	Monitor bool `yaml:"monitor"`
 }
 
 // DefaultConfig returns a door station with one button (no targets until

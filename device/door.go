@@ -43,6 +43,7 @@ type door struct {
 	callID, peer string
 	incoming     bool
 	caller       Caller // incoming: who called, as verified
+	monitorID    string // a second call answered during the call (door.monitor)
 	mayOpen      bool
 	refused      bool // a door code was refused in this call (logged once)
 	limitAt      time.Time
@@ -174,6 +175,9 @@ func (m *door) phone(ctx context.Context, ev PhoneEvent) {
 	case PhoneIncoming:
 		m.incomingCall(ctx, ev)
 	case PhoneCallState:
+		if m.monitorState(ev) {
+			return
+		}
 		if m.leg != nil && ev.CallID == m.leg.id {
 			m.legState(ctx, ev)
 		} else if ev.CallID == m.callID && m.st != idle {
@@ -232,6 +236,9 @@ func (m *door) statusPattern() Pattern {
 // caller in door.allowed may open the door.
 func (m *door) incomingCall(ctx context.Context, ev PhoneEvent) {
 	if m.st != idle {
+		if m.monitorCall(ctx, ev) {
+			return
+		}
 		m.d.log.Info("call from "+ev.Peer+" rejected: the door station is in a call", "peer", ev.Peer)
 		m.hangup(ctx, ev.CallID)
 		return
@@ -362,6 +369,10 @@ func (m *door) stop(ctx context.Context) {
 	}
 	if m.callID != "" {
 		m.hangup(ctx, m.callID)
+	}
+	if m.monitorID != "" {
+		m.hangup(ctx, m.monitorID)
+		m.monitorID = ""
 	}
 	if m.st != idle {
 		m.silence()
