@@ -21,7 +21,8 @@ type CallControl interface {
 	Hold(ctx context.Context, callID string) error
 	// Resume takes it off hold (re-INVITE sendrecv).
 	Resume(ctx context.Context, callID string) error
-	// Transfer hands an answered call to target (REFER, blind).
+	// Transfer hands an answered call to target (REFER, blind); it
+	// returns at once, the call's end follows as its events.
 	Transfer(ctx context.Context, callID, target string) error
 	// Reject turns a ringing incoming call away with a status code.
 	Reject(ctx context.Context, callID string, code int) error

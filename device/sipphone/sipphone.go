@@ -173,15 +173,20 @@ func (p *Phone) Resume(ctx context.Context, id string) error {
 	return nil
 }
 
-// Transfer implements device.CallControl (a blind transfer: REFER).
+// Transfer implements device.CallControl (a blind transfer: REFER). It
+// returns once the REFER is under way: the UA waits for the peer's
+// outcome, which the device must not. The call then ends (BYE); when the
+// transfer fails it is hung up (nobody is left on hold), until ctx ends.
 func (p *Phone) Transfer(ctx context.Context, id, target string) error {
 	c, err := p.call(id)
-	if err == nil {
-		err = c.Transfer(ctx, target)
-	}
 	if err != nil {
 		return fmt.Errorf("sipphone: transfer %s to %s: %w", id, target, err)
 	}
+	go func() {
+		if err := c.Transfer(ctx, target); err != nil && ctx.Err() == nil {
+			_ = c.Hangup(ctx) // the transfer failed: its CallEnded event says so
+		}
+	}()
 	return nil
 }
 
