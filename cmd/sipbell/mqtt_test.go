@@ -29,27 +29,33 @@ type mqttRig struct {
 }
 
 func newMQTTRig(t *testing.T) *mqttRig {
-	r := &mqttRig{m: interop.StartMosquitto(t, interop.MosquittoOptions{ACL: mqttACL,
-		Users: map[string]string{"door": "door-pw", "tester": "tester-pw", "intruder": "intruder-pw"}})}
+	r := &mqttRig{m: startTestMosquitto(t)}
 	r.k = interop.StartKamailio(t, interop.KamailioOptions{})
 	r.alice = interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: r.k.UDP})
 	return r
 }
 
-// start runs sipbell with discovery on or off.
+func startTestMosquitto(t *testing.T) *interop.Mosquitto {
+	return interop.StartMosquitto(t, interop.MosquittoOptions{ACL: mqttACL,
+		Users: map[string]string{"door": "door-pw", "tester": "tester-pw", "intruder": "intruder-pw"}})
+}
+
+// start runs sipbell with discovery on or off (registered with the
+// rig's Kamailio when it has one).
 func (r *mqttRig) start(t *testing.T, discovery bool) *proc {
+	account, target := "", "sip:alice@127.0.0.1:9"
+	if r.k != nil {
+		target = "alice"
+		account = fmt.Sprintf("  accounts:\n    - registrar: %s\n      user: door\n      password: %s\n", r.k.UDP, interop.Password)
+	}
 	return startWith(t, nil, fmt.Sprintf(`sip:
   listen: 127.0.0.1:0
   user: door
-  accounts:
-    - registrar: %s
-      user: door
-      password: %s
-board:
+%sboard:
   profile: sim
 device:
   buttons:
-    - targets: [alice]
+    - targets: [%s]
       ring_timeout: 5s
   door:
     code: "#"
@@ -66,7 +72,7 @@ notify:
     home_assistant:
       discovery: %v
       user: tester
-`, r.k.UDP, interop.Password, r.m.TLSPort, r.m.CA.CertFile, discovery))
+`, account, target, r.m.TLSPort, r.m.CA.CertFile, discovery))
 }
 
 // awaitInOrder waits until log holds each line, each after the one before.
@@ -195,5 +201,35 @@ func checkDiscovery(t *testing.T, log, prefix string) {
 		c.UniqueID == "" || c.Availability != "sipbell/test/availability" || len(c.Device.Identifiers) != 1 ||
 		c.Device.Model == "" || c.Device.SWVersion == "" {
 		t.Fatalf("discovery config %+v", c)
+	}
+}
+
+// TestMQTTDiscoveryRemoved: sipbell stopped cleanly marks itself offline;
+// started again with discovery off, it empties the retained discovery
+// configs, so Home Assistant removes the device's entities.
+func TestMQTTDiscoveryRemoved(t *testing.T) {
+	t.Parallel()
+	r := &mqttRig{m: startTestMosquitto(t)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	live := r.m.Subscribe(t, "tester", "tester-pw", "sipbell/test/availability", "homeassistant/#")
+	p := r.start(t, true)
+	cfg := "0 homeassistant/button/sipbell_test/relay1/config {"
+	awaitInOrder(ctx, t, live, cfg, "0 sipbell/test/availability online\n")
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("sipbell exited %d", code)
+	}
+	awaitInOrder(ctx, t, live, "0 sipbell/test/availability offline\n")
+	r.start(t, false)
+	awaitInOrder(ctx, t, live, "0 sipbell/test/availability offline\n",
+		"0 homeassistant/button/sipbell_test/relay1/config \n", "0 sipbell/test/availability online\n")
+	// A subscriber arriving now gets no config: only the retained
+	// availability marker it also asked for.
+	late := r.m.Subscribe(t, "tester", "tester-pw", "homeassistant/#", "sipbell/test/availability")
+	if err := late.WaitFor(ctx, "1 sipbell/test/availability online\n"); err != nil {
+		t.Fatal(err)
+	}
+	if s := late.String(); strings.Contains(s, "homeassistant/") {
+		t.Fatalf("discovery configs still retained:\n%s", s)
 	}
 }
