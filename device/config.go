@@ -117,8 +117,8 @@ type DoorConfig struct {
 	// TargetsMayOpen lets the parties a button called open the door too.
 	TargetsMayOpen bool `yaml:"targets_may_open"`
 	// Monitor answers a second call while a visitor call is on when its
-	// caller is verified and in Allowed (to listen at the door); it needs
-	// sip.max_calls 2. Off: a call during a visitor call is rejected.
+	// caller is verified and in Allowed (to listen at the door); it raises
+	// sip.max_calls to 2. Off: a call during a visitor call is rejected.
 	Monitor bool `yaml:"monitor"`
 }
 

@@ -134,6 +134,7 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	// limited by device.door.allowed): the user agent only answers when told.
 	cfg.SIP.AutoAnswer = false
 	ataCalls(&cfg)
+	doorCalls(&cfg)
 	opts := append([]ua.Option{ua.WithMediaConfig(cfg.Media), ua.WithCheckSync(a.checkSync),
 		ua.WithMedia(mediaHandler{mm, c.audio, mlog}), ua.WithStateDir(cfg.Provisioning.StateDir)}, c.ataOptions()...)
 	c.agent, err = ua.New(cfg.SIP, version, a.log.With("component", "sip"), opts...)
