@@ -19,12 +19,18 @@ type MessageSender interface {
 // well below the UDP MTU; 1000 bytes leaves room for the headers).
 const MaxText = 1000
 
-// DefaultTexts are the message texts per event name.
+// DefaultTexts are the message texts per event name. The analog phone's
+// events (device.mode: ata) have no button (0): "rang" and "missed" speak
+// of the phone there.
 var DefaultTexts = map[string]string{
-	"registration":   "Door station {{.Account}}: {{.Registration}}.",
-	"rang":           "Someone is at the door (button {{.Button}}).",
-	"answered":       "The door call was answered by {{.Peer}}.",
-	"missed":         `Someone rang at {{.Time.Local.Format "15:04"}} and nobody answered.`,
+	"registration": "Door station {{.Account}}: {{.Registration}}.",
+	"rang": `{{if .Button}}Someone is at the door (button {{.Button}}).` +
+		`{{else if .Incoming}}The phone is ringing: {{.Peer}} is calling.` +
+		`{{else}}The phone is calling{{range .Targets}} {{.}}{{end}}.{{end}}`,
+	"answered": "The door call was answered by {{.Peer}}.",
+	"missed": `{{if .Button}}Someone rang at {{.Time.Local.Format "15:04"}} and nobody answered.` +
+		`{{else if .Peer}}Missed call from {{.Peer}} at {{.Time.Local.Format "15:04"}}.` +
+		`{{else}}The phone's call to{{range .Targets}} {{.}}{{end}} was not answered.{{end}}`,
 	"busy":           `Someone rang at {{.Time.Local.Format "15:04"}}; everyone was busy.`,
 	"call-ended":     "The door call with {{.Peer}} ended ({{.Reason}}).",
 	"door-opened":    "The door was opened by {{.Who}}.",
