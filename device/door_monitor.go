@@ -16,11 +16,11 @@ func (m *door) monitorCall(ctx context.Context, ev PhoneEvent) bool {
 		return false
 	}
 	if err := m.d.phone.Answer(ctx, ev.CallID); err != nil {
-		m.d.log.Warn("monitoring call from "+ev.Peer+": answer failed", "peer", ev.Peer, "err", err)
+		m.d.log.Warn("monitoring call: answer failed", "peer", ev.Peer, "err", err)
 		return false
 	}
 	m.monitorID = ev.CallID
-	m.d.log.Info("monitoring call from "+ev.Peer+": answering during the visitor call",
+	m.d.log.Info("monitoring call: answering during the visitor call",
 		"peer", ev.Peer, "caller", ev.Caller.String())
 	return true
 }
