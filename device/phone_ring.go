@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/sipbell/sipbell/audio/callerid"
@@ -110,7 +111,7 @@ func (m *phone) sendCallerID(now time.Time) {
 	if err := m.d.handset.Play(r.cid); err != nil {
 		m.d.log.Warn("cannot send caller ID", "err", err)
 	}
-	m.d.log.Info("caller ID sent", "standard", m.cfg.CallerID, "peer", m.peer)
+	m.d.log.Info("caller ID sent", "standard", m.cfg.CallerID, "peer", m.peer, "samples", len(r.cid))
 	r.cidEnd = now.Add(samplesDuration(len(r.cid)))
 	r.cid = nil
 }
@@ -134,11 +135,22 @@ func samplesDuration(n int) time.Duration {
 	return time.Duration(n) * time.Second / callerid.Rate
 }
 
+// printable keeps the printable ASCII of s (what caller ID carries).
+func printable(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := range len(s) {
+		if s[i] >= 0x20 && s[i] < 0x7f {
+			b = append(b, s[i])
+		}
+	}
+	return strings.TrimSpace(string(b))
+}
+
 // callerID renders the caller ID of an incoming call, nil when none is
 // sent. The number is the verified caller's (the user part of the
 // identity the proxy asserted, or the sip.callers user); an unverified
 // caller is presented as "unavailable", never by its From header. The
-// user agent hands over no display name yet: the name is "unavailable".
+// name is the display name the proxy asserted, "unavailable" without one.
 func (m *phone) callerID(ev PhoneEvent) []int16 {
 	if m.cfg.CallerID == CallerIDOff {
 		return nil
@@ -148,6 +160,9 @@ func (m *phone) callerID(ev PhoneEvent) []int16 {
 		msg.Number = n[:min(len(n), callerid.MaxNumber)]
 	} else {
 		msg.NumberAbsent = callerid.Unavailable
+	}
+	if name := printable(ev.Caller.Name); name != "" {
+		msg.Name, msg.NameAbsent = name[:min(len(name), callerid.MaxName)], callerid.Present
 	}
 	var pcm []int16
 	var err error

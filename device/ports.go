@@ -255,6 +255,9 @@ type Caller struct {
 	Via string
 	// Source is where the call came from (address:port), for logs.
 	Source string
+	// Name is the verified caller's display name (what a trusted proxy
+	// asserted), for caller ID; "" when none.
+	Name string
 }
 
 // String describes the caller for logs.

@@ -65,6 +65,10 @@ type Caller struct {
 	Via Verification
 	// Claimed is the From URI: for display, never for a decision.
 	Claimed string
+	// Name is the display name of the P-Asserted-Identity a trusted proxy
+	// asserted (ByProxy only; "" otherwise), bounded to 64 bytes: for
+	// display (caller ID), never for a decision.
+	Name string
 	// Source is the address the request came from.
 	Source netip.AddrPort
 	// Trusted: the request came from a trusted proxy.
@@ -173,7 +177,7 @@ func (u *UA) identify(req *sip.Request) (Caller, verdict) {
 	if u.Trusted(c.Source) {
 		c.Trusted = true
 		if id := assertedIdentity(req); id != "" {
-			c.Identity, c.Via = id, ByProxy
+			c.Identity, c.Via, c.Name = id, ByProxy, assertedName(req)
 		}
 		return c, admitOK
 	}
@@ -279,6 +283,30 @@ func assertedIdentity(req *sip.Request) string {
 			}
 			return "sip:" + uri.User + "@" + strings.ToLower(uri.Host)
 		}
+	}
+	return ""
+}
+
+// maxName bounds an asserted display name.
+const maxName = 64
+
+// assertedName is the display name of the first P-Asserted-Identity
+// entry with one (a quoted string or a token before '<'), "" when none.
+func assertedName(req *sip.Request) string {
+	for _, h := range req.GetHeaders("P-Asserted-Identity") {
+		v := strings.TrimSpace(h.Value())
+		i := strings.IndexByte(v, '<')
+		if i <= 0 {
+			continue
+		}
+		name := strings.TrimSpace(v[:i])
+		if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+			name = strings.ReplaceAll(name[1:len(name)-1], `\"`, `"`)
+		}
+		if len(name) > maxName {
+			name = name[:maxName]
+		}
+		return name
 	}
 	return ""
 }

@@ -114,7 +114,7 @@ func Caller(c ua.Caller) device.Caller {
 		dc.Source = c.Source.String()
 	}
 	if c.Verified() {
-		dc.Identity, dc.Via = c.Identity, c.Via.String()
+		dc.Identity, dc.Via, dc.Name = c.Identity, c.Via.String(), c.Name
 	}
 	return dc
 }

@@ -31,6 +31,9 @@ type KamailioOptions struct {
 	// Aliases are further domains Kamailio takes as its own (alias=),
 	// such as a domain that DNS points at it.
 	Aliases []string
+	// AssertName, when set, is the display name Kamailio puts in every
+	// P-Asserted-Identity it asserts ("Name" <sip:user@domain>).
+	AssertName string
 	// Host is the loopback address UDP and TCP listen on and the users'
 	// domain (default 127.0.0.1). Another host lets a test tell
 	// Kamailio's address from its callers'.
@@ -92,7 +95,8 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	data := map[string]any{"DB": filepath.Join(dir, "kamailio.sqlite"), "Port": k.Port,
 		"ModPath": filepath.Dir(mods[0]) + "/", "CtlPort": ctlPort, "Presence": opts.Presence,
 		"MinExpires": opts.MinExpires, "MaxExpires": opts.MaxExpires, "TLSPort": 0,
-		"PublCache": opts.PublCache, "PresenceMaxExpires": opts.PresenceMaxExpires, "Aliases": opts.Aliases, "Host": opts.Host}
+		"PublCache": opts.PublCache, "PresenceMaxExpires": opts.PresenceMaxExpires, "Aliases": opts.Aliases, "Host": opts.Host,
+		"AssertName": opts.AssertName}
 	if opts.TLS {
 		k.CA = NewCA(t, "sipbell interop CA")
 		var cert, key string

@@ -134,7 +134,7 @@ route[AUTH] {
 			exit;
 		}
 		if (!is_method("REGISTER|PUBLISH")) {
-			append_hf("P-Asserted-Identity: <sip:$au@$fd>\r\n");
+			append_hf("P-Asserted-Identity: {{if .AssertName}}\"{{.AssertName}}\" {{end}}<sip:$au@$fd>\r\n");
 			consume_credentials();
 		}
 	}
