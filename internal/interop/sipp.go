@@ -76,10 +76,7 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 	if err := os.WriteFile(scen, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := FreePort(t)
-	s := &Sipp{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, out: NewLog()}
-	args := []string{"-sf", scen, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mp", strconv.Itoa(FreePort(t) &^ 1), "-nostdin", "-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
+	args := []string{"-sf", scen, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"), "-trace_logs", "-log_file", filepath.Join(dir, "log.log")}
 	if opts.Transport == "tcp" {
 		args = append(args, "-t", "t1")
@@ -112,15 +109,36 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 	}
 	args = append(args, "-timeout", fmt.Sprintf("%dms", timeout.Milliseconds()), "-timeout_error")
 	args = append(args, opts.Args...)
-	if opts.Remote != "" {
-		args = append(args, opts.Remote)
-	}
+	s := &Sipp{dir: dir}
 	dumpOnFailure(t, "sipp "+opts.Scenario, logFunc(s.result))
-	s.p = startProc(t, "sipp", s.out, dir, append([]string{"sipp"}, args...)...)
-	t.Cleanup(s.p.stop)
+	// A port FreePort found free can be taken by another test process
+	// before sipp binds it ("Unable to bind main socket, errno = 98"):
+	// then sipp exits at once and is started again on other ports.
+	for attempt := 1; ; attempt++ {
+		port := FreePort(t)
+		s.Addr, s.out = fmt.Sprintf("127.0.0.1:%d", port), NewLog()
+		argv := append([]string{"sipp"}, args...)
+		argv = append(argv, "-p", strconv.Itoa(port), "-mp", strconv.Itoa(FreePort(t)&^1))
+		if opts.Remote != "" {
+			argv = append(argv, opts.Remote) // the remote host stays last
+		}
+		s.p = startProc(t, "sipp", s.out, dir, argv...)
+		t.Cleanup(s.p.stop)
+		s.awaitBound(t)
+		if attempt < 5 && s.p.exited() && strings.Contains(s.out.String(), "Unable to bind") {
+			t.Logf("sipp could not bind 127.0.0.1:%d (taken meanwhile): starting it again", port)
+			continue
+		}
+		return s
+	}
+}
+
+// awaitBound waits until sipp has bound its port or has exited.
+func (s *Sipp) awaitBound(t testing.TB) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = poll(ctx, nil, func(context.Context) error {
+	err := poll(ctx, nil, func(context.Context) error {
 		if s.p.exited() {
 			return nil // a fast client may already be done
 		}
@@ -134,7 +152,6 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 	if err != nil {
 		t.Fatalf("sipp not ready: %v", err)
 	}
-	return s
 }
 
 // RunSipp runs sipp to completion (or until ctx ends, which kills it).
@@ -161,6 +178,9 @@ func (s *Sipp) Messages() string {
 
 func (s *Sipp) result() SippResult {
 	r := SippResult{Exit: -1, Messages: s.Messages()}
+	if s.p == nil || s.out == nil {
+		return r // not started
+	}
 	if s.p.exited() {
 		var ee *exec.ExitError
 		if s.p.err == nil {
