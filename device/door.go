@@ -207,14 +207,18 @@ func (m *door) registration(ev PhoneEvent) {
 	m.setLED(StatusLED, m.statusPattern())
 }
 
-// statusPattern: double blink when any account failed, on when all are
-// registered (or none is expected), slow blink otherwise (registering).
-func (m *door) statusPattern() Pattern {
-	if m.d.p2p && len(m.regs) == 0 {
+// statusPattern is the status LED for the registrations.
+func (m *door) statusPattern() Pattern { return statusPattern(m.d.p2p, m.regs) }
+
+// statusPattern is the status LED of either mode: double blink when any
+// account failed, on when all are registered (or, peer to peer, none is
+// expected), slow blink otherwise (registering).
+func statusPattern(p2p bool, regs map[string]RegState) Pattern {
+	if p2p && len(regs) == 0 {
 		return Pattern{Kind: On}
 	}
-	all := len(m.regs) > 0
-	for _, s := range m.regs {
+	all := len(regs) > 0
+	for _, s := range regs {
 		if s == RegFailed {
 			return Pattern{Kind: DoubleBlink}
 		}

@@ -106,24 +106,9 @@ func (m *phone) registration(ev PhoneEvent) {
 	m.set(StatusLED, m.statusPattern())
 }
 
-// statusPattern is the door station's: double blink on a failed
-// registration, on when all are registered, slow blink while registering.
-func (m *phone) statusPattern() Pattern {
-	if m.d.p2p && len(m.regs) == 0 {
-		return Pattern{Kind: On}
-	}
-	all := len(m.regs) > 0
-	for _, s := range m.regs {
-		if s == RegFailed {
-			return Pattern{Kind: DoubleBlink}
-		}
-		all = all && s == Registered
-	}
-	if all {
-		return Pattern{Kind: On}
-	}
-	return Pattern{Kind: SlowBlink}
-}
+// statusPattern is the status LED for the registrations, as the door
+// station's.
+func (m *phone) statusPattern() Pattern { return statusPattern(m.d.p2p, m.regs) }
 
 // incomingCall rings the bell, unless the phone is busy or on DND.
 func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
