@@ -134,19 +134,30 @@ func (u *UA) prepareMedia(ctx context.Context, c *call) (*media.SDP, error) {
 	return s, nil
 }
 
-func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
+// readInvite makes the server dialog of call c from its INVITE; on failure
+// it answers (500, or 400 for an INVITE sipgo cannot take: what names it
+// in the call's end reason) and ends c.
+func (u *UA) readInvite(c *call, req *sip.Request, tx sip.ServerTransaction, what string) (*sipgo.DialogServerSession, bool) {
 	transport := strings.ToLower(req.Transport())
 	client, err := u.client(transport)
 	if err != nil {
 		u.respond(tx, req, 500)
 		c.end(500, err.Error())
-		return
+		return nil, false
 	}
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(u.cfg.User, transport)}
 	ds, err := dua.ReadInvite(req, tx)
 	if err != nil {
 		u.respond(tx, req, 400)
-		c.end(400, "bad INVITE: "+err.Error())
+		c.end(400, "bad "+what+": "+err.Error())
+		return nil, false
+	}
+	return ds, true
+}
+
+func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
+	ds, ok := u.readInvite(c, req, tx, "INVITE")
+	if !ok {
 		return
 	}
 	defer ds.Close()

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/ua/media"
 )
@@ -154,18 +153,8 @@ func (u *UA) onPickup(req *sip.Request, tx sip.ServerTransaction, caller Caller,
 // pickedUp answers the pickup INVITE with the call's media and runs the
 // call with the new dialog.
 func (u *UA) pickedUp(c *call, req *sip.Request, tx sip.ServerTransaction, caller Caller) {
-	transport := strings.ToLower(req.Transport())
-	client, err := u.client(transport)
-	if err != nil {
-		u.respond(tx, req, 500)
-		c.end(500, err.Error())
-		return
-	}
-	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(u.cfg.User, transport)}
-	ds, err := dua.ReadInvite(req, tx)
-	if err != nil {
-		u.respond(tx, req, 400)
-		c.end(400, "bad pickup INVITE: "+err.Error())
+	ds, ok := u.readInvite(c, req, tx, "pickup INVITE")
+	if !ok {
 		return
 	}
 	defer ds.Close()
