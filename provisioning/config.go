@@ -41,6 +41,13 @@ type Config struct {
 	// configuration is kept. List two keys to rotate: sign with the new
 	// one, then drop the old one from the (signed) file.
 	SigningKeys []string `yaml:"signing_keys,omitempty"`
+	// RequireEncryption refuses every fetched file (device and common
+	// file) that is not age-encrypted to this device. Files encrypted to
+	// the device (age -r RECIPIENT, binary or -a armored; the recipient is
+	// in the status API and the start log) are decrypted whether or not
+	// this is set. A minisign signature covers the file as served (the
+	// encrypted file). The device's identity is StateDir/age.key (0600).
+	RequireEncryption bool `yaml:"require_encryption,omitempty"`
 	// Interval is how often the files are fetched again (0: only at start
 	// and on request). A random offset of up to a tenth of it is added
 	// so a building of devices does not hit the server at once.

@@ -43,6 +43,9 @@ type PullerOptions struct {
 	// server file is not applied again over a local change after a
 	// restart. Empty: remembered in memory only.
 	StateFile string
+	// AgeIdentity decrypts files encrypted to the device; nil: an
+	// encrypted file is refused.
+	AgeIdentity *AgeIdentity
 }
 
 // Puller fetches the device's configuration over HTTP(S) at start, every
@@ -66,6 +69,7 @@ type Puller struct {
 	// Guarded by syncMu: what was last taken from each URL.
 	cache     map[string]*cacheEntry
 	stateFile string
+	age       *AgeIdentity
 
 	mu       sync.Mutex
 	cfg      Config
@@ -83,6 +87,7 @@ func NewPuller(opts PullerOptions) (*Puller, error) {
 	p := &Puller{
 		id: opts.Identity, target: opts.Target, clk: opts.Clock, log: opts.Log, rnd: opts.Rand,
 		sync: make(chan struct{}, 1), cfgc: make(chan Config, 1), stateFile: opts.StateFile,
+		age: opts.AgeIdentity,
 	}
 	if p.clk == nil {
 		p.clk = clockwork.NewRealClock()
@@ -327,11 +332,20 @@ func (p *Puller) sync1(ctx context.Context, cfg Config, f *fetcher) (Result, err
 		}
 		source += " (signed by " + signers + ")"
 	}
+	plain, how, err := p.decryptAll(cfg, urls, got)
+	if err != nil {
+		p.remember(nil)
+		r := Result{Time: p.clk.Now(), Source: source, Outcome: OutcomeInvalid,
+			Message: "configuration refused, nothing changed: " + err.Error()}
+		p.target.Record(r)
+		return r, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	source += how
 	var common []byte
 	if cfg.CommonURL != "" {
-		common = got[urls[0]].Body
+		common = plain[urls[0]]
 	}
-	r, err := p.submit(ctx, source, common, got[url].Body)
+	r, err := p.submit(ctx, source, common, plain[url])
 	if errors.Is(err, ErrInvalid) {
 		// Not remembered, so a fixed file is not mistaken for "same".
 		p.remember(nil)
