@@ -30,12 +30,15 @@ type Config struct {
 	// /dev/snd/pcmC1D0c; alsa-lib names such as plughw or default are not
 	// available: sipbell converts rate and channels itself), a WAV file
 	// path ending in .wav (the simulated board plays it as if spoken into
-	// the microphone), or "silence".
+	// the microphone), or "silence". Left at "silence", the board's
+	// microphone (board.audio.capture, or the one its profile names) is
+	// used; any other value here wins over the board's.
 	Capture string `yaml:"capture"`
 	// Playback is the speaker: an ALSA hardware name (as for Capture; a
 	// node ends in p: /dev/snd/pcmC1D0p), a WAV file path
 	// ending in .wav (the simulated board records what it would play), or
-	// "discard".
+	// "discard". Left at "discard", the board's speaker (board.audio.playback,
+	// or the one its profile names) is used; any other value here wins.
 	Playback string `yaml:"playback"`
 	// NativeRate is the rate, in Hz, to run the sound card at (8000,
 	// 16000, 44100 or 48000); audio is resampled to and from 8 kHz. The
@@ -45,7 +48,8 @@ type Config struct {
 	Period time.Duration `yaml:"period"`
 	// Periods is the card's ring buffer length in periods (2-16).
 	Periods int `yaml:"periods"`
-	// ToneCountry selects the call-progress tones (see tone.Countries).
+	// ToneCountry selects the call-progress tones by country code: US, UK
+	// (GB), DE, NL or FR.
 	ToneCountry string `yaml:"tone_country"`
 	// PlaybackGainDB and CaptureGainDB scale the speaker and microphone
 	// signals, in dB (-40 to +20; 0 leaves them alone).

@@ -10,10 +10,13 @@ type AudioDevices struct {
 	// card by number or id (e.g. "hw:1,0", "hw:CARD=wm8960soundcard,DEV=0"),
 	// or a capture node /dev/snd/pcmC<card>D<device>c. alsa-lib names
 	// (plughw, default, dmix) are not available: sipbell opens the card
-	// itself and converts rate and channels on its own.
+	// itself and converts rate and channels on its own. Empty means the
+	// profile's sound card; audio.capture, when set to anything but
+	// "silence", is used instead.
 	Capture string `yaml:"capture"`
 	// Playback is the ALSA playback device, named as Capture (a node ends
-	// in p: /dev/snd/pcmC1D0p).
+	// in p: /dev/snd/pcmC1D0p). Empty means the profile's sound card;
+	// audio.playback, when set to anything but "discard", is used instead.
 	Playback string `yaml:"playback"`
 }
 

@@ -39,7 +39,7 @@ type Config struct {
 	// AutoAnswer answers incoming calls at once (monitoring). It is the
 	// one setting that decides (sip.auto_answer is ignored): of the calls
 	// the user agent admitted (registrar/proxy, sip.allow_from,
-	// sip.callers), those from a verified Door.Allowed caller are answered,
+	// sip.callers), those from a verified caller in device.door.allowed are answered,
 	// or all when that list is empty; a caller not in a non-empty list is
 	// refused at once (480). When off, calls ring until sip.ring_timeout.
 	// A call arriving while a visitor call is on is rejected.
@@ -59,7 +59,8 @@ type Button struct {
 	// "parallel" (all at once).
 	Order string `yaml:"order"`
 	// RingTimeout is how long a target rings (hunt: each; parallel: all);
-	// 0 means DefaultRingTimeout.
+	// 0 means the default, 30s. sip.ring_timeout still bounds each call,
+	// so the shorter of the two applies.
 	RingTimeout time.Duration `yaml:"ring_timeout"`
 }
 
@@ -79,7 +80,9 @@ func (b Button) withDefaults() Button {
 
 // CallConfig limits and ends calls.
 type CallConfig struct {
-	// TimeLimit ends a connected call after this long (0: no limit).
+	// TimeLimit ends a connected visitor call after this long (0: no
+	// limit); extend_key starts it again. sip.max_call_length bounds every
+	// call as well, and the shorter of the two ends the call.
 	TimeLimit time.Duration `yaml:"time_limit"`
 	// WarningBefore plays a warning beep this long before the limit.
 	WarningBefore time.Duration `yaml:"warning_before"`

@@ -77,10 +77,14 @@ type Config struct {
 	// answers it (0..60s).
 	AutoAnswerDelay time.Duration `yaml:"auto_answer_delay"`
 	// RingTimeout ends an unanswered call, outgoing (CANCEL) or incoming
-	// (480), after this long (5s..10m).
+	// (480), after this long (5s..10m). It bounds every call; a button's
+	// device.buttons[].ring_timeout is how long the door rings its targets,
+	// so a target rings for the shorter of the two.
 	RingTimeout time.Duration `yaml:"ring_timeout"`
 	// MaxCallLength hangs up an established call after this long (0 means
-	// no limit).
+	// no limit). It bounds every call, whatever its direction; the door's
+	// device.call.time_limit (with its warning beep and extend key) ends a
+	// visitor call sooner, and the shorter of the two ends the call.
 	MaxCallLength time.Duration `yaml:"max_call_length"`
 	// MaxCalls is how many calls the device holds at once, ringing or
 	// answered (1..16; 0 means the default, 1): a call beyond it is
@@ -199,7 +203,8 @@ type Account struct {
 	// the previous one times out or answers 5xx; the primary is tried
 	// again at each refresh.
 	Failover []string `yaml:"failover"`
-	// Transport is udp (default), tcp or tls.
+	// Transport is udp, tcp or tls; empty means udp, or tls for a sips:
+	// registrar.
 	Transport string `yaml:"transport"`
 	// User is the user part of the address of record.
 	User string `yaml:"user"`
@@ -210,8 +215,8 @@ type Account struct {
 	// Domain is the host[:port] of the address of record; empty means the
 	// registrar's host[:port] as configured.
 	Domain string `yaml:"domain"`
-	// Expires is the registration lifetime asked for (default 1h); the
-	// registrar's grant is used.
+	// Expires is the registration lifetime asked for (10s..24h; 0 means
+	// the default, 1h); the registrar's grant is used.
 	Expires time.Duration `yaml:"expires"`
 	// OutboundProxy, host[:port], receives every request of this account
 	// instead of the registrar (a name is looked up as for Registrar).

@@ -14,7 +14,7 @@ import (
 type Config struct {
 	// DigitMap is the RFC 3435 digit map with <from:to> substitutions,
 	// for example "(911|[2-9]xxxxxx|1[2-9]xx[2-9]xxxxxx|011x.T)". Empty
-	// means DefaultDigitMap: any digits, dialled when the short timer
+	// means the default: any digits, dialled when the short timer
 	// runs out or the dial key is pressed.
 	DigitMap string `yaml:"digit_map"`
 	// ShortTimer is the inter-digit wait when the digits so far are a

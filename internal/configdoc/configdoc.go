@@ -12,6 +12,7 @@ import (
 	"go/token"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -110,6 +111,9 @@ func (g *gen) rows(b *bytes.Buffer, path string, v reflect.Value) error {
 			continue
 		}
 		def := value(fv)
+		if eff, ok := effective(p, fv); ok {
+			def = eff
+		}
 		if f.Tag.Get("secret") == "true" {
 			def = "(secret)"
 		}
@@ -201,7 +205,28 @@ func (g *gen) fieldDoc(t reflect.Type, name string) (string, error) {
 		}
 		g.loaded[t.PkgPath()] = true
 	}
-	return g.docs[t.PkgPath()+"."+t.Name()][name], nil
+	return userText(t, g.docs[t.PkgPath()+"."+t.Name()][name]), nil
+}
+
+// goWord matches a word that may be a Go field name.
+var goWord = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*\b`)
+
+// userText writes the keys of struct t the way a user types them: a
+// field name in a doc comment ("RingTimeout") becomes its key
+// ("`ring_timeout`").
+func userText(t reflect.Type, doc string) string {
+	keys := map[string]string{}
+	for i := 0; i < t.NumField(); i++ {
+		if k := yamlKey(t.Field(i)); k != "" {
+			keys[t.Field(i).Name] = k
+		}
+	}
+	return goWord.ReplaceAllStringFunc(doc, func(w string) string {
+		if k, ok := keys[w]; ok {
+			return "`" + k + "`"
+		}
+		return w
+	})
 }
 
 // load parses a package's non-test files and records every struct field's doc.
