@@ -83,9 +83,12 @@ type AdminConfig struct {
 	// certificate is made on first start and kept in the state dir. HTTPS
 	// answers carry HSTS (one year): a browser that trusted the
 	// certificate keeps to HTTPS for this host name.
-	TLS      bool   `yaml:"tls"`
+	TLS bool `yaml:"tls"`
+	// CertFile is the web page's certificate (PEM); empty means the
+	// self-signed one made on first start.
 	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
+	// KeyFile is the private key (PEM) of cert_file; set both or neither.
+	KeyFile string `yaml:"key_file"`
 	// Password is the admin password. When empty, the password set
 	// before is kept (stored hashed in the state dir); on first start
 	// without one, a random password is generated and logged once. A

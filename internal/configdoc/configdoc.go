@@ -213,7 +213,8 @@ var goWord = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*\b`)
 
 // userText writes the keys of struct t the way a user types them: a
 // field name in a doc comment ("RingTimeout") becomes its key
-// ("`ring_timeout`").
+// ("`ring_timeout`"). A name that is also a word (User in "User-Agent",
+// an upper-case URL or TLS past the first word) is left alone.
 func userText(t reflect.Type, doc string) string {
 	keys := map[string]string{}
 	for i := 0; i < t.NumField(); i++ {
@@ -221,12 +222,19 @@ func userText(t reflect.Type, doc string) string {
 			keys[t.Field(i).Name] = k
 		}
 	}
-	return goWord.ReplaceAllStringFunc(doc, func(w string) string {
-		if k, ok := keys[w]; ok {
-			return "`" + k + "`"
+	var b strings.Builder
+	last := 0
+	for _, m := range goWord.FindAllStringIndex(doc, -1) {
+		w := doc[m[0]:m[1]]
+		k, ok := keys[w]
+		hyphen := (m[0] > 0 && doc[m[0]-1] == '-') || (m[1] < len(doc) && doc[m[1]] == '-')
+		if !ok || hyphen || (m[0] > 0 && strings.ToUpper(w) == w) {
+			continue
 		}
-		return w
-	})
+		b.WriteString(doc[last:m[0]] + "`" + k + "`")
+		last = m[1]
+	}
+	return b.String() + doc[last:]
 }
 
 // load parses a package's non-test files and records every struct field's doc.

@@ -31,6 +31,7 @@ var Defaults = map[string]string{
 	"device.phone.pulse.flash_min":         "100ms",
 	"device.phone.pulse.flash_max":         "900ms",
 	"device.phone.pulse.mapping":           "standard",
+	"device.phone.country":                 "US",
 	"device.phone.dial_tone_timeout":       "30s",
 	"device.phone.reorder_timeout":         "30s",
 	"device.phone.howler_timeout":          "1m",

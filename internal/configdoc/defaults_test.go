@@ -37,6 +37,7 @@ func exportedDefaults(p device.PhoneConfig) map[string]any {
 		"device.phone.pulse.flash_min":       p.Pulse.FlashMin,
 		"device.phone.pulse.flash_max":       p.Pulse.FlashMax,
 		"device.phone.pulse.mapping":         p.Pulse.Mapping,
+		"device.phone.country":               p.Country,
 		"device.phone.dial_tone_timeout":     p.DialToneTimeout,
 		"device.phone.reorder_timeout":       p.ReorderTimeout,
 		"device.phone.howler_timeout":        p.HowlerTimeout,
