@@ -400,6 +400,9 @@ type ProvisioningStatus struct {
 	LastChange Result  `json:"last_change"`
 	LastFetch  *Result `json:"last_fetch,omitempty"`
 	URL        string  `json:"url,omitempty"`
+	// AgeRecipient is the device's public age recipient: files
+	// encrypted to it (age -r) are decrypted on fetch.
+	AgeRecipient string `json:"age_recipient,omitempty"`
 }
 
 func (a *Admin) status(w http.ResponseWriter, r *http.Request) {
@@ -407,6 +410,9 @@ func (a *Admin) status(w http.ResponseWriter, r *http.Request) {
 	if p := a.opts.Pull; p != nil {
 		last := p.Last()
 		ps.LastFetch, ps.URL = &last, p.URL()
+		if ar, ok := p.(interface{ AgeRecipient() string }); ok {
+			ps.AgeRecipient = ar.AgeRecipient()
+		}
 	}
 	out := map[string]any{"provisioning": ps, "time": a.clk.Now().UTC()}
 	if a.opts.Status != nil {

@@ -23,3 +23,7 @@ func (p *Puller) decryptAll(cfg Config, urls []string, got map[string]*cacheEntr
 	}
 	return plain, " (encrypted to the device)", nil
 }
+
+// AgeRecipient returns the device's public age recipient ("age1..."),
+// which an admin encrypts its files to; empty without an identity.
+func (p *Puller) AgeRecipient() string { return p.age.Recipient() }

@@ -65,7 +65,8 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 	id.Version = version
 	pull, err := provisioning.NewPuller(provisioning.PullerOptions{
 		Config: sec, Identity: id, Target: mgr, Log: log.With("component", "provisioning"),
-		StateFile: sec.StateDir + "/" + provisioning.PullStateFile,
+		StateFile:   sec.StateDir + "/" + provisioning.PullStateFile,
+		AgeIdentity: deviceAgeIdentity(sec.StateDir, log),
 	})
 	if err != nil {
 		return nil, err
