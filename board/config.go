@@ -17,7 +17,9 @@ type Config struct {
 	// Profile names the built-in board: "sim" (simulated, the default),
 	// "rpi" (bare Raspberry Pi header), "respeaker-2mic", "slic" (an analog
 	// phone on a Silvertel Ag1171-style SLIC module) or "rotary" (a rotary
-	// phone's hook, dial and bell wired to the header).
+	// phone's hook, dial and bell wired to the header). Each profile's
+	// pins are in the tables of the README's Wiring section
+	// ([README.md#wiring](../README.md#wiring)).
 	Profile string `yaml:"profile"`
 	// Pins overrides the profile's pin for any role, field by field.
 	Pins Pins `yaml:"pins"`
