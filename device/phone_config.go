@@ -51,7 +51,9 @@ type PhoneConfig struct {
 	// country's: 20 Hz US, 25 Hz UK/DE/NL, 50 Hz FR).
 	RingHz int `yaml:"ring_hz"`
 	// RingTimeout stops ringing an unanswered incoming call (the caller
-	// is told 480); 0: ring until the caller gives up.
+	// is told 480); 0: ring until the caller gives up. sip.ring_timeout
+	// ends every unanswered call as well, so the phone rings for the
+	// shorter of the two.
 	RingTimeout time.Duration `yaml:"ring_timeout"`
 	// DialToneTimeout is how long dial tone waits for the first digit
 	// before reorder tone (0: 30s).

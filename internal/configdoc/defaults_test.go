@@ -1,8 +1,10 @@
 package configdoc
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/provisioning"
@@ -79,4 +81,42 @@ func TestEveryDefaultChecked(t *testing.T) {
 			t.Errorf("%s: checked but not in Defaults", key)
 		}
 	}
+}
+
+// textDefault finds a default written in a key's text: "default 30ms",
+// "0 means the default, 1h", "(0: 4s)", "left out: 5".
+var textDefault = regexp.MustCompile(`(?i)(?:\bdefault[:,]? |0 means (?:the default, )?|\(0: |; 0: |left out: )"?([0-9][0-9a-z.]*)(-?)`)
+
+// TestTextDefaultsAgree fails when a key's text names a default other than
+// the one its default column shows ("default 1h" over a `0`).
+func TestTextDefaultsAgree(t *testing.T) {
+	ref, err := Generate(provisioning.Default(), "github.com/sipbell/sipbell", "../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(ref, "\n") {
+		cells := strings.SplitN(line, " | ", 3)
+		if len(cells) < 3 || !strings.HasPrefix(cells[1], "`") {
+			continue // not a key row, or no single value to compare
+		}
+		col := strings.Trim(cells[1], "`")
+		for _, m := range textDefault.FindAllStringSubmatch(cells[2], -1) {
+			if m[2] == "-" {
+				continue // a range ("default 10000-20000")
+			}
+			if !sameValue(col, strings.TrimRight(m[1], ".")) {
+				t.Errorf("%s: the text says default %s, the column %s", cells[0], m[1], col)
+			}
+		}
+	}
+}
+
+// sameValue compares two defaults as durations when both are ("60s", "1m").
+func sameValue(a, b string) bool {
+	da, errA := time.ParseDuration(a)
+	db, errB := time.ParseDuration(b)
+	if errA == nil && errB == nil {
+		return da == db
+	}
+	return a == b
 }
