@@ -58,6 +58,11 @@ func LoadOrCreateAgeIdentity(path string) (*AgeIdentity, bool, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, fmt.Errorf("read age identity %s: %w", path, err)
 	}
+	// A temporary file left by a power cut during the first start.
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".age-key-*"))
+	for _, f := range stale {
+		_ = os.Remove(f)
+	}
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		return nil, false, fmt.Errorf("make age identity: %w", err)

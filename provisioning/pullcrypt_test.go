@@ -65,7 +65,17 @@ func otherRecipient(t *testing.T) string {
 func TestAgeIdentityFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state", AgeKeyFile)
+	stale := filepath.Join(filepath.Dir(path), ".age-key-123")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("AGE-SECRET-KEY-HALF"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	a, made, err := LoadOrCreateAgeIdentity(path)
+	if _, serr := os.Stat(stale); serr == nil {
+		t.Fatal("the temporary key file of an interrupted first start is left behind")
+	}
 	if err != nil || !made {
 		t.Fatalf("first start: made %v, %v", made, err)
 	}
@@ -141,6 +151,44 @@ func TestPullEncryptedFiles(t *testing.T) {
 			}
 			if strings.Contains(last.Message+last.Source, "AGE-SECRET-KEY") {
 				t.Fatal("secret key in the result")
+			}
+		})
+	}
+}
+
+// TestPullSignedAndEncrypted: the minisign signature covers the file as
+// served, the encrypted one; a signature of the plaintext is refused.
+func TestPullSignedAndEncrypted(t *testing.T) {
+	t.Parallel()
+	id, _, err := LoadOrCreateAgeIdentity(filepath.Join(t.TempDir(), AgeKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := newMinisignPair(t, "k")
+	const body = "sip:\n  user: sealed\n"
+	enc := ageEncrypt(t, id.Recipient(), body, true)
+	for _, tc := range []struct {
+		name, sig, user, want string
+	}{
+		{"signature of the encrypted file", key.sign(t, enc), "sealed", "signed by key " + key.id + ") (encrypted to the device"},
+		{"signature of the plaintext", key.sign(t, body), "door", "does not match the file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newProvServer(t)
+			s.set("/b827eb12abcd.yaml", enc)
+			s.set("/b827eb12abcd.yaml.minisig", tc.sig)
+			c := pullConfig(s.URL + "/{mac}.yaml")
+			c.SigningKeys, c.RequireEncryption = []string{key.pubLine}, true
+			m, _, _ := newTestManager(t, ManagerOptions{})
+			p, err := NewPuller(PullerOptions{Config: c, Identity: testID, Target: m, Log: quietLog(), AgeIdentity: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = p.Sync(context.Background())
+			last := p.Last()
+			if got := m.Current().SIP.User; got != tc.user || !strings.Contains(last.Message+last.Source, tc.want) {
+				t.Fatalf("running user %q (want %q), result %+v (want %q), err %v", got, tc.user, last, tc.want, err)
 			}
 		})
 	}
