@@ -45,7 +45,8 @@ func (a *AgeIdentity) Recipient() string {
 func (a *AgeIdentity) String() string { return a.Recipient() }
 
 // LoadOrCreateAgeIdentity reads the identity at path, or makes a new one
-// there (mode 0600, written atomically) when the file does not exist.
+// there (mode 0600, written atomically; a temporary file left by an
+// interrupted first start removed) when the file does not exist.
 func LoadOrCreateAgeIdentity(path string) (*AgeIdentity, bool, error) {
 	raw, err := os.ReadFile(path)
 	if err == nil {
@@ -59,17 +60,19 @@ func LoadOrCreateAgeIdentity(path string) (*AgeIdentity, bool, error) {
 		return nil, false, fmt.Errorf("read age identity %s: %w", path, err)
 	}
 	// A temporary file left by a power cut during the first start.
-	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".age-key-*"))
-	for _, f := range stale {
-		_ = os.Remove(f)
+	if _, err := cleanTempOf(path); err != nil {
+		return nil, false, err
 	}
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		return nil, false, fmt.Errorf("make age identity: %w", err)
 	}
 	body := fmt.Sprintf("# sipbell device identity\n# public key: %s\n%s\n", id.Recipient(), id)
-	if err := writePrivate(path, []byte(body)); err != nil {
-		return nil, false, err
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("write age identity %s: %w", path, err)
+	}
+	if err := WriteFileAtomic(path, []byte(body), 0o600); err != nil {
+		return nil, false, fmt.Errorf("age identity: %w", err)
 	}
 	return &AgeIdentity{id: id}, true, nil
 }
@@ -88,26 +91,6 @@ func parseAgeKey(raw []byte) (*age.X25519Identity, error) {
 		return id, nil
 	}
 	return nil, errors.New("no identity in the file")
-}
-
-// writePrivate writes a mode 0600 file via a temporary file and rename.
-func writePrivate(path string, body []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("write age identity %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".age-key-*")
-	if err != nil {
-		return fmt.Errorf("write age identity %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	_, werr := f.Write(body)
-	if err := errors.Join(werr, f.Chmod(0o600), f.Sync(), f.Close()); err != nil {
-		return fmt.Errorf("write age identity %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write age identity %s: %w", path, err)
-	}
-	return nil
 }
 
 // isAgeEncrypted tells an age file (binary or ASCII-armored) by its header.

@@ -65,7 +65,7 @@ func otherRecipient(t *testing.T) string {
 func TestAgeIdentityFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state", AgeKeyFile)
-	stale := filepath.Join(filepath.Dir(path), ".age-key-123")
+	stale := filepath.Join(filepath.Dir(path), "."+AgeKeyFile+".tmp123")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
