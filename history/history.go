@@ -102,6 +102,15 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A crash inside roll, after the new segment was made and before the
+	// oldest was removed, leaves three: finish that removal now.
+	for len(segs) > 2 {
+		if err := os.Remove(l.segPath(segs[0])); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("history: remove old segment %d: %w", segs[0], err)
+		}
+		segs = segs[1:]
+		syncDir(dir)
+	}
 	l.segs = segs
 	for i, n := range segs {
 		last := i == len(segs)-1

@@ -203,3 +203,39 @@ func TestHandlerFilters(t *testing.T) {
 		}
 	}
 }
+
+// A crash inside roll (the new segment made, the oldest not yet removed)
+// leaves three segments: Open removes the oldest, so the bounds hold on
+// disk (TestKillAnyPoint met this at random).
+func TestCrashInsideRollBounded(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{MaxEntries: 40, MaxBytes: 4000}
+	l := mustOpen(t, dir, o)
+	for range 40 {
+		if err := l.Add(Entry{Kind: KindRing, Who: "sip:visitor@door", Detail: strings.Repeat("x", 20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldest, next := l.segs[0], l.segs[len(l.segs)-1]+1
+	_ = l.Close()
+	if len(l.segs) != 2 {
+		t.Fatalf("setup: %d segments, want 2", len(l.segs))
+	}
+	if err := os.WriteFile(l.segPath(next), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l = mustOpen(t, dir, o)
+	defer l.Close()
+	if des, _ := os.ReadDir(dir); len(des) != 2 {
+		t.Fatalf("%d segments after open, want 2", len(des))
+	}
+	if _, err := os.Stat(l.segPath(oldest)); !os.IsNotExist(err) {
+		t.Fatalf("the oldest segment %d is still there (%v)", oldest, err)
+	}
+	if n, _ := dirBytes(t, dir); n > o.MaxBytes/2+200 {
+		t.Fatalf("on disk %d bytes after open, want at most half of %d", n, o.MaxBytes)
+	}
+	if got := l.List(Filter{}); len(got) == 0 || got[len(got)-1].Seq != 40 {
+		t.Fatalf("newest entry lost: %v", got)
+	}
+}
