@@ -126,16 +126,18 @@ provisioning:
 		{"old key after rotation", doc("Old", oldKey), oldKey.sign(t, doc("Old", oldKey)), "invalid", "key " + oldKey.id + ", which is not pinned", "Rotated"},
 	}
 	for i, s := range steps {
-		since := time.Now()
+		since := time.Time{}
 		if i > 0 {
 			serve(s.body, s.sig)
+			since = time.Now()
 			if code, body := d.api(t, "POST", "/api/actions/provision", "{}"); code != http.StatusAccepted {
 				t.Fatalf("%s: provision now: %d %s", s.name, code, body)
 			}
-		} else {
-			since = time.Time{}
 		}
-		last := lastChangeAfter(ctx, t, d, since)
+		// A fetch the previous step set off (the one that follows a
+		// change of the provisioning section) may still end after since
+		// with the previous file: wait for this step's outcome.
+		last := changeLike(ctx, t, d, since, s.outcome, s.want)
 		if last.Outcome != s.outcome || !strings.Contains(last.Message+" "+last.Source, s.want) {
 			t.Fatalf("%s: last change %+v, want %s with %q", s.name, last, s.outcome, s.want)
 		}
@@ -174,6 +176,42 @@ func lastChangeAfter(ctx context.Context, t *testing.T, d *liveDoor, since time.
 		case <-time.After(20 * time.Millisecond): // polling the status page
 		}
 	}
+}
+
+// changeLike waits up to 20 s for a configuration change after since
+// with the outcome and text wanted, and returns it, or the last change
+// seen when none came.
+func changeLike(ctx context.Context, t *testing.T, d *liveDoor, since time.Time, outcome, want string) fetchResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	last := lastChangeAfter(ctx, t, d, since)
+	for last.Outcome != outcome || !strings.Contains(last.Message+" "+last.Source, want) {
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(20 * time.Millisecond): // polling the status page
+		}
+		if next := latestChange(t, d); next != nil && next.Time.After(last.Time) {
+			last = *next
+		}
+	}
+	return last
+}
+
+// latestChange is the status page's last configuration change, if any.
+func latestChange(t *testing.T, d *liveDoor) *fetchResult {
+	t.Helper()
+	var st struct {
+		Provisioning struct {
+			LastChange *fetchResult `json:"last_change"`
+		} `json:"provisioning"`
+	}
+	_, b := d.api(t, "GET", "/api/status", "")
+	if json.Unmarshal(b, &st) != nil {
+		return nil
+	}
+	return st.Provisioning.LastChange
 }
 
 // runningDisplayName is sip.display_name of the configuration in force.
