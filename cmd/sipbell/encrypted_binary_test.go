@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/provisioning/cdptest"
 )
 
 // ageEncryptTo encrypts body to recipient with the real age CLI
@@ -76,7 +78,7 @@ func statusRecipient(t *testing.T, d *liveDoor) string {
 // running configuration kept; once a file sets require_encryption a plain
 // file is refused. The identity file is 0600, its secret in no log or
 // API answer, and a second start on the same state dir shows the same
-// recipient.
+// recipient. The web page's status shows the recipient.
 func TestEncryptedProvisioningBinary(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -139,6 +141,12 @@ func TestEncryptedProvisioningBinary(t *testing.T) {
 		}
 	}
 	checkAgeSecretKept(ctx, t, d, state, recipient, cfg(""))
+	// The web page's status shows the recipient to encrypt to.
+	b := cdptest.Start(t)
+	b.Navigate(d.url + "/")
+	b.WaitFor(ctx, "the login form", `!document.querySelector("#login").hidden`)
+	b.Eval(`document.querySelector("#password").value = `+jsQuote(d.password)+`; document.querySelector("#login-form").requestSubmit()`, nil)
+	b.WaitFor(ctx, "the recipient on the status page", `document.querySelector("#prov-summary").textContent.includes("Encrypt provisioning files to (age -r): `+recipient+`")`)
 }
 
 // checkAgeSecretKept: the key file is 0600, its secret in no log line or

@@ -89,6 +89,7 @@ async function refreshStatus() {
   refreshLastCalls();
   line("Last config change", lc);
   if (lf) line("Last provisioning fetch", lf);
+  if (p.age_recipient) { const d = document.createElement("div"); d.textContent = "Encrypt provisioning files to (age -r): " + p.age_recipient; sum.appendChild(d); }
   const st = $("#status-tree");
   st.textContent = "";
   st.appendChild(tree(r.data.device || {}));
