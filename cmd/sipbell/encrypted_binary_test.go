@@ -124,15 +124,15 @@ func TestEncryptedProvisioningBinary(t *testing.T) {
 	for i, s := range steps {
 		since := time.Time{}
 		if i > 0 {
-			since = time.Now()
 			mu.Lock()
 			served = s.body
 			mu.Unlock()
+			since = time.Now()
 			if code, body := d.api(t, "POST", "/api/actions/provision", "{}"); code != http.StatusAccepted {
 				t.Fatalf("%s: provision now: %d %s", s.name, code, body)
 			}
 		}
-		last := lastChangeAfter(ctx, t, d, since)
+		last := changeLike(ctx, t, d, since, s.outcome, s.want) // see TestSignedProvisioningBinary
 		if last.Outcome != s.outcome || !strings.Contains(last.Message+" "+last.Source, s.want) {
 			t.Fatalf("%s: last change %+v, want %s with %q", s.name, last, s.outcome, s.want)
 		}
