@@ -317,3 +317,24 @@ func TestGuardIPv6SourcesBySlash64(t *testing.T) {
 		t.Error("another /64 dropped")
 	}
 }
+
+// TestGuardKnownCallersOutsideGlobalBudget: a sip.callers entry's network
+// is a known network like allow_from: once strangers have used up the
+// global budget, its requests still pass (the siege's REGISTER flood kept
+// alice's re-dial out when only allow_from counted).
+func TestGuardKnownCallersOutsideGlobalBudget(t *testing.T) {
+	lim := DefaultLimits()
+	lim.GlobalRate, lim.GlobalBurst = 1, 1
+	callers := []KnownCaller{{User: "alice", Networks: []string{"127.0.0.7"}}, {User: "bob", Password: "pw"}}
+	g := newGuard(lim, SystemClock{}, NewLogLimiter(discard(), nil, time.Second, 8), knownNetworks(nil, callers))
+	req := []byte("INVITE sip:door@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n")
+	for i := range 3 {
+		_, _ = g.admit(netip.MustParseAddr(fmt.Sprintf("127.0.9.%d", i+1)), req)
+	}
+	if r, ok := g.admit(netip.MustParseAddr("127.0.9.9"), req); ok || r != dropGlobal {
+		t.Fatalf("a stranger past the global budget: %v, %v; want dropped for the global budget", r, ok)
+	}
+	if r, ok := g.admit(netip.MustParseAddr("127.0.0.7"), req); !ok {
+		t.Errorf("alice's network (sip.callers) dropped: %v", r)
+	}
+}

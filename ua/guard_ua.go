@@ -16,9 +16,25 @@ import (
 // guardOptions returns the sipgo options that put the guard in front of
 // the transport and keep unmatched responses (a scanner's) out of the log.
 func (u *UA) guardOptions() (sip.TransportLayerOption, sip.TransactionLayerOption) {
-	u.guard = newGuard(u.cfg.Limits, u.clock, NewLogLimiter(u.log, u.clock, dropLogInterval, 256), u.allow)
+	u.guard = newGuard(u.cfg.Limits, u.clock, NewLogLimiter(u.log, u.clock, dropLogInterval, 256), knownNetworks(u.allow, u.cfg.Callers))
 	return sip.WithTransportLayerReadFilter(u.guard.filter),
 		sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})
+}
+
+// knownNetworks is where the guard expects callers from: the allow_from
+// networks and the networks sip.callers entries may call from. Requests
+// from them are never starved by the global budget a crowd of strangers
+// uses up (a flood must not keep a known caller out).
+func knownNetworks(allow []allowEntry, callers []KnownCaller) []allowEntry {
+	known := append([]allowEntry(nil), allow...)
+	for _, k := range callers {
+		for _, n := range k.Networks {
+			if p, err := parseNetwork(n); err == nil {
+				known = append(known, allowEntry{prefix: p})
+			}
+		}
+	}
+	return known
 }
 
 // startGuard sets the memory ceiling and runs the guard's housekeeping
