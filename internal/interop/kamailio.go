@@ -174,6 +174,7 @@ func (k *Kamailio) Stop() { k.p.stop() }
 func (k *Kamailio) Restart(t testing.TB) {
 	t.Helper()
 	k.Stop()
+	waitBindable(k.ctl)
 	fmt.Fprintf(k.Log, "\n==== harness: kamailio restarted ====\n")
 	k.start(t)
 }
@@ -237,4 +238,17 @@ func (k *Kamailio) TLSConfig() *tls.Config {
 		c.Time = func() time.Time { return time.Now().Add(-45 * time.Minute) }
 	}
 	return c
+}
+
+// waitBindable waits (up to 5 s) until the "udp:host:port" address ctl can
+// be bound again after the process that held it was stopped.
+func waitBindable(ctl string) {
+	addr := strings.TrimPrefix(ctl, "udp:")
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		if pc, err := net.ListenPacket("udp4", addr); err == nil {
+			pc.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -176,8 +176,16 @@ func (p *proc) stop() {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-p.done
 	}
-	// Children that outlived the leader (Kamailio workers) go with the group.
+	// Children that outlived the leader (Kamailio workers) go with the group,
+	// and stop returns once they are gone: a worker still holding a socket
+	// made a restart on the same ports fail with "Address already in use".
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		if syscall.Kill(-pgid, 0) == syscall.ESRCH {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (p *proc) exited() bool {
