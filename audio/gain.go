@@ -47,6 +47,12 @@ func (g *GainSource) Read(ctx context.Context, frame []int16) error {
 // Close closes the wrapped source.
 func (g *GainSource) Close() error { return g.src.Close() }
 
+// Delay is the wrapped source's, when it reports one.
+func (g *GainSource) Delay() (time.Duration, error) {
+	d, _ := DelayOf(g.src)
+	return d, nil
+}
+
 // GainSink scales frames by a fixed gain before writing them; the
 // caller's frame is not modified.
 type GainSink struct {
@@ -75,6 +81,12 @@ func (g *GainSink) Write(ctx context.Context, frame []int16) error {
 
 // Close closes the wrapped sink.
 func (g *GainSink) Close() error { return g.dst.Close() }
+
+// Delay is the wrapped sink's, when it reports one.
+func (g *GainSink) Delay() (time.Duration, error) {
+	d, _ := DelayOf(g.dst)
+	return d, nil
+}
 
 // Restart restarts the wrapped sink's pacing, when it has any.
 func (g *GainSink) Restart() {

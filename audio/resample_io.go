@@ -3,6 +3,7 @@ package audio
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // ResampleSource turns a Source running at a device's native rate into one
@@ -45,6 +46,14 @@ func (s *ResampleSource) Read(ctx context.Context, frame []int16) error {
 // Close closes the wrapped source.
 func (s *ResampleSource) Close() error { return s.src.Close() }
 
+// Delay is the wrapped source's delay (when it reports one) plus the
+// resampling filter's.
+func (s *ResampleSource) Delay() (time.Duration, error) {
+	_, to := s.r.Rates()
+	d, _ := DelayOf(s.src)
+	return d + samplesDuration(s.r.Delay(), to), nil
+}
+
 // ResampleSink turns a Sink running at a device's native rate into one that
 // takes call-rate frames.
 type ResampleSink struct {
@@ -82,3 +91,11 @@ func (s *ResampleSink) Write(ctx context.Context, frame []int16) error {
 
 // Close closes the wrapped sink.
 func (s *ResampleSink) Close() error { return s.dst.Close() }
+
+// Delay is the wrapped sink's delay (when it reports one) plus the
+// resampling filter's.
+func (s *ResampleSink) Delay() (time.Duration, error) {
+	_, to := s.r.Rates()
+	d, _ := DelayOf(s.dst)
+	return d + samplesDuration(s.r.Delay(), to), nil
+}

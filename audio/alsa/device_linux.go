@@ -122,6 +122,15 @@ func (d *CaptureDevice) Read(ctx context.Context, frame []int16) error { return 
 // Close closes the device.
 func (d *CaptureDevice) Close() error { return d.pcm.Close() }
 
+// Delay is how long ago the oldest captured sample not yet read was
+// captured, the resampler's delay included.
+func (d *CaptureDevice) Delay() (time.Duration, error) {
+	if _, err := d.pcm.Delay(); err != nil {
+		return 0, err
+	}
+	return d.src.Delay() // the PCM's and the resampler's
+}
+
 // Params returns the parameters the hardware granted.
 func (d *CaptureDevice) Params() Params { return d.pcm.Params() }
 
@@ -135,6 +144,15 @@ func (d *PlaybackDevice) Write(ctx context.Context, frame []int16) error {
 
 // Close stops playback at once and closes the device.
 func (d *PlaybackDevice) Close() error { return d.pcm.Close() }
+
+// Delay is how long until a frame written now is played, the
+// resampler's delay included.
+func (d *PlaybackDevice) Delay() (time.Duration, error) {
+	if _, err := d.pcm.Delay(); err != nil {
+		return 0, err
+	}
+	return d.sink.Delay() // the PCM's and the resampler's
+}
 
 // Params returns the parameters the hardware granted.
 func (d *PlaybackDevice) Params() Params { return d.pcm.Params() }

@@ -33,6 +33,7 @@ type fakeCard struct {
 	resume  []error // results of successive RESUMEs
 	written []int16 // interleaved samples played
 	next    int16   // next captured sample value
+	delay   int     // frames SNDRV_PCM_IOCTL_DELAY reports
 	closed  bool
 }
 
@@ -177,6 +178,9 @@ func (c *fakeCard) ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
 		}
 	case ioctlReadI, ioctlWriteI:
 		return c.transfer(req, (*xferi)(arg))
+	case ioctlDelay:
+		*(*int)(arg) = c.delay
+		return nil
 	default:
 		return unix.ENOTTY
 	}

@@ -109,6 +109,7 @@ var (
 	ioctlStart    = ioc(iocNone, 0x42, 0)
 	ioctlDrop     = ioc(iocNone, 0x43, 0)
 	ioctlResume   = ioc(iocNone, 0x47, 0)
+	ioctlDelay    = ioc(iocRead, 0x21, unsafe.Sizeof(int(0))) // snd_pcm_sframes_t
 	ioctlWriteI   = ioc(iocWrite, 0x50, unsafe.Sizeof(xferi{}))
 	ioctlReadI    = ioc(iocRead, 0x51, unsafe.Sizeof(xferi{}))
 )

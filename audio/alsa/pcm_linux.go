@@ -183,6 +183,22 @@ func (p *PCM) resume(ctx context.Context) error {
 	return nil
 }
 
+// Delay reports the stream's delay (SNDRV_PCM_IOCTL_DELAY): for playback
+// how long until a sample written now is played, for capture how long ago
+// the oldest sample not yet read was captured. It does not wait for a
+// transfer blocked in another goroutine.
+func (p *PCM) Delay() (time.Duration, error) {
+	if p.closed.Load() {
+		return 0, audio.ErrClosed
+	}
+	var frames int
+	if err := p.sys.ioctl(p.fd, ioctlDelay, unsafe.Pointer(&frames)); err != nil {
+		return 0, fmt.Errorf("alsa: delay of %s: %w", p.path, err)
+	}
+	frames = max(frames, 0)
+	return time.Duration(frames) * time.Second / time.Duration(p.params.Rate), nil
+}
+
 // Close stops the stream at once (dropping buffered samples) and closes
 // the device. A transfer blocked in another goroutine returns within
 // pollInterval with audio.ErrClosed.
