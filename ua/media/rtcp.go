@@ -17,7 +17,7 @@ const rtcpInterval = 5 * time.Second
 // readRTCP receives RTCP until the socket is closed.
 func (s *Session) readRTCP() {
 	defer s.wg.Done()
-	buf := make([]byte, 1500)
+	buf, plain := make([]byte, 1500), make([]byte, 1500)
 	for {
 		n, src, err := s.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -30,7 +30,11 @@ func (s *Session) readRTCP() {
 		if s.stunPacket(buf[:n], src, s.rtcp) { // RFC 7983
 			continue
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
+		pkt, ok := s.unprotectRTCP(plain, buf[:n], src)
+		if !ok {
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(pkt)
 		s.mu.Lock()
 		// Accept RTCP from the peer's RTP host: the latched source, or the
 		// SDP address before the first RTP packet.
@@ -97,6 +101,7 @@ func (s *Session) control(ctx context.Context) {
 			next = now.Add(jittered())
 		}
 		s.mu.Unlock()
+		pkt = s.protectRTCP(pkt)
 		if pkt != nil && dst.IsValid() && !dst.Addr().IsUnspecified() {
 			if _, err := s.rtcp.WriteToUDPAddrPort(pkt, dst); err != nil {
 				s.log.Debug("RTCP send", "to", dst, "err", err)

@@ -110,6 +110,9 @@ type Negotiated struct {
 	// Direction is what we do: Direction.Sends() means send RTP,
 	// Direction.Receives() means expect RTP (and watch for inactivity).
 	Direction Direction
+	// SRTP is the media transform when the call is encrypted (SDES,
+	// sdp_crypto.go), nil for plain RTP.
+	SRTP *SRTP
 }
 
 // SDP is the local side of one call's SDP state. Create it with NewSDP

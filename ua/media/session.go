@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -93,6 +94,12 @@ type Session struct {
 	tx       sender
 	merger   *DTMFMerger
 	wg       sync.WaitGroup
+
+	// srtp is the negotiated SRTP transform, nil for plain RTP
+	// (srtp_session.go); txSRTP is the sender's buffer for it.
+	srtp     atomic.Pointer[SRTP]
+	txSRTP   [1500 + SRTPOverhead]byte
+	srtpFail srtpFailLog
 }
 
 // peerState is what we learned about the peer's stream.
@@ -197,6 +204,7 @@ func (s *Session) Start(ctx context.Context, neg Negotiated) error {
 		s.tx.marker = true
 	}
 	s.neg = neg
+	s.srtp.Store(neg.SRTP)
 	s.tx.configure(neg)
 	s.lastRx = s.clock.Now() // the timeout counts from (re)negotiation
 	s.timedOut = false
@@ -227,7 +235,7 @@ func (s *Session) Close() error {
 	if cancel != nil {
 		cancel()
 	}
-	if bye != nil {
+	if bye = s.protectRTCP(bye); bye != nil {
 		_, _ = s.rtcp.WriteToUDPAddrPort(bye, dst) // best effort
 	}
 	err := errors.Join(s.rtp.Close(), s.rtcp.Close())

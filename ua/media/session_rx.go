@@ -14,7 +14,7 @@ import (
 // readRTP receives RTP until the socket is closed.
 func (s *Session) readRTP() {
 	defer s.wg.Done()
-	buf := make([]byte, 1500)
+	buf, plain := make([]byte, 1500), make([]byte, 1500)
 	var h rtp.Header
 	for {
 		n, src, err := s.rtp.ReadFromUDPAddrPort(buf)
@@ -29,7 +29,11 @@ func (s *Session) readRTP() {
 		if s.stunPacket(buf[:n], src, s.rtp) { // RFC 7983: ICE checks, keep-alives
 			continue
 		}
-		s.handleRTP(buf[:n], src, &h, s.clock.Now())
+		pkt, ok := s.unprotectRTP(plain, buf[:n], src)
+		if !ok {
+			continue
+		}
+		s.handleRTP(pkt, src, &h, s.clock.Now())
 	}
 }
 

@@ -169,6 +169,10 @@ func (s *Session) WriteFrame(pcm []int16) error {
 		}
 		// pkt stays valid: only this (the single sending) goroutine
 		// calls frame and packet.
+		pkt, err := s.protectRTP(pkt)
+		if err != nil {
+			return err
+		}
 		if _, err := s.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
 			return fmt.Errorf("send RTP to %v: %w", dst, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -31,6 +32,10 @@ var ErrCrypto = errors.New("unusable a=crypto")
 // SRTPOverhead is the most an SRTP packet is longer than its RTP packet
 // (the GCM tag; HMAC-SHA1-80 adds 10).
 const SRTPOverhead = 16
+
+// SRTCPOverhead is the most an SRTCP packet is longer than its RTCP
+// packet (E flag and index, and the GCM tag).
+const SRTCPOverhead = 4 + 16
 
 // suites maps the SDES names to pion's profiles, in sipbell's order of
 // preference when offering.
@@ -130,6 +135,9 @@ func ParseCrypto(v string) (Crypto, error) {
 // Unprotect may run on two goroutines (send and receive); each side is
 // used by one at a time.
 type SRTP struct {
+	// txMu and rxMu serialise each context's use: RTP and RTCP of one
+	// direction come from different goroutines.
+	txMu, rxMu sync.Mutex
 	tx, rx     *srtp.Context
 	txh, rxh   rtp.Header
 	txch, rxch rtcp.Header
@@ -172,6 +180,8 @@ func newContext(c Crypto, p srtp.ProtectionProfile, opts ...srtp.ContextOption) 
 // needs cap len(pkt)+SRTPOverhead to stay allocation-free) and returns
 // the SRTP packet.
 func (s *SRTP) Protect(dst, pkt []byte) ([]byte, error) {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
 	out, err := s.tx.EncryptRTP(dst[:0], pkt, &s.txh)
 	if err != nil {
 		return nil, fmt.Errorf("srtp protect: %w", err)
@@ -183,6 +193,8 @@ func (s *SRTP) Protect(dst, pkt []byte) ([]byte, error) {
 // len(pkt)) and returns the RTP packet; forged, replayed or garbled
 // packets fail.
 func (s *SRTP) Unprotect(dst, pkt []byte) ([]byte, error) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
 	out, err := s.rx.DecryptRTP(dst[:0], pkt, &s.rxh)
 	if err != nil {
 		return nil, fmt.Errorf("srtp unprotect: %w", err)
@@ -193,6 +205,8 @@ func (s *SRTP) Unprotect(dst, pkt []byte) ([]byte, error) {
 // ProtectRTCP turns an RTCP compound packet into SRTCP (dst cap
 // len(pkt)+20, index and tag, to stay allocation-free).
 func (s *SRTP) ProtectRTCP(dst, pkt []byte) ([]byte, error) {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
 	out, err := s.tx.EncryptRTCP(dst[:0], pkt, &s.txch)
 	if err != nil {
 		return nil, fmt.Errorf("srtcp protect: %w", err)
@@ -202,6 +216,8 @@ func (s *SRTP) ProtectRTCP(dst, pkt []byte) ([]byte, error) {
 
 // UnprotectRTCP checks and decrypts an SRTCP packet.
 func (s *SRTP) UnprotectRTCP(dst, pkt []byte) ([]byte, error) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
 	out, err := s.rx.DecryptRTCP(dst[:0], pkt, &s.rxch)
 	if err != nil {
 		return nil, fmt.Errorf("srtcp unprotect: %w", err)
