@@ -1,0 +1,114 @@
+package aec
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/sipbell/sipbell/audio"
+)
+
+// Source wraps a microphone for one call: each frame read has the echo of
+// the speaker cancelled. Close closes the microphone and keeps the
+// canceller, converged on the room, for the next call.
+func (p *Path) Source(s audio.Source) audio.Source {
+	return &echoSource{p: p, s: s, c: p.take()}
+}
+
+type echoSource struct {
+	p      *Path
+	s      audio.Source
+	mu     sync.Mutex // Close may come from another goroutine than Read
+	c      *Canceller // nil after Close
+	far    []int16
+	read   int64 // microphone samples read
+	off    int64 // reference index = microphone index + off
+	synced bool
+	away   int // frames in a row the measure was off by more than resyncMargin
+}
+
+// Read reads a microphone frame and cancels the echo in it.
+func (e *echoSource) Read(ctx context.Context, frame []int16) error {
+	if err := e.s.Read(ctx, frame); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.c == nil {
+		return audio.ErrClosed
+	}
+	e.read += int64(len(frame))
+	e.align()
+	if cap(e.far) < len(frame) {
+		e.far = make([]int16, len(frame))
+	}
+	far := e.far[:len(frame)]
+	e.p.reference(far, e.read+e.off)
+	return e.c.Process(far, frame, frame)
+}
+
+// align sets the offset between microphone and reference from the
+// devices' delays at the first frame, and again when the measure stays
+// more than resyncMargin away for resyncAfter frames.
+func (e *echoSource) align() {
+	p := e.p
+	capd, _ := audio.DelayOf(e.s)
+	playing, w := p.playing()
+	end := min(playing-int64(samples(capd+p.cfg.Delay, p.rate))+int64(p.lead), w)
+	off := end - e.read
+	if !e.synced {
+		e.off, e.synced = off, true
+		p.cfg.Log.Debug("echo canceller aligned", "reference_behind_ms", (w-end)*1000/int64(p.rate))
+		return
+	}
+	d := off - e.off
+	if d < 0 {
+		d = -d
+	}
+	if d <= int64(samples(resyncMargin, p.rate)) {
+		e.away = 0
+		return
+	}
+	if e.away++; e.away < resyncAfter {
+		return
+	}
+	e.off, e.away = off, 0
+	if p.noteResync() {
+		p.cfg.Log.Info("echo canceller re-aligned to the speaker", "moved_ms", d*1000/int64(p.rate))
+	}
+}
+
+// noteResync reports whether a re-alignment may be logged now (at most
+// once per logEvery).
+func (p *Path) noteResync() bool {
+	now := p.cfg.Clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.logged.IsZero() && now.Sub(p.logged) < logEvery {
+		return false
+	}
+	p.logged = now
+	return true
+}
+
+// Close closes the microphone.
+func (e *echoSource) Close() error {
+	e.mu.Lock()
+	if e.c != nil {
+		e.p.give(e.c)
+		e.c = nil
+	}
+	e.mu.Unlock()
+	return e.s.Close()
+}
+
+// Delay is the wrapped source's plus the canceller's latency.
+func (e *echoSource) Delay() (time.Duration, error) {
+	d, _ := audio.DelayOf(e.s)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.c == nil {
+		return d, nil
+	}
+	return d + time.Duration(e.c.Latency())*time.Second/time.Duration(e.p.rate), nil
+}
