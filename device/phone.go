@@ -93,6 +93,8 @@ type phone struct {
 	xferTo   string // the target dialled, transferred on hook
 	xferCall other  // the call xfer names
 	recalled bool   // ringing for a call on hold: off hook resumes it
+	handed   other  // a call handed on (REFER) whose outcome is not known yet
+	handedTo string // where to
 
 	// Dialling.
 	digits  string

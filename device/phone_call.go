@@ -86,6 +86,8 @@ func (m *phone) phone(ctx context.Context, ev PhoneEvent) {
 		m.registration(ev)
 	case PhoneIncoming:
 		m.incomingCall(ctx, ev)
+	case PhoneTransferFailed:
+		m.transferFailed(ctx, ev)
 	case PhoneCallState:
 		if m.secondState(ev) {
 			return

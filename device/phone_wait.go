@@ -22,8 +22,10 @@ type CallControl interface {
 	// Resume takes it off hold (re-INVITE sendrecv).
 	Resume(ctx context.Context, callID string) error
 	// Transfer hands an answered call to target (REFER, blind); it
-	// returns at once, the call's end follows as its events.
-	Transfer(ctx context.Context, callID, target string) error
+	// returns once the transfer is under way. On success the call's end
+	// follows as its events; when the transfer fails the call goes on
+	// (held) and failed is called once, from any goroutine, with why.
+	Transfer(ctx context.Context, callID, target string, failed func(error)) error
 	// Reject turns a ringing incoming call away with a status code.
 	Reject(ctx context.Context, callID string, code int) error
 }
@@ -197,7 +199,7 @@ func (m *phone) onHookSecond(ctx context.Context) bool {
 		}
 		cc, err := m.control()
 		if err == nil {
-			err = cc.Transfer(ctx, c.id, to)
+			err = cc.Transfer(ctx, c.id, to, m.d.transferFailed(ctx, c.id, to))
 		}
 		if err != nil {
 			m.d.log.Warn("transfer failed: the held call rings back", "peer", c.peer, "target", to, "err", err)
@@ -205,7 +207,7 @@ func (m *phone) onHookSecond(ctx context.Context) bool {
 			return true
 		}
 		m.d.log.Info("call transferred", "peer", c.peer, "target", to)
-		m.d.emit(Event{Kind: EventCallEnded, Peer: c.peer, Reason: "transferred to " + to})
+		m.handed, m.handedTo = c, to
 		m.toIdle()
 		return true
 	case m.second.none():
@@ -266,6 +268,9 @@ func (m *phone) secondState(ev PhoneEvent) bool {
 			}
 			m.xferTo = ""
 		}
+		return true
+	case ev.CallID == m.handed.id:
+		m.handedState(ev)
 		return true
 	case ev.CallID != m.second.id:
 		return false

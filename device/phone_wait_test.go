@@ -1,6 +1,7 @@
 package device_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -111,6 +112,18 @@ func TestPhoneCallWaiting(t *testing.T) {
 			},
 			append(dialled, "+320ms tone dial", "+320ms quiet"),
 			[]string{"dial 1000 → c1", "hold c1", "resume c1"}, []string{}},
+		{"the transfer fails after on hook: the held call rings back; off hook resumes it", cw,
+			func(r *phoneRig) {
+				r.ph.TransferErr = map[string]error{"2000": errors.New("the new call failed: 404 Not Found")}
+				r.inCall()
+				r.flash()
+				r.keys("2000")
+				r.onHook()
+				r.offHook()
+			},
+			append(dialled, "+320ms tone dial", "+320ms quiet", "+320ms tone ringback", "+1.32s deaf", "+1.32s quiet", "+1.33s listen"),
+			[]string{"dial 1000 → c1", "hold c1", "transfer c1 → 2000", "resume c1"},
+			[]string{"+1.32s ringer ring 20 Hz", "+1.33s ringer off"}},
 		{"on hook before a transfer target: the held call rings back", cw,
 			func(r *phoneRig) {
 				r.inCall()

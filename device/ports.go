@@ -213,10 +213,11 @@ type PhoneEventKind int
 
 // The phone event kinds.
 const (
-	PhoneRegistration PhoneEventKind = iota + 1 // Account, Reg, Reason
-	PhoneIncoming                               // CallID, Peer, Caller: a call arrived
-	PhoneCallState                              // CallID, Peer, State, Code, Reason
-	PhoneDTMF                                   // CallID, Digit
+	PhoneRegistration   PhoneEventKind = iota + 1 // Account, Reg, Reason
+	PhoneIncoming                                 // CallID, Peer, Caller: a call arrived
+	PhoneCallState                                // CallID, Peer, State, Code, Reason
+	PhoneDTMF                                     // CallID, Digit
+	PhoneTransferFailed                           // CallID, Reason: a transfer the analog phone asked for failed
 )
 
 // PhoneEvent is one thing the user agent reports. It carries no SIP

@@ -207,6 +207,9 @@ type Phone struct {
 	DialErr map[string]error
 	// AnswerErr, when set, is returned by Answer (which is still recorded).
 	AnswerErr error
+	// TransferErr maps transfer targets whose transfer fails to the error
+	// (reported through Transfer's failed callback).
+	TransferErr map[string]error
 	// OnDial, when set, is called (from the device's goroutine) after each
 	// Dial is recorded.
 	OnDial func(target, id string)
@@ -260,11 +263,17 @@ func (p *Phone) Hold(_ context.Context, id string) error { p.record("hold", id);
 // Resume implements device.CallControl.
 func (p *Phone) Resume(_ context.Context, id string) error { p.record("resume", id); return nil }
 
-// Transfer implements device.CallControl: recorded as "transfer <id> → <target>".
-func (p *Phone) Transfer(_ context.Context, id, target string) error {
+// Transfer implements device.CallControl: recorded as "transfer <id> →
+// <target>". A target in TransferErr fails: failed is called with its
+// error before Transfer returns (the device queues it).
+func (p *Phone) Transfer(_ context.Context, id, target string, failed func(error)) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.calls = append(p.calls, Call{Op: "transfer", Target: target, ID: id})
+	err := p.TransferErr[target]
+	p.mu.Unlock()
+	if err != nil && failed != nil {
+		failed(err)
+	}
 	return nil
 }
 

@@ -176,15 +176,16 @@ func (p *Phone) Resume(ctx context.Context, id string) error {
 // Transfer implements device.CallControl (a blind transfer: REFER). It
 // returns once the REFER is under way: the UA waits for the peer's
 // outcome, which the device must not. The call then ends (BYE); when the
-// transfer fails it is hung up (nobody is left on hold), until ctx ends.
-func (p *Phone) Transfer(ctx context.Context, id, target string) error {
+// transfer fails the call goes on (held) and failed is told why, unless
+// ctx ended first.
+func (p *Phone) Transfer(ctx context.Context, id, target string, failed func(error)) error {
 	c, err := p.call(id)
 	if err != nil {
 		return fmt.Errorf("sipphone: transfer %s to %s: %w", id, target, err)
 	}
 	go func() {
-		if err := c.Transfer(ctx, target); err != nil && ctx.Err() == nil {
-			_ = c.Hangup(ctx) // the transfer failed: its CallEnded event says so
+		if err := c.Transfer(ctx, target); err != nil && ctx.Err() == nil && failed != nil {
+			failed(fmt.Errorf("sipphone: transfer %s to %s: %w", id, target, err))
 		}
 	}()
 	return nil
