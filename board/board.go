@@ -22,8 +22,9 @@ var ErrNoGPIO = errors.New("no GPIO chip")
 type Option func(*options)
 
 type options struct {
-	clk clockwork.Clock
-	hw  *hardware // tests: fake pins for a non-sim profile
+	clk        clockwork.Clock
+	hw         *hardware // tests: fake pins for a non-sim profile
+	simOffHook bool      // the sim's handset starts off hook
 }
 
 // withHardware makes Open use hw instead of the profile's real pins.
@@ -99,6 +100,7 @@ func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
 	}
 	if b.hw == nil && prof.sim {
 		b.sim = newSim(b, pins, o.clk)
+		b.sim.offHook = o.simOffHook
 		b.hw = b.sim.hardware()
 	}
 	if b.hw == nil {
@@ -112,6 +114,7 @@ func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
 		b.release()
 		return nil, fmt.Errorf("board: open profile %q: %w", cfg.Profile, err)
 	}
+	b.startLevels()
 	b.wg.Add(1 + len(b.ins))
 	go b.schedule()
 	for _, in := range b.ins {

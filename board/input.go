@@ -297,6 +297,19 @@ func (b *Board) readInput(in *input) {
 	}
 }
 
+// startLevels reports an input found active when the board opens where
+// that is news to whoever reads the events: a handset already off hook
+// (its OffHook, timed now) — the phone starts off hook, not waiting for
+// an edge that will not come. Called before the readers start.
+func (b *Board) startLevels() {
+	for _, in := range b.ins {
+		if in.rp.role == HookSwitch && in.on {
+			b.log.Info("the handset is off hook at start", "pin", in.rp.cfg.Pin)
+			b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: OffHook, Time: b.clk.Now()})
+		}
+	}
+}
+
 // emit queues an event; when nobody reads, it is dropped and logged
 // rather than blocking the input.
 func (b *Board) emit(e Event) {

@@ -26,6 +26,8 @@ type Sim struct {
 	outs map[string]*simOut   // by pin name
 	ring ringMeter
 	term PulseTiming // the terminal's pulse timing (pps, break)
+
+	offHook bool // the handset starts off hook (set before the pins are claimed)
 }
 
 // simOut is what the watchers were last told about one output.
@@ -91,13 +93,15 @@ func (p *simPin) Out(l gpio.Level) error {
 }
 
 // In configures the pin as gpiotest does, then puts it at its inactive
-// level: the simulated door starts closed, the handset on hook.
+// level: the simulated door starts closed, the handset on hook (off hook
+// with WithSimOffHook).
 func (p *simPin) In(pull gpio.Pull, edge gpio.Edge) error {
 	if err := p.Pin.In(pull, edge); err != nil {
 		return err
 	}
+	active := p.rp.role == HookSwitch && p.sim.offHook
 	p.Lock()
-	p.L = gpio.Level(p.rp.cfg.Active != "high")
+	p.L = gpio.Level((p.rp.cfg.Active == "high") == active)
 	p.Unlock()
 	return nil
 }

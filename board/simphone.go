@@ -9,6 +9,11 @@ import (
 	"periph.io/x/conn/v3/gpio"
 )
 
+// WithSimOffHook starts the sim board's handset off hook, as a phone
+// whose handset was left off its cradle when the power came back: the
+// board reports it at Open like a real hook switch read off hook.
+func WithSimOffHook() Option { return func(o *options) { o.simOffHook = true } }
+
 // PulseTiming is how the sim board dials pulses: like a rotary dial, or
 // like a person tapping the hook switch.
 type PulseTiming struct {
