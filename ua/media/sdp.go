@@ -125,6 +125,7 @@ type SDP struct {
 	version uint64
 	offer   *sdp.SessionDescription // last offer sent, for ParseAnswer
 	offerPT int                     // telephone-event PT in that offer
+	sdes    sdesState               // SRTP keys and policy (sdp_crypto.go)
 }
 
 // NewSDP returns the SDP state for a call whose RTP socket is bound to
@@ -189,6 +190,9 @@ func (s *SDP) Offer(dir Direction) ([]byte, error) {
 	d := s.base()
 	s.offerPT = s.cfg.DTMFPayloadType
 	d.MediaDescriptions = []*sdp.MediaDescription{s.audioMedia(s.codecs, s.offerPT, dir)}
+	if err := s.offerCrypto(d.MediaDescriptions[0]); err != nil {
+		return nil, err
+	}
 	b, err := d.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("marshal SDP offer: %w", err)

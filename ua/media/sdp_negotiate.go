@@ -135,11 +135,12 @@ func (s *SDP) sendPTime(st stream) time.Duration {
 	return time.Duration(p) * time.Millisecond
 }
 
-// acceptable reports whether an m= line is an RTP/AVP audio stream that is
-// not disabled.
+// acceptable reports whether an m= line is an RTP/AVP or RTP/SAVP audio
+// stream that is not disabled (SAVP is then checked by answerCrypto).
 func acceptable(m *sdp.MediaDescription) bool {
+	proto := strings.Join(m.MediaName.Protos, "/")
 	return m.MediaName.Media == "audio" && m.MediaName.Port.Value != 0 &&
-		strings.EqualFold(strings.Join(m.MediaName.Protos, "/"), "RTP/AVP")
+		(strings.EqualFold(proto, "RTP/AVP") || strings.EqualFold(proto, "RTP/SAVP"))
 }
 
 // Answer answers the SDP offer with local direction dir (SendRecv
@@ -209,7 +210,11 @@ func (s *SDP) answerStream(od *sdp.SessionDescription, m *sdp.MediaDescription, 
 	d := dir & st.dir.reverse()
 	neg := Negotiated{Remote: st.rtp, RemoteRTCP: st.rtcp, Codec: *chosen,
 		EventPT: st.eventPT, RecvEventPT: st.eventPT, PTime: s.sendPTime(st), Direction: d}
-	return neg, s.audioMedia([]Codec{*chosen}, st.eventPT, d), nil
+	md := s.audioMedia([]Codec{*chosen}, st.eventPT, d)
+	if neg.SRTP, err = s.answerCrypto(m, md); err != nil { // sdp_crypto.go
+		return Negotiated{}, nil, err
+	}
+	return neg, md, nil
 }
 
 // rejected returns the answer's copy of an m= line that is refused.
@@ -262,5 +267,8 @@ func (s *SDP) ParseAnswer(answer []byte) (Negotiated, error) {
 	}
 	ourDir, _ := directionOf(s.offer.MediaDescriptions[0].Attributes)
 	neg.Direction = ourDir & st.dir.reverse()
+	if neg.SRTP, err = s.answeredCrypto(m); err != nil { // sdp_crypto.go
+		return Negotiated{}, fmt.Errorf("parse SDP answer: %w", err)
+	}
 	return neg, nil
 }

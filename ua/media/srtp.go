@@ -139,6 +139,7 @@ type SRTP struct {
 	// direction come from different goroutines.
 	txMu, rxMu sync.Mutex
 	tx, rx     *srtp.Context
+	suite      string
 	txh, rxh   rtp.Header
 	txch, rxch rtcp.Header
 }
@@ -161,7 +162,16 @@ func NewSRTP(local, remote Crypto) (*SRTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SRTP{tx: tx, rx: rx}, nil
+	return &SRTP{tx: tx, rx: rx, suite: local.Suite}, nil
+}
+
+// Suite names the crypto suite ("AES_CM_128_HMAC_SHA1_80"); "" for a nil
+// transform (a plain call).
+func (s *SRTP) Suite() string {
+	if s == nil {
+		return ""
+	}
+	return s.suite
 }
 
 func newContext(c Crypto, p srtp.ProtectionProfile, opts ...srtp.ContextOption) (*srtp.Context, error) {
