@@ -31,11 +31,19 @@ type guard struct {
 	known   []netip.Prefix                   // allow_from networks: no global budget
 	shed    atomic.Bool                      // memory short: strangers dropped
 
+	// active is set while the guard holds state to expire (sources in
+	// the table, log summaries owed, memory short); wake starts the
+	// housekeeping again when it was asleep, so that an idle device
+	// wakes for nothing.
+	active atomic.Bool
+	wake   chan struct{}
+
 	mu      sync.Mutex
 	global  bucket
 	other   bucket // sources that do not fit in the table
 	sources map[netip.Addr]*source
 	swept   time.Time
+	logged  time.Time // the last line given to logs
 
 	dropped [dropReasons]atomic.Uint64
 }
@@ -69,7 +77,8 @@ const dropLogInterval = 10 * time.Second
 var errDropConn = errors.New("ua: connection refused by the request guard")
 
 func newGuard(lim Limits, clock Clock, logs *LogLimiter, allow []allowEntry) *guard {
-	g := &guard{lim: lim.withDefaults(), clock: clock, logs: logs, sources: map[netip.Addr]*source{}}
+	g := &guard{lim: lim.withDefaults(), clock: clock, logs: logs, sources: map[netip.Addr]*source{},
+		wake: make(chan struct{}, 1)}
 	for _, e := range allow {
 		if e.prefix.IsValid() {
 			g.known = append(g.known, e.prefix)
@@ -152,6 +161,9 @@ func (g *guard) admit(ip netip.Addr, data []byte) (dropReason, bool) {
 			g.sources[key] = s
 		}
 	}
+	// Any request may find memory short: the housekeeping looks at it
+	// again once it is awake.
+	g.poke()
 	if s != nil && now.Before(s.blockedUntil) {
 		return dropBlocked, false
 	}
@@ -209,11 +221,36 @@ func (g *guard) block(ip netip.Addr) {
 	} else if len(g.sources) < g.lim.MaxSources {
 		g.sources[key] = &source{blockedUntil: now.Add(g.lim.BlockFor)}
 	}
+	g.poke()
 }
 
 func (g *guard) drop(r dropReason, ip netip.Addr) {
 	g.dropped[r].Add(1)
-	g.logs.Log(slog.LevelWarn, ip.String(), "sip: request dropped: "+dropText[r])
+	g.log(slog.LevelWarn, ip.String(), "sip: request dropped: "+dropText[r])
+}
+
+// log writes a line a stranger can trigger through the guard's
+// LogLimiter and keeps the housekeeping awake until its summaries are
+// written.
+func (g *guard) log(level slog.Level, source, msg string, args ...any) {
+	now := g.clock.Now()
+	g.mu.Lock()
+	g.logged = now
+	g.mu.Unlock()
+	g.logs.Log(level, source, msg, args...)
+	g.poke()
+}
+
+// poke wakes the housekeeping if it is asleep; while it is awake this
+// is one atomic load.
+func (g *guard) poke() {
+	if g.active.Load() || !g.active.CompareAndSwap(false, true) {
+		return
+	}
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
 }
 
 // sweepLocked forgets sources that are idle (bucket full again, not
@@ -241,19 +278,19 @@ func (g *guard) evictLocked(now time.Time) {
 	}
 }
 
+// guardTick is how often the awake housekeeping samples memory; it
+// sweeps the source table and writes the log summaries every fourth tick.
+const guardTick = 250 * time.Millisecond
+
 // run does the housekeeping until ctx ends: it resolves the trusted
-// addresses, watches memory and writes the log summaries.
+// addresses, watches memory and writes the log summaries. It ticks only
+// while there is state to expire (see active); idle, it sleeps until a
+// stranger's message wakes it.
 func (g *guard) run(ctx context.Context, trusted func() []netip.AddrPort) {
 	g.setTrusted(trusted())
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	g.active.Store(true)
 	for n := 0; ; n++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			g.shed.Store(int64(sample[0].Value.Uint64()) > g.memLimit/4*3)
@@ -264,6 +301,47 @@ func (g *guard) run(ctx context.Context, trusted func() []netip.AddrPort) {
 			g.mu.Unlock()
 			g.logs.Flush()
 		}
+		if !g.busy() {
+			g.active.Store(false)
+			// State added before the store above found active set and
+			// sent no wake: look again. A poke after the store wakes us.
+			if g.busy() {
+				g.active.Store(true)
+			} else {
+				if !g.sleep(ctx) {
+					return
+				}
+				n = -1 // awake: sweep at once, then every fourth tick
+				continue
+			}
+		}
+		t := g.clock.NewTimer(guardTick)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+	}
+}
+
+// busy reports whether the guard holds state that the housekeeping must
+// expire: sources in the table, log lines whose summaries may be owed
+// (two intervals after the last), memory short.
+func (g *guard) busy() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.sources) > 0 || g.shed.Load() ||
+		g.clock.Now().Sub(g.logged) <= 2*g.logs.interval+time.Second
+}
+
+// sleep waits for a poke; false when ctx ended.
+func (g *guard) sleep(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-g.wake:
+		return true
 	}
 }
 

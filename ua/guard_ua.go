@@ -117,5 +117,5 @@ func (u *UA) logStranger(req *sip.Request, msg string, args ...any) {
 	if ap, err := netip.ParseAddrPort(src); err == nil {
 		src = ap.Addr().Unmap().String()
 	}
-	u.guard.logs.Log(slog.LevelInfo, src, msg, args...)
+	u.guard.log(slog.LevelInfo, src, msg, args...)
 }
