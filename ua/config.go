@@ -32,6 +32,17 @@ type Config struct {
 	// TLSKeyFile is the private key (PEM) of tls_cert_file; set both or
 	// neither.
 	TLSKeyFile string `yaml:"tls_key_file"`
+	// SRTP encrypts the media of calls made or taken directly (not through
+	// an account): off, optional or mandatory (default off). Optional
+	// offers RTP/AVP with SDES keys (a=crypto), so a peer without SRTP
+	// still answers in clear (best effort, as baresip's "srtp"), and
+	// answers offers that carry keys with keys. Mandatory offers RTP/SAVP
+	// (as baresip's "srtp-mand" and PBXs requiring SRTP expect), answers a
+	// plain offer 488 and hangs up on a plain answer. Keys only travel in
+	// SIP over TLS: a call whose SIP is not TLS gets none (optional) or is
+	// refused (mandatory). A sips: target or Request-URI makes SRTP
+	// mandatory for that call.
+	SRTP string `yaml:"srtp"`
 	// User is the user part of this device's SIP address when no account
 	// is registered, so peers reach it as sip:<user>@<host>:<port>.
 	User string `yaml:"user"`
@@ -230,6 +241,9 @@ type Account struct {
 	// that certificate is trusted without a CA (a PBX's self-signed one);
 	// others are still checked against the CAs.
 	TLSPinSHA256 string `yaml:"tls_pin_sha256"`
+	// SRTP is sip.srtp for calls through this account (default off);
+	// optional or mandatory needs transport tls.
+	SRTP string `yaml:"srtp"`
 }
 
 // DefaultConfig returns a configuration that needs no PBX: it listens on
@@ -251,6 +265,7 @@ func (c *Config) Validate() error {
 		errs.Add("listen", "%v", err)
 	}
 	c.validateTLS(&errs) // tls.go
+	c.validateSRTP(&errs) // srtp.go
 	if c.User == "" {
 		errs.Add("user", "must not be empty")
 	} else if !validUserPart(c.User) {

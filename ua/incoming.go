@@ -188,9 +188,9 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	lateOffer := len(req.Body()) == 0
 	var answer []byte
 	var neg media.Negotiated
-	if lateOffer {
+	if err = s.SetSRTP(u.srtpIncoming(c, req)); err == nil && lateOffer { // srtp.go
 		answer, err = s.Offer(media.SendRecv)
-	} else {
+	} else if err == nil {
 		answer, neg, err = s.Answer(req.Body(), media.SendRecv)
 	}
 	if err != nil {

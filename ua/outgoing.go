@@ -83,6 +83,11 @@ func (u *UA) outgoing(c *call, targets []sip.Uri, mode DialMode) {
 		c.end(0, "media: "+err.Error())
 		return
 	}
+	if err := s.SetSRTP(u.srtpOutgoing(targets)); err != nil { // srtp.go
+		u.log.Warn("call not placed", "call", c.id, "err", err)
+		c.end(0, err.Error())
+		return
+	}
 	offer, err := s.Offer(media.SendRecv)
 	if err != nil {
 		c.end(0, "sdp offer: "+err.Error())
@@ -246,6 +251,9 @@ func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte, 
 func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []byte, se time.Duration, prev *sip.Request, hdrs []sip.Header) attempt {
 	req, auth, transport := u.inviteRequest(target, offer, se)
 	transport = u.routeInvite(ctx, req, transport)
+	if media.HasCryptoKeys(offer) && transport != "tls" { // never SRTP keys in clear
+		return attempt{code: 488, reason: "SRTP keys would go over " + transport + ", not TLS"}
+	}
 	for _, h := range hdrs {
 		req.AppendHeader(sip.HeaderClone(h))
 	}
