@@ -264,7 +264,7 @@ func (c *Config) Validate() error {
 	if err := validHostPort(c.Listen); err != nil {
 		errs.Add("listen", "%v", err)
 	}
-	c.validateTLS(&errs) // tls.go
+	c.validateTLS(&errs)  // tls.go
 	c.validateSRTP(&errs) // srtp.go
 	if c.User == "" {
 		errs.Add("user", "must not be empty")
