@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"reflect"
 
 	"go.yaml.in/yaml/v3"
@@ -25,7 +26,7 @@ import (
 func (a *Admin) getConfig(w http.ResponseWriter, r *http.Request) {
 	red := Redact(a.opts.Manager.Current())
 	if r.URL.Query().Get("format") == "yaml" {
-		out, err := yaml.Marshal(red)
+		out, err := a.redactedDocument(red)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
@@ -40,6 +41,22 @@ func (a *Admin) getConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, g)
+}
+
+// redactedDocument is the configuration file as the person wrote it
+// (see document), each secret set reading Redacted.
+func (a *Admin) redactedDocument(red File) ([]byte, error) {
+	var paths []string
+	redactedPaths(reflect.ValueOf(red), "", &paths)
+	changes := make([]change, len(paths))
+	for i, p := range paths {
+		changes[i] = change{Path: p, Value: Redacted}
+	}
+	g, err := toGeneric(red)
+	if err != nil {
+		return nil, err
+	}
+	return editDocument(a.document(), changes, g)
 }
 
 func (a *Admin) putConfig(w http.ResponseWriter, r *http.Request) {
@@ -58,10 +75,43 @@ func (a *Admin) putConfig(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f, err := Parse(body)
-	if err != nil && flow {
-		err = dropLines(err)
+	if err != nil {
+		if flow {
+			err = dropLines(err)
+		}
+		a.finish(w, r, f, err)
+		return
 	}
-	a.finish(w, r, f, err)
+	a.finishDocument(w, r, f, a.secretsBack(f, body), nil)
+}
+
+// secretsBack returns doc with every secret that reads Redacted (sent
+// back as it was shown) put back to the secret in force, so the saved
+// file holds the secret, not the mask; nil when that fails (the whole
+// configuration is then saved).
+func (a *Admin) secretsBack(f File, doc []byte) []byte {
+	var paths []string
+	redactedPaths(reflect.ValueOf(f), "", &paths)
+	if len(paths) == 0 {
+		return doc
+	}
+	cur, err := toGeneric(a.opts.Manager.Current())
+	if err != nil {
+		return nil
+	}
+	changes := make([]change, 0, len(paths))
+	for _, p := range paths {
+		v := valueAt(cur, p)
+		if v == nil {
+			v = ""
+		}
+		changes = append(changes, change{Path: p, Value: v})
+	}
+	out, err := editDocument(doc, changes, cur)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 // isFlow reports whether a document starts as a flow mapping ("{...}").
@@ -77,7 +127,8 @@ func isFlow(b []byte) bool {
 }
 
 // blockStyle re-encodes a YAML/JSON document with every node in block
-// style, keeping keys in their order and values as they were.
+// style and plain where YAML allows (JSON's quotes dropped), keeping
+// keys in their order and values as they were.
 func blockStyle(b []byte) ([]byte, error) {
 	var n yaml.Node
 	if err := yaml.Unmarshal(b, &n); err != nil {
@@ -85,7 +136,7 @@ func blockStyle(b []byte) ([]byte, error) {
 	}
 	var walk func(*yaml.Node)
 	walk = func(n *yaml.Node) {
-		n.Style &^= yaml.FlowStyle
+		n.Style = 0
 		for _, c := range n.Content {
 			walk(c)
 		}
@@ -113,27 +164,53 @@ func (a *Admin) patchConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	merged, err := yaml.Marshal(mergePatch(cur, patch))
+	var changes []change
+	patchChanges("", cur, patch, &changes)
+	doc, err := editDocument(a.document(), changes, cur)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		a.finish(w, r, File{}, fmt.Errorf("%w: %w", ErrInvalid, err))
 		return
 	}
-	f, err := Parse(merged)
+	f, err := Parse(doc)
 	if err != nil {
-		err = dropLines(err) // lines of the merged document mean nothing to the sender
+		err = dropLines(err) // lines of the edited document mean nothing to the sender
 	}
-	a.finish(w, r, f, err)
+	a.finishDocument(w, r, f, doc, err)
+}
+
+// document is the configuration file in force as the person wrote it,
+// comments and all; when the file on disk is not what is in force (the
+// device started on its last-known-good, or there is no file), the
+// configuration in force marshalled whole.
+func (a *Admin) document() []byte {
+	cur := a.opts.Manager.Current()
+	want, err := hashFile(cur)
+	if doc, rerr := os.ReadFile(a.opts.Manager.Path()); rerr == nil && err == nil {
+		if f, perr := Parse(doc); perr == nil {
+			if h, herr := hashFile(f); herr == nil && h == want {
+				return doc
+			}
+		}
+	}
+	out, _ := yaml.Marshal(cur)
+	return out
 }
 
 // finish applies a parsed configuration and answers.
 func (a *Admin) finish(w http.ResponseWriter, r *http.Request, f File, err error) {
+	a.finishDocument(w, r, f, nil, err)
+}
+
+// finishDocument applies a parsed configuration, saving doc (the YAML it
+// was parsed from) as the file, and answers.
+func (a *Admin) finishDocument(w http.ResponseWriter, r *http.Request, f File, doc []byte, err error) {
 	if err != nil {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"errors": Problems(err)})
 		return
 	}
 	cur := a.opts.Manager.Current()
 	restoreSecrets(reflect.ValueOf(&f).Elem(), reflect.ValueOf(&cur).Elem())
-	res, err := a.opts.Manager.Replace(r.Context(), "admin "+clientAddr(r), f)
+	res, err := a.opts.Manager.ReplaceDocument(r.Context(), "admin "+clientAddr(r), f, doc)
 	switch {
 	case errors.Is(err, ErrInvalid):
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"errors": Problems(err)})
@@ -155,31 +232,6 @@ func toGeneric(v any) (map[string]any, error) {
 		return nil, fmt.Errorf("config to generic: %w", err)
 	}
 	return out, nil
-}
-
-// mergePatch applies an RFC 7396 JSON merge patch: objects merge key by
-// key, null removes a key (back to its default), anything else replaces.
-func mergePatch(target, patch any) any {
-	pm, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	tm, ok := target.(map[string]any)
-	if !ok {
-		tm = map[string]any{}
-	}
-	out := make(map[string]any, len(tm))
-	for k, v := range tm {
-		out[k] = v
-	}
-	for k, v := range pm {
-		if v == nil {
-			delete(out, k)
-			continue
-		}
-		out[k] = mergePatch(out[k], v)
-	}
-	return out
 }
 
 func dropLines(err error) error {

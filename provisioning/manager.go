@@ -192,6 +192,9 @@ func (m *Manager) setPending(p *pendingCheck) {
 	}
 }
 
+// Path is the configuration file changes are saved to.
+func (m *Manager) Path() string { return m.opts.Path }
+
 // Current returns the configuration in force.
 func (m *Manager) Current() File {
 	m.mu.Lock()
@@ -235,6 +238,13 @@ func (m *Manager) Submit(ctx context.Context, source string, data []byte) (Resul
 // Replace validates f whole and, when it differs from the configuration
 // in force, applies and persists it (see Submit).
 func (m *Manager) Replace(ctx context.Context, source string, f File) (Result, error) {
+	return m.ReplaceDocument(ctx, source, f, nil)
+}
+
+// ReplaceDocument is Replace that, when f is applied, saves doc (the
+// YAML document f was parsed from, comments and all) as the file instead
+// of every field of f. A nil doc saves f marshalled whole.
+func (m *Manager) ReplaceDocument(ctx context.Context, source string, f File, doc []byte) (Result, error) {
 	if err := f.Validate(); err != nil {
 		err = wrapList(err)
 		r := Result{Time: m.clk.Now(), Source: source, Outcome: OutcomeInvalid, Message: "configuration refused, nothing changed", Errors: Problems(err)}
@@ -247,7 +257,10 @@ func (m *Manager) Replace(ctx context.Context, source string, f File) (Result, e
 	}
 	h := hashBytes(data)
 	m.mu.Lock()
-	r, err := m.replaceLocked(ctx, source, f, data, h)
+	if doc == nil {
+		doc = data
+	}
+	r, err := m.replaceLocked(ctx, source, f, doc, h)
 	m.last = r
 	hooks := m.onChange
 	cur := m.cur

@@ -10,21 +10,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipbell/sipbell/internal/interop"
 	"github.com/sipbell/sipbell/provisioning/cdptest"
 )
 
 // TestWebPageSaveKeepsDeviceWorking is the README's walk that bricked the
 // device (issue 12), done as a person does it: in headless Chromium, on the
-// real binary's web page, log in, give button 1 someone to call
-// (device.buttons[0].targets), Save. The page says it was saved; the
-// device then proves healthy and, checked from outside, still answers
-// OPTIONS, stays registered with Kamailio, calls bob on a press and
-// answers bob's call. The status page shows the SIP URI to call.
+// real binary's web page, log in, open Settings and type who button 1
+// calls, Save. The page says it was saved; the device then proves
+// healthy and, checked from outside, still answers OPTIONS, stays
+// registered with Kamailio, calls bob on a press and answers bob's call.
+// The file keeps the comment written in it by hand and says only what
+// was set (its YAML as the page shows it). The status page shows the SIP
+// URI to call.
 func TestWebPageSaveKeepsDeviceWorking(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	d := startLiveDoor(ctx, t, "")
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	d := startLiveDoorWith(ctx, t, k, "# written by hand: the front door\n"+liveDoorFile(k, interop.Password, "nobody"), "")
 	addr := d.sipAddr(t)
 	b := cdptest.Start(t)
 	b.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}, nil)
@@ -34,11 +38,17 @@ func TestWebPageSaveKeepsDeviceWorking(t *testing.T) {
 	b.WaitFor(ctx, "the status page with the SIP URI", `!document.querySelector("#app").hidden && document.querySelector("#status-tree").textContent.includes("sip:door@`+addr+`")`)
 
 	b.Eval(`document.querySelector('nav button[data-tab="config"]').click()`, nil)
-	field := `document.querySelector('input[data-path="device.buttons[0].targets"]')`
+	field := `document.querySelector('#settings-form input[data-path="device.buttons[0].targets"]')`
 	b.WaitFor(ctx, "the button's targets field", field)
-	b.Eval(field+`.value = "bob"; document.querySelector("#config-form").requestSubmit()`, nil)
+	b.WaitFor(ctx, "the account registered under it", `document.querySelector('.reg-state[data-account="0"]').textContent.includes("registered")`)
+	b.Eval(field+`.value = "bob"; `+field+`.dispatchEvent(new Event("input")); document.querySelector("#settings-form").requestSubmit()`, nil)
 	b.WaitFor(ctx, "saved", `document.querySelector("#config-msg").textContent.startsWith("Saved: applied")`)
 	screenshot(t, b, "config-saved")
+	code, doc := d.api(t, "GET", "/api/config?format=yaml", "")
+	if code != 200 || !strings.Contains(string(doc), "# written by hand: the front door") || !strings.Contains(string(doc), "targets: [bob]") ||
+		strings.Count(string(doc), "\n") > 25 || strings.Contains(string(doc), interop.Password) {
+		t.Fatalf("the saved file, as the page shows it (%d):\n%s", code, doc)
+	}
 
 	d.p.awaitLog(ctx, t, "configuration change confirmed: device healthy", nil)
 	if out := d.lastChange(t); out != "applied" {

@@ -3,6 +3,7 @@
 
 const $ = (sel) => document.querySelector(sel);
 let configData = null;
+let lastStatus = null; // the device part of the last status seen
 let tab = "status";
 let timers = [];
 
@@ -32,7 +33,7 @@ async function showApp() {
   $("#tab-board").hidden = !(sim && sim.ok);
   select(tab);
   refreshStatus();
-  timers.push(setInterval(() => { if (tab === "status") refreshStatus(); }, 2000));
+  timers.push(setInterval(() => { if (tab === "status" || tab === "config") refreshStatus(); }, 2000));
   timers.push(setInterval(() => { if (tab === "history") loadHistory(); }, 3000));
   timers.push(setInterval(() => { if (tab === "board") refreshBoard(); }, 700));
 }
@@ -85,7 +86,9 @@ async function refreshStatus() {
     if (res && res.errors) res.errors.forEach((e) => { const x = document.createElement("div"); x.className = "error"; x.textContent = (e.line ? "line " + e.line + ": " : "") + e.path + ": " + e.message; d.appendChild(x); });
     sum.appendChild(d);
   };
-  renderDashboard(r.data.device || {});
+  lastStatus = r.data.device || {};
+  renderDashboard(lastStatus);
+  if (tab === "config") showRegistrations();
   refreshLastCalls();
   line("Last config change", lc);
   if (lf) line("Last provisioning fetch", lf);
@@ -184,7 +187,144 @@ async function loadHistory() {
   tb.dataset.loaded = String(es.length);
 }
 
-// ---- config form
+// ---- settings: the tasks an installer has, then every key
+
+let draft = null; // configData as the person is editing it
+
+function clone(v) { return JSON.parse(JSON.stringify(v)); }
+
+function getPath(obj, path) {
+  return path.match(/[^.[\]]+/g).reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+
+function setPath(obj, path, value) {
+  const parts = path.match(/[^.[\]]+/g);
+  let o = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (o[parts[i]] == null) o[parts[i]] = /^\d+$/.test(parts[i + 1]) ? [] : {};
+    o = o[parts[i]];
+  }
+  o[parts[parts.length - 1]] = value;
+}
+
+const listOf = (s) => s.split(/[,\n]/).map((x) => x.trim()).filter((x) => x !== "");
+
+// field makes a labelled input bound to path in draft. kind: text, list
+// (comma-separated), secret (never shown: "set" or "not set"), bool, select.
+function field(label, path, kind, opts) {
+  opts = opts || {};
+  const wrap = el("div", undefined, "field");
+  const lab = el("label", label + " ");
+  let input;
+  const v = getPath(draft, path);
+  if (kind === "select") {
+    input = document.createElement("select");
+    for (const [val, text] of opts.options) { const o = el("option", text); o.value = val; input.appendChild(o); }
+    input.value = v || opts.options[0][0];
+  } else {
+    input = document.createElement("input");
+    if (kind === "bool") { input.type = "checkbox"; input.checked = !!v; lab.classList.add("check"); }
+    else if (kind === "list") input.value = (v || []).join(", ");
+    else if (kind === "secret") {
+      input.type = "password"; input.autocomplete = "new-password";
+      input.placeholder = v ? "set — type a new one to change it" : "not set";
+    } else input.value = v == null ? "" : v;
+  }
+  if (opts.placeholder) input.placeholder = opts.placeholder;
+  input.dataset.path = path;
+  input.addEventListener("input", () => {
+    let nv = input.value;
+    if (kind === "bool") nv = input.checked;
+    else if (kind === "list") nv = listOf(input.value);
+    else if (kind === "secret" && nv === "") nv = getPath(configData, path) || "";
+    setPath(draft, path, nv);
+  });
+  input.addEventListener("change", () => input.dispatchEvent(new Event("input")));
+  lab.appendChild(input);
+  wrap.append(lab);
+  if (opts.help) wrap.appendChild(el("div", opts.help, "hint"));
+  wrap.appendChild(el("div", "", "msg"));
+  return wrap;
+}
+
+// registrationOf finds account a's registration state in the status.
+function registrationOf(a) {
+  const regs = (lastStatus && lastStatus.sip && lastStatus.sip.registrations) || {};
+  const host = (a.domain || a.registrar || "").replace(/^sips?:/, "").split(";")[0];
+  for (const [k, st] of Object.entries(regs)) {
+    if (a.user && k.includes(a.user + "@") && (!host || k.includes(host.split(":")[0]))) return st;
+  }
+  return "";
+}
+
+function renderAccounts() {
+  const box = $("#accounts");
+  box.textContent = "";
+  const accts = (draft.sip && draft.sip.accounts) || [];
+  if (!accts.length) box.appendChild(el("p", "No account: the door is called directly at its address.", "hint"));
+  accts.forEach((a, i) => {
+    const card = el("div", undefined, "entry");
+    card.appendChild(el("h3", "Account " + (i + 1)));
+    card.append(
+      field("Registrar (PBX address)", `sip.accounts[${i}].registrar`, "text", { placeholder: "pbx.example.com or 192.168.1.10:5060" }),
+      field("User", `sip.accounts[${i}].user`, "text", { placeholder: "door" }),
+      field("Password", `sip.accounts[${i}].password`, "secret"));
+    const st = el("p", "", "reg-state"); st.dataset.account = String(i);
+    const rm = el("button", "Remove this account"); rm.type = "button"; rm.className = "danger";
+    rm.onclick = () => { draft.sip.accounts.splice(i, 1); renderSettings(); };
+    const test = el("button", "Save and test registration"); test.type = "button"; test.className = "test-reg";
+    test.onclick = () => saveSettings(i);
+    const bar = el("div", undefined, "buttons"); bar.append(test, rm);
+    card.append(st, bar);
+    box.appendChild(card);
+  });
+  showRegistrations();
+}
+
+// showRegistrations writes each account's registration under it.
+function showRegistrations() {
+  document.querySelectorAll(".reg-state").forEach((p) => {
+    const a = ((draft && draft.sip && draft.sip.accounts) || [])[+p.dataset.account];
+    if (!a) return;
+    if (p.dataset.testing && Date.now() < +p.dataset.testing) { p.textContent = "Registration: checking…"; p.className = "reg-state"; return; }
+    const st = registrationOf(a);
+    p.textContent = "Registration: " + (st || (configData && getPath(configData, `sip.accounts[${p.dataset.account}]`) ? "not yet" : "saved accounts only"));
+    p.className = "reg-state " + (/^failed/.test(st) ? "error" : /^registered/.test(st) ? "ok" : "");
+  });
+}
+
+function renderButtons() {
+  const box = $("#buttons");
+  box.textContent = "";
+  const buttons = (draft.device && draft.device.buttons) || [];
+  buttons.forEach((b, i) => {
+    const card = el("div", undefined, "entry");
+    card.appendChild(el("h3", "Button " + (i + 1)));
+    card.append(
+      field("Calls", `device.buttons[${i}].targets`, "list", { placeholder: "201, sip:alice@pbx.example", help: "Numbers or SIP addresses, separated by commas." }),
+      field("Order", `device.buttons[${i}].order`, "select", { options: [["hunt", "one after the other"], ["parallel", "all at once"]] }));
+    const rm = el("button", "Remove this button"); rm.type = "button"; rm.className = "danger";
+    rm.onclick = () => { draft.device.buttons.splice(i, 1); renderSettings(); };
+    card.appendChild(rm);
+    box.appendChild(card);
+  });
+}
+
+function renderSettings() {
+  renderAccounts();
+  renderButtons();
+  const door = $("#door-fields");
+  door.textContent = "";
+  door.append(
+    field("Code that opens the door", "device.door.code", "text", { placeholder: "1234#", help: "Typed on the phone's keypad during a call. Empty: the keypad opens nothing." }),
+    field("Who may open it", "device.door.allowed", "list", { placeholder: "sip:alice@pbx.example, bob", help: "Checked against who the PBX says is calling, never a header the caller writes." }),
+    field("The people a button called may open it too", "device.door.targets_may_open", "bool"));
+  const adm = $("#admin-fields");
+  adm.textContent = "";
+  adm.append(field("New password for this page", "provisioning.admin.password", "secret", { placeholder: "unchanged — type a new one to change it", help: "Everyone logged in logs in again with the new one." }));
+}
+
+// ---- every key (advanced)
 
 function flatten(obj, prefix, out) {
   for (const [k, v] of Object.entries(obj)) {
@@ -200,17 +340,7 @@ function flatten(obj, prefix, out) {
   return out;
 }
 
-function setPath(obj, path, value) {
-  const parts = path.match(/[^.[\]]+/g);
-  let o = obj;
-  for (let i = 0; i < parts.length - 1; i++) o = o[parts[i]];
-  o[parts[parts.length - 1]] = value;
-}
-
-async function loadConfig() {
-  const r = await api("GET", "/api/config");
-  if (!r.ok) return;
-  configData = r.data;
+function renderAllFields() {
   const box = $("#config-fields");
   box.textContent = "";
   const sets = {};
@@ -218,12 +348,11 @@ async function loadConfig() {
     const section = path.split(".")[0];
     if (!sets[section]) {
       const fs = document.createElement("fieldset");
-      const lg = document.createElement("legend"); lg.textContent = section;
-      fs.appendChild(lg); box.appendChild(fs); sets[section] = fs;
+      fs.appendChild(el("legend", section));
+      box.appendChild(fs); sets[section] = fs;
     }
-    const wrap = document.createElement("div"); wrap.className = "field";
-    const label = document.createElement("label");
-    label.textContent = path.slice(section.length + 1) + " ";
+    const wrap = el("div", undefined, "field");
+    const label = el("label", path.slice(section.length + 1) + " ");
     const input = document.createElement("input");
     input.dataset.path = path;
     if (typeof v === "boolean") { input.type = "checkbox"; input.checked = v; input.dataset.kind = "bool"; }
@@ -231,9 +360,17 @@ async function loadConfig() {
     else if (Array.isArray(v)) { input.value = v.join(", "); input.dataset.kind = "list"; input.placeholder = "comma-separated"; }
     else if (v === null) { input.value = ""; input.placeholder = "(not set)"; input.dataset.kind = "null"; }
     else { input.value = v; input.dataset.kind = "string"; if (v === "********") input.type = "password"; }
-    const msg = document.createElement("div"); msg.className = "msg";
-    label.appendChild(input); wrap.append(label, msg); sets[section].appendChild(wrap);
+    label.appendChild(input); wrap.append(label, el("div", "", "msg")); sets[section].appendChild(wrap);
   }
+}
+
+async function loadConfig() {
+  const r = await api("GET", "/api/config");
+  if (!r.ok) return;
+  configData = r.data;
+  draft = clone(configData);
+  renderSettings();
+  renderAllFields();
   const y = await api("GET", "/api/config?format=yaml");
   $("#yaml").value = typeof y.data === "string" ? y.data : "";
 }
@@ -250,14 +387,14 @@ function diff(a, b) {
   return b;
 }
 
-function formConfig() {
-  const out = JSON.parse(JSON.stringify(configData));
+function allFieldsConfig() {
+  const out = clone(configData);
   document.querySelectorAll("#config-fields input").forEach((inp) => {
     let v = inp.value;
     switch (inp.dataset.kind) {
       case "bool": v = inp.checked; break;
       case "number": v = Number(inp.value); break;
-      case "list": v = inp.value.split(",").map((s) => s.trim()).filter((s) => s !== ""); break;
+      case "list": v = listOf(inp.value); break;
       case "null": if (inp.value === "") return; break;
     }
     setPath(out, inp.dataset.path, v);
@@ -265,8 +402,42 @@ function formConfig() {
   return out;
 }
 
+// save sends the change from configData to next; testAccount (an index)
+// then watches that account's registration.
+async function save(next, testAccount) {
+  const patch = diff(configData, next);
+  const msg = $("#config-msg");
+  if (patch === undefined) {
+    msg.className = ""; msg.textContent = "Nothing changed.";
+    if (testAccount === undefined) return;
+  } else {
+    msg.className = ""; msg.textContent = "Saving…";
+    const r = await api("PATCH", "/api/config", patch);
+    showResult(r);
+    if (!r.ok) return;
+  }
+  if (testAccount !== undefined) {
+    const p = document.querySelector(`.reg-state[data-account="${testAccount}"]`);
+    if (p) { p.dataset.testing = String(Date.now() + 2500); showRegistrations(); setTimeout(showRegistrations, 2600); }
+  }
+}
+
+const saveSettings = (testAccount) => save(draft, testAccount);
+
+// fieldsFor finds the inputs an error path is about (in the task form
+// and under All settings): the same path, else the closest one above it
+// ("device.buttons[0].targets[1]" → the targets).
+function fieldsFor(path) {
+  const up = /(\.[^.[\]]+|\[\d+\])$/;
+  for (let p = path; p; p = p.replace(up, "")) {
+    const found = document.querySelectorAll('#config [data-path="' + CSS.escape(p) + '"]');
+    if (found.length || !up.test(p)) return [...found];
+  }
+  return [];
+}
+
 function showResult(r) {
-  document.querySelectorAll(".field").forEach((f) => { f.classList.remove("invalid"); f.querySelector(".msg").textContent = ""; });
+  document.querySelectorAll(".field").forEach((f) => { f.classList.remove("invalid"); const m = f.querySelector(".msg"); if (m) m.textContent = ""; });
   const list = $("#config-errors"); list.textContent = "";
   const msg = $("#config-msg");
   if (r.ok) {
@@ -276,16 +447,13 @@ function showResult(r) {
     return;
   }
   msg.className = "error";
-  msg.textContent = "Not saved: nothing was changed.";
+  msg.textContent = "Not saved: nothing was changed. See the fields marked below.";
   const errs = (r.data && r.data.errors) || [{ path: "", message: (r.data && r.data.error) || "HTTP " + r.status }];
   for (const e of errs) {
-    const inp = e.path && document.querySelector('#config-fields input[data-path="' + CSS.escape(e.path) + '"]');
-    if (inp) {
+    for (const inp of e.path ? fieldsFor(e.path) : []) {
       const f = inp.closest(".field"); f.classList.add("invalid"); f.querySelector(".msg").textContent = e.message;
     }
-    const li = document.createElement("li");
-    li.textContent = (e.line ? "line " + e.line + ": " : "") + (e.path ? e.path + ": " : "") + e.message;
-    list.appendChild(li);
+    list.appendChild(el("li", (e.line ? "line " + e.line + ": " : "") + (e.path ? e.path + ": " : "") + e.message));
   }
 }
 
@@ -376,11 +544,15 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#history-since").addEventListener("change", loadHistory);
   $("#logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
-  $("#config-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const patch = diff(configData, formConfig());
-    if (patch === undefined) { $("#config-msg").className = ""; $("#config-msg").textContent = "Nothing changed."; return; }
-    showResult(await api("PATCH", "/api/config", patch));
+  $("#settings-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveSettings(); });
+  $("#config-form").addEventListener("submit", (ev) => { ev.preventDefault(); save(allFieldsConfig()); });
+  $("#add-account").addEventListener("click", () => {
+    if (!draft.sip.accounts) draft.sip.accounts = [];
+    draft.sip.accounts.push({ registrar: "", user: "", password: "" }); renderSettings();
+  });
+  $("#add-button").addEventListener("click", () => {
+    if (!draft.device.buttons) draft.device.buttons = [];
+    draft.device.buttons.push({ targets: [], order: "hunt" }); renderSettings();
   });
   $("#yaml-save").addEventListener("click", async () => showResult(await api("PUT", "/api/config", $("#yaml").value)));
   $("#call-form").addEventListener("submit", async (ev) => {
