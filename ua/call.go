@@ -132,9 +132,14 @@ type call struct {
 	hangup  chan struct{} // closed by Hangup
 	once    sync.Once
 	done    chan struct{} // closed when ended
-	start   time.Time
-	reason  string // why the call is being ended locally (ring timeout, cancelled)
-	byes    int    // BYEs for this call being handled right now (server.go onBye)
+	gone    chan struct{} // closed once the CallEnded event is out (before media is released)
+	// after: calls that were ending, their CallEnded not yet out, when
+	// this incoming call took their place (claimCall); its IncomingCall
+	// event waits for theirs (awaitPredecessors).
+	after  []*call
+	start  time.Time
+	reason string // why the call is being ended locally (ring timeout, cancelled)
+	byes   int    // BYEs for this call being handled right now (server.go onBye)
 }
 
 // ending reports whether the call is on its way out: ended, a BYE for it
@@ -181,7 +186,7 @@ func (c *call) takeReason() string {
 
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
-		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}),
+		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}), gone: make(chan struct{}),
 		refreshed: make(chan struct{}, 1), refer: make(chan referral, 1), pickup: make(chan struct{}), pracked: make(chan struct{}), legsDone: make(chan bool, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
 		start: u.clock.Now()}
 	if incoming {
@@ -294,6 +299,11 @@ func (c *call) setState(s CallState, code int, reason string) {
 // end marks the call ended (once), releases media and forgets it.
 func (c *call) end(code int, reason string) {
 	c.setState(CallEnded, code, reason)
+	select {
+	case <-c.gone:
+	default:
+		close(c.gone)
+	}
 	c.mu.Lock()
 	hadMedia := c.sdp != nil
 	c.mu.Unlock()

@@ -58,32 +58,6 @@ func (u *UA) track() bool {
 	return true
 }
 
-// claimCall creates a call unless sip.max_calls calls are in progress
-// (counted and claimed under one lock, so two simultaneous INVITEs cannot
-// both take the last place).
-func (u *UA) claimCall(incoming bool, peer string, caller Caller) *call {
-	c := u.newCall(incoming, peer)
-	c.caller = caller
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	live := 0
-	for _, other := range u.calls {
-		// A call that is ending no longer counts: one that has ended but
-		// still releases its media (it is forgotten a moment after its
-		// CallEnded event), and one whose BYE or CANCEL is being handled
-		// (sipgo handles requests concurrently: a caller that hangs up and
-		// dials again at once can have its INVITE handled first).
-		if !other.ending() {
-			live++
-		}
-	}
-	if live >= u.cfg.maxCalls() {
-		return nil
-	}
-	u.calls[c.id] = c
-	return c
-}
-
 // contactFor returns our Contact for a dialog carried over transport:
 // the registered (rport-corrected) contact of an account on that
 // transport, so that in-dialog requests come back through the connection
@@ -198,6 +172,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		c.end(488, err.Error())
 		return
 	}
+	u.awaitPredecessors(ctx, c)
 	in := c.event(EventIncomingCall)
 	in.State, in.Caller, in.AlertInfo = CallIncoming, c.caller, alertInfo(req)
 	u.emit(in)

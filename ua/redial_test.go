@@ -3,8 +3,10 @@ package ua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +75,8 @@ func TestCallAfterEndedCallIsNotBusy(t *testing.T) {
 // TestRedialWhileByeHandled: a caller that hangs up and dials again at
 // once can have its new INVITE handled while its BYE still is (sipgo
 // handles requests concurrently). The call being hung up must not make
-// the new one busy (486).
+// the new one busy (486), and the new call is announced only after the
+// old one's end (else the device, still in the old call, refuses it).
 func TestRedialWhileByeHandled(t *testing.T) {
 	t.Parallel()
 	entered, release := make(chan struct{}, 1), make(chan struct{})
@@ -101,7 +104,7 @@ func TestRedialWhileByeHandled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	door.wait(t, 10*time.Second, "the first call answered", callIs(CallAnswered))
+	old := door.wait(t, 10*time.Second, "the first call answered", callIs(CallAnswered)).CallID
 	first.wait(t, 10*time.Second, "the first call answered (caller side)", callIs(CallAnswered))
 	go func() { _ = c1.Hangup(ctx) }()
 	select {
@@ -112,11 +115,46 @@ func TestRedialWhileByeHandled(t *testing.T) {
 	if _, err := second.Call(ctx, target, Hunt); err != nil {
 		t.Fatal(err)
 	}
+	awaitCalls(ctx, t, door, 2) // the new INVITE is taken while the BYE is held
+	unblock()
 	ev := second.wait(t, 10*time.Second, "the second call's outcome", func(e Event) bool {
 		return e.Kind == EventCallState && (e.State == CallAnswered || e.State == CallEnded)
 	})
-	unblock()
 	if ev.State != CallAnswered {
 		t.Fatalf("the new call was refused while the previous call's BYE was handled: %d %s", ev.Code, ev.Reason)
 	}
+	door.mu.Lock()
+	defer door.mu.Unlock()
+	for _, e := range door.hist {
+		if e.Kind == EventIncomingCall && e.CallID != old {
+			t.Fatalf("the new call was announced before the old one ended\n%s", eventsOf(door.hist))
+		}
+		if e.Kind == EventCallState && e.State == CallEnded && e.CallID == old {
+			return
+		}
+	}
+	t.Fatalf("the old call's end was never published\n%s", eventsOf(door.hist))
+}
+
+// awaitCalls waits until h holds n calls.
+func awaitCalls(ctx context.Context, t *testing.T, h *harness, n int) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for len(h.Calls()) < n {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("the UA never held %d calls\n%s", n, h.events())
+		}
+	}
+}
+
+// eventsOf formats events one a line.
+func eventsOf(evs []Event) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "%s %s\n", e.Time.Format("15:04:05.000"), e)
+	}
+	return b.String()
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// TestBackToBackCallsBinary: a caller that calls the door station (the
+// sipbell binary, sip.max_calls 1) again the moment its BYE is answered
+// (sipp -l 1: each call starts when the previous one has ended) is
+// answered every time, never 486 Busy Here or 480.
+func TestBackToBackCallsBinary(t *testing.T) {
+	t.Parallel()
+	const calls = 30
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(2))
+	cfg := "sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n  max_calls: 1\n" +
+		"  limits: {source_rate: 1000, source_burst: 1000}\n" + // the calls come faster than a caller would
+		"device:\n  auto_answer: true\n" +
+		"audio:\n  capture: " + mic + "\n  playback: " + speaker + "\n"
+	p := startVoice(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	addr := p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)
+	r := interop.RunSipp(ctx, t, interop.SippOptions{Scenario: "uac_call.xml", Remote: addr,
+		Service: "door", Calls: calls, Rate: 1000, Timeout: 60 * time.Second,
+		Args: []string{"-l", "1", "-d", "0"}})
+	if r.Exit != 0 {
+		t.Errorf("back-to-back calls: sipp exit %d\n%s\n%s", r.Exit, r.Log, r.Messages)
+	}
+	for _, code := range []string{"486", "480"} {
+		if n := strings.Count(r.Messages, "SIP/2.0 "+code); n > 0 {
+			t.Errorf("%d of %d back-to-back calls got %s", n, calls, code)
+		}
+	}
+	p.await(ctx, t, "call answered", nil, calls) // every one, by the door station
+	p.stop(ctx, t)
+}
