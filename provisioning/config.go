@@ -73,6 +73,9 @@ type Config struct {
 	StateDir string `yaml:"state_dir"`
 	// Admin is the local web UI and JSON API.
 	Admin AdminConfig `yaml:"admin"`
+	// Firmware names the firmware to run; only the gokrazy image installs
+	// it (a Debian install updates with apt).
+	Firmware FirmwareConfig `yaml:"firmware,omitempty"`
 }
 
 // AdminConfig configures the device's own web server.
@@ -125,6 +128,7 @@ func DefaultConfig() Config {
 		RollbackAfter:  DefaultRollbackAfter,
 		StateDir:       DefaultStateDir,
 		Admin:          AdminConfig{Listen: DefaultAdminListen, TLS: true},
+		Firmware:       FirmwareConfig{HealthWindow: DefaultHealthWindow},
 	}
 }
 
@@ -162,6 +166,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs.Merge("admin", c.Admin.validate())
+	errs.Merge("firmware", c.Firmware.validate(c.SigningKeys))
 	return errs.Err()
 }
 

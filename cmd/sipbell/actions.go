@@ -88,8 +88,11 @@ func (s status) Status(ctx context.Context) any {
 		"uptime":  time.Since(s.start).Round(time.Second).String(),
 	}
 	s.a.mu.Lock()
-	c := s.a.core
+	c, fw := s.a.core, s.a.fw
 	s.a.mu.Unlock()
+	if fw != nil {
+		out["firmware"] = fw.u.Status()
+	}
 	if c == nil {
 		return out
 	}

@@ -39,6 +39,7 @@ type app struct {
 	resync atomic.Pointer[func()]       // pull provisioning's SyncNow, once running
 	trace  *sipTracer                   // SIP message log, on per configuration
 	hist   *history.Log                 // the event history; nil when not kept
+	fw     *firmware                    // the firmware updater; nil before serve wires it
 }
 
 func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
@@ -85,6 +86,7 @@ func (a *app) Apply(ctx context.Context, f provisioning.File) error {
 	if reflect.DeepEqual(coreSections(a.cfg), coreSections(f)) {
 		recordConfigChange(a.hist, a.log, a.cfg, f)
 		a.cfg = f
+		a.fw.consider(f.Provisioning)
 		return nil
 	}
 	a.log.Info("applying new configuration: restarting board, SIP and device")
@@ -103,6 +105,7 @@ func (a *app) Apply(ctx context.Context, f provisioning.File) error {
 	}
 	recordConfigChange(a.hist, a.log, old, f)
 	a.cfg, a.core = f, c
+	a.fw.consider(f.Provisioning)
 	return nil
 }
 

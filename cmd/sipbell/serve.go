@@ -107,6 +107,9 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		return 1
 	}
 	parts = append(parts, prov.Runs...)
+	a.fw = newFirmware(a, cfg.Provisioning.StateDir, log)
+	first := cfg.Provisioning
+	parts = append(parts, func(ctx context.Context) error { return a.fw.run(ctx, first) })
 	syncNow := prov.Puller.SyncNow
 	a.resync.Store(&syncNow)
 	if o.simHTTP != "" {

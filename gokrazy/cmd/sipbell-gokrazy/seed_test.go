@@ -134,7 +134,7 @@ func TestRunExecsSipbell(t *testing.T) {
 				return errors.New("fake exec")
 			}
 			var stderr bytes.Buffer
-			code := run([]string{"-seed", seed, "-config", live, "-sipbell", "/user/sipbell", "--", "-log-format", "json"}, &stderr, fake)
+			code := run([]string{"-seed", seed, "-config", live, "-sipbell", "/user/sipbell", "--", "-log-format", "json"}, &stderr, fake, noSlots{})
 			if code != 1 {
 				t.Errorf("exit %d after a failed exec, want 1", code)
 			}
@@ -151,7 +151,7 @@ func TestRunExecsSipbell(t *testing.T) {
 
 func TestRunBadFlag(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := run([]string{"-nope"}, &stderr, nil); code != 2 {
+	if code := run([]string{"-nope"}, &stderr, nil, noSlots{}); code != 2 {
 		t.Errorf("exit %d for an unknown flag, want 2", code)
 	}
 }

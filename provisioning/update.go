@@ -1,0 +1,310 @@
+package provisioning
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+// FirmwareConfig names the firmware the device should run. It applies to
+// the gokrazy image, whose two root partitions take turns: a Debian
+// install updates with apt instead.
+type FirmwareConfig struct {
+	// URL is the new root file system (scripts/update-image.sh cuts it
+	// from an image built with make image), http:// or https://. URL plus
+	// ".minisig" must be its minisign signature (minisign -S -m FILE) by
+	// one of signing_keys, or it is refused. The image goes onto the root
+	// partition not running, the next boot tries it once, and it stays
+	// only when it proves healthy (SIP answers, every account registered)
+	// within health_window; otherwise the device boots the previous
+	// firmware again by itself.
+	URL string `yaml:"url"`
+	// Version is what the image's sipbell -version says (the version
+	// part). The image is fetched when it differs from the running
+	// version, once per url and version: a refused or failed one is not
+	// tried again until either changes.
+	Version string `yaml:"version"`
+	// HealthWindow is how long the new firmware has to prove healthy
+	// after it starts.
+	HealthWindow time.Duration `yaml:"health_window,omitempty"`
+}
+
+// Firmware update defaults and bounds.
+const (
+	DefaultHealthWindow = 3 * time.Minute
+	// MaxFirmwareBytes bounds a downloaded root image (gokrazy's root
+	// partitions hold 500 MB; sipbell's is about 45 MB).
+	MaxFirmwareBytes = 512 << 20
+	// FirmwareStateFile, in the state dir, remembers an update across
+	// the reboots it takes.
+	FirmwareStateFile = "firmware.json"
+	// MaxTrialStarts: a new firmware whose sipbell was started this many
+	// times on its trial boot without proving healthy is rolled back.
+	MaxTrialStarts = 4
+)
+
+func (c *FirmwareConfig) validate(signingKeys []string) error {
+	var errs cfgerr.List
+	checkURL(&errs, "url", c.URL)
+	if c.URL != "" && c.Version == "" {
+		errs.Add("version", "must be set when url is")
+	}
+	if c.URL != "" && len(signingKeys) == 0 {
+		errs.Add("url", "needs provisioning.signing_keys: a firmware image is only installed when signed")
+	}
+	if c.HealthWindow < 10*time.Second {
+		errs.Add("health_window", "must be at least 10s, got %s", c.HealthWindow)
+	}
+	return errs.Err()
+}
+
+// Phases of a firmware update in FirmwareState.
+const (
+	PhaseTrial     = "trial"     // written to the spare root; its boot is being tried
+	PhaseInstalled = "installed" // proved healthy and made permanent
+	PhaseFailed    = "failed"    // rolled back, or could not be installed
+	PhaseRefused   = "refused"   // not installed: unsigned, wrong signature, not gokrazy
+)
+
+// FirmwareState is the last firmware update, kept in the state dir.
+type FirmwareState struct {
+	Phase   string    `json:"phase"`
+	Version string    `json:"version"`
+	URL     string    `json:"url"`
+	From    string    `json:"from,omitempty"`   // the version that installed it
+	Reason  string    `json:"reason,omitempty"` // why it was refused or failed
+	Starts  int       `json:"starts,omitempty"` // sipbell starts on the trial boot
+	Time    time.Time `json:"time"`
+}
+
+// LoadFirmwareState reads dir's firmware state; none yet is a zero state.
+func LoadFirmwareState(dir string) (FirmwareState, error) {
+	var s FirmwareState
+	b, err := os.ReadFile(filepath.Join(dir, FirmwareStateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("firmware state: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("firmware state %s: %w", filepath.Join(dir, FirmwareStateFile), err)
+	}
+	return s, nil
+}
+
+// SaveFirmwareState writes dir's firmware state atomically.
+func SaveFirmwareState(dir string, s FirmwareState) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("firmware state: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, FirmwareStateFile), append(b, '\n'), 0o600)
+}
+
+// BootSlots are the two root file systems the firmware alternates
+// between (GokrazyBoot; tests use a fake).
+type BootSlots interface {
+	WriteInactive(ctx context.Context, image []byte) error
+	TryInactive() error   // the next boot (only) starts the other root
+	Trial() (bool, error) // this boot is such a try
+	Commit() error        // the running root is kept from now on
+	Reboot() error
+}
+
+// ErrFirmware wraps every refused or failed firmware update.
+var ErrFirmware = errors.New("firmware update")
+
+// UpdaterOptions wire an Updater.
+type UpdaterOptions struct {
+	StateDir string
+	Version  string    // the running version
+	Slots    BootSlots // nil: not a gokrazy image, updates are refused
+	Client   *http.Client
+	Log      *slog.Logger
+	Record   func(detail string)                        // the event history; may be nil
+	Health   func(context.Context) error                // the same check as a configuration change
+	Busy     func() bool                                // a call is up: not now; may be nil
+	Now      func() time.Time                           // nil: time.Now
+	Poll     time.Duration                              // health checks on a trial boot; 0: 2s
+	Sleep    func(context.Context, time.Duration) error // nil: a timer
+}
+
+// Updater installs the firmware provisioning names and, on the boot that
+// tries it, keeps it or rolls it back.
+type Updater struct {
+	o  UpdaterOptions
+	mu sync.Mutex // one Check or Finish at a time; guards state
+	st FirmwareState
+}
+
+// NewUpdater returns an Updater with the state left in o.StateDir.
+func NewUpdater(o UpdaterOptions) *Updater {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Poll == 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 10 * time.Minute}
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	u := &Updater{o: o}
+	st, err := LoadFirmwareState(o.StateDir)
+	if err != nil {
+		o.Log.Warn("firmware state unreadable; starting afresh", "err", err)
+	}
+	u.st = st
+	return u
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// FirmwareStatus is the firmware part of GET /api/status.
+type FirmwareStatus struct {
+	Running string        `json:"running"`
+	Last    FirmwareState `json:"last_update"`
+}
+
+// Status reports the running version and the last update.
+func (u *Updater) Status() FirmwareStatus {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return FirmwareStatus{Running: u.o.Version, Last: u.st}
+}
+
+func (u *Updater) record(detail string) {
+	if u.o.Record != nil {
+		u.o.Record(detail)
+	}
+}
+
+// save keeps st in memory and on disk (callers hold mu).
+func (u *Updater) save(st FirmwareState) {
+	st.Time = u.o.Now().UTC()
+	u.st = st
+	if err := SaveFirmwareState(u.o.StateDir, st); err != nil {
+		u.o.Log.Error("firmware state not saved", "err", err)
+	}
+}
+
+// refuse notes an update that will not be installed, with the reason.
+func (u *Updater) refuse(phase string, fw FirmwareConfig, err error) error {
+	u.save(FirmwareState{Phase: phase, Version: fw.Version, URL: fw.URL, From: u.o.Version, Reason: err.Error()})
+	u.o.Log.Error("firmware update refused", "version", fw.Version, "url", fw.URL, "err", err)
+	u.record(fmt.Sprintf("firmware %s refused: %v", fw.Version, err))
+	return err
+}
+
+// ErrBusy is returned by Check while a call is up; check again later.
+var ErrBusy = errors.New("firmware update postponed: a call is up")
+
+// Check installs the firmware cfg names when it is not the running one:
+// download, signature check against cfg.SigningKeys, write to the spare
+// root, one-shot boot of it, reboot. It returns nil when there is nothing
+// to do, ErrBusy during a call, and a transient download error to be
+// retried; refusals are remembered and not retried for the same url and
+// version.
+func (u *Updater) Check(ctx context.Context, cfg Config) error {
+	fw := cfg.Firmware
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if fw.URL == "" || fw.Version == u.o.Version {
+		return nil
+	}
+	if st := u.st; st.Version == fw.Version && st.URL == fw.URL && st.Phase != PhaseInstalled {
+		return nil // refused, failed or being tried already
+	}
+	if u.o.Slots == nil {
+		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: this install has no A/B root partitions (gokrazy image only); a Debian install updates with apt", ErrFirmware))
+	}
+	if u.o.Busy != nil && u.o.Busy() {
+		return ErrBusy
+	}
+	keys, err := parseMinisignKeys(cfg.SigningKeys)
+	if err != nil || len(keys) == 0 {
+		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: no usable signing key pinned (provisioning.signing_keys): %v", ErrFirmware, err))
+	}
+	u.o.Log.Info("firmware update: fetching", "version", fw.Version, "url", fw.URL)
+	image, err := u.get(ctx, fw.URL, MaxFirmwareBytes)
+	if err != nil {
+		return err
+	}
+	sig, err := u.get(ctx, fw.URL+".minisig", 4<<10)
+	if errors.Is(err, errNotFound) {
+		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: %s is not signed (%s.minisig: %v)", ErrFirmware, fw.URL, fw.URL, err))
+	}
+	if err != nil {
+		return err
+	}
+	by, err := verifyMinisign(keys, image, sig)
+	if err != nil {
+		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: %s: %w", ErrFirmware, fw.URL, err))
+	}
+	if err := u.o.Slots.WriteInactive(ctx, image); err != nil {
+		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
+	}
+	u.save(FirmwareState{Phase: PhaseTrial, Version: fw.Version, URL: fw.URL, From: u.o.Version})
+	if err := u.o.Slots.TryInactive(); err != nil {
+		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
+	}
+	u.o.Log.Info("firmware update: installed on the spare root; rebooting to try it",
+		"version", fw.Version, "from", u.o.Version, "signed_by", by.KeyID, "bytes", len(image))
+	u.record(fmt.Sprintf("firmware %s (signed by key %s) installed on the spare root; rebooting to try it", fw.Version, by.KeyID))
+	if err := u.o.Slots.Reboot(); err != nil {
+		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
+	}
+	return nil
+}
+
+var errNotFound = errors.New("404 not found")
+
+// get fetches url, at most limit bytes.
+func (u *Updater) get(ctx context.Context, url string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetch %s: %v", ErrFirmware, url, err)
+	}
+	resp, err := u.o.Client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetch %s: %v", ErrFirmware, url, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, errNotFound
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%w: fetch %s: %s", ErrFirmware, url, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetch %s: %v", ErrFirmware, url, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: fetch %s: larger than %d bytes", ErrFirmware, url, limit)
+	}
+	return b, nil
+}
