@@ -162,6 +162,9 @@ func (l *edgeLine) WaitForEdge(timeout time.Duration) bool {
 // kernel's clock.
 func (l *edgeLine) EdgeAt() time.Time { return l.at }
 
+// wakesOnHalt: Halt sets the read deadline, waking WaitForEdge.
+func (l *edgeLine) wakesOnHalt() {}
+
 // Halt makes a pending and every later WaitForEdge return false.
 func (l *edgeLine) Halt() error {
 	l.halted.Store(true)

@@ -254,8 +254,26 @@ func (in *input) waitState(ctx context.Context, on bool) error {
 	}
 }
 
-// pollInterval bounds every WaitForEdge so a halted reader notices.
+// pollInterval bounds every WaitForEdge on a pin whose Halt does not wake
+// a waiting reader, so a halted reader notices.
 const pollInterval = time.Second
+
+// idleWait bounds WaitForEdge on a pin whose Halt wakes a waiting reader
+// (the GPIO line's read deadline, the sim pin's edge): an idle input then
+// costs no wake-ups, where polling cost one per input each second.
+const idleWait = time.Hour
+
+// haltWaker is a pin whose Halt wakes a pending WaitForEdge.
+type haltWaker interface{ wakesOnHalt() }
+
+// idleTimeout is how long the reader of d may wait for an edge when no
+// long press is due.
+func (d *Debounced) idleTimeout() time.Duration {
+	if _, ok := d.PinIO.(haltWaker); ok {
+		return idleWait
+	}
+	return pollInterval
+}
 
 // readInput turns one input's debounced edges into events until halted.
 // A long press is reported once, timed at press + long_press (from the
@@ -270,8 +288,9 @@ func (b *Board) readInput(in *input) {
 		longDue = false
 		b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: LongPress, Time: pressedAt.Add(lp)})
 	}
+	idle := in.pin.idleTimeout()
 	for !in.pin.halted.Load() {
-		timeout := pollInterval
+		timeout := idle
 		if longDue {
 			rem := lp - b.clk.Since(pressedAt)
 			if rem <= 0 {

@@ -106,6 +106,9 @@ func (p *simPin) In(pull gpio.Pull, edge gpio.Edge) error {
 	return nil
 }
 
+// wakesOnHalt: Halt sends an edge, waking WaitForEdge.
+func (p *simPin) wakesOnHalt() {}
+
 // Halt wakes a reader blocked in WaitForEdge with an edge at the current
 // level, which the debouncer ignores.
 func (p *simPin) Halt() error {
