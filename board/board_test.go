@@ -132,7 +132,7 @@ func TestSetReplacesPatternAndPulseEnds(t *testing.T) {
 		p    Pattern
 		want error
 	}{
-		{DoorRelay, 1, On(), ErrNoSuchPin},
+		{DoorRelay, 2, On(), ErrNoSuchPin},
 		{CallButton, 0, On(), ErrNoSuchPin},
 		{StatusLED, 0, Pulse(0), ErrBadPattern},
 	} {

@@ -119,10 +119,37 @@ type DoorConfig struct {
 	Allowed []string `yaml:"allowed"`
 	// TargetsMayOpen lets the parties a button called open the door too.
 	TargetsMayOpen bool `yaml:"targets_may_open"`
+	// Relays are the door relays after the first (relay 2 is relays[0]),
+	// such as a gate: each has its own pulse and is opened by the
+	// access users' codes that name it. The first relay is the one
+	// code, allowed callers, the API and MQTT open.
+	Relays []RelayConfig `yaml:"relays"`
+	// Access gives people codes of their own (stored hashed), with
+	// validity periods, weekly windows and a lock-out.
+	Access AccessConfig `yaml:"access"`
 	// Monitor answers a second call while a visitor call is on when its
 	// caller is verified and in Allowed (to listen at the door); it raises
 	// sip.max_calls to 2. Off: a call during a visitor call is rejected.
 	Monitor bool `yaml:"monitor"`
+}
+
+// RelayConfig is one more door relay (see DoorConfig.Relays).
+type RelayConfig struct {
+	// Name says what the relay opens ("gate"), for the log and history.
+	Name string `yaml:"name"`
+	// Pulse is how long the relay stays on; 0 means door.relay_pulse.
+	Pulse time.Duration `yaml:"pulse"`
+}
+
+// maxRelays bounds door.relays.
+const maxRelays = 7
+
+// pulse is relay i's (0-based) pulse.
+func (d DoorConfig) pulse(i int) time.Duration {
+	if i > 0 && i <= len(d.Relays) && d.Relays[i-1].Pulse > 0 {
+		return d.Relays[i-1].Pulse
+	}
+	return d.RelayPulse
 }
 
 // DefaultConfig returns a door station with one button (no targets until
@@ -136,7 +163,8 @@ func DefaultConfig() Config {
 		Call: CallConfig{TimeLimit: 3 * time.Minute, WarningBefore: 20 * time.Second,
 			ExtendKey: "*", EndOnButton: true},
 		Door: DoorConfig{Code: "#", InterDigitTimeout: 3 * time.Second, RelayPulse: 3 * time.Second,
-			LeftOpenAlarm: 2 * time.Minute, TargetsMayOpen: true},
+			LeftOpenAlarm: 2 * time.Minute, TargetsMayOpen: true,
+			Access: AccessConfig{MaxFailures: DefaultMaxFailures, Lockout: DefaultLockout}},
 		AutoAnswer: true,
 	}
 }
@@ -223,6 +251,13 @@ func (d DoorConfig) validate() error {
 			errs.Add(cfgerr.Index("allowed", i), "%s", msg)
 		}
 	}
+	if len(d.Relays) > maxRelays {
+		errs.Add("relays", "at most %d relays after the first, not %d", maxRelays, len(d.Relays))
+	}
+	for i, r := range d.Relays {
+		checkRange(&errs, cfgerr.Index("relays", i)+".pulse", r.Pulse, 100*time.Millisecond, time.Minute, true)
+	}
+	errs.Merge("access", d.Access.validate(1+len(d.Relays)))
 	return errs.Err()
 }
 

@@ -130,7 +130,8 @@ auto_answer: false
 		Buttons: []device.Button{{Targets: []string{"sip:1001@pbx.example", "1002"}, Order: "parallel", RingTimeout: 45 * time.Second}},
 		Call:    device.CallConfig{TimeLimit: 5 * time.Minute, WarningBefore: 30 * time.Second, ExtendKey: "0"},
 		Door: device.DoorConfig{Code: "1234#", InterDigitTimeout: 4 * time.Second, RelayPulse: 1500 * time.Millisecond,
-			HangupAfterOpen: 10 * time.Second, LeftOpenAlarm: 3 * time.Minute, Allowed: []string{"alice"}},
+			HangupAfterOpen: 10 * time.Second, LeftOpenAlarm: 3 * time.Minute, Allowed: []string{"alice"},
+			Access: device.AccessConfig{MaxFailures: device.DefaultMaxFailures, Lockout: device.DefaultLockout}},
 	}
 	got, _ := yaml.Marshal(c)
 	exp, _ := yaml.Marshal(want)

@@ -50,7 +50,9 @@ type door struct {
 	warnAt       time.Time
 	hangupAt     time.Time
 
-	code code
+	code   code
+	access *access // door.access (nil: no users)
+	entry  entry   // the access code being entered
 
 	relayUntil  time.Time
 	contactOpen bool
@@ -84,8 +86,9 @@ func (m *door) status() Status {
 
 func newDoor(d *Device) *door {
 	return &door{d: d, cfg: d.cfg, allowed: d.allowed,
-		code: code{digits: d.cfg.Door.Code, timeout: d.cfg.Door.InterDigitTimeout},
-		regs: map[string]RegState{},
+		code:   code{digits: d.cfg.Door.Code, timeout: d.cfg.Door.InterDigitTimeout},
+		access: accessOf(d.cfg.Door.Access),
+		regs:   map[string]RegState{},
 		// The board starts with every output off.
 		leds: map[Output]Pattern{StatusLED: {Kind: Off}, CallLED: {Kind: Off}, DoorRelay: {Kind: Off}}}
 }
@@ -364,6 +367,7 @@ func (m *door) toIdle() {
 	m.caller, m.refused = Caller{}, false
 	m.ringUntil, m.limitAt, m.warnAt, m.hangupAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	m.code.reset()
+	m.entry.reset()
 	m.setLED(CallLED, Pattern{Kind: Off})
 }
 

@@ -57,10 +57,13 @@ func (m *door) digit(ctx context.Context, d byte) {
 		}
 		return
 	}
-	if !m.mayOpen {
+	if !m.mayOpen && m.access == nil { // with access codes, keys are never logged
 		m.d.log.Debug("DTMF ignored: the caller may not open the door", "peer", m.peer, "digit", string(d))
 	}
 	done, wrong := m.code.add(d, now)
+	if m.accessKey(ctx, d, done && m.mayOpen) {
+		return
+	}
 	switch {
 	case done && m.mayOpen:
 		who := m.peer
@@ -88,19 +91,27 @@ func (m *door) whyNotInCall() string {
 	return "the called party " + m.peer + " is not in door.allowed and door.targets_may_open is off"
 }
 
-// openDoor pulses the relay and reports who opened the door.
-func (m *door) openDoor(_ context.Context, who string) error {
-	p := Pattern{Kind: Pulse, Duration: m.cfg.Door.RelayPulse}
-	if err := m.d.out.Set(DoorRelay, 0, p); err != nil {
-		m.d.log.Error("cannot open the door", "who", who, "err", err)
-		return fmt.Errorf("device: open door for %s: %w", who, err)
+// openDoor pulses the first relay and reports who opened the door.
+func (m *door) openDoor(ctx context.Context, who string) error {
+	return m.openRelay(ctx, 0, who, "")
+}
+
+// openRelay pulses relay i (0-based) and reports who opened it, and how
+// when the history cannot tell ("dtmf", "keypad"; "" otherwise).
+func (m *door) openRelay(_ context.Context, i int, who, how string) error {
+	p := Pattern{Kind: Pulse, Duration: m.cfg.Door.pulse(i)}
+	if err := m.d.out.Set(DoorRelay, i, p); err != nil {
+		m.d.log.Error("cannot open the door", "who", who, "relay", i+1, "err", err)
+		return fmt.Errorf("device: open relay %d for %s: %w", i+1, who, err)
 	}
 	now := m.now()
-	m.leds[DoorRelay] = p
-	m.relayUntil = now.Add(p.Duration)
+	if i == 0 {
+		m.leds[DoorRelay] = p
+		m.relayUntil = now.Add(p.Duration)
+	}
 	m.play(CueDoorOpened)
-	m.d.log.Info("door opened", "who", who, "pulse", p.Duration)
-	m.d.emit(Event{Kind: EventDoorOpened, Who: who})
+	m.d.log.Info("door opened", "who", who, "relay", i+1, "pulse", p.Duration)
+	m.d.emit(Event{Kind: EventDoorOpened, Who: who, Relay: i + 1, How: how})
 	if h := m.cfg.Door.HangupAfterOpen; h > 0 && m.st == connected {
 		m.hangupAt = now.Add(h)
 	}
@@ -144,6 +155,7 @@ const (
 	dlDigits
 	dlRelay
 	dlAlarm
+	dlEntry
 	numDeadlines
 )
 
@@ -162,8 +174,10 @@ func (m *door) deadline(i int) *time.Time {
 		return &m.code.deadline
 	case dlRelay:
 		return &m.relayUntil
+	case dlAlarm:
+		return &m.alarmAt
 	}
-	return &m.alarmAt
+	return &m.entry.deadline
 }
 
 // fire does what deadline i is for.
@@ -182,6 +196,8 @@ func (m *door) fire(ctx context.Context, i int, now time.Time) {
 		m.code.reset()
 	case dlRelay:
 		m.leds[DoorRelay] = Pattern{Kind: Off} // the board ended the pulse
+	case dlEntry:
+		m.entry.reset()
 	case dlAlarm:
 		open := now.Sub(m.openedAt)
 		m.d.log.Warn("door left open", "open", open)

@@ -59,7 +59,9 @@ type Event struct {
 	Peer     string   // answered, call-ended: the other party
 	Incoming bool     // answered: an incoming (monitoring) call
 	Reason   string   // call-ended: why
-	Who      string   // door-opened: the peer URI whose DTMF opened it, or "api:<user>"
+	Who      string   // door-opened: the peer URI whose DTMF opened it, "api:<user>", or "code:<user>"
+	Relay    int      // door-opened: which relay (1 is the first)
+	How      string   // door-opened: "dtmf" or "keypad" for a user's code ("" otherwise)
 	Open     time.Duration
 }
 
@@ -75,6 +77,9 @@ func (e Event) String() string {
 	case EventCallEnded:
 		return fmt.Sprintf("call-ended %s (%s)", e.Peer, e.Reason)
 	case EventDoorOpened:
+		if e.Relay > 1 {
+			return fmt.Sprintf("door-opened by %s (relay %d)", e.Who, e.Relay)
+		}
 		return "door-opened by " + e.Who
 	case EventDoorLeftOpen, EventDoorClosed:
 		return fmt.Sprintf("%s after %v", e.Kind, e.Open)

@@ -92,7 +92,15 @@ func (r *recorder) device(ev device.Event) {
 		}
 		r.add(history.Entry{Kind: history.KindRing, Who: who, Detail: "calling " + strings.Join(ev.Targets, ", ")})
 	case device.EventDoorOpened:
-		r.add(history.Entry{Kind: history.KindDoorOpened, Who: ev.Who, How: r.how(ev.Who)})
+		how := ev.How // a user's code: dtmf or keypad
+		if how == "" {
+			how = r.how(ev.Who)
+		}
+		e := history.Entry{Kind: history.KindDoorOpened, Who: ev.Who, How: how}
+		if ev.Relay > 1 {
+			e.Detail = fmt.Sprintf("relay %d", ev.Relay)
+		}
+		r.add(e)
 	case device.EventDoorClosed:
 		r.add(history.Entry{Kind: history.KindDoorClosed, Detail: "open for " + ev.Open.Round(time.Second).String()})
 	case device.EventDoorLeftOpen:

@@ -37,6 +37,7 @@ type options struct {
 	sipListen   string
 	sipTrace    bool
 	simHTTP     string
+	hashCode    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -51,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.sipListen, "sip-listen", "", "override sip.listen (`host:port`; port 0 picks a free one)")
 	fs.BoolVar(&o.sipTrace, "sip-trace", false, "log every SIP message sent and received")
 	fs.StringVar(&o.simHTTP, "sim-http", "", "serve the simulated board's HTTP controls on `host:port` (sim profile only)")
+	fs.BoolVar(&o.hashCode, "hash-code", false, "read a door code from standard input and print its hash for device.door.access.users[].code_hash")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -75,6 +77,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case o.checkConfig != "":
 		return checkConfig(o.checkConfig, stdout, stderr)
+	case o.hashCode:
+		return hashCode(stdin, stdout, stderr)
 	}
 	log, err := newLogger(stderr, o.logFormat, o.logLevel)
 	if err != nil {

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// hashOf runs `sipbell -hash-code` with code on its standard input, as
+// an installer makes a code_hash.
+func hashOf(t *testing.T, code string) string {
+	t.Helper()
+	cmd := exec.Command(binary(t), "-hash-code")
+	cmd.Stdin = strings.NewReader(code + "\n")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sipbell -hash-code: %v: %s", err, errb.String())
+	}
+	h := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(h, "$argon2id$") || strings.Contains(h, code) {
+		t.Fatalf("sipbell -hash-code printed %q", h)
+	}
+	return h
+}
+
+// sendKeys has b key each of keys into its call (RFC 4733).
+func sendKeys(ctx context.Context, t *testing.T, b *interop.Baresip, keys string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := b.Command(ctx, "sndcode", string(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAccessCodeBinary (issue 20): the sipbell binary on the sim board
+// calls alice, a real baresip, who keys the gardener's code: only the
+// gate relay (relay 2) pulses, and the log says the gardener opened it,
+// never the code. Then wrong codes lock alice's keys out (the right code
+// no longer opens), and the code appears in no output.
+func TestAccessCodeBinary(t *testing.T) {
+	t.Parallel()
+	const code, wrong = "7351", "1111"
+	hash := hashOf(t, code)
+	k := interop.StartKamailio(t, interop.KamailioOptions{})
+	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true})
+	p := startDoor(t, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+  user: door
+  auto_answer: false
+  accounts:
+    - registrar: %s
+      user: door
+      password: %s
+board:
+  profile: sim
+device:
+  buttons:
+    - targets: [alice]
+  door:
+    code: ""
+    relay_pulse: 5s
+    relays:
+      - name: gate
+        pulse: 300ms
+    access:
+      max_failures: 2
+      users:
+        - name: gardener
+          code_hash: "%s"
+          relays: [2]
+`, k.UDP, interop.Password, hash))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p.awaitLog(ctx, t, "registered", map[string]string{"component": "door"})
+	p.press(t, 1)
+	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	p.awaitLog(ctx, t, "call answered", map[string]string{"peer": "alice"})
+	sendKeys(ctx, t, alice, code+"#")
+	p.awaitOut(ctx, t, "door relay 2 on")
+	p.awaitLog(ctx, t, "door opened", map[string]string{"who": "code:gardener", "relay": "2"})
+	p.awaitOut(ctx, t, "door relay 2 off")
+
+	sendKeys(ctx, t, alice, wrong+"#")
+	p.awaitLog(ctx, t, "door not opened: wrong code", map[string]string{"source": "alice"})
+	sendKeys(ctx, t, alice, wrong+"#")
+	p.awaitLog(ctx, t, "door codes locked out: too many wrong codes", map[string]string{"source": "alice"})
+	sendKeys(ctx, t, alice, code+"#")
+	p.awaitLog(ctx, t, "door code ignored: locked out", map[string]string{"source": "alice"})
+
+	p.mu.Lock()
+	all := p.all.String()
+	p.mu.Unlock()
+	if n := strings.Count(all, "out: door relay 2 on"); n != 1 {
+		t.Errorf("the gate pulsed %d times, want once (the locked-out code must not open)", n)
+	}
+	if strings.Contains(all, "out: door relay on") {
+		t.Error("relay 1 pulsed: the gardener's code opens only the gate")
+	}
+	if strings.Contains(all, code) || strings.Contains(all, wrong) {
+		t.Errorf("a code appears in sipbell's output")
+	}
+}

@@ -1,0 +1,72 @@
+package device_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/device"
+)
+
+// relaySets lists the door relay patterns set, as "relay N pattern".
+func relaySets(r *rig) []string {
+	var s []string
+	for _, x := range r.out.Sets() {
+		if x.Output == device.DoorRelay {
+			s = append(s, fmt.Sprintf("relay %d %s", x.Index+1, x.Pattern))
+		}
+	}
+	return s
+}
+
+// TestAccessCodeInCall: in a call the door made, the resident keys
+// users' codes: each pulses only its own relays, with its own pulse, and
+// the event names the user, never the code; door.code still opens relay
+// 1; an unverified caller's keys are no code entry; a wrong code is
+// refused, and a pause forgets a part-typed code.
+func TestAccessCodeInCall(t *testing.T) {
+	t.Parallel()
+	gate, err := device.HashCode("2468", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Door.Code = "*0#"
+	cfg.Call.ExtendKey = ""
+	cfg.Door.Relays = []device.RelayConfig{{Name: "gate", Pulse: 7 * time.Second}}
+	cfg.Door.Access.Users = []device.AccessUser{{Name: "gardener", CodeHash: gate, Relays: []int{2}}}
+	r := newRig(t, cfg)
+	r.press(0)
+	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
+	r.dtmf("c1", "2468#")
+	r.dtmf("c1", "1357#") // wrong
+	r.dtmf("c1", "24")
+	r.advance(cfg.Door.InterDigitTimeout)
+	r.dtmf("c1", "68#") // the pause forgot "24"
+	r.dtmf("c1", "*0#")
+	r.wantSlice("relays", relaySets(r), []string{"relay 2 pulse 7s", "relay 1 pulse 3s"})
+	r.wantSlice("events", r.eventStrings(), []string{"rang button=0 targets=[1001 1002]",
+		"answered sip:1001@pbx incoming=false", "door-opened by code:gardener (relay 2)", "door-opened by sip:1001@pbx"})
+	if how := r.events[2].How; how != "dtmf" {
+		t.Errorf("opened how %q, want dtmf", how)
+	}
+}
+
+// TestAccessCodeUnverifiedCaller: a caller whose identity nobody
+// verified keys a right code: nothing opens.
+func TestAccessCodeUnverifiedCaller(t *testing.T) {
+	t.Parallel()
+	h, err := device.HashCode("2468", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Door.Code = ""
+	cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
+	r := newRig(t, cfg)
+	r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:x@evil", State: device.CallIncoming,
+		Caller: device.Caller{Source: "192.0.2.66"}})
+	r.state("in1", "sip:x@evil", device.CallAnswered, 200, "")
+	r.dtmf("in1", "2468#")
+	r.wantSlice("relays", relaySets(r), nil)
+}

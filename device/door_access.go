@@ -1,0 +1,87 @@
+package device
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file is where the keys of door.access codes meet the door: DTMF
+// in a call and the board's keypad.
+
+// entry collects the keys of an access code until "#".
+type entry struct {
+	buf      []byte
+	deadline time.Time
+}
+
+func (e *entry) reset() { e.buf, e.deadline = e.buf[:0], time.Time{} }
+
+// accessOf is the access table of c, nil when it has no users.
+func accessOf(c AccessConfig) *access {
+	if len(c.Users) == 0 {
+		return nil
+	}
+	return newAccess(c)
+}
+
+// accessKey takes DTMF key d of the call for an access code. It reports
+// whether d ended a code entry ("#" after other keys) and was handled
+// here; door.code goes first (opened: true).
+func (m *door) accessKey(ctx context.Context, d byte, opened bool) bool {
+	if m.access == nil {
+		return false
+	}
+	source := m.peer
+	if m.incoming {
+		source = m.caller.Identity
+	}
+	if source == "" { // only a verified caller, or a party the door called
+		return false
+	}
+	return m.key(ctx, d, opened, source, "dtmf")
+}
+
+// key adds d to the code being entered from source (how: "dtmf",
+// "keypad"), and checks the code when d is "#".
+func (m *door) key(ctx context.Context, d byte, opened bool, source, how string) bool {
+	if d != '#' {
+		if len(m.entry.buf) < maxCodeKeys {
+			m.entry.buf = append(m.entry.buf, d)
+		}
+		m.entry.deadline = m.now().Add(m.cfg.Door.InterDigitTimeout)
+		return false
+	}
+	if len(m.entry.buf) == 0 || opened {
+		m.entry.reset()
+		return false
+	}
+	code := string(m.entry.buf)
+	m.entry.reset()
+	m.checkCode(ctx, source, code, how)
+	return true
+}
+
+// checkCode opens the relays of the user whose code was entered; it
+// never logs the code.
+func (m *door) checkCode(ctx context.Context, source, code, how string) {
+	u, err := m.access.check(source, code, m.now())
+	switch {
+	case err == nil:
+		who := "code:" + u.Name
+		for _, r := range u.relays() {
+			_ = m.openRelay(ctx, r, who, how)
+		}
+	case errors.Is(err, ErrCodeNotNow):
+		m.d.log.Info("door not opened: the code is not valid now", "user", u.Name, "how", how, "reason", err.Error())
+	case errors.Is(err, ErrNowLockedOut): // once per lock-out and source
+		m.d.log.Warn("door codes locked out: too many wrong codes", "source", source, "how", how,
+			"for", m.access.lockout)
+	case errors.Is(err, ErrLockedOut):
+		// A bucket of its own, so that the wrong codes just logged do
+		// not hide that the source is now ignored.
+		m.refuse("locked:"+source, "door code ignored: locked out", "source", source, "how", how, "reason", err.Error())
+	default:
+		m.refuse(source, "door not opened: wrong code", "source", source, "how", how)
+	}
+}
