@@ -25,6 +25,10 @@ type BaresipOptions struct {
 	CA         *CA    // trusted (sip_cafile) and issuer of baresip's own certificate (sip_certificate)
 	AutoAnswer bool   // answer incoming calls at once
 	ToneHz     float64
+	// MediaEnc is the account's mediaenc: "srtp" (best effort), "srtp-mand"
+	// (RTP/SAVP required) or "dtls_srtp"; the module is loaded. Empty:
+	// plain RTP.
+	MediaEnc string
 }
 
 // Baresip is a running baresip controlled over ctrl_tcp.
@@ -109,6 +113,15 @@ statmode_default off
 	}
 	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;answermode=%s;audio_codecs=PCMU,PCMA;regint=%d;pubint=0;ptime=20\n",
 		opts.User, host, opts.Transport, Password, answer, regint)
+	switch {
+	case strings.HasPrefix(opts.MediaEnc, "srtp"):
+		cfg += "module srtp.so\n"
+	case opts.MediaEnc == "dtls_srtp":
+		cfg += "module dtls_srtp.so\n"
+	}
+	if opts.MediaEnc != "" {
+		acc = strings.TrimSuffix(acc, "\n") + ";mediaenc=" + opts.MediaEnc + "\n"
+	}
 	if opts.CA != nil {
 		opts.CAFile = opts.CA.CertFile
 		cfg += "sip_certificate " + baresipCertificate(t, opts.CA, dir) + "\n"

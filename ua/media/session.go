@@ -204,7 +204,7 @@ func (s *Session) Start(ctx context.Context, neg Negotiated) error {
 		s.tx.marker = true
 	}
 	s.neg = neg
-	s.srtp.Store(neg.SRTP)
+	s.setSRTP(neg.SRTP) // srtp_session.go
 	s.tx.configure(neg)
 	s.lastRx = s.clock.Now() // the timeout counts from (re)negotiation
 	s.timedOut = false

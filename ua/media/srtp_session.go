@@ -22,6 +22,18 @@ type srtpFailLog struct {
 	missed uint64
 }
 
+// setSRTP installs the call's transform (nil: plain RTP) and logs a
+// change. Called with s.mu held.
+func (s *Session) setSRTP(tr *SRTP) {
+	if old := s.srtp.Swap(tr); old != tr {
+		if tr != nil {
+			s.log.Info("media encrypted (SRTP)", "suite", tr.Suite(), "local", s.local)
+		} else if old != nil {
+			s.log.Warn("media no longer encrypted: the peer renegotiated plain RTP", "local", s.local)
+		}
+	}
+}
+
 // protectRTP returns pkt encrypted when the call is, in the sender's
 // buffer (valid until the next call), else pkt itself. Called by the
 // single sending goroutine.
