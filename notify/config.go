@@ -3,7 +3,6 @@ package notify
 import (
 	"net/url"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
@@ -51,8 +50,15 @@ type Messages struct {
 	// Events selects which events send a message (default: missed,
 	// door-opened, door-left-open).
 	Events []string `yaml:"events"`
-	// Texts overrides the text per event name, as a Go text/template over
-	// the event's JSON fields, e.g. "Door opened by {{.Who}} at {{.Time}}".
+	// Texts overrides the text per event name, e.g. "Door opened by
+	// {{.Who}} at {{.Time.Local.Format "15:04"}}". A text names the
+	// event's fields (.ID .Event .Time .Device .Account .Registration
+	// .Button .Targets .Peer .Incoming .Reason .Who .OpenSeconds .Open)
+	// in this subset of Go's text/template: {{.Field}}, {{.Time.Format
+	// "layout"}} (UTC) and {{.Time.Local.Format "layout"}}, {{if .Field}}
+	// ... {{else if .Field}} ... {{else}} ... {{end}}, {{range
+	// .Targets}}{{.}}{{end}}, {{/* comments */}} and the {{- -}} trim
+	// markers; anything else (functions, pipelines, variables) is refused.
 	Texts map[string]string `yaml:"texts"`
 }
 
@@ -140,7 +146,7 @@ func (m Messages) validate() error {
 			errs.Add(path, "unknown event %q (one of %s)", name, strings.Join(EventNames, ", "))
 			continue
 		}
-		if _, err := template.New(name).Option("missingkey=error").Parse(text); err != nil {
+		if _, err := parseText(text); err != nil {
 			errs.Add(path, "%v", err)
 		} else if len(text) > 1000 {
 			errs.Add(path, "longer than 1000 bytes")

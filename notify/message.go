@@ -1,11 +1,9 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-	"text/template"
 	"time"
 )
 
@@ -38,16 +36,16 @@ var DefaultTexts = map[string]string{
 	"door-closed":    "The door is closed again.",
 }
 
-// texts holds the parsed templates.
-type texts struct{ t map[string]*template.Template }
+// texts holds the parsed texts (text.go: the syntax they may use).
+type texts struct{ t map[string]*text }
 
 func newTexts(override map[string]string) (*texts, error) {
-	tx := &texts{t: map[string]*template.Template{}}
+	tx := &texts{t: map[string]*text{}}
 	for name, src := range DefaultTexts {
 		if o, ok := override[name]; ok {
 			src = o
 		}
-		t, err := template.New(name).Option("missingkey=error").Parse(src)
+		t, err := parseText(src)
 		if err != nil {
 			return nil, fmt.Errorf("message text %s: %w", name, err)
 		}
@@ -62,10 +60,8 @@ func (tx *texts) Render(p Payload) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("render text: no text for event %q", p.Event)
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, p); err != nil {
-		return "", fmt.Errorf("render text %s: %w", p.Event, err)
-	}
+	var b strings.Builder
+	t.render(&b, &p)
 	s := strings.TrimSpace(b.String())
 	if len(s) > MaxText {
 		s = s[:MaxText]
