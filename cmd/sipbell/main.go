@@ -24,6 +24,7 @@ var (
 )
 
 func main() {
+	setProcs()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

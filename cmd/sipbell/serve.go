@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -72,7 +73,7 @@ func startOrFallBack(ctx context.Context, a *app, o options, cfg provisioning.Fi
 
 // serve runs the firmware until SIGINT/SIGTERM and returns the exit code.
 func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
-	log.Info("starting", "version", versionString())
+	log.Info("starting", "version", versionString(), "gomaxprocs", runtime.GOMAXPROCS(0))
 	// A save cut short by a crash or power loss leaves temporary files
 	// beside the configuration: they are never read, so remove them.
 	if removed, err := provisioning.CleanTemp(o.configPath); err != nil {
