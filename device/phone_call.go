@@ -137,7 +137,7 @@ func (m *phone) incomingCall(ctx context.Context, ev PhoneEvent) {
 	m.enter(phRinging)
 	m.callID, m.peer, m.incoming, m.caller = ev.CallID, ev.Peer, true, ev.Caller
 	m.d.log.Info("call from "+ev.Peer+": ringing", "peer", ev.Peer, "caller", ev.Caller.String())
-	m.d.emit(Event{Kind: EventRang, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
+	m.d.emit(Event{Kind: EventRang, Peer: ev.Peer, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
 	cadence := m.cfg.ringCadence(ev.AlertInfo)
 	if ev.AlertInfo != "" {
 		m.d.log.Debug("alert-info", "alert_info", ev.AlertInfo, "cadence", cadence)

@@ -117,7 +117,7 @@ func (m *phone) waitingCall(ev PhoneEvent) bool {
 	}
 	m.second = other{id: ev.CallID, peer: ev.Peer, caller: ev.Caller, waiting: true, incoming: true}
 	m.d.log.Info("call waiting", "peer", ev.Peer, "caller", ev.Caller.String())
-	m.d.emit(Event{Kind: EventRang, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
+	m.d.emit(Event{Kind: EventRang, Peer: ev.Peer, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
 	m.play(tone.CallWaiting, 0)
 	return true
 }

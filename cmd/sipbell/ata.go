@@ -16,6 +16,7 @@ import (
 	"github.com/sipbell/sipbell/audio/callerid"
 	"github.com/sipbell/sipbell/audio/dtmf"
 	"github.com/sipbell/sipbell/audio/tone"
+	"github.com/sipbell/sipbell/board"
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
@@ -371,4 +372,13 @@ func (h *handset) relayMWI(ctx context.Context, d *device.Device, log *slog.Logg
 			}
 		}
 	}
+}
+
+// boardOptions are the board options the flags ask for: -sim-off-hook
+// starts the sim board's handset off hook.
+func (o options) boardOptions() []board.Option {
+	if o.simOffHook {
+		return []board.Option{board.WithSimOffHook()}
+	}
+	return nil
 }

@@ -24,8 +24,8 @@ type hardware struct {
 }
 
 // openBoard opens the configured board.
-func openBoard(cfg provisioning.File, log *slog.Logger) (*hardware, error) {
-	b, err := board.Open(cfg.Board, log.With("component", "board"))
+func openBoard(cfg provisioning.File, log *slog.Logger, opts ...board.Option) (*hardware, error) {
+	b, err := board.Open(cfg.Board, log.With("component", "board"), opts...)
 	if err != nil {
 		return nil, err
 	}

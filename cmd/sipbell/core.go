@@ -111,7 +111,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 // open opens the board, the sound (cues, speaker, microphones per call)
 // and the user agent's sockets; on error it closes what it opened.
 func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
-	hw, err := openBoard(cfg, a.log)
+	hw, err := openBoard(cfg, a.log, a.o.boardOptions()...)
 	if err != nil {
 		return fmt.Errorf("open board %q: %w", cfg.Board.Profile, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/provisioning"
 )
 
@@ -32,7 +33,11 @@ func warnIfNobodyCanCall(log *slog.Logger, cfg provisioning.File) {
 	if !nobodyCanCall(cfg) {
 		return
 	}
-	log.Warn(msgNobodyCanCall,
+	msg := msgNobodyCanCall
+	if cfg.Device.Mode == device.ModeATA {
+		msg = msgNobodyCanCallPhone
+	}
+	log.Warn(msg,
 		"why", "no SIP account (sip.accounts), and neither sip.allow_from nor sip.callers admits anyone: every incoming call is refused with 403",
 		"fix", "add an account, or the phones' network: sip.allow_from: [192.168.1.0/24]",
 		"listen", cfg.SIP.Listen)
@@ -40,6 +45,9 @@ func warnIfNobodyCanCall(log *slog.Logger, cfg provisioning.File) {
 
 // msgNobodyCanCall is the start-up warning of warnIfNobodyCanCall.
 const msgNobodyCanCall = "NOBODY CAN CALL this door station"
+
+// msgNobodyCanCallPhone is the same warning in the analog phone mode.
+const msgNobodyCanCallPhone = "NOBODY CAN CALL this phone"
 
 // nobodyCanCall reports whether cfg admits no incoming call at all.
 func nobodyCanCall(cfg provisioning.File) bool {

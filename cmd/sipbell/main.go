@@ -38,6 +38,7 @@ type options struct {
 	sipListen   string
 	sipTrace    bool
 	simHTTP     string
+	simOffHook  bool
 	hashCode    bool
 }
 
@@ -53,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.sipListen, "sip-listen", "", "override sip.listen (`host:port`; port 0 picks a free one)")
 	fs.BoolVar(&o.sipTrace, "sip-trace", false, "log every SIP message sent and received")
 	fs.StringVar(&o.simHTTP, "sim-http", "", "serve the simulated board's HTTP controls on `host:port` (sim profile only)")
+	fs.BoolVar(&o.simOffHook, "sim-off-hook", false, "the simulated board's handset starts off hook (sim profile only)")
 	fs.BoolVar(&o.hashCode, "hash-code", false, "read a door code from standard input and print its hash for device.door.access.users[].code_hash")
 	if err := fs.Parse(args); err != nil {
 		return o, err
