@@ -206,7 +206,7 @@ func (c *call) Peer() string {
 func (c *call) event(kind EventKind) Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Event{Kind: kind, CallID: c.id, Peer: c.peer, Incoming: c.incoming, Dialog: c.dialog}
+	return Event{Kind: kind, CallID: c.id, Peer: c.peer, Incoming: c.incoming, Dialog: c.dialog, SRTP: c.neg.SRTP.Suite()}
 }
 func (c *call) Incoming() bool { return c.incoming }
 

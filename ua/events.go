@@ -85,6 +85,10 @@ type Event struct {
 	// events): what dialog-info (RFC 4235) NOTIFYs carry, so that a BLF key
 	// can pick the call up with INVITE + Replaces.
 	Dialog DialogID
+	// SRTP names the crypto suite of the call's media once it is
+	// negotiated and encrypted (call events, ua/srtp.go); "" for plain
+	// RTP.
+	SRTP string
 }
 
 // DialogID names a call's SIP dialog as on the wire. The tags are ours

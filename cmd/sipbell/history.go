@@ -162,7 +162,7 @@ func (r *recorder) callState(ev ua.Event) {
 	case ua.CallAnswered:
 		if !answered {
 			r.calls[ev.CallID] = true
-			r.add(history.Entry{Kind: history.KindAnswered, Who: ev.Peer})
+			r.add(history.Entry{Kind: history.KindAnswered, Who: ev.Peer, Detail: mediaDetail(ev.SRTP)})
 		}
 	case ua.CallEnded:
 		delete(r.calls, ev.CallID)
@@ -176,6 +176,15 @@ func (r *recorder) callState(ev ua.Event) {
 		}
 		r.add(history.Entry{Kind: kind, Who: ev.Peer, Detail: strings.TrimSpace(why)})
 	}
+}
+
+// mediaDetail says in an answered call's entry whether its media is
+// encrypted.
+func mediaDetail(suite string) string {
+	if suite == "" {
+		return "media not encrypted"
+	}
+	return "media encrypted (SRTP " + suite + ")"
 }
 
 // recordConfigChange writes which sections a newly applied configuration

@@ -72,6 +72,16 @@ func srtpVoiceCall(ctx context.Context, t *testing.T, p *voiceProc, b *interop.B
 	}
 	judgeVoice(t, "baresip → sipbell (SRTP)", speaker, call)
 	judgeVoice(t, "sipbell → baresip (SRTP)", heard, call)
+	// The call history (GET /api/history, the web page) says so.
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(filepath.Dir(speaker)), "*", "state", "history", "*"))
+	var hist strings.Builder
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		hist.Write(b)
+	}
+	if want := `"detail":"media encrypted (SRTP AES_CM_128_HMAC_SHA1_80)"`; !strings.Contains(hist.String(), want) {
+		t.Errorf("history %v lacks %s:\n%s", files, want, hist.String())
+	}
 }
 
 // srtpNetnsEnv names the namespace TestSRTPDoorCallsBaresip re-runs in.
