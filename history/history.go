@@ -39,6 +39,7 @@ const (
 	KindConfig       = "config"       // a configuration change: Detail what changed
 	KindProvisioning = "provisioning" // a provisioning fetch's outcome
 	KindStart        = "start"        // the firmware started
+	KindPassword     = "password"     // the admin password was reset on the device (How: file)
 )
 
 // ErrClosed is returned by Add after Close.

@@ -16,33 +16,49 @@ const maxLimit = 5000
 // Handler serves GET /api/history: ?kind=ring,door-opened (any of them),
 // ?since= (RFC 3339 time, or a duration back from now such as 24h),
 // ?limit=N (the newest N), ?format=csv (default JSON). The caller puts it
-// behind the admin login.
+// behind the admin login. The handler is a Recorder too, for the parts
+// of the firmware that are handed only the handler.
 func (l *Log) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, err := l.parseFilter(r)
-		if err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-			return
+	return api{l, l.serveHTTP}
+}
+
+// Recorder adds entries to a history.
+type Recorder interface {
+	Add(e Entry) error
+}
+
+// api is the history's HTTP handler, which records too.
+type api struct {
+	*Log
+	serve http.HandlerFunc
+}
+
+func (a api) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.serve(w, r) }
+
+func (l *Log) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	f, err := l.parseFilter(r)
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	entries := l.List(f)
+	switch r.URL.Query().Get("format") {
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="sipbell-history.csv"`)
+		_ = WriteCSV(w, entries)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("download") != "" {
+			w.Header().Set("Content-Disposition", `attachment; filename="sipbell-history.json"`)
 		}
-		entries := l.List(f)
-		switch r.URL.Query().Get("format") {
-		case "csv":
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			w.Header().Set("Content-Disposition", `attachment; filename="sipbell-history.csv"`)
-			_ = WriteCSV(w, entries)
-		default:
-			w.Header().Set("Content-Type", "application/json")
-			if r.URL.Query().Get("download") != "" {
-				w.Header().Set("Content-Disposition", `attachment; filename="sipbell-history.json"`)
-			}
-			if entries == nil {
-				entries = []Entry{}
-			}
-			_ = json.NewEncoder(w).Encode(map[string]any{"entries": entries})
+		if entries == nil {
+			entries = []Entry{}
 		}
-	})
+		_ = json.NewEncoder(w).Encode(map[string]any{"entries": entries})
+	}
 }
 
 func (l *Log) parseFilter(r *http.Request) (Filter, error) {

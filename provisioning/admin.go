@@ -70,10 +70,14 @@ type AdminOptions struct {
 	Sim http.Handler
 	// History serves GET /api/history (the device's event history),
 	// behind the login; nil: no history.
-	History  http.Handler
-	Timeouts Timeouts // zero: DefaultTimeouts
-	Clock    clockwork.Clock
-	Log      *slog.Logger
+	History http.Handler
+	// PasswordResetFiles are where a PasswordResetFile may be (the boot
+	// partition, beside the configuration file): the first found resets
+	// the admin password at start.
+	PasswordResetFiles []string
+	Timeouts           Timeouts // zero: DefaultTimeouts
+	Clock              clockwork.Clock
+	Log                *slog.Logger
 }
 
 // Admin is the device's web UI and JSON API.
@@ -84,6 +88,8 @@ type Admin struct {
 	limiter  *limiter
 	failLog  *failLog
 	sessions *sessions
+
+	resetFrom string // the file the admin password was reset from at start
 
 	mu      sync.Mutex
 	pw      passwordHash
@@ -112,12 +118,20 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 		filepath.Join(opts.StateDir, SelfSignedKeyFile)); len(removed) > 0 || err != nil {
 		opts.Log.Info("temporary files of an interrupted save removed", "files", removed, "err", err)
 	}
-	pw, err := ensurePassword(opts.StateDir, opts.Config.Password, opts.Log)
+	from, err := resetPasswordFromFile(opts.StateDir, opts.PasswordResetFiles, opts.Config.Password, opts.Log)
+	if err != nil {
+		opts.Log.Warn("admin password not reset", "err", err)
+	}
+	configured := opts.Config.Password
+	if overridden(opts.StateDir, configured) {
+		configured = "" // a reset file replaced it
+	}
+	pw, err := ensurePassword(opts.StateDir, configured, opts.Log)
 	if err != nil {
 		return nil, err
 	}
 	return &Admin{
-		opts: opts, log: opts.Log, clk: opts.Clock, pw: pw,
+		opts: opts, log: opts.Log, clk: opts.Clock, pw: pw, resetFrom: from,
 		limiter:  newLimiter(opts.Clock.Now),
 		failLog:  &failLog{log: opts.Log, clk: opts.Clock},
 		sessions: &sessions{now: opts.Clock.Now, m: map[string]time.Time{}},
@@ -129,7 +143,7 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 // A changed password ends every session: whoever logged in with the old
 // one logs in again.
 func (a *Admin) SetPassword(pw string) error {
-	if pw == "" || pw == Redacted {
+	if pw == "" || pw == Redacted || overridden(a.opts.StateDir, pw) {
 		return nil
 	}
 	h, err := ensurePassword(a.opts.StateDir, pw, a.log)
@@ -149,6 +163,10 @@ func (a *Admin) SetPassword(pw string) error {
 	}
 	return nil
 }
+
+// PasswordResetFrom is the file the admin password was reset from at
+// start, "" when it was not.
+func (a *Admin) PasswordResetFrom() string { return a.resetFrom }
 
 // Handler returns the admin server's routes.
 func (a *Admin) Handler() http.Handler {

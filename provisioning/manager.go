@@ -121,6 +121,7 @@ type Manager struct {
 	last     Result
 	pending  *pendingCheck
 	onChange []func(File)
+	onResult []func(Result)
 	// armed wakes Run when a change starts waiting on its health check:
 	// with nothing pending, Run sleeps (no ticker waking an idle device).
 	armed chan struct{}
@@ -310,7 +311,21 @@ func (m *Manager) OnChange(fn func(File)) {
 	m.onChange = append(m.onChange, fn)
 }
 
+// OnResult registers fn to be called (outside the Manager's lock) with
+// every result: each change's outcome, rollbacks, pull fetches.
+func (m *Manager) OnResult(fn func(Result)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onResult = append(m.onResult, fn)
+}
+
 func (m *Manager) logResult(r Result) {
+	m.mu.Lock()
+	hooks := m.onResult
+	m.mu.Unlock()
+	for _, fn := range hooks {
+		fn(r)
+	}
 	args := []any{"source", r.Source, "outcome", r.Outcome}
 	if r.Hash != "" {
 		args = append(args, "hash", r.Hash)

@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/sipbell/sipbell/history"
 	"github.com/sipbell/sipbell/provisioning"
 )
 
@@ -72,16 +75,26 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 		return nil, err
 	}
 	p := &provisioningParts{Manager: mgr, Puller: pull, Runs: []func(context.Context) error{mgr.Run, pull.Run}}
+	rec, _ := w.History.(history.Recorder)
+	if rec != nil {
+		mgr.OnResult(provisioningRecorder(rec, log))
+	}
 	if sec.Admin.Listen == "" {
 		return p, nil
 	}
 	p.Admin, err = provisioning.NewAdmin(provisioning.AdminOptions{
 		Config: sec.Admin, StateDir: sec.StateDir, Manager: mgr, Pull: pull,
 		Status: w.Status, Actions: w.Actions, Sim: w.Sim, History: w.History,
-		Log: log.With("component", "admin"),
+		PasswordResetFiles: passwordResetFiles(w.ConfigPath),
+		Log:                log.With("component", "admin"),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if from := p.Admin.PasswordResetFrom(); from != "" && rec != nil {
+		if err := rec.Add(history.Entry{Kind: history.KindPassword, How: "file", Detail: "admin password reset from " + from}); err != nil {
+			log.Warn("event history not written", "err", err)
+		}
 	}
 	ln, err := net.Listen("tcp", sec.Admin.Listen)
 	if err != nil {
@@ -106,6 +119,59 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 	}
 	p.Runs = append(p.Runs, func(ctx context.Context) error { return p.Admin.Serve(ctx, ln) })
 	return p, nil
+}
+
+// passwordResetFiles are where a file resetting the admin password is
+// looked for at start: beside the configuration file, then on the boot
+// partition (Raspberry Pi OS mounts it at /boot/firmware, gokrazy and
+// older systems at /boot).
+func passwordResetFiles(configPath string) []string {
+	return []string{
+		filepath.Join(filepath.Dir(configPath), provisioning.PasswordResetFile),
+		"/boot/firmware/" + provisioning.PasswordResetFile,
+		"/boot/" + provisioning.PasswordResetFile,
+	}
+}
+
+// provisioningRecorder writes what became of configuration changes and
+// provisioning fetches into the history: refusals, failures, rollbacks
+// and changes applied by provisioning. "Unchanged" and "not modified"
+// (every poll) are left out, and so is an outcome repeating the one
+// before (a server down for a day is one entry, not one per poll).
+func provisioningRecorder(rec history.Recorder, log *slog.Logger) func(provisioning.Result) {
+	var mu sync.Mutex
+	last := ""
+	return func(r provisioning.Result) {
+		switch r.Outcome {
+		case provisioning.OutcomeUnchanged, provisioning.OutcomeNotModified, provisioning.OutcomeOff:
+			return
+		case provisioning.OutcomeApplied:
+			if strings.HasPrefix(r.Source, "admin ") {
+				return // the configuration change is recorded with what changed
+			}
+		}
+		detail := r.Outcome
+		if r.Message != "" {
+			detail += ": " + r.Message
+		}
+		for i, e := range r.Errors {
+			if i == 3 {
+				detail += fmt.Sprintf("; and %d more", len(r.Errors)-3)
+				break
+			}
+			detail += "; " + e.Path + ": " + e.Message
+		}
+		mu.Lock()
+		repeat := detail+r.Source == last
+		last = detail + r.Source
+		mu.Unlock()
+		if repeat {
+			return
+		}
+		if err := rec.Add(history.Entry{Kind: history.KindProvisioning, Who: r.Source, Detail: detail}); err != nil {
+			log.Warn("event history not written", "err", err)
+		}
+	}
 }
 
 // deviceIdentity is what the provisioning server knows this device by:
