@@ -53,9 +53,12 @@ test-alsa:
 	scripts/alsa-kernel-test.sh amd64 arm64 armhf
 
 # board's slic and rotary profiles on the real GPIO character device of arm64 and
-# armhf Debian kernels under qemu-system (the same kernels).
+# armhf Debian kernels under qemu-system (the same kernels), and the rpi, slic
+# and rotary profiles on those kernels' gpio-sim driver (built by
+# scripts/gpiosim-build.sh, which .ci/run runs).
 test-gpio:
 	scripts/gpio-kernel-test.sh arm64 armhf
+	scripts/gpiosim-test.sh amd64 arm64 armhf
 
 test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
