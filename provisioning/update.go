@@ -225,9 +225,9 @@ var ErrBusy = errors.New("firmware update postponed: a call is up")
 // Check installs the firmware cfg names when it is not the running one:
 // download, signature check against cfg.SigningKeys, write to the spare
 // root, one-shot boot of it, reboot. It returns nil when there is nothing
-// to do, ErrBusy during a call, and a transient download error to be
-// retried; refusals are remembered and not retried for the same url and
-// version.
+// to do, ErrBusy during a call, ErrFirmwareFetch for a download to try
+// again; refusals (ErrFirmware) are remembered and not retried for the
+// same url and version.
 func (u *Updater) Check(ctx context.Context, cfg Config) error {
 	fw := cfg.Firmware
 	u.mu.Lock()
@@ -250,6 +250,12 @@ func (u *Updater) Check(ctx context.Context, cfg Config) error {
 	}
 	u.o.Log.Info("firmware update: fetching", "version", fw.Version, "url", fw.URL)
 	image, err := u.get(ctx, fw.URL, MaxFirmwareBytes)
+	if errors.Is(err, errNotFound) {
+		err = fmt.Errorf("%w: %w: %s: %v", ErrFirmware, ErrFirmwareFetch, fw.URL, err)
+	}
+	if err != nil && !errors.Is(err, ErrFirmwareFetch) {
+		return u.refuse(PhaseRefused, fw, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -282,26 +288,30 @@ func (u *Updater) Check(ctx context.Context, cfg Config) error {
 
 var errNotFound = errors.New("404 not found")
 
+// ErrFirmwareFetch wraps a failed download (network, server error): worth
+// trying again later, unlike a refusal.
+var ErrFirmwareFetch = errors.New("firmware download failed")
+
 // get fetches url, at most limit bytes.
 func (u *Updater) get(ctx context.Context, url string, limit int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: fetch %s: %v", ErrFirmware, url, err)
+		return nil, fmt.Errorf("%w: %w: %s: %v", ErrFirmware, ErrFirmwareFetch, url, err)
 	}
 	resp, err := u.o.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: fetch %s: %v", ErrFirmware, url, err)
+		return nil, fmt.Errorf("%w: %w: %s: %v", ErrFirmware, ErrFirmwareFetch, url, err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, errNotFound
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: fetch %s: %s", ErrFirmware, url, resp.Status)
+		return nil, fmt.Errorf("%w: %w: %s: %s", ErrFirmware, ErrFirmwareFetch, url, resp.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: fetch %s: %v", ErrFirmware, url, err)
+		return nil, fmt.Errorf("%w: %w: %s: %v", ErrFirmware, ErrFirmwareFetch, url, err)
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%w: fetch %s: larger than %d bytes", ErrFirmware, url, limit)

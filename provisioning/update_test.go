@@ -133,6 +133,21 @@ func TestUpdateCheck(t *testing.T) {
 	}
 }
 
+// TestUpdateCheckFetchFails: a server error or a missing image is worth
+// another try: not remembered as refused, nothing written.
+func TestUpdateCheckFetchFails(t *testing.T) {
+	t.Parallel()
+	key := newMinisignPair(t, "release")
+	srv := fileServer(t, map[string]string{})
+	slots := &fakeSlots{}
+	u, hist := newTestUpdater(t, slots, nil)
+	cfg := Config{SigningKeys: []string{key.pubLine}, Firmware: FirmwareConfig{URL: srv.URL + "/missing.img", Version: "v2"}}
+	err := u.Check(context.Background(), cfg)
+	if !errors.Is(err, ErrFirmwareFetch) || u.Status().Last.Phase != "" || len(*hist) != 0 || slots.written != nil {
+		t.Errorf("err %v, state %+v, history %q: want a download error to retry, nothing remembered", err, u.Status().Last, *hist)
+	}
+}
+
 // TestUpdateCheckNothingToDo: no URL, or the running version, fetches
 // nothing.
 func TestUpdateCheckNothingToDo(t *testing.T) {

@@ -61,7 +61,7 @@ func TestProtocolAnswers(t *testing.T) {
 	t.Run("OPTIONS", func(t *testing.T) {
 		c := dial(t, h)
 		res := exchange(t, c, request("OPTIONS", addr, c.LocalAddr(), "o1", "", ""), "SIP/2.0 200")
-		for _, hdr := range []string{"Allow: INVITE", "Accept: application/sdp", "Supported:"} {
+		for _, hdr := range []string{"Allow: INVITE", "Accept: application/sdp", "Supported:", "Server: sipbell/"} {
 			if !strings.Contains(res, hdr) {
 				t.Errorf("OPTIONS answer lacks %q:\n%s", hdr, res)
 			}

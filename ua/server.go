@@ -63,6 +63,7 @@ func (u *UA) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Supported", "timer, replaces, 100rel"))
+	res.AppendHeader(sip.NewHeader("Server", u.sua.Name())) // sip.user_agent: which firmware answers
 	u.sendStateless(tx, res)
 }
 

@@ -14,7 +14,8 @@ import (
 const historyKindFirmware = "firmware"
 
 // firmwareRetry is how long a postponed (call up) or failed download
-// waits before the firmware provisioning names is checked again.
+// waits before the firmware provisioning names is checked again; a
+// refusal (unsigned, wrong key) waits for the next configuration.
 const firmwareRetry = time.Minute
 
 // firmware runs the firmware updater: it settles an update the last boot
@@ -78,13 +79,14 @@ func (f *firmware) run(ctx context.Context, first provisioning.Config) error {
 		case <-retry.C:
 		}
 		err := f.u.Check(ctx, cfg)
-		if err == nil || ctx.Err() != nil {
-			continue
-		}
-		if !errors.Is(err, provisioning.ErrBusy) {
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, provisioning.ErrBusy):
+			retry.Reset(firmwareRetry)
+		case errors.Is(err, provisioning.ErrFirmwareFetch):
 			f.log.Warn("firmware update: will try again", "err", err, "in", firmwareRetry)
+			retry.Reset(firmwareRetry)
 		}
-		retry.Reset(firmwareRetry)
 	}
 }
 
