@@ -29,7 +29,7 @@ func (u *UA) callHops(ctx context.Context, target sip.Uri) ([]sipdns.Hop, bool) 
 		if hops := u.registrationHops(sv); len(hops) > 0 {
 			return hops, true
 		}
-		hops, err := u.resolveServer(ctx, sv, tr, explicit)
+		hops, err := u.resolveServer(ctx, sv, []string{tr}, explicit)
 		if err != nil {
 			u.log.Warn("call: the account's server is not found in DNS", "server", sv.Host, "err", err)
 		}

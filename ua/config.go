@@ -215,7 +215,10 @@ type Account struct {
 	// again at each refresh.
 	Failover []string `yaml:"failover"`
 	// Transport is udp, tcp or tls; empty means udp, or tls for a sips:
-	// registrar.
+	// registrar. Empty with a registrar (or outbound proxy) given as a
+	// name: its DNS chooses, as RFC 3263 says (NAPTR SIP+D2T or SIP+D2U
+	// records in their order, else whichever of _sip._udp and _sip._tcp
+	// SRV records exists, UDP first), once, when DNS first answers.
 	Transport string `yaml:"transport"`
 	// User is the user part of the address of record.
 	User string `yaml:"user"`

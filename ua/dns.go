@@ -24,13 +24,13 @@ func newResolver(cfg Config, c Clock) *sipdns.Resolver {
 }
 
 // resolveServer returns the hops of a configured server (RFC 3263): an IP
-// address as it is, a name by NAPTR/SRV/A. transport is the account's
-// (udp, tcp); explicit says whether the configuration named it, so that
-// NAPTR may choose the SRV name otherwise.
-func (u *UA) resolveServer(ctx context.Context, sv server, transport string, explicit bool) ([]sipdns.Hop, error) {
-	q := sipdns.Query{Host: sv.Host, Port: sv.Port, Supported: []string{transport}, Secure: sv.TLS}
+// address as it is, a name by NAPTR/SRV/A. supported are the transports
+// the hops may use, the account's first; explicit says whether the
+// configuration named it, so that NAPTR may choose the SRV name otherwise.
+func (u *UA) resolveServer(ctx context.Context, sv server, supported []string, explicit bool) ([]sipdns.Hop, error) {
+	q := sipdns.Query{Host: sv.Host, Port: sv.Port, Supported: supported, Secure: sv.TLS}
 	if explicit {
-		q.Transport = transport
+		q.Transport = supported[0]
 	}
 	ctx, cancel := context.WithTimeout(ctx, dnsTimeout)
 	defer cancel()
@@ -56,7 +56,7 @@ func usesDNS(sv server, transport string) bool {
 func (u *UA) serverAddrs(sv server, transport string, port int) []netip.AddrPort {
 	var out []netip.AddrPort
 	if usesDNS(sv, transport) {
-		hops, err := u.resolveServer(context.Background(), sv, transport, true)
+		hops, err := u.resolveServer(context.Background(), sv, []string{transport}, true)
 		if err != nil {
 			u.log.Warn("registrar or proxy not found in DNS: requests from it are not trusted", "server", sv.Host, "err", err)
 		}

@@ -68,7 +68,7 @@ func (u *UA) contactFor(user, transport string) sip.ContactHeader {
 	regs := u.regs
 	u.mu.Unlock()
 	for _, r := range regs {
-		if r.transport == transport && transport != "udp" {
+		if r.tr() == transport && transport != "udp" {
 			return sip.ContactHeader{Address: r.contactSnapshot(), Params: sip.NewParams()}
 		}
 	}

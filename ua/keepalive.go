@@ -168,7 +168,8 @@ func (r *regLoop) nextHop(si int) string { return r.hopAddr(si) } // regroute.go
 // optionsSelf sends OPTIONS to our own address of record through server
 // si and returns the final status code (after digest, when challenged).
 func (r *regLoop) optionsSelf(ctx context.Context, si int) (int, error) {
-	c, err := r.u.client(r.transport)
+	tr := r.tr()
+	c, err := r.u.client(tr)
 	if err != nil {
 		return 0, err
 	}
@@ -179,7 +180,7 @@ func (r *regLoop) optionsSelf(ctx context.Context, si int) (int, error) {
 	from.Params.Add("tag", sip.GenerateTagN(10))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: r.aor, Params: sip.NewParams()})
-	req.SetTransport(strings.ToUpper(r.transport))
+	req.SetTransport(strings.ToUpper(tr))
 	req.SetDestination(r.nextHop(si))
 	// The last check's challenge answered again (the next nonce count):
 	// one round trip instead of two while the registrar takes it.
@@ -264,7 +265,7 @@ func (r *regLoop) connAlive() bool {
 	if err != nil {
 		return true
 	}
-	pool := r.u.sua.TransportLayer().Pool(r.transport)
+	pool := r.u.sua.TransportLayer().Pool(r.tr())
 	if pool == nil {
 		return true
 	}
@@ -278,4 +279,4 @@ func (r *regLoop) connAlive() bool {
 
 // crlf sends a CRLF ping (RFC 5626 §4.4.1) to the next hop: on UDP from
 // the listening socket, on TCP/TLS over the open connection.
-func (r *regLoop) crlf(si int) error { return r.u.keepAlive(r.transport, r.nextHop(si)) }
+func (r *regLoop) crlf(si int) error { return r.u.keepAlive(r.tr(), r.nextHop(si)) }

@@ -17,16 +17,20 @@ import (
 // refresh before expiry, 423 Min-Expires, backoff with jitter,
 // Retry-After, failover across registrars, and Expires: 0 at shutdown.
 type regLoop struct {
-	u         *UA
-	idx       int
-	acc       Account
-	transport string
-	aor       sip.Uri
-	servers   []server
-	proxy     *server
-	callID    string
+	u       *UA
+	idx     int
+	acc     Account
+	aor     sip.Uri
+	servers []server
+	proxy   *server
+	callID  string
 
-	mu          sync.Mutex
+	mu sync.Mutex
+	// transport is the one REGISTERs go over: the account's, or, when it
+	// names none and DNS finds the server, the one RFC 3263 chose
+	// (regroute.go resolve); read it with tr.
+	transport   string
+	chosen      bool // transport was chosen by DNS, for the loop's life
 	cseq        uint32
 	contact     sip.Uri
 	stale       *sip.Uri      // a contact replaced by correctContact, removed with the next REGISTER
@@ -258,7 +262,7 @@ func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct
 		if kt != nil {
 			ka = kt.C()
 		}
-		if r.transport != "udp" && r.registered() {
+		if r.tr() != "udp" && r.registered() {
 			wt = r.u.clock.NewTimer(r.u.timing.ConnWatch)
 			cw = wt.C()
 		}
@@ -299,8 +303,8 @@ func stopTimer(ts ...Timer) {
 func (r *regLoop) request(si int, expires time.Duration) *sip.Request {
 	srv := r.servers[si]
 	recipient := sip.Uri{Scheme: "sip", Host: srv.Host, Port: srv.Port}
-	if r.transport != "udp" {
-		recipient.UriParams = sip.HeaderParams{{K: "transport", V: r.transport}}
+	if tr := r.tr(); tr != "udp" {
+		recipient.UriParams = sip.HeaderParams{{K: "transport", V: tr}}
 	}
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	r.mu.Lock()
@@ -330,13 +334,14 @@ func (r *regLoop) request(si int, expires time.Duration) *sip.Request {
 // register runs one REGISTER exchange with server si, digest included,
 // bounded by timeout.
 func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Duration) regResult {
-	c, err := r.u.client(r.transport)
-	if err != nil {
-		return regResult{out: outOther, reason: err.Error()}
-	}
-	// DNS first, on its own bound (dnsTimeout), not the REGISTER's.
+	// DNS first, on its own bound (dnsTimeout), not the REGISTER's: it
+	// may choose the transport.
 	if err := r.resolve(ctx, si, expires > 0); err != nil {
 		return regResult{out: outServerFail, reason: err.Error()}
+	}
+	c, err := r.u.client(r.tr())
+	if err != nil {
+		return regResult{out: outOther, reason: err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

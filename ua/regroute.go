@@ -3,7 +3,9 @@ package ua
 import (
 	"context"
 	"fmt"
+	"slices"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/ua/sipdns"
 )
 
@@ -31,10 +33,17 @@ func (r *regLoop) target(si int) server {
 // fails, hops found before are kept.
 func (r *regLoop) resolve(ctx context.Context, si int, refresh bool) error {
 	sv := r.target(si)
-	if !usesDNS(sv, r.transport) {
+	r.mu.Lock()
+	tr, choose := r.transport, r.acc.Transport == "" && !r.chosen
+	r.mu.Unlock()
+	if !usesDNS(sv, tr) {
 		return nil
 	}
-	hops, err := r.u.resolveServer(ctx, sv, r.transport, r.acc.Transport != "")
+	supported := []string{tr}
+	if choose {
+		supported = []string{"udp", "tcp"} // RFC 3263 §4.1: NAPTR, else SRV, chooses
+	}
+	hops, err := r.u.resolveServer(ctx, sv, supported, r.acc.Transport != "")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rt := &r.routes[si]
@@ -44,6 +53,16 @@ func (r *regLoop) resolve(ctx context.Context, si int, refresh bool) error {
 			return nil
 		}
 		return err
+	}
+	if choose && len(hops) > 0 {
+		r.chooseTransportLocked(hops[0].Transport)
+	}
+	hops = slices.DeleteFunc(hops, func(h sipdns.Hop) bool { return h.Transport != r.transport })
+	if len(hops) == 0 {
+		if len(rt.hops) > 0 {
+			return nil
+		}
+		return fmt.Errorf("ua: resolve %s: no server over %s: %w", sv.Host, r.transport, sipdns.ErrNotFound)
 	}
 	var cur sipdns.Hop
 	if len(rt.hops) > 0 {
@@ -60,6 +79,29 @@ func (r *regLoop) resolve(ctx context.Context, si int, refresh bool) error {
 		}
 	}
 	return nil
+}
+
+// chooseTransportLocked makes tr the registration's transport for the
+// loop's life (RFC 3263 §4.1: the account names none, DNS chose):
+// REGISTERs, keep-alives and the Contact use it from now on. r.mu is held.
+func (r *regLoop) chooseTransportLocked(tr string) {
+	r.chosen = true
+	if tr == r.transport {
+		return
+	}
+	r.u.log.Info("registration: DNS chose the transport", "account", r.AOR(), "transport", tr)
+	r.transport = tr
+	r.contact.UriParams = sip.HeaderParams{}
+	if tr != "udp" {
+		r.contact.UriParams = sip.HeaderParams{{K: "transport", V: tr}}
+	}
+}
+
+// tr is the transport REGISTERs go over now.
+func (r *regLoop) tr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.transport
 }
 
 // hopAddr is host:port that requests for si go to now.
