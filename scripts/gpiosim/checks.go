@@ -41,7 +41,7 @@ func drain(b *board.Board, quiet time.Duration) {
 // which must be role's kind; it returns how long after the write it came.
 func edge(c chip, b *board.Board, n int, how string, role board.Role, kind board.EventKind) (time.Duration, error) {
 	start := time.Now()
-	if err := c.pull(n, how); err != nil {
+	if err := c.Pull(n, how); err != nil {
 		return 0, err
 	}
 	select {
@@ -69,7 +69,7 @@ func quiet(b *board.Board, d time.Duration) error {
 func set(report reporter, c chip, b *board.Board, role board.Role, p board.Pattern, want map[int]string) {
 	err := b.Set(role, 0, p)
 	if err == nil {
-		err = c.expect(want)
+		err = c.Expect(want)
 	}
 	report(fmt.Sprintf("%s %s reads back on the lines", role, p), err, fmt.Sprint(want))
 }
@@ -81,7 +81,7 @@ func checkDoor(report reporter, c chip) {
 		return
 	}
 	defer b.Close()
-	report("inputs pulled up by the bias the board asked for, outputs low", c.expect(map[int]string{
+	report("inputs pulled up by the bias the board asked for, outputs low", c.Expect(map[int]string{
 		17: "1", 24: "1", 25: "1", 27: "0", 22: "0", 23: "0", 5: "0",
 	}), "(button GPIO17, contact GPIO24, hook GPIO25 high; LEDs GPIO27/22, relay GPIO23, ringer GPIO5 low)")
 
@@ -105,11 +105,11 @@ func checkDoor(report reporter, c chip) {
 	start := time.Now()
 	err = b.Set(board.DoorRelay, 0, board.Pulse(pulse))
 	if err == nil {
-		err = c.expect(map[int]string{23: "1"})
+		err = c.Expect(map[int]string{23: "1"})
 	}
 	var held time.Duration
 	for err == nil {
-		v, rerr := c.value(23)
+		v, rerr := c.Value(23)
 		if rerr != nil {
 			err = rerr
 		} else if v == "0" {
@@ -149,7 +149,7 @@ func checkBounce(report reporter, c chip) {
 			if i%2 == 1 {
 				how = "pull-up"
 			}
-			err = c.pull(17, how)
+			err = c.Pull(17, how)
 		}
 		took = time.Since(start)
 		if err != nil || took < debounce/2 {
@@ -173,7 +173,7 @@ func checkSLIC(report reporter, c chip) {
 		return
 	}
 	defer b.Close()
-	report("SHK pulled down (on hook), RM and F/R low", c.expect(map[int]string{25: "0", 5: "0", 6: "0"}), "")
+	report("SHK pulled down (on hook), RM and F/R low", c.Expect(map[int]string{25: "0", 5: "0", 6: "0"}), "")
 	d, err := edge(c, b, 25, "pull-up", board.HookSwitch, board.OffHook)
 	report("handset lifted: off-hook", err, fmt.Sprintf("(%v; debounce 5 ms)", d.Round(time.Millisecond)))
 	d, err = edge(c, b, 25, "pull-down", board.HookSwitch, board.OnHook)
@@ -184,11 +184,11 @@ func checkSLIC(report reporter, c chip) {
 	seen := map[string]int{}
 	for i := 0; i < 40 && err == nil; i++ {
 		var rm, fr string
-		if rm, err = c.value(5); err == nil && rm != "1" {
+		if rm, err = c.Value(5); err == nil && rm != "1" {
 			err = fmt.Errorf("RM (GPIO5) read %s while ringing", rm)
 		}
 		if err == nil {
-			fr, err = c.value(6)
+			fr, err = c.Value(6)
 			seen[fr]++
 		}
 		sleep(7 * time.Millisecond)
@@ -210,7 +210,7 @@ func checkRotary(report reporter, c chip) {
 	}
 	defer b.Close()
 	// The dial's pulse contact is closed at rest: the outside holds it low.
-	if err := c.pull(24, "pull-down"); err != nil {
+	if err := c.Pull(24, "pull-down"); err != nil {
 		report("pulse contact at rest", err, "")
 		return
 	}
@@ -230,7 +230,7 @@ func checkRotary(report reporter, c chip) {
 	high := map[int]int{}
 	for i := 0; i < 40 && err == nil; i++ {
 		for _, n := range []int{5, 6} {
-			v, rerr := c.value(n)
+			v, rerr := c.Value(n)
 			if rerr != nil {
 				err = rerr
 			} else if v == "1" {
