@@ -343,7 +343,7 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 	if err != nil {
 		return regResult{out: outOther, reason: err.Error()}
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.hopTimeout(si, timeout))
 	defer cancel()
 	req := r.request(si, expires)
 	r.preauthorize(req, si)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipbell/sipbell/ua/sipdns"
@@ -102,6 +103,25 @@ func (r *regLoop) tr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.transport
+}
+
+// nextHopTimeout bounds one REGISTER exchange (digest included) with a
+// server DNS found while more of its servers remain to fail over to (RFC
+// 3263 §4.3): a dead one, a black hole over UDP, costs this instead of the
+// whole transaction timeout (64·T1, 32 s) before the next is tried. The
+// last one left gets the full time. A live registrar answers within
+// milliseconds; one slower than this is passed over for the next.
+const nextHopTimeout = 4 * time.Second
+
+// hopTimeout is the bound of a REGISTER to server si: d, or
+// nextHopTimeout when DNS gave further servers after the one in use.
+func (r *regLoop) hopTimeout(si int, d time.Duration) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rt := r.routes[si]; rt.at+1 < len(rt.hops) {
+		return min(d, nextHopTimeout)
+	}
+	return d
 }
 
 // hopAddr is host:port that requests for si go to now.
