@@ -94,6 +94,7 @@ type phone struct {
 	xferCall other  // the call xfer names
 	recalled bool   // ringing for a call on hold: off hook resumes it
 	handed   other  // a call handed on (REFER) whose outcome is not known yet
+	cw2      cwCID  // caller ID on call waiting under way (phone_cid2.go)
 	handedTo string // where to
 
 	// Dialling.
@@ -212,6 +213,9 @@ func (m *phone) input(ctx context.Context, in Input) {
 		m.evs = m.dial.Edge(m.evs[:0], at, in.Kind == DialMake)
 		m.dialEvents(ctx)
 	case HandsetDigit:
+		if m.cwAck(in.Digit) {
+			return
+		}
 		if m.off {
 			m.digit(ctx, in.Digit, "dtmf")
 		}
@@ -382,11 +386,12 @@ func (m *phone) due(ctx context.Context, now time.Time) {
 		m.timerRanOut(ctx)
 	}
 	m.ringDue(ctx, now)
+	m.cwDue(now)
 }
 
 func (m *phone) next() time.Time {
 	var t time.Time
-	for _, c := range []time.Time{m.toneAt, m.warmAt, m.digitAt, m.ring.next()} {
+	for _, c := range []time.Time{m.toneAt, m.warmAt, m.digitAt, m.ring.next(), m.cw2.next()} {
 		if !c.IsZero() && (t.IsZero() || c.Before(t)) {
 			t = c
 		}
@@ -409,6 +414,7 @@ func (m *phone) stop(ctx context.Context) {
 	if m.callID != "" {
 		m.hangup(ctx, m.callID)
 	}
+	m.cwStop()
 	m.stopSecond(ctx)
 	m.ring.stop(m)
 	if m.toneOn {

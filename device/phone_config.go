@@ -79,7 +79,31 @@ type PhoneConfig struct {
 	// during a call without a second one holds it for a blind transfer:
 	// dial the number and hang up. sip.max_calls is raised to 2 for it.
 	CallWaiting bool `yaml:"call_waiting"`
+	// CallWaitingCallerID sends the waiting caller's ID during a call
+	// (type II caller ID, needs call_waiting and an FSK caller_id): after
+	// the call-waiting tone the call is muted and the alerting signal
+	// (2130+2750 Hz, 80 ms) sent; a phone that can show the caller
+	// acknowledges with the cas_ack DTMF digit within 160 ms and then gets
+	// the caller ID; without that acknowledgement none is sent.
+	CallWaitingCallerID bool `yaml:"call_waiting_caller_id"`
+	// CASAck is the DTMF digit a phone acknowledges the call-waiting
+	// alerting signal with: D (Bell phones) or A (some European ones).
+	// Empty: D.
+	CASAck string `yaml:"cas_ack"`
+	// CallerIDTiming is when caller ID is sent to a ringing phone:
+	// after_ring (in the first long pause of the cadence, as Bell and
+	// most of Europe) or before_ring (line reversal, for FSK the 100 ms
+	// alerting signal, the caller ID, then the first ring: the UK with
+	// V.23, the Netherlands and Denmark with DTMF). Empty: the country's
+	// (before_ring for UK and NL, after_ring elsewhere).
+	CallerIDTiming string `yaml:"caller_id_timing"`
 }
+
+// Caller-ID timings of PhoneConfig.CallerIDTiming.
+const (
+	CallerIDAfterRing  = "after_ring"
+	CallerIDBeforeRing = "before_ring"
+)
 
 // DistinctiveRing is one ring cadence picked by Alert-Info.
 type DistinctiveRing struct {
@@ -135,6 +159,16 @@ func (c PhoneConfig) WithDefaults() PhoneConfig {
 	if c.CallerID == "" {
 		c.CallerID = countryCallerID(c.Country)
 	}
+	if c.CallerIDTiming == "" {
+		c.CallerIDTiming = CallerIDAfterRing
+		if c.Country == "UK" || c.Country == "GB" || c.Country == "NL" {
+			c.CallerIDTiming = CallerIDBeforeRing
+		}
+	}
+	if c.CASAck == "" {
+		c.CASAck = "D"
+	}
+	c.CASAck = strings.ToUpper(c.CASAck)
 	if r, err := tone.Ring(c.Country); err == nil {
 		if len(c.RingCadence) == 0 {
 			c.RingCadence = r.Cadence
@@ -185,6 +219,17 @@ func (c PhoneConfig) Validate() error {
 	case CallerIDBell202, CallerIDV23, CallerIDDTMF, CallerIDOff:
 	default:
 		errs.Add("caller_id", "must be bell202, v23, dtmf or off, not %q", c.CallerID)
+	}
+	switch d.CallerIDTiming {
+	case CallerIDAfterRing, CallerIDBeforeRing:
+	default:
+		errs.Add("caller_id_timing", "must be after_ring or before_ring, not %q", c.CallerIDTiming)
+	}
+	if len(d.CASAck) != 1 || d.CASAck[0] < 'A' || d.CASAck[0] > 'D' {
+		errs.Add("cas_ack", "must be one DTMF digit A, B, C or D, not %q", c.CASAck)
+	}
+	if c.CallWaitingCallerID && (!c.CallWaiting || (d.CallerID != CallerIDBell202 && d.CallerID != CallerIDV23)) {
+		errs.Add("call_waiting_caller_id", "needs call_waiting and an FSK caller_id (bell202 or v23), not caller_id %q", d.CallerID)
 	}
 	checkCadence(&errs, "ring_cadence", c.RingCadence)
 	if len(c.DistinctiveRings) > 8 {

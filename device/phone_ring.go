@@ -151,8 +151,13 @@ func printable(s string) string {
 // identity the proxy asserted, or the sip.callers user); an unverified
 // caller is presented as "unavailable", never by its From header. The
 // name is the display name the proxy asserted, "unavailable" without one.
-func (m *phone) callerID(ev PhoneEvent) []int16 {
-	if m.cfg.CallerID == CallerIDOff {
+func (m *phone) callerID(ev PhoneEvent) []int16 { return m.callerIDSignal(ev, false) }
+
+// callerIDSignal renders the caller ID of ev; offHook renders the form
+// sent during a call (type II: FSK without the channel seizure, 80 ms of
+// mark), nil for DTMF.
+func (m *phone) callerIDSignal(ev PhoneEvent, offHook bool) []int16 {
+	if m.cfg.CallerID == CallerIDOff || (offHook && m.cfg.CallerID == CallerIDDTMF) {
 		return nil
 	}
 	msg := callerid.Message{Time: callerid.DateTimeOf(m.now()), NameAbsent: callerid.Unavailable}
@@ -172,7 +177,11 @@ func (m *phone) callerID(ev PhoneEvent) []int16 {
 		var b []byte
 		if b, err = msg.MarshalBinary(); err == nil {
 			std, _ := fskStandard(m.cfg.CallerID)
-			pcm, err = callerid.FSK(b, callerid.FSKOptions{Standard: std})
+			o := callerid.FSKOptions{Standard: std}
+			if offHook {
+				o.SeizureBits, o.MarkBits = -1, offHookMarkBits
+			}
+			pcm, err = callerid.FSK(b, o)
 		}
 	}
 	if err != nil {

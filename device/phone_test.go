@@ -40,6 +40,10 @@ func (h *handset) Play(pcm []int16) error {
 	return nil
 }
 func (h *handset) Quiet() error { h.add("quiet"); return nil }
+func (h *handset) MuteCall(on bool) error {
+	h.add(map[bool]string{true: "mute", false: "unmute"}[on])
+	return nil
+}
 func (h *handset) Listen(on bool) error {
 	h.add(map[bool]string{true: "listen", false: "deaf"}[on])
 	return nil

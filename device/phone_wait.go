@@ -119,6 +119,7 @@ func (m *phone) waitingCall(ev PhoneEvent) bool {
 	m.d.log.Info("call waiting", "peer", ev.Peer, "caller", ev.Caller.String())
 	m.d.emit(Event{Kind: EventRang, Peer: ev.Peer, Button: -1, Targets: []string{ev.Peer}, Incoming: true})
 	m.play(tone.CallWaiting, 0)
+	m.startCWCallerID(ev)
 	return true
 }
 
@@ -126,6 +127,7 @@ func (m *phone) waitingCall(ev PhoneEvent) bool {
 // (holding this one), swaps to the held call, or holds this call and
 // gives dial tone for a transfer.
 func (m *phone) flashInCall(ctx context.Context) {
+	m.cwStop()
 	if m.toneOn {
 		m.quiet()
 	}
@@ -188,6 +190,7 @@ func (m *phone) transferTarget(number string) {
 // onHookSecond handles putting the handset down with a second call or a
 // transfer in progress; it reports whether it did.
 func (m *phone) onHookSecond(ctx context.Context) bool {
+	m.cwStop()
 	switch {
 	case m.xfer != "":
 		c := m.xferCall
@@ -282,6 +285,7 @@ func (m *phone) secondState(ev PhoneEvent) bool {
 	m.second = other{}
 	m.d.log.Info("the other call ended", "peer", c.peer, "waiting", c.waiting, "reason", ev.Reason)
 	if c.waiting {
+		m.cwStop()
 		if m.toneOn && m.tone == tone.CallWaiting {
 			m.quiet()
 		}
@@ -301,6 +305,7 @@ func (m *phone) endedWithSecond(ev PhoneEvent) bool {
 	}
 	m.d.emit(Event{Kind: EventCallEnded, Peer: m.peer, Reason: ev.Reason})
 	m.d.log.Info("the call ended; flash for the other one", "peer", m.peer, "other", m.second.peer)
+	m.cwStop()
 	m.enter(phDead)
 	m.callID, m.peer, m.incoming = "", "", false
 	if m.second.waiting {

@@ -188,3 +188,31 @@ func TestFSKDecodedInNoise(t *testing.T) {
 		}
 	}
 }
+
+// The off-hook form (caller ID on call waiting: no channel seizure, 80 ms
+// of mark), after the alerting signal and a pause for the phone's
+// acknowledgement, is decoded by multimon-ng too.
+func TestOffHookFSKDecodedByMultimon(t *testing.T) {
+	for _, std := range standards {
+		t.Run(std.String(), func(t *testing.T) {
+			t.Parallel()
+			b, err := doorMsg.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := callerid.FSK(b, callerid.FSKOptions{Standard: std, SeizureBits: -1, MarkBits: 96})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cas, err := callerid.Alert(callerid.CASDuration, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := append(append(cas, make([]int16, 1600)...), x...)
+			got := interop.Multimon(t, "CLIPFSK", pad(sig))
+			if want := "CLIPFSK: CS" + interopCases[0].multimon + "\n"; got != want {
+				t.Errorf("multimon-ng printed %q, want %q", got, want)
+			}
+		})
+	}
+}

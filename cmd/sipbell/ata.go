@@ -61,11 +61,21 @@ func (h *handset) Listen(on bool) error   { h.mic.listen(on); return nil }
 // Follow implements device.CallFollower: the microphone goes to callID.
 func (h *handset) Follow(callID string) error { h.mic.follow(callID); return nil }
 
+// MuteCall implements device.CallMuter: the calls' audio leaves the
+// earpiece and the calls get silence from the microphone (caller ID on
+// call waiting passes meanwhile).
+func (h *handset) MuteCall(on bool) error {
+	h.ear.muted.Store(on)
+	h.mic.muted.Store(on)
+	return nil
+}
+
 // earpiece is what the phone plays into the speaker path: one tone or
 // caller ID at a time, and the sidetone. The speaker mixes it into every
 // frame it writes.
 type earpiece struct {
-	poke func() // wakes a resting speaker
+	poke  func()      // wakes a resting speaker
+	muted atomic.Bool // the calls' audio is left out (caller ID on call waiting)
 
 	mu   sync.Mutex
 	cur  audio.Source
@@ -109,6 +119,10 @@ func (e *earpiece) Mix(ctx context.Context, frame []int16) error {
 			frame[i] = int16(max(math.MinInt16, min(math.MaxInt16, int32(frame[i])+int32(src[i]))))
 		}
 	}
+	if e.muted.Load() {
+		clear(frame)
+		e.side = e.side[:0]
+	}
 	add(e.side)
 	e.side = e.side[:0]
 	if e.cur == nil {
@@ -141,7 +155,8 @@ type handsetMic struct {
 	input    func(context.Context, device.Input) error
 	done     <-chan struct{} // the core stops
 
-	open atomic.Bool // the microphone is open and read
+	open  atomic.Bool // the microphone is open and read
+	muted atomic.Bool // the calls get silence (caller ID on call waiting)
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // the reader while listening
@@ -229,11 +244,15 @@ func (m *handsetMic) toCall(frame []int16) {
 	if ch == nil {
 		return
 	}
+	out := append([]int16(nil), frame...)
+	if m.muted.Load() {
+		clear(out)
+	}
 	select {
-	case ch <- append([]int16(nil), frame...):
+	case ch <- out:
 	default: // the call is behind: drop rather than queue delay
 	}
-	if m.sidetone > 0 {
+	if m.sidetone > 0 && !m.muted.Load() {
 		side := make([]int16, len(frame))
 		for i, v := range frame {
 			side[i] = int16(float64(v) * m.sidetone)
