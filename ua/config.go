@@ -183,6 +183,12 @@ type KnownCaller struct {
 	// identifies the caller (use single addresses: anyone there is that
 	// caller); empty means anywhere, which needs a password.
 	Networks []string `yaml:"networks"`
+	// TLSSHA256 identifies the caller by its TLS client certificate: the
+	// SHA-256 fingerprint (as tls_pin_sha256) of the certificate it shows
+	// when it calls over listen_tls. A self-signed one will do: the
+	// handshake proves the caller holds its key. Networks then only
+	// restrict where it may call from: they no longer identify it.
+	TLSSHA256 string `yaml:"tls_sha256"`
 }
 
 func (k KnownCaller) validate() error {
@@ -192,8 +198,11 @@ func (k KnownCaller) validate() error {
 	} else if !validUserPart(k.User) {
 		errs.Add("user", "%q is not a valid SIP user part", k.User)
 	}
-	if k.Password == "" && len(k.Networks) == 0 {
-		errs.Add("password", "a caller needs a password, networks, or both")
+	if k.Password == "" && len(k.Networks) == 0 && k.TLSSHA256 == "" {
+		errs.Add("password", "a caller needs a password, networks, a tls_sha256 certificate, or some of them")
+	}
+	if _, err := parsePin(k.TLSSHA256); k.TLSSHA256 != "" && err != nil {
+		errs.Add("tls_sha256", "%v", err)
 	}
 	for i, n := range k.Networks {
 		if _, err := parseNetwork(n); err != nil {

@@ -40,6 +40,9 @@ const (
 	// ByNetwork: the source address is the one a sip.callers entry
 	// without a password is bound to.
 	ByNetwork
+	// ByCertificate: the caller's TLS connection showed the client
+	// certificate a sip.callers entry's tls_sha256 names.
+	ByCertificate
 )
 
 // String names the verification for logs: "none", "proxy", "digest", "network".
@@ -51,6 +54,8 @@ func (v Verification) String() string {
 		return "digest"
 	case ByNetwork:
 		return "network"
+	case ByCertificate:
+		return "certificate"
 	}
 	return "none"
 }
@@ -183,6 +188,10 @@ func (u *UA) identify(req *sip.Request) (Caller, verdict) {
 	}
 	// From here on a P-Asserted-Identity is ignored: only a trusted proxy
 	// may assert one (RFC 3325 §5).
+	if k, ok := u.certCaller(req, c.Source); ok { // tls_callers.go
+		c.Identity, c.Via = k.User, ByCertificate
+		return c, admitOK
+	}
 	if h := req.GetHeader("Authorization"); h != nil {
 		user, res := u.checkDigest(req, h.Value(), c.Source)
 		switch res {
@@ -227,13 +236,13 @@ func (u *UA) identify(req *sip.Request) (Caller, verdict) {
 	return c, notAllowed
 }
 
-// networkCaller finds the sip.callers entry without a password bound to
-// ip, preferring the one named claimed.
+// networkCaller finds the sip.callers entry without a password or a
+// certificate bound to ip, preferring the one named claimed.
 func (u *UA) networkCaller(ip netip.Addr, claimed string) (KnownCaller, bool) {
 	var found *KnownCaller
 	for i := range u.cfg.Callers {
 		k := &u.cfg.Callers[i]
-		if k.Password != "" || !k.from(ip) {
+		if k.Password != "" || k.TLSSHA256 != "" || !k.from(ip) {
 			continue
 		}
 		if found == nil || k.User == claimed {

@@ -30,6 +30,12 @@ func TestConfigSRTPValidate(t *testing.T) {
 		{"account default optional", acct("", "pbx.example", "optional"), "never sent over udp"},
 		{"account tcp", acct("tcp", "pbx.example", "optional"), "never sent over tcp"},
 		{"account bad", acct("tls", "pbx.example", "yes"), "accounts[0].srtp: must be"},
+		{"caller by certificate", func(c *Config) {
+			c.Callers = []KnownCaller{{User: "alice", TLSSHA256: "SHA-256 " + strings.Repeat("AB:", 31) + "AB"}}
+		}, ""},
+		{"caller bad fingerprint", func(c *Config) { c.Callers = []KnownCaller{{User: "alice", TLSSHA256: "AB:CD"}} },
+			"callers[0].tls_sha256: parse pin"},
+		{"caller with nothing", func(c *Config) { c.Callers = []KnownCaller{{User: "alice"}} }, "a tls_sha256 certificate"},
 	} {
 		c := testConfig()
 		tc.edit(&c)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,9 @@ type tlsState struct {
 	mu   sync.Mutex
 	ln   *tcpListener // listen_tls, while Run serves
 	fail logEvery     // handshake failures: one line per tcpLogEvery
+	// peers: client certificate fingerprints of open TLS connections
+	// (tls_callers.go).
+	peers map[netip.AddrPort][sha256.Size]byte
 }
 
 // validateTLS checks the TLS fields of c.
@@ -197,6 +201,8 @@ func (c *handshakeConn) Read(p []byte) (int, error) {
 				c.u.log.Warn("sip tls: handshake failed", "remote", c.RemoteAddr().String(), "err", err,
 					"failures_since_last_log", n)
 			}
+		} else if pc := c.Conn.ConnectionState().PeerCertificates; len(pc) > 0 {
+			c.u.rememberPeerCert(c.RemoteAddr(), pc[0].Raw) // tls_callers.go
 		}
 	})
 	if c.err != nil {

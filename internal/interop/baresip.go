@@ -38,6 +38,7 @@ type Baresip struct {
 	RecordDir string    // sndfile writes dump-*-dec.wav (heard) and -enc.wav (sent) here
 	Log       *Log      // stdout/stderr
 	Started   time.Time // just before the process was started
+	CertFile  string    // its own certificate and key (PEM), with BaresipOptions.CA
 
 	ctrl    net.Conn
 	mu      sync.Mutex
@@ -124,7 +125,8 @@ statmode_default off
 	}
 	if opts.CA != nil {
 		opts.CAFile = opts.CA.CertFile
-		cfg += "sip_certificate " + baresipCertificate(t, opts.CA, dir) + "\n"
+		b.CertFile = baresipCertificate(t, opts.CA, dir)
+		cfg += "sip_certificate " + b.CertFile + "\n"
 	}
 	if opts.CAFile != "" {
 		cfg += "sip_cafile " + opts.CAFile + "\n"
