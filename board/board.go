@@ -3,6 +3,7 @@ package board
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -57,7 +58,8 @@ type Board struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	ins []*input
+	ins    []*input
+	keypad io.Closer // the keypad device (nil: none)
 
 	mu   sync.Mutex // guards outs' pattern state, line and due
 	outs []*output
@@ -113,6 +115,12 @@ func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
 	if err := b.claim(pins); err != nil {
 		b.release()
 		return nil, fmt.Errorf("board: open profile %q: %w", cfg.Profile, err)
+	}
+	if cfg.Keypad != "" && b.sim == nil {
+		if err := b.openKeypad(cfg.Keypad); err != nil {
+			b.release()
+			return nil, err
+		}
 	}
 	b.startLevels()
 	b.wg.Add(1 + len(b.ins))
@@ -358,6 +366,9 @@ func (b *Board) Close() error {
 		close(b.done)
 		for _, in := range b.ins {
 			_ = in.pin.Halt()
+		}
+		if b.keypad != nil {
+			_ = b.keypad.Close()
 		}
 		b.wg.Wait()
 		close(b.events)

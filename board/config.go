@@ -26,6 +26,12 @@ type Config struct {
 	// Audio overrides the profile's ALSA device names (used while
 	// audio.capture and audio.playback are left at silence and discard).
 	Audio AudioDevices `yaml:"audio"`
+	// Keypad is the input event device of a USB numeric keypad at the
+	// door ("/dev/input/by-id/usb-...-event-kbd"; empty: none), on which
+	// visitors key device.door.access codes: digits, * and Enter (#).
+	// Plugged into any USB port, it needs no wiring; the sim board's
+	// terminal keys it with k (k1234#).
+	Keypad string `yaml:"keypad"`
 }
 
 // Pins assigns a pin to each role. A nil or empty entry keeps the
@@ -67,6 +73,10 @@ type Pins struct {
 	BellA *PinConfig `yaml:"bell_a"`
 	// BellB is the H-bridge's second input (see BellA).
 	BellB *PinConfig `yaml:"bell_b"`
+	// Tamper reads a tamper switch: a microswitch held closed by the
+	// housing's cover, between the pin and GND (pull-up: high = the
+	// cover is off, the active level by default).
+	Tamper *PinConfig `yaml:"tamper"`
 }
 
 // PinConfig describes one role's pin. Empty fields inherit the profile's
@@ -114,13 +124,17 @@ const (
 	BellA            Role = "bell_a"
 	BellB            Role = "bell_b"
 	LineReversal     Role = "line_reversal"
+	Tamper           Role = "tamper"
+	// Keypad is no pin: the USB keypad of Config.Keypad (its events
+	// are KeyPressed).
+	Keypad Role = "keypad"
 )
 
 // IsInput reports whether the role is read (button, contact, hook, dial)
 // rather than driven.
 func (r Role) IsInput() bool {
 	switch r {
-	case CallButton, DoorContact, HookSwitch, PulseContact, OffNormalContact:
+	case CallButton, DoorContact, HookSwitch, PulseContact, OffNormalContact, Tamper:
 		return true
 	}
 	return false
@@ -166,6 +180,9 @@ func (c *Config) Validate() error {
 		if _, err := alsaname.Parse(d.name, d.capture); err != nil {
 			errs.Add(d.path, "%v", err)
 		}
+	}
+	if c.Keypad != "" && !strings.HasPrefix(c.Keypad, "/") {
+		errs.Add("keypad", "must be the absolute path of an input event device, not %q", c.Keypad)
 	}
 	return errs.Err()
 }
@@ -220,7 +237,7 @@ func roleDefault(r Role) PinConfig {
 		return PinConfig{Active: "high", Pull: "up", Debounce: 3 * time.Millisecond}
 	case OffNormalContact:
 		return PinConfig{Active: "low", Pull: "up", Debounce: 5 * time.Millisecond}
-	case DoorContact:
+	case DoorContact, Tamper:
 		return PinConfig{Active: "high", Pull: "up", Debounce: 50 * time.Millisecond}
 	}
 	return PinConfig{Active: "high", Pull: "none"}
@@ -300,6 +317,7 @@ func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
 	all = append(all, mergeOne(ForwardReverse, p.ForwardReverse, o.ForwardReverse)...)
 	all = append(all, mergeOne(BellA, p.BellA, o.BellA)...)
 	all = append(all, mergeOne(BellB, p.BellB, o.BellB)...)
+	all = append(all, mergeOne(Tamper, p.Tamper, o.Tamper)...)
 
 	used := map[string]string{}
 	for pin, what := range prof.reserved {

@@ -149,6 +149,8 @@ const (
 	DialMake
 	DialOffNormal
 	DialAtRest
+	// KeyPressed is a key of the keypad (Event.Key).
+	KeyPressed
 )
 
 // String names the kind, e.g. "long-press".
@@ -176,6 +178,8 @@ func (k EventKind) String() string {
 		return "dial-off-normal"
 	case DialAtRest:
 		return "dial-at-rest"
+	case KeyPressed:
+		return "key"
 	}
 	return "unknown"
 }
@@ -188,6 +192,8 @@ type Event struct {
 	// Time is when the change began: its first edge, not the end of the
 	// debounce (a long press: when it became long).
 	Time time.Time
+	// Key is the key of a KeyPressed event: '0'-'9', '*' or '#'.
+	Key byte
 }
 
 func kindFor(r Role, active bool) EventKind {

@@ -18,6 +18,8 @@ const simHelp = `simulated board: type a command and Enter
   l1..l9  hold call button N for a long press
   d     open/close the door contact
   h     lift/hang up the hook switch
+  t     open/close the housing (tamper switch)
+  k12#  key 1, 2, # on the keypad
   f     hook flash (f250: for 250 ms; default 400)
   p123  dial 1, 2, 3 by pulses on the rotary dial (ph123: by the hook switch)
   pps N, break N   pulse timing: N pulses per second (5..20), break N% (20..80)
@@ -108,10 +110,19 @@ func (s *Sim) command(ctx context.Context, c string, say func(string, ...any)) {
 			return
 		}
 		say("call button %d held and released", n+1)
-	case c == "d" || c == "h":
+	case len(c) > 1 && c[0] == 'k':
+		if err := s.Keys(ctx, c[1:]); err != nil {
+			say("error: %v", err)
+			return
+		}
+		say("keyed %d keys", len(c)-1) // never the keys: they may be a code
+	case c == "d" || c == "h" || c == "t":
 		role, words := DoorContact, [2]string{"door closed", "door open"}
-		if c == "h" {
+		switch c {
+		case "h":
 			role, words = HookSwitch, [2]string{"on hook", "off hook"}
+		case "t":
+			role, words = Tamper, [2]string{"housing closed", "housing open (tamper)"}
 		}
 		on, err := s.Toggle(ctx, role)
 		if err != nil {

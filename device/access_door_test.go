@@ -70,3 +70,42 @@ func TestAccessCodeUnverifiedCaller(t *testing.T) {
 	r.dtmf("in1", "2468#")
 	r.wantSlice("relays", relaySets(r), nil)
 }
+
+// TestAccessCodeKeypad: codes keyed on the door's keypad open the
+// user's relays; the keypad's wrong codes lock the keypad out (not a
+// caller's DTMF), and the lock-out heals. With door.code "#", a code
+// that is nobody's still opens relay 1 for a party that may open.
+func TestAccessCodeKeypad(t *testing.T) {
+	t.Parallel()
+	h, err := device.HashCode("7351", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
+	cfg.Door.Access.MaxFailures = 2
+	cfg.Door.Access.Lockout = time.Minute
+	r := newRig(t, cfg)
+	keys := func(s string) {
+		for i := range len(s) {
+			r.input(device.Input{Kind: device.KeypadKey, Digit: s[i]})
+		}
+	}
+	keys("7351#")
+	keys("0000#0000#") // locked out
+	keys("7351#")      // ignored while locked out
+	r.press(0)         // a caller's DTMF is another source
+	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
+	r.dtmf("c1", "7351#")
+	r.dtmf("c1", "9999#") // nobody's code: door.code "#" opens for the called party
+	r.advance(time.Minute)
+	keys("7351#") // healed
+	r.wantSlice("relays", relaySets(r), []string{"relay 1 pulse 3s", "relay 1 pulse 3s", "relay 1 pulse 3s", "relay 1 pulse 3s"})
+	var how []string
+	for _, e := range r.events {
+		if e.Kind == device.EventDoorOpened {
+			how = append(how, e.How+" "+e.Who)
+		}
+	}
+	r.wantSlice("openers", how, []string{"keypad code:anna", "dtmf code:anna", " sip:1001@pbx", "keypad code:anna"})
+}

@@ -86,8 +86,9 @@ func newAccess(c AccessConfig) *access {
 // it is and nil when the code may open now; ErrCodeNotNow (with the
 // user) when it is a user's code outside its validity, windows or uses;
 // ErrWrongCode when it is nobody's (counted against source); and
-// ErrLockedOut, without looking, while source is locked out.
-func (a *access) check(source, code string, now time.Time) (*accessUser, error) {
+// ErrLockedOut, without looking, while source is locked out. A wrong
+// code counts against source only when count is set.
+func (a *access) check(source, code string, now time.Time, count bool) (*accessUser, error) {
 	a.heal(now)
 	key := a.key(source)
 	if l := a.locks[key]; l != nil && !l.until.IsZero() {
@@ -101,6 +102,9 @@ func (a *access) check(source, code string, now time.Time) (*accessUser, error) 
 				break
 			}
 		}
+	}
+	if u == nil && !count {
+		return nil, fmt.Errorf("access: code from %s: %w", source, ErrWrongCode)
 	}
 	if u == nil {
 		l := a.locks[key]

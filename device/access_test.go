@@ -131,7 +131,7 @@ func TestAccessTable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newAccess(cfg)
 			for i, tr := range tt.tries {
-				u, err := a.check(tr.source, tr.code, mon8.Add(tr.at))
+				u, err := a.check(tr.source, tr.code, mon8.Add(tr.at), true)
 				name := ""
 				if u != nil {
 					name = u.Name
@@ -153,18 +153,18 @@ func TestAccessLockTableBounded(t *testing.T) {
 	a := newAccess(AccessConfig{MaxFailures: 2, Lockout: time.Minute, Users: []AccessUser{{Name: "anna", CodeHash: cheapHash(t, "1111")}}})
 	now := time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC)
 	for range 2 {
-		_, _ = a.check("victim-lockout", "0", now)
+		_, _ = a.check("victim-lockout", "0", now, true)
 	}
 	for i := range 1000 {
-		_, _ = a.check(fmt.Sprintf("s%d", i), "0", now)
+		_, _ = a.check(fmt.Sprintf("s%d", i), "0", now, true)
 	}
 	if len(a.locks) > maxLockSources+1 {
 		t.Fatalf("%d sources tracked, bound %d", len(a.locks), maxLockSources)
 	}
-	if _, err := a.check("victim-lockout", "1111", now); !errors.Is(err, ErrLockedOut) {
+	if _, err := a.check("victim-lockout", "1111", now, true); !errors.Is(err, ErrLockedOut) {
 		t.Fatalf("the flood pushed out a lock-out: %v", err)
 	}
-	if _, err := a.check("s999", "1111", now); !errors.Is(err, ErrLockedOut) {
+	if _, err := a.check("s999", "1111", now, true); !errors.Is(err, ErrLockedOut) {
 		t.Fatalf("overflow sources share no lock-out: %v", err)
 	}
 }

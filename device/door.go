@@ -52,7 +52,8 @@ type door struct {
 
 	code   code
 	access *access // door.access (nil: no users)
-	entry  entry   // the access code being entered
+	entry  entry   // the access code being entered by DTMF
+	pad    entry   // the access code being entered on the keypad
 
 	relayUntil  time.Time
 	contactOpen bool
@@ -139,6 +140,8 @@ func (m *door) input(ctx context.Context, in Input) {
 		m.contactOpened()
 	case DoorContactClosed:
 		m.contactClosed()
+	case KeypadKey:
+		m.keypadKey(ctx, in.Digit)
 	}
 }
 

@@ -27,8 +27,10 @@ func accessOf(c AccessConfig) *access {
 
 // accessKey takes DTMF key d of the call for an access code. It reports
 // whether d ended a code entry ("#" after other keys) and was handled
-// here; door.code goes first (opened: true).
-func (m *door) accessKey(ctx context.Context, d byte, opened bool) bool {
+// here. When d also completes door.code for a party that may open
+// (legacy), a code that is nobody's is left to door.code (relay 1) and
+// not counted as a wrong code.
+func (m *door) accessKey(ctx context.Context, d byte, legacy bool) bool {
 	if m.access == nil {
 		return false
 	}
@@ -39,34 +41,45 @@ func (m *door) accessKey(ctx context.Context, d byte, opened bool) bool {
 	if source == "" { // only a verified caller, or a party the door called
 		return false
 	}
-	return m.key(ctx, d, opened, source, "dtmf")
+	return m.key(ctx, &m.entry, d, legacy, source, "dtmf")
 }
 
-// key adds d to the code being entered from source (how: "dtmf",
+// keypadKey takes a key of the door's keypad for an access code. The
+// keypad is one source: its wrong codes lock the keypad out.
+func (m *door) keypadKey(ctx context.Context, d byte) {
+	if m.access == nil {
+		m.d.log.Debug("keypad key ignored: device.door.access has no users")
+		return
+	}
+	m.key(ctx, &m.pad, d, false, "keypad", "keypad")
+}
+
+// key adds d to the code being entered in e from source (how: "dtmf",
 // "keypad"), and checks the code when d is "#".
-func (m *door) key(ctx context.Context, d byte, opened bool, source, how string) bool {
+func (m *door) key(ctx context.Context, e *entry, d byte, legacy bool, source, how string) bool {
 	if d != '#' {
-		if len(m.entry.buf) < maxCodeKeys {
-			m.entry.buf = append(m.entry.buf, d)
+		if len(e.buf) < maxCodeKeys {
+			e.buf = append(e.buf, d)
 		}
-		m.entry.deadline = m.now().Add(m.cfg.Door.InterDigitTimeout)
+		e.deadline = m.now().Add(m.cfg.Door.InterDigitTimeout)
 		return false
 	}
-	if len(m.entry.buf) == 0 || opened {
-		m.entry.reset()
+	if len(e.buf) == 0 {
 		return false
 	}
-	code := string(m.entry.buf)
-	m.entry.reset()
-	m.checkCode(ctx, source, code, how)
-	return true
+	code := string(e.buf)
+	e.reset()
+	return m.checkCode(ctx, source, code, how, legacy)
 }
 
 // checkCode opens the relays of the user whose code was entered; it
-// never logs the code.
-func (m *door) checkCode(ctx context.Context, source, code, how string) {
-	u, err := m.access.check(source, code, m.now())
+// never logs the code. It reports false for a code that is nobody's
+// when legacy (door.code opens instead).
+func (m *door) checkCode(ctx context.Context, source, code, how string, legacy bool) bool {
+	u, err := m.access.check(source, code, m.now(), !legacy)
 	switch {
+	case legacy && errors.Is(err, ErrWrongCode):
+		return false
 	case err == nil:
 		who := "code:" + u.Name
 		for _, r := range u.relays() {
@@ -84,4 +97,5 @@ func (m *door) checkCode(ctx context.Context, source, code, how string) {
 	default:
 		m.refuse(source, "door not opened: wrong code", "source", source, "how", how)
 	}
+	return true
 }

@@ -110,7 +110,7 @@ func (m *door) openRelay(_ context.Context, i int, who, how string) error {
 		m.relayUntil = now.Add(p.Duration)
 	}
 	m.play(CueDoorOpened)
-	m.d.log.Info("door opened", "who", who, "relay", i+1, "pulse", p.Duration)
+	m.d.log.Info("door opened", "who", who, "relay", i+1, "pulse", p.Duration, "how", how)
 	m.d.emit(Event{Kind: EventDoorOpened, Who: who, Relay: i + 1, How: how})
 	if h := m.cfg.Door.HangupAfterOpen; h > 0 && m.st == connected {
 		m.hangupAt = now.Add(h)
@@ -156,6 +156,7 @@ const (
 	dlRelay
 	dlAlarm
 	dlEntry
+	dlPad
 	numDeadlines
 )
 
@@ -176,8 +177,10 @@ func (m *door) deadline(i int) *time.Time {
 		return &m.relayUntil
 	case dlAlarm:
 		return &m.alarmAt
+	case dlEntry:
+		return &m.entry.deadline
 	}
-	return &m.entry.deadline
+	return &m.pad.deadline
 }
 
 // fire does what deadline i is for.
@@ -198,6 +201,8 @@ func (m *door) fire(ctx context.Context, i int, now time.Time) {
 		m.leds[DoorRelay] = Pattern{Kind: Off} // the board ended the pulse
 	case dlEntry:
 		m.entry.reset()
+	case dlPad:
+		m.pad.reset()
 	case dlAlarm:
 		open := now.Sub(m.openedAt)
 		m.d.log.Warn("door left open", "open", open)

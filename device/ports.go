@@ -29,6 +29,11 @@ const (
 	DialOffNormal // the rotary dial left its rest position (a digit is being dialled)
 	DialAtRest    // the rotary dial is back at rest
 	HandsetDigit  // a DTMF key heard in the handset's capture (Input.Digit)
+
+	// The door station's other inputs.
+	KeypadKey // a key of the door's keypad (Input.Digit: '0'-'9', '*', '#')
+	TamperOn  // the tamper switch reports the housing opened
+	TamperOff // the tamper switch reports the housing closed again
 )
 
 // String names the kind, e.g. "press".
@@ -58,6 +63,12 @@ func (k InputKind) String() string {
 		return "dial-at-rest"
 	case HandsetDigit:
 		return "handset-digit"
+	case KeypadKey:
+		return "keypad-key"
+	case TamperOn:
+		return "tamper-on"
+	case TamperOff:
+		return "tamper-off"
 	}
 	return fmt.Sprintf("input(%d)", int(k))
 }
@@ -69,7 +80,7 @@ type Input struct {
 	// Time is when the edge happened (the board's event time); zero means
 	// "when the device handles it". The phone's pulse decoder needs it.
 	Time  time.Time
-	Digit byte // HandsetDigit: '0'-'9', '*', '#', 'A'-'D'
+	Digit byte // HandsetDigit, KeypadKey: '0'-'9', '*', '#', 'A'-'D'
 }
 
 // Output names an output the device drives.

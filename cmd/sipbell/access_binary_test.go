@@ -110,3 +110,43 @@ device:
 		t.Errorf("a code appears in sipbell's output")
 	}
 }
+
+// TestAccessKeypadBinary (issue 20): a code keyed on the sim board's
+// keypad (the terminal's k command, as a USB keypad's keys arrive) opens
+// the user's relay, recorded as opened by the keypad; the terminal
+// never echoes the keys.
+func TestAccessKeypadBinary(t *testing.T) {
+	t.Parallel()
+	const code = "4826"
+	hash := hashOf(t, code)
+	p := startDoor(t, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+board:
+  profile: sim
+device:
+  door:
+    relay_pulse: 300ms
+    access:
+      users:
+        - name: postman
+          code_hash: "%s"
+`, hash))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p.awaitLog(ctx, t, "door station ready", nil)
+	if _, err := fmt.Fprintf(p.stdin, "k%s#\n", code); err != nil {
+		t.Fatal(err)
+	}
+	p.awaitOut(ctx, t, "door relay on")
+	p.awaitLog(ctx, t, "door opened", map[string]string{"who": "code:postman", "how": "keypad", "relay": "1"})
+	if _, err := fmt.Fprintf(p.stdin, "k9999#\n"); err != nil {
+		t.Fatal(err)
+	}
+	p.awaitLog(ctx, t, "door not opened: wrong code", map[string]string{"source": "keypad"})
+	p.mu.Lock()
+	all := p.all.String()
+	p.mu.Unlock()
+	if strings.Contains(all, code) || strings.Contains(all, "9999") {
+		t.Errorf("a code appears in sipbell's output")
+	}
+}

@@ -120,6 +120,12 @@ func input(e board.Event) (device.Input, bool) {
 		return device.Input{Kind: device.DoorContactOpen}, true
 	case e.Role == board.DoorContact && e.Kind == board.DoorClosed:
 		return device.Input{Kind: device.DoorContactClosed}, true
+	case e.Role == board.Keypad && e.Kind == board.KeyPressed:
+		return device.Input{Kind: device.KeypadKey, Digit: e.Key}, true
+	case e.Role == board.Tamper && e.Kind == board.Press:
+		return device.Input{Kind: device.TamperOn}, true
+	case e.Role == board.Tamper && e.Kind == board.Release:
+		return device.Input{Kind: device.TamperOff}, true
 	}
 	return device.Input{}, false
 }
