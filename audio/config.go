@@ -55,6 +55,9 @@ type Config struct {
 	// signals, in dB (-40 to +20; 0 leaves them alone).
 	PlaybackGainDB float64 `yaml:"playback_gain_db"`
 	CaptureGainDB  float64 `yaml:"capture_gain_db"`
+	// EchoCancel is the acoustic echo canceller between the speaker and
+	// the microphone.
+	EchoCancel EchoCancelConfig `yaml:"echo_cancel"`
 }
 
 // DefaultConfig returns a configuration for the simulated board, which
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 		Period:      20 * time.Millisecond,
 		Periods:     4,
 		ToneCountry: "US",
+		EchoCancel:  DefaultEchoCancel(),
 	}
 }
 
@@ -101,6 +105,7 @@ func (c *Config) Validate() error {
 			errs.Add(g.path, "%g dB: must be -40 to +20", g.v)
 		}
 	}
+	c.EchoCancel.validate(&errs)
 	return errs.Err()
 }
 

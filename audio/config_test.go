@@ -50,6 +50,10 @@ func TestConfigValidate(t *testing.T) {
 		{"country", func(c *audio.Config) { c.ToneCountry = "Atlantis" }, "tone_country"},
 		{"gain", func(c *audio.Config) { c.PlaybackGainDB = 30 }, "playback_gain_db"},
 		{"gain NaN", func(c *audio.Config) { c.CaptureGainDB = math.NaN() }, "capture_gain_db"},
+		{"echo off, 1s tail", func(c *audio.Config) { c.EchoCancel.Mode, c.EchoCancel.Tail = "off", time.Second }, ""},
+		{"echo mode", func(c *audio.Config) { c.EchoCancel.Mode = "yes" }, "echo_cancel.mode"},
+		{"echo tail", func(c *audio.Config) { c.EchoCancel.Tail = 10 * time.Millisecond }, "echo_cancel.tail"},
+		{"echo delay", func(c *audio.Config) { c.EchoCancel.Delay = -time.Millisecond }, "echo_cancel.delay"},
 	}
 	for _, tc := range tests {
 		c := audio.DefaultConfig()
@@ -141,5 +145,29 @@ func TestPacedSinkRestartAfterPause(t *testing.T) {
 	if got, want := waits[len(waits)-1], t0.Add(time.Second+2*audio.FrameDuration); !got.Equal(want) {
 		t.Errorf("after a pause and Restart the 2nd frame is due at %v, want %v (paced from the restart, not caught up)",
 			got.Sub(t0), want.Sub(t0))
+	}
+}
+
+// TestEchoWhen: the canceller runs by default between sound cards only,
+// when turned on also between WAV files, never without both devices or
+// when turned off.
+func TestEchoWhen(t *testing.T) {
+	for _, tc := range []struct {
+		mode, capture, playback string
+		want                    bool
+	}{
+		{"", "hw:0,0", "hw:0,0", true},
+		{"auto", "hw:0,0", "/dev/snd/pcmC0D0p", true},
+		{"auto", "mic.wav", "speaker.wav", false},
+		{"auto", "hw:0,0", "discard", false},
+		{"on", "mic.wav", "speaker.WAV", true},
+		{"on", "silence", "hw:0,0", false},
+		{"off", "hw:0,0", "hw:0,0", false},
+	} {
+		c := audio.DefaultConfig()
+		c.EchoCancel.Mode, c.Capture, c.Playback = tc.mode, tc.capture, tc.playback
+		if got := c.Echo(); got != tc.want {
+			t.Errorf("mode %q, %s -> %s: Echo() = %v, want %v", tc.mode, tc.playback, tc.capture, got, tc.want)
+		}
 	}
 }

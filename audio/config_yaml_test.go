@@ -20,13 +20,18 @@ periods: 3
 tone_country: DE
 playback_gain_db: -6
 capture_gain_db: 3.5
+echo_cancel:
+  mode: off
+  tail: 256ms
+  delay: 30ms
 `
 	c := audio.DefaultConfig()
 	if err := yaml.Unmarshal([]byte(doc), &c); err != nil {
 		t.Fatal(err)
 	}
 	want := audio.Config{Capture: "hw:1,0", Playback: "/var/lib/sipbell/speaker.wav", NativeRate: 44100,
-		Period: 40 * time.Millisecond, Periods: 3, ToneCountry: "DE", PlaybackGainDB: -6, CaptureGainDB: 3.5}
+		Period: 40 * time.Millisecond, Periods: 3, ToneCountry: "DE", PlaybackGainDB: -6, CaptureGainDB: 3.5,
+		EchoCancel: audio.EchoCancelConfig{Mode: "off", Tail: 256 * time.Millisecond, Delay: 30 * time.Millisecond}}
 	if c != want {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)
 	}

@@ -24,7 +24,8 @@ type echoSource struct {
 	read   int64 // microphone samples read
 	off    int64 // reference index = microphone index + off
 	synced bool
-	away   int // frames in a row the measure was off by more than resyncMargin
+	away   int   // frames in a row the measure was more than resyncMargin above off
+	low    int64 // the smallest measure in that run
 }
 
 // Read reads a microphone frame and cancels the echo in it.
@@ -47,34 +48,39 @@ func (e *echoSource) Read(ctx context.Context, frame []int16) error {
 	return e.c.Process(far, frame, frame)
 }
 
-// align sets the offset between microphone and reference from the
-// devices' delays at the first frame, and again when the measure stays
-// more than resyncMargin away for resyncAfter frames.
+// align keeps the offset between microphone and reference. A measure
+// (the devices' delays, or for devices that report none the speaker's
+// newest sample) can only come out late-side high: a speaker written ahead
+// of time or a late wake-up make it larger, never smaller than the truth,
+// and the reference can never be newer than what was written. So the
+// offset follows the smallest measure at once, and moves up only when the
+// measures stay more than resyncMargin above it for resyncAfter frames (a
+// microphone that lost samples), to the smallest of them.
 func (e *echoSource) align() {
 	p := e.p
 	capd, _ := audio.DelayOf(e.s)
 	playing, w := p.playing()
 	end := min(playing-int64(samples(capd+p.cfg.Delay, p.rate))+int64(p.lead), w)
 	off := end - e.read
-	if !e.synced {
+	switch {
+	case !e.synced:
 		e.off, e.synced = off, true
-		p.cfg.Log.Debug("echo canceller aligned", "reference_behind_ms", (w-end)*1000/int64(p.rate))
-		return
-	}
-	d := off - e.off
-	if d < 0 {
-		d = -d
-	}
-	if d <= int64(samples(resyncMargin, p.rate)) {
-		e.away = 0
-		return
-	}
-	if e.away++; e.away < resyncAfter {
-		return
-	}
-	e.off, e.away = off, 0
-	if p.noteResync() {
-		p.cfg.Log.Info("echo canceller re-aligned to the speaker", "moved_ms", d*1000/int64(p.rate))
+		p.cfg.Log.Debug("echo canceller aligned", "reference_behind_ms", (w-end)*1000/int64(p.rate),
+			"microphone_samples", e.read, "speaker_samples", w)
+	case off <= e.off+int64(samples(resyncMargin, p.rate)):
+		e.off, e.away = min(e.off, off), 0
+	case e.away == 0 || off < e.low:
+		e.low = off
+		fallthrough
+	default:
+		if e.away++; e.away < resyncAfter {
+			return
+		}
+		moved := e.low - e.off
+		e.off, e.away = e.low, 0
+		if p.noteResync() {
+			p.cfg.Log.Info("echo canceller re-aligned to the speaker", "moved_ms", moved*1000/int64(p.rate))
+		}
 	}
 }
 

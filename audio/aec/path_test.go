@@ -74,7 +74,7 @@ func runPath(t *testing.T, sc room.Scene, ahead, capture int, report bool, delay
 	const frame = 160
 	mic := make([]int16, capture, len(sc.Mic)+capture)
 	mic = append(mic, room.PCM(sc.Mic)...)
-	far := room.PCM(sc.Far)
+	far := append(room.PCM(sc.Far), make([]int16, (ahead+1)*frame)...) // the speaker goes on
 	p, err := NewPath(PathConfig{Canceller: Config{SampleRate: sc.Rate}, Delay: delay, Clock: stoppedClock{time.Unix(0, 0)}})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func runPath(t *testing.T, sc room.Scene, ahead, capture int, report bool, delay
 	ctx := context.Background()
 	out := make([]int16, 0, len(mic))
 	buf := make([]int16, frame)
-	for k := 0; (k+1)*frame <= len(far); k++ {
+	for k := 0; (k+1)*frame <= len(mic); k++ {
 		if k == 0 { // the speaker is ahead frames in front
 			for j := range ahead + 1 {
 				if err := sink.Write(ctx, far[j*frame:(j+1)*frame]); err != nil {

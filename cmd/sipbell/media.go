@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/audio/aec"
 	"github.com/sipbell/sipbell/audio/audiodev"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
@@ -48,9 +49,11 @@ type callAudio struct {
 	log     *slog.Logger
 	speaker *speaker    // set once the core has opened it
 	mic     *handsetMic // mode ata: the handset's microphone, shared with the DTMF detector
+	echo    *aec.Path   // the echo canceller between speaker and microphone; nil when off
 
 	mu    sync.Mutex
 	calls map[string]io.Closer
+	live  map[string]bool // calls holding the speaker
 }
 
 // audioOpenTimeout bounds how long a call waits for a busy sound card.
@@ -65,7 +68,26 @@ func newCallAudio(ctx context.Context, cfg provisioning.File, log *slog.Logger) 
 	if acfg.Playback == audio.DefaultConfig().Playback && d.Playback != "" {
 		acfg.Playback = d.Playback
 	}
-	return &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string]io.Closer{}}
+	a := &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string]io.Closer{}, live: map[string]bool{}}
+	a.echo = newEchoPath(acfg, log)
+	return a
+}
+
+// newEchoPath returns the echo canceller's path when the configuration
+// turns it on and there is a speaker and a microphone, else nil.
+func newEchoPath(acfg audio.Config, log *slog.Logger) *aec.Path {
+	if !acfg.Echo() {
+		return nil
+	}
+	ec := acfg.EchoCancel
+	p, err := aec.NewPath(aec.PathConfig{Canceller: aec.Config{SampleRate: audio.SampleRate, Tail: ec.TailOrDefault()},
+		Delay: ec.Delay, Log: log})
+	if err != nil { // Validate bounds every field
+		log.Error("echo canceller unavailable", "err", err)
+		return nil
+	}
+	log.Info("echo canceller on", "tail_ms", ec.TailOrDefault().Milliseconds(), "delay_ms", ec.Delay.Milliseconds())
+	return p
 }
 
 // openCtx is a context for opening a device: bounded by audioOpenTimeout
@@ -86,13 +108,23 @@ func (a *callAudio) openCtx() (context.Context, context.CancelFunc) {
 func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
 	ctx, cancel := a.openCtx()
 	defer cancel()
-	return audiodev.OpenPlayback(ctx, a.cfg, audio.SystemClock())
+	sink, err := audiodev.OpenPlayback(ctx, a.cfg, audio.SystemClock())
+	if err != nil || a.echo == nil {
+		return sink, err
+	}
+	return a.echo.Sink(sink), nil
 }
 
 // forCall opens the microphone for one call; a microphone that cannot be
 // opened (missing, or held by another process past the timeout) is logged
 // and replaced by silence: the door still opens.
 func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
+	a.mu.Lock()
+	if !a.live[callID] {
+		a.live[callID] = true
+		a.speaker.inCall(1)
+	}
+	a.mu.Unlock()
 	if a.mic != nil {
 		return a.mic.callSource(callID), a.speaker.callSink(), nil
 	}
@@ -103,6 +135,8 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 	if err != nil {
 		a.log.Error("microphone unavailable, the call sends silence", "device", a.cfg.Capture, "err", err)
 		src = audio.NewPacedSource(&audio.Silence{}, clock, audio.FrameDuration)
+	} else if a.echo != nil {
+		src = a.echo.Source(src)
 	}
 	a.mu.Lock()
 	a.calls[callID] = src
@@ -115,9 +149,14 @@ func (a *callAudio) release(callID string) {
 	a.mu.Lock()
 	src, ok := a.calls[callID]
 	delete(a.calls, callID)
+	live := a.live[callID]
+	delete(a.live, callID)
 	a.mu.Unlock()
 	if ok {
 		src.Close()
+	}
+	if live { // after the microphone: the speaker keeps a shared clock going until then
+		a.speaker.inCall(-1)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/sipbell/sipbell/audio"
 	"github.com/sipbell/sipbell/device"
@@ -22,7 +23,9 @@ const speakerQueue = 3
 // With nothing to play (no call audio, no cue) it rests instead of writing
 // silence 50 times a second: an idle door station costs no CPU. It wakes on
 // the next call frame or cue; a sound card that ran dry recovers from the
-// underrun, and a paced stand-in restarts its schedule.
+// underrun, and a paced stand-in restarts its schedule. While a call runs
+// it never rests (silence is written when no frame is there), so the echo
+// canceller's reference stays in step with the microphone.
 type speaker struct {
 	sink audio.Sink
 	cues *device.Cues
@@ -30,6 +33,13 @@ type speaker struct {
 	full chan []int16  // received call audio waiting to be played
 	wake chan struct{} // something to play arrived while resting
 	ear  *earpiece     // the analog phone's tones (mode ata), nil otherwise
+	busy atomic.Int32  // calls running
+}
+
+// inCall counts a call starting (+1) or ending (-1).
+func (s *speaker) inCall(d int32) {
+	s.busy.Add(d)
+	s.poke()
 }
 
 func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
@@ -45,7 +55,7 @@ func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
 func (s *speaker) run(ctx context.Context) error {
 	out := make([]int16, audio.FrameSamples)
 	for {
-		if len(s.full) == 0 && !s.cues.Active() && (s.ear == nil || !s.ear.Active()) {
+		if len(s.full) == 0 && s.busy.Load() == 0 && !s.cues.Active() && (s.ear == nil || !s.ear.Active()) {
 			select { // rest until there is something to play
 			case <-ctx.Done():
 				return nil
