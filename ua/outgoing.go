@@ -276,10 +276,10 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 	if err != nil {
 		return attempt{code: 503, reason: "send INVITE to " + target.String() + ": " + err.Error()}
 	}
-	err = dc.WaitAnswer(ictx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
+	err = waitAnswer(ictx, dc, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(res *sip.Response) error {
 			if n, ok := rel.next(res); ok {
-				u.prack(ictx, c, dc, res, n)
+				u.prack(ictx, c, dc, res, n, auth)
 			}
 			if c.State() == CallAnswered {
 				return nil // a transfer's new leg: the call keeps its dialog and media until it answers

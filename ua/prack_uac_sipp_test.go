@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,5 +37,44 @@ func TestPrackAsCaller(t *testing.T) {
 	}
 	if n := strings.Count(r.Messages, "PRACK sip:"); n != 2 {
 		t.Errorf("%d PRACKs sent, want 2 (the retransmitted 180 is not PRACKed again)", n)
+	}
+}
+
+// TestPrackChallenged: a callee (or a proxy before it) answers our PRACK
+// 407 with a digest challenge; the PRACK is sent once more with
+// Proxy-Authorization and the call is answered.
+func TestPrackChallenged(t *testing.T) {
+	t.Parallel()
+	hole, err := net.ListenPacket("udp", "127.0.0.1:0") // a registrar that never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hole.Close() })
+	s := uas(t, scenario("uas_prack_auth.xml"), nil)
+	cfg := testConfig()
+	cfg.Accounts = []Account{{Registrar: hole.LocalAddr().String(), User: "door", Password: "secret", Expires: time.Hour}}
+	h := start(t, cfg, nil)
+	c := callTo(t, h, Hunt, "sip:uas@"+s.Addr)
+	h.wait(t, 10*time.Second, "answered after the challenged PRACK", callIs(CallAnswered))
+	hangup(t, c)
+	r := sippDone(t, s)
+	if n := strings.Count(r.Messages, "PRACK sip:"); n != 2 {
+		t.Errorf("%d PRACKs sent, want 2 (the second with credentials)", n)
+	}
+}
+
+// TestManyReliable18x: a callee sends 12 reliable provisional responses,
+// each PRACKed, before its 200: more than sipgo's WaitAnswer reads by
+// itself (10); the call is answered all the same.
+func TestManyReliable18x(t *testing.T) {
+	t.Parallel()
+	s := uas(t, scenario("uas_many_18x.xml"), nil)
+	h := start(t, testConfig(), nil)
+	c := callTo(t, h, Hunt, "sip:uas@"+s.Addr)
+	h.wait(t, 10*time.Second, "answered after 12 reliable 18x", callIs(CallAnswered))
+	hangup(t, c)
+	r := sippDone(t, s)
+	if n := strings.Count(r.Messages, "PRACK sip:"); n != 12 {
+		t.Errorf("%d PRACKs sent, want 12", n)
 	}
 }
