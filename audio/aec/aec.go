@@ -65,6 +65,10 @@ type Config struct {
 	// SuppressDB is the most the residual-echo suppressor attenuates, in dB
 	// (default 40). Negative turns the suppressor off.
 	SuppressDB float64
+	// ComfortNoise fills what the suppressor takes away with noise of the
+	// background's level and spectrum instead of silence (needs the
+	// suppressor).
+	ComfortNoise bool
 }
 
 // Canceller cancels the echo of one far-end signal in one microphone
@@ -112,6 +116,9 @@ func New(cfg Config) (*Canceller, error) {
 		floor := float32(math.Pow(10, -cfg.SuppressDB/20))
 		if c.post, err = newSuppressor(b, floor); err != nil {
 			return nil, err
+		}
+		if cfg.ComfortNoise {
+			c.post.cn = newComfort(b + 1)
 		}
 	}
 	return c, nil

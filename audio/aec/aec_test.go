@@ -77,7 +77,7 @@ func TestDefaults(t *testing.T) {
 // TestNoAllocations: processing a 10 or 20 ms frame allocates nothing.
 func TestNoAllocations(t *testing.T) {
 	for _, rate := range []int{8000, 16000} {
-		c, err := New(Config{SampleRate: rate, Block: rate / 500})
+		c, err := New(Config{SampleRate: rate, Block: rate / 500, ComfortNoise: true})
 		if err != nil {
 			t.Fatal(err)
 		}

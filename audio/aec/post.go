@@ -30,6 +30,7 @@ type suppressor struct {
 	gain   []float32
 	ola    []float32 // windowed second half of the previous block
 	floor  float32   // smallest gain
+	cn     *comfort  // comfort noise; nil: none
 	talk   bool      // the near end talks (the error exceeds the predicted residual)
 	coh    float32   // share of the microphone power explained by the echo estimate
 }
@@ -72,6 +73,9 @@ func (s *suppressor) reset() {
 		clear(v)
 	}
 	clear(s.sdy)
+	if s.cn != nil {
+		s.cn.reset()
+	}
 	for i := range s.gain {
 		s.gain[i] = 1
 		s.ratio[i] = 1
@@ -91,6 +95,10 @@ func (s *suppressor) process(e, y, leak []float32, changed bool, out []float32) 
 	s.gains(leak, changed)
 	for i, g := range s.gain {
 		s.ew[i] *= complex(g, 0)
+	}
+	if s.cn != nil {
+		s.cn.track(s.see)
+		s.cn.fill(s.ew, s.gain)
 	}
 	s.fft.inverse(s.tmp, s.ew)
 	for n := 0; n < b; n++ {

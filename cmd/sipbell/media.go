@@ -80,7 +80,7 @@ func newEchoPath(acfg audio.Config, log *slog.Logger) *aec.Path {
 		return nil
 	}
 	ec := acfg.EchoCancel
-	p, err := aec.NewPath(aec.PathConfig{Canceller: aec.Config{SampleRate: audio.SampleRate, Tail: ec.TailOrDefault()},
+	p, err := aec.NewPath(aec.PathConfig{Canceller: aec.Config{SampleRate: audio.SampleRate, Tail: ec.TailOrDefault(), ComfortNoise: true},
 		Delay: ec.Delay, Log: log})
 	if err != nil { // Validate bounds every field
 		log.Error("echo canceller unavailable", "err", err)
