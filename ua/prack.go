@@ -39,31 +39,8 @@ func (u *UA) ringing(c *call, ds *sipgo.DialogServerSession, req *sip.Request) e
 // retransmit18x resends the reliable 180 (T1, doubling) until the PRACK,
 // the call's answer or end, or 64·T1.
 func (u *UA) retransmit18x(c *call, ds *sipgo.DialogServerSession, hdrs []sip.Header) {
-	giveUp := u.clock.NewTimer(u.timing.NoAck)
-	defer giveUp.Stop()
-	interval := sip.T1
-	for {
-		t := u.clock.NewTimer(interval)
-		select {
-		case <-c.pracked:
-			t.Stop()
-			return
-		case <-c.answered:
-			t.Stop()
-			return
-		case <-c.done:
-			t.Stop()
-			return
-		case <-giveUp.C():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-		if err := ds.Respond(180, StatusText(180), nil, hdrs...); err != nil {
-			return
-		}
-		interval *= 2
-	}
+	send := func() bool { return ds.Respond(180, StatusText(180), nil, hdrs...) == nil }
+	u.resendUntil(send, 0, [3]<-chan struct{}{c.pracked, c.answered, c.done})
 }
 
 // awaitPrack waits for the PRACK of our reliable 180 before a call that

@@ -30,29 +30,15 @@ func (u *UA) answerReinvite(c *call, tx sip.ServerTransaction, req *sip.Request,
 
 // retransmit2xx resends res until the re-INVITE's ACK, c's end, or 64·T1.
 func (u *UA) retransmit2xx(c *call, tx sip.ServerTransaction, res *sip.Response) {
-	giveUp := u.clock.NewTimer(u.timing.NoAck)
-	defer giveUp.Stop()
-	interval := sip.T1
-	for {
-		t := u.clock.NewTimer(interval)
-		select {
-		case <-c.reinviteAck:
-			t.Stop()
-			return
-		case <-c.done:
-			t.Stop()
-			return
-		case <-giveUp.C():
-			t.Stop()
-			u.log.Warn("no ACK for the 2xx to a re-INVITE: ending the call with BYE", "call", c.id)
-			c.once.Do(func() { close(c.hangup) })
-			return
-		case <-t.C():
-		}
+	send := func() bool {
 		if err := tx.Respond(res); err != nil {
 			u.log.Debug("2xx retransmission failed", "call", c.id, "err", err)
 		}
-		interval = min(2*interval, sip.T2)
+		return true
+	}
+	if u.resendUntil(send, sip.T2, [3]<-chan struct{}{c.reinviteAck, c.done}) == resendGaveUp {
+		u.log.Warn("no ACK for the 2xx to a re-INVITE: ending the call with BYE", "call", c.id)
+		c.once.Do(func() { close(c.hangup) })
 	}
 }
 
