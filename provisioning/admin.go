@@ -75,9 +75,12 @@ type AdminOptions struct {
 	// partition, beside the configuration file): the first found resets
 	// the admin password at start.
 	PasswordResetFiles []string
-	Timeouts           Timeouts // zero: DefaultTimeouts
-	Clock              clockwork.Clock
-	Log                *slog.Logger
+	// Logs are the recent log lines for GET /api/logs (the page's log
+	// viewer), behind the login; nil: none.
+	Logs     LogSource
+	Timeouts Timeouts // zero: DefaultTimeouts
+	Clock    clockwork.Clock
+	Log      *slog.Logger
 }
 
 // Admin is the device's web UI and JSON API.
@@ -90,6 +93,9 @@ type Admin struct {
 	sessions *sessions
 
 	resetFrom string // the file the admin password was reset from at start
+	streams   eventStreams
+	quit      chan struct{} // closed when Serve stops: live streams end
+	quitOnce  sync.Once
 
 	mu      sync.Mutex
 	pw      passwordHash
@@ -131,7 +137,7 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 		return nil, err
 	}
 	return &Admin{
-		opts: opts, log: opts.Log, clk: opts.Clock, pw: pw, resetFrom: from,
+		opts: opts, log: opts.Log, clk: opts.Clock, pw: pw, resetFrom: from, quit: make(chan struct{}),
 		limiter:  newLimiter(opts.Clock.Now),
 		failLog:  &failLog{log: opts.Log, clk: opts.Clock},
 		sessions: &sessions{now: opts.Clock.Now, m: map[string]time.Time{}},
@@ -174,6 +180,10 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /api/login", a.login)
 	mux.HandleFunc("POST /api/logout", a.logout)
 	mux.Handle("GET /api/status", a.auth(http.HandlerFunc(a.status)))
+	mux.Handle("GET /api/events", a.auth(http.HandlerFunc(a.events)))
+	if a.opts.Logs != nil {
+		mux.Handle("GET /api/logs", a.auth(http.HandlerFunc(a.logs)))
+	}
 	mux.Handle("GET /api/config", a.auth(http.HandlerFunc(a.getConfig)))
 	mux.Handle("PUT /api/config", a.auth(http.HandlerFunc(a.putConfig)))
 	mux.Handle("PATCH /api/config", a.auth(http.HandlerFunc(a.patchConfig)))
@@ -273,6 +283,7 @@ func (a *Admin) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("admin server: %w", err)
 	case <-ctx.Done():
 	}
+	a.quitOnce.Do(func() { close(a.quit) })
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -424,19 +435,7 @@ type ProvisioningStatus struct {
 }
 
 func (a *Admin) status(w http.ResponseWriter, r *http.Request) {
-	ps := ProvisioningStatus{LastChange: a.opts.Manager.Last()}
-	if p := a.opts.Pull; p != nil {
-		last := p.Last()
-		ps.LastFetch, ps.URL = &last, p.URL()
-		if ar, ok := p.(interface{ AgeRecipient() string }); ok {
-			ps.AgeRecipient = ar.AgeRecipient()
-		}
-	}
-	out := map[string]any{"provisioning": ps, "time": a.clk.Now().UTC()}
-	if a.opts.Status != nil {
-		out["device"] = a.opts.Status.Status(r.Context())
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, a.statusValue(r.Context()))
 }
 
 func (a *Admin) action(w http.ResponseWriter, r *http.Request) {

@@ -366,6 +366,14 @@ func (s *sessions) valid(tok string) bool {
 	return true
 }
 
+// alive reports whether tok is a live session, without extending it.
+func (s *sessions) alive(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.m[tok]
+	return ok && !exp.Before(s.now())
+}
+
 // dropAll ends every session (the password changed).
 func (s *sessions) dropAll() int {
 	s.mu.Lock()

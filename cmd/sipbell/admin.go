@@ -85,8 +85,8 @@ func newProvisioning(w provisioningWiring, log *slog.Logger) (*provisioningParts
 	p.Admin, err = provisioning.NewAdmin(provisioning.AdminOptions{
 		Config: sec.Admin, StateDir: sec.StateDir, Manager: mgr, Pull: pull,
 		Status: w.Status, Actions: w.Actions, Sim: w.Sim, History: w.History,
-		PasswordResetFiles: passwordResetFiles(w.ConfigPath),
-		Log:                log.With("component", "admin"),
+		PasswordResetFiles: passwordResetFiles(w.ConfigPath), Logs: recentLog,
+		Log: log.With("component", "admin"),
 	})
 	if err != nil {
 		return nil, err

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,9 +22,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: readableAttr}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(newTee(slog.NewTextHandler(w, opts), lv)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(newTee(slog.NewJSONHandler(w, opts), lv)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want text or json", format)
 }
@@ -56,4 +60,92 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(100 * time.Microsecond)
 	}
 	return d.Round(time.Microsecond)
+}
+
+// recentLog keeps the process's last log lines for the web page's log
+// viewer (gokrazy has no journal a person can reach); every logger
+// newLogger makes writes into it.
+var recentLog = &logRing{}
+
+const (
+	ringLines   = 500  // lines kept
+	ringLineMax = 1024 // bytes kept of one line
+)
+
+// logRing is a bounded ring of log lines in text form, secrets taken out.
+type logRing struct {
+	mu    sync.Mutex
+	lines [ringLines]string
+	next  int
+	n     int
+}
+
+// Write takes one record's line (a slog text handler writes each record
+// in one call).
+func (r *logRing) Write(p []byte) (int, error) {
+	s := strings.TrimRight(string(p), "\n")
+	if len(s) > ringLineMax {
+		s = s[:ringLineMax] + "…"
+	}
+	r.mu.Lock()
+	r.lines[r.next] = s
+	r.next = (r.next + 1) % ringLines
+	r.n = min(r.n+1, ringLines)
+	r.mu.Unlock()
+	return len(p), nil
+}
+
+// Lines returns the last n lines, oldest first.
+func (r *logRing) Lines(n int) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n = min(n, r.n)
+	out := make([]string, 0, n)
+	for i := r.next - n; i < r.next; i++ {
+		out = append(out, r.lines[(i+ringLines)%ringLines])
+	}
+	return out
+}
+
+// secretKeys are attribute names whose values the log viewer never shows.
+var secretKeys = map[string]bool{"password": true, "passwd": true, "pw": true, "secret": true, "token": true,
+	"authorization": true, "cookie": true, "private_key": true, "identity": true}
+
+// redactAttr takes secrets out of a line for the log viewer: values of
+// secret-sounding keys, and the password in a URL.
+func redactAttr(groups []string, a slog.Attr) slog.Attr {
+	a = readableAttr(groups, a)
+	if secretKeys[strings.ToLower(a.Key)] {
+		return slog.String(a.Key, "********")
+	}
+	if a.Value.Kind() == slog.KindString {
+		if s := a.Value.String(); strings.Contains(s, "://") && strings.Contains(s, "@") {
+			if u, err := url.Parse(s); err == nil && u.User != nil {
+				a.Value = slog.StringValue(u.Redacted())
+			}
+		}
+	}
+	return a
+}
+
+// teeHandler hands each record to the process's log and to recentLog.
+type teeHandler struct{ out, ring slog.Handler }
+
+func newTee(out slog.Handler, level slog.Leveler) slog.Handler {
+	return teeHandler{out, slog.NewTextHandler(recentLog, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})}
+}
+
+func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool { return t.out.Enabled(ctx, l) }
+
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	_ = t.ring.Handle(ctx, r.Clone())
+	return t.out.Handle(ctx, r)
+}
+
+func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return teeHandler{t.out.WithAttrs(as), t.ring.WithAttrs(as)}
+}
+
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	return teeHandler{t.out.WithGroup(name), t.ring.WithGroup(name)}
 }

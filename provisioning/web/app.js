@@ -23,6 +23,7 @@ async function api(method, path, body) {
 
 function showLogin() {
   timers.forEach(clearInterval); timers = [];
+  stopEvents();
   $("#app").hidden = true; $("#logout").hidden = true; $("#login").hidden = false;
   $("#password").focus();
 }
@@ -33,8 +34,9 @@ async function showApp() {
   $("#tab-board").hidden = !(sim && sim.ok);
   select(tab);
   refreshStatus();
-  timers.push(setInterval(() => { if (tab === "status" || tab === "config") refreshStatus(); }, 2000));
+  startEvents();
   timers.push(setInterval(() => { if (tab === "history") loadHistory(); }, 3000));
+  timers.push(setInterval(() => { if (tab === "log") loadLog(); }, 3000));
   timers.push(setInterval(() => { if (tab === "board") refreshBoard(); }, 700));
 }
 
@@ -46,6 +48,38 @@ function select(name) {
   if (name === "board") refreshBoard();
   if (name === "status") refreshStatus();
   if (name === "history") loadHistory();
+  if (name === "log") loadLog();
+}
+
+// ---- live status: server-sent events from /api/events
+
+let events = null;
+
+function startEvents() {
+  stopEvents();
+  const es = new EventSource("/api/events");
+  events = es;
+  es.addEventListener("status", (ev) => { try { applyStatus(JSON.parse(ev.data)); } catch (e) { /* a torn event: the next one comes */ } });
+  es.onerror = () => {
+    if (es.readyState !== EventSource.CLOSED || events !== es) return; // reconnecting by itself
+    // Refused (logged out, too many pages open): a 401 shows the login,
+    // else try again a little later.
+    api("GET", "/api/status").then((r) => { if (r.ok && events === es) setTimeout(() => { if (events === es) startEvents(); }, 10000); }).catch(() => {});
+  };
+}
+
+function stopEvents() { if (events) { events.close(); events = null; } }
+
+// ---- log viewer
+
+async function loadLog() {
+  const r = await api("GET", "/api/logs?n=300").catch(() => null);
+  if (!r || !r.ok) return;
+  const pre = $("#log-lines");
+  const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.textContent = (r.data.lines || []).join("\n");
+  pre.dataset.loaded = String((r.data.lines || []).length);
+  if (atEnd) pre.scrollTop = pre.scrollHeight;
 }
 
 // ---- status
@@ -75,7 +109,14 @@ function tree(v) {
 
 async function refreshStatus() {
   const r = await api("GET", "/api/status").catch(() => null);
-  if (!r || !r.ok) return;
+  if (r && r.ok) applyStatus(r.data);
+}
+
+let lastCallsKey = null;
+
+// applyStatus shows a status (from GET /api/status or an event).
+function applyStatus(data) {
+  const r = { data };
   const p = r.data.provisioning || {};
   const lc = p.last_change || {}, lf = p.last_fetch;
   const sum = $("#prov-summary");
@@ -89,7 +130,8 @@ async function refreshStatus() {
   lastStatus = r.data.device || {};
   renderDashboard(lastStatus);
   if (tab === "config") showRegistrations();
-  refreshLastCalls();
+  const key = JSON.stringify([lastStatus.calls, lastStatus.door, lc]);
+  if (key !== lastCallsKey) { lastCallsKey = key; refreshLastCalls(); }
   line("Last config change", lc);
   if (lf) line("Last provisioning fetch", lf);
   if (p.age_recipient) { const d = document.createElement("div"); d.textContent = "Encrypt provisioning files to (age -r): " + p.age_recipient; sum.appendChild(d); }
@@ -542,7 +584,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#history-kind").addEventListener("change", loadHistory);
   $("#history-since").addEventListener("change", loadHistory);
-  $("#logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+  $("#logout").addEventListener("click", async () => { stopEvents(); await api("POST", "/api/logout"); showLogin(); });
+  $("#log-refresh").addEventListener("click", loadLog);
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
   $("#settings-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveSettings(); });
   $("#config-form").addEventListener("submit", (ev) => { ev.preventDefault(); save(allFieldsConfig()); });
