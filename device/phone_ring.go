@@ -30,22 +30,29 @@ type ringer struct {
 	cid    []int16   // caller ID still to send
 	cidAt  time.Time // send it
 	cidEnd time.Time // it has been sent: line polarity back
+	ringAt time.Time // the first ring, after caller ID sent before it
 }
 
-// begin starts ringing in cadence with caller ID cid (nil: none).
+// begin starts ringing in cadence with caller ID cid (nil: none); with
+// caller ID before the first ring, that comes first (phone_cid1.go).
 func (r *ringer) begin(m *phone, cadence []time.Duration, cid []int16) {
 	now := m.now()
-	*r = ringer{cadence: cadence, hz: r.hz, on: true, cid: cid, stepAt: now.Add(cadence[0])}
+	*r = ringer{cadence: cadence, hz: r.hz, on: true, cid: cid}
 	if t := m.cfg.RingTimeout; t > 0 {
 		r.until = now.Add(t)
 	}
+	if cid != nil && m.cfg.CallerIDTiming == CallerIDBeforeRing {
+		r.beforeRing(m, now)
+		return
+	}
+	r.stepAt = now.Add(cadence[0])
 	m.set(Ringer, Pattern{Kind: Ring, Hz: r.hz})
 }
 
 // next is the ringer's earliest deadline, zero when none.
 func (r *ringer) next() time.Time {
 	var t time.Time
-	for _, c := range []time.Time{r.stepAt, r.cidAt, r.cidEnd, r.until} {
+	for _, c := range []time.Time{r.stepAt, r.cidAt, r.cidEnd, r.until, r.ringAt} {
 		if !c.IsZero() && (t.IsZero() || c.Before(t)) {
 			t = c
 		}
@@ -84,6 +91,9 @@ func (m *phone) ringDue(ctx context.Context, now time.Time) {
 		r.cidEnd = time.Time{}
 		m.set(LineReversal, Pattern{Kind: Off})
 	}
+	if due(r.ringAt, now) {
+		r.firstRing(m)
+	}
 }
 
 // fits reports whether caller ID fits in a pause of d, or d is the
@@ -105,7 +115,7 @@ func (r *ringer) fits(d time.Duration) bool {
 func (m *phone) sendCallerID(now time.Time) {
 	r := &m.ring
 	r.cidAt = time.Time{}
-	if m.cfg.CallerID != CallerIDBell202 {
+	if m.cfg.CallerID != CallerIDBell202 || !r.ringAt.IsZero() {
 		m.set(LineReversal, Pattern{Kind: On})
 	}
 	if err := m.d.handset.Play(r.cid); err != nil {

@@ -339,7 +339,7 @@ func TestPhoneIncoming(t *testing.T) {
 			},
 			[]string{"+3s play 600ms", "+7.01s listen"}, []string{"answer in1"},
 			[]string{"+0s ringer ring 20 Hz", "+2s ringer off", "+6s ringer ring 20 Hz", "+7.01s ringer off"}},
-		{"UK: 0.4/0.2/0.4/2.0 at 25 Hz, V.23 in the long pause with the line reversed", device.PhoneConfig{Country: "UK"},
+		{"UK: 0.4/0.2/0.4/2.0 at 25 Hz, V.23 in the long pause with the line reversed", device.PhoneConfig{Country: "UK", CallerIDTiming: "after_ring"},
 			func(r *phoneRig) {
 				r.phone(alice)
 				for range 32 {
@@ -395,7 +395,34 @@ func TestPhoneIncoming(t *testing.T) {
 		{"off hook: a call is turned away", device.PhoneConfig{},
 			func(r *phoneRig) { r.offHook(); r.phone(alice) },
 			[]string{"+10ms listen", "+10ms tone dial"}, []string{"reject486 in1"}, []string{}},
-		{"NL: DTMF caller ID", device.PhoneConfig{Country: "NL"},
+		{"UK default: line reversal, alerting signal and V.23 caller ID, then the first ring", device.PhoneConfig{Country: "UK"},
+			func(r *phoneRig) {
+				r.phone(alice)
+				for range 40 {
+					r.advance(50 * time.Millisecond)
+				}
+			},
+			[]string{"+150ms play 760ms"}, nil,
+			[]string{"+0s line reversal on", "+950ms line reversal off", "+1.25s ringer ring 25 Hz", "+1.65s ringer off", "+1.85s ringer ring 25 Hz"}},
+		{"NL default: DTMF caller ID before the first ring", device.PhoneConfig{Country: "NL"},
+			func(r *phoneRig) {
+				r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:4930123@pbx",
+					Caller: device.Caller{Identity: "sip:4930123@pbx", Via: "proxy"}})
+				for range 40 {
+					r.advance(100 * time.Millisecond)
+				}
+			},
+			[]string{"+200ms play 1.26s"}, nil,
+			[]string{"+0s line reversal on", "+1.5s line reversal off", "+1.8s ringer ring 25 Hz", "+2.8s ringer off"}},
+		{"off hook before the first ring answers, caller ID cut short", device.PhoneConfig{Country: "UK"},
+			func(r *phoneRig) {
+				r.phone(alice)
+				r.advance(200 * time.Millisecond)
+				r.offHook()
+			},
+			[]string{"+200ms play 760ms", "+210ms listen", "+210ms quiet"}, []string{"answer in1"},
+			[]string{"+0s line reversal on", "+210ms line reversal off"}},
+		{"NL: DTMF caller ID after the first ring", device.PhoneConfig{Country: "NL", CallerIDTiming: "after_ring"},
 			func(r *phoneRig) {
 				r.phone(device.PhoneEvent{Kind: device.PhoneIncoming, CallID: "in1", Peer: "sip:4930123@pbx",
 					Caller: device.Caller{Identity: "sip:4930123@pbx", Via: "proxy"}})
