@@ -103,7 +103,8 @@ test-deb: deb
 # gokrazy SD-card image for the Pi 3/4/5 (arm64), built with monogok from
 # gokrazy/rpi (its own Go module: gokrazy's kernel and firmware never enter
 # go.mod here); image-amd64 is its twin for qemu. image-check looks inside
-# both; test-image also boots the twin and talks SIP to it.
+# both; test-image also boots the twin and talks SIP to it, and updates its
+# firmware under qemu (gokrazy/updatetest: signed, unsigned, broken image).
 IMG_RPI   := $(DIST)/sipbell-rpi.img
 IMG_AMD64 := $(DIST)/sipbell-amd64.img
 image:
@@ -114,7 +115,7 @@ image-check:
 	scripts/image-check.sh $(IMG_RPI) rpi
 	@if [ -f $(IMG_AMD64) ]; then scripts/image-check.sh $(IMG_AMD64) amd64; fi
 test-image: image image-amd64
-	cd gokrazy && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd gokrazy && $(GO) vet ./... && SIPBELL_IMAGE_AMD64=$(abspath $(IMG_AMD64)) $(GO) test -race -count=1 -timeout 30m ./...
 	scripts/image-check.sh $(IMG_RPI) rpi
 	scripts/image-check.sh $(IMG_AMD64) amd64
 	scripts/image-boot-test.sh $(IMG_AMD64)
