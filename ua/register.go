@@ -339,6 +339,7 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 	if err := r.resolve(ctx, si, expires > 0); err != nil {
 		return regResult{out: outServerFail, reason: err.Error()}
 	}
+	r.u.trustHops()
 	c, err := r.u.client(r.tr())
 	if err != nil {
 		return regResult{out: outOther, reason: err.Error()}

@@ -3,6 +3,7 @@ package ua
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -80,6 +81,31 @@ func (r *regLoop) resolve(ctx context.Context, si int, refresh bool) error {
 		}
 	}
 	return nil
+}
+
+// trustHops exempts from the request guard's rate limits, besides the
+// servers trusted at start, every server the registrations found by DNS
+// (RFC 3263): one found after start (DNS was down then, or its records
+// changed since) would otherwise be limited like a stranger.
+func (u *UA) trustHops() {
+	if u.guard == nil {
+		return
+	}
+	aps := slices.Clone(u.trustedAddrs())
+	u.mu.Lock()
+	regs := u.regs
+	u.mu.Unlock()
+	for _, r := range regs {
+		r.mu.Lock()
+		for _, rt := range r.routes {
+			for _, h := range rt.hops {
+				aps = append(aps, netip.AddrPortFrom(h.Addr.Addr().Unmap(), h.Addr.Port()))
+			}
+		}
+		r.mu.Unlock()
+	}
+	slices.SortFunc(aps, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	u.guard.setTrusted(slices.Compact(aps))
 }
 
 // chooseTransportLocked makes tr the registration's transport for the
