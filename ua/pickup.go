@@ -162,7 +162,12 @@ func (u *UA) pickedUp(c *call, req *sip.Request, tx sip.ServerTransaction, calle
 	c.mu.Lock()
 	s := c.sdp
 	c.mu.Unlock()
-	answer, neg, err := s.Answer(req.Body(), media.SendRecv)
+	var answer []byte
+	var neg media.Negotiated
+	err := s.SetSRTP(u.srtpFor(caller, req)) // srtp.go: this INVITE's transport, not the call's
+	if err == nil {
+		answer, neg, err = s.Answer(req.Body(), media.SendRecv)
+	}
 	if err != nil {
 		u.final(tx, ds, 488, u.notAcceptable(req.Body(), err))
 		c.end(488, "pickup: "+err.Error())

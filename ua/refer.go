@@ -223,6 +223,11 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 	c.mu.Lock()
 	s := c.sdp
 	c.mu.Unlock()
+	if err := s.SetSRTP(u.srtpOutgoing([]sip.Uri{r.target})); err != nil { // srtp.go: the new leg's
+		u.log.Warn("transfer not followed", "call", c.id, "err", err)
+		u.notifyRefer(c, r, 488, true)
+		return transferred{}, false
+	}
 	offer, err := s.Offer(media.SendRecv)
 	if err != nil {
 		u.notifyRefer(c, r, 500, true)

@@ -56,8 +56,13 @@ func (u *UA) srtpOutgoing(targets []sip.Uri) (media.SRTPPolicy, bool) {
 // strictest account policy, a direct one sip.srtp; a sips: Request-URI
 // makes it mandatory.
 func (u *UA) srtpIncoming(c *call, req *sip.Request) (media.SRTPPolicy, bool) {
+	return u.srtpFor(c.caller, req)
+}
+
+// srtpFor is srtpIncoming for an INVITE from caller (a pickup's).
+func (u *UA) srtpFor(caller Caller, req *sip.Request) (media.SRTPPolicy, bool) {
 	policy := media.SRTPPolicy(u.cfg.SRTP)
-	if c.caller.Trusted {
+	if caller.Trusted {
 		policy = media.SRTPOff
 		for _, a := range u.cfg.Accounts {
 			policy = policy.Stricter(media.SRTPPolicy(a.SRTP))

@@ -3,6 +3,9 @@ package ua
 import (
 	"strings"
 	"testing"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/ua/media"
 )
 
 // TestConfigSRTPValidate: policies are checked, and an account only gets
@@ -42,6 +45,37 @@ func TestConfigSRTPValidate(t *testing.T) {
 		err := c.Validate()
 		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: Validate() = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestSRTPPolicyOfAnINVITE: an INVITE's own transport and route decide
+// whether its SDP may carry keys (a pickup's, not the call's it picks
+// up): TLS or not, through an account's proxy or direct, sips: or not.
+func TestSRTPPolicyOfAnINVITE(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.SRTP = "optional"
+	cfg.Accounts = []Account{{Registrar: "sips:pbx.example", User: "door", Password: "pw", SRTP: "mandatory"}}
+	u := &UA{cfg: cfg}
+	for _, tc := range []struct {
+		name      string
+		uri       string
+		transport string
+		trusted   bool
+		policy    media.SRTPPolicy
+		secure    bool
+	}{
+		{"direct over udp", "sip:door@127.0.0.1", "UDP", false, media.SRTPOptional, false},
+		{"direct over tls", "sip:door@127.0.0.1", "TLS", false, media.SRTPOptional, true},
+		{"through the account's proxy", "sip:door@127.0.0.1", "TLS", true, media.SRTPMandatory, true},
+		{"sips: request-uri over udp", "sips:door@127.0.0.1", "UDP", false, media.SRTPMandatory, false},
+	} {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: strings.Split(tc.uri, ":")[0], User: "door", Host: "127.0.0.1"})
+		req.SetTransport(tc.transport)
+		p, secure := u.srtpFor(Caller{Trusted: tc.trusted}, req)
+		if p != tc.policy || secure != tc.secure {
+			t.Errorf("%s: policy %s secure %v, want %s %v", tc.name, p, secure, tc.policy, tc.secure)
 		}
 	}
 }
