@@ -64,6 +64,15 @@ type Config struct {
 	// DHCPLeaseFiles are read, in order, for a provisioning URL in DHCP
 	// option 160 or 66/67 when URL is empty (dhclient and dhcpcd formats).
 	DHCPLeaseFiles []string `yaml:"dhcp_lease_files"`
+	// DHCPInform names the network interface ("eth0") on which the
+	// device asks the DHCP server itself for options 160, 66/67 and 43
+	// (a DHCPINFORM, RFC 2131) when url is empty, at start and hourly.
+	// It works whatever DHCP client the system runs: NetworkManager
+	// (Raspberry Pi OS bookworm) and systemd-networkd keep these options
+	// in no file sipbell can read. The answer is kept in the state dir
+	// and read after dhcp_lease_files. Needs root or
+	// CAP_NET_BIND_SERVICE (port 68). Empty: off.
+	DHCPInform string `yaml:"dhcp_inform,omitempty"`
 	// RollbackAfter: when the device was healthy (registered) before a
 	// configuration change and is not healthy again within this time, the
 	// last-known-good configuration is restored. 0 disables.

@@ -21,14 +21,20 @@ type LeaseOptions struct {
 	ProvURL    string // option 160
 	TFTPServer string // option 66 (or the BOOTP sname field)
 	Bootfile   string // option 67 (or the BOOTP file field)
+	Vendor     string // option 43, used when it is a URL as text
 }
 
 // URL returns the provisioning URL template these options give: option
-// 160 first, as phones do, then 66 (+67). A bare host in 66 means
+// 160 first, as phones do, then an http(s) URL in 43 when there is no
+// 66 or 67, then 66 (+67). A bare host in 66 means
 // http://host/. When no file name is given, "{mac}.yaml" is used.
 func (o LeaseOptions) URL() string {
 	if u := strings.TrimSpace(o.ProvURL); u != "" {
 		return withFile(u, "")
+	}
+	if v := strings.TrimSpace(o.Vendor); o.TFTPServer == "" && o.Bootfile == "" &&
+		(strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")) {
+		return withFile(v, "")
 	}
 	base := strings.TrimSpace(o.TFTPServer)
 	file := strings.TrimSpace(o.Bootfile)
@@ -119,6 +125,8 @@ func parseDHCPMessage(b []byte) LeaseOptions {
 			o.TFTPServer = val
 		case dhcpOptBootfile:
 			o.Bootfile = val
+		case dhcpOptVendor:
+			o.Vendor = val
 		}
 		i += 2 + int(opts[i+1])
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"time"
@@ -248,7 +249,11 @@ func template(cfg Config) (tmpl, source string) {
 	if cfg.URL != "" {
 		return cfg.URL, "pull"
 	}
-	if u := URLFromDHCP(cfg.DHCPLeaseFiles); u != "" {
+	files := cfg.DHCPLeaseFiles
+	if cfg.DHCPInform != "" { // dhcpinform.go
+		files = append(files[:len(files):len(files)], filepath.Join(cfg.StateDir, DHCPInformFile))
+	}
+	if u := URLFromDHCP(files); u != "" {
 		return u, "pull (dhcp)"
 	}
 	return "", "pull"

@@ -113,6 +113,10 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	parts = append(parts, func(ctx context.Context) error { return a.fw.run(ctx, first) })
 	syncNow := prov.Puller.SyncNow
 	a.resync.Store(&syncNow)
+	if ifname := cfg.Provisioning.DHCPInform; ifname != "" { // dhcpinform.go
+		stateDir := cfg.Provisioning.StateDir
+		parts = append(parts, func(ctx context.Context) error { return runDHCPInform(ctx, ifname, stateDir, syncNow, log) })
+	}
 	if o.simHTTP != "" {
 		run, err := a.serveSim(ctx, o.simHTTP)
 		if err != nil {

@@ -25,6 +25,9 @@ type DnsmasqOptions struct {
 	// TTL is the TTL of these records in seconds (dnsmasq's default for
 	// its own records is 0: not to be cached).
 	TTL int
+	// Extra are more dnsmasq arguments, such as a DHCP server's
+	// --dhcp-range and --dhcp-option.
+	Extra []string
 }
 
 // HostRecord is an A/AAAA record (--host-record).
@@ -84,6 +87,7 @@ func StartDnsmasq(t testing.TB, opts DnsmasqOptions) *Dnsmasq {
 		args = append(args, fmt.Sprintf("--naptr-record=%s,%d,%d,%s,%s,%s,%s", n.Name, n.Order, n.Preference,
 			n.Flags, n.Service, n.Regexp, n.Replacement))
 	}
+	args = append(args, opts.Extra...)
 	dumpOnFailure(t, "dnsmasq", d.Log)
 	d.p = startProc(t, "dnsmasq", d.Log, t.TempDir(), args...)
 	t.Cleanup(d.Stop)
