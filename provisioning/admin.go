@@ -181,6 +181,8 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /api/logout", a.logout)
 	mux.Handle("GET /api/status", a.auth(http.HandlerFunc(a.status)))
 	mux.Handle("GET /api/events", a.auth(http.HandlerFunc(a.events)))
+	mux.Handle("POST /api/backup", a.auth(http.HandlerFunc(a.backup)))
+	mux.Handle("POST /api/restore", a.auth(http.HandlerFunc(a.restore)))
 	if a.opts.Logs != nil {
 		mux.Handle("GET /api/logs", a.auth(http.HandlerFunc(a.logs)))
 	}

@@ -499,6 +499,36 @@ function showResult(r) {
   }
 }
 
+// ---- backup and restore
+
+async function downloadBackup() {
+  const msg = $("#backup-msg");
+  msg.className = ""; msg.textContent = "Making the backup…";
+  const res = await fetch("/api/backup", { method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ passphrase: $("#backup-pass").value }) });
+  if (!res.ok) { msg.className = "error"; msg.textContent = "No backup: HTTP " + res.status; return; }
+  const name = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  const a = el("a");
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = name ? name[1] : "sipbell-backup";
+  document.body.appendChild(a); a.click(); a.remove();
+  msg.className = "ok"; msg.textContent = "Backup downloaded" + ($("#backup-pass").value ? " (encrypted)." : " (not encrypted: it holds passwords).");
+}
+
+async function restoreBackup() {
+  const msg = $("#backup-msg");
+  const f = $("#restore-file").files[0];
+  if (!f) { msg.className = "error"; msg.textContent = "Choose a backup file first."; return; }
+  msg.className = ""; msg.textContent = "Restoring…";
+  const res = await fetch("/api/restore", { method: "POST", credentials: "same-origin",
+    headers: { "X-Backup-Passphrase": $("#backup-pass").value }, body: await f.arrayBuffer() });
+  let data = null;
+  try { data = await res.json(); } catch (e) { /* not JSON */ }
+  if (res.ok) { msg.className = "ok"; msg.textContent = "Restored: " + data.message; loadConfig(); return; }
+  msg.className = "error";
+  msg.textContent = "Not restored: " + ((data && (data.error || (data.errors || []).map((e) => e.path + ": " + e.message).join("; "))) || "HTTP " + res.status);
+}
+
 // ---- simulated board
 
 async function simPost(path, body) {
@@ -586,6 +616,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#history-since").addEventListener("change", loadHistory);
   $("#logout").addEventListener("click", async () => { stopEvents(); await api("POST", "/api/logout"); showLogin(); });
   $("#log-refresh").addEventListener("click", loadLog);
+  $("#backup-download").addEventListener("click", downloadBackup);
+  $("#restore").addEventListener("click", restoreBackup);
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
   $("#settings-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveSettings(); });
   $("#config-form").addEventListener("submit", (ev) => { ev.preventDefault(); save(allFieldsConfig()); });
