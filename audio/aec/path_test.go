@@ -141,3 +141,47 @@ func TestPathAllocatesNothingPerFrame(t *testing.T) {
 		t.Errorf("%v allocations per frame, want 0", n)
 	}
 }
+
+// TestPathFollowsAJitteryUnreportedSpeaker: a speaker stand-in that
+// reports no delay is written up to two frames ahead of the microphone, by
+// turns (scheduling): the first measure finds it ahead, later ones do not.
+// The path must follow the smallest measure: a reference locked to the
+// first one would run past what was written (silence where the echo's
+// source is) and leave the echo in.
+func TestPathFollowsAJitteryUnreportedSpeaker(t *testing.T) {
+	const rate, frame = 8000, 160
+	sc := room.Build(room.Spec{Rate: rate, Seconds: 6, T60: 0.2, DRR: 8, FarRMS: 3000,
+		EchoGain: 0.7, NoiseRMS: 8, Seed: 9})
+	mic, far := room.PCM(sc.Mic), append(room.PCM(sc.Far), make([]int16, 3*frame)...)
+	p, err := NewPath(PathConfig{Canceller: Config{SampleRate: rate}, Clock: stoppedClock{time.Unix(0, 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, in := p.Sink(audiotest.NewSink()), p.Source(audiotest.NewSource(mic))
+	defer in.Close()
+	ctx := context.Background()
+	out, buf := make([]int16, 0, len(mic)), make([]int16, frame)
+	written := 0 // frames written to the speaker
+	for k := 0; (k+1)*frame <= len(mic); k++ {
+		ahead := []int{2, 0, 1, 0, 2, 1}[k%6] // frames the speaker runs ahead now
+		for ; written <= k+ahead; written++ {
+			if err := sink.Write(ctx, far[written*frame:(written+1)*frame]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := in.Read(ctx, buf); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, buf...)
+	}
+	var em, eo float64
+	for i := 3 * rate; i < 6*rate-frame; i++ {
+		em += float64(mic[i]) * float64(mic[i])
+		eo += float64(out[i]) * float64(out[i])
+	}
+	erle := 10 * math.Log10(em/max(eo, 1))
+	t.Logf("ERLE %.1f dB", erle)
+	if erle < 25 {
+		t.Errorf("ERLE %.1f dB, want >= 25", erle)
+	}
+}
