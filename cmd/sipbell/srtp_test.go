@@ -172,3 +172,52 @@ func TestSRTPBaresipCallsDoor(t *testing.T) {
 	}
 	srtpVoiceCall(ctx, t, p, alice, speaker)
 }
+
+// TestSRTPOptionalWithBaresip: srtp: optional (RTP/AVP with a=crypto)
+// against baresip's best-effort "srtp": the door's call to alice is
+// encrypted (both say so), and bob, whose baresip has no SRTP, still
+// gets through to the door in clear.
+func TestSRTPOptionalWithBaresip(t *testing.T) {
+	t.Parallel()
+	k := interop.StartKamailio(t, interop.KamailioOptions{TLS: true})
+	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.TLS, Transport: "tls",
+		CA: k.CA, AutoAnswer: true, MediaEnc: "srtp"})
+	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", Registrar: k.TLS, Transport: "tls", CA: k.CA})
+	cfg := strings.Replace(srtpDoorConfig(k, "silence", "discard", `  auto_answer: true
+  buttons:
+    - targets: [alice]
+      ring_timeout: 30s
+`), "srtp: mandatory", "srtp: optional", 1)
+	p := startVoice(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p.await(ctx, t, "registered", map[string]string{"component": "door"}, 1)
+
+	p.press(t, 1)
+	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("alice: %v", err)
+	}
+	p.await(ctx, t, "media encrypted (SRTP)", nil, 1)
+	if err := alice.Log.WaitFor(ctx, "SRTP is Enabled"); err != nil {
+		t.Errorf("alice never said SRTP is enabled: %v", err)
+	}
+	if _, err := alice.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	p.await(ctx, t, "call ended", nil, 1)
+
+	if _, err := bob.Command(ctx, "dial", "sip:door@"+k.TLS+";transport=tls"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("bob's plain call to an optional door: %v", err)
+	}
+	p.await(ctx, t, "call answered", nil, 2)
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	p.await(ctx, t, "call ended", nil, 2)
+	if n := len(p.matching("media encrypted (SRTP)", nil)); n != 1 {
+		t.Errorf("%d calls logged as encrypted, want alice's only", n)
+	}
+}
