@@ -148,12 +148,12 @@ func (s *SDP) offerCrypto(m *sdp.MediaDescription) error {
 // and whether m had any.
 func offeredCrypto(m *sdp.MediaDescription) (Crypto, bool, error) {
 	var firstErr error
-	any := false
+	found := false
 	for _, a := range m.Attributes {
 		if a.Key != "crypto" {
 			continue
 		}
-		any = true
+		found = true
 		k, err := ParseCrypto(a.Value)
 		if err == nil {
 			return k, true, nil
@@ -162,7 +162,7 @@ func offeredCrypto(m *sdp.MediaDescription) (Crypto, bool, error) {
 			firstErr = err
 		}
 	}
-	if !any {
+	if !found {
 		return Crypto{}, false, nil
 	}
 	return Crypto{}, true, firstErr
