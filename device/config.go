@@ -124,6 +124,10 @@ type DoorConfig struct {
 	// access users' codes that name it. The first relay is the one
 	// code, allowed callers, the API and MQTT open.
 	Relays []RelayConfig `yaml:"relays"`
+	// TamperBlock keeps every relay shut for this long after the tamper
+	// switch reports the housing opened (0: the alarm only raises the
+	// tamper event).
+	TamperBlock time.Duration `yaml:"tamper_block"`
 	// Access gives people codes of their own (stored hashed), with
 	// validity periods, weekly windows and a lock-out.
 	Access AccessConfig `yaml:"access"`
@@ -257,6 +261,7 @@ func (d DoorConfig) validate() error {
 	for i, r := range d.Relays {
 		checkRange(&errs, cfgerr.Index("relays", i)+".pulse", r.Pulse, 100*time.Millisecond, time.Minute, true)
 	}
+	checkRange(&errs, "tamper_block", d.TamperBlock, time.Second, 24*time.Hour, true)
 	errs.Merge("access", d.Access.validate(1+len(d.Relays)))
 	return errs.Err()
 }

@@ -56,6 +56,8 @@ type door struct {
 	pad    entry   // the access code being entered on the keypad
 
 	relayUntil  time.Time
+	tampered    bool      // the tamper switch reports the housing open
+	blockUntil  time.Time // the relays stay shut until then (door.tamper_block)
 	contactOpen bool
 	openedAt    time.Time // when the contact opened
 	alarmAt     time.Time
@@ -142,6 +144,8 @@ func (m *door) input(ctx context.Context, in Input) {
 		m.contactClosed()
 	case KeypadKey:
 		m.keypadKey(ctx, in.Digit)
+	case TamperOn, TamperOff:
+		m.tamper(in.Kind == TamperOn)
 	}
 }
 

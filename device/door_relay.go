@@ -99,6 +99,11 @@ func (m *door) openDoor(ctx context.Context, who string) error {
 // openRelay pulses relay i (0-based) and reports who opened it, and how
 // when the history cannot tell ("dtmf", "keypad"; "" otherwise).
 func (m *door) openRelay(_ context.Context, i int, who, how string) error {
+	if now := m.now(); now.Before(m.blockUntil) {
+		m.d.log.Warn("door not opened: the relays are blocked after a tamper alarm", "who", who, "relay", i+1,
+			"left", m.blockUntil.Sub(now).Round(time.Second))
+		return fmt.Errorf("device: open relay %d for %s: %w", i+1, who, ErrTamperBlocked)
+	}
 	p := Pattern{Kind: Pulse, Duration: m.cfg.Door.pulse(i)}
 	if err := m.d.out.Set(DoorRelay, i, p); err != nil {
 		m.d.log.Error("cannot open the door", "who", who, "relay", i+1, "err", err)
@@ -131,6 +136,7 @@ func (m *door) contactOpened() {
 	} else {
 		m.d.log.Info("door contact open")
 	}
+	m.d.emit(Event{Kind: EventDoorContactOpen})
 	if a := m.cfg.Door.LeftOpenAlarm; a > 0 {
 		m.alarmAt = now.Add(a)
 	}

@@ -144,7 +144,7 @@ func TestRelayAndDoorContact(t *testing.T) {
 	r.advance(30 * time.Second)
 	r.input(device.Input{Kind: device.DoorContactClosed})
 	r.wantSlice("events", r.eventStrings(), []string{"rang button=0 targets=[1001 1002]",
-		"answered sip:1001@pbx incoming=false", "door-opened by sip:1001@pbx",
+		"answered sip:1001@pbx incoming=false", "door-opened by sip:1001@pbx", "door-contact-open",
 		"door-left-open after 1m0s", "door-closed after 1m30s"})
 	r.wantSlice("cues", r.snd.Played(), []string{"ringback", "stop", "door-opened"})
 }
@@ -156,7 +156,7 @@ func TestDoorContactWithoutAlarm(t *testing.T) {
 	r.advance(24 * time.Hour)
 	r.input(device.Input{Kind: device.DoorContactClosed})
 	r.input(device.Input{Kind: device.DoorContactClosed}) // a repeated edge is ignored
-	r.wantSlice("events", r.eventStrings(), []string{"door-closed after 24h0m0s"})
+	r.wantSlice("events", r.eventStrings(), []string{"door-contact-open", "door-closed after 24h0m0s"})
 	r.wantSlice("relay patterns", r.out.Patterns(device.DoorRelay), nil)
 }
 

@@ -12,15 +12,18 @@ type EventKind int
 
 // The events a door station emits, for presence, messages and webhooks.
 const (
-	EventRegistration EventKind = iota + 1 // Account, Reg: a registration changed state
-	EventRang                              // Button, Targets: a visitor pressed a button; calls go out
-	EventAnswered                          // Button, Peer, Incoming: a call is connected
-	EventMissed                            // Button, Targets: nobody answered
-	EventBusy                              // Button, Targets: every target was busy or declined
-	EventCallEnded                         // Peer, Reason: a connected or cancelled call is over
-	EventDoorOpened                        // Who: the relay released the door
-	EventDoorLeftOpen                      // Open: the door contact stayed open past the alarm time
-	EventDoorClosed                        // Open: the door contact reports the door closed again
+	EventRegistration    EventKind = iota + 1 // Account, Reg: a registration changed state
+	EventRang                                 // Button, Targets: a visitor pressed a button; calls go out
+	EventAnswered                             // Button, Peer, Incoming: a call is connected
+	EventMissed                               // Button, Targets: nobody answered
+	EventBusy                                 // Button, Targets: every target was busy or declined
+	EventCallEnded                            // Peer, Reason: a connected or cancelled call is over
+	EventDoorOpened                           // Who: the relay released the door
+	EventDoorLeftOpen                         // Open: the door contact stayed open past the alarm time
+	EventDoorClosed                           // Open: the door contact reports the door closed again
+	EventDoorContactOpen                      // the door contact reports the door open
+	EventTamper                               // the tamper switch reports the housing opened
+	EventTamperCleared                        // the tamper switch reports the housing closed again
 )
 
 // String names the kind, e.g. "door-opened".
@@ -44,6 +47,12 @@ func (k EventKind) String() string {
 		return "door-left-open"
 	case EventDoorClosed:
 		return "door-closed"
+	case EventDoorContactOpen:
+		return "door-contact-open"
+	case EventTamper:
+		return "tamper"
+	case EventTamperCleared:
+		return "tamper-cleared"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }

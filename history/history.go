@@ -35,6 +35,7 @@ const (
 	KindDoorOpened   = "door-opened" // Who opened it, How (dtmf, message, api, web)
 	KindDoorClosed   = "door-closed" // the contact reports the door closed
 	KindDoorLeftOpen = "door-left-open"
+	KindTamper       = "tamper"       // the tamper switch: Detail says opened or closed
 	KindRegistration = "registration" // Who is the account; Detail the state and reason
 	KindConfig       = "config"       // a configuration change: Detail what changed
 	KindProvisioning = "provisioning" // a provisioning fetch's outcome

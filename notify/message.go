@@ -34,6 +34,7 @@ var DefaultTexts = map[string]string{
 	"door-opened":    "The door was opened by {{.Who}}.",
 	"door-left-open": "The door has been open for {{.Open}}.",
 	"door-closed":    "The door is closed again.",
+	"tamper":         "Tamper alarm: the door station's housing was opened.",
 }
 
 // texts holds the parsed texts (text.go: the syntax they may use).

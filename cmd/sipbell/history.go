@@ -105,6 +105,10 @@ func (r *recorder) device(ev device.Event) {
 		r.add(history.Entry{Kind: history.KindDoorClosed, Detail: "open for " + ev.Open.Round(time.Second).String()})
 	case device.EventDoorLeftOpen:
 		r.add(history.Entry{Kind: history.KindDoorLeftOpen, Detail: "open for " + ev.Open.Round(time.Second).String()})
+	case device.EventTamper:
+		r.add(history.Entry{Kind: history.KindTamper, Detail: "the housing was opened"})
+	case device.EventTamperCleared:
+		r.add(history.Entry{Kind: history.KindTamper, Detail: "the housing is closed again"})
 	}
 }
 

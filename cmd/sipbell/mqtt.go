@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/sipbell/sipbell/board"
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/notify"
 	"github.com/sipbell/sipbell/notify/mqtt"
@@ -19,7 +20,7 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	}
 	entity, _ := identity(c.agent)
 	info := mqtt.Info{Name: cfg.SIP.DisplayName, Version: version, Buttons: len(cfg.Device.Buttons),
-		Contact: cfg.Board.Pins.DoorContact != nil}
+		Contact: cfg.Board.Wired(board.DoorContact, 0), Tamper: cfg.Board.Wired(board.Tamper, 0)}
 	if id, ok := c.agent.Primary(); ok {
 		info.Account = id.AOR.String()
 	}

@@ -26,6 +26,7 @@ type Info struct {
 	Version string // firmware version
 	Buttons int    // call buttons: one doorbell event entity each
 	Contact bool   // a door contact is wired: a binary_sensor
+	Tamper  bool   // a tamper switch is wired: a binary_sensor
 	Account string // the primary account's AOR: its registration is the state
 }
 
@@ -118,10 +119,14 @@ func (c *Client) Notify(ev device.Event) {
 		if c.opts.Info.Account == "" || ev.Account == c.opts.Info.Account {
 			c.setState("registration", ev.Reg.String())
 		}
-	case device.EventDoorLeftOpen:
+	case device.EventDoorContactOpen, device.EventDoorLeftOpen:
 		c.setState("door", "open")
 	case device.EventDoorClosed:
 		c.setState("door", "closed")
+	case device.EventTamper:
+		c.setState("tamper", "on")
+	case device.EventTamperCleared:
+		c.setState("tamper", "off")
 	}
 }
 

@@ -36,6 +36,10 @@ func (c *Client) entities() []entity {
 		es = append(es, entity{"binary_sensor", "door1", map[string]any{"name": "Door", "device_class": "door",
 			"state_topic": t + "/state/door", "payload_on": "open", "payload_off": "closed"}})
 	}
+	if c.opts.Info.Tamper {
+		es = append(es, entity{"binary_sensor", "tamper", map[string]any{"name": "Tamper", "device_class": "tamper",
+			"state_topic": t + "/state/tamper", "payload_on": "on", "payload_off": "off"}})
+	}
 	return es
 }
 

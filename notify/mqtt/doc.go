@@ -10,6 +10,7 @@
 //	<topic>/state/call            idle | ringing | connected (retained)
 //	<topic>/state/registration    the primary account's registration state (retained)
 //	<topic>/state/door            open | closed, from the door contact (retained)
+//	<topic>/state/tamper          on | off, from the tamper switch (retained)
 //	<topic>/command/<user>/open   any payload: pulse the door relay
 //	<topic>/command/<user>/call   payload: comma-separated targets to call
 //	<topic>/command/<user>/hangup any payload: end every call

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMQTTTamperAndDoorContactBinary (issue 20): on the real binary, a
+// real Mosquitto and mosquitto_sub/mosquitto_pub: Home Assistant gets a
+// tamper and a door binary_sensor for the sim board's wired tamper switch
+// and door contact; state/door follows the contact as it opens (not only
+// the left-open alarm) and closes; the housing opened gives the tamper
+// event and state, and blocks an MQTT open command (door.tamper_block);
+// closed again, tamper-cleared and state off.
+func TestMQTTTamperAndDoorContactBinary(t *testing.T) {
+	t.Parallel()
+	r := &mqttRig{m: startTestMosquitto(t)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	live := r.m.Subscribe(t, "tester", "tester-pw", "sipbell/test/#", "homeassistant/#")
+	p := startWith(t, nil, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+board:
+  profile: sim
+device:
+  door:
+    relay_pulse: 1s
+    left_open_alarm: 1h
+    tamper_block: 1h
+notify:
+  mqtt:
+    broker: mqtts://127.0.0.1:%d
+    user: door
+    password: door-pw
+    ca_file: %s
+    topic: sipbell/test
+    commands: [tester]
+    home_assistant:
+      discovery: true
+      user: tester
+`, r.m.TLSPort, r.m.CA.CertFile))
+	awaitInOrder(ctx, t, live, "0 homeassistant/binary_sensor/sipbell_test/door1/config {",
+		"0 homeassistant/binary_sensor/sipbell_test/tamper/config {", "0 sipbell/test/availability online\n")
+	awaitInOrder(ctx, t, live, `"device_class":"tamper"`, `"state_topic":"sipbell/test/state/tamper"`)
+
+	fmt.Fprintf(p.stdin, "d\n")
+	awaitInOrder(ctx, t, live, "0 sipbell/test/event/door-contact-open {", "0 sipbell/test/state/door open\n")
+	fmt.Fprintf(p.stdin, "d\n")
+	awaitInOrder(ctx, t, live, "0 sipbell/test/state/door open\n", "0 sipbell/test/event/door-closed {",
+		"0 sipbell/test/state/door closed\n")
+
+	fmt.Fprintf(p.stdin, "t\n")
+	awaitInOrder(ctx, t, live, "0 sipbell/test/event/tamper {", "0 sipbell/test/state/tamper on\n")
+	p.await(t, "tamper alarm: the housing was opened")
+	if err := r.m.Publish(ctx, "tester", "tester-pw", "sipbell/test/command/tester/open", "PRESS"); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.await(t, "door not opened: the relays are blocked after a tamper alarm"); m["who"] != "mqtt:tester" {
+		t.Fatalf("refused for %v, want mqtt:tester", m["who"])
+	}
+	fmt.Fprintf(p.stdin, "t\n")
+	awaitInOrder(ctx, t, live, "0 sipbell/test/state/tamper on\n", "0 sipbell/test/event/tamper-cleared {",
+		"0 sipbell/test/state/tamper off\n")
+	if s := live.String(); strings.Contains(s, "event/door-opened") {
+		t.Fatalf("the door opened while blocked:\n%s", s)
+	}
+}
