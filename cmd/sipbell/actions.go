@@ -104,7 +104,8 @@ func (s status) Status(ctx context.Context) any {
 		"dropped": c.agent.GuardDrops()} // unanswered requests since SIP started, by reason
 	var calls []map[string]any
 	for _, call := range c.agent.Calls() {
-		calls = append(calls, map[string]any{"id": call.ID(), "peer": call.Peer(), "state": call.State().String()})
+		calls = append(calls, map[string]any{"id": call.ID(), "peer": call.Peer(), "state": call.State().String(),
+			"media": callMedia(call)}) // srtp_status.go
 	}
 	out["calls"] = calls
 	out["pins"] = c.hw.b.State()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,8 @@ func certFingerprint(t *testing.T, file string) string {
 // sip.callers entry names by fingerprint: she is identified by it
 // ("verified by certificate"), answered (door.allowed lists only her),
 // the media is SRTP (srtp: mandatory) and her "#" opens the door. bob,
-// with a certificate of his own, is refused 403.
+// with a certificate of his own, is refused 403. GET /api/status shows
+// the call's media encrypted.
 func TestSRTPTLSClientCertificateCaller(t *testing.T) {
 	t.Parallel()
 	ca := interop.NewCA(t, "sipbell test CA")
@@ -67,11 +69,14 @@ device:
 provisioning:
   state_dir: %s
   admin:
-    listen: ""
-`, doorCert, doorKey, certFingerprint(t, alice.CertFile), state))
+    listen: 127.0.0.1:0
+    tls: false
+    password: %q
+`, doorCert, doorKey, certFingerprint(t, alice.CertFile), state, liveDoorPassword))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	tlsAddr := fmt.Sprint(p.awaitLog(ctx, t, "sip listening tls", nil)["tls"])
+	admin := p.awaitLog(ctx, t, "admin web UI", nil)
 	door := "sip:door@" + tlsAddr + ";transport=tls"
 
 	if _, err := bob.Command(ctx, "dial", door); err != nil {
@@ -92,6 +97,12 @@ provisioning:
 		t.Fatalf("alice's call not established: %v", err)
 	}
 	p.awaitLog(ctx, t, "media encrypted (SRTP)", nil)
+	// GET /api/status says so for the call.
+	api := historyRig{url: strings.TrimSuffix(fmt.Sprint(admin["url"]), "/"), client: &http.Client{Timeout: 15 * time.Second}}
+	if code, body := api.call(t, "GET", "/api/status"); code != http.StatusOK ||
+		!strings.Contains(body, `"media":"media encrypted (SRTP AES_CM_128_HMAC_SHA1_80)"`) {
+		t.Errorf("GET /api/status during the call: %d %s, want the call's media encrypted", code, body)
+	}
 	if _, err := alice.Command(ctx, "sndcode", "#"); err != nil {
 		t.Fatal(err)
 	}
