@@ -148,6 +148,27 @@ func TestUpdateCheckFetchFails(t *testing.T) {
 	}
 }
 
+// TestUpdateCheckDuringCall: while a call is up nothing is fetched and
+// Check says to come back (ErrBusy); once it is over the update goes on.
+func TestUpdateCheckDuringCall(t *testing.T) {
+	t.Parallel()
+	key := newMinisignPair(t, "release")
+	const image = "root v2"
+	srv := fileServer(t, map[string]string{"/root.img": image, "/root.img.minisig": key.sign(t, image)})
+	slots := &fakeSlots{}
+	u, _ := newTestUpdater(t, slots, nil)
+	busy := true
+	u.o.Busy = func() bool { return busy }
+	cfg := Config{SigningKeys: []string{key.pubLine}, Firmware: FirmwareConfig{URL: srv.URL + "/root.img", Version: "v2"}}
+	if err := u.Check(context.Background(), cfg); !errors.Is(err, ErrBusy) || slots.written != nil || slots.boots != 0 {
+		t.Fatalf("during a call: err %v, written %q, reboots %d", err, slots.written, slots.boots)
+	}
+	busy = false
+	if err := u.Check(context.Background(), cfg); err != nil || string(slots.written) != image || slots.boots != 1 {
+		t.Fatalf("after the call: err %v, written %q, reboots %d", err, slots.written, slots.boots)
+	}
+}
+
 // TestUpdateCheckNothingToDo: no URL, or the running version, fetches
 // nothing.
 func TestUpdateCheckNothingToDo(t *testing.T) {
