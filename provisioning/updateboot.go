@@ -309,12 +309,17 @@ func withRoot(cmdline string, part int) (string, error) {
 	return strings.Join(fields, " "), nil
 }
 
-// withTry adds gokrazy's try flag to cmdline (once).
+// withTry adds gokrazy's try flag to cmdline (once), dropping the mark
+// gokrazy's init left from an earlier try (rolled back), which would
+// otherwise use up the padding one try at a time.
 func withTry(cmdline string) string {
-	if hasField(cmdline, tryFlag) {
-		return cmdline
+	var keep []string
+	for _, f := range strings.Fields(cmdline) {
+		if f != tryFlag && f != switchedFlag {
+			keep = append(keep, f)
+		}
 	}
-	return strings.Join(append(strings.Fields(cmdline), tryFlag), " ")
+	return strings.Join(append(keep, tryFlag), " ")
 }
 
 // committed returns cmdline naming root part, without try marks.
