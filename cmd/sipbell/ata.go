@@ -20,6 +20,7 @@ import (
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
+	"github.com/sipbell/sipbell/ua/presence"
 )
 
 // This file is the analog phone's (device.mode: ata) sound: the earpiece
@@ -377,6 +378,59 @@ func (h *handset) messageWaiting(waiting bool, _ string) {
 			}
 		}
 	}
+}
+
+// voicemail hands each message-waiting state, subscribed or
+// unsolicited, to the device until ctx ends; once the first account has
+// registered (events from the agent) it subscribes to the account's
+// message-summary at the PBX.
+func (h *handset) voicemail(ctx context.Context, agent *ua.UA, events <-chan ua.Event, d *device.Device, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	started := false
+	relay := make(chan error, 1)
+	go func() { relay <- h.relayMWI(ctx, d, log) }()
+	defer func() {
+		cancel()
+		<-relay
+		if started {
+			<-done
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-events: // drained throughout, so the pump never waits
+			if started || ev.Kind != ua.EventRegistration || ev.Reg != ua.Registered {
+				continue
+			}
+			s := mwiSubscriber(agent, log)
+			if s == nil {
+				continue
+			}
+			started = true
+			go func() { defer close(done); _ = s.Run(ctx) }()
+		}
+	}
+}
+
+// mwiSubscriber is the message-summary subscription of the agent's first
+// account, nil without one.
+func mwiSubscriber(agent *ua.UA, log *slog.Logger) *presence.MWISubscriber {
+	primary, ok := agent.Primary()
+	if !ok {
+		return nil
+	}
+	client, err := agent.Client(primary.Transport)
+	if err != nil {
+		log.Warn("no voicemail subscription", "err", err)
+		return nil
+	}
+	s := &presence.SIPMWISender{Client: client, Account: primary.AOR, Destination: primary.Destination,
+		Transport: primary.Transport, User: primary.AuthUser, Secret: primary.Password,
+		Contact: agent.Contact(primary.Transport)}
+	return presence.NewMWISubscriber(s, presence.MWIConfig{}, nil, log.With("component", "voicemail"))
 }
 
 // relayMWI hands each message-waiting state to the device until ctx ends.

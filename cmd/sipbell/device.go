@@ -40,7 +40,8 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 	}
 	if c.ata != nil {
 		c.ata.mic.input = d.Input
-		c.goRun(ctx, a, "voicemail", func(ctx context.Context) error { return c.ata.relayMWI(ctx, d, a.log) })
+		regs := c.subscribeUA(16)
+		c.goRun(ctx, a, "voicemail", func(ctx context.Context) error { return c.ata.voicemail(ctx, c.agent, regs, d, a.log) })
 	}
 	inputs := c.hw.subscribe(64)
 	events := c.subscribeUA(256)

@@ -46,6 +46,7 @@ loadmodule "auth.so"
 loadmodule "auth_db.so"
 {{if .Presence}}loadmodule "presence.so"
 loadmodule "presence_xml.so"
+loadmodule "presence_mwi.so"
 {{end}}{{if .TLSPort}}loadmodule "tls.so"
 {{end}}
 modparam("ctl", "binrpc", "udp:127.0.0.1:{{.CtlPort}}")
