@@ -77,3 +77,29 @@ func BenchmarkWriteFrame(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoopFrame is one frame of a call's loop on both ends (issue
+// 16): A encodes and sends a frame, B takes it from its socket without
+// waiting (Options.LoopReceives), jitter-buffers, decodes and plays one
+// frame. Allocations must stay 0.
+func BenchmarkLoopFrame(b *testing.B) {
+	a := listen(b, testConfig(), Options{})
+	r := listen(b, testConfig(), Options{LoopReceives: true})
+	a.Start(context.Background(), pcmuNeg(r.LocalAddr()))
+	r.Start(context.Background(), pcmuNeg(a.LocalAddr()))
+	if r.raw == nil {
+		b.Skip("no non-blocking receive on this platform")
+	}
+	pcm, out := tone(440, 8000, 0, frameLen), make([]int16, frameLen)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := a.WriteFrame(pcm); err != nil {
+			b.Fatal(err)
+		}
+		r.drainRTP()
+		r.ReadFrame(out)
+	}
+	if r.Stats().Received == 0 {
+		b.Fatal("nothing received")
+	}
+}

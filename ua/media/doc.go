@@ -32,6 +32,9 @@
 // [Session.Run] sends frames read from the source, which paces sending (a
 // capture device blocks; a file source must be wrapped in
 // audio.NewPacedSource), and plays the jitter-buffered audio into the
-// sink, whose blocking Write paces playout. No goroutine outlives
-// [Session.Close] or the end of Run. The per-frame paths do not allocate.
+// sink, whose blocking Write paces playout. With [Options.LoopReceives]
+// (as [Manager] sets it) the playout loop also takes the RTP that arrived
+// since its last frame, without waiting, so that no reader goroutine
+// wakes per packet. No goroutine outlives [Session.Close] or the end of
+// Run. The per-frame paths do not allocate.
 package media

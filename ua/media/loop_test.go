@@ -111,3 +111,66 @@ func TestRunErrors(t *testing.T) {
 		t.Errorf("Run after source EOF and cancel: %v", err)
 	}
 }
+
+// TestRunLoopReceives (issue 16): with Options.LoopReceives the call's
+// one loop takes the received RTP on its frame tick: no reader goroutine
+// runs, every packet A sends reaches B's jitter buffer and B plays the
+// tone; when Run returns before Close, the reader goroutine takes over.
+func TestRunLoopReceives(t *testing.T) {
+	t.Parallel()
+	a, b := listen(t, testConfig(), Options{}), listen(t, testConfig(), Options{LoopReceives: true})
+	a.Start(context.Background(), pcmuNeg(b.LocalAddr()))
+	b.Start(context.Background(), pcmuNeg(a.LocalAddr()))
+	capA, playB := make(chan struct{}), make(chan struct{})
+	srcA := audiotest.NewSource(tone(600, 6000, 0, 100*frameLen))
+	srcA.Ticks = capA
+	sinkB := audiotest.NewSink()
+	sinkB.Ticks = playB
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- a.Run(ctx, srcA, audiotest.NewSink()) }()
+	go func() { done <- b.Run(ctx, audiotest.NewSource(nil), sinkB) }()
+
+	const n = 20
+	for i := 0; i < n; i++ {
+		capA <- struct{}{}
+		waitFor(t, "A sent", func() bool { return a.Stats().Sent == uint64(i+1) })
+		playB <- struct{}{} // B's next frame takes what arrived
+	}
+	for frames := 0; b.Stats().Received < n; frames++ {
+		if frames > 1000 {
+			t.Fatalf("B received %d of %d packets", b.Stats().Received, n)
+		}
+		playB <- struct{}{}
+	}
+	b.mu.Lock()
+	reading := b.reading
+	b.mu.Unlock()
+	if reading {
+		t.Error("a reader goroutine runs beside the loop")
+	}
+	for peak := 0; peak < 5000; {
+		playB <- struct{}{}
+		got := sinkB.Samples()
+		peak = maxAbs(got[len(got)-frameLen:])
+		if len(got) > 200*frameLen {
+			t.Fatalf("B never played the 6000 tone (last peak %d)", peak)
+		}
+	}
+	cancel()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Errorf("Run returned %v on cancel", err)
+		}
+	}
+	// Run is over, the session is not closed: the reader receives.
+	before := b.Stats().Received
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	srcA2 := audiotest.NewSource(tone(600, 6000, 0, 3*frameLen))
+	sinkA2 := audiotest.NewSink()
+	sinkA2.Ticks = make(chan struct{}) // A stops after its three frames
+	go func() { done <- a.Run(ctx2, srcA2, sinkA2) }()
+	waitFor(t, "B receiving without its loop", func() bool { return b.Stats().Received >= before+1 })
+	cancel2()
+	<-done
+}

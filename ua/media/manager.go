@@ -61,7 +61,7 @@ func NewManager(cfg Config, log *slog.Logger, audio AudioFunc) *Manager {
 // Open binds the RTP/RTCP ports for a new call on ip and returns the RTP
 // address to put in the SDP.
 func (m *Manager) Open(_ context.Context, ip netip.Addr, callID string, hooks CallHooks) (netip.AddrPort, error) {
-	s, err := Listen(m.cfg, ip, Options{Logger: m.log.With("call", callID)})
+	s, err := Listen(m.cfg, ip, Options{Logger: m.log.With("call", callID), LoopReceives: true})
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("open media for call %s: %w", callID, err)
 	}

@@ -63,6 +63,13 @@ type Stats struct {
 type Options struct {
 	Logger *slog.Logger // nil: discard
 	Clock  audio.Clock  // nil: the system clock
+	// LoopReceives makes Run's playout loop take the received RTP on
+	// every frame (non-blocking reads) instead of a reader goroutine
+	// waiting on the socket: no wake-up per packet, no netpoller. Set it only when
+	// Run runs for the session's life (Manager does); the reader
+	// goroutine takes over if Run returns before Close. Ignored where
+	// the platform has no non-blocking read (rawrecv_other.go).
+	LoopReceives bool
 }
 
 // Session is the RTP/RTCP endpoint of one call: a bound even port for RTP
@@ -94,6 +101,9 @@ type Session struct {
 	tx       sender
 	merger   *DTMFMerger
 	wg       sync.WaitGroup
+	reading  bool         // the reader goroutine runs
+	raw      *rawReceiver // non-nil: Run's loop receives RTP (Options.LoopReceives)
+	loop     loopBuffers  // Run's loop's receive buffers (loop.go)
 
 	// srtp is the negotiated SRTP transform, nil for plain RTP
 	// (srtp_session.go); txSRTP is the sender's buffer for it.
@@ -139,6 +149,11 @@ func Listen(cfg Config, ip netip.Addr, opts Options) (*Session, error) {
 		rx: newReceiver(cfg.JitterMinMS, cfg.JitterMaxMS), merger: NewDTMFMerger(dtmfMergeWindow)}
 	s.epoch = s.clock.Now()
 	s.tx.init(cfg)
+	if opts.LoopReceives && rawRecvSupported {
+		if s.raw, err = newRawReceiver(rtpConn); err != nil {
+			s.raw = nil // the reader goroutine receives
+		}
+	}
 	return s, nil
 }
 
@@ -213,11 +228,24 @@ func (s *Session) Start(ctx context.Context, neg Negotiated) error {
 	}
 	s.started = true
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.wg.Add(3)
-	go s.readRTP()
+	s.wg.Add(2)
 	go s.readRTCP()
 	go s.control(ctx)
+	if s.raw == nil {
+		s.startReaderLocked()
+	}
 	return nil
+}
+
+// startReaderLocked starts the RTP reader goroutine unless it runs or the
+// session is closed. Called with s.mu held.
+func (s *Session) startReaderLocked() {
+	if s.reading || s.closed || !s.started {
+		return
+	}
+	s.reading = true
+	s.wg.Add(1)
+	go s.readRTP()
 }
 
 // Close stops the session: sockets closed, goroutines ended, events

@@ -25,16 +25,22 @@ func (s *Session) readRTP() {
 			s.log.Debug("RTP read", "err", err)
 			continue
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if s.stunPacket(buf[:n], src, s.rtp) { // RFC 7983: ICE checks, keep-alives
-			continue
-		}
-		pkt, ok := s.unprotectRTP(plain, buf[:n], src)
-		if !ok {
-			continue
-		}
-		s.handleRTP(pkt, src, &h, s.clock.Now())
+		s.rxDatagram(buf[:n], plain, netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), &h)
 	}
+}
+
+// rxDatagram handles one datagram received on the RTP socket from src:
+// STUN is answered, SRTP unprotected into plain, RTP parsed into h and
+// handled. Run's loop and the reader goroutine both end here.
+func (s *Session) rxDatagram(pkt, plain []byte, src netip.AddrPort, h *rtp.Header) {
+	if s.stunPacket(pkt, src, s.rtp) { // RFC 7983: ICE checks, keep-alives
+		return
+	}
+	pkt, ok := s.unprotectRTP(plain, pkt, src)
+	if !ok {
+		return
+	}
+	s.handleRTP(pkt, src, h, s.clock.Now())
 }
 
 // rtpPayload parses pkt's header into h and returns the payload without
