@@ -14,7 +14,8 @@
 # modules; generic_handle_irq(irq) runs the same handler (the one irq_sim
 # installed) through an exported function.
 # It also copies configfs.ko (gpio-sim is configured through configfs,
-# a module in Debian's kernels) out of the same kernel package.
+# a module in Debian's kernels) and the virtio network driver's modules
+# (into modules/net/, numbered in load order) out of the same kernel package.
 # Setup like installing a package: .ci/run runs it; the downloads
 # (~150 MB, mostly the source) are dropped after the build and the module
 # is cached, so it runs once per kernel version. Idempotent.
@@ -49,13 +50,28 @@ fetch() {
 for arch in "$@"; do
   dir=$cache/$arch
   [ -f "$dir/version" ] || { echo "gpiosim-build: no $arch kernel cached: run scripts/alsa-kernel-fetch.sh $arch" >&2; exit 1; }
-  if [ -f "$dir/modules/gpio-sim.ko" ] && [ -f "$dir/modules/configfs.ko" ]; then continue; fi
   # linux-image-6.1.0-57-arm64_6.1.192-3_arm64.deb
   deb=$(cat "$dir/version")
   pkg=${deb%%_*}
   ver=${deb#*_}; ver=${ver%%_*}
   abi=${pkg#linux-image-}; flavor=${abi##*-}; abi=${abi%-*}
   major=$(echo "$ver" | cut -d. -f1,2)
+  root=$tmp/root-$arch
+  mkdir -p "$root"
+  # The virtio network driver (modules in Debian's ARM kernels), for the
+  # whole-firmware VM test (scripts/firmwarevm), in its load order.
+  if [ ! -f "$dir/modules/net/done" ]; then
+    fetch "$arch" "linux-image-$abi-$flavor" "$ver" "$root"
+    mkdir -p "$dir/modules/net"
+    n=0
+    for m in virtio_mmio failover net_failover virtio_net; do
+      f=$(find "$root/lib/modules" -name "$m.ko" | head -1)
+      [ -n "$f" ] || continue # built in
+      cp "$f" "$dir/modules/net/$n-$m.ko"; n=$((n + 1))
+    done
+    touch "$dir/modules/net/done"
+  fi
+  if [ -f "$dir/modules/gpio-sim.ko" ] && [ -f "$dir/modules/configfs.ko" ]; then rm -rf "$root"; continue; fi
   case $arch in
     amd64) make_arch=(); ;;
     arm64) make_arch=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
@@ -66,11 +82,9 @@ for arch in "$@"; do
     cc=${make_arch[1]#CROSS_COMPILE=}gcc
     command -v "$cc" >/dev/null || { echo "gpiosim-build: $cc missing: apt-get install gcc-${make_arch[1]#CROSS_COMPILE=}" | sed 's/-$//' >&2; exit 1; }
   fi
-  root=$tmp/root-$arch
-  mkdir -p "$root"
   echo "gpiosim-build: $arch: headers, kbuild and source of $abi-$flavor ($ver)"
   fetch "$arch" "linux-headers-$abi-$flavor" "$ver" "$root"
-  fetch "$arch" "linux-image-$abi-$flavor" "$ver" "$root"
+  [ -d "$root/lib/modules" ] || fetch "$arch" "linux-image-$abi-$flavor" "$ver" "$root"
   fetch amd64 "linux-headers-$abi-common" "$ver" "$root"
   fetch amd64 "linux-kbuild-$major" "$ver" "$root"
   [ -f "$tmp/src.tar.xz" ] || {

@@ -29,6 +29,9 @@ type BaresipOptions struct {
 	// (RTP/SAVP required) or "dtls_srtp"; the module is loaded. Empty:
 	// plain RTP.
 	MediaEnc string
+	// Host is the address baresip listens on and puts in its SDP
+	// (default 127.0.0.1; a test's own network namespace may give another).
+	Host string
 }
 
 // Baresip is a running baresip controlled over ctrl_tcp.
@@ -63,18 +66,21 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if opts.ToneHz == 0 {
 		opts.ToneHz = 440
 	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
 	dir := t.TempDir()
 	b := &Baresip{Log: NewLog(), RecordDir: filepath.Join(dir, "rec"), changed: make(chan struct{}),
 		replies: map[string]map[string]any{}}
 	os.MkdirAll(b.RecordDir, 0o755)
 	port, ctrlPort := FreePort(t), FreePort(t)
 	rtp := FreePort(t) &^ 1
-	b.SIP = fmt.Sprintf("127.0.0.1:%d", port)
+	b.SIP = net.JoinHostPort(opts.Host, fmt.Sprint(port))
 	b.URI = fmt.Sprintf("sip:%s@%s", opts.User, b.SIP)
 	wav := filepath.Join(dir, "tone.wav")
 	WriteToneWAV(t, wav, opts.ToneHz, 30)
 	cfg := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
+sip_listen %s
 call_local_timeout 120
 call_max_calls 4
 audio_player aubridge,nil
@@ -89,7 +95,7 @@ audio_buffer 20-160
 rtp_ports %d-%d
 rtcp_mux no
 jitter_buffer_delay 5-10
-net_interface 127.0.0.1
+net_interface %s
 module_path /usr/lib/baresip/modules
 module g711.so
 module sndfile.so
@@ -103,12 +109,12 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:%d
 snd_path %s
 statmode_default off
-`, port, wav, rtp, rtp+9, ctrlPort, b.RecordDir)
+`, b.SIP, wav, rtp, rtp+9, opts.Host, ctrlPort, b.RecordDir)
 	answer := "manual"
 	if opts.AutoAnswer {
 		answer = "auto"
 	}
-	regint, host := 0, "127.0.0.1"
+	regint, host := 0, opts.Host
 	if opts.Registrar != "" {
 		regint, host = 600, opts.Registrar
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // pack writes a newc cpio archive: init (this program, built for the
@@ -26,6 +27,13 @@ func pack(out, init string, modules []string) error {
 		return err
 	}
 	for i, m := range modules {
+		// NAME=PATH puts an executable at NAME in the root (e.g. sipbell).
+		if name, src, ok := strings.Cut(m, "="); ok {
+			if err := w.file(name, src, 0o100755); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := w.file(fmt.Sprintf("modules/%02d-%s", i, filepath.Base(m)), m, 0o100644); err != nil {
 			return err
 		}

@@ -7,7 +7,8 @@
 // the real ALSA PCM core behind it: hw_params constraints, ring buffer,
 // timers, xruns), and drives it through audio/alsa.
 //
-//	alsakernel pack OUT.cpio INIT MODULE.ko...  build the initramfs (INIT: this program built for the guest)
+//	alsakernel pack OUT.cpio INIT MODULE.ko...  build the initramfs (INIT: this program built for the guest;
+//	                                        NAME=FILE puts an executable FILE at /NAME too)
 //	(as PID 1)                              run the checks, print "alsakernel: ..." lines, power off
 //
 // scripts/alsa-kernel-test.sh does both and judges the output.
