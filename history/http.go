@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the zone database for ?tz= on systems without one (gokrazy)
 )
 
 // maxLimit bounds one answer of the API.
@@ -15,7 +16,8 @@ const maxLimit = 5000
 
 // Handler serves GET /api/history: ?kind=ring,door-opened (any of them),
 // ?since= (RFC 3339 time, or a duration back from now such as 24h),
-// ?limit=N (the newest N), ?format=csv (default JSON). The caller puts it
+// ?limit=N (the newest N), ?format=csv (default JSON), ?tz=Europe/Berlin
+// (times in that zone; default UTC). The caller puts it
 // behind the admin login. The handler is a Recorder too, for the parts
 // of the firmware that are handed only the handler.
 func (l *Log) Handler() http.Handler {
@@ -44,6 +46,16 @@ func (l *Log) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entries := l.List(f)
+	if loc, err := location(r.URL.Query().Get("tz")); err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	} else if loc != nil {
+		for i := range entries {
+			entries[i].Time = entries[i].Time.In(loc)
+		}
+	}
 	switch r.URL.Query().Get("format") {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -59,6 +71,20 @@ func (l *Log) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"entries": entries})
 	}
+}
+
+// location is the time zone ?tz= names (IANA, such as Europe/Berlin),
+// nil for none: times are then UTC. The zone database is built in
+// (time/tzdata), as gokrazy has none.
+func location(name string) (*time.Location, error) {
+	if name == "" {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || len(name) > 64 {
+		return nil, fmt.Errorf("tz %q: a time zone such as Europe/Berlin or America/New_York", name)
+	}
+	return loc, nil
 }
 
 func (l *Log) parseFilter(r *http.Request) (Filter, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ device:
 	addr := d.sipAddr(t)
 	b := cdptest.Start(t)
 	b.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}, nil)
+	b.Call("Emulation.setTimezoneOverride", map[string]any{"timezoneId": "Europe/Berlin"}, nil) // a resident in Berlin
 	b.Navigate(d.url + "/")
 	b.WaitFor(ctx, "the login form", `!document.querySelector("#login").hidden`)
 	b.Eval(`document.querySelector("#password").value = `+jsQuote(d.password)+`; document.querySelector("#login-form").requestSubmit()`, nil)
@@ -69,8 +71,11 @@ device:
 	b.WaitFor(ctx, "only the door in the filtered history", rows+`.includes("door opened") && !`+rows+`.includes("answered")`)
 	var csv string
 	b.Eval(`document.querySelector("#history-csv").getAttribute("href")`, &csv)
-	if csv != "/api/history?kind=door-opened%2Cdoor-closed%2Cdoor-left-open&format=csv" {
+	if csv != "/api/history?kind=door-opened%2Cdoor-closed%2Cdoor-left-open&format=csv&tz=Europe%2FBerlin" {
 		t.Errorf("CSV link %q", csv)
+	}
+	if code, body := d.api(t, "GET", csv, ""); code != 200 || !strings.Contains(string(body), "+01:00,door-opened") && !strings.Contains(string(body), "+02:00,door-opened") {
+		t.Errorf("the CSV the page links to, in Berlin time: %d\n%s", code, body)
 	}
 
 	b.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)

@@ -211,8 +211,9 @@ function historyQuery() {
 
 async function loadHistory() {
   const q = historyQuery();
-  const csv = new URLSearchParams(q); csv.set("format", "csv");
-  const json = new URLSearchParams(q); json.set("download", "1");
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone; // downloads in this browser's time zone
+  const csv = new URLSearchParams(q); csv.set("format", "csv"); if (tz) csv.set("tz", tz);
+  const json = new URLSearchParams(q); json.set("download", "1"); if (tz) json.set("tz", tz);
   $("#history-csv").href = "/api/history?" + csv; $("#history-json").href = "/api/history?" + json;
   q.set("limit", "500");
   const r = await api("GET", "/api/history?" + q).catch(() => null);
