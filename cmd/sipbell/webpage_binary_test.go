@@ -62,6 +62,16 @@ func TestWebPageSaveKeepsDeviceWorking(t *testing.T) {
 	b.Eval(`document.querySelector('nav button[data-tab="status"]').click()`, nil)
 	b.WaitFor(ctx, "the change confirmed on the status page", `document.querySelector("#prov-summary").textContent.includes("confirmed")`)
 	screenshot(t, b, "status-confirmed")
+	// The Log tab: the device's recent log, without the password.
+	b.Eval(`document.querySelector('nav button[data-tab="log"]').click()`, nil)
+	b.WaitFor(ctx, "the recent log", `document.querySelector("#log-lines").textContent.includes("configuration change confirmed")`)
+	var logText string
+	b.Eval(`document.querySelector("#log-lines").textContent`, &logText)
+	if strings.Contains(logText, d.password) || strings.Contains(logText, "password=") && !strings.Contains(logText, "password=********") {
+		t.Errorf("the Log tab shows a password:\n%s", logText)
+	}
+	screenshot(t, b, "log-phone")
+	b.Eval(`document.querySelector('nav button[data-tab="status"]').click()`, nil)
 	var shown string
 	b.Eval(`document.querySelector('#status-tree dd[data-key="since"]').textContent`, &shown)
 	if strings.Contains(shown, "T") || strings.Contains(shown, ".") && len(shown) > 25 {
