@@ -13,7 +13,8 @@ import (
 // TestBackToBackCallsBinary: a caller that calls the door station (the
 // sipbell binary, sip.max_calls 1) again the moment its BYE is answered
 // (sipp -l 1: each call starts when the previous one has ended) is
-// answered every time, never 486 Busy Here or 480.
+// answered every time (sipp fails a call without its 200), never 486 Busy
+// Here or 480.
 func TestBackToBackCallsBinary(t *testing.T) {
 	t.Parallel()
 	const calls = 30
@@ -39,6 +40,5 @@ func TestBackToBackCallsBinary(t *testing.T) {
 			t.Errorf("%d of %d back-to-back calls got %s", n, calls, code)
 		}
 	}
-	p.await(ctx, t, "call answered", nil, calls) // every one, by the door station
 	p.stop(ctx, t)
 }
