@@ -22,7 +22,7 @@ func outputsOnly() Config {
 	none := PinConfig{Pin: "none"}
 	return Config{Profile: "sim", Pins: Pins{
 		CallButtons: []PinConfig{none, none, none}, DoorContact: &none, HookSwitch: &none,
-		DialPulse: &none, DialOffNormal: &none, Tamper: &none,
+		DialPulse: &none, DialOffNormal: &none, Tamper: &none, DNDSwitch: &none,
 	}}
 }
 

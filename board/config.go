@@ -77,6 +77,9 @@ type Pins struct {
 	// housing's cover, between the pin and GND (pull-up: high = the
 	// cover is off, the active level by default).
 	Tamper *PinConfig `yaml:"tamper"`
+	// DNDSwitch reads the door station's do-not-disturb switch: a toggle
+	// switch between the pin and GND (pull-up: low = on).
+	DNDSwitch *PinConfig `yaml:"dnd_switch"`
 }
 
 // PinConfig describes one role's pin. Empty fields inherit the profile's
@@ -125,6 +128,7 @@ const (
 	BellB            Role = "bell_b"
 	LineReversal     Role = "line_reversal"
 	Tamper           Role = "tamper"
+	DNDSwitch        Role = "dnd_switch"
 	// Keypad is no pin: the USB keypad of Config.Keypad (its events
 	// are KeyPressed).
 	Keypad Role = "keypad"
@@ -134,7 +138,7 @@ const (
 // rather than driven.
 func (r Role) IsInput() bool {
 	switch r {
-	case CallButton, DoorContact, HookSwitch, PulseContact, OffNormalContact, Tamper:
+	case CallButton, DoorContact, HookSwitch, PulseContact, OffNormalContact, Tamper, DNDSwitch:
 		return true
 	}
 	return false
@@ -239,6 +243,8 @@ func roleDefault(r Role) PinConfig {
 		return PinConfig{Active: "low", Pull: "up", Debounce: 5 * time.Millisecond}
 	case DoorContact, Tamper:
 		return PinConfig{Active: "high", Pull: "up", Debounce: 50 * time.Millisecond}
+	case DNDSwitch:
+		return PinConfig{Active: "low", Pull: "up", Debounce: 50 * time.Millisecond}
 	}
 	return PinConfig{Active: "high", Pull: "none"}
 }
@@ -318,6 +324,7 @@ func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
 	all = append(all, mergeOne(BellA, p.BellA, o.BellA)...)
 	all = append(all, mergeOne(BellB, p.BellB, o.BellB)...)
 	all = append(all, mergeOne(Tamper, p.Tamper, o.Tamper)...)
+	all = append(all, mergeOne(DNDSwitch, p.DNDSwitch, o.DNDSwitch)...)
 
 	used := map[string]string{}
 	for pin, what := range prof.reserved {

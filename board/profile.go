@@ -62,6 +62,7 @@ func profiles() map[string]profile {
 	// A second relay (a gate) for door.relays and access codes.
 	sim.DoorRelays = []PinConfig{pc("GPIO23", "high", "none"), pc("GPIO4", "high", "none")}
 	sim.Tamper = ptr(pc("GPIO18", "high", "up"))
+	sim.DNDSwitch = ptr(pc("GPIO7", "low", "up"))
 	// The sim board has every analog-phone role too: a rotary dial, a
 	// SLIC's RM and F/R and an H-bridge bell beside the ringer relay.
 	sim.DialPulse = ptr(pc("GPIO19", "high", "up"))

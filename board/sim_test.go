@@ -182,8 +182,8 @@ func TestSimHTTP(t *testing.T) {
 		}
 		if tc.code == 200 {
 			var st struct{ Pins []PinState }
-			if err := json.Unmarshal(body, &st); err != nil || len(st.Pins) != 17 {
-				t.Errorf("%s %s: state %s (%v), want 17 pins", tc.method, tc.path, body, err)
+			if err := json.Unmarshal(body, &st); err != nil || len(st.Pins) != 18 {
+				t.Errorf("%s %s: state %s (%v), want 18 pins", tc.method, tc.path, body, err)
 			}
 		}
 		if tc.event != nil {

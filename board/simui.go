@@ -19,6 +19,7 @@ const simHelp = `simulated board: type a command and Enter
   d     open/close the door contact
   h     lift/hang up the hook switch
   t     open/close the housing (tamper switch)
+  n     turn the do-not-disturb switch on/off
   k12#  key 1, 2, # on the keypad
   f     hook flash (f250: for 250 ms; default 400)
   p123  dial 1, 2, 3 by pulses on the rotary dial (ph123: by the hook switch)
@@ -116,13 +117,15 @@ func (s *Sim) command(ctx context.Context, c string, say func(string, ...any)) {
 			return
 		}
 		say("keyed %d keys", len(c)-1) // never the keys: they may be a code
-	case c == "d" || c == "h" || c == "t":
+	case c == "d" || c == "h" || c == "t" || c == "n":
 		role, words := DoorContact, [2]string{"door closed", "door open"}
 		switch c {
 		case "h":
 			role, words = HookSwitch, [2]string{"on hook", "off hook"}
 		case "t":
 			role, words = Tamper, [2]string{"housing closed", "housing open (tamper)"}
+		case "n":
+			role, words = DNDSwitch, [2]string{"do-not-disturb off", "do-not-disturb on"}
 		}
 		on, err := s.Toggle(ctx, role)
 		if err != nil {

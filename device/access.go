@@ -63,6 +63,10 @@ type AccessConfig struct {
 	// Lockout is how long a source that reached max_failures is ignored;
 	// its failures are forgotten once it has passed (10s to 24h).
 	Lockout time.Duration `yaml:"lockout"`
+	// KeypadWindows are the weekly times codes keyed on the keypad (without
+	// a call) may open at all, e.g. office hours; empty: always. The
+	// users' own windows apply besides.
+	KeypadWindows []Window `yaml:"keypad_windows"`
 	// TimeZone is the IANA zone ("Europe/Berlin") of the users' windows
 	// and the schedules; empty means UTC.
 	TimeZone string `yaml:"time_zone"`
@@ -190,6 +194,9 @@ func (c AccessConfig) validate(relays int) error {
 		errs.Add("max_failures", "must be between 1 and 100, not %d", c.MaxFailures)
 	}
 	checkRange(&errs, "lockout", c.Lockout, 10*time.Second, 24*time.Hour, false)
+	for i, w := range c.KeypadWindows {
+		errs.Merge(cfgerr.Index("keypad_windows", i), w.validate())
+	}
 	if _, err := loadZone(c.TimeZone); err != nil {
 		errs.Add("time_zone", "%v", err)
 	}

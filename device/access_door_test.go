@@ -109,3 +109,35 @@ func TestAccessCodeKeypad(t *testing.T) {
 	}
 	r.wantSlice("openers", how, []string{"keypad code:anna", "dtmf code:anna", " sip:1001@pbx", "keypad code:anna"})
 }
+
+// TestAccessKeypadWindows: outside access.keypad_windows the keypad's
+// codes open nothing (and count as no wrong code); inside they do; DTMF
+// in a call is not bound by them.
+func TestAccessKeypadWindows(t *testing.T) {
+	t.Parallel()
+	h, err := device.HashCode("7351", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Door.Code = ""
+	cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
+	r := newRig(t, cfg)
+	now := r.clk.Now().UTC()
+	from := now.Add(time.Hour)
+	cfg.Door.Access.KeypadWindows = []device.Window{{From: from.Format("15:04"), Until: from.Add(time.Hour).Format("15:04")}}
+	r.stop()
+	r = newRig(t, cfg)
+	keys := func(s string) {
+		for i := range len(s) {
+			r.input(device.Input{Kind: device.KeypadKey, Digit: s[i]})
+		}
+	}
+	keys("7351#") // before the window
+	r.press(0)
+	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
+	r.dtmf("c1", "7351#")
+	r.advance(61 * time.Minute)
+	keys("7351#") // inside
+	r.wantSlice("relays", relaySets(r), []string{"relay 1 pulse 3s", "relay 1 pulse 3s"})
+}

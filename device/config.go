@@ -36,6 +36,9 @@ type Config struct {
 	Call CallConfig `yaml:"call"`
 	// Door is the door relay, its code and its contact.
 	Door DoorConfig `yaml:"door"`
+	// DND is the door station's do-not-disturb: while it is on, the
+	// buttons ring nobody, or its fallback.
+	DND DNDConfig `yaml:"dnd"`
 	// AutoAnswer answers incoming calls at once (monitoring). It is the
 	// one setting that decides (sip.auto_answer is ignored): of the calls
 	// the user agent admitted (registrar/proxy, sip.allow_from,
@@ -195,6 +198,7 @@ func (c *Config) Validate() error {
 	}
 	errs.Merge("call", c.Call.validate())
 	errs.Merge("door", c.Door.validate())
+	errs.Merge("dnd", c.DND.validate())
 	for _, p := range []struct{ path, file string }{{"no_answer", c.Prompts.NoAnswer},
 		{"busy", c.Prompts.Busy}, {"door_opened", c.Prompts.DoorOpened}} {
 		if p.file != "" && (!filepath.IsAbs(p.file) || !strings.EqualFold(filepath.Ext(p.file), ".wav")) {

@@ -225,6 +225,8 @@ func (d *Device) handle(ctx context.Context, m machine, msg any) {
 		close(v)
 	case statusReq:
 		v <- m.status()
+	case dndReq:
+		v.reply <- setDND(m, v)
 	case mwiReq:
 		if p, ok := m.(*phone); ok {
 			p.messageWaiting(bool(v))

@@ -57,6 +57,8 @@ type door struct {
 
 	relayUntil  time.Time
 	tampered    bool      // the tamper switch reports the housing open
+	dndSwitch   bool      // the do-not-disturb switch is on
+	dndCommand  bool      // do-not-disturb set by command (MQTT, API)
 	blockUntil  time.Time // the relays stay shut until then (door.tamper_block)
 	contactOpen bool
 	openedAt    time.Time // when the contact opened
@@ -146,6 +148,8 @@ func (m *door) input(ctx context.Context, in Input) {
 		m.keypadKey(ctx, in.Digit)
 	case TamperOn, TamperOff:
 		m.tamper(in.Kind == TamperOn)
+	case DNDOn, DNDOff:
+		m.setDND("switch", in.Kind == DNDOn)
 	}
 }
 
@@ -158,6 +162,10 @@ func (m *door) press(ctx context.Context, i int) {
 	if m.st == idle {
 		if i < 0 || i >= len(m.cfg.Buttons) || len(m.cfg.Buttons[i].Targets) == 0 {
 			m.d.log.Warn("button pressed but it has no targets configured", "button", i)
+			return
+		}
+		if m.dnd() {
+			m.pressDND(ctx, i)
 			return
 		}
 		m.startCall(ctx, i)

@@ -51,6 +51,11 @@ func (m *door) keypadKey(ctx context.Context, d byte) {
 		m.d.log.Debug("keypad key ignored: device.door.access has no users")
 		return
 	}
+	if a := m.cfg.Door.Access; d == '#' && len(m.pad.buf) > 0 && !inWindows(a.KeypadWindows, m.now(), m.access.loc) {
+		m.pad.reset()
+		m.refuse("keypad-hours", "keypad code ignored: outside device.door.access.keypad_windows", "how", "keypad")
+		return
+	}
 	m.key(ctx, &m.pad, d, false, "keypad", "keypad")
 }
 

@@ -24,6 +24,7 @@ const (
 	EventDoorContactOpen                      // the door contact reports the door open
 	EventTamper                               // the tamper switch reports the housing opened
 	EventTamperCleared                        // the tamper switch reports the housing closed again
+	EventDND                                  // On: do-not-disturb was switched on or off (switch or command)
 )
 
 // String names the kind, e.g. "door-opened".
@@ -53,6 +54,8 @@ func (k EventKind) String() string {
 		return "tamper"
 	case EventTamperCleared:
 		return "tamper-cleared"
+	case EventDND:
+		return "dnd"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }
@@ -72,6 +75,7 @@ type Event struct {
 	Relay    int      // door-opened: which relay (1 is the first)
 	How      string   // door-opened: "dtmf" or "keypad" for a user's code ("" otherwise)
 	Open     time.Duration
+	On       bool // dnd: on or off
 }
 
 // String renders the event for logs and tests.

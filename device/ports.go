@@ -34,6 +34,8 @@ const (
 	KeypadKey // a key of the door's keypad (Input.Digit: '0'-'9', '*', '#')
 	TamperOn  // the tamper switch reports the housing opened
 	TamperOff // the tamper switch reports the housing closed again
+	DNDOn     // the do-not-disturb switch was turned on
+	DNDOff    // the do-not-disturb switch was turned off
 )
 
 // String names the kind, e.g. "press".
@@ -69,6 +71,10 @@ func (k InputKind) String() string {
 		return "tamper-on"
 	case TamperOff:
 		return "tamper-off"
+	case DNDOn:
+		return "dnd-on"
+	case DNDOff:
+		return "dnd-off"
 	}
 	return fmt.Sprintf("input(%d)", int(k))
 }

@@ -17,6 +17,7 @@ import (
 // closed again, tamper-cleared and state off.
 func TestMQTTTamperAndDoorContactBinary(t *testing.T) {
 	t.Parallel()
+	binary(t) // built before the clock starts
 	r := &mqttRig{m: startTestMosquitto(t)}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -66,5 +67,65 @@ notify:
 		"0 sipbell/test/state/tamper off\n")
 	if s := live.String(); strings.Contains(s, "event/door-opened") {
 		t.Fatalf("the door opened while blocked:\n%s", s)
+	}
+}
+
+// TestMQTTDoNotDisturbBinary (issue 20): Home Assistant's DND switch
+// (a retained discovery config), switched by mosquitto_pub as the
+// allowed user: state/dnd ON, a press then calls the fallback instead of
+// the button's target; the sim board's DND switch off and on again
+// reports through the same state; a stranger's dnd is refused.
+func TestMQTTDoNotDisturbBinary(t *testing.T) {
+	t.Parallel()
+	binary(t) // built before the clock starts
+	r := &mqttRig{m: startTestMosquitto(t)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	live := r.m.Subscribe(t, "tester", "tester-pw", "sipbell/test/#", "homeassistant/#")
+	p := startWith(t, nil, fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+board:
+  profile: sim
+device:
+  buttons:
+    - targets: ["sip:resident@127.0.0.1:9"]
+  dnd:
+    fallback: ["sip:caretaker@127.0.0.1:9"]
+notify:
+  mqtt:
+    broker: mqtts://127.0.0.1:%d
+    user: door
+    password: door-pw
+    ca_file: %s
+    topic: sipbell/test
+    commands: [tester]
+    home_assistant:
+      discovery: true
+      user: tester
+`, r.m.TLSPort, r.m.CA.CertFile))
+	awaitInOrder(ctx, t, live, "0 homeassistant/switch/sipbell_test/dnd/config {", "0 sipbell/test/availability online\n")
+	awaitInOrder(ctx, t, live, `"command_topic":"sipbell/test/command/tester/dnd"`)
+
+	if err := r.m.Publish(ctx, "tester", "tester-pw", "sipbell/test/command/tester/dnd", "ON"); err != nil {
+		t.Fatal(err)
+	}
+	awaitInOrder(ctx, t, live, "0 sipbell/test/event/dnd {", "0 sipbell/test/state/dnd ON\n")
+	fmt.Fprintf(p.stdin, "1\n")
+	if m := p.await(t, "do-not-disturb: calling the fallback"); !strings.Contains(fmt.Sprint(m["targets"]), "caretaker") {
+		t.Fatalf("fallback call to %v", m["targets"])
+	}
+	awaitInOrder(ctx, t, live, `0 sipbell/test/event/rang {`, `caretaker`)
+	if err := r.m.Publish(ctx, "tester", "tester-pw", "sipbell/test/command/tester/dnd", "OFF"); err != nil {
+		t.Fatal(err)
+	}
+	awaitInOrder(ctx, t, live, "0 sipbell/test/state/dnd ON\n", "0 sipbell/test/state/dnd OFF\n")
+
+	fmt.Fprintf(p.stdin, "n\n") // the switch
+	awaitInOrder(ctx, t, live, "0 sipbell/test/state/dnd OFF\n", "0 sipbell/test/state/dnd ON\n")
+	if err := r.m.Publish(ctx, "intruder", "intruder-pw", "sipbell/test/command/intruder/dnd", "OFF"); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.await(t, "mqtt: command refused"); m["user"] != "intruder" {
+		t.Fatalf("refused %v, want intruder", m["user"])
 	}
 }

@@ -26,7 +26,7 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	}
 	client, err := mqtt.New(cfg.Notify.MQTT, mqtt.Options{
 		Info:     info,
-		Commands: mqtt.Commands{Open: dev.OpenDoor, Call: dev.Call, Hangup: actions{a}.Hangup},
+		Commands: mqtt.Commands{Open: dev.OpenDoor, Call: dev.Call, Hangup: actions{a}.Hangup, DND: dev.SetDND},
 		Encode: func(ev device.Event) []byte {
 			b, _ := json.Marshal(notify.PayloadOf(ev, entity))
 			return b

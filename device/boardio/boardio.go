@@ -126,6 +126,10 @@ func input(e board.Event) (device.Input, bool) {
 		return device.Input{Kind: device.TamperOn}, true
 	case e.Role == board.Tamper && e.Kind == board.Release:
 		return device.Input{Kind: device.TamperOff}, true
+	case e.Role == board.DNDSwitch && e.Kind == board.Press:
+		return device.Input{Kind: device.DNDOn}, true
+	case e.Role == board.DNDSwitch && e.Kind == board.Release:
+		return device.Input{Kind: device.DNDOff}, true
 	}
 	return device.Input{}, false
 }

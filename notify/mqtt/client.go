@@ -35,6 +35,8 @@ type Commands struct {
 	Open   func(ctx context.Context, who string) error
 	Call   func(ctx context.Context, targets []string) error
 	Hangup func(ctx context.Context) error // ends every call
+	// DND switches the door station's do-not-disturb (payload ON or OFF).
+	DND func(ctx context.Context, who string, on bool) error
 }
 
 // Options are a Client's dependencies; zero fields take defaults.
@@ -127,6 +129,8 @@ func (c *Client) Notify(ev device.Event) {
 		c.setState("tamper", "on")
 	case device.EventTamperCleared:
 		c.setState("tamper", "off")
+	case device.EventDND:
+		c.setState("dnd", map[bool]string{true: "ON", false: "OFF"}[ev.On])
 	}
 }
 

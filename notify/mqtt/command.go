@@ -59,6 +59,13 @@ func (c *Client) command(ctx context.Context, topic string, payload []byte) {
 			return
 		}
 		err = c.opts.Commands.Hangup(ctx)
+	case "dnd":
+		on, off := strings.EqualFold(string(payload), "ON"), strings.EqualFold(string(payload), "OFF")
+		if (!on && !off) || c.opts.Commands.DND == nil {
+			c.refuse(user, topic, "dnd needs ON or OFF")
+			return
+		}
+		err = c.opts.Commands.DND(ctx, who, on)
 	default:
 		c.refuse(user, topic, "unknown command")
 		return

@@ -36,6 +36,9 @@ func (c *Client) entities() []entity {
 		es = append(es, entity{"binary_sensor", "door1", map[string]any{"name": "Door", "device_class": "door",
 			"state_topic": t + "/state/door", "payload_on": "open", "payload_off": "closed"}})
 	}
+	es = append(es, entity{"switch", "dnd", map[string]any{"name": "Do not disturb", "icon": "mdi:bell-off",
+		"command_topic": t + "/command/" + c.cfg.HomeAssistant.User + "/dnd", "state_topic": t + "/state/dnd",
+		"payload_on": "ON", "payload_off": "OFF"}})
 	if c.opts.Info.Tamper {
 		es = append(es, entity{"binary_sensor", "tamper", map[string]any{"name": "Tamper", "device_class": "tamper",
 			"state_topic": t + "/state/tamper", "payload_on": "on", "payload_off": "off"}})

@@ -14,6 +14,8 @@
 //	<topic>/command/<user>/open   any payload: pulse the door relay
 //	<topic>/command/<user>/call   payload: comma-separated targets to call
 //	<topic>/command/<user>/hangup any payload: end every call
+//	<topic>/command/<user>/dnd    ON | OFF: the door station's do-not-disturb
+//	<topic>/state/dnd             ON | OFF, as switched by the DND switch or command (retained)
 //
 // Commands: MQTT tells a subscriber nothing about who published a
 // message, so the publisher's identity is the <user> topic level, which

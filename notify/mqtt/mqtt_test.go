@@ -59,7 +59,8 @@ func TestDiscovery(t *testing.T) {
 	off := newTestClient(t, Config{}).discovery()
 	want := []string{"homeassistant/event/sipbell/button1/config", "homeassistant/event/sipbell/button2/config",
 		"homeassistant/button/sipbell/relay1/config", "homeassistant/sensor/sipbell/call/config",
-		"homeassistant/sensor/sipbell/registration/config", "homeassistant/binary_sensor/sipbell/door1/config"}
+		"homeassistant/sensor/sipbell/registration/config", "homeassistant/binary_sensor/sipbell/door1/config",
+		"homeassistant/switch/sipbell/dnd/config"}
 	if len(on) != len(want) || len(off) != len(want) {
 		t.Fatalf("%d and %d configs, want %d", len(on), len(off), len(want))
 	}

@@ -1,0 +1,52 @@
+package device_test
+
+import (
+	"testing"
+
+	"github.com/sipbell/sipbell/device"
+)
+
+// TestDND: during do-not-disturb (a weekly window, the switch, a
+// command) a button rings its fallback or nobody; outside it the button's
+// own targets.
+func TestDND(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		windows  []device.Window
+		fallback []string
+		do       func(r *rig)
+		calls    []string
+		events   []string
+	}{
+		{name: "off: the button's targets", calls: []string{"dial 1001 → c1"},
+			events: []string{"rang button=0 targets=[1001 1002]"}},
+		{name: "switch on, no fallback: nobody", do: func(r *rig) { r.input(device.Input{Kind: device.DNDOn}) },
+			events: []string{"dnd", "missed button=0 targets=[1001 1002]"}},
+		{name: "switch on and off again", do: func(r *rig) {
+			r.input(device.Input{Kind: device.DNDOn})
+			r.input(device.Input{Kind: device.DNDOff})
+		}, calls: []string{"dial 1001 → c1"}, events: []string{"dnd", "dnd", "rang button=0 targets=[1001 1002]"}},
+		{name: "command on, fallback", fallback: []string{"caretaker"}, do: func(r *rig) {
+			if err := r.d.SetDND(r.ctx(), "mqtt:tester", true); err != nil {
+				r.t.Fatal(err)
+			}
+		}, calls: []string{"dial caretaker → c1"}, events: []string{"dnd", "rang button=0 targets=[caretaker]"}},
+		{name: "window covering now (every day, all but a minute)",
+			windows: []device.Window{{From: "00:00", Until: "23:59"}, {From: "23:59", Until: "00:00"}},
+			events:  []string{"missed button=0 targets=[1001 1002]"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.DND = device.DNDConfig{Windows: tc.windows, Fallback: tc.fallback}
+			r := newRig(t, cfg)
+			if tc.do != nil {
+				tc.do(r)
+			}
+			r.press(0)
+			r.wantSlice("calls", r.ph.Calls(), tc.calls)
+			r.wantSlice("events", r.eventStrings(), tc.events)
+		})
+	}
+}
