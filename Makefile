@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image bench-aec bench
+.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image test-image-raspi bench-aec bench
 all: build
 
 build:
@@ -119,6 +119,10 @@ test-image: image image-amd64
 	scripts/image-check.sh $(IMG_RPI) rpi
 	scripts/image-check.sh $(IMG_AMD64) amd64
 	scripts/image-boot-test.sh $(IMG_AMD64)
+# The rpi image itself on qemu's Raspberry Pi 3 machine (-M raspi3b): its
+# kernel and device tree, USB networking; SIP OPTIONS and the web page.
+test-image-raspi: image
+	scripts/image-raspi-test.sh $(IMG_RPI)
 
 # The install scripts' own tests: the config.txt helper on a stock
 # config.txt, flash.sh's refusals and write on a loop device.
