@@ -52,6 +52,7 @@ var notGo = map[string]bool{
 	"pcmC": true, "pcmC1D0c": true, "pcmC1D0p": true, "SIVuS": true, "iWar": true,
 	"VaxIPUserAgent": true, "VaxSIPUserAgent": true, "xx.T": true, // a digit map pattern
 	"OpenSeconds": true, "Time.Local": true, "Time.Format": true, // message text placeholders
+	"PBXs": true, "NetworkManager": true, // a plural, a program's name
 }
 
 // TestNoGoIdentifiers fails when the reference shows a Go name (a field,
