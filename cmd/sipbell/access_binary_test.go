@@ -76,7 +76,7 @@ device:
         - name: gardener
           code_hash: "%s"
           relays: [2]
-`, k.UDP, interop.Password, hash))
+%s`, k.UDP, interop.Password, hash, testProvisioning(t.TempDir())))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p.awaitLog(ctx, t, "registered", map[string]string{"component": "door"})
@@ -130,7 +130,7 @@ device:
       users:
         - name: postman
           code_hash: "%s"
-`, hash))
+%s`, hash, testProvisioning(t.TempDir())))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p.awaitLog(ctx, t, "door station ready", nil)
