@@ -44,7 +44,7 @@ FORCE:
 
 # The one test command: unit and interop tests with the race detector,
 # then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-fuzz test-arm test-alsa test-gpio test-scripts test-deb test-image
+test: test-unit test-fuzz test-arm test-alsa test-gpio test-scripts test-deb test-image test-image-raspi
 
 # audio/alsa against real kernel sound cores (snd-aloop) of amd64, arm64
 # and armhf Debian kernels booted under qemu-system (kernels fetched by
