@@ -56,6 +56,13 @@ func (c *manualClock) WaitUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
+// Waiters is how many goroutines wait in WaitUntil now.
+func (c *manualClock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiters
+}
+
 func (c *manualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)

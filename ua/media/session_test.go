@@ -169,6 +169,9 @@ func TestInactivityTimeoutAndRTCP(t *testing.T) {
 	waitFor(t, "packets", func() bool { return s.Stats().Received == 5 })
 	s.WriteFrame(make([]int16, frameLen))
 	peer.read(t)
+	// The RTCP loop takes its first deadline from the clock when it starts:
+	// advancing before it waits would move its schedule on with the clock.
+	waitFor(t, "the RTCP loop waiting on the clock", func() bool { return clk.Waiters() >= 1 })
 	for i := 0; i < 8; i++ { // 8 s: at least one report (interval 2.5-7.5 s)
 		clk.Advance(time.Second)
 	}
