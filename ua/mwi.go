@@ -19,9 +19,16 @@ func WithMessageWaiting(f func(waiting bool, voice string)) Option {
 }
 
 // onMessageSummary answers an admitted message-summary NOTIFY: 200 and
-// the callback, or 400 when the body says nothing about waiting messages.
+// the callback, 200 alone for an empty body (RFC 6665 §4.2.2 lets a
+// NOTIFY carry no state, as a PBX's first one before any exists: no
+// change), or 400 when a body says nothing about waiting messages.
 func (u *UA) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
-	waiting, voice, ok := parseMessageSummary(string(req.Body()))
+	body := string(req.Body())
+	if strings.TrimSpace(body) == "" {
+		u.respond(tx, req, 200)
+		return
+	}
+	waiting, voice, ok := parseMessageSummary(body)
 	if !ok {
 		u.respond(tx, req, 400)
 		return

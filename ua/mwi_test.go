@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,8 +29,9 @@ func TestParseMessageSummary(t *testing.T) {
 }
 
 // TestNotifyMessageSummary: an unsolicited MWI NOTIFY from an admitted
-// source reaches the callback; a body without Messages-Waiting is 400; a
-// stranger's is 403 and never reaches it.
+// source reaches the callback; an empty one (RFC 6665: no state yet) is
+// 200 and no change; a body without Messages-Waiting is 400; a stranger's
+// is 403 and never reaches it.
 func TestNotifyMessageSummary(t *testing.T) {
 	t.Parallel()
 	type mwi struct {
@@ -49,6 +51,21 @@ func TestNotifyMessageSummary(t *testing.T) {
 	case m := <-got:
 		if !m.waiting || m.voice != "1/0" {
 			t.Errorf("callback got %+v, want waiting 1/0", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("message-summary did not reach the callback")
+	}
+	for i, body := range []string{"", "\r\n"} {
+		res = exchange(t, conn, request("NOTIFY", addr, conn.LocalAddr(), fmt.Sprintf("mw0%d", i), hdr, body), "SIP/2.0 200")
+		if !strings.HasPrefix(res, "SIP/2.0 200") {
+			t.Fatalf("an empty message-summary %q answered %q", body, res)
+		}
+	}
+	exchange(t, conn, request("NOTIFY", addr, conn.LocalAddr(), "mw1b", hdr, "Messages-Waiting: yes\r\nVoice-Message: 3/0\r\n"), "SIP/2.0 200")
+	select {
+	case m := <-got:
+		if m.voice != "3/0" {
+			t.Fatalf("an empty message-summary reached the callback: %+v", m)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("message-summary did not reach the callback")
