@@ -19,6 +19,7 @@ import (
 	"github.com/sipbell/sipbell/audio"
 	"github.com/sipbell/sipbell/audio/alsa"
 	"github.com/sipbell/sipbell/internal/gpiosim"
+	"github.com/sipbell/sipbell/internal/vminit"
 )
 
 // The guest's address on the test's tap network, and the host's.
@@ -33,28 +34,10 @@ const relayPulse = time.Second
 type reporter func(name string, err error, detail string)
 
 func runInit() {
-	for _, m := range [][2]string{{"devtmpfs", "/dev"}, {"proc", "/proc"}, {"sysfs", "/sys"}} {
-		_ = unix.Mount(m[0], m[1], m[0], 0, "")
-	}
-	if fd, err := unix.Open("/dev/console", unix.O_RDWR, 0); err == nil {
-		_ = unix.Dup2(fd, 1)
-		_ = unix.Dup2(fd, 2)
-	}
-	pass, fail := 0, 0
-	report := func(name string, err error, detail string) {
-		if err != nil {
-			fail++
-			fmt.Printf("firmwarevm: FAIL %s: %v\n", name, err)
-			return
-		}
-		pass++
-		fmt.Printf("firmwarevm: ok %s %s\n", name, detail)
-	}
-	run(report)
-	fmt.Printf("firmwarevm: done pass=%d fail=%d\n", pass, fail)
-	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	select {}
+	vminit.Setup()
+	c := &vminit.Checks{Name: "firmwarevm"}
+	run(c.Report)
+	c.Done()
 }
 
 func run(report reporter) {
