@@ -75,6 +75,9 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 		}
 		sender := &presence.SIPSender{Client: client, Entity: primary.AOR, Destination: dst, Transport: primary.Transport,
 			User: primary.AuthUser, Secret: primary.Password, DisplayName: primary.DisplayName}
+		if cfg.Presence.Server == "" {
+			sender.Route = agent.PrimaryRoute // the registration's server, DNS as for it (sip.dns_server)
+		}
 		pc := cfg.Presence.PublisherConfig(entity, contact)
 		pc.RemoveTimeout = presenceShutdown // the core's whole stop is bounded by shutdownGrace
 		if s.pub, err = presence.NewPublisher(sender, pc, nil, log); err != nil {
@@ -104,6 +107,9 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	if client, err := agent.Client(primary.Transport); err == nil {
 		sender = &presence.SIPMessageSender{Client: client, From: entityURI(entity), Destination: primary.Destination,
 			User: primary.AuthUser, Secret: primary.Password, DisplayName: cfg.SIP.DisplayName}
+		if registered {
+			sender.Route = agent.PrimaryRoute
+		}
 	}
 	if cfg.Presence.Commands {
 		h := &presence.SIPMessages{

@@ -23,6 +23,9 @@ type SIPMWISender struct {
 	// Destination is the host:port the request goes to (the registrar or
 	// outbound proxy); "" sends it to the Account's host and port.
 	Destination string
+	// Route, when set, is asked before each request where it goes,
+	// instead of Destination (see SIPSender).
+	Route Router
 	// Transport is "udp" (default), "tcp" or "tls".
 	Transport    string
 	User, Secret string // digest credentials (Secret: the password)
@@ -37,6 +40,9 @@ type SIPMWISender struct {
 // SubscribeMWI implements MWISender.
 func (s *SIPMWISender) SubscribeMWI(ctx context.Context, expires time.Duration, refresh bool) (MWIResponse, error) {
 	req := s.request(expires, refresh)
+	if err := route(ctx, s.Route, req, "SUBSCRIBE message-summary "+s.Account.String()); err != nil {
+		return MWIResponse{}, err
+	}
 	res, err := s.Client.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
 		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})

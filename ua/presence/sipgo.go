@@ -22,15 +22,40 @@ type SIPSender struct {
 	// Destination is the host:port the request goes to (presence server or
 	// outbound proxy); "" sends it to the Entity's host and port.
 	Destination string
+	// Route, when set, is asked before each request where it goes
+	// (host:port) instead of Destination: the server the account's
+	// registration reaches, so a domain name is resolved as for it.
+	Route Router
 	// Transport is "udp" (default), "tcp" or "tls".
 	Transport    string
 	User, Secret string // digest credentials (Secret: the password)
 	DisplayName  string
 }
 
+// Router returns the host:port a request goes to now, as ua's
+// PrimaryRoute does.
+type Router func(ctx context.Context) (string, error)
+
+// route sets req's destination from r, when set; what the error says
+// names method and target.
+func route(ctx context.Context, r Router, req *sip.Request, what string) error {
+	if r == nil {
+		return nil
+	}
+	dst, err := r(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	req.SetDestination(dst)
+	return nil
+}
+
 // Publish implements Sender.
 func (s *SIPSender) Publish(ctx context.Context, r PublishRequest) (PublishResponse, error) {
 	req := s.request(r)
+	if err := route(ctx, s.Route, req, "PUBLISH "+s.Entity.String()); err != nil {
+		return PublishResponse{}, err
+	}
 	res, err := s.Client.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
 		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})

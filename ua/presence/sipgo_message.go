@@ -137,14 +137,25 @@ type SIPMessageSender struct {
 	From   sip.Uri // our address of record
 	// Destination is the host:port requests go to (the account's registrar
 	// or outbound proxy); "" sends to the target's host.
-	Destination  string
+	Destination string
+	// Route, when set, is asked before each SendMessage where it goes,
+	// instead of Destination (see SIPSender).
+	Route        Router
 	User, Secret string // digest credentials
 	DisplayName  string
 }
 
 // SendMessage sends text to the SIP URI to and waits for a 2xx.
 func (s *SIPMessageSender) SendMessage(ctx context.Context, to, text string) error {
-	return s.send(ctx, to, s.Destination, "", text)
+	dst := s.Destination
+	if s.Route != nil {
+		d, err := s.Route(ctx)
+		if err != nil {
+			return fmt.Errorf("MESSAGE to %s: %w", to, err)
+		}
+		dst = d
+	}
+	return s.send(ctx, to, dst, "", text)
 }
 
 // SendMessageTo sends text to the SIP URI to at dest (host:port) over

@@ -1,0 +1,52 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/sipbell/sipbell/ua/sipdns"
+)
+
+// ErrNoAccount is returned by PrimaryRoute when no account is configured
+// (peer-to-peer).
+var ErrNoAccount = errors.New("ua: no account")
+
+// PrimaryRoute returns the host:port that requests for the first
+// account's domain (PUBLISH, SUBSCRIBE, MESSAGE) go to now: its outbound
+// proxy or registrar as the registration reaches it. For a server given
+// as a name (over UDP or TCP) that is the server the registration's DNS
+// resolution (RFC 3263) uses, or, before the registration resolved it,
+// the first the UA's resolver finds (sip.dns_server, else resolv.conf):
+// never the system resolver behind the SIP stack. For an IP address or
+// TLS it is Primary's Destination. It fails without an account or when
+// DNS names no server over the account's transport.
+func (u *UA) PrimaryRoute(ctx context.Context) (string, error) {
+	if len(u.cfg.Accounts) == 0 {
+		return "", fmt.Errorf("ua: primary route: %w", ErrNoAccount)
+	}
+	a := u.cfg.Accounts[0]
+	via := a.OutboundProxy
+	if via == "" {
+		via = a.Registrar
+	}
+	tr := a.transport()
+	sv, err := parseServer(via, tr)
+	if err != nil {
+		return "", fmt.Errorf("ua: primary route %q: %w", via, err)
+	}
+	if !usesDNS(sv, tr) {
+		return sv.addr(tr), nil
+	}
+	hops := u.registrationHops(sv)
+	if len(hops) == 0 {
+		if hops, err = u.resolveServer(ctx, sv, []string{tr}, a.Transport != ""); err != nil {
+			return "", fmt.Errorf("ua: primary route: %w", err)
+		}
+	}
+	if i := slices.IndexFunc(hops, func(h sipdns.Hop) bool { return h.Transport == tr }); i >= 0 {
+		return hops[i].Addr.String(), nil
+	}
+	return "", fmt.Errorf("ua: primary route %s: no server over %s: %w", sv.Host, tr, sipdns.ErrNotFound)
+}
