@@ -39,13 +39,14 @@ func (u *UA) PrimaryRoute(ctx context.Context) (string, error) {
 	if !usesDNS(sv, tr) {
 		return sv.addr(tr), nil
 	}
+	over := func(h sipdns.Hop) bool { return h.Transport == tr }
 	hops := u.registrationHops(sv)
-	if len(hops) == 0 {
+	if !slices.ContainsFunc(hops, over) { // not resolved yet, or DNS chose another transport
 		if hops, err = u.resolveServer(ctx, sv, []string{tr}, a.Transport != ""); err != nil {
 			return "", fmt.Errorf("ua: primary route: %w", err)
 		}
 	}
-	if i := slices.IndexFunc(hops, func(h sipdns.Hop) bool { return h.Transport == tr }); i >= 0 {
+	if i := slices.IndexFunc(hops, over); i >= 0 {
 		return hops[i].Addr.String(), nil
 	}
 	return "", fmt.Errorf("ua: primary route %s: no server over %s: %w", sv.Host, tr, sipdns.ErrNotFound)
