@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sipbell/sipbell/ua/sipdns"
 )
@@ -50,4 +51,31 @@ func (u *UA) PrimaryRoute(ctx context.Context) (string, error) {
 		return hops[i].Addr.String(), nil
 	}
 	return "", fmt.Errorf("ua: primary route %s: no server over %s: %w", sv.Host, tr, sipdns.ErrNotFound)
+}
+
+// ServerRoute returns the host:port requests to a server configured as s
+// (host, host:port or a sip: URI, e.g. presence.server) go to over
+// transport: an IP address as it is, a name resolved as registrars are
+// (RFC 3263 through sip.dns_server, else resolv.conf), the first server
+// found over transport. TLS keeps the name, for the certificate check.
+func (u *UA) ServerRoute(ctx context.Context, s, transport string) (string, error) {
+	tr := strings.ToLower(transport)
+	if tr == "" {
+		tr = "udp"
+	}
+	sv, err := parseServer(s, tr)
+	if err != nil {
+		return "", fmt.Errorf("ua: server route %q: %w", s, err)
+	}
+	if !usesDNS(sv, tr) {
+		return sv.addr(tr), nil
+	}
+	hops, err := u.resolveServer(ctx, sv, []string{tr}, true)
+	if err != nil {
+		return "", fmt.Errorf("ua: server route: %w", err)
+	}
+	if i := slices.IndexFunc(hops, func(h sipdns.Hop) bool { return h.Transport == tr }); i >= 0 {
+		return hops[i].Addr.String(), nil
+	}
+	return "", fmt.Errorf("ua: server route %s: no server over %s: %w", sv.Host, tr, sipdns.ErrNotFound)
 }

@@ -16,6 +16,7 @@ import (
 // target down, the registration fails over to the second Kamailio and
 // PrimaryRoute names that one, not the first DNS gave; a registrar given
 // as an address is returned as configured; without an account it fails.
+// ServerRoute resolves another server through the same DNS server.
 func TestPrimaryRoute(t *testing.T) {
 	t.Parallel()
 	k2 := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
@@ -52,6 +53,19 @@ func TestPrimaryRoute(t *testing.T) {
 		got, err := tt.ua.PrimaryRoute(ctx)
 		if got != tt.want || !errors.Is(err, tt.err) {
 			t.Errorf("%s: PrimaryRoute = %q, %v; want %q, %v", tt.name, got, err, tt.want, tt.err)
+		}
+	}
+
+	// A server of its own (presence.server) is resolved as registrars
+	// are: through sip.dns_server, the first SRV target.
+	for _, tt := range []struct{ server, want string }{
+		{"sip:pbx.test", fmt.Sprintf("127.0.0.1:%d", dead)},
+		{"sip1.pbx.test:5070", "127.0.0.1:5070"},
+		{"192.0.2.7", "192.0.2.7:5060"},
+	} {
+		got, err := door.ServerRoute(ctx, tt.server, "udp")
+		if got != tt.want || err != nil {
+			t.Errorf("ServerRoute(%q) = %q, %v; want %q", tt.server, got, err, tt.want)
 		}
 	}
 }

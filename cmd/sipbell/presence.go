@@ -75,8 +75,9 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 		}
 		sender := &presence.SIPSender{Client: client, Entity: primary.AOR, Destination: dst, Transport: primary.Transport,
 			User: primary.AuthUser, Secret: primary.Password, DisplayName: primary.DisplayName}
-		if cfg.Presence.Server == "" {
-			sender.Route = agent.PrimaryRoute // the registration's server, DNS as for it (sip.dns_server)
+		sender.Route = agent.PrimaryRoute // the registration's server, DNS as for it (sip.dns_server)
+		if srv := cfg.Presence.Server; srv != "" {
+			sender.Route = func(ctx context.Context) (string, error) { return agent.ServerRoute(ctx, srv, primary.Transport) }
 		}
 		pc := cfg.Presence.PublisherConfig(entity, contact)
 		pc.RemoveTimeout = presenceShutdown // the core's whole stop is bounded by shutdownGrace
