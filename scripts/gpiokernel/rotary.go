@@ -33,6 +33,11 @@ func checkRotary(report func(string, error, string)) {
 		return
 	}
 	defer b.Close()
+	// The hook switch is on PL061 line 0, which nothing pulls up (the
+	// PL061 has no bias): it reads low, which for the rotary profile's
+	// switch to ground is off hook, and the board reports that at open.
+	_, err = nextEvent(b, board.HookSwitch, board.OffHook)
+	report("a handset off hook at open is reported", err, "(line 0 reads low: off hook for a switch to ground)")
 	err = startTrace()
 	if err == nil {
 		err = b.Set(board.Ringer, 0, board.Wave(25))
