@@ -99,6 +99,10 @@ func TestWebUIPhoneControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.WaitFor(ctx, "ringing shown", `document.querySelector("#sim-ringer").textContent.includes("ringing")`)
+	// Ring on for a while: the frequency needs several rises, and the page
+	// (live since the dashboard's server-sent events) can show the ring
+	// within 26 ms, when it had one.
+	time.Sleep(300 * time.Millisecond)
 	if err := brd.Set(board.Ringer, 0, board.Off()); err != nil {
 		t.Fatal(err)
 	}
