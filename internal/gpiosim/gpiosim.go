@@ -26,32 +26,6 @@ func (c Chip) String() string { return fmt.Sprintf("(%s, %s)", c.Dev, c.Dir) }
 
 const cfs = "/sys/kernel/config/gpio-sim/pi"
 
-// LoadModules loads the *.ko files in dir in name order (configfs before
-// gpio-sim, the order the packer numbers them in).
-func LoadModules(dir string, params func(name string) string) error {
-	mods, _ := filepath.Glob(filepath.Join(dir, "*.ko"))
-	sort.Strings(mods)
-	if len(mods) == 0 {
-		return fmt.Errorf("load modules: none in %s", dir)
-	}
-	for _, m := range mods {
-		f, err := os.Open(m)
-		if err != nil {
-			return err
-		}
-		p := ""
-		if params != nil {
-			p = params(filepath.Base(m))
-		}
-		err = unix.FinitModule(int(f.Fd()), p, 0)
-		f.Close()
-		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("load %s: %w", filepath.Base(m), err)
-		}
-	}
-	return nil
-}
-
 // Make mounts configfs and makes one bank of n lines named GPIO0..n-1,
 // switched live. The gpio-sim module must be loaded.
 func Make(n int) (Chip, error) {

@@ -7,7 +7,11 @@
 package vminit
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,6 +26,32 @@ func Setup() {
 		_ = unix.Dup2(fd, 1)
 		_ = unix.Dup2(fd, 2)
 	}
+}
+
+// LoadModules loads the *.ko files in dir in name order (the order the
+// packer numbers them in); params gives a module's parameters by file name.
+func LoadModules(dir string, params func(name string) string) error {
+	mods, _ := filepath.Glob(filepath.Join(dir, "*.ko"))
+	sort.Strings(mods)
+	if len(mods) == 0 {
+		return fmt.Errorf("load modules: none in %s", dir)
+	}
+	for _, m := range mods {
+		f, err := os.Open(m)
+		if err != nil {
+			return err
+		}
+		p := ""
+		if params != nil {
+			p = params(filepath.Base(m))
+		}
+		err = unix.FinitModule(int(f.Fd()), p, 0)
+		f.Close()
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("load %s: %w", filepath.Base(m), err)
+		}
+	}
+	return nil
 }
 
 // Checks prints one line per check, prefixed with the program's name,

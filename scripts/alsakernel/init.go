@@ -8,75 +8,34 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sipbell/sipbell/audio"
 	"github.com/sipbell/sipbell/audio/alsa"
+	"github.com/sipbell/sipbell/internal/vminit"
 )
 
 // runInit is PID 1 of the test VM: set up /proc, /sys and /dev, load the
-// sound modules, run the checks, power off.
+// sound modules (the loopback card with one substream per PCM, so that a
+// second open is busy, as on a real codec), run the checks, power off.
 func runInit() {
-	setup()
-	pass, fail := 0, 0
-	report := func(name string, err error, detail string) {
-		if err != nil {
-			fail++
-			fmt.Printf("alsakernel: FAIL %s: %v\n", name, err)
-			return
+	vminit.Setup()
+	c := &vminit.Checks{Name: "alsakernel"}
+	err := vminit.LoadModules("/modules", func(name string) string {
+		if strings.Contains(name, "snd-aloop") {
+			return "pcm_substreams=1"
 		}
-		pass++
-		fmt.Printf("alsakernel: ok %s %s\n", name, detail)
-	}
-	if err := loadModules(); err != nil {
-		report("load modules", err, "")
+		return ""
+	})
+	if err != nil {
+		c.Report("load modules", err, "")
 	} else if err := waitFor("/dev/snd/pcmC0D0p", 10*time.Second); err != nil {
-		report("card appears", err, "")
+		c.Report("card appears", err, "")
 	} else {
-		checks(report)
+		checks(c.Report)
 	}
-	fmt.Printf("alsakernel: done pass=%d fail=%d\n", pass, fail)
-	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	select {}
-}
-
-func setup() {
-	_ = unix.Mount("devtmpfs", "/dev", "devtmpfs", 0, "")
-	_ = unix.Mount("proc", "/proc", "proc", 0, "")
-	_ = unix.Mount("sysfs", "/sys", "sysfs", 0, "")
-	if fd, err := unix.Open("/dev/console", unix.O_RDWR, 0); err == nil {
-		_ = unix.Dup2(fd, 1)
-		_ = unix.Dup2(fd, 2)
-	}
-}
-
-// loadModules loads /modules/* in name order; the loopback card gets one
-// substream per PCM so a second open is busy, as on a real codec.
-func loadModules() error {
-	mods, _ := filepath.Glob("/modules/*.ko")
-	sort.Strings(mods)
-	for _, m := range mods {
-		params := ""
-		if strings.Contains(m, "snd-aloop") {
-			params = "pcm_substreams=1"
-		}
-		f, err := os.Open(m)
-		if err != nil {
-			return err
-		}
-		err = unix.FinitModule(int(f.Fd()), params, 0)
-		f.Close()
-		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("load %s: %w", filepath.Base(m), err)
-		}
-	}
-	return nil
+	c.Done()
 }
 
 func waitFor(path string, limit time.Duration) error {

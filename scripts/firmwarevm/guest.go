@@ -42,7 +42,7 @@ func runInit() {
 
 func run(report reporter) {
 	args := cmdline()
-	err := gpiosim.LoadModules("/modules", func(name string) string {
+	err := vminit.LoadModules("/modules", func(name string) string {
 		if strings.Contains(name, "snd-aloop") {
 			return "pcm_substreams=1"
 		}

@@ -13,36 +13,19 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sipbell/sipbell/board"
+	"github.com/sipbell/sipbell/internal/vminit"
 )
 
-// runInit is PID 1 of the test VM: mount what the checks read, run
-// them, print "gpiokernel: ..." lines, power off.
+// runInit is PID 1 of the test VM: mount what the checks read (debugfs
+// and tracefs too), run them, print "gpiokernel: ..." lines, power off.
 func runInit() {
-	_ = unix.Mount("devtmpfs", "/dev", "devtmpfs", 0, "")
-	_ = unix.Mount("proc", "/proc", "proc", 0, "")
-	_ = unix.Mount("sysfs", "/sys", "sysfs", 0, "")
+	vminit.Setup()
 	_ = unix.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "")
 	_ = unix.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, "")
-	if fd, err := unix.Open("/dev/console", unix.O_RDWR, 0); err == nil {
-		_ = unix.Dup2(fd, 1)
-		_ = unix.Dup2(fd, 2)
-	}
-	pass, fail := 0, 0
-	report := func(name string, err error, detail string) {
-		if err != nil {
-			fail++
-			fmt.Printf("gpiokernel: FAIL %s: %v\n", name, err)
-			return
-		}
-		pass++
-		fmt.Printf("gpiokernel: ok %s %s\n", name, detail)
-	}
-	checks(report)
-	checkRotary(report)
-	fmt.Printf("gpiokernel: done pass=%d fail=%d\n", pass, fail)
-	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	select {}
+	c := &vminit.Checks{Name: "gpiokernel"}
+	checks(c.Report)
+	checkRotary(c.Report)
+	c.Done()
 }
 
 // The slic profile moved onto the PL061's eight lines (named GPIO0..7 by

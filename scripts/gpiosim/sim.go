@@ -13,7 +13,7 @@ import (
 func runInit() {
 	vminit.Setup()
 	c := &vminit.Checks{Name: "gpiosim"}
-	err := gpiosim.LoadModules("/modules", nil)
+	err := vminit.LoadModules("/modules", nil)
 	var chip gpiosim.Chip
 	if err == nil {
 		chip, err = gpiosim.Make(28)
