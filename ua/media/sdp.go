@@ -21,21 +21,49 @@ var ErrBadSDP = errors.New("unusable SDP")
 // A UAS answers such an offer with 488 Not Acceptable Here.
 var ErrNoCommonCodec = errors.New("no common codec")
 
-// Codec is an audio codec and the RTP payload type it is carried in.
-// Only the 8 kHz G.711 codecs are supported.
+// Codec is an audio codec and the RTP payload type it is carried in:
+// G.711 (PCMU, PCMA) at 8 kHz or G.722 at 16 kHz. All three have an RTP
+// clock of 8000 Hz (RFC 3551 §4.5.2 keeps G.722's at 8000 although it
+// samples at 16 kHz), so a 20 ms packet advances the timestamp by 160
+// and carries 160 bytes with each of them.
 type Codec struct {
-	Name string // "PCMU" or "PCMA"
+	Name string // "PCMU", "PCMA" or "G722"
 	PT   uint8
 }
+
+// Codec names.
+const (
+	PCMU = "PCMU"
+	PCMA = "PCMA"
+	G722 = "G722"
+)
+
+// ClockRate is the RTP timestamp rate of every supported codec, in Hz.
+const ClockRate = 8000
+
+// Rate returns the codec's sampling rate in Hz: 16000 for G.722, 8000
+// for G.711.
+func (c Codec) Rate() int {
+	if c.Name == G722 {
+		return 16000
+	}
+	return 8000
+}
+
+// FrameSamples returns the samples in one 20 ms frame at the codec's
+// rate (160 or 320).
+func (c Codec) FrameSamples() int { return c.Rate() / 50 }
 
 // staticCodec returns the codec by (case-insensitive) name with its static
 // payload type.
 func staticCodec(name string) (Codec, bool) {
 	switch strings.ToUpper(name) {
-	case "PCMU":
-		return Codec{Name: "PCMU", PT: 0}, true
-	case "PCMA":
-		return Codec{Name: "PCMA", PT: 8}, true
+	case PCMU:
+		return Codec{Name: PCMU, PT: 0}, true
+	case PCMA:
+		return Codec{Name: PCMA, PT: 8}, true
+	case G722:
+		return Codec{Name: G722, PT: 9}, true
 	}
 	return Codec{}, false
 }
@@ -167,7 +195,7 @@ func (s *SDP) audioMedia(codecs []Codec, ev int, dir Direction) *sdp.MediaDescri
 	for _, c := range codecs {
 		pt := strconv.Itoa(int(c.PT))
 		m.MediaName.Formats = append(m.MediaName.Formats, pt)
-		m.Attributes = append(m.Attributes, sdp.NewAttribute("rtpmap", pt+" "+c.Name+"/8000"))
+		m.Attributes = append(m.Attributes, sdp.NewAttribute("rtpmap", pt+" "+c.Name+"/"+strconv.Itoa(ClockRate)))
 	}
 	if ev >= 0 {
 		pt := strconv.Itoa(ev)

@@ -88,13 +88,17 @@ func describe(d *sdp.SessionDescription, m *sdp.MediaDescription) (stream, error
 				name = "pcmu/8000"
 			case 8:
 				name = "pcma/8000"
+			case 9:
+				name = "g722/8000"
 			}
 		}
 		switch {
 		case name == "pcmu/8000" || name == "pcmu/8000/1":
-			st.codecs = append(st.codecs, Codec{Name: "PCMU", PT: uint8(pt)})
+			st.codecs = append(st.codecs, Codec{Name: PCMU, PT: uint8(pt)})
 		case name == "pcma/8000" || name == "pcma/8000/1":
-			st.codecs = append(st.codecs, Codec{Name: "PCMA", PT: uint8(pt)})
+			st.codecs = append(st.codecs, Codec{Name: PCMA, PT: uint8(pt)})
+		case name == "g722/8000" || name == "g722/8000/1":
+			st.codecs = append(st.codecs, Codec{Name: G722, PT: uint8(pt)})
 		case name == "telephone-event/8000" && st.eventPT < 0:
 			st.eventPT = pt
 		}
