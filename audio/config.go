@@ -58,6 +58,8 @@ type Config struct {
 	// EchoCancel is the acoustic echo canceller between the speaker and
 	// the microphone.
 	EchoCancel EchoCancelConfig `yaml:"echo_cancel"`
+	// SelfTest is the speaker and microphone self-test.
+	SelfTest SelfTestConfig `yaml:"self_test"`
 }
 
 // DefaultConfig returns a configuration for the simulated board, which
@@ -106,6 +108,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.EchoCancel.validate(&errs)
+	c.SelfTest.validate(&errs)
 	return errs.Err()
 }
 

@@ -1,0 +1,39 @@
+package audio_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/internal/cfgerr"
+)
+
+func TestSelfTestConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		st   audio.SelfTestConfig
+		path string
+	}{
+		{"off", audio.SelfTestConfig{}, ""},
+		{"daily", audio.SelfTestConfig{Interval: 24 * time.Hour, MinLevelDB: -50}, ""},
+		{"too often", audio.SelfTestConfig{Interval: time.Second}, "self_test.interval"},
+		{"too rare", audio.SelfTestConfig{Interval: 1000 * time.Hour}, "self_test.interval"},
+		{"level too low", audio.SelfTestConfig{MinLevelDB: -100}, "self_test.min_level_db"},
+		{"level positive", audio.SelfTestConfig{MinLevelDB: 3}, "self_test.min_level_db"},
+		{"level NaN", audio.SelfTestConfig{MinLevelDB: math.NaN()}, "self_test.min_level_db"},
+	} {
+		c := audio.DefaultConfig()
+		c.SelfTest = tc.st
+		err := c.Validate()
+		var l cfgerr.List
+		switch {
+		case tc.path == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.path != "" && (!errors.As(err, &l) || len(l) != 1 || l[0].Path != tc.path):
+			t.Errorf("%s: got %v, want one error at %q", tc.name, err, tc.path)
+		}
+	}
+}
