@@ -1,18 +1,23 @@
-// Package dtmf detects DTMF digits in 8 kHz audio with Goertzel filters and
-// generates DTMF tones.
+// Package dtmf detects DTMF digits in 8 or 16 kHz audio with Goertzel
+// filters and generates DTMF tones.
 //
-// The detector analyses blocks of 102 samples (12.75 ms) and reports a
+// The detector analyses blocks of 12.75 ms (102 samples at 8 kHz, 204 at
+// 16 kHz) and reports a
 // digit once per key press: when the same digit was found in consecutive
 // blocks for at least the minimum duration, passing level, twist, relative
 // peak and signal-to-noise checks. Speech, chirps and single tones fail
 // those checks; a long press yields one digit, not several.
 package dtmf
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 const (
 	rate      = 8000
-	blockSize = 102 // 12.75 ms: 78 Hz resolution, enough to tell rows apart
+	blockSize = 102 // 12.75 ms at 8 kHz: 78 Hz resolution, enough to tell rows apart
+	maxBlock  = 2 * blockSize
 )
 
 // The DTMF frequency grid and its digits.
@@ -59,12 +64,14 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{MinLevel: 0.006, NormalTwist: 8, ReverseTwist: 6, RelativePeak: 8, MinSNR: 0.85, MinBlocks: 2, MinGap: 3}
 }
 
-// Detector finds DTMF digits in a stream of 8 kHz samples. It is not safe
-// for concurrent use and does not allocate after NewDetector.
+// Detector finds DTMF digits in a stream of 8 kHz (NewDetector) or 16 kHz
+// (NewDetectorRate) samples. It is not safe for concurrent use and does
+// not allocate after it is made.
 type Detector struct {
 	th        Thresholds
 	coef      [8]float64
-	block     [blockSize]float64
+	block     [maxBlock]float64
+	size      int  // samples per block at the detector's rate
 	n         int  // samples in block
 	cand      byte // digit seen in the last block(s), 0 for none
 	candRun   int  // consecutive blocks with cand
@@ -76,18 +83,30 @@ type Detector struct {
 	relPeak   float64
 }
 
-// NewDetector returns a detector using th (see DefaultThresholds).
+// NewDetector returns a detector of 8 kHz audio using th (see
+// DefaultThresholds).
 func NewDetector(th Thresholds) *Detector {
-	d := &Detector{th: th}
+	d, _ := NewDetectorRate(th, rate)
+	return d
+}
+
+// NewDetectorRate returns a detector of audio sampled at sampleRate Hz
+// (8000 or 16000: narrowband and G.722 wideband calls) using th. Blocks
+// last 12.75 ms at either rate, so the thresholds mean the same.
+func NewDetectorRate(th Thresholds, sampleRate int) (*Detector, error) {
+	if sampleRate != rate && sampleRate != 2*rate {
+		return nil, fmt.Errorf("dtmf: detector at %d Hz: want 8000 or 16000", sampleRate)
+	}
+	d := &Detector{th: th, size: blockSize * sampleRate / rate}
 	for i, f := range append(rowFreqs[:], colFreqs[:]...) {
-		d.coef[i] = 2 * math.Cos(2*math.Pi*f/rate)
+		d.coef[i] = 2 * math.Cos(2*math.Pi*f/float64(sampleRate))
 	}
 	a := th.MinLevel * 32768
 	d.minPow = a * a / 2
 	d.normTwist = math.Pow(10, th.NormalTwist/10)
 	d.revTwist = math.Pow(10, th.ReverseTwist/10)
 	d.relPeak = math.Pow(10, th.RelativePeak/10)
-	return d
+	return d, nil
 }
 
 // Process analyses samples and appends to dst each digit whose key press
@@ -96,7 +115,7 @@ func (d *Detector) Process(dst []byte, samples []int16) []byte {
 	for _, s := range samples {
 		d.block[d.n] = float64(s)
 		d.n++
-		if d.n == blockSize {
+		if d.n == d.size {
 			d.n = 0
 			if c := d.step(d.classify()); c != 0 {
 				dst = append(dst, c)
@@ -142,18 +161,20 @@ func (d *Detector) step(c byte) byte {
 func (d *Detector) classify() byte {
 	var pow [8]float64
 	var total float64
-	for _, v := range d.block {
+	block := d.block[:d.size]
+	for _, v := range block {
 		total += v * v
 	}
-	total /= blockSize
+	n := float64(d.size)
+	total /= n
 	for i, c := range d.coef {
 		var s1, s2 float64
-		for _, v := range d.block {
+		for _, v := range block {
 			s1, s2 = v+c*s1-s2, s1
 		}
 		// |X(f)|^2, scaled to the power of a sinusoid of that amplitude.
 		m := s1*s1 + s2*s2 - c*s1*s2
-		pow[i] = 2 * m / (blockSize * blockSize)
+		pow[i] = 2 * m / (n * n)
 	}
 	r, rp := peak(pow[:4])
 	c, cp := peak(pow[4:])
