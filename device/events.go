@@ -25,6 +25,8 @@ const (
 	EventTamper                               // the tamper switch reports the housing opened
 	EventTamperCleared                        // the tamper switch reports the housing closed again
 	EventDND                                  // On: do-not-disturb was switched on or off (switch or command)
+	EventAudioFault                           // Reason: the speaker/microphone self-test failed
+	EventAudioOK                              // Reason: the speaker/microphone self-test passed
 )
 
 // String names the kind, e.g. "door-opened".
@@ -56,6 +58,10 @@ func (k EventKind) String() string {
 		return "tamper-cleared"
 	case EventDND:
 		return "dnd"
+	case EventAudioFault:
+		return "audio-fault"
+	case EventAudioOK:
+		return "audio-ok"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }

@@ -29,7 +29,8 @@ type Webhook struct {
 	URL string `yaml:"url"`
 	// Events selects event names (rang, answered, missed, busy, call-ended,
 	// door-opened, door-left-open, door-closed, door-contact-open, tamper,
-	// tamper-cleared, registration); empty means all.
+	// tamper-cleared, registration, audio-fault, audio-ok: the speaker and
+	// microphone self-test); empty means all.
 	Events []string `yaml:"events"`
 	// Secret, when set, signs each request (X-Sipbell-Signature).
 	Secret string `yaml:"secret" secret:"true"`
@@ -64,7 +65,8 @@ type Messages struct {
 
 // EventNames are the event names a filter may use.
 var EventNames = []string{"registration", "rang", "answered", "missed", "busy", "call-ended",
-	"door-opened", "door-left-open", "door-closed", "door-contact-open", "tamper", "tamper-cleared"}
+	"door-opened", "door-left-open", "door-closed", "door-contact-open", "tamper", "tamper-cleared",
+	"audio-fault", "audio-ok"}
 
 // DefaultConfig returns no webhooks and no messages, with the defaults
 // filled in for when they are added.

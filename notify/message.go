@@ -35,6 +35,8 @@ var DefaultTexts = map[string]string{
 	"door-left-open": "The door has been open for {{.Open}}.",
 	"door-closed":    "The door is closed again.",
 	"tamper":         "Tamper alarm: the door station's housing was opened.",
+	"audio-fault":    "Door station audio self-test: {{.Reason}}.",
+	"audio-ok":       "Door station audio self-test: {{.Reason}}.",
 }
 
 // texts holds the parsed texts (text.go: the syntax they may use).
