@@ -41,6 +41,13 @@ type Actions interface {
 	Restart(ctx context.Context) error
 }
 
+// SelfTester is implemented by Actions that can test the speaker and
+// microphone (POST /api/actions/self-test): SelfTest runs the test and
+// returns its outcome, encoded as JSON.
+type SelfTester interface {
+	SelfTest(ctx context.Context) (any, error)
+}
+
 // SyncSource is pull provisioning as the admin API sees it; *Puller is one.
 type SyncSource interface {
 	// Trigger starts a fetch and returns its URL, or ErrNoURL.
@@ -481,8 +488,11 @@ func (a *Admin) action(w http.ResponseWriter, r *http.Request) {
 		err = act.OpenDoor(r.Context())
 	case "restart":
 		err = act.Restart(r.Context())
+	case "self-test":
+		a.selfTest(w, r, act)
+		return
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown action %q (call, hangup, open-door, provision, restart)", name))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown action %q (call, hangup, open-door, provision, restart, self-test)", name))
 		return
 	}
 	if err != nil {
