@@ -15,19 +15,31 @@ import (
 // status line.
 func sendMWI(ctx context.Context, t *testing.T, addr string, waiting bool) string {
 	t.Helper()
+	yes := map[bool]string{true: "yes", false: "no"}[waiting]
+	return sendSummary(ctx, t, addr, yes,
+		"Messages-Waiting: "+yes+"\r\nMessage-Account: sip:*97@127.0.0.1\r\nVoice-Message: 1/0 (0/0)\r\n")
+}
+
+// sendSummary sends a message-summary NOTIFY with body (none when empty,
+// as a PBX's first NOTIFY before it has state) to addr, Call-ID and
+// branch made from tag, and returns the final answer's status line.
+func sendSummary(ctx context.Context, t *testing.T, addr, tag, body string) string {
+	t.Helper()
 	conn, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	yes := map[bool]string{true: "yes", false: "no"}[waiting]
-	body := "Messages-Waiting: " + yes + "\r\nMessage-Account: sip:*97@127.0.0.1\r\nVoice-Message: 1/0 (0/0)\r\n"
+	ctype := ""
+	if body != "" {
+		ctype = "Content-Type: application/simple-message-summary\r\n"
+	}
 	local := conn.LocalAddr().String()
 	msg := fmt.Sprintf("NOTIFY sip:phone@%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-mwi-%[3]s;rport\r\n"+
 		"Max-Forwards: 70\r\nFrom: <sip:voicemail@127.0.0.1>;tag=mwi\r\nTo: <sip:phone@%[1]s>\r\n"+
 		"Call-ID: mwi-%[3]s@127.0.0.1\r\nCSeq: 1 NOTIFY\r\nContact: <sip:voicemail@%[2]s>\r\nEvent: message-summary\r\n"+
-		"Subscription-State: active\r\nContent-Type: application/simple-message-summary\r\nContent-Length: %[4]d\r\n\r\n%[5]s",
-		addr, local, yes, len(body), body)
+		"Subscription-State: active\r\n%[4]sContent-Length: %[5]d\r\n\r\n%[6]s",
+		addr, local, tag, ctype, len(body), body)
 	if _, err := conn.Write([]byte(msg)); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +49,7 @@ func sendMWI(ctx context.Context, t *testing.T, addr string, waiting bool) strin
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
-			t.Fatalf("no answer to the message-summary NOTIFY: %v", err)
+			t.Fatalf("no answer to the message-summary NOTIFY %s: %v", tag, err)
 		}
 		if line, _, _ := strings.Cut(string(buf[:n]), "\r\n"); !strings.HasPrefix(line, "SIP/2.0 1") {
 			return line
