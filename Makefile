@@ -25,7 +25,7 @@ DEB_VERSION := $(shell scripts/deb-version.sh '$(VERSION)')
 DEB_ARMHF   := $(DIST)/sipbell_$(DEB_VERSION)_armhf.deb
 DEB_ARM64   := $(DIST)/sipbell_$(DEB_VERSION)_arm64.deb
 
-.PHONY: all build cross test test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image test-image-raspi bench-aec bench
+.PHONY: all build cross test test-deps test-unit test-fuzz test-arm test-alsa test-gpio run lint clean deb test-deb test-scripts flash image image-amd64 image-check test-image test-image-raspi bench-aec bench
 all: build
 
 build:
@@ -42,23 +42,28 @@ $(ARM64): FORCE
 	GOOS=linux GOARCH=arm64 $(BUILD) -o $@ $(PKG)
 FORCE:
 
-# The one test command: unit and interop tests with the race detector,
-# then the ARM binaries and per-arch tests under qemu-user.
-test: test-unit test-fuzz test-arm test-alsa test-gpio test-scripts test-deb test-image test-image-raspi
+# The one test command: first what the tests need (Debian packages with
+# sudo when not root, kernels and modules, cached), then unit and interop
+# tests with the race detector, then the ARM binaries and per-arch tests
+# under qemu-user, the real kernels, the .deb and the images.
+test: test-deps test-unit test-fuzz test-arm test-alsa test-gpio test-scripts test-deb test-image test-image-raspi
 
 # audio/alsa against real kernel sound cores (snd-aloop) of amd64, arm64
 # and armhf Debian kernels booted under qemu-system (kernels fetched by
-# scripts/alsa-kernel-fetch.sh, which .ci/run runs).
+# scripts/alsa-kernel-fetch.sh, which make test-deps runs).
 test-alsa:
 	scripts/alsa-kernel-test.sh amd64 arm64 armhf
 
 # board's slic and rotary profiles on the real GPIO character device of arm64 and
 # armhf Debian kernels under qemu-system (the same kernels), and the rpi, slic
 # and rotary profiles on those kernels' gpio-sim driver (built by
-# scripts/gpiosim-build.sh, which .ci/run runs).
+# scripts/gpiosim-build.sh, which make test-deps runs).
 test-gpio:
 	scripts/gpio-kernel-test.sh arm64 armhf
 	scripts/gpiosim-test.sh amd64 arm64 armhf
+
+test-deps:
+	scripts/test-deps.sh
 
 test-unit:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

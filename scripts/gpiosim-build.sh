@@ -16,35 +16,19 @@
 # It also copies configfs.ko (gpio-sim is configured through configfs,
 # a module in Debian's kernels) and the virtio network driver's modules
 # (into modules/net/, numbered in load order) out of the same kernel package.
-# Setup like installing a package: .ci/run runs it; the downloads
+# Setup like installing a package: scripts/test-deps.sh runs it; the downloads
 # (~150 MB, mostly the source) are dropped after the build and the module
 # is cached, so it runs once per kernel version. Idempotent.
 set -euo pipefail
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/sipbell/kernel
-suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-mirror=http://deb.debian.org
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib-apt.sh"
+tmp=$(mktemp -d); apt_tmp=$tmp
 trap 'rm -rf "$tmp"' EXIT
 
-# index ARCH: "package version url" of every package in the suite's indexes.
-index() {
-  [ -f "$tmp/index-$1" ] && return
-  for repo in "debian-security $suite-security" "debian $suite" "debian $suite-updates"; do
-    set -- "$1" $repo
-    curl -sfL "$mirror/$2/dists/$3/main/binary-$1/Packages.xz" 2>/dev/null | xz -d 2>/dev/null |
-      awk -v base="$mirror/$2" '/^Package: /{p=$2} /^Version: /{v=$2} /^Filename: /{print p, v, base "/" $2}' >>"$tmp/index-$1" || true
-  done
-}
-
-# fetch ARCH PACKAGE VERSION DIR: download the .deb and unpack it into DIR.
+# fetch ARCH PACKAGE VERSION DIR: that exact .deb, from this machine's
+# package sources (scripts/lib-apt.sh), unpacked into DIR.
 fetch() {
-  index "$1"
-  local url
-  url=$(awk -v p="$2" -v v="$3" '$1==p && $2==v {print $3; exit}' "$tmp/index-$1")
-  [ -n "$url" ] || { echo "gpiosim-build: $2 $3 ($1) not in the $suite indexes" >&2; exit 1; }
-  curl -sfL -o "$tmp/p.deb" "$url" || { echo "gpiosim-build: could not fetch $url" >&2; exit 1; }
-  dpkg-deb -x "$tmp/p.deb" "$4"
-  rm -f "$tmp/p.deb"
+  apt_fetch "$@" || { echo "gpiosim-build: $2 $3 ($1) not in this machine's package sources" >&2; exit 1; }
 }
 
 for arch in "$@"; do
@@ -88,10 +72,10 @@ for arch in "$@"; do
   fetch amd64 "linux-headers-$abi-common" "$ver" "$root"
   fetch amd64 "linux-kbuild-$major" "$ver" "$root"
   [ -f "$tmp/src.tar.xz" ] || {
-    index amd64
-    url=$(awk -v p="linux-source-$major" -v v="$ver" '$1==p && $2==v {print $3; exit}' "$tmp/index-amd64")
-    [ -n "$url" ] || { echo "gpiosim-build: linux-source-$major $ver not in the indexes" >&2; exit 1; }
-    curl -sfL "$url" | dpkg-deb --fsys-tarfile /dev/stdin | tar -xO "./usr/src/linux-source-$major.tar.xz" >"$tmp/src.tar.xz"
+    apt_fetch_deb amd64 "linux-source-$major" "$ver" "$tmp/src.deb" ||
+      { echo "gpiosim-build: linux-source-$major $ver not in this machine's package sources" >&2; exit 1; }
+    dpkg-deb --fsys-tarfile "$tmp/src.deb" | tar -xO "./usr/src/linux-source-$major.tar.xz" >"$tmp/src.tar.xz"
+    rm -f "$tmp/src.deb"
     tar -xJf "$tmp/src.tar.xz" -C "$tmp" "linux-source-$major/drivers/gpio/gpio-sim.c" \
       "linux-source-$major/drivers/gpio/gpiolib.h" "linux-source-$major/kernel/irq/irq_sim.c"
   }
