@@ -112,34 +112,16 @@ func TestEncryptedProvisioningBinary(t *testing.T) {
 		}
 		return s
 	}
-	steps := []struct {
-		name, body, outcome, want, display string
-	}{
-		{"plain, not required", "", "applied", "door.yaml", "Plain"},
-		{"binary, to the device", ageEncryptTo(t, recipient, doc("Secret", false), false), "applied", "encrypted to the device", "Secret"},
-		{"to another recipient", ageEncryptTo(t, strangerRecipient(t), doc("Stranger", false), false), "invalid", "encrypted to another recipient", "Secret"},
-		{"armored, requires encryption", ageEncryptTo(t, recipient, doc("Required", true), true), "applied", "encrypted to the device", "Required"},
-		{"plain, encryption required", doc("PlainAgain", true), "invalid", "is not encrypted", "Required"},
+	step := func(name, body, outcome, want, display string) provisionStep {
+		return provisionStep{name, func() { mu.Lock(); served = body; mu.Unlock() }, outcome, want, display}
 	}
-	for i, s := range steps {
-		since := time.Time{}
-		if i > 0 {
-			mu.Lock()
-			served = s.body
-			mu.Unlock()
-			since = time.Now()
-			if code, body := d.api(t, "POST", "/api/actions/provision", "{}"); code != http.StatusAccepted {
-				t.Fatalf("%s: provision now: %d %s", s.name, code, body)
-			}
-		}
-		last := changeLike(ctx, t, d, since, s.outcome, s.want) // see TestSignedProvisioningBinary
-		if last.Outcome != s.outcome || !strings.Contains(last.Message+" "+last.Source, s.want) {
-			t.Fatalf("%s: last change %+v, want %s with %q", s.name, last, s.outcome, s.want)
-		}
-		if got := runningDisplayName(t, d); got != s.display {
-			t.Fatalf("%s: running display name %q, want %q", s.name, got, s.display)
-		}
-	}
+	runProvisionSteps(ctx, t, d, []provisionStep{
+		step("plain, not required", "", "applied", "door.yaml", "Plain"),
+		step("binary, to the device", ageEncryptTo(t, recipient, doc("Secret", false), false), "applied", "encrypted to the device", "Secret"),
+		step("to another recipient", ageEncryptTo(t, strangerRecipient(t), doc("Stranger", false), false), "invalid", "encrypted to another recipient", "Secret"),
+		step("armored, requires encryption", ageEncryptTo(t, recipient, doc("Required", true), true), "applied", "encrypted to the device", "Required"),
+		step("plain, encryption required", doc("PlainAgain", true), "invalid", "is not encrypted", "Required"),
+	})
 	checkAgeSecretKept(ctx, t, d, state, recipient, cfg(""))
 	// The web page's status shows the recipient to encrypt to.
 	b := cdptest.Start(t)

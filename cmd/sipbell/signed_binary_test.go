@@ -115,20 +115,38 @@ provisioning:
 	d := &liveDoor{p: p, password: liveDoorPassword, client: &http.Client{Timeout: 15 * time.Second}}
 	d.url = strings.TrimSuffix(p.awaitLog(ctx, t, "admin web UI", nil)["url"].(string), "/")
 
-	steps := []struct {
-		name, body, sig, outcome, want, display string
-	}{
-		{"unsigned", doc("Unsigned"), "", "invalid", "door.yaml is not signed", "Local"},
-		{"signed, pins a second key", doc("Signed", oldKey, newKey), oldKey.sign(t, doc("Signed", oldKey, newKey)), "applied", "signed by key " + oldKey.id, "Signed"},
-		{"unpinned key", doc("Stranger"), stranger.sign(t, doc("Stranger")), "invalid", "key " + stranger.id + ", which is not pinned", "Signed"},
-		{"wrongly signed", doc("Tampered", oldKey, newKey), oldKey.sign(t, doc("Signed", oldKey, newKey)), "invalid", "does not match the file", "Signed"},
-		{"rotated key, old dropped", doc("Rotated", newKey), newKey.sign(t, doc("Rotated", newKey)), "applied", "signed by key " + newKey.id, "Rotated"},
-		{"old key after rotation", doc("Old", oldKey), oldKey.sign(t, doc("Old", oldKey)), "invalid", "key " + oldKey.id + ", which is not pinned", "Rotated"},
+	step := func(name, body, sig, outcome, want, display string) provisionStep {
+		return provisionStep{name, func() { serve(body, sig) }, outcome, want, display}
 	}
+	runProvisionSteps(ctx, t, d, []provisionStep{
+		step("unsigned", doc("Unsigned"), "", "invalid", "door.yaml is not signed", "Local"),
+		step("signed, pins a second key", doc("Signed", oldKey, newKey), oldKey.sign(t, doc("Signed", oldKey, newKey)), "applied", "signed by key "+oldKey.id, "Signed"),
+		step("unpinned key", doc("Stranger"), stranger.sign(t, doc("Stranger")), "invalid", "key "+stranger.id+", which is not pinned", "Signed"),
+		step("wrongly signed", doc("Tampered", oldKey, newKey), oldKey.sign(t, doc("Signed", oldKey, newKey)), "invalid", "does not match the file", "Signed"),
+		step("rotated key, old dropped", doc("Rotated", newKey), newKey.sign(t, doc("Rotated", newKey)), "applied", "signed by key "+newKey.id, "Rotated"),
+		step("old key after rotation", doc("Old", oldKey), oldKey.sign(t, doc("Old", oldKey)), "invalid", "key "+oldKey.id+", which is not pinned", "Rotated"),
+	})
+}
+
+// provisionStep is one file a provisioning test serves (serve puts it in
+// place; the first step's file is the one served at start) and what the
+// status page must then say: the last change's outcome, words in its
+// message or source, and the display name the device runs with.
+type provisionStep struct {
+	name                   string
+	serve                  func()
+	outcome, want, display string
+}
+
+// runProvisionSteps serves each step's file, has the device fetch it now
+// (from the second step on), and checks the outcome and the running
+// configuration.
+func runProvisionSteps(ctx context.Context, t *testing.T, d *liveDoor, steps []provisionStep) {
+	t.Helper()
 	for i, s := range steps {
 		since := time.Time{}
 		if i > 0 {
-			serve(s.body, s.sig)
+			s.serve()
 			since = time.Now()
 			if code, body := d.api(t, "POST", "/api/actions/provision", "{}"); code != http.StatusAccepted {
 				t.Fatalf("%s: provision now: %d %s", s.name, code, body)
