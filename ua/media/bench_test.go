@@ -44,7 +44,7 @@ func BenchmarkDepacketizeDecode20ms(b *testing.B) {
 		if !ok {
 			b.Fatal("bad packet")
 		}
-		r.push(h.SequenceNumber, h.Timestamp, g711.Ulaw, p, ts)
+		r.push(h.SequenceNumber, h.Timestamp, Codec{Name: PCMU}, p, ts)
 		r.pop(out)
 		i++
 	}

@@ -19,8 +19,9 @@ type Config struct {
 	// this order and, answering, take the first one the caller also
 	// offers. The default is PCMU, PCMA: list G722 first (keeping G.711
 	// after it as the fallback for peers without it) to have wideband
-	// calls; a G.722 call runs the sound path at 16 kHz, which costs about
-	// twice the CPU of a G.711 one.
+	// calls. With G722 listed the speaker and microphone run at 16 kHz
+	// (G.711 calls are resampled to and from 8 kHz); G.722 coding costs
+	// about 0.1 ms of CPU per 20 ms on amd64 against 2 µs for G.711.
 	Codecs []string `yaml:"codecs"`
 	// PTime is the packetisation time in milliseconds we ask for (a=ptime),
 	// a multiple of 10 from 10 to 60. Default 20. The peer's a=ptime is

@@ -1,15 +1,17 @@
 package media
 
 // The jitter buffer holds decoded audio in 10 ms slots keyed by RTP
-// timestamp, so packets of any ptime that is a multiple of 10 ms fit.
+// timestamp, so packets of any ptime that is a multiple of 10 ms fit. A
+// slot spans 80 ticks of the 8 kHz RTP clock: 80 samples of G.711, or 160
+// of G.722 (16 kHz audio on an 8 kHz clock, RFC 3551).
 const (
-	slotSamples = 80  // samples per slot (10 ms at 8 kHz)
+	slotSamples = 80  // RTP clock ticks per slot (10 ms); samples at 8 kHz
 	frameSlots  = 2   // slots per 20 ms playout frame
 	nSlots      = 256 // ring size: 2.56 s of audio
 	silentLevel = 200 // |sample| below this counts as silence
 	adaptWindow = 100 // packets per adaptation window (2 s at 20 ms)
 	maxLateRun  = 10  // consecutive late packets that force a resync
-	frameLen    = 160 // samples per playout frame (audio.FrameSamples)
+	frameLen    = 160 // ticks per playout frame (audio.FrameSamples at 8 kHz)
 )
 
 type slot struct {
@@ -17,7 +19,7 @@ type slot struct {
 	filled bool   // holds audio not yet played
 	played bool   // was played (a copy arriving now is a duplicate)
 	silent bool
-	pcm    [slotSamples]int16
+	pcm    [maxTick * slotSamples]int16 // the first slotSamples*tick are used
 }
 
 // jitterBuffer reorders decoded audio, drops duplicates and late packets,
@@ -25,6 +27,7 @@ type slot struct {
 // silence when the last window had slack) and conceals gaps. Push and pop
 // are called with the owner's lock held; neither allocates.
 type jitterBuffer struct {
+	k                  int // samples per tick: 1 (8 kHz), 2 (16 kHz)
 	minSlots, maxSlots int // delay bounds
 	target             int // current delay target in slots
 	anchored           bool
@@ -46,11 +49,25 @@ type jitterBuffer struct {
 // newJitterBuffer returns a buffer whose playout delay stays within
 // [minMS, maxMS] (rounded to 10 ms, at least one frame above zero).
 func newJitterBuffer(minMS, maxMS int) *jitterBuffer {
-	j := &jitterBuffer{minSlots: max(minMS/10, frameSlots), maxSlots: min(max(maxMS/10, frameSlots), nSlots-2*frameSlots)}
+	j := &jitterBuffer{k: 1, minSlots: max(minMS/10, frameSlots), maxSlots: min(max(maxMS/10, frameSlots), nSlots-2*frameSlots)}
 	j.minSlots = min(j.minSlots, j.maxSlots)
 	j.target = j.minSlots
 	j.winMin, j.lastWinMin = nSlots, nSlots
 	return j
+}
+
+// tick returns the samples per RTP clock tick: 1 at 8 kHz, 2 at 16 kHz.
+func (j *jitterBuffer) tick() int { return j.k }
+
+// setTick switches the buffer to k samples per tick (a codec of another
+// rate was negotiated): what it holds is dropped and playout restarts
+// with the next packet.
+func (j *jitterBuffer) setTick(k int) {
+	if k == j.k || k < 1 || k > maxTick {
+		return
+	}
+	j.k, j.anchored, j.audible = k, false, false
+	j.plc = plc{k: k}
 }
 
 // slotFor returns ts's slot. Indexing is relative to the anchor, so the
@@ -82,9 +99,11 @@ const (
 )
 
 // push stores the decoded samples of one packet with RTP timestamp ts.
-// len(pcm) should be a multiple of 80; a trailing partial slot is dropped.
+// len(pcm) should be a multiple of 80 ticks (80 or 160 samples); a
+// trailing partial slot is dropped.
 func (j *jitterBuffer) push(ts uint32, pcm []int16) pushResult {
-	n := len(pcm) / slotSamples
+	sk := slotSamples * j.k
+	n := len(pcm) / sk
 	if n == 0 {
 		return pushStored
 	}
@@ -118,8 +137,8 @@ func (j *jitterBuffer) push(ts uint32, pcm []int16) pushResult {
 	for i := 0; i < n; i++ {
 		s := j.slotFor(ts + uint32(i*slotSamples))
 		s.ts, s.filled, s.played, s.silent = ts+uint32(i*slotSamples), true, false, true
-		copy(s.pcm[:], pcm[i*slotSamples:])
-		for _, v := range s.pcm {
+		copy(s.pcm[:sk], pcm[i*sk:])
+		for _, v := range s.pcm[:sk] {
 			if v > silentLevel || v < -silentLevel {
 				s.silent = false
 				break
@@ -159,10 +178,10 @@ func (j *jitterBuffer) adapt(d int) {
 	j.lastWinMin, j.winMin, j.winN = j.winMin, nSlots, 0
 }
 
-// pop writes the next 20 ms frame into out (len frameLen) and reports
-// whether any of it was concealed.
+// pop writes the next 20 ms frame into out (frameLen ticks: 160 or 320
+// samples) and reports whether any of it was concealed.
 func (j *jitterBuffer) pop(out []int16) (concealed bool) {
-	out = out[:frameLen]
+	out = out[:frameLen*j.k]
 	if !j.anchored {
 		clear(out)
 		return false
@@ -211,12 +230,13 @@ func (j *jitterBuffer) drop() (n uint64) {
 // fill writes the frame at next (or a concealment frame when stretch is
 // set) and advances next unless stretching.
 func (j *jitterBuffer) fill(out []int16, stretch bool) (concealed bool) {
+	sk := slotSamples * j.k
 	for i := 0; i < frameSlots; i++ {
-		part := out[i*slotSamples : (i+1)*slotSamples]
+		part := out[i*sk : (i+1)*sk]
 		ts := j.next + uint32(i*slotSamples)
 		s := j.slotFor(ts)
 		if !stretch && s.ts == ts && s.filled {
-			copy(part, s.pcm[:])
+			copy(part, s.pcm[:sk])
 			s.filled, s.played = false, true
 			j.plc.real(part)
 			j.audible = true

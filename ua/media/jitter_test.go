@@ -68,7 +68,7 @@ func TestJitterBufferSeededNetwork(t *testing.T) {
 		for tick := 10; k < len(pkts) || r.jb.level() > 0; tick += 20 {
 			for ; k < len(pkts) && pkts[k].arrival <= tick; k++ {
 				p := pkts[k]
-				r.push(p.seq, p.ts, g711.Ulaw, p.payload, uint32(p.arrival*8))
+				r.push(p.seq, p.ts, Codec{Name: PCMU}, p.payload, uint32(p.arrival*8))
 			}
 			r.pop(out)
 			frames++

@@ -54,7 +54,7 @@ func (s *Session) Run(ctx context.Context, src audio.Source, sink audio.Sink) er
 
 // sendLoop sends frames read from src until ctx ends or src ends.
 func (s *Session) sendLoop(ctx context.Context, src audio.Source) error {
-	frame := make([]int16, frameLen)
+	frame := make([]int16, s.audioFrame())
 	for {
 		if err := s.sendFrame(ctx, src, frame); err != nil {
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
@@ -69,10 +69,10 @@ func (s *Session) sendLoop(ctx context.Context, src audio.Source) error {
 // to sink per Write, running the in-band DTMF detector on it when
 // configured.
 func (s *Session) playLoop(ctx context.Context, sink audio.Sink) error {
-	out := make([]int16, frameLen)
+	out := make([]int16, s.audioFrame())
 	var det *dtmf.Detector
 	if s.cfg.InbandDTMF {
-		det = dtmf.NewDetector(dtmf.DefaultThresholds())
+		det, _ = dtmf.NewDetectorRate(dtmf.DefaultThresholds(), s.audioRate)
 	}
 	digits := make([]byte, 0, 8)
 	for {

@@ -33,6 +33,11 @@ type CallHooks struct {
 // user agent's MediaHandler seam (ua.MediaHandler) up to the hook struct,
 // so the adapter is a few lines. It is safe for concurrent use.
 type Manager struct {
+	// AudioRate is the sample rate of the devices AudioFunc returns (8000
+	// or 16000; 0 means 8000): see Options.AudioRate. Set it before the
+	// first call.
+	AudioRate int
+
 	cfg   Config
 	log   *slog.Logger
 	audio AudioFunc
@@ -61,7 +66,7 @@ func NewManager(cfg Config, log *slog.Logger, audio AudioFunc) *Manager {
 // Open binds the RTP/RTCP ports for a new call on ip and returns the RTP
 // address to put in the SDP.
 func (m *Manager) Open(_ context.Context, ip netip.Addr, callID string, hooks CallHooks) (netip.AddrPort, error) {
-	s, err := Listen(m.cfg, ip, Options{Logger: m.log.With("call", callID), LoopReceives: true})
+	s, err := Listen(m.cfg, ip, Options{Logger: m.log.With("call", callID), LoopReceives: true, AudioRate: m.AudioRate})
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("open media for call %s: %w", callID, err)
 	}

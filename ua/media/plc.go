@@ -11,6 +11,9 @@ import "math"
 // zero over the next 50 ms, so a long gap turns into silence without a
 // step. When real audio resumes it is cross-faded with the continued
 // extrapolation over plcOverlap samples, so neither boundary clicks.
+//
+// The lengths below are samples at 8 kHz; at 16 kHz (G.722) every one of
+// them is doubled, so the times and pitch range stay the same.
 
 const (
 	plcHist    = 320 // samples of history kept (40 ms)
@@ -25,27 +28,35 @@ const (
 // plc conceals missing audio. The zero value is ready; it is not safe for
 // concurrent use.
 type plc struct {
-	hist       [plcHist]int16 // most recent output, oldest first
+	k          int                      // samples per 8 kHz sample: 1, or 2 at 16 kHz; 0 means 1
+	hist       [maxTick * plcHist]int16 // most recent output, oldest first: the last plcHist*k are used
 	concealing bool
 	period     int
 	n          int // samples concealed in this gap so far
 }
 
+// scale returns the samples per 8 kHz sample.
+func (p *plc) scale() int { return max(p.k, 1) }
+
+// history returns the history in use (plcHist*k samples).
+func (p *plc) history() []int16 { return p.hist[len(p.hist)-plcHist*p.scale():] }
+
 // push appends out to the history.
 func (p *plc) push(out []int16) {
-	if len(out) >= plcHist {
-		copy(p.hist[:], out[len(out)-plcHist:])
+	h := p.history()
+	if len(out) >= len(h) {
+		copy(h, out[len(out)-len(h):])
 		return
 	}
-	copy(p.hist[:], p.hist[len(out):])
-	copy(p.hist[plcHist-len(out):], out)
+	copy(h, h[len(out):])
+	copy(h[len(h)-len(out):], out)
 }
 
 // real passes received audio through: right after a gap it is cross-faded
 // with the extrapolation; then it becomes the history.
 func (p *plc) real(x []int16) {
 	if p.concealing {
-		k := min(plcOverlap, len(x))
+		k := min(plcOverlap*p.scale(), len(x))
 		for i := 0; i < k; i++ {
 			w := int32(i+1) * 1024 / int32(k+1)
 			e := int32(p.extrapolate(p.n + i))
@@ -71,12 +82,15 @@ func (p *plc) conceal(out []int16) {
 
 // extrapolate returns the n-th concealed sample of the current gap.
 func (p *plc) extrapolate(n int) int16 {
-	if n >= plcHold+plcFade {
+	k := p.scale()
+	hold, fade := plcHold*k, plcFade*k
+	if n >= hold+fade {
 		return 0
 	}
-	v := int32(p.hist[plcHist-p.period+n%p.period])
-	if n > plcHold {
-		v = v * int32(plcHold+plcFade-n) / plcFade
+	h := p.history()
+	v := int32(h[len(h)-p.period+n%p.period])
+	if n > hold {
+		v = v * int32(hold+fade-n) / int32(fade)
 	}
 	return int16(v)
 }
@@ -87,16 +101,18 @@ func (p *plc) extrapolate(n int) int16 {
 // the waveform most smoothly (a tone matches at every multiple of its
 // period; the multiple closest to an integer joins best).
 func (p *plc) pitch() int {
-	h := p.hist[:]
-	seg := h[plcHist-plcWindow:]
+	k := p.scale()
+	h := p.history()
+	nh, minP, maxP := len(h), plcMinP*k, plcMaxP*k
+	seg := h[nh-plcWindow*k:]
 	var xx int64
 	for _, v := range seg {
 		xx += int64(v) * int64(v)
 	}
-	var corr [plcMaxP + 1]float64
+	var corr [maxTick*plcMaxP + 1]float64
 	bestC := -1.0
-	for lag := plcMinP; lag <= plcMaxP; lag++ {
-		ref := h[plcHist-plcWindow-lag : plcHist-lag]
+	for lag := minP; lag <= maxP; lag++ {
+		ref := h[nh-len(seg)-lag : nh-lag]
 		var xy, yy int64
 		for i, v := range seg {
 			xy += int64(v) * int64(ref[i])
@@ -108,14 +124,14 @@ func (p *plc) pitch() int {
 		}
 		bestC = max(bestC, corr[lag])
 	}
-	last, prev := int64(h[plcHist-1]), int64(h[plcHist-2])
+	last, prev := int64(h[nh-1]), int64(h[nh-2])
 	want := 2*last - prev // linear prediction of the next sample
-	best, bestJoin := plcMinP, int64(math.MaxInt64)
-	for lag := plcMinP; lag <= plcMaxP; lag++ {
+	best, bestJoin := minP, int64(math.MaxInt64)
+	for lag := minP; lag <= maxP; lag++ {
 		if corr[lag] < bestC-0.05 {
 			continue
 		}
-		d := int64(h[plcHist-lag]) - want
+		d := int64(h[nh-lag]) - want
 		if d < 0 {
 			d = -d
 		}

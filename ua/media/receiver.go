@@ -4,6 +4,9 @@ import (
 	"github.com/sipbell/sipbell/audio/g711"
 )
 
+// maxTick is the most samples one RTP clock tick carries (G.722: two).
+const maxTick = 2
+
 // maxSamples is the largest audio payload accepted (60 ms of G.711, a bit
 // more to tolerate odd packetisation).
 const maxSamples = 1024
@@ -14,7 +17,10 @@ const maxSamples = 1024
 type receiver struct {
 	stats   recvStats
 	jb      *jitterBuffer
-	pcm     [maxSamples]int16
+	dec     voiceDecoder
+	conv    rateConv
+	pcm     [maxTick * maxSamples]int16
+	frame   [maxTick * frameLen]int16
 	dropped uint64 // audio packets refused (too big, bad codec)
 }
 
@@ -34,21 +40,38 @@ func lawOf(c Codec) g711.Law {
 	return 0
 }
 
-// push handles one audio packet arriving at arrival (8 kHz timestamp
-// units from any fixed origin).
-func (r *receiver) push(seq uint16, ts uint32, law g711.Law, payload []byte, arrival uint32) pushResult {
-	if len(payload) > maxSamples || law.PayloadType() < 0 {
+// codec sets the codec of the packets to come (a negotiation), so that
+// the jitter buffer plays at its rate from the start.
+func (r *receiver) codec(c Codec) {
+	if r.dec.set(c) {
+		r.jb.setTick(c.Rate() / ClockRate)
+	}
+}
+
+// push handles one audio packet of codec c arriving at arrival (8 kHz
+// timestamp units from any fixed origin). A change of the codec's rate
+// restarts the jitter buffer at the new one.
+func (r *receiver) push(seq uint16, ts uint32, c Codec, payload []byte, arrival uint32) pushResult {
+	r.codec(c)
+	if len(payload) > maxSamples || !r.dec.ok() {
 		r.dropped++
 		return pushLate
 	}
 	if r.stats.update(seq, ts, arrival, true) {
 		return pushDuplicate
 	}
-	n := law.Decode(r.pcm[:len(payload)], payload)
+	n := r.dec.decode(r.pcm[:], payload)
 	return r.jb.push(ts, r.pcm[:n])
 }
 
-// pop writes the next frame (160 samples) into out.
+// pop writes the next 20 ms frame into out: 160 samples at 8 kHz or 320
+// at 16 kHz, resampled when the codec's rate is the other one.
 func (r *receiver) pop(out []int16) {
-	r.jb.pop(out)
+	n := frameLen * r.jb.tick()
+	if len(out) == n {
+		r.jb.pop(out)
+		return
+	}
+	r.jb.pop(r.frame[:n])
+	copy(out, r.conv.convert(r.frame[:n], len(out)))
 }

@@ -70,6 +70,11 @@ type Options struct {
 	// goroutine takes over if Run returns before Close. Ignored where
 	// the platform has no non-blocking read (rawrecv_other.go).
 	LoopReceives bool
+	// AudioRate is the sample rate of the source and sink Run is given
+	// (8000 or 16000 Hz; 0 means 8000): Run's frames are 20 ms at it, and
+	// the session resamples to and from the codec's rate where they
+	// differ (voice.go).
+	AudioRate int
 }
 
 // Session is the RTP/RTCP endpoint of one call: a bound even port for RTP
@@ -110,6 +115,8 @@ type Session struct {
 	srtp     atomic.Pointer[SRTP]
 	txSRTP   [1500 + SRTPOverhead]byte
 	srtpFail srtpFailLog
+
+	audioRate int // Options.AudioRate, 8000 or 16000 (voice.go)
 }
 
 // peerState is what we learned about the peer's stream.
@@ -148,6 +155,7 @@ func Listen(cfg Config, ip netip.Addr, opts Options) (*Session, error) {
 		local: rtpConn.LocalAddr().(*net.UDPAddr).AddrPort(), events: make(chan Event, 64),
 		rx: newReceiver(cfg.JitterMinMS, cfg.JitterMaxMS), merger: NewDTMFMerger(dtmfMergeWindow)}
 	s.epoch = s.clock.Now()
+	s.audioRate = audioRate(opts.AudioRate)
 	s.tx.init(cfg)
 	if opts.LoopReceives && rawRecvSupported {
 		if s.raw, err = newRawReceiver(rtpConn); err != nil {
@@ -221,6 +229,7 @@ func (s *Session) Start(ctx context.Context, neg Negotiated) error {
 	s.neg = neg
 	s.setSRTP(neg.SRTP) // srtp_session.go
 	s.tx.configure(neg)
+	s.rx.codec(neg.Codec)
 	s.lastRx = s.clock.Now() // the timeout counts from (re)negotiation
 	s.timedOut = false
 	if s.started {

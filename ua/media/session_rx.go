@@ -103,7 +103,7 @@ func (s *Session) handleRTP(pkt []byte, src netip.AddrPort, h *rtp.Header, now t
 		}
 		return
 	}
-	s.rx.push(h.SequenceNumber, h.Timestamp, lawOf(s.neg.Codec), payload, arr)
+	s.rx.push(h.SequenceNumber, h.Timestamp, s.neg.Codec, payload, arr)
 }
 
 // foldRecvStats moves the current source's counters into rxPrev and
@@ -134,8 +134,9 @@ func (s *Session) handleEvent(ts uint32, payload []byte, now time.Time) {
 	}
 }
 
-// ReadFrame writes the next 20 ms of received audio (160 samples, jitter
-// buffered and concealed) into out. Call it from the playout loop.
+// ReadFrame writes the next 20 ms of received audio (jitter buffered and
+// concealed) into out: 160 samples at 8 kHz or 320 at 16 kHz (see
+// Codec.FrameSamples). Call it from the playout loop.
 func (s *Session) ReadFrame(out []int16) {
 	s.mu.Lock()
 	s.rx.pop(out)

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/pion/rtp"
-	"github.com/sipbell/sipbell/audio/g711"
 )
 
 const (
@@ -22,7 +21,9 @@ type sender struct {
 	seq      uint16
 	ts       uint32 // timestamp of the next sample
 	marker   bool   // next packet starts a talkspurt
-	law      g711.Law
+	enc      voiceEncoder
+	perTick  int // samples per RTP clock tick: 1 (G.711), 2 (G.722)
+	conv     rateConv
 	pt       uint8
 	evPT     int
 	spp      int    // samples per audio packet
@@ -57,8 +58,10 @@ func (t *sender) init(cfg Config) {
 // configure applies negotiated parameters; a partly filled packet is
 // dropped when the packetisation changes.
 func (t *sender) configure(neg Negotiated) {
-	t.law, t.pt, t.evPT = lawOf(neg.Codec), neg.Codec.PT, neg.EventPT
-	spp := int(neg.PTime.Milliseconds()) * 8
+	t.enc.set(neg.Codec)
+	t.perTick = neg.Codec.Rate() / ClockRate
+	t.pt, t.evPT = neg.Codec.PT, neg.EventPT
+	spp := int(neg.PTime.Milliseconds()) * 8 // bytes = ticks, G.711 and G.722 alike
 	if spp < slotSamples || spp > maxSamples {
 		spp = frameLen
 	}
@@ -74,18 +77,21 @@ func (t *sender) header(pt uint8, ts uint32, marker bool) {
 	t.seq++
 }
 
-// frame takes one 20 ms frame of audio. When send is false (hold) the
-// clock runs on but nothing is queued. The packets it completes are then
-// taken with packet.
+// frame takes one 20 ms frame of audio (at any rate: it is resampled to
+// the codec's when they differ). When send is false (hold) the clock runs
+// on but nothing is queued. The packets it completes are then taken with
+// packet.
 func (t *sender) frame(pcm []int16, send bool) {
+	pcm = t.conv.convert(pcm, frameLen*t.perTick)
+	ticks := len(pcm) / t.perTick
 	if !send {
-		t.ts += uint32(len(pcm))
+		t.ts += uint32(ticks)
 		t.n, t.qLen, t.evActive, t.ready = 0, 0, false, 0
 		t.marker = true
 		return
 	}
 	if t.evActive || (t.qLen > 0 && t.n == 0 && t.gap == 0 && t.evPT >= 0) {
-		t.eventFrame(len(pcm))
+		t.eventFrame(ticks)
 		return
 	}
 	if t.gap > 0 {
@@ -94,8 +100,8 @@ func (t *sender) frame(pcm []int16, send bool) {
 	if t.n == 0 {
 		t.accTS = t.ts
 	}
-	t.n += t.law.Encode(t.acc[t.n:], pcm)
-	t.ts += uint32(len(pcm))
+	t.n += t.enc.encode(t.acc[t.n:], pcm)
+	t.ts += uint32(ticks)
 }
 
 // packet returns the next complete packet, or nil. The slice is valid
@@ -147,8 +153,9 @@ func (t *sender) eventFrame(samples int) {
 	t.ready = 16
 }
 
-// WriteFrame sends one 20 ms frame of audio (160 samples) to the peer:
-// G.711-encoded, packetised at the negotiated ptime, replaced by RFC 4733
+// WriteFrame sends one 20 ms frame of audio to the peer (160 samples at
+// 8 kHz for G.711, 320 at 16 kHz for G.722: see Codec.FrameSamples; a
+// frame at the other rate is resampled): encoded, packetised at the negotiated ptime, replaced by RFC 4733
 // packets while a digit is being sent. Nothing is sent while the call's
 // direction does not include sending (hold), but the RTP clock runs on.
 // Call it from one goroutine, paced by the audio source.
@@ -172,6 +179,10 @@ func (s *Session) WriteFrame(pcm []int16) error {
 		pkt, err := s.protectRTP(pkt)
 		if err != nil {
 			return err
+		}
+		if pkt == nil { // DTLS-SRTP keys not agreed yet: nothing in clear
+			s.mu.Lock()
+			continue
 		}
 		if _, err := s.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
 			return fmt.Errorf("send RTP to %v: %w", dst, err)
