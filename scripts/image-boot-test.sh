@@ -13,39 +13,13 @@
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 IMAGE" >&2; exit 2; }
 img=$(realpath "$1")
-if ! command -v qemu-system-x86_64 >/dev/null; then
-  if [ "${CI:-}" = true ]; then echo "FAIL image-boot-test: qemu-system-x86_64 missing: apt-get install qemu-system-x86" >&2; exit 1; fi
-  echo "SKIP image-boot-test: qemu-system-x86_64 missing: apt-get install qemu-system-x86" >&2; exit 0
-fi
+name=image-boot-test
+. "$(dirname "$0")/lib-qemu.sh"
+need_tools qemu-system-x86_64:qemu-system-x86
 [ -f "$img" ] || { echo "FAIL image-boot-test: $img: no such file (make image-amd64)"; exit 1; }
 tmp=$(mktemp -d)
 qpid=
-cleanup() {
-  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid"; wait "$qpid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# free_port: a TCP port nobody listens on at 127.0.0.1 right now.
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "image-boot-test: no free port" >&2; exit 1
-}
-
-# options PORT CALLID: one SIP OPTIONS over TCP; prints the response head.
-options() {
-  timeout 5 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "OPTIONS sip:door@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;rport;branch=z9hG4bK-$2\r\nMax-Forwards: 70\r\nFrom: <sip:boottest@127.0.0.1>;tag=bt\r\nTo: <sip:door@127.0.0.1>\r\nCall-ID: $2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" >&3
-    while IFS= read -r -t 4 line <&3; do
-      printf "%s\n" "$line"
-      [ "$line" = $'"'"'\r'"'"' ] && break
-    done' _ "$1" "$2" 2>/dev/null || true
-}
+trap qemu_cleanup EXIT
 
 # gokrazy_log PORT PASSWORD SERVICE: the stderr log gokrazy keeps for a
 # service, from its web UI (HTTP basic auth, user gokrazy).
@@ -83,7 +57,7 @@ n=0 resp=
 while [ "$(date +%s)" -lt "$deadline" ]; do
   kill -0 "$qpid" 2>/dev/null || { echo "FAIL qemu exited"; tail -40 "$tmp/serial.log"; exit 1; }
   n=$((n + 1))
-  resp=$(options "$port" "boottest-$n-$$")
+  resp=$(sip_options "$port" "boottest-$n-$$" 5)
   if [[ $resp == "SIP/2.0 200 OK"* ]]; then break; fi
   sleep 1
 done

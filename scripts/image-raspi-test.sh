@@ -27,42 +27,13 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 IMAGE" >&2; exit 2; }
 img=$(realpath "$1")
 limit=${SIPBELL_RASPI_TIMEOUT:-900}
-for tool in qemu-system-aarch64:qemu-system-arm mcopy:mtools sfdisk:fdisk curl:curl; do
-  if ! command -v "${tool%%:*}" >/dev/null; then
-    msg="image-raspi-test: ${tool%%:*} missing: apt-get install ${tool#*:}"
-    if [ "${CI:-}" = true ]; then echo "FAIL $msg" >&2; exit 1; fi
-    echo "SKIP $msg" >&2; exit 0
-  fi
-done
+name=image-raspi-test
+. "$(dirname "$0")/lib-qemu.sh"
+need_tools qemu-system-aarch64:qemu-system-arm mcopy:mtools sfdisk:fdisk curl:curl
 [ -f "$img" ] || { echo "FAIL image-raspi-test: $img: no such file (make image)"; exit 1; }
 tmp=$(mktemp -d)
 qpid=
-cleanup() {
-  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid"; wait "$qpid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# free_port: a TCP port nobody listens on at 127.0.0.1 right now.
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "image-raspi-test: no free port" >&2; exit 1
-}
-
-# sip_options PORT CALLID: one SIP OPTIONS over TCP; prints the response head.
-sip_options() {
-  timeout 10 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "OPTIONS sip:door@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;rport;branch=z9hG4bK-$2\r\nMax-Forwards: 70\r\nFrom: <sip:raspitest@127.0.0.1>;tag=rt\r\nTo: <sip:door@127.0.0.1>\r\nCall-ID: $2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" >&3
-    while IFS= read -r -t 8 line <&3; do
-      printf "%s\n" "$line"
-      [ "$line" = $'"'"'\r'"'"' ] && break
-    done' _ "$1" "$2" 2>/dev/null || true
-}
+trap qemu_cleanup EXIT
 
 # The boot FAT (partition 1): kernel, Pi 3 B device tree, command line.
 bootoff=$(sfdisk -d "$img" | sed -n 's/^.*1 : start= *\([0-9]*\),.*/\1/p')
@@ -101,7 +72,7 @@ n=0 resp=
 while [ "$(date +%s)" -lt "$deadline" ]; do
   kill -0 "$qpid" 2>/dev/null || { echo "FAIL qemu exited: $(grep -v 'Slirp: Failed to send' "$tmp/qemu.log" | sort | uniq -c)"; serial; exit 1; }
   n=$((n + 1))
-  resp=$(sip_options "$port" "raspitest-$n-$$")
+  resp=$(sip_options "$port" "raspitest-$n-$$" 10)
   if [[ $resp == "SIP/2.0 200 OK"* ]]; then break; fi
   sleep 2
 done
