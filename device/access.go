@@ -20,8 +20,8 @@ import (
 
 // The argon2id cost of the hashes HashCode makes: one pass over 8 MiB
 // on one lane. It is chosen for a Raspberry Pi Zero (ARMv6, one core),
-// where each code entered is checked against every user's hash on the
-// door's own goroutine; a short numeric code is protected by the
+// where each code entered is checked against every user's hash (by one
+// worker, off the door's goroutine: access_check.go); a short numeric code is protected by the
 // lock-out, the hash only keeps the codes out of configuration files and
 // backups in the clear.
 const (

@@ -87,22 +87,44 @@ func newAccess(c AccessConfig) *access {
 // user) when it is a user's code outside its validity, windows or uses;
 // ErrWrongCode when it is nobody's (counted against source); and
 // ErrLockedOut, without looking, while source is locked out. A wrong
-// code counts against source only when count is set.
+// code counts against source only when count is set. It hashes on the
+// caller's goroutine: the door splits it into locked, find (on its
+// check worker) and settle.
 func (a *access) check(source, code string, now time.Time, count bool) (*accessUser, error) {
-	a.heal(now)
-	key := a.key(source)
-	if l := a.locks[key]; l != nil && !l.until.IsZero() {
-		return nil, fmt.Errorf("access: code from %s: %w (%v left)", source, ErrLockedOut, l.until.Sub(now).Round(time.Second))
+	if err := a.locked(source, now); err != nil {
+		return nil, err
 	}
-	var u *accessUser
-	if checkCode(code) == "" {
-		for _, c := range a.users {
-			if c.hash.matches(code) {
-				u = c
-				break
-			}
+	return a.settle(source, find(a.users, code, codeHash.matches), now, count)
+}
+
+// locked returns ErrLockedOut while source is locked out at now.
+func (a *access) locked(source string, now time.Time) error {
+	a.heal(now)
+	if l := a.locks[a.key(source)]; l != nil && !l.until.IsZero() {
+		return fmt.Errorf("access: code from %s: %w (%v left)", source, ErrLockedOut, l.until.Sub(now).Round(time.Second))
+	}
+	return nil
+}
+
+// find returns the user of users whose hash code matches (by match),
+// nil when none. It only reads the users' hashes, so the door's check
+// worker runs it on a snapshot of the users.
+func find(users []*accessUser, code string, match func(codeHash, string) bool) *accessUser {
+	if checkCode(code) != "" {
+		return nil
+	}
+	for _, c := range users {
+		if match(c.hash, code) {
+			return c
 		}
 	}
+	return nil
+}
+
+// settle counts the outcome of a code from source whose user find
+// returned (nil: nobody's), as check describes.
+func (a *access) settle(source string, u *accessUser, now time.Time, count bool) (*accessUser, error) {
+	key := a.key(source)
 	if u == nil && !count {
 		return nil, fmt.Errorf("access: code from %s: %w", source, ErrWrongCode)
 	}

@@ -63,6 +63,15 @@ type Device struct {
 	done     chan struct{}
 	started  atomic.Bool
 	hub      hub
+	// codeMatch checks a code against a hash (nil: argon2id); tests slow
+	// it down.
+	codeMatch func(codeHash, string) bool
+}
+
+// machineMsg is a message a machine defines for itself (a checked door
+// code, say); Run hands it to its run method.
+type machineMsg interface {
+	run(ctx context.Context, m machine)
 }
 
 // openReq is an admin request to open the door.
@@ -222,7 +231,11 @@ func (d *Device) handle(ctx context.Context, m machine, msg any) {
 	case callReq:
 		v.reply <- m.call(ctx, v.targets)
 	case syncReq:
-		close(v)
+		if p, ok := m.(interface{ park(syncReq) bool }); !ok || !p.park(v) {
+			close(v)
+		}
+	case machineMsg:
+		v.run(ctx, m)
 	case statusReq:
 		v <- m.status()
 	case dndReq:

@@ -55,6 +55,12 @@ type door struct {
 	entry  entry   // the access code being entered by DTMF
 	pad    entry   // the access code being entered on the keypad
 
+	// The check worker (access_check.go), started on the first code.
+	checks    chan checkJob
+	checkDone chan struct{}
+	pending   map[string]bool // sources with a code being checked
+	syncs     []syncReq       // waiting for the pending codes (tests)
+
 	relayUntil  time.Time
 	tampered    bool      // the tamper switch reports the housing open
 	dndSwitch   bool      // the do-not-disturb switch is on
@@ -401,5 +407,6 @@ func (m *door) stop(ctx context.Context) {
 		m.silence()
 	}
 	m.toIdle()
+	m.stopChecks()
 	m.d.log.Info("door station stopped")
 }

@@ -2,7 +2,6 @@ package device
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -28,9 +27,9 @@ func accessOf(c AccessConfig) *access {
 // accessKey takes DTMF key d of the call for an access code. It reports
 // whether d ended a code entry ("#" after other keys) and was handled
 // here. When d also completes door.code for a party that may open
-// (legacy), a code that is nobody's is left to door.code (relay 1) and
-// not counted as a wrong code.
-func (m *door) accessKey(ctx context.Context, d byte, legacy bool) bool {
+// (legacy names who), a code that is nobody's opens relay 1 for legacy
+// as door.code does, and is not counted as a wrong code.
+func (m *door) accessKey(ctx context.Context, d byte, legacy string) bool {
 	if m.access == nil {
 		return false
 	}
@@ -56,12 +55,12 @@ func (m *door) keypadKey(ctx context.Context, d byte) {
 		m.refuse("keypad-hours", "keypad code ignored: outside device.door.access.keypad_windows", "how", "keypad")
 		return
 	}
-	m.key(ctx, &m.pad, d, false, "keypad", "keypad")
+	m.key(ctx, &m.pad, d, "", "keypad", "keypad")
 }
 
 // key adds d to the code being entered in e from source (how: "dtmf",
 // "keypad"), and checks the code when d is "#".
-func (m *door) key(ctx context.Context, e *entry, d byte, legacy bool, source, how string) bool {
+func (m *door) key(ctx context.Context, e *entry, d byte, legacy, source, how string) bool {
 	if d != '#' {
 		if len(e.buf) < maxCodeKeys {
 			e.buf = append(e.buf, d)
@@ -77,30 +76,19 @@ func (m *door) key(ctx context.Context, e *entry, d byte, legacy bool, source, h
 	return m.checkCode(ctx, source, code, how, legacy)
 }
 
-// checkCode opens the relays of the user whose code was entered; it
-// never logs the code. It reports false for a code that is nobody's
-// when legacy (door.code opens instead).
-func (m *door) checkCode(ctx context.Context, source, code, how string, legacy bool) bool {
-	u, err := m.access.check(source, code, m.now(), !legacy)
-	switch {
-	case legacy && errors.Is(err, ErrWrongCode):
-		return false
-	case err == nil:
-		who := "code:" + u.Name
-		for _, r := range u.relays() {
-			_ = m.openRelay(ctx, r, who, how)
-		}
-	case errors.Is(err, ErrCodeNotNow):
-		m.d.log.Info("door not opened: the code is not valid now", "user", u.Name, "how", how, "reason", err.Error())
-	case errors.Is(err, ErrNowLockedOut): // once per lock-out and source
-		m.d.log.Warn("door codes locked out: too many wrong codes", "source", source, "how", how,
-			"for", m.access.lockout)
-	case errors.Is(err, ErrLockedOut):
+// checkCode hands the code to the check worker, which opens the relays
+// of the user whose code it is (settleCode); it never logs the code. A
+// code that is nobody's opens relay 1 for legacy when legacy is set
+// (door.code was keyed too). A locked-out source's code is dropped at
+// once, unhashed.
+func (m *door) checkCode(ctx context.Context, source, code, how, legacy string) bool {
+	now := m.now()
+	if err := m.access.locked(source, now); err != nil {
 		// A bucket of its own, so that the wrong codes just logged do
 		// not hide that the source is now ignored.
 		m.refuse("locked:"+source, "door code ignored: locked out", "source", source, "how", how, "reason", err.Error())
-	default:
-		m.refuse(source, "door not opened: wrong code", "source", source, "how", how)
+		return true
 	}
+	m.submitCheck(ctx, checkJob{source: source, code: code, how: how, at: now, legacy: legacy})
 	return true
 }

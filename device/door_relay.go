@@ -61,15 +61,19 @@ func (m *door) digit(ctx context.Context, d byte) {
 		m.d.log.Debug("DTMF ignored: the caller may not open the door", "peer", m.peer, "digit", string(d))
 	}
 	done, wrong := m.code.add(d, now)
-	if m.accessKey(ctx, d, done && m.mayOpen) {
+	who := m.peer
+	if m.incoming {
+		who = m.caller.Identity
+	}
+	legacy := ""
+	if done && m.mayOpen {
+		legacy = who
+	}
+	if m.accessKey(ctx, d, legacy) {
 		return
 	}
 	switch {
 	case done && m.mayOpen:
-		who := m.peer
-		if m.incoming {
-			who = m.caller.Identity
-		}
 		_ = m.openDoor(ctx, who)
 	case done || wrong:
 		why := "wrong door code"
