@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
+	"github.com/sipbell/sipbell/internal/localzone"
 )
 
 // Modes of the device.
@@ -29,6 +30,13 @@ type Config struct {
 	// "ata" (an analog telephone adapter: the phone on the board's hook
 	// switch, dial and ringer, configured in phone).
 	Mode string `yaml:"mode"`
+	// TimeZone is the device's time zone, an IANA name such as
+	// "Europe/Berlin" (the zone database is built in): the log's
+	// timestamps, the times in message texts ({{.Time.Local}}), the
+	// history on the web page and its JSON and CSV downloads read in it.
+	// Empty: the system's zone (UTC on the gokrazy image). The door
+	// codes' windows have their own zone, device.door.access.time_zone.
+	TimeZone string `yaml:"time_zone,omitempty"`
 	// Buttons configures the call buttons by index (buttons[0] is the
 	// board's first call button). A button with no targets does nothing.
 	Buttons []Button `yaml:"buttons"`
@@ -191,6 +199,9 @@ func (c *Config) Validate() error {
 	case ModeATA:
 	default:
 		errs.Add("mode", "must be door or ata, not %q", c.Mode)
+	}
+	if _, err := localzone.Load(c.TimeZone); err != nil {
+		errs.Add("time_zone", "%v", err)
 	}
 	errs.Merge("phone", c.Phone.Validate())
 	for i, b := range c.Buttons {

@@ -61,6 +61,9 @@ type Options struct {
 	MaxEntries int              // at most this many entries kept; 0: 2000
 	MaxBytes   int64            // at most this many bytes on disk; 0: 1 MiB
 	Now        func() time.Time // the clock; nil: time.Now
+	// Zone is the zone answers are in when a request names none
+	// (device.time_zone); nil, or nil returned: UTC.
+	Zone func() *time.Location
 }
 
 // maxField bounds each text field of an entry (callers' names come from

@@ -17,7 +17,7 @@ const maxLimit = 5000
 // Handler serves GET /api/history: ?kind=ring,door-opened (any of them),
 // ?since= (RFC 3339 time, or a duration back from now such as 24h),
 // ?limit=N (the newest N), ?format=csv (default JSON), ?tz=Europe/Berlin
-// (times in that zone; default UTC). The caller puts it
+// (times in that zone; default Options.Zone, else UTC). The caller puts it
 // behind the admin login. The handler is a Recorder too, for the parts
 // of the firmware that are handed only the handler.
 func (l *Log) Handler() http.Handler {
@@ -51,7 +51,10 @@ func (l *Log) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 		return
-	} else if loc != nil {
+	} else if loc != nil || l.opts.Zone != nil && l.opts.Zone() != nil {
+		if loc == nil {
+			loc = l.opts.Zone()
+		}
 		for i := range entries {
 			entries[i].Time = entries[i].Time.In(loc)
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/localzone"
 )
 
 // The message texts are written in a small subset of Go's text/template
@@ -291,7 +293,7 @@ func renderNodes(b *strings.Builder, nodes []textNode, p *Payload, elem string) 
 		case n.field == "Time":
 			tm := p.Time
 			if n.local {
-				tm = tm.Local()
+				tm = localzone.Local(tm) // device.time_zone, else the system's
 			}
 			if n.layout != "" {
 				b.WriteString(tm.Format(n.layout))

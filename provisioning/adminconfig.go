@@ -1,12 +1,15 @@
 package provisioning
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"reflect"
+	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
@@ -18,6 +21,8 @@ import (
 //	GET   /api/config?format=yaml  the same as YAML
 //	PUT   /api/config              a whole file (YAML or JSON) over the defaults
 //	PATCH /api/config              a JSON merge patch (RFC 7396), or YAML in the same shape
+//	PATCH /api/config?await=registration  the same, answered once every account
+//	                               registered or failed ("registrations"), at most 20 s
 //
 // A secret sent back as it was shown (Redacted) keeps the secret in force.
 // Invalid configurations get 422 {"errors":[{"path","line","message"}]}
@@ -217,8 +222,47 @@ func (a *Admin) finishDocument(w http.ResponseWriter, r *http.Request, f File, d
 	case err != nil:
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"result": res, "error": err.Error()})
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"result": res})
+		out := map[string]any{"result": res}
+		if r.URL.Query().Get("await") == "registration" {
+			regs, why := a.awaitRegistrations(r.Context())
+			out["registrations"] = regs
+			if why != "" {
+				out["registration_error"] = why
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// RegistrationWaiter is a StatusSource that can wait for the outcome of
+// the registrations the configuration in force made.
+type RegistrationWaiter interface {
+	// AwaitRegistrations waits until every account of the configuration
+	// in force has registered or failed, and returns each account's
+	// state ("registered", "failed: 401 Unauthorized ...").
+	AwaitRegistrations(ctx context.Context) (map[string]string, error)
+}
+
+// registrationWait bounds how long a save waits for the registrar's
+// answer (a registrar that does not answer: the UA's own timeouts run
+// longer).
+const registrationWait = 20 * time.Second
+
+// awaitRegistrations is PATCH ?await=registration's answer ("save and
+// test registration"): the outcome of the registrations the saved
+// configuration made, and why there is none.
+func (a *Admin) awaitRegistrations(ctx context.Context) (map[string]string, string) {
+	rw, ok := a.opts.Status.(RegistrationWaiter)
+	if !ok {
+		return nil, "this device cannot report its registrations"
+	}
+	ctx, cancel := clockwork.WithTimeout(ctx, a.clk, registrationWait)
+	defer cancel()
+	regs, err := rw.AwaitRegistrations(ctx)
+	if err != nil {
+		return regs, fmt.Sprintf("no answer from the registrar within %s", registrationWait)
+	}
+	return regs, ""
 }
 
 // toGeneric turns a value into maps/lists/scalars keyed by YAML names.

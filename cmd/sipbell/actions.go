@@ -5,11 +5,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sipbell/sipbell/internal/localzone"
 	"github.com/sipbell/sipbell/ua"
 )
 
 // errNoDoor is returned when no door-station logic runs to open the door.
 var errNoDoor = errors.New("door station not running")
+
+// errNoCore is returned when no configuration runs (it failed to start).
+var errNoCore = errors.New("no configuration running")
 
 // actions are what the admin API may make the device do
 // (provisioning.Actions), always on the current core.
@@ -80,6 +84,19 @@ type status struct {
 	start time.Time
 }
 
+// AwaitRegistrations waits until every account of the configuration in
+// force registered or failed (provisioning.RegistrationWaiter: "save and
+// test registration").
+func (s status) AwaitRegistrations(ctx context.Context) (map[string]string, error) {
+	s.a.mu.Lock()
+	c, n := s.a.core, len(s.a.cfg.SIP.Accounts)
+	s.a.mu.Unlock()
+	if c == nil {
+		return nil, errNoCore
+	}
+	return c.awaitRegistrations(ctx, n)
+}
+
 // Status gathers version, uptime, registrations, calls, pins and the door
 // station's state.
 func (s status) Status(ctx context.Context) any {
@@ -92,6 +109,9 @@ func (s status) Status(ctx context.Context) any {
 	s.a.mu.Unlock()
 	if fw != nil {
 		out["firmware"] = fw.u.Status()
+	}
+	if z := localzone.Zone(); z != nil {
+		out["time_zone"] = z.String() // device.time_zone: the page shows times in it
 	}
 	if c == nil {
 		return out

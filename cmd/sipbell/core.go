@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sipbell/sipbell/device"
+	"github.com/sipbell/sipbell/internal/localzone"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
 	"github.com/sipbell/sipbell/ua/media"
@@ -36,6 +38,8 @@ type core struct {
 	mu   sync.Mutex
 	subs []chan ua.Event
 	regs map[string]string // account → "registered", "failed: 403 Forbidden", ...
+	// regsChanged is closed (and replaced) at each registration change.
+	regsChanged chan struct{}
 }
 
 // startCore builds and starts a core from cfg. On error nothing is left
@@ -54,6 +58,8 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		cfg.SIP.Trace = true
 	}
 	a.trace.on.Store(cfg.SIP.Trace)
+	zone, _ := localzone.Load(cfg.Device.TimeZone) // validated with the file
+	localzone.Set(zone)
 	// The core belongs to the process: it runs until stop, never ending
 	// with the context of whoever asked for it (an HTTP request that
 	// saved the configuration, a provisioning fetch). ctx only carries
@@ -82,6 +88,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	c.openDoor, c.call = dev.OpenDoor, dev.Call
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
 	c.recordHistory(cctx, a, dev)
+	c.startSelfTest(cctx, a, cfg.Audio.SelfTest, dev)
 	// Presence, watchers, MESSAGE commands and notifications; the agent
 	// runs on until the watchers were told of a shutdown.
 	uaCtx, err := c.startSIMPLE(cctx, a, cfg, dev)
@@ -212,6 +219,10 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 					st += ": " + ev.Reason
 				}
 				c.regs[ev.Account] = st
+				if c.regsChanged != nil {
+					close(c.regsChanged)
+					c.regsChanged = nil
+				}
 			}
 			for _, ch := range c.subs {
 				select {
@@ -234,6 +245,34 @@ func (c *core) registrations() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// awaitRegistrations waits until n accounts have registered or failed,
+// and returns every account's state.
+func (c *core) awaitRegistrations(ctx context.Context, n int) (map[string]string, error) {
+	for {
+		c.mu.Lock()
+		done := 0
+		for _, st := range c.regs {
+			if strings.HasPrefix(st, ua.Registered.String()) || strings.HasPrefix(st, ua.RegFailed.String()) {
+				done++
+			}
+		}
+		if done >= n {
+			c.mu.Unlock()
+			return c.registrations(), nil
+		}
+		if c.regsChanged == nil {
+			c.regsChanged = make(chan struct{})
+		}
+		changed := c.regsChanged
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return c.registrations(), fmt.Errorf("await registrations: %w", ctx.Err())
+		}
+	}
 }
 
 // linesReader turns the app's terminal lines into a reader that ends when

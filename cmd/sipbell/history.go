@@ -12,6 +12,7 @@ import (
 
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/history"
+	"github.com/sipbell/sipbell/internal/localzone"
 	"github.com/sipbell/sipbell/provisioning"
 	"github.com/sipbell/sipbell/ua"
 )
@@ -23,7 +24,7 @@ const historyDir = "history"
 // records this start. Without it (a read-only state dir) the device runs
 // on, with the reason logged.
 func openHistory(stateDir string, log *slog.Logger) *history.Log {
-	h, err := history.Open(filepath.Join(stateDir, historyDir), history.Options{})
+	h, err := history.Open(filepath.Join(stateDir, historyDir), history.Options{Zone: localzone.Zone})
 	if err != nil {
 		log.Warn("event history not kept", "err", err)
 		return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/localzone"
 )
 
 // newLogger builds the one logger every component gets. Times are written
@@ -41,6 +43,9 @@ func readableAttr(_ []string, a slog.Attr) slog.Attr {
 		t := a.Value.Time()
 		if t.IsZero() {
 			return a
+		}
+		if z := localzone.Zone(); z != nil { // device.time_zone
+			t = t.In(z)
 		}
 		a.Value = slog.StringValue(t.Format(logTimeFormat))
 	case slog.KindDuration:

@@ -89,7 +89,24 @@ async function loadLog() {
 function readable(s) {
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(s)) return s;
   const d = new Date(s);
-  return isNaN(d) ? s : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  if (isNaN(d)) return s;
+  const o = { dateStyle: "medium", timeStyle: "medium" };
+  if (deviceZone) o.timeZone = deviceZone; // device.time_zone, else this browser's
+  try { return d.toLocaleString(undefined, o); } catch (e) { return d.toLocaleString(); }
+}
+
+// deviceZone is the device's time zone (device.time_zone) from the
+// status, "" when none is set: the page then shows the browser's.
+let deviceZone = "";
+
+// zoneOptions lists the time zones for the select: the system's, the
+// browser's own first, then every zone the browser knows.
+function zoneOptions(current) {
+  const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  let all = [];
+  try { all = Intl.supportedValuesOf("timeZone"); } catch (e) { /* an old browser: the few below */ }
+  const names = [...new Set([current, mine, "UTC", ...all].filter(Boolean))];
+  return [["", "the system's (UTC on the Raspberry Pi image)"], ...names.map((z) => [z, z === mine ? z + " (this browser's)" : z])];
 }
 
 function tree(v) {
@@ -128,6 +145,7 @@ function applyStatus(data) {
     sum.appendChild(d);
   };
   lastStatus = r.data.device || {};
+  deviceZone = lastStatus.time_zone || "";
   renderDashboard(lastStatus);
   if (tab === "config") showRegistrations();
   const key = JSON.stringify([lastStatus.calls, lastStatus.door, lc]);
@@ -211,7 +229,7 @@ function historyQuery() {
 
 async function loadHistory() {
   const q = historyQuery();
-  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone; // downloads in this browser's time zone
+  const tz = deviceZone || Intl.DateTimeFormat().resolvedOptions().timeZone; // downloads in the device's zone, else this browser's
   const csv = new URLSearchParams(q); csv.set("format", "csv"); if (tz) csv.set("tz", tz);
   const json = new URLSearchParams(q); json.set("download", "1"); if (tz) json.set("tz", tz);
   $("#history-csv").href = "/api/history?" + csv; $("#history-json").href = "/api/history?" + json;
@@ -291,8 +309,8 @@ function field(label, path, kind, opts) {
 }
 
 // registrationOf finds account a's registration state in the status.
-function registrationOf(a) {
-  const regs = (lastStatus && lastStatus.sip && lastStatus.sip.registrations) || {};
+function registrationOf(a, regs) {
+  regs = regs || (lastStatus && lastStatus.sip && lastStatus.sip.registrations) || {};
   const host = (a.domain || a.registrar || "").replace(/^sips?:/, "").split(";")[0];
   for (const [k, st] of Object.entries(regs)) {
     if (a.user && k.includes(a.user + "@") && (!host || k.includes(host.split(":")[0]))) return st;
@@ -324,12 +342,18 @@ function renderAccounts() {
   showRegistrations();
 }
 
+// regTest is the outcome of the last "save and test registration":
+// {i: the account's index, text, cls}; null: none.
+let regTest = null;
+
 // showRegistrations writes each account's registration under it.
 function showRegistrations() {
   document.querySelectorAll(".reg-state").forEach((p) => {
     const a = ((draft && draft.sip && draft.sip.accounts) || [])[+p.dataset.account];
     if (!a) return;
-    if (p.dataset.testing && Date.now() < +p.dataset.testing) { p.textContent = "Registration: checking…"; p.className = "reg-state"; return; }
+    if (regTest && regTest.i === +p.dataset.account) { // a test's own outcome stays until the next save
+      p.textContent = regTest.text; p.className = "reg-state test-result " + regTest.cls; return;
+    }
     const st = registrationOf(a);
     p.textContent = "Registration: " + (st || (configData && getPath(configData, `sip.accounts[${p.dataset.account}]`) ? "not yet" : "saved accounts only"));
     p.className = "reg-state " + (/^failed/.test(st) ? "error" : /^registered/.test(st) ? "ok" : "");
@@ -362,6 +386,10 @@ function renderSettings() {
     field("Code that opens the door", "device.door.code", "text", { placeholder: "1234#", help: "Typed on the phone's keypad during a call. Empty: the keypad opens nothing." }),
     field("Who may open it", "device.door.allowed", "list", { placeholder: "sip:alice@pbx.example, bob", help: "Checked against who the PBX says is calling, never a header the caller writes." }),
     field("The people a button called may open it too", "device.door.targets_may_open", "bool"));
+  const tf = $("#time-fields");
+  tf.textContent = "";
+  tf.append(field("Time zone", "device.time_zone", "select", { options: zoneOptions(getPath(draft, "device.time_zone")),
+    help: "The log, the history and message texts read in this zone." }));
   const adm = $("#admin-fields");
   adm.textContent = "";
   adm.append(field("New password for this page", "provisioning.admin.password", "secret", { placeholder: "unchanged — type a new one to change it", help: "Everyone logged in logs in again with the new one." }));
@@ -445,24 +473,26 @@ function allFieldsConfig() {
   return out;
 }
 
-// save sends the change from configData to next; testAccount (an index)
-// then watches that account's registration.
+// save sends the change from configData to next; with testAccount (an
+// index) the answer waits for the registrations the saved configuration
+// made, and that account's outcome is shown under it (regTest).
 async function save(next, testAccount) {
   const patch = diff(configData, next);
   const msg = $("#config-msg");
-  if (patch === undefined) {
-    msg.className = ""; msg.textContent = "Nothing changed.";
-    if (testAccount === undefined) return;
-  } else {
-    msg.className = ""; msg.textContent = "Saving…";
-    const r = await api("PATCH", "/api/config", patch);
-    showResult(r);
-    if (!r.ok) return;
-  }
-  if (testAccount !== undefined) {
-    const p = document.querySelector(`.reg-state[data-account="${testAccount}"]`);
-    if (p) { p.dataset.testing = String(Date.now() + 2500); showRegistrations(); setTimeout(showRegistrations, 2600); }
-  }
+  regTest = null;
+  if (patch === undefined && testAccount === undefined) { msg.className = ""; msg.textContent = "Nothing changed."; return; }
+  const acct = testAccount === undefined ? null : clone(next.sip.accounts[testAccount]);
+  msg.className = ""; msg.textContent = patch === undefined ? "Nothing changed; testing the registration…" : "Saving…";
+  if (acct) { regTest = { i: testAccount, text: "Registration test: waiting for the registrar…", cls: "" }; showRegistrations(); }
+  const r = await api("PATCH", "/api/config" + (acct ? "?await=registration" : ""), patch === undefined ? {} : patch);
+  if (patch !== undefined || !r.ok) showResult(r); else msg.textContent = "Nothing changed.";
+  if (!acct) return;
+  if (!r.ok) { regTest = null; showRegistrations(); return; }
+  const st = registrationOf(acct, r.data.registrations || {});
+  const bad = !st || /^failed/.test(st);
+  const hint = bad && /401|403/.test(st) && !/check user and password/.test(st) ? " — check user and password" : "";
+  regTest = { i: testAccount, text: "Registration test: " + (st ? st + hint : r.data.registration_error || "no answer"), cls: bad ? "error" : "ok" };
+  showRegistrations();
 }
 
 const saveSettings = (testAccount) => save(draft, testAccount);
