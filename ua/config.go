@@ -253,6 +253,13 @@ type Account struct {
 	// that certificate is trusted without a CA (a PBX's self-signed one);
 	// others are still checked against the CAs.
 	TLSPinSHA256 string `yaml:"tls_pin_sha256"`
+	// TLSServerName is the name the registrar's or outbound proxy's TLS
+	// certificate must carry when that is not the SIP domain in
+	// registrar/outbound_proxy. By default (RFC 5922) a server DNS found
+	// (NAPTR SIPS+D2T, _sips._tcp SRV) is checked against that domain,
+	// never against the SRV target host; set this to the host name for a
+	// provider whose certificates name their hosts.
+	TLSServerName string `yaml:"tls_server_name"`
 	// SRTP is sip.srtp for calls through this account (default off);
 	// optional or mandatory needs transport tls.
 	SRTP string `yaml:"srtp"`
@@ -379,6 +386,9 @@ func (a Account) validate() error {
 	a.validatePin(&errs) // tls_pin.go
 	if a.TLSCAFile != "" && a.transport() != "tls" {
 		errs.Add("tls_ca_file", "only used with transport tls")
+	}
+	if a.TLSServerName != "" && a.transport() != "tls" {
+		errs.Add("tls_server_name", "only used with transport tls")
 	}
 	return errs.Err()
 }

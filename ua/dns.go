@@ -41,18 +41,18 @@ func (u *UA) resolveServer(ctx context.Context, sv server, supported []string, e
 	return hops, nil
 }
 
-// usesDNS reports whether requests to sv are routed by sipdns: a name
-// (not an IP address) over UDP or TCP. TLS keeps the name as the
-// destination, so that the certificate is checked against it.
-func usesDNS(sv server, transport string) bool {
+// usesDNS reports whether requests to sv are routed by sipdns: a name,
+// not an IP address. Over TLS the certificate is still checked against
+// the name (RFC 5922 §4.1), see tlsdns.go.
+func usesDNS(sv server, _ string) bool {
 	_, err := netip.ParseAddr(sv.Host)
-	return err != nil && transport != "tls"
+	return err != nil
 }
 
 // serverAddrs returns the addresses and ports a configured server sends
 // from (for trust): for a name, its DNS hops (sipdns also asks the system
 // resolver, hosts file included, when no dns_server is set); for an
-// address, or a name over TLS, the address(es) at port.
+// address, the address at port.
 func (u *UA) serverAddrs(sv server, transport string, port int) []netip.AddrPort {
 	var out []netip.AddrPort
 	if usesDNS(sv, transport) {

@@ -232,8 +232,8 @@ func (u *UA) parallel(ctx context.Context, c *call, targets []sip.Uri, offer []b
 // invite sends one INVITE (digest on 401/407) with the extra headers hdrs
 // and waits for the answer; a 2xx is acknowledged.
 func (u *UA) invite(ctx context.Context, c *call, target sip.Uri, offer []byte, hdrs ...sip.Header) attempt {
-	if hops, ok := u.callHops(ctx, target); ok { // callroute.go: the servers DNS gave, in turn
-		return u.inviteEach(ctx, c, hops, func(ctx context.Context) attempt { return u.invite(ctx, c, target, offer, hdrs...) })
+	if hops, name, ok := u.callHops(ctx, target); ok { // callroute.go: the servers DNS gave, in turn
+		return u.inviteEach(ctx, c, hops, name, func(ctx context.Context) attempt { return u.invite(ctx, c, target, offer, hdrs...) })
 	}
 	se := u.cfg.SessionExpires
 	a := u.inviteOnce(ctx, c, target, offer, se, nil, hdrs)

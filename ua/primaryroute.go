@@ -17,11 +17,13 @@ var ErrNoAccount = errors.New("ua: no account")
 // PrimaryRoute returns the host:port that requests for the first
 // account's domain (PUBLISH, SUBSCRIBE, MESSAGE) go to now: its outbound
 // proxy or registrar as the registration reaches it. For a server given
-// as a name (over UDP or TCP) that is the server the registration's DNS
+// as a name that is the server the registration's DNS
 // resolution (RFC 3263) uses, or, before the registration resolved it,
 // the first the UA's resolver finds (sip.dns_server, else resolv.conf):
-// never the system resolver behind the SIP stack. For an IP address or
-// TLS it is Primary's Destination. It fails without an account or when
+// never the system resolver behind the SIP stack; over TLS it is
+// "domain:port", resolved for the SIP stack to that server (tlsdns.go),
+// so that the certificate is checked against the domain. For an IP
+// address it is Primary's Destination. It fails without an account or when
 // DNS names no server over the account's transport.
 func (u *UA) PrimaryRoute(ctx context.Context) (string, error) {
 	if len(u.cfg.Accounts) == 0 {
@@ -48,7 +50,7 @@ func (u *UA) PrimaryRoute(ctx context.Context) (string, error) {
 		}
 	}
 	if i := slices.IndexFunc(hops, over); i >= 0 {
-		return hops[i].Addr.String(), nil
+		return u.names.dest(hops[i], tlsServerName(a, sv)), nil // tlsdns.go
 	}
 	return "", fmt.Errorf("ua: primary route %s: no server over %s: %w", sv.Host, tr, sipdns.ErrNotFound)
 }
@@ -57,7 +59,7 @@ func (u *UA) PrimaryRoute(ctx context.Context) (string, error) {
 // (host, host:port or a sip: URI, e.g. presence.server) go to over
 // transport: an IP address as it is, a name resolved as registrars are
 // (RFC 3263 through sip.dns_server, else resolv.conf), the first server
-// found over transport. TLS keeps the name, for the certificate check.
+// found over transport (over TLS as "name:port", see PrimaryRoute).
 func (u *UA) ServerRoute(ctx context.Context, s, transport string) (string, error) {
 	tr := strings.ToLower(transport)
 	if tr == "" {
@@ -75,7 +77,7 @@ func (u *UA) ServerRoute(ctx context.Context, s, transport string) (string, erro
 		return "", fmt.Errorf("ua: server route: %w", err)
 	}
 	if i := slices.IndexFunc(hops, func(h sipdns.Hop) bool { return h.Transport == tr }); i >= 0 {
-		return hops[i].Addr.String(), nil
+		return u.names.dest(hops[i], sv.Host), nil // tlsdns.go
 	}
 	return "", fmt.Errorf("ua: server route %s: no server over %s: %w", sv.Host, tr, sipdns.ErrNotFound)
 }

@@ -368,6 +368,10 @@ func (r *regLoop) register(ctx context.Context, si int, expires, timeout time.Du
 		if !errors.Is(err, sip.ErrTransactionTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			reason = err.Error()
 		}
+		if certRefused(err) { // tlsdns.go
+			r.u.log.Warn("registration: the server's TLS certificate is refused", "account", r.AOR(),
+				"server", r.serverName(si), "must_name", tlsServerName(r.acc, r.target(si)), "err", err)
+		}
 		return regResult{out: outServerFail, reason: reason}
 	}
 	switch {

@@ -36,7 +36,7 @@ func (r *regLoop) target(si int) server {
 func (r *regLoop) resolve(ctx context.Context, si int, refresh bool) error {
 	sv := r.target(si)
 	r.mu.Lock()
-	tr, choose := r.transport, r.acc.Transport == "" && !r.chosen
+	tr, choose := r.transport, r.acc.Transport == "" && !r.chosen && !sv.TLS
 	r.mu.Unlock()
 	if !usesDNS(sv, tr) {
 		return nil
@@ -155,7 +155,7 @@ func (r *regLoop) hopAddr(si int) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rt := r.routes[si]; len(rt.hops) > 0 {
-		return rt.hops[rt.at].Addr.String()
+		return r.u.names.dest(rt.hops[rt.at], tlsServerName(r.acc, r.target(si))) // tlsdns.go
 	}
 	return r.target(si).addr(r.transport)
 }

@@ -68,6 +68,12 @@ func TestConfigTLSValidate(t *testing.T) {
 		{"ok", func(c *Config) { c.ListenTLS = "127.0.0.1:5061" }, ""},
 		{"bad listen", func(c *Config) { c.ListenTLS = "5061" }, "listen_tls"},
 		{"cert without key", func(c *Config) { c.TLSCertFile = "/x.pem" }, "tls_key_file"},
+		{"tls_server_name over TLS", func(c *Config) {
+			c.Accounts = []Account{{Registrar: "sips:pbx.example", User: "door", TLSServerName: "sip1.pbx.example"}}
+		}, ""},
+		{"tls_server_name over UDP", func(c *Config) {
+			c.Accounts = []Account{{Registrar: "pbx.example", User: "door", TLSServerName: "sip1.pbx.example"}}
+		}, "tls_server_name"},
 	} {
 		c := testConfig()
 		tc.edit(&c)

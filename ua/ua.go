@@ -56,6 +56,7 @@ type UA struct {
 	media     MediaHandler
 	mediaCfg  media.Config
 	tlsConf   *tls.Config
+	names     tlsNames // TLS servers DNS chose, as sipgo resolves them (tlsdns.go)
 	tlsState  tlsState // SIPS listener and the device's certificate: tls.go
 	timing    timing
 	allow     []allowEntry
@@ -130,6 +131,7 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 	quiet := quietLogger(log, cfg.Trace)
 	guardTp, guardTx := u.guardOptions()
 	sua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgenTLSConfig(u.tlsConf),
+		sipgo.WithUserAgentDNSResolver(u.names.resolver()),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), guardTp),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet), guardTx))
 	if err != nil {

@@ -18,6 +18,9 @@ import (
 type KamailioOptions struct {
 	TLS        bool // also listen for TLS, with a certificate from a fresh test CA
 	TLSExpired bool // with TLS: Kamailio's certificate expired half an hour ago
+	// TLSNames are further DNS names Kamailio's TLS certificate carries
+	// (besides localhost, 127.0.0.1 and ::1), such as a SIP domain.
+	TLSNames   []string
 	Presence   bool // load presence + presence_xml (PUBLISH/SUBSCRIBE)
 	MinExpires int  // registrar min_expires (default 10); lower it for refresh tests
 	MaxExpires int  // registrar max_expires (default 3600)
@@ -103,7 +106,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		if opts.TLSExpired {
 			cert, key = k.CA.IssueExpired(t, "kamailio")
 		} else {
-			cert, key = k.CA.Issue(t, "kamailio")
+			cert, key = k.CA.Issue(t, "kamailio", opts.TLSNames...)
 		}
 		tlsPort := FreePort(t)
 		k.TLS = fmt.Sprintf("127.0.0.1:%d", tlsPort)
