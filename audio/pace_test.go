@@ -2,6 +2,8 @@ package audio_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -69,5 +71,67 @@ func TestPacedSourceRealClockHonoursContext(t *testing.T) {
 	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TryRead (issue 16) hands over the frames due, never waits: a reader
+// woken by another clock takes one frame per period despite wake-up
+// jitter of up to half a period, catches up after a stall, and gets
+// nothing before a frame's slot.
+func TestPacedSourceTryRead(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	ms := time.Millisecond
+	tests := []struct {
+		name   string
+		wakes  []time.Duration // when the reader wakes, from the first read
+		frames []int           // frames read at each wake-up (reading until none is due)
+	}{
+		{"on time", []time.Duration{0, 20 * ms, 40 * ms, 60 * ms}, []int{1, 1, 1, 1}},
+		{"jittery wake-ups", []time.Duration{0, 29 * ms, 31 * ms, 52 * ms, 69 * ms}, []int{1, 1, 1, 1, 0}},
+		{"stall", []time.Duration{0, 100 * ms, 120 * ms}, []int{1, 5, 1}},
+		{"early", []time.Duration{0, 5 * ms, 9 * ms, 11 * ms}, []int{1, 0, 0, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := audiotest.NewClock(t0)
+			src := audiotest.NewSource([]int16{7})
+			src.Loop = true
+			p := audio.NewPacedSource(src, clk, audio.FrameDuration)
+			f := audio.NewFrame()
+			for i, w := range tt.wakes {
+				clk.Advance(t0.Add(w).Sub(clk.Now()))
+				n := 0
+				for {
+					ok, err := p.TryRead(f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ok {
+						break
+					}
+					n++
+				}
+				if n != tt.frames[i] {
+					t.Errorf("wake-up %d at %v: %d frames, want %d", i, w, n, tt.frames[i])
+				}
+			}
+			if len(clk.Waits()) != 0 {
+				t.Errorf("TryRead waited on the clock %d times", len(clk.Waits()))
+			}
+		})
+	}
+}
+
+// TryRead passes the wrapped source's end on.
+func TestPacedSourceTryReadEnds(t *testing.T) {
+	src := audiotest.NewSource(make([]int16, audio.FrameSamples))
+	p := audio.NewPacedSource(src, audiotest.NewClock(time.Unix(0, 0)), audio.FrameDuration)
+	f := audio.NewFrame()
+	if ok, err := p.TryRead(f); !ok || err != nil {
+		t.Fatalf("first TryRead = %v, %v", ok, err)
+	}
+	p2 := audio.NewPacedSource(src, audiotest.NewClock(time.Unix(0, 0)), audio.FrameDuration)
+	if _, err := p2.TryRead(f); !errors.Is(err, io.EOF) {
+		t.Fatalf("TryRead past the end = %v, want io.EOF", err)
 	}
 }

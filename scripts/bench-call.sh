@@ -4,16 +4,19 @@
 # A headless baresip calls the sipbell binary directly on loopback (no PBX);
 # sipbell auto-answers; both play a WAV as microphone and record what they
 # hear. During the call (default 60 s) the script samples both processes
-# from /proc (CPU = utime+stime, RSS) and captures the RTP on lo with
-# tcpdump to measure each side's send interval (mean, stddev, max).
+# from /proc (CPU = utime+stime, RSS, voluntary context switches of all
+# threads) and, when tcpdump is there, captures the RTP on lo to measure
+# each side's send interval (mean, stddev, max).
 #
-# Needs: go, baresip (baresip-core), tcpdump, sox; root for tcpdump on lo.
+# SIPBELL_BIN names a prebuilt sipbell to measure instead of building one.
+# Needs: go, baresip (baresip-core), sox; tcpdump (root) for the intervals.
 # Prints figures; it is a measurement, not a test (not part of make test).
 set -euo pipefail
 SECS=${1:-60}
-for tool in go baresip tcpdump sox; do
-	command -v "$tool" >/dev/null || { echo "bench-call: $tool not found (apt-get install baresip-core tcpdump sox)" >&2; exit 2; }
+for tool in go baresip sox; do
+	command -v "$tool" >/dev/null || { echo "bench-call: $tool not found (apt-get install baresip-core sox)" >&2; exit 2; }
 done
+TCPDUMP=$(command -v tcpdump || true)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d /tmp/bench-call.XXXXXX)
 PIDS=()
@@ -38,8 +41,12 @@ freeport() {
 SIP=$(freeport); BSIP=$(freeport); CTRL=$(freeport)
 SRTP=$(freeport); BRTP=$(freeport)   # each side's RTP port range starts here (10 ports)
 
-echo "building sipbell..."
-(cd "$ROOT" && CGO_ENABLED=0 go build -o "$W/sipbell" ./cmd/sipbell)
+if [ -n "${SIPBELL_BIN:-}" ]; then
+	cp "$SIPBELL_BIN" "$W/sipbell"
+else
+	echo "building sipbell..."
+	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$W/sipbell" ./cmd/sipbell)
+fi
 sox -n -r 8000 -c 1 -b 16 "$W/mic.wav" synth $((SECS + 15)) sine 1000 vol 0.3
 mkdir -p "$W/b/rec" "$W/state"
 
@@ -96,6 +103,8 @@ echo "<sip:alice@127.0.0.1;transport=udp>;answermode=manual;audio_codecs=PCMU,PC
 HZ=$(getconf CLK_TCK)
 cpu() { awk -v hz="$HZ" '{printf "%.3f", ($14+$15)/hz}' "/proc/$1/stat"; }
 kb() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
+# vcs PID: voluntary context switches of all the process's threads.
+vcs() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '$1=="voluntary_ctxt_switches:" {n+=$2} END {print n+0}'; }
 
 # sipbell reads its simulated board's terminal on stdin: keep it open.
 mkfifo "$W/stdin"
@@ -106,37 +115,44 @@ PIDS+=("$SP")
 for _ in $(seq 100); do grep -q '"sip listening"' "$W/sipbell.log" && break; sleep 0.1; done
 grep -q '"sip listening"' "$W/sipbell.log" || { echo "sipbell did not start:"; cat "$W/sipbell.log"; exit 1; }
 
-tcpdump -i lo -n -w "$W/rtp.pcap" "udp and (portrange $SRTP-$((SRTP + 9)) or portrange $BRTP-$((BRTP + 9)))" 2>"$W/tcpdump.log" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q listening "$W/tcpdump.log" && break; sleep 0.1; done
+if [ -n "$TCPDUMP" ]; then
+	tcpdump -i lo -n -w "$W/rtp.pcap" "udp and (portrange $SRTP-$((SRTP + 9)) or portrange $BRTP-$((BRTP + 9)))" 2>"$W/tcpdump.log" &
+	TDP=$!
+	PIDS+=("$TDP")
+	for _ in $(seq 50); do grep -q listening "$W/tcpdump.log" && break; sleep 0.1; done
+fi
 
-s0=$(cpu "$SP")
+s0=$(cpu "$SP"); sv0=$(vcs "$SP"); st0=$(date +%s.%N)
 baresip -f "$W/b" -e "/dial sip:door@127.0.0.1:$SIP" -t $((SECS + 1)) >"$W/baresip.log" 2>&1 &
 BP=$!
 PIDS+=("$BP")
 sleep 0.5
-b0=$(cpu "$BP"); b1=$b0; bhwm=0
+b0=$(cpu "$BP"); b1=$b0; bhwm=0; bv0=$(vcs "$BP"); bt0=$(date +%s.%N); bv1=$bv0; bt1=$bt0
 speak=0; bpeak=0
 for _ in $(seq $((SECS * 2 + 4))); do
 	kill -0 "$BP" 2>/dev/null || break
 	r=$(kb "$SP" VmRSS); [ "$r" -gt "$speak" ] && speak=$r
 	r=$(kb "$BP" VmRSS 2>/dev/null || echo 0); [ "${r:-0}" -gt "$bpeak" ] && bpeak=$r
 	b1=$(cpu "$BP" 2>/dev/null || echo "$b1"); bhwm=$(kb "$BP" VmHWM 2>/dev/null || echo "$bhwm")
+	v=$(vcs "$BP"); [ "$v" -gt 0 ] && { bv1=$v; bt1=$(date +%s.%N); }
 	sleep 0.5
 done
 wait "$BP" || true
-s1=$(cpu "$SP")
+s1=$(cpu "$SP"); sv1=$(vcs "$SP"); st1=$(date +%s.%N)
 shwm=$(kb "$SP" VmHWM)
 sleep 0.5
-kill "${PIDS[1]}" 2>/dev/null || true # tcpdump: flush the capture
-wait "${PIDS[1]}" 2>/dev/null || true
+if [ -n "$TCPDUMP" ]; then
+	kill "$TDP" 2>/dev/null || true # tcpdump: flush the capture
+	wait "$TDP" 2>/dev/null || true
+fi
 
 grep -q '"call media"' "$W/sipbell.log" || echo "warning: sipbell logged no call media line (did the call happen?)"
 echo
 echo "one ${SECS} s G.711 call, baresip 1.0.0 calling sipbell on loopback ($(nproc) cores, $(uname -m))"
-printf "%-10s %12s %16s %12s\n" process "cpu_s(call)" "peak_rss_kB(call)" "VmHWM_kB"
-printf "%-10s %12.2f %16d %12d\n" sipbell "$(echo "$s1 - $s0" | bc)" "$speak" "$shwm"
-printf "%-10s %12.2f %16d %12d\n" baresip "$(echo "$b1 - $b0" | bc)" "$bpeak" "$bhwm"
+printf "%-10s %12s %16s %12s %14s\n" process "cpu_s(call)" "peak_rss_kB(call)" "VmHWM_kB" "vol_cs/s(call)"
+printf "%-10s %12.2f %16d %12d %14.1f\n" sipbell "$(echo "$s1 - $s0" | bc)" "$speak" "$shwm" "$(echo "($sv1 - $sv0) / ($st1 - $st0)" | bc -l)"
+printf "%-10s %12.2f %16d %12d %14.1f\n" baresip "$(echo "$b1 - $b0" | bc)" "$bpeak" "$bhwm" "$(echo "($bv1 - $bv0) / ($bt1 - $bt0)" | bc -l)"
+[ -n "$TCPDUMP" ] || { echo "(no tcpdump: RTP send intervals not measured)"; grep '"call media"' "$W/sipbell.log" | sed 's/^/sipbell: /' || true; exit 0; }
 echo
 echo "RTP send interval (tcpdump on lo, steady part: first 2 s skipped)"
 tcpdump -tt -n -r "$W/rtp.pcap" 2>/dev/null | awk -v s0="$SRTP" -v b0="$BRTP" '

@@ -3,6 +3,8 @@
 package media
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"syscall"
@@ -12,16 +14,31 @@ import (
 // rawReceiver reads one datagram from a UDP socket without waiting: a
 // recvfrom(2) with MSG_DONTWAIT through the socket's RawConn, so that the
 // media loop takes what arrived since its last frame with no reader
-// goroutine, no netpoller wake-up and no allocation (the closure and the
-// address buffer are made once).
+// goroutine, no netpoller wake-up and no allocation (the closures and the
+// address buffers are made once). It sends the same way (sendto(2) with
+// MSG_DONTWAIT: a full socket buffer drops the packet, as the network
+// would).
+//
+// Both calls are raw system calls: they never block, so the Go scheduler
+// need not hear of them. A blocking-style call would wake the runtime's
+// sysmon thread every time (issue 16: sysmon made most of a call's
+// context switches).
 type rawReceiver struct {
 	rc    syscall.RawConn
 	read  func(fd uintptr) bool
+	write func(fd uintptr) bool
 	buf   []byte
 	n     int
 	errno syscall.Errno
 	from  syscall.RawSockaddrAny
 	flen  uint32
+
+	out   []byte
+	to    syscall.RawSockaddrAny
+	tolen uintptr
+	werr  syscall.Errno
+
+	family int // the socket's address family
 }
 
 // rawRecvSupported reports whether this platform has rawReceiver.
@@ -32,15 +49,75 @@ func newRawReceiver(c *net.UDPConn) (*rawReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &rawReceiver{rc: rc}
+	r := &rawReceiver{rc: rc, family: syscall.AF_INET}
+	if la, ok := c.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() == nil {
+		r.family = syscall.AF_INET6
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		var sa syscall.Sockaddr
+		if sa, serr = syscall.Getsockname(int(fd)); serr == nil {
+			if _, v6 := sa.(*syscall.SockaddrInet6); v6 {
+				r.family = syscall.AF_INET6
+			} else {
+				r.family = syscall.AF_INET
+			}
+		}
+	}); err != nil || serr != nil {
+		return nil, fmt.Errorf("raw socket: %w", errors.Join(err, serr))
+	}
 	r.read = func(fd uintptr) bool {
 		r.flen = uint32(unsafe.Sizeof(r.from))
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)),
+		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)),
 			syscall.MSG_DONTWAIT, uintptr(unsafe.Pointer(&r.from)), uintptr(unsafe.Pointer(&r.flen)))
 		r.n, r.errno = int(n), e
 		return true // never wait
 	}
+	r.write = func(fd uintptr) bool {
+		_, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.out[0])), uintptr(len(r.out)),
+			syscall.MSG_DONTWAIT, uintptr(unsafe.Pointer(&r.to)), r.tolen)
+		r.werr = e
+		return true
+	}
 	return r, nil
+}
+
+// send sends pkt to dst without waiting. Call it from one goroutine at a
+// time (the session's sender).
+func (r *rawReceiver) send(pkt []byte, dst netip.AddrPort) error {
+	if len(pkt) == 0 {
+		return nil
+	}
+	r.to = syscall.RawSockaddrAny{}
+	a := dst.Addr()
+	if r.family == syscall.AF_INET6 && a.Is4() {
+		a = netip.AddrFrom16(a.As16()) // v4-mapped on a dual-stack socket
+	}
+	if a.Is4() {
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&r.to))
+		sa.Family = syscall.AF_INET
+		sa.Addr = a.As4()
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
+		r.tolen = unsafe.Sizeof(*sa)
+	} else {
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&r.to))
+		sa.Family = syscall.AF_INET6
+		sa.Addr = a.As16()
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
+		r.tolen = unsafe.Sizeof(*sa)
+	}
+	r.out = pkt
+	err := r.rc.Write(r.write)
+	r.out = nil
+	if err != nil {
+		return fmt.Errorf("send to %v: %w", dst, err)
+	}
+	if r.werr != 0 {
+		return fmt.Errorf("send to %v: %w", dst, r.werr)
+	}
+	return nil
 }
 
 // recv reads one waiting datagram into buf; ok is false when none is

@@ -19,3 +19,5 @@ func newRawReceiver(*net.UDPConn) (*rawReceiver, error) {
 }
 
 func (*rawReceiver) recv([]byte) (int, netip.AddrPort, bool) { return 0, netip.AddrPort{}, false }
+
+func (*rawReceiver) send([]byte, netip.AddrPort) error { return errors.New("raw send not supported") }

@@ -14,7 +14,9 @@ import (
 // rtcpInterval is the mean RTCP report interval (RFC 3550 §6.2 minimum).
 const rtcpInterval = 5 * time.Second
 
-// readRTCP receives RTCP until the socket is closed.
+// readRTCP receives RTCP until the socket is closed. (The peer's
+// reports come every few seconds: this goroutine, unlike an RTP reader,
+// does not wake every frame.)
 func (s *Session) readRTCP() {
 	defer s.wg.Done()
 	buf, plain := make([]byte, 1500), make([]byte, 1500)
@@ -26,27 +28,31 @@ func (s *Session) readRTCP() {
 			}
 			continue
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if s.stunPacket(buf[:n], src, s.rtcp) { // RFC 7983
-			continue
-		}
-		pkt, ok := s.unprotectRTCP(plain, buf[:n], src)
-		if !ok {
-			continue
-		}
-		pkts, err := rtcp.Unmarshal(pkt)
-		s.mu.Lock()
-		// Accept RTCP from the peer's RTP host: the latched source, or the
-		// SDP address before the first RTP packet.
-		if err != nil || src.Addr() != s.peer.rtpAddr.Addr() {
-			s.reject("RTCP malformed or from a stranger", src, "err", err)
-			s.mu.Unlock()
-			continue
-		}
-		s.peer.rtcpLatch, s.peer.rtcpAddr = true, src // symmetric RTCP
-		s.handleRTCP(pkts, s.clock.Now())
-		s.mu.Unlock()
+		s.rxRTCP(buf[:n], plain, netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
 	}
+}
+
+// rxRTCP handles one datagram received on the RTCP socket from src: STUN
+// is answered, SRTCP unprotected into plain, reports recorded.
+func (s *Session) rxRTCP(buf, plain []byte, src netip.AddrPort) {
+	if s.stunPacket(buf, src, s.rtcp) { // RFC 7983
+		return
+	}
+	pkt, ok := s.unprotectRTCP(plain, buf, src)
+	if !ok {
+		return
+	}
+	pkts, err := rtcp.Unmarshal(pkt)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Accept RTCP from the peer's RTP host: the latched source, or the
+	// SDP address before the first RTP packet.
+	if err != nil || src.Addr() != s.peer.rtpAddr.Addr() {
+		s.reject("RTCP malformed or from a stranger", src, "err", err)
+		return
+	}
+	s.peer.rtcpLatch, s.peer.rtcpAddr = true, src // symmetric RTCP
+	s.handleRTCP(pkts, s.clock.Now())
 }
 
 // handleRTCP records what the peer reports. Called with s.mu held.
@@ -73,9 +79,19 @@ func (s *Session) handleRTCP(pkts []rtcp.Packet, now time.Time) {
 	}
 }
 
-// control sends RTCP reports every ~5 s and watches for RTP inactivity.
+// control sends RTCP reports every ~5 s and watches for RTP inactivity
+// on a timer of its own. While Run's loop receives it does both on its
+// frames (loopControl) and control waits for the loop to end.
 func (s *Session) control(ctx context.Context) {
 	defer s.wg.Done()
+	if s.raw != nil && !s.loop.awaitEnd(ctx) {
+		return
+	}
+	s.controlTimer(ctx)
+}
+
+// controlTimer is control's timer loop.
+func (s *Session) controlTimer(ctx context.Context) {
 	next := s.clock.Now().Add(jittered())
 	for {
 		s.mu.Lock()
@@ -88,26 +104,33 @@ func (s *Session) control(ctx context.Context) {
 		if err := s.clock.WaitUntil(ctx, wake); err != nil {
 			return
 		}
-		now := s.clock.Now()
-		s.mu.Lock()
-		if s.cfg.RTPTimeout > 0 && s.neg.Direction.Receives() && !s.timedOut && now.Sub(s.lastRx) >= s.cfg.RTPTimeout {
-			s.timedOut = true
-			s.emit(Event{Kind: EventTimeout, At: now})
-		}
-		var pkt []byte
-		var dst netip.AddrPort
-		if !now.Before(next) {
-			pkt, dst = s.report(now), s.peer.rtcpAddr
-			next = now.Add(jittered())
-		}
-		s.mu.Unlock()
-		pkt = s.protectRTCP(pkt)
-		if pkt != nil && dst.IsValid() && !dst.Addr().IsUnspecified() {
-			if _, err := s.rtcp.WriteToUDPAddrPort(pkt, dst); err != nil {
-				s.log.Debug("RTCP send", "to", dst, "err", err)
-			}
+		next = s.controlAt(s.clock.Now(), next)
+	}
+}
+
+// controlAt is one look at the call at now: it reports a timeout once
+// RTP stopped arriving, and sends a report when next has come. It returns
+// when the next report is due.
+func (s *Session) controlAt(now, next time.Time) time.Time {
+	s.mu.Lock()
+	if s.cfg.RTPTimeout > 0 && s.neg.Direction.Receives() && !s.timedOut && now.Sub(s.lastRx) >= s.cfg.RTPTimeout {
+		s.timedOut = true
+		s.emit(Event{Kind: EventTimeout, At: now})
+	}
+	var pkt []byte
+	var dst netip.AddrPort
+	if !now.Before(next) {
+		pkt, dst = s.report(now), s.peer.rtcpAddr
+		next = now.Add(jittered())
+	}
+	s.mu.Unlock()
+	pkt = s.protectRTCP(pkt)
+	if pkt != nil && dst.IsValid() && !dst.Addr().IsUnspecified() {
+		if _, err := s.rtcp.WriteToUDPAddrPort(pkt, dst); err != nil {
+			s.log.Debug("RTCP send", "to", dst, "err", err)
 		}
 	}
+	return next
 }
 
 // jittered returns the report interval randomised to 0.5-1.5 times.

@@ -184,8 +184,8 @@ func (s *Session) WriteFrame(pcm []int16) error {
 			s.mu.Lock()
 			continue
 		}
-		if _, err := s.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
-			return fmt.Errorf("send RTP to %v: %w", dst, err)
+		if err := s.sendRTP(pkt, dst); err != nil { // loop.go
+			return err
 		}
 		s.mu.Lock()
 	}
