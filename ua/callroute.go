@@ -17,6 +17,7 @@ type hopKey struct{}
 type routedHop struct {
 	sipdns.Hop
 	name string
+	more bool // further hops follow: the INVITE is given up sooner (invitehop.go)
 }
 
 // callHops returns the servers an INVITE to target may go to, in the
@@ -120,7 +121,7 @@ func (u *UA) registrationHops(sv server) []sipdns.Hop {
 func (u *UA) inviteEach(ctx context.Context, c *call, hops []sipdns.Hop, name string, try func(context.Context) attempt) attempt {
 	var a attempt
 	for i, h := range hops {
-		a = try(context.WithValue(ctx, hopKey{}, routedHop{h, name}))
+		a = try(context.WithValue(ctx, hopKey{}, routedHop{h, name, i < len(hops)-1}))
 		if a.dc != nil || a.code != 503 || ctx.Err() != nil || i == len(hops)-1 {
 			return a
 		}

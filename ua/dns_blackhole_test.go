@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -55,4 +56,47 @@ func TestHopTimeout(t *testing.T) {
 			t.Errorf("%d hops, at %d: %v, want %v", tc.hops, tc.at, got, tc.want)
 		}
 	}
+}
+
+// TestCallPastBlackHole: the door (no account) calls sip:alice@pbx.test;
+// DNS names a black hole (a UDP port that takes every INVITE and answers
+// none) at priority 10 and Kamailio, where alice is registered, at 20.
+// With another server left, the INVITE to the black hole is given up for
+// want of any response within nextHopTimeout (not the 32 s transaction
+// timeout), and alice answers through Kamailio.
+func TestCallPastBlackHole(t *testing.T) {
+	t.Parallel()
+	hole, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hole.Close() })
+	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})
+	d := interop.StartDnsmasq(t, sipZone(hole.LocalAddr().(*net.UDPAddr).Port, k.Port))
+	callee := testConfig()
+	callee.Accounts = []Account{{Registrar: k.UDP, User: "alice", Password: interop.Password, Expires: time.Hour}}
+	alice := start(t, callee, nil)
+	alice.wait(t, 10*time.Second, "alice registered", regIs(Registered))
+	cfg := testConfig()
+	cfg.DNSServer = d.Addr
+	door := start(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := door.Call(ctx, []string{"sip:alice@pbx.test"}, Hunt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A hang guard: well under the 32 s a black hole cost before.
+	alice.wait(t, 25*time.Second, "alice answered past the black hole", func(e Event) bool {
+		return callIs(CallAnswered)(e) && e.Incoming
+	})
+	hangup(t, c)
+	want := fmt.Sprintf("udp 127.0.0.1:%d", hole.LocalAddr().(*net.UDPAddr).Port)
+	for _, line := range strings.Split(door.logs.String(), "\n") {
+		if strings.Contains(line, "trying the next server DNS gave") && strings.Contains(line, want) &&
+			strings.Contains(line, "no response within "+nextHopTimeout.String()) {
+			return
+		}
+	}
+	t.Errorf("no failover from the black hole %s for want of a response logged:\n%s", want, door.logs)
 }

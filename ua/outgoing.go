@@ -271,13 +271,16 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(auth.Username0(), transport)}
 	ictx, icancel := context.WithTimeout(ctx, u.timing.NoAnswer)
 	defer icancel()
+	hctx, hop := u.watchHop(ictx) // invitehop.go: a dead server while more remain
+	defer hop.stop()
 	var rel reliable18x
-	dc, err := dua.WriteInvite(ictx, req)
+	dc, err := dua.WriteInvite(hctx, req)
 	if err != nil {
 		return attempt{code: 503, reason: "send INVITE to " + target.String() + ": " + err.Error()}
 	}
-	err = waitAnswer(ictx, dc, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
+	err = waitAnswer(hctx, dc, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(res *sip.Response) error {
+			hop.heard.Store(true)
 			if n, ok := rel.next(res); ok {
 				u.prack(ictx, c, dc, res, n, auth)
 			}
@@ -326,6 +329,8 @@ func (u *UA) inviteOnce(ctx context.Context, c *call, target sip.Uri, offer []by
 		return a
 	case ctx.Err() != nil:
 		return attempt{code: 487, reason: "cancelled"}
+	case hop.gaveUp.Load():
+		return attempt{code: 503, reason: target.String() + ": no response within " + nextHopTimeout.String()}
 	case ictx.Err() != nil:
 		return attempt{code: 408, reason: target.String() + ": no answer"}
 	}

@@ -136,7 +136,9 @@ func (r *regLoop) tr() string {
 // 3263 §4.3): a dead one, a black hole over UDP, costs this instead of the
 // whole transaction timeout (64·T1, 32 s) before the next is tried. The
 // last one left gets the full time. A live registrar answers within
-// milliseconds; one slower than this is passed over for the next.
+// milliseconds; one slower than this is passed over for the next. An
+// INVITE is given up after it only when no response came at all
+// (invitehop.go): a ringing call is not cut.
 const nextHopTimeout = 4 * time.Second
 
 // hopTimeout is the bound of a REGISTER to server si: d, or
