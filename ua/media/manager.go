@@ -153,7 +153,7 @@ func (m *Manager) pump(c *managedCall) {
 			if c.hooks.OnDTMF != nil {
 				c.hooks.OnDTMF(byte(ev.Digit))
 			}
-		case EventTimeout:
+		case EventTimeout, EventSecurity:
 			if c.hooks.OnTimeout != nil {
 				c.hooks.OnTimeout()
 			}

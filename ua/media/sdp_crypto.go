@@ -24,21 +24,27 @@ type SRTPPolicy string
 // answers (in clear) and one with SRTP encrypts; offers with keys are
 // answered with keys. Mandatory offers RTP/SAVP with a=crypto (as
 // baresip's "srtp-mand" and PBXs with SRTP required expect) and refuses
-// plain offers and plain answers.
+// plain offers and plain answers. DTLS is mandatory too, but offers
+// DTLS-SRTP (UDP/TLS/RTP/SAVP with a=fingerprint, RFC 5763) instead of
+// keys; every policy but off answers a DTLS-SRTP offer (dtls_sdp.go).
 const (
 	SRTPOff       SRTPPolicy = "off"
 	SRTPOptional  SRTPPolicy = "optional"
 	SRTPMandatory SRTPPolicy = "mandatory"
+	SRTPDTLS      SRTPPolicy = "dtls"
 )
 
 // Valid reports whether p is a known policy ("" counts as off).
 func (p SRTPPolicy) Valid() bool {
-	return p == "" || p == SRTPOff || p == SRTPOptional || p == SRTPMandatory
+	return p == "" || p == SRTPOff || p == SRTPOptional || p == SRTPMandatory || p == SRTPDTLS
 }
+
+// Required reports whether the policy refuses plain RTP.
+func (p SRTPPolicy) Required() bool { return p == SRTPMandatory || p == SRTPDTLS }
 
 // Stricter returns the stricter of p and q.
 func (p SRTPPolicy) Stricter(q SRTPPolicy) SRTPPolicy {
-	rank := func(x SRTPPolicy) int { return map[SRTPPolicy]int{SRTPOptional: 1, SRTPMandatory: 2}[x] }
+	rank := func(x SRTPPolicy) int { return map[SRTPPolicy]int{SRTPOptional: 1, SRTPMandatory: 2, SRTPDTLS: 3}[x] }
 	if rank(q) > rank(p) {
 		return q
 	}
@@ -64,6 +70,9 @@ type sdesState struct {
 	local  Crypto
 	remote Crypto
 	tr     *SRTP
+
+	offerDTLS bool  // the last offer was DTLS-SRTP (dtls_sdp.go)
+	dtls      *SRTP // the DTLS-SRTP association, kept across re-INVITEs
 }
 
 // SetSRTP sets the call's policy and whether its signalling is over TLS.
@@ -71,9 +80,9 @@ type sdesState struct {
 // readable by anyone on the path.
 func (s *SDP) SetSRTP(policy SRTPPolicy, secure bool) error {
 	if !policy.Valid() {
-		return fmt.Errorf("set SRTP policy %q: %w: want off, optional or mandatory", policy, ErrSRTPRefused)
+		return fmt.Errorf("set SRTP policy %q: %w: want off, optional, mandatory or dtls", policy, ErrSRTPRefused)
 	}
-	if policy == SRTPMandatory && !secure {
+	if policy.Required() && !secure {
 		return fmt.Errorf("set SRTP policy %s: %w: the call's SIP is not over TLS (SDES keys are never sent in clear)", policy, ErrSRTPRequired)
 	}
 	s.sdes.policy, s.sdes.secure = policy, secure
@@ -87,7 +96,7 @@ func HasCryptoKeys(body []byte) bool {
 
 // sendsKeys reports whether our SDP carries keys at all.
 func (c *sdesState) sendsKeys() bool {
-	return c.secure && (c.policy == SRTPOptional || c.policy == SRTPMandatory)
+	return c.secure && (c.policy == SRTPOptional || c.policy.Required())
 }
 
 // key returns our key for suite with tag, made on first use.
@@ -125,8 +134,11 @@ func (c *sdesState) transform(local, remote Crypto) (*SRTP, error) {
 func (s *SDP) offerCrypto(m *sdp.MediaDescription) error {
 	c := &s.sdes
 	c.offer = c.sendsKeys()
-	if c.policy == SRTPMandatory && !c.secure {
+	if c.policy.Required() && !c.secure {
 		return fmt.Errorf("SDP offer: %w: the call's SIP is not over TLS", ErrSRTPRequired)
+	}
+	if c.offerDTLS = c.offer && c.policy == SRTPDTLS; c.offerDTLS {
+		return c.offerFingerprint(m) // dtls_sdp.go
 	}
 	if !c.offer {
 		return nil
@@ -172,22 +184,25 @@ func offeredCrypto(m *sdp.MediaDescription) (Crypto, bool, error) {
 // md: it adds our key for the first offered suite sipbell supports and
 // returns the transform, nil for a plain call, or an error when the offer
 // cannot be taken under the policy.
-func (s *SDP) answerCrypto(m, md *sdp.MediaDescription) (*SRTP, error) {
+func (s *SDP) answerCrypto(od *sdp.SessionDescription, m, md *sdp.MediaDescription) (*SRTP, error) {
 	c := &s.sdes
+	if isDTLSProto(m) {
+		return s.answerFingerprint(od, m, md) // dtls_sdp.go
+	}
 	savp := strings.EqualFold(strings.Join(m.MediaName.Protos, "/"), "RTP/SAVP")
 	remote, hasKeys, err := offeredCrypto(m)
 	switch {
 	case savp && (c.policy == "" || c.policy == SRTPOff):
 		return nil, fmt.Errorf("%w: %w: RTP/SAVP offered, SRTP is off here", ErrSRTPRefused, ErrNoCommonCodec)
-	case (savp || hasKeys) && !c.secure && c.policy == SRTPMandatory:
+	case (savp || hasKeys) && !c.secure && c.policy.Required():
 		return nil, fmt.Errorf("%w: SRTP keys offered over a transport that is not TLS", ErrSRTPRequired)
 	case savp && !c.secure:
 		return nil, fmt.Errorf("%w: SRTP keys offered over a transport that is not TLS", ErrSRTPRefused)
-	case !hasKeys && c.policy == SRTPMandatory:
+	case !hasKeys && c.policy.Required():
 		return nil, fmt.Errorf("%w: the offer is plain RTP (no a=crypto)", ErrSRTPRequired)
 	case !hasKeys || !c.sendsKeys():
 		return nil, nil // plain: keys from a plain transport are not used
-	case err != nil && (savp || c.policy == SRTPMandatory):
+	case err != nil && (savp || c.policy.Required()):
 		return nil, fmt.Errorf("%w: %w", ErrSRTPRefused, err)
 	case err != nil:
 		return nil, nil // optional: no suite in common, plain RTP/AVP
@@ -208,14 +223,17 @@ func (s *SDP) answerCrypto(m, md *sdp.MediaDescription) (*SRTP, error) {
 // answeredCrypto reads the a=crypto of the peer's answer m to our offer:
 // the transform when it took one of our suites, nil for a plain answer
 // (an error when SRTP is mandatory).
-func (s *SDP) answeredCrypto(m *sdp.MediaDescription) (*SRTP, error) {
+func (s *SDP) answeredCrypto(ad *sdp.SessionDescription, m *sdp.MediaDescription) (*SRTP, error) {
 	c := &s.sdes
 	if !c.offer {
 		return nil, nil
 	}
+	if c.offerDTLS {
+		return s.answeredFingerprint(ad, m) // dtls_sdp.go
+	}
 	remote, hasKeys, err := offeredCrypto(m)
 	switch {
-	case !hasKeys && c.policy == SRTPMandatory:
+	case !hasKeys && c.policy.Required():
 		return nil, fmt.Errorf("%w: the peer answered plain RTP (no a=crypto)", ErrSRTPRequired)
 	case !hasKeys:
 		return nil, nil

@@ -139,12 +139,13 @@ func (s *SDP) sendPTime(st stream) time.Duration {
 	return time.Duration(p) * time.Millisecond
 }
 
-// acceptable reports whether an m= line is an RTP/AVP or RTP/SAVP audio
-// stream that is not disabled (SAVP is then checked by answerCrypto).
+// acceptable reports whether an m= line is an RTP/AVP, RTP/SAVP or
+// UDP/TLS/RTP/SAVP(F) audio stream that is not disabled (SAVP and DTLS
+// are then checked by answerCrypto).
 func acceptable(m *sdp.MediaDescription) bool {
 	proto := strings.Join(m.MediaName.Protos, "/")
 	return m.MediaName.Media == "audio" && m.MediaName.Port.Value != 0 &&
-		(strings.EqualFold(proto, "RTP/AVP") || strings.EqualFold(proto, "RTP/SAVP"))
+		(strings.EqualFold(proto, "RTP/AVP") || strings.EqualFold(proto, "RTP/SAVP") || isDTLSProto(m))
 }
 
 // Answer answers the SDP offer with local direction dir (SendRecv
@@ -215,7 +216,7 @@ func (s *SDP) answerStream(od *sdp.SessionDescription, m *sdp.MediaDescription, 
 	neg := Negotiated{Remote: st.rtp, RemoteRTCP: st.rtcp, Codec: *chosen,
 		EventPT: st.eventPT, RecvEventPT: st.eventPT, PTime: s.sendPTime(st), Direction: d}
 	md := s.audioMedia([]Codec{*chosen}, st.eventPT, d)
-	if neg.SRTP, err = s.answerCrypto(m, md); err != nil { // sdp_crypto.go
+	if neg.SRTP, err = s.answerCrypto(od, m, md); err != nil { // sdp_crypto.go
 		return Negotiated{}, nil, err
 	}
 	return neg, md, nil
@@ -271,7 +272,7 @@ func (s *SDP) ParseAnswer(answer []byte) (Negotiated, error) {
 	}
 	ourDir, _ := directionOf(s.offer.MediaDescriptions[0].Attributes)
 	neg.Direction = ourDir & st.dir.reverse()
-	if neg.SRTP, err = s.answeredCrypto(m); err != nil { // sdp_crypto.go
+	if neg.SRTP, err = s.answeredCrypto(ad, m); err != nil { // sdp_crypto.go
 		return Negotiated{}, fmt.Errorf("parse SDP answer: %w", err)
 	}
 	return neg, nil

@@ -32,6 +32,9 @@ const (
 	// EventTimeout means no RTP arrived for Config.RTPTimeout while the
 	// peer should be sending; the UA should hang up.
 	EventTimeout
+	// EventSecurity means the call's encryption failed (a DTLS-SRTP
+	// handshake, dtls_session.go); the UA should hang up.
+	EventSecurity
 )
 
 // Event is something the session reports to its owner.
@@ -116,7 +119,8 @@ type Session struct {
 	txSRTP   [1500 + SRTPOverhead]byte
 	srtpFail srtpFailLog
 
-	audioRate int // Options.AudioRate, 8000 or 16000 (voice.go)
+	audioRate int       // Options.AudioRate, 8000 or 16000 (voice.go)
+	dtls      dtlsState // DTLS-SRTP association (dtls_session.go)
 }
 
 // peerState is what we learned about the peer's stream.
@@ -266,6 +270,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.stopDTLSLocked()
 	cancel := s.cancel
 	bye, dst := s.goodbye()
 	s.mu.Unlock()

@@ -142,6 +142,11 @@ type SRTP struct {
 	suite      string
 	txh, rxh   rtp.Header
 	txch, rxch rtcp.Header
+
+	// dtls is set on a DTLS-SRTP descriptor (Negotiated.SRTP of a
+	// DTLS-SRTP call): no keys yet, the session's handshake makes the
+	// keyed transform (dtls_session.go).
+	dtls *dtlsParams
 }
 
 // NewSRTP builds the transform from the local and the remote key, which
@@ -170,6 +175,12 @@ func NewSRTP(local, remote Crypto) (*SRTP, error) {
 func (s *SRTP) Suite() string {
 	if s == nil {
 		return ""
+	}
+	if s.dtls != nil {
+		if su := s.dtls.suite.Load(); su != nil {
+			return *su + " (DTLS)"
+		}
+		return "DTLS-SRTP (handshake pending)"
 	}
 	return s.suite
 }

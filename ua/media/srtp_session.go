@@ -25,6 +25,13 @@ type srtpFailLog struct {
 // setSRTP installs the call's transform (nil: plain RTP) and logs a
 // change. Called with s.mu held.
 func (s *Session) setSRTP(tr *SRTP) {
+	if tr != nil && tr.dtls != nil {
+		s.startDTLS(tr, s.neg) // dtls_session.go: keyed by the handshake
+		return
+	}
+	if s.dtls.desc != nil {
+		s.stopDTLSLocked()
+	}
 	if old := s.srtp.Swap(tr); old != tr {
 		if tr != nil {
 			s.log.Info("media encrypted (SRTP)", "suite", tr.Suite(), "local", s.local)
@@ -35,11 +42,15 @@ func (s *Session) setSRTP(tr *SRTP) {
 }
 
 // protectRTP returns pkt encrypted when the call is, in the sender's
-// buffer (valid until the next call), else pkt itself. Called by the
-// single sending goroutine.
+// buffer (valid until the next call), else pkt itself; nil (send
+// nothing) while a DTLS-SRTP call has no keys yet. Called by the single
+// sending goroutine.
 func (s *Session) protectRTP(pkt []byte) ([]byte, error) {
 	tr := s.srtp.Load()
 	if tr == nil {
+		if s.dtls.on.Load() {
+			return nil, nil // no keys yet: nothing in clear
+		}
 		return pkt, nil
 	}
 	out, err := tr.Protect(s.txSRTP[:0], pkt)
@@ -55,6 +66,10 @@ func (s *Session) protectRTP(pkt []byte) ([]byte, error) {
 func (s *Session) unprotectRTP(plain, pkt []byte, src netip.AddrPort) ([]byte, bool) {
 	tr := s.srtp.Load()
 	if tr == nil {
+		if s.dtls.on.Load() {
+			s.srtpFailed("SRTP", src, errDTLSPending)
+			return nil, false
+		}
 		return pkt, true
 	}
 	out, err := tr.Unprotect(plain, pkt)
@@ -67,7 +82,11 @@ func (s *Session) unprotectRTP(plain, pkt []byte, src netip.AddrPort) ([]byte, b
 
 // unprotectRTCP is unprotectRTP for the RTCP socket.
 func (s *Session) unprotectRTCP(plain, pkt []byte, src netip.AddrPort) ([]byte, bool) {
-	tr := s.srtp.Load()
+	tr, pending := s.rtcpTransform() // dtls_session.go
+	if pending {
+		s.srtpFailed("SRTCP", src, errDTLSPending)
+		return nil, false
+	}
 	if tr == nil {
 		return pkt, true
 	}
@@ -84,7 +103,10 @@ func (s *Session) unprotectRTCP(plain, pkt []byte, src netip.AddrPort) ([]byte, 
 // itself when it is not, and nil when it cannot be protected (never sent
 // in clear).
 func (s *Session) protectRTCP(pkt []byte) []byte {
-	tr := s.srtp.Load()
+	tr, pending := s.rtcpTransform()
+	if pending {
+		return nil
+	}
 	if tr == nil || pkt == nil {
 		return pkt
 	}

@@ -115,11 +115,12 @@ func stunSuccess(txID [12]byte, src netip.AddrPort) []byte {
 	return binary.BigEndian.AppendUint32(b, crc)
 }
 
-// stunPacket handles pkt from src on conn when it is STUN (reporting
-// true); the read loops call it before parsing RTP or RTCP.
+// stunPacket handles pkt from src on conn when it is STUN, or DTLS
+// (RFC 7983: handed to the DTLS-SRTP handshake, dtls_session.go),
+// reporting true; the read loops call it before parsing RTP or RTCP.
 func (s *Session) stunPacket(pkt []byte, src netip.AddrPort, conn *net.UDPConn) bool {
 	if !isSTUN(pkt) {
-		return false
+		return s.dtlsPacket(pkt, src, conn == s.rtcp)
 	}
 	s.mu.Lock()
 	s.handleSTUN(pkt, src, conn)
