@@ -33,7 +33,7 @@ type Config struct {
 	// neither.
 	TLSKeyFile string `yaml:"tls_key_file"`
 	// SRTP encrypts the media of calls made or taken directly (not through
-	// an account): off, optional or mandatory (default off). Optional
+	// an account): off, optional, mandatory or dtls (default off). Optional
 	// offers RTP/AVP with SDES keys (a=crypto), so a peer without SRTP
 	// still answers in clear (best effort, as baresip's "srtp"), and
 	// answers offers that carry keys with keys. Mandatory offers RTP/SAVP
@@ -41,7 +41,13 @@ type Config struct {
 	// plain offer 488 and hangs up on a plain answer. Keys only travel in
 	// SIP over TLS: a call whose SIP is not TLS gets none (optional) or is
 	// refused (mandatory). A sips: target or Request-URI makes SRTP
-	// mandatory for that call.
+	// mandatory for that call. Dtls is mandatory with DTLS-SRTP (RFC 5763,
+	// baresip's "dtls_srtp", WebRTC gateways): the offer is
+	// UDP/TLS/RTP/SAVP with the fingerprint of a certificate made per
+	// process, the keys come from a DTLS handshake on the RTP port, and a
+	// peer whose certificate does not match its SDP fingerprint is hung
+	// up on. Optional, mandatory and dtls all answer a DTLS-SRTP offer;
+	// fingerprints, like keys, are only trusted in SIP over TLS.
 	SRTP string `yaml:"srtp"`
 	// User is the user part of this device's SIP address when no account
 	// is registered, so peers reach it as sip:<user>@<host>:<port>.
@@ -261,7 +267,7 @@ type Account struct {
 	// provider whose certificates name their hosts.
 	TLSServerName string `yaml:"tls_server_name"`
 	// SRTP is sip.srtp for calls through this account (default off);
-	// optional or mandatory needs transport tls.
+	// optional, mandatory or dtls needs transport tls.
 	SRTP string `yaml:"srtp"`
 }
 

@@ -18,13 +18,13 @@ import (
 // validateSRTP checks sip.srtp and accounts[].srtp.
 func (c *Config) validateSRTP(errs *cfgerr.List) {
 	if !media.SRTPPolicy(c.SRTP).Valid() {
-		errs.Add("srtp", "must be off, optional or mandatory, got %q", c.SRTP)
+		errs.Add("srtp", "must be off, optional, mandatory or dtls, got %q", c.SRTP)
 	}
 	for i, a := range c.Accounts {
 		p := cfgerr.Index("accounts", i) + ".srtp"
 		switch {
 		case !media.SRTPPolicy(a.SRTP).Valid():
-			errs.Add(p, "must be off, optional or mandatory, got %q", a.SRTP)
+			errs.Add(p, "must be off, optional, mandatory or dtls, got %q", a.SRTP)
 		case a.SRTP != "" && a.SRTP != string(media.SRTPOff) && a.transport() != "tls":
 			errs.Add(p, "%s needs transport tls (or a sips: registrar): SRTP keys are never sent over %s", a.SRTP, a.transport())
 		}
@@ -41,7 +41,7 @@ func (u *UA) srtpOutgoing(targets []sip.Uri) (media.SRTPPolicy, bool) {
 			p = media.SRTPPolicy(u.cfg.Accounts[0].SRTP)
 		}
 		if strings.EqualFold(t.Scheme, "sips") {
-			p = media.SRTPMandatory
+			p = p.Stricter(media.SRTPMandatory) // dtls stays dtls
 		}
 		policy = policy.Stricter(p)
 		if _, _, transport := u.inviteRequest(t, nil, 0); transport != "tls" {
@@ -69,7 +69,7 @@ func (u *UA) srtpFor(caller Caller, req *sip.Request) (media.SRTPPolicy, bool) {
 		}
 	}
 	if strings.EqualFold(req.Recipient.Scheme, "sips") {
-		policy = media.SRTPMandatory
+		policy = policy.Stricter(media.SRTPMandatory)
 	}
 	return policy, strings.EqualFold(req.Transport(), "TLS")
 }
