@@ -25,6 +25,7 @@ var (
 
 func main() {
 	setProcs()
+	setMemLimit()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

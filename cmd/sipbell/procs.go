@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 )
 
 // defaultProcs is the firmware's GOMAXPROCS unless the GOMAXPROCS
@@ -22,4 +23,22 @@ func setProcs() int {
 		runtime.GOMAXPROCS(defaultProcs)
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// defaultMemLimit is the firmware's soft memory limit for the Go runtime
+// (GOMEMLIMIT) unless the GOMEMLIMIT environment variable says otherwise.
+// A door station's heap is a few MB: every queue, table and buffer in it
+// is bounded, so the limit is never near in service. It is a ceiling for
+// the garbage collector under a flood: past it, the collector runs as
+// often as it must instead of letting the heap double (GOGC) on a Pi
+// Zero's 512 MB shared with the system.
+const defaultMemLimit = 64 << 20
+
+// setMemLimit applies defaultMemLimit when GOMEMLIMIT is not set in the
+// environment and returns the limit in force, in bytes.
+func setMemLimit() int64 {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemLimit)
+	}
+	return debug.SetMemoryLimit(-1)
 }

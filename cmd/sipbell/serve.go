@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -73,7 +74,8 @@ func startOrFallBack(ctx context.Context, a *app, o options, cfg provisioning.Fi
 
 // serve runs the firmware until SIGINT/SIGTERM and returns the exit code.
 func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
-	log.Info("starting", "version", versionString(), "gomaxprocs", runtime.GOMAXPROCS(0))
+	log.Info("starting", "version", versionString(), "gomaxprocs", runtime.GOMAXPROCS(0),
+		"memlimit_mib", debug.SetMemoryLimit(-1)>>20)
 	// A save cut short by a crash or power loss leaves temporary files
 	// beside the configuration: they are never read, so remove them.
 	if removed, err := provisioning.CleanTemp(o.configPath); err != nil {
@@ -85,6 +87,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	if !ok {
 		return 1
 	}
+	launchSlot(cfg.Provisioning.StateDir, log) // update_launch.go: a newer slot replaces this process
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
