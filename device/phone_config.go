@@ -97,7 +97,20 @@ type PhoneConfig struct {
 	// V.23, the Netherlands and Denmark with DTMF). Empty: the country's
 	// (before_ring for UK and NL, after_ring elsewhere).
 	CallerIDTiming string `yaml:"caller_id_timing"`
+	// VoicemailSubscription is "on" (empty: the default) to subscribe to
+	// the first account's message-summary at the PBX once it registered
+	// (RFC 3842: messages waiting give stutter dial tone and show on the
+	// web page; the subscription is ended with Expires: 0 when sipbell
+	// stops), or "off" for a PBX that refuses or does not need it; its
+	// unsolicited message-summary NOTIFYs are taken either way.
+	VoicemailSubscription string `yaml:"voicemail_subscription,omitempty"`
 }
+
+// Values of PhoneConfig.VoicemailSubscription.
+const (
+	VoicemailSubscriptionOn  = "on"
+	VoicemailSubscriptionOff = "off"
+)
 
 // Caller-ID timings of PhoneConfig.CallerIDTiming.
 const (
@@ -213,6 +226,9 @@ func (c PhoneConfig) Validate() error {
 		errs.Add("country", "must be one of %s, not %q", strings.Join(tone.Countries(), ", "), c.Country)
 	}
 	d := c.WithDefaults()
+	if v := c.VoicemailSubscription; v != "" && v != VoicemailSubscriptionOn && v != VoicemailSubscriptionOff {
+		errs.Add("voicemail_subscription", "must be on or off, not %q", v)
+	}
 	errs.Merge("dial_plan", d.DialPlan.Validate())
 	errs.Merge("pulse", d.Pulse.Validate())
 	switch d.CallerID {

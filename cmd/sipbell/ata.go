@@ -381,10 +381,11 @@ func (h *handset) messageWaiting(waiting bool, _ string) {
 }
 
 // voicemail hands each message-waiting state, subscribed or
-// unsolicited, to the device until ctx ends; once the first account has
-// registered (events from the agent) it subscribes to the account's
-// message-summary at the PBX.
-func (h *handset) voicemail(ctx context.Context, agent *ua.UA, events <-chan ua.Event, d *device.Device, log *slog.Logger) error {
+// unsolicited, to the device until ctx ends; with subscribe, once the
+// first account has registered (events from the agent) it subscribes to
+// the account's message-summary at the PBX, and ends that subscription
+// before it returns.
+func (h *handset) voicemail(ctx context.Context, agent *ua.UA, events <-chan ua.Event, d *device.Device, subscribe bool, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	started := false
@@ -402,7 +403,7 @@ func (h *handset) voicemail(ctx context.Context, agent *ua.UA, events <-chan ua.
 		case <-ctx.Done():
 			return nil
 		case ev := <-events: // drained throughout, so the pump never waits
-			if started || ev.Kind != ua.EventRegistration || ev.Reg != ua.Registered {
+			if started || !subscribe || ev.Kind != ua.EventRegistration || ev.Reg != ua.Registered {
 				continue
 			}
 			s := mwiSubscriber(agent, log)

@@ -40,6 +40,9 @@ type core struct {
 	regs map[string]string // account → "registered", "failed: 403 Forbidden", ...
 	// regsChanged is closed (and replaced) at each registration change.
 	regsChanged chan struct{}
+	// uaUsers are parts that send through the agent as they stop (the
+	// voicemail subscription's end): the agent stops after them.
+	uaUsers sync.WaitGroup
 }
 
 // startCore builds and starts a core from cfg. On error nothing is left

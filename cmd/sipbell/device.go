@@ -41,7 +41,12 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 	if c.ata != nil {
 		c.ata.mic.input = d.Input
 		regs := c.subscribeUA(16)
-		c.goRun(ctx, a, "voicemail", func(ctx context.Context) error { return c.ata.voicemail(ctx, c.agent, regs, d, a.log) })
+		subscribe := cfg.Device.Phone.VoicemailSubscription != device.VoicemailSubscriptionOff
+		c.uaUsers.Add(1) // the agent runs on until the subscription is ended
+		c.goRun(ctx, a, "voicemail", func(ctx context.Context) error {
+			defer c.uaUsers.Done()
+			return c.ata.voicemail(ctx, c.agent, regs, d, subscribe, a.log)
+		})
 	}
 	inputs := c.hw.subscribe(64)
 	events := c.subscribeUA(256)

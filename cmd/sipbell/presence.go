@@ -184,6 +184,7 @@ func (s *simple) run(ctx context.Context, c *core, a *app, dev *device.Device) c
 			cancel()
 		}
 		parts.Wait()
+		c.uaUsers.Wait()
 		return nil
 	})
 	return uaCtx

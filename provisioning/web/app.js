@@ -185,7 +185,9 @@ function renderDashboard(dev) {
   }
   const calls = dev.calls || [];
   row("Call now", calls.length ? calls.map((c) => c.peer + " (" + c.state + ")").join(", ") : "none", calls.length ? "live" : "");
-  if (dev.door && typeof dev.door === "object") row("Door", doorText(dev.door));
+  if (dev.door && typeof dev.door === "object" && dev.door.mode === "ata") {
+    row("Voicemail", dev.door.voicemail ? "messages waiting" : "no new messages", dev.door.voicemail ? "vm live" : "vm");
+  } else if (dev.door && typeof dev.door === "object") row("Door", doorText(dev.door));
   row("Version", (dev.version || "") + " · up " + (dev.uptime || ""));
 }
 
@@ -386,6 +388,13 @@ function renderSettings() {
     field("Code that opens the door", "device.door.code", "text", { placeholder: "1234#", help: "Typed on the phone's keypad during a call. Empty: the keypad opens nothing." }),
     field("Who may open it", "device.door.allowed", "list", { placeholder: "sip:alice@pbx.example, bob", help: "Checked against who the PBX says is calling, never a header the caller writes." }),
     field("The people a button called may open it too", "device.door.targets_may_open", "bool"));
+  const ata = getPath(draft, "device.mode") === "ata";
+  $("#phone-settings").hidden = !ata;
+  const pf = $("#phone-fields");
+  pf.textContent = "";
+  if (ata) pf.append(field("Voicemail subscription", "device.phone.voicemail_subscription", "select", {
+    options: [["on", "on: ask the PBX for the messages waiting"], ["off", "off: only what the PBX sends unasked"]],
+    help: "Messages waiting make the dial tone stutter and show on the Status page." }));
   const tf = $("#time-fields");
   tf.textContent = "";
   tf.append(field("Time zone", "device.time_zone", "select", { options: zoneOptions(getPath(draft, "device.time_zone")),

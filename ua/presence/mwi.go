@@ -78,10 +78,20 @@ func NewMWISubscriber(s MWISender, cfg MWIConfig, clock clockwork.Clock, log *sl
 	return &MWISubscriber{send: s, cfg: cfg, clock: clock, log: log}
 }
 
-// Run subscribes and keeps the subscription until ctx ends (it does not
-// unsubscribe: the subscription expires at the server).
+// unsubscribeWait bounds the SUBSCRIBE that ends the subscription when
+// Run stops (sipbell stopping waits for it).
+const unsubscribeWait = 2 * time.Second
+
+// Run subscribes and keeps the subscription until ctx ends; it then ends
+// an active subscription (Expires: 0, RFC 6665 section 4.1.2.3) within
+// unsubscribeWait, so the PBX stops sending NOTIFYs to a device gone.
 func (m *MWISubscriber) Run(ctx context.Context) error {
 	expires, refresh := m.cfg.Expires, false
+	defer func() {
+		if refresh {
+			m.unsubscribe(ctx)
+		}
+	}()
 	backoff := time.Duration(0)
 	last := -1 // the last outcome logged
 	for {
@@ -128,6 +138,19 @@ func (m *MWISubscriber) Run(ctx context.Context) error {
 		case <-m.clock.After(wait):
 		}
 	}
+}
+
+// unsubscribe sends the SUBSCRIBE with Expires: 0 within the
+// subscription, after ctx (Run's, ended) is done.
+func (m *MWISubscriber) unsubscribe(ctx context.Context) {
+	uctx, cancel := clockwork.WithTimeout(context.WithoutCancel(ctx), m.clock, min(m.cfg.Timeout, unsubscribeWait))
+	defer cancel()
+	res, err := m.send.SubscribeMWI(uctx, 0, true)
+	if err != nil || res.Status/100 != 2 {
+		m.log.Info("voicemail subscription not ended at the server: it expires there", "code", res.Status, "err", err)
+		return
+	}
+	m.log.Info("voicemail subscription ended")
 }
 
 // nextBackoff is the pause after a failure with code (0: no answer).

@@ -36,7 +36,9 @@ func (f *fakeMWI) SubscribeMWI(_ context.Context, expires time.Duration, refresh
 
 // TestMWISubscriber: refresh at 4/5 of the time granted, a new
 // subscription after 481, Min-Expires after 423, backoff after failures
-// (403 and 489 straight to the cap, others doubling), on the fake clock.
+// (403 and 489 straight to the cap, others doubling), on the fake clock;
+// an active subscription is ended (Expires 0) when Run stops, a failed
+// one is not.
 func TestMWISubscriber(t *testing.T) {
 	t.Parallel()
 	ok := func(exp time.Duration) MWIResponse { return MWIResponse{Status: 200, Expires: exp} }
@@ -48,19 +50,19 @@ func TestMWISubscriber(t *testing.T) {
 	}{
 		{"granted less than asked: refresh at 4/5", []MWIResponse{ok(600 * time.Second), ok(600 * time.Second)},
 			[]time.Duration{480 * time.Second},
-			[]string{"+0s new 1h0m0s", "+8m0s refresh 1h0m0s"}},
+			[]string{"+0s new 1h0m0s", "+8m0s refresh 1h0m0s", "+8m0s refresh 0s"}},
 		{"481 on a refresh: a new subscription at once", []MWIResponse{ok(time.Hour), {Status: 481}, ok(time.Hour)},
 			[]time.Duration{48 * time.Minute, 0},
-			[]string{"+0s new 1h0m0s", "+48m0s refresh 1h0m0s", "+48m0s new 1h0m0s"}},
+			[]string{"+0s new 1h0m0s", "+48m0s refresh 1h0m0s", "+48m0s new 1h0m0s", "+48m0s refresh 0s"}},
 		{"423: the server's Min-Expires", []MWIResponse{{Status: 423, MinExpires: 2 * time.Hour}, ok(2 * time.Hour)},
 			[]time.Duration{0},
-			[]string{"+0s new 1h0m0s", "+0s new 2h0m0s"}},
+			[]string{"+0s new 1h0m0s", "+0s new 2h0m0s", "+0s refresh 0s"}},
 		{"500 then no answer: backoff doubles", []MWIResponse{{Status: 500}},
 			[]time.Duration{30 * time.Second, time.Minute},
 			[]string{"+0s new 1h0m0s", "+30s new 1h0m0s", "+1m30s new 1h0m0s"}},
 		{"489: no such event here, an hour", []MWIResponse{{Status: 489}, ok(time.Hour)},
 			[]time.Duration{time.Hour},
-			[]string{"+0s new 1h0m0s", "+1h0m0s new 1h0m0s"}},
+			[]string{"+0s new 1h0m0s", "+1h0m0s new 1h0m0s", "+1h0m0s refresh 0s"}},
 		{"403: not allowed, an hour", []MWIResponse{{Status: 403}, {Status: 403}},
 			[]time.Duration{time.Hour},
 			[]string{"+0s new 1h0m0s", "+1h0m0s new 1h0m0s"}},
