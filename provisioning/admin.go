@@ -197,6 +197,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("PUT /api/config", a.auth(http.HandlerFunc(a.putConfig)))
 	mux.Handle("PATCH /api/config", a.auth(http.HandlerFunc(a.patchConfig)))
 	mux.Handle("POST /api/actions/{action}", a.auth(http.HandlerFunc(a.action)))
+	a.guestRoutes(mux) // guests.go
 	if a.opts.History != nil {
 		mux.Handle("GET /api/history", a.auth(a.opts.History))
 	}
@@ -491,8 +492,11 @@ func (a *Admin) action(w http.ResponseWriter, r *http.Request) {
 	case "self-test":
 		a.selfTest(w, r, act)
 		return
+	case "firmware-check": // manifest_update.go
+		a.firmwareCheck(w, r, act)
+		return
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown action %q (call, hangup, open-door, provision, restart, self-test)", name))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown action %q (call, firmware-check, hangup, open-door, provision, restart, self-test)", name))
 		return
 	}
 	if err != nil {

@@ -17,10 +17,21 @@ import (
 	"github.com/sipbell/sipbell/internal/cfgerr"
 )
 
-// FirmwareConfig names the firmware the device should run. It applies to
-// the gokrazy image, whose two root partitions take turns: a Debian
-// install updates with apt instead.
+// FirmwareConfig names the firmware the device should run: a signed
+// manifest (any install), or one root image (the gokrazy image only).
 type FirmwareConfig struct {
+	// Manifest is a firmware manifest (JSON, http:// or https://), signed
+	// like url (Manifest plus ".minisig"), naming the version, the minimum
+	// version to update from, the share of devices to roll out to, and per
+	// platform (linux/arm64, linux/armv6, gokrazy/arm64...) the file's url,
+	// sha256 and size. The device checks it at start, every interval (with
+	// the same random offset as the provisioning files) and on request
+	// (POST /api/actions/firmware-check). It installs a newer version for its
+	// platform in its inactive slot (a Debian install: the sipbell binary,
+	// the gokrazy image: the spare root partition), restarts into it, and
+	// keeps it only when healthy within health_window; the download
+	// resumes after a cut. Format: docs in provisioning/manifest.go.
+	Manifest string `yaml:"manifest"`
 	// URL is the new root file system (scripts/update-image.sh cuts it
 	// from an image built with make image), http:// or https://. URL plus
 	// ".minisig" must be its minisign signature (minisign -S -m FILE) by
@@ -30,7 +41,7 @@ type FirmwareConfig struct {
 	// within health_window; otherwise the device boots the previous
 	// firmware again by itself.
 	URL string `yaml:"url"`
-	// Version is what the image's sipbell -version says (the version
+	// Version (with url) is what the image's sipbell -version says (the version
 	// part). The image is fetched when it differs from the running
 	// version, once per url and version: a refused or failed one is not
 	// tried again until either changes.
@@ -57,6 +68,13 @@ const (
 func (c *FirmwareConfig) validate(signingKeys []string) error {
 	var errs cfgerr.List
 	checkURL(&errs, "url", c.URL)
+	checkURL(&errs, "manifest", c.Manifest)
+	if c.Manifest != "" && c.URL != "" {
+		errs.Add("manifest", "set manifest or url, not both")
+	}
+	if c.Manifest != "" && len(signingKeys) == 0 {
+		errs.Add("manifest", "needs provisioning.signing_keys: a firmware manifest is only used when signed")
+	}
 	if c.URL != "" && c.Version == "" {
 		errs.Add("version", "must be set when url is")
 	}
@@ -116,7 +134,7 @@ func SaveFirmwareState(dir string, s FirmwareState) error {
 // BootSlots are the two root file systems the firmware alternates
 // between (GokrazyBoot; tests use a fake).
 type BootSlots interface {
-	WriteInactive(ctx context.Context, image []byte) error
+	WriteInactive(ctx context.Context, version string, image []byte) error
 	TryInactive() error   // the next boot (only) starts the other root
 	Trial() (bool, error) // this boot is such a try
 	Commit() error        // the running root is kept from now on
@@ -130,7 +148,10 @@ var ErrFirmware = errors.New("firmware update")
 type UpdaterOptions struct {
 	StateDir string
 	Version  string    // the running version
-	Slots    BootSlots // nil: not a gokrazy image, updates are refused
+	Slots    BootSlots // the install's two slots; nil: no updates
+	Images   bool      // Slots take root images (gokrazy), else binaries
+	Platform string    // the manifest files this device takes (ManifestPlatform)
+	DeviceID string    // places the device in a manifest's rollout
 	Client   *http.Client
 	Log      *slog.Logger
 	Record   func(detail string)                        // the event history; may be nil
@@ -144,9 +165,10 @@ type UpdaterOptions struct {
 // Updater installs the firmware provisioning names and, on the boot that
 // tries it, keeps it or rolls it back.
 type Updater struct {
-	o  UpdaterOptions
-	mu sync.Mutex // one Check or Finish at a time; guards state
-	st FirmwareState
+	o    UpdaterOptions
+	mu   sync.Mutex // one Check or Finish at a time; guards st and last
+	st   FirmwareState
+	last ManifestCheck
 }
 
 // NewUpdater returns an Updater with the state left in o.StateDir.
@@ -185,15 +207,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // FirmwareStatus is the firmware part of GET /api/status.
 type FirmwareStatus struct {
-	Running string        `json:"running"`
-	Last    FirmwareState `json:"last_update"`
+	Running   string        `json:"running"`
+	Platform  string        `json:"platform,omitempty"`
+	Last      FirmwareState `json:"last_update"`
+	LastCheck ManifestCheck `json:"last_manifest_check"`
 }
 
 // Status reports the running version and the last update.
 func (u *Updater) Status() FirmwareStatus {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return FirmwareStatus{Running: u.o.Version, Last: u.st}
+	return FirmwareStatus{Running: u.o.Version, Platform: u.o.Platform, Last: u.st, LastCheck: u.last}
 }
 
 func (u *Updater) record(detail string) {
@@ -238,7 +262,7 @@ func (u *Updater) Check(ctx context.Context, cfg Config) error {
 	if st := u.st; st.Version == fw.Version && st.URL == fw.URL && st.Phase != PhaseInstalled {
 		return nil // refused, failed or being tried already
 	}
-	if u.o.Slots == nil {
+	if u.o.Slots == nil || !u.o.Images {
 		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: this install has no A/B root partitions (gokrazy image only); a Debian install updates with apt", ErrFirmware))
 	}
 	if u.o.Busy != nil && u.o.Busy() {
@@ -270,20 +294,7 @@ func (u *Updater) Check(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: %s: %w", ErrFirmware, fw.URL, err))
 	}
-	if err := u.o.Slots.WriteInactive(ctx, image); err != nil {
-		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
-	}
-	u.save(FirmwareState{Phase: PhaseTrial, Version: fw.Version, URL: fw.URL, From: u.o.Version})
-	if err := u.o.Slots.TryInactive(); err != nil {
-		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
-	}
-	u.o.Log.Info("firmware update: installed on the spare root; rebooting to try it",
-		"version", fw.Version, "from", u.o.Version, "signed_by", by.KeyID, "bytes", len(image))
-	u.record(fmt.Sprintf("firmware %s (signed by key %s) installed on the spare root; rebooting to try it", fw.Version, by.KeyID))
-	if err := u.o.Slots.Reboot(); err != nil {
-		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
-	}
-	return nil
+	return u.install(ctx, fw, image, by.KeyID)
 }
 
 var errNotFound = errors.New("404 not found")

@@ -23,7 +23,7 @@ type fakeSlots struct {
 	writeErr              error
 }
 
-func (f *fakeSlots) WriteInactive(_ context.Context, b []byte) error {
+func (f *fakeSlots) WriteInactive(_ context.Context, _ string, b []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.writeErr != nil {
@@ -57,7 +57,7 @@ func newTestUpdater(t *testing.T, slots BootSlots, health func(context.Context) 
 	var hist []string
 	var mu sync.Mutex
 	u := NewUpdater(UpdaterOptions{
-		StateDir: t.TempDir(), Version: "v1", Slots: slots,
+		StateDir: t.TempDir(), Version: "v1", Slots: slots, Images: true,
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Record: func(d string) { mu.Lock(); hist = append(hist, d); mu.Unlock() },
 		Health: health, Poll: time.Millisecond,

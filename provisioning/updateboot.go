@@ -93,7 +93,7 @@ func (g *GokrazyBoot) running() (int, error) {
 
 // WriteInactive writes a root file system image onto the root partition
 // that is not running, and syncs it.
-func (g *GokrazyBoot) WriteInactive(ctx context.Context, image []byte) error {
+func (g *GokrazyBoot) WriteInactive(ctx context.Context, _ string, image []byte) error {
 	run, err := g.running()
 	if err != nil {
 		return err

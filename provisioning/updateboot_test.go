@@ -121,14 +121,14 @@ func TestGokrazyBootPartitions(t *testing.T) {
 				must(os.Symlink(p, filepath.Join(g.SysBlock, "vda"+string(rune('0'+n)))))
 				must(os.WriteFile(filepath.Join(g.Dev, "vda"+string(rune('0'+n))), nil, 0o600))
 			}
-			must(g.WriteInactive(context.Background(), []byte("root image")))
+			must(g.WriteInactive(context.Background(), "v2", []byte("root image")))
 			for _, d := range []string{"vda2", "vda3"} {
 				b, _ := os.ReadFile(filepath.Join(g.Dev, d))
 				if (d == tc.wantDev) != (string(b) == "root image") {
 					t.Errorf("%s holds %q; want the image on %s only", d, b, tc.wantDev)
 				}
 			}
-			if err := g.WriteInactive(context.Background(), make([]byte, 8*512+1)); err == nil || !strings.Contains(err.Error(), "does not fit") {
+			if err := g.WriteInactive(context.Background(), "v2", make([]byte, 8*512+1)); err == nil || !strings.Contains(err.Error(), "does not fit") {
 				t.Errorf("oversize image: err %v", err)
 			}
 		})

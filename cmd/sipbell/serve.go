@@ -87,6 +87,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	if !ok {
 		return 1
 	}
+	launchSlot(cfg.Provisioning.StateDir, log) // update_launch.go: a newer slot replaces this process
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/sipbell/sipbell/history"
@@ -18,25 +19,34 @@ const historyKindFirmware = "firmware"
 // refusal (unsigned, wrong key) waits for the next configuration.
 const firmwareRetry = time.Minute
 
-// firmware runs the firmware updater: it settles an update the last boot
+// firmware runs the firmware updater: it settles an update the last start
 // began (keep or roll back), then installs the firmware each applied
-// configuration names (provisioning.firmware).
+// configuration names (provisioning.firmware: a root image url, or a
+// manifest checked at start, every provisioning interval and on request).
 type firmware struct {
-	u    *provisioning.Updater
-	log  *slog.Logger
-	cfgs chan provisioning.Config // the latest provisioning section, replaced
+	u     *provisioning.Updater
+	log   *slog.Logger
+	cfgs  chan provisioning.Config // the latest provisioning section, replaced
+	check chan struct{}            // a manifest check asked for (admin API)
 }
 
-// newFirmware wires the updater to the app: health, calls, history.
+// newFirmware wires the updater to the app: slots, health, calls, history.
 func newFirmware(a *app, stateDir string, log *slog.Logger) *firmware {
 	var slots provisioning.BootSlots
-	if g := provisioning.NewGokrazyBoot(); g != nil {
+	g := provisioning.NewGokrazyBoot()
+	if g != nil {
 		slots = g
+	} else {
+		slots = provisioning.NewBinarySlots(stateDir, func() error {
+			a.fail(errRestartForUpdate)
+			return nil
+		})
 	}
 	log = log.With("component", "firmware")
-	f := &firmware{log: log, cfgs: make(chan provisioning.Config, 1)}
+	f := &firmware{log: log, cfgs: make(chan provisioning.Config, 1), check: make(chan struct{}, 1)}
 	f.u = provisioning.NewUpdater(provisioning.UpdaterOptions{
-		StateDir: stateDir, Version: version, Slots: slots, Log: log,
+		StateDir: stateDir, Version: version, Slots: slots, Images: g != nil,
+		Platform: platform(g != nil), DeviceID: serialNumber(), Log: log,
 		Health: a.Health, Busy: a.inCall,
 		Record: func(detail string) {
 			if a.hist == nil {
@@ -63,22 +73,48 @@ func (f *firmware) consider(c provisioning.Config) {
 	f.cfgs <- c
 }
 
-// run settles the last update, then checks each configuration considered
-// until ctx ends.
+// errNoManifest: a manifest check was asked for with none configured.
+var errNoManifest = errors.New("no firmware manifest configured (provisioning.firmware.manifest)")
+
+// checkNow asks for a manifest check at once; it never blocks.
+func (f *firmware) checkNow() {
+	select {
+	case f.check <- struct{}{}:
+	default:
+	}
+}
+
+// run settles the last update, then checks each configuration considered,
+// and its manifest at start, every provisioning interval (plus the same
+// random offset as provisioning) and on request, until ctx ends.
 func (f *firmware) run(ctx context.Context, first provisioning.Config) error {
 	if err := f.u.Finish(ctx, first.Firmware.HealthWindow); err != nil && ctx.Err() == nil {
 		f.log.Error("firmware update not settled", "err", err)
 	}
-	cfg, retry := first, time.NewTimer(0)
+	cfg, retry, sched := first, time.NewTimer(0), time.NewTimer(0)
 	defer retry.Stop()
+	defer sched.Stop()
 	for {
+		manifest := false
 		select {
 		case <-ctx.Done():
 			return nil
-		case cfg = <-f.cfgs:
+		case c := <-f.cfgs:
+			manifest, cfg = c.Firmware.Manifest != cfg.Firmware.Manifest, c
 		case <-retry.C:
+			manifest = true
+		case <-f.check:
+			manifest = true
+		case <-sched.C:
+			manifest = true
+			if cfg.Interval > 0 {
+				sched.Reset(cfg.Interval + rand.N(cfg.Interval/10+1))
+			}
 		}
 		err := f.u.Check(ctx, cfg)
+		if manifest && err == nil {
+			err = f.u.CheckManifest(ctx, cfg)
+		}
 		switch {
 		case ctx.Err() != nil:
 		case errors.Is(err, provisioning.ErrBusy):
@@ -86,8 +122,23 @@ func (f *firmware) run(ctx context.Context, first provisioning.Config) error {
 		case errors.Is(err, provisioning.ErrFirmwareFetch):
 			f.log.Warn("firmware update: will try again", "err", err, "in", firmwareRetry)
 			retry.Reset(firmwareRetry)
+		case err != nil && manifest:
+			f.log.Error("firmware manifest check failed", "manifest", cfg.Firmware.Manifest, "err", err)
 		}
 	}
+}
+
+// CheckFirmware asks for a manifest check now
+// (provisioning.FirmwareChecker); the outcome shows in the status.
+func (x actions) CheckFirmware(context.Context) (string, error) {
+	x.a.mu.Lock()
+	fw, m := x.a.fw, x.a.cfg.Provisioning.Firmware.Manifest
+	x.a.mu.Unlock()
+	if fw == nil || m == "" {
+		return "", errNoManifest
+	}
+	fw.checkNow()
+	return m, nil
 }
 
 // inCall reports whether a call is up (no update then).
