@@ -102,7 +102,7 @@ type PhoneConfig struct {
 	// (RFC 3842: messages waiting give stutter dial tone and show on the
 	// web page; the subscription is ended with Expires: 0 when sipbell
 	// stops), or "off" for a PBX that refuses or does not need it; its
-	// unsolicited message-summary NOTIFYs are taken either way.
+	// unsolicited message-summary notifications are taken either way.
 	VoicemailSubscription string `yaml:"voicemail_subscription,omitempty"`
 }
 
