@@ -129,6 +129,9 @@ func (s status) Status(ctx context.Context) any {
 	}
 	out["calls"] = calls
 	out["pins"] = c.hw.b.State()
+	if r := c.selfTestStatus(); r != nil {
+		out["audio_self_test"] = r // the speaker and microphone's last self-test
+	}
 	if c.deviceStatus != nil {
 		if st, err := c.deviceStatus(ctx); err == nil {
 			out["door"] = st

@@ -91,6 +91,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	c.openDoor, c.call = dev.OpenDoor, dev.Call
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
 	c.recordHistory(cctx, a, dev)
+	c.startSelfTest(cctx, a, cfg.Audio.SelfTest, dev)
 	// Presence, watchers, MESSAGE commands and notifications; the agent
 	// runs on until the watchers were told of a shutdown.
 	uaCtx, err := c.startSIMPLE(cctx, a, cfg, dev)

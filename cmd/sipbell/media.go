@@ -50,6 +50,8 @@ type callAudio struct {
 	speaker *speaker    // set once the core has opened it
 	mic     *handsetMic // mode ata: the handset's microphone, shared with the DTMF detector
 	echo    *aec.Path   // the echo canceller between speaker and microphone; nil when off
+	test    *testRun    // the self-test running, under mu; nil when none
+	tester  *selfTester // the speaker and microphone self-test, under mu; nil in mode ata
 
 	mu    sync.Mutex
 	calls map[string]io.Closer
@@ -125,6 +127,7 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 		a.speaker.inCall(1)
 	}
 	a.mu.Unlock()
+	a.preemptTest() // the call needs the microphone
 	if a.mic != nil {
 		return a.mic.callSource(callID), a.speaker.callSink(), nil
 	}
