@@ -147,6 +147,7 @@ function applyStatus(data) {
   lastStatus = r.data.device || {};
   deviceZone = lastStatus.time_zone || "";
   renderDashboard(lastStatus);
+  renderFirmware(lastStatus.firmware);
   if (tab === "config") showRegistrations();
   const key = JSON.stringify([lastStatus.calls, lastStatus.door, lc]);
   if (key !== lastCallsKey) { lastCallsKey = key; refreshLastCalls(); }
@@ -189,6 +190,34 @@ function renderDashboard(dev) {
     row("Voicemail", dev.door.voicemail ? "messages waiting" : "no new messages", dev.door.voicemail ? "vm live" : "vm");
   } else if (dev.door && typeof dev.door === "object") row("Door", doorText(dev.door));
   row("Version", (dev.version || "") + " · up " + (dev.uptime || ""));
+}
+
+// renderFirmware shows the running firmware, the last update (installed,
+// refused or rolled back, with why) and the last manifest check.
+function renderFirmware(fw) {
+  const box = $("#firmware-info");
+  box.textContent = "";
+  $("#firmware").hidden = !fw;
+  if (!fw) return;
+  const row = (label, value, cls) => { const d = el("div", "", "row"); d.append(el("span", label, "label"), el("span", value, cls)); box.appendChild(d); };
+  row("Running", (fw.running || "?") + (fw.platform ? " (" + fw.platform + ")" : ""));
+  const u = fw.last_update || {};
+  if (u.phase) {
+    const words = { installed: "installed", failed: "failed, back on the previous firmware", refused: "refused", trial: "being tried" };
+    row("Last update", [u.version, words[u.phase] || u.phase, u.from ? "from " + u.from : "", u.time ? readable(u.time) : ""].filter(Boolean).join(" · "),
+      u.phase === "installed" ? "ok" : u.phase === "trial" ? "" : "error fw-last");
+    if (u.reason) row("Why", u.reason, "error fw-why");
+  } else row("Last update", "none yet");
+  const c = fw.last_manifest_check || {};
+  if (c.result) row("Last check", c.result + (c.time ? " · " + readable(c.time) : ""));
+}
+
+async function checkFirmware() {
+  const msg = $("#firmware-msg");
+  msg.className = ""; msg.textContent = "Asking…";
+  const r = await api("POST", "/api/actions/firmware-check");
+  msg.className = r.ok ? "ok" : "error";
+  msg.textContent = (r.data && (r.data.result || r.data.error)) || "HTTP " + r.status;
 }
 
 // doorText says the door station's state in words: the call, the relay,
@@ -658,6 +687,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#log-refresh").addEventListener("click", loadLog);
   $("#backup-download").addEventListener("click", downloadBackup);
   $("#restore").addEventListener("click", restoreBackup);
+  $("#firmware-check").addEventListener("click", checkFirmware);
   document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => select(b.dataset.tab)));
   $("#settings-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveSettings(); });
   $("#config-form").addEventListener("submit", (ev) => { ev.preventDefault(); save(allFieldsConfig()); });
