@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -314,6 +315,34 @@ func (p *slotProc) awaitOrExit(ctx context.Context, t *testing.T, msg string) (l
 			}
 		case <-ctx.Done():
 			t.Fatalf("no log line %q and no exit", msg)
+		}
+	}
+}
+
+// kill cuts the power: SIGKILL, then waits for the end.
+func (p *slotProc) kill(ctx context.Context, t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.exit(ctx, t)
+}
+
+// awaitAny waits for the first log line whose msg is one of msgs, and
+// returns it; "" when the process ended first.
+func (p *slotProc) awaitAny(ctx context.Context, t *testing.T, msgs ...string) (string, map[string]any) {
+	t.Helper()
+	for {
+		select {
+		case m, open := <-p.logs:
+			if !open {
+				return "", nil
+			}
+			for _, msg := range msgs {
+				if m["msg"] == msg {
+					return msg, m
+				}
+			}
+		case <-ctx.Done():
+			t.Fatalf("none of %q logged, no exit", msgs)
 		}
 	}
 }
