@@ -19,6 +19,7 @@ type udpTap struct {
 	fd       int
 	mu       sync.Mutex
 	payloads [][]byte
+	srcPorts []uint16 // the UDP source port of each payload
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -79,6 +80,7 @@ func (u *udpTap) run() {
 		u.mu.Lock()
 		if len(u.payloads) < maxTapped {
 			u.payloads = append(u.payloads, append([]byte(nil), buf[ihl+8:n]...))
+			u.srcPorts = append(u.srcPorts, be.BigEndian.Uint16(buf[ihl:]))
 		}
 		u.mu.Unlock()
 	}

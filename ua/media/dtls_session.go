@@ -16,9 +16,6 @@ import (
 // fingerprint, no answer) ends the call (EventSecurity); a failed RTCP
 // one only means no RTCP is sent.
 
-// errDTLSPending is why media is dropped before the DTLS keys exist.
-var errDTLSPending = errors.New("DTLS-SRTP keys not agreed yet")
-
 // dtlsState is a session's DTLS-SRTP association.
 type dtlsState struct {
 	on     atomic.Bool              // the call is DTLS-SRTP
@@ -155,6 +152,15 @@ func (s *Session) dtlsPacket(pkt []byte, src netip.AddrPort, rtcp bool) bool {
 		s.mu.Unlock()
 	}
 	return true
+}
+
+// dtlsPendingDrop counts a media packet that arrived before the DTLS-SRTP
+// keys (the peer may finish its side of the handshake first: normal, not
+// an attack, so not a warning).
+func (s *Session) dtlsPendingDrop(src netip.AddrPort) {
+	s.mu.Lock()
+	s.reject("media before the DTLS-SRTP keys", src)
+	s.mu.Unlock()
 }
 
 // rtcpTransform is the transform of RTCP: the RTP one, or with DTLS-SRTP

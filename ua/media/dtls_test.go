@@ -192,7 +192,7 @@ func TestSessionDTLSSRTP(t *testing.T) {
 			t.Errorf("log lacks the DTLS-SRTP line:\n%s", l.buf.String())
 		}
 	}
-	if got := a.neg.SRTP.Suite(); got != SuiteAESCM128SHA1_80+" (DTLS)" {
+	if got := a.neg.SRTP.Suite(); got != SuiteAESCM128SHA1_80+" via DTLS" {
 		t.Errorf("suite %q", got)
 	}
 	frame := tone(1000, 8000, 0, frameLen)

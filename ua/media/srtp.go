@@ -178,9 +178,9 @@ func (s *SRTP) Suite() string {
 	}
 	if s.dtls != nil {
 		if su := s.dtls.suite.Load(); su != nil {
-			return *su + " (DTLS)"
+			return *su + " via DTLS"
 		}
-		return "DTLS-SRTP (handshake pending)"
+		return "DTLS" // the handshake has not finished
 	}
 	return s.suite
 }

@@ -67,7 +67,7 @@ func (s *Session) unprotectRTP(plain, pkt []byte, src netip.AddrPort) ([]byte, b
 	tr := s.srtp.Load()
 	if tr == nil {
 		if s.dtls.on.Load() {
-			s.srtpFailed("SRTP", src, errDTLSPending)
+			s.dtlsPendingDrop(src)
 			return nil, false
 		}
 		return pkt, true
@@ -84,7 +84,7 @@ func (s *Session) unprotectRTP(plain, pkt []byte, src netip.AddrPort) ([]byte, b
 func (s *Session) unprotectRTCP(plain, pkt []byte, src netip.AddrPort) ([]byte, bool) {
 	tr, pending := s.rtcpTransform() // dtls_session.go
 	if pending {
-		s.srtpFailed("SRTCP", src, errDTLSPending)
+		s.dtlsPendingDrop(src)
 		return nil, false
 	}
 	if tr == nil {
