@@ -36,8 +36,11 @@ func BenchmarkSideBySide(b *testing.B) {
 		k := interop.StartKamailio(b, interop.KamailioOptions{})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		uas := []*benchUA{startBenchSipbell(ctx, b, k, bin), startBenchBaresip(ctx, b, k)}
+		// Idle is measured once start-up is over (the first keep-alives,
+		// the web page's certificate): 5 s after both registered, over 10 s.
+		sleepCtx(ctx, 5*time.Second)
 		for _, ua := range uas {
-			ua.idle(ctx, 3*time.Second)
+			ua.idle(ctx, 10*time.Second)
 		}
 		for range reps {
 			for _, ua := range uas {
