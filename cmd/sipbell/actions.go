@@ -134,7 +134,7 @@ func (s status) Status(ctx context.Context) any {
 	}
 	if c.deviceStatus != nil {
 		if st, err := c.deviceStatus(ctx); err == nil {
-			out["door"] = st
+			out["door"] = withEncryption(st, c.agent.Calls()) // srtp_status.go
 		}
 	}
 	return out
