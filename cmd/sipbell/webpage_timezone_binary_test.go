@@ -70,6 +70,11 @@ func TestWebPageTimeZone(t *testing.T) {
 	rows := `[...document.querySelectorAll("#history-table tbody tr")].map((r) => r.textContent).join("\n")`
 	clock := at.In(berlin).Format("3:04:05")
 	b.WaitFor(ctx, "the door opening at "+clock+" Berlin time", rows+`.includes("door opened") && `+rows+`.includes(`+jsQuote(clock)+`)`)
+	var zone string
+	b.Eval(`document.querySelector("#history-zone").textContent`, &zone)
+	if zone != "Times in Europe/Berlin (the device's zone)." {
+		t.Errorf("the history's zone line: %q", zone)
+	}
 	var link string
 	b.Eval(`document.querySelector("#history-csv").getAttribute("href")`, &link)
 	if !strings.Contains(link, "tz=Europe%2FBerlin") {

@@ -264,6 +264,7 @@ async function loadHistory() {
   const csv = new URLSearchParams(q); csv.set("format", "csv"); if (tz) csv.set("tz", tz);
   const json = new URLSearchParams(q); json.set("download", "1"); if (tz) json.set("tz", tz);
   $("#history-csv").href = "/api/history?" + csv; $("#history-json").href = "/api/history?" + json;
+  $("#history-zone").textContent = "Times in " + (tz || "UTC") + (deviceZone ? " (the device's zone)." : " (this browser's zone).");
   q.set("limit", "500");
   const r = await api("GET", "/api/history?" + q).catch(() => null);
   if (!r || !r.ok) return;
