@@ -64,18 +64,18 @@ func (u *Updater) checkManifest(ctx context.Context, cfg Config, murl string) er
 	}
 	sig, err := u.get(ctx, murl+".minisig", maxSignatureSize)
 	if errors.Is(err, errNotFound) {
-		return fmt.Errorf("%w: manifest %s is not signed (%s.minisig: %v)", ErrFirmware, murl, murl, err)
+		return u.refuseManifest(fmt.Errorf("%w: manifest %s is not signed (%s.minisig: %v)", ErrFirmware, murl, murl, err))
 	}
 	if err != nil {
 		return err
 	}
 	by, err := verifyMinisign(keys, body, sig)
 	if err != nil {
-		return fmt.Errorf("%w: manifest %s: %w", ErrFirmware, murl, err)
+		return u.refuseManifest(fmt.Errorf("%w: manifest %s: %w", ErrFirmware, murl, err))
 	}
 	m, err := ParseManifest(body, murl)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrFirmware, err)
+		return u.refuseManifest(fmt.Errorf("%w: %w", ErrFirmware, err))
 	}
 	f, err := m.Pick(u.o.Version, u.o.Platform, u.o.DeviceID)
 	if err != nil {
@@ -100,6 +100,15 @@ func (u *Updater) checkManifest(ctx context.Context, cfg Config, murl string) er
 	u.o.Log.Info("firmware update: verified", "version", m.Version, "sha256", f.SHA256)
 	err = u.install(ctx, fw, image, by.KeyID)
 	os.Remove(path)
+	return err
+}
+
+// refuseManifest records a refused manifest in the history, once while
+// the same refusal repeats (callers hold mu).
+func (u *Updater) refuseManifest(err error) error {
+	if err.Error() != u.last.Result {
+		u.record(fmt.Sprintf("firmware manifest refused: %v", err))
+	}
 	return err
 }
 
