@@ -87,7 +87,8 @@ EOF
   out=$(systemd-analyze verify --root="$root" sipbell.service 2>&1) && [ -z "$out" ] || bad "$n: systemd-analyze verify: $out"
   local unit=$units/sipbell.service
   for want in Type=notify WatchdogSec= User=sipbell "SupplementaryGroups=gpio audio" StateDirectory=sipbell \
-      ExecStart=/usr/bin/sipbell NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/etc/sipbell; do
+      ExecStart=/usr/bin/sipbell NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/etc/sipbell \
+      CapabilityBoundingSet=CAP_NET_BIND_SERVICE AmbientCapabilities=CAP_NET_BIND_SERVICE; do
     grep -q "^$want" "$unit" || bad "$n: unit lacks $want"
   done
   local exposure
