@@ -50,7 +50,7 @@ func openCapture(ctx context.Context, s sys, o Options, clock audio.Clock) (*Cap
 	if err != nil {
 		return nil, err
 	}
-	src, err := audio.NewResampleSource(pcm, pcm.Params().Rate, audio.SampleRate)
+	src, err := audio.NewResampleSource(pcm, pcm.Params().Rate, o.callRate())
 	if err != nil {
 		pcm.Close()
 		return nil, fmt.Errorf("alsa: %s: %w", pcm.path, err)
@@ -63,12 +63,20 @@ func openPlayback(ctx context.Context, s sys, o Options, clock audio.Clock) (*Pl
 	if err != nil {
 		return nil, err
 	}
-	sink, err := audio.NewResampleSink(pcm, audio.SampleRate, pcm.Params().Rate)
+	sink, err := audio.NewResampleSink(pcm, o.callRate(), pcm.Params().Rate)
 	if err != nil {
 		pcm.Close()
 		return nil, fmt.Errorf("alsa: %s: %w", pcm.path, err)
 	}
 	return &PlaybackDevice{pcm: pcm, sink: sink}, nil
+}
+
+// callRate returns CallRate, or audio.SampleRate when it is 0.
+func (o Options) callRate() int {
+	if o.CallRate == 0 {
+		return audio.SampleRate
+	}
+	return o.CallRate
 }
 
 // withDefaults fills in the documented defaults of Options.

@@ -66,6 +66,10 @@ type Options struct {
 	// ring buffer length in periods (default 4).
 	Period  time.Duration
 	Periods int
+	// CallRate is the rate the device's Read and Write take samples at
+	// (8000, or 16000 for wideband calls; 0 means audio.SampleRate): the
+	// device resamples between it and Rate.
+	CallRate int
 }
 
 // DevicePath returns the device node for an ALSA name and direction:

@@ -19,6 +19,12 @@ import (
 // is paced in real time on clock: a sound card clocks itself, a WAV file
 // or "silence" is paced by clock. A WAV capture ends with io.EOF.
 func OpenCapture(ctx context.Context, cfg audio.Config, clock audio.Clock) (audio.Source, error) {
+	return OpenCaptureRate(ctx, cfg, clock, audio.SampleRate)
+}
+
+// OpenCaptureRate is OpenCapture giving samples at rate Hz (8000, or 16000
+// for wideband calls): a sound card or WAV file is resampled to it.
+func OpenCaptureRate(ctx context.Context, cfg audio.Config, clock audio.Clock, rate int) (audio.Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("audiodev: invalid config: %w", err)
 	}
@@ -27,13 +33,13 @@ func OpenCapture(ctx context.Context, cfg audio.Config, clock audio.Clock) (audi
 	case name == audio.DeviceSilence:
 		src = audio.NewPacedSource(&audio.Silence{}, clock, audio.FrameDuration)
 	case isWAV(name):
-		s, err := wav.OpenSource(name, clock)
+		s, err := wav.OpenSourceRate(name, clock, rate)
 		if err != nil {
 			return nil, fmt.Errorf("audiodev: capture: %w", err)
 		}
 		src = s
 	default:
-		d, err := alsa.OpenCapture(ctx, options(cfg, name), clock)
+		d, err := alsa.OpenCapture(ctx, options(cfg, name, rate), clock)
 		if err != nil {
 			return nil, fmt.Errorf("audiodev: capture: %w", err)
 		}
@@ -49,6 +55,12 @@ func OpenCapture(ctx context.Context, cfg audio.Config, clock audio.Clock) (audi
 // frames in real time: a sound card blocks while its buffer is full, a WAV
 // recording or "discard" is paced by clock.
 func OpenPlayback(ctx context.Context, cfg audio.Config, clock audio.Clock) (audio.Sink, error) {
+	return OpenPlaybackRate(ctx, cfg, clock, audio.SampleRate)
+}
+
+// OpenPlaybackRate is OpenPlayback taking samples at rate Hz (8000, or
+// 16000 for wideband calls); a WAV recording is written at that rate.
+func OpenPlaybackRate(ctx context.Context, cfg audio.Config, clock audio.Clock, rate int) (audio.Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("audiodev: invalid config: %w", err)
 	}
@@ -57,13 +69,13 @@ func OpenPlayback(ctx context.Context, cfg audio.Config, clock audio.Clock) (aud
 	case name == audio.DeviceDiscard:
 		sink = audio.NewPacedSink(&audio.Discard{}, clock, audio.FrameDuration)
 	case isWAV(name):
-		s, err := wav.CreateSink(name)
+		s, err := wav.CreateSinkRate(name, rate)
 		if err != nil {
 			return nil, fmt.Errorf("audiodev: playback: %w", err)
 		}
 		sink = audio.NewPacedSink(s, clock, audio.FrameDuration)
 	default:
-		d, err := alsa.OpenPlayback(ctx, options(cfg, name), clock)
+		d, err := alsa.OpenPlayback(ctx, options(cfg, name, rate), clock)
 		if err != nil {
 			return nil, fmt.Errorf("audiodev: playback: %w", err)
 		}
@@ -83,6 +95,6 @@ func Tone(cfg audio.Config, kind tone.Kind) (*tone.Generator, error) {
 
 func isWAV(name string) bool { return strings.HasSuffix(strings.ToLower(name), ".wav") }
 
-func options(cfg audio.Config, device string) alsa.Options {
-	return alsa.Options{Device: device, Rate: cfg.NativeRate, Period: cfg.Period, Periods: cfg.Periods}
+func options(cfg audio.Config, device string, rate int) alsa.Options {
+	return alsa.Options{Device: device, Rate: cfg.NativeRate, Period: cfg.Period, Periods: cfg.Periods, CallRate: rate}
 }

@@ -17,7 +17,7 @@ import (
 type Source struct {
 	rd      *Reader
 	closer  io.Closer
-	rs      *audio.Resampler // nil when the file is already 8 kHz
+	rs      *audio.Resampler // nil when the file is already at the output rate
 	in      []int16
 	inN     int // unconsumed samples in in[inOff:inN]
 	inOff   int
@@ -29,8 +29,13 @@ type Source struct {
 	flushed bool
 }
 
-// NewSource reads a WAV stream from r. If r is an io.Closer, Close closes it.
-func NewSource(r io.Reader) (*Source, error) {
+// NewSource reads a WAV stream from r as 8 kHz call audio. If r is an
+// io.Closer, Close closes it.
+func NewSource(r io.Reader) (*Source, error) { return NewSourceRate(r, audio.SampleRate) }
+
+// NewSourceRate is NewSource delivering samples at out Hz (16000 for a
+// wideband call), resampled from the file's rate.
+func NewSourceRate(r io.Reader, out int) (*Source, error) {
 	rd, err := NewReader(r)
 	if err != nil {
 		return nil, err
@@ -39,23 +44,26 @@ func NewSource(r io.Reader) (*Source, error) {
 	if c, ok := r.(io.Closer); ok {
 		s.closer = c
 	}
-	if rate := rd.Format().Rate; rate != audio.SampleRate {
-		if s.rs, err = audio.NewResampler(rate, audio.SampleRate); err != nil {
+	if rate := rd.Format().Rate; rate != out {
+		if s.rs, err = audio.NewResampler(rate, out); err != nil {
 			return nil, fmt.Errorf("wav: %w", err)
 		}
 		s.skip = s.rs.Delay()
-		s.tail = s.rs.Delay()*rate/audio.SampleRate + 1
+		s.tail = s.rs.Delay()*rate/out + 1
 	}
 	return s, nil
 }
 
-// Open opens the WAV file at path as an unpaced Source.
-func Open(path string) (*Source, error) {
+// Open opens the WAV file at path as an unpaced 8 kHz Source.
+func Open(path string) (*Source, error) { return OpenRate(path, audio.SampleRate) }
+
+// OpenRate opens the WAV file at path as an unpaced Source at rate Hz.
+func OpenRate(path string, rate int) (*Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("wav: %w", err)
 	}
-	s, err := NewSource(f)
+	s, err := NewSourceRate(f, rate)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("wav: %s: %w", path, err)
@@ -67,7 +75,13 @@ func Open(path string) (*Source, error) {
 // audio.FrameDuration on clock, like a microphone: the simulated board's
 // capture device.
 func OpenSource(path string, clock audio.Clock) (audio.Source, error) {
-	s, err := Open(path)
+	return OpenSourceRate(path, clock, audio.SampleRate)
+}
+
+// OpenSourceRate is OpenSource at rate Hz (16000: a wideband call's
+// microphone).
+func OpenSourceRate(path string, clock audio.Clock, rate int) (audio.Source, error) {
+	s, err := OpenRate(path, rate)
 	if err != nil {
 		return nil, err
 	}

@@ -97,20 +97,25 @@ func (wr *Writer) Close() error {
 	return err
 }
 
-// Sink records call-format audio (8 kHz mono) into a WAV file.
+// Sink records call audio (8 kHz mono, or 16 kHz: CreateSinkRate) into a
+// WAV file.
 type Sink struct {
 	mu sync.Mutex
 	f  *os.File
 	wr *Writer
 }
 
-// CreateSink creates (or truncates) the WAV file at path.
-func CreateSink(path string) (*Sink, error) {
+// CreateSink creates (or truncates) the WAV file at path for 8 kHz audio.
+func CreateSink(path string) (*Sink, error) { return CreateSinkRate(path, audio.SampleRate) }
+
+// CreateSinkRate creates (or truncates) the WAV file at path for audio at
+// rate Hz.
+func CreateSinkRate(path string, rate int) (*Sink, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("wav: %w", err)
 	}
-	wr, err := NewWriter(f, audio.SampleRate)
+	wr, err := NewWriter(f, rate)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("wav: %s: %w", path, err)

@@ -140,6 +140,7 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	}
 	mlog := a.log.With("component", "media")
 	mm := media.NewManager(cfg.Media, mlog, c.audio.forCall)
+	mm.AudioRate = c.audio.rate
 	// The door station decides which calls are answered (device.auto_answer,
 	// limited by device.door.allowed): the user agent only answers when told.
 	cfg.SIP.AutoAnswer = false

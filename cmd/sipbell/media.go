@@ -27,8 +27,11 @@ type mediaHandler struct {
 func (h mediaHandler) Open(ctx context.Context, ip netip.Addr, c ua.MediaCall) (netip.AddrPort, error) {
 	return h.m.Open(ctx, ip, c.ID, media.CallHooks{OnDTMF: c.OnDTMF, OnTimeout: c.OnTimeout})
 }
-func (h mediaHandler) Start(callID string, n media.Negotiated) error { return h.m.Start(callID, n) }
-func (h mediaHandler) SendDTMF(callID string, d byte) error          { return h.m.SendDTMF(callID, d) }
+func (h mediaHandler) Start(callID string, n media.Negotiated) error {
+	h.log.Info("call codec", "call", callID, "codec", n.Codec.Name, "rate", n.Codec.Rate())
+	return h.m.Start(callID, n)
+}
+func (h mediaHandler) SendDTMF(callID string, d byte) error { return h.m.SendDTMF(callID, d) }
 func (h mediaHandler) Close(callID string) {
 	if st, err := h.m.Stats(callID); err == nil && (st.Sent > 0 || st.Received > 0) {
 		h.log.Info("call media", "call", callID, "sent", st.Sent, "received", st.Received,
@@ -50,6 +53,7 @@ type callAudio struct {
 	speaker *speaker    // set once the core has opened it
 	mic     *handsetMic // mode ata: the handset's microphone, shared with the DTMF detector
 	echo    *aec.Path   // the echo canceller between speaker and microphone; nil when off
+	rate    int         // the speaker's and microphone's sample rate (deviceRate)
 	test    *testRun    // the self-test running, under mu; nil when none
 	tester  *selfTester // the speaker and microphone self-test, under mu; nil in mode ata
 
@@ -71,18 +75,19 @@ func newCallAudio(ctx context.Context, cfg provisioning.File, log *slog.Logger) 
 		acfg.Playback = d.Playback
 	}
 	a := &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string]io.Closer{}, live: map[string]bool{}}
-	a.echo = newEchoPath(acfg, log)
+	a.rate = deviceRate(cfg) // wideband.go
+	a.echo = newEchoPath(acfg, a.rate, log)
 	return a
 }
 
 // newEchoPath returns the echo canceller's path when the configuration
 // turns it on and there is a speaker and a microphone, else nil.
-func newEchoPath(acfg audio.Config, log *slog.Logger) *aec.Path {
+func newEchoPath(acfg audio.Config, rate int, log *slog.Logger) *aec.Path {
 	if !acfg.Echo() {
 		return nil
 	}
 	ec := acfg.EchoCancel
-	p, err := aec.NewPath(aec.PathConfig{Canceller: aec.Config{SampleRate: audio.SampleRate, Tail: ec.TailOrDefault(), ComfortNoise: true},
+	p, err := aec.NewPath(aec.PathConfig{Canceller: aec.Config{SampleRate: rate, Tail: ec.TailOrDefault(), ComfortNoise: true},
 		Delay: ec.Delay, Log: log})
 	if err != nil { // Validate bounds every field
 		log.Error("echo canceller unavailable", "err", err)
@@ -110,11 +115,14 @@ func (a *callAudio) openCtx() (context.Context, context.CancelFunc) {
 func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
 	ctx, cancel := a.openCtx()
 	defer cancel()
-	sink, err := audiodev.OpenPlayback(ctx, a.cfg, audio.SystemClock())
-	if err != nil || a.echo == nil {
-		return sink, err
+	sink, err := audiodev.OpenPlaybackRate(ctx, a.cfg, audio.SystemClock(), a.rate)
+	if err != nil {
+		return nil, err
 	}
-	return a.echo.Sink(sink), nil
+	if a.echo != nil {
+		sink = a.echo.Sink(sink)
+	}
+	return ratedSink{sink, a.rate}, nil
 }
 
 // forCall opens the microphone for one call; a microphone that cannot be
@@ -134,7 +142,7 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 	clock := audio.SystemClock()
 	ctx, cancel := a.openCtx()
 	defer cancel()
-	src, err := audiodev.OpenCapture(ctx, a.cfg, clock)
+	src, err := audiodev.OpenCaptureRate(ctx, a.cfg, clock, a.rate)
 	if err != nil {
 		a.log.Error("microphone unavailable, the call sends silence", "device", a.cfg.Capture, "err", err)
 		src = audio.NewPacedSource(&audio.Silence{}, clock, audio.FrameDuration)

@@ -34,6 +34,11 @@ type speaker struct {
 	wake chan struct{} // something to play arrived while resting
 	ear  *earpiece     // the analog phone's tones (mode ata), nil otherwise
 	busy atomic.Int32  // calls running
+
+	// frame is the samples per 20 ms at the device's rate (160, or 320
+	// at 16 kHz: wideband.go); wide upsamples the cues at 16 kHz.
+	frame int
+	wide  *wideCues
 }
 
 // inCall counts a call starting (+1) or ending (-1).
@@ -43,17 +48,18 @@ func (s *speaker) inCall(d int32) {
 }
 
 func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
-	s := &speaker{sink: sink, cues: cues, wake: make(chan struct{}, 1),
+	rate := speakerRate(sink) // wideband.go
+	s := &speaker{sink: sink, cues: cues, frame: rate / 50, wide: newWideCues(rate), wake: make(chan struct{}, 1),
 		free: make(chan []int16, speakerQueue), full: make(chan []int16, speakerQueue)}
 	for range speakerQueue {
-		s.free <- make([]int16, audio.FrameSamples)
+		s.free <- make([]int16, s.frame)
 	}
 	return s
 }
 
 // run plays until ctx ends; a failing device ends it with the error.
 func (s *speaker) run(ctx context.Context) error {
-	out := make([]int16, audio.FrameSamples)
+	out := make([]int16, s.frame)
 	for {
 		if len(s.full) == 0 && s.busy.Load() == 0 && !s.cues.Active() && (s.ear == nil || !s.ear.Active()) {
 			select { // rest until there is something to play
@@ -72,7 +78,7 @@ func (s *speaker) run(ctx context.Context) error {
 		default:
 			clear(out)
 		}
-		if err := s.cues.Mix(ctx, out); err != nil && ctx.Err() == nil {
+		if err := s.mixCues(ctx, out); err != nil && ctx.Err() == nil {
 			return err
 		}
 		if s.ear != nil {
@@ -97,7 +103,7 @@ func (s *speaker) callSink() audio.Sink { return speakerSink{s} }
 type speakerSink struct{ s *speaker }
 
 func (k speakerSink) Write(ctx context.Context, frame []int16) error {
-	if len(frame) != audio.FrameSamples {
+	if len(frame) != k.s.frame {
 		return errors.New("speaker: frame is not 20 ms")
 	}
 	select {
@@ -140,7 +146,7 @@ func openSpeaker(ctx context.Context, a *callAudio, cues *device.Cues, log *slog
 	sink, err := a.openPlayback(ctx)
 	if err != nil {
 		log.Error("speaker unavailable: the visitor hears nothing", "device", a.cfg.Playback, "err", err)
-		sink = audio.NewPacedSink(&audio.Discard{}, audio.SystemClock(), audio.FrameDuration)
+		sink = ratedSink{audio.NewPacedSink(&audio.Discard{}, audio.SystemClock(), audio.FrameDuration), a.rate}
 	}
 	return newSpeaker(sink, cues)
 }

@@ -32,6 +32,9 @@ type BaresipOptions struct {
 	// Host is the address baresip listens on and puts in its SDP
 	// (default 127.0.0.1; a test's own network namespace may give another).
 	Host string
+	// Codecs is the account's audio_codecs in preference order (default
+	// "PCMU,PCMA"); naming G722 loads baresip's g722 module.
+	Codecs string
 }
 
 // Baresip is a running baresip controlled over ctrl_tcp.
@@ -68,6 +71,9 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	}
 	if opts.Host == "" {
 		opts.Host = "127.0.0.1"
+	}
+	if opts.Codecs == "" {
+		opts.Codecs = "PCMU,PCMA"
 	}
 	dir := t.TempDir()
 	b := &Baresip{Log: NewLog(), RecordDir: filepath.Join(dir, "rec"), changed: make(chan struct{}),
@@ -118,8 +124,11 @@ statmode_default off
 	if opts.Registrar != "" {
 		regint, host = 600, opts.Registrar
 	}
-	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;answermode=%s;audio_codecs=PCMU,PCMA;regint=%d;pubint=0;ptime=20\n",
-		opts.User, host, opts.Transport, Password, answer, regint)
+	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;answermode=%s;audio_codecs=%s;regint=%d;pubint=0;ptime=20\n",
+		opts.User, host, opts.Transport, Password, answer, opts.Codecs, regint)
+	if strings.Contains(strings.ToUpper(opts.Codecs), "G722") {
+		cfg += "module g722.so\n"
+	}
 	switch {
 	case strings.HasPrefix(opts.MediaEnc, "srtp"):
 		cfg += "module srtp.so\n"

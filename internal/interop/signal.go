@@ -20,8 +20,11 @@ func WriteWAV(t testing.TB, path string, samples []int16) {
 
 // EncodeWAV returns samples as the bytes of an 8 kHz mono 16-bit PCM WAV
 // file.
-func EncodeWAV(samples []int16) []byte {
-	const rate = 8000
+func EncodeWAV(samples []int16) []byte { return EncodeWAVRate(samples, 8000) }
+
+// EncodeWAVRate returns samples as the bytes of a mono 16-bit PCM WAV file
+// at rate Hz (16000: wideband audio).
+func EncodeWAVRate(samples []int16, rate int) []byte {
 	n := len(samples)
 	b := make([]byte, 44+2*n)
 	copy(b[0:], "RIFF")
@@ -30,8 +33,8 @@ func EncodeWAV(samples []int16) []byte {
 	binary.LittleEndian.PutUint32(b[16:], 16)
 	binary.LittleEndian.PutUint16(b[20:], 1) // PCM
 	binary.LittleEndian.PutUint16(b[22:], 1) // mono
-	binary.LittleEndian.PutUint32(b[24:], rate)
-	binary.LittleEndian.PutUint32(b[28:], 2*rate)
+	binary.LittleEndian.PutUint32(b[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(b[28:], uint32(2*rate))
 	binary.LittleEndian.PutUint16(b[32:], 2)
 	binary.LittleEndian.PutUint16(b[34:], 16)
 	copy(b[36:], "data")
@@ -87,5 +90,15 @@ func (b *Baresip) WaitEvents(ctx context.Context, typ string, n int) ([]map[stri
 		case <-ctx.Done():
 			return b.Events(typ), fmt.Errorf("baresip events %s x%d: %w", typ, n, ctx.Err())
 		}
+	}
+}
+
+// SetSourceRate is SetSource with samples at rate Hz (16000: a wideband
+// signal for a G.722 call).
+func (b *Baresip) SetSourceRate(t testing.TB, samples []int16, rate int) {
+	t.Helper()
+	path := filepath.Join(filepath.Dir(b.RecordDir), "tone.wav")
+	if err := os.WriteFile(path, EncodeWAVRate(samples, rate), 0o644); err != nil {
+		t.Fatalf("write wav %s: %v", path, err)
 	}
 }
