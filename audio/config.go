@@ -60,6 +60,8 @@ type Config struct {
 	EchoCancel EchoCancelConfig `yaml:"echo_cancel"`
 	// SelfTest is the speaker and microphone self-test.
 	SelfTest SelfTestConfig `yaml:"self_test"`
+	// Mixer sets the sound card's volume, gain and switch controls.
+	Mixer MixerConfig `yaml:"mixer"`
 }
 
 // DefaultConfig returns a configuration for the simulated board, which
@@ -109,6 +111,7 @@ func (c *Config) Validate() error {
 	}
 	c.EchoCancel.validate(&errs)
 	c.SelfTest.validate(&errs)
+	c.Mixer.validate(&errs)
 	return errs.Err()
 }
 

@@ -1,6 +1,7 @@
 package audio_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ echo_cancel:
 	want := audio.Config{Capture: "hw:1,0", Playback: "/var/lib/sipbell/speaker.wav", NativeRate: 44100,
 		Period: 40 * time.Millisecond, Periods: 3, ToneCountry: "DE", PlaybackGainDB: -6, CaptureGainDB: 3.5,
 		EchoCancel: audio.EchoCancelConfig{Mode: "off", Tail: 256 * time.Millisecond, Delay: 30 * time.Millisecond}}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", c, want)
 	}
 	if err := c.Validate(); err != nil {

@@ -37,3 +37,31 @@ func TestSelfTestConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestMixerConfig(t *testing.T) {
+	t.Parallel()
+	ok := audio.MixerSetting{Name: "Speaker Playback Volume", Value: "80%"}
+	for _, tc := range []struct {
+		name string
+		m    audio.MixerConfig
+		path string
+	}{
+		{"none", audio.MixerConfig{}, ""},
+		{"wm8960", audio.MixerConfig{Card: "hw:CARD=wm8960soundcard", Controls: []audio.MixerSetting{ok, {Name: "Capture Switch", Value: "on"}}}, ""},
+		{"bad card", audio.MixerConfig{Card: "default"}, "mixer.card"},
+		{"no name", audio.MixerConfig{Controls: []audio.MixerSetting{ok, {Value: "1"}}}, "mixer.controls[1].name"},
+		{"no value", audio.MixerConfig{Controls: []audio.MixerSetting{{Name: "Capture Volume"}}}, "mixer.controls[0].value"},
+		{"too many", audio.MixerConfig{Controls: make([]audio.MixerSetting, 33)}, "mixer.controls"},
+	} {
+		c := audio.DefaultConfig()
+		c.Mixer = tc.m
+		err := c.Validate()
+		var l cfgerr.List
+		switch {
+		case tc.path == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.path != "" && (!errors.As(err, &l) || len(l) != 1 || l[0].Path != tc.path):
+			t.Errorf("%s: got %v, want one error at %q", tc.name, err, tc.path)
+		}
+	}
+}

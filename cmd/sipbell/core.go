@@ -132,6 +132,7 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 		return fmt.Errorf("door station sounds: %w", err)
 	}
 	c.audio = newCallAudio(ctx, cfg, alog)
+	applyMixer(c.audio.cfg, alog) // volume and gain, before anything plays
 	c.speaker = openSpeaker(ctx, c.audio, c.cues, alog)
 	c.audio.speaker = c.speaker
 	if cfg.Device.Mode == device.ModeATA {
