@@ -91,6 +91,12 @@ func (s *Session) unprotectRTCP(plain, pkt []byte, src netip.AddrPort) ([]byte, 
 		return pkt, true
 	}
 	out, err := tr.UnprotectRTCP(plain, pkt)
+	if err != nil && isRTCPPing(pkt) {
+		s.mu.Lock()
+		s.reject("RTCP APP PING in clear (a NAT opener, carries nothing)", src)
+		s.mu.Unlock()
+		return nil, false
+	}
 	if err != nil {
 		s.srtpFailed("SRTCP", src, err)
 		return nil, false
@@ -133,4 +139,15 @@ func (s *Session) srtpFailed(what string, src netip.AddrPort, err error) {
 	s.log.Warn("media packet dropped: "+what+" authentication failed", "from", src, "err", err,
 		"unlogged_since_last", f.missed)
 	f.last, f.missed = now, 0
+}
+
+// isRTCPPing reports whether pkt is the 16-byte RTCP APP packet named
+// "PING" with the data "PONG" that baresip (libre) sends in clear to the
+// RTCP port when a stream starts, to open NAT bindings, even on an SRTP
+// call. It carries nothing and cannot be authenticated: it is dropped
+// like any packet failing the check, but not logged as a failed
+// authentication (it came once per call and looked like an attack).
+func isRTCPPing(pkt []byte) bool {
+	return len(pkt) == 16 && pkt[0]&0xc0 == 0x80 && pkt[1] == 204 &&
+		pkt[2] == 0 && pkt[3] == 3 && string(pkt[8:16]) == "PINGPONG"
 }
