@@ -73,11 +73,11 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 		if err != nil {
 			return nil, fmt.Errorf("presence: %w", err)
 		}
-		sender := &presence.SIPSender{Client: client, Entity: primary.AOR, Destination: dst, Transport: primary.Transport,
+		sender := &presence.SIPSender{Client: client, Clients: agent.Client, Entity: primary.AOR, Destination: dst, Transport: primary.Transport,
 			User: primary.AuthUser, Secret: primary.Password, DisplayName: primary.DisplayName}
 		sender.Route = agent.PrimaryRoute // the registration's server, DNS as for it (sip.dns_server)
 		if srv := cfg.Presence.Server; srv != "" {
-			sender.Route = func(ctx context.Context) (string, error) { return agent.ServerRoute(ctx, srv, primary.Transport) }
+			sender.Route = func(ctx context.Context) (string, string, error) { return agent.ServerRoute(ctx, srv, primary.Transport) }
 		}
 		pc := cfg.Presence.PublisherConfig(entity, contact)
 		pc.RemoveTimeout = presenceShutdown // the core's whole stop is bounded by shutdownGrace
@@ -106,7 +106,7 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 	}
 	var sender *presence.SIPMessageSender
 	if client, err := agent.Client(primary.Transport); err == nil {
-		sender = &presence.SIPMessageSender{Client: client, From: entityURI(entity), Destination: primary.Destination,
+		sender = &presence.SIPMessageSender{Client: client, Clients: agent.Client, From: entityURI(entity), Destination: primary.Destination,
 			User: primary.AuthUser, Secret: primary.Password, DisplayName: cfg.SIP.DisplayName}
 		if registered {
 			sender.Route = agent.PrimaryRoute

@@ -26,6 +26,9 @@ type SIPMWISender struct {
 	// Route, when set, is asked before each request where it goes,
 	// instead of Destination (see SIPSender).
 	Route Router
+	// Clients returns the client for a transport Route names other than
+	// Transport; nil keeps Client.
+	Clients Clients
 	// Transport is "udp" (default), "tcp" or "tls".
 	Transport    string
 	User, Secret string // digest credentials (Secret: the password)
@@ -40,12 +43,13 @@ type SIPMWISender struct {
 // SubscribeMWI implements MWISender.
 func (s *SIPMWISender) SubscribeMWI(ctx context.Context, expires time.Duration, refresh bool) (MWIResponse, error) {
 	req := s.request(expires, refresh)
-	if err := route(ctx, s.Route, req, "SUBSCRIBE message-summary "+s.Account.String()); err != nil {
+	c, err := route(ctx, s.Route, s.Clients, s.Client, s.Transport, req, "SUBSCRIBE message-summary "+s.Account.String())
+	if err != nil {
 		return MWIResponse{}, err
 	}
-	res, err := s.Client.Do(ctx, req)
+	res, err := c.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
-		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
+		res, err = c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
 	}
 	if err != nil {
 		return MWIResponse{}, fmt.Errorf("SUBSCRIBE message-summary %s: %w", s.Account.String(), err)

@@ -23,42 +23,61 @@ type SIPSender struct {
 	// outbound proxy); "" sends it to the Entity's host and port.
 	Destination string
 	// Route, when set, is asked before each request where it goes
-	// (host:port) instead of Destination: the server the account's
-	// registration reaches, so a domain name is resolved as for it.
+	// (host:port and transport) instead of Destination: the server the
+	// account's registration reaches, so a domain name is resolved as for
+	// it, over the transport the registration uses.
 	Route Router
+	// Clients returns the client for a transport Route names other than
+	// Transport; nil keeps Client.
+	Clients Clients
 	// Transport is "udp" (default), "tcp" or "tls".
 	Transport    string
 	User, Secret string // digest credentials (Secret: the password)
 	DisplayName  string
 }
 
-// Router returns the host:port a request goes to now, as ua's
-// PrimaryRoute does.
-type Router func(ctx context.Context) (string, error)
+// Router returns the host:port a request goes to now and the transport
+// to it ("" for the sender's own), as ua's PrimaryRoute does.
+type Router func(ctx context.Context) (dest, transport string, err error)
 
-// route sets req's destination from r, when set; what the error says
-// names method and target.
-func route(ctx context.Context, r Router, req *sip.Request, what string) error {
+// Clients returns the sipgo client for a transport (ua's Client).
+type Clients func(transport string) (*sipgo.Client, error)
+
+// route sets req's destination and transport from r, when set, and
+// returns the client to send it with: c, or the one clients gives for
+// another transport. what the error says names method and target.
+func route(ctx context.Context, r Router, clients Clients, c *sipgo.Client, own string, req *sip.Request, what string) (*sipgo.Client, error) {
 	if r == nil {
-		return nil
+		return c, nil
 	}
-	dst, err := r(ctx)
+	dst, tr, err := r(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	req.SetDestination(dst)
-	return nil
+	if own == "" {
+		own = "udp"
+	}
+	if tr == "" || strings.EqualFold(tr, own) || clients == nil {
+		return c, nil
+	}
+	req.SetTransport(strings.ToUpper(tr))
+	if c, err = clients(strings.ToLower(tr)); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, nil
 }
 
 // Publish implements Sender.
 func (s *SIPSender) Publish(ctx context.Context, r PublishRequest) (PublishResponse, error) {
 	req := s.request(r)
-	if err := route(ctx, s.Route, req, "PUBLISH "+s.Entity.String()); err != nil {
+	c, err := route(ctx, s.Route, s.Clients, s.Client, s.Transport, req, "PUBLISH "+s.Entity.String())
+	if err != nil {
 		return PublishResponse{}, err
 	}
-	res, err := s.Client.Do(ctx, req)
+	res, err := c.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
-		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
+		res, err = c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
 	}
 	if err != nil {
 		return PublishResponse{}, fmt.Errorf("PUBLISH %s: %w", s.Entity.String(), err)

@@ -140,22 +140,25 @@ type SIPMessageSender struct {
 	Destination string
 	// Route, when set, is asked before each SendMessage where it goes,
 	// instead of Destination (see SIPSender).
-	Route        Router
+	Route Router
+	// Clients returns the client for a transport other than UDP (for
+	// Route and SendMessageTo); nil keeps Client.
+	Clients      Clients
 	User, Secret string // digest credentials
 	DisplayName  string
 }
 
 // SendMessage sends text to the SIP URI to and waits for a 2xx.
 func (s *SIPMessageSender) SendMessage(ctx context.Context, to, text string) error {
-	dst := s.Destination
+	dst, tr := s.Destination, ""
 	if s.Route != nil {
-		d, err := s.Route(ctx)
+		d, t, err := s.Route(ctx)
 		if err != nil {
 			return fmt.Errorf("MESSAGE to %s: %w", to, err)
 		}
-		dst = d
+		dst, tr = d, t
 	}
-	return s.send(ctx, to, dst, "", text)
+	return s.send(ctx, to, dst, tr, text)
 }
 
 // SendMessageTo sends text to the SIP URI to at dest (host:port) over
@@ -186,12 +189,19 @@ func (s *SIPMessageSender) send(ctx context.Context, to, dest, transport, text s
 	if dest != "" {
 		req.SetDestination(dest)
 	}
-	if transport != "" && transport != "udp" {
+	c := s.Client
+	if transport = strings.ToLower(transport); transport != "" && transport != "udp" {
 		req.SetTransport(strings.ToUpper(transport))
+		if s.Clients != nil {
+			var err error
+			if c, err = s.Clients(transport); err != nil {
+				return fmt.Errorf("MESSAGE to %s: %w", to, err)
+			}
+		}
 	}
-	res, err := s.Client.Do(ctx, req)
+	res, err := c.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
-		res, err = s.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
+		res, err = c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: s.User, Password: s.Secret})
 	}
 	if err != nil {
 		return fmt.Errorf("MESSAGE to %s: %w", to, err)
