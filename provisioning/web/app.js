@@ -7,6 +7,12 @@ let lastStatus = null; // the device part of the last status seen
 let tab = "status";
 let timers = [];
 
+// selfTestText is the audio self-test's outcome in one line.
+function selfTestText(r) {
+  const bands = (r.bands || []).map((b) => b.hz + " Hz " + b.response_db + " dB").join(", ");
+  return "Speaker and microphone: " + r.verdict + " (" + r.detail + ")" + (bands ? "; response " + bands : "");
+}
+
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) {
@@ -709,6 +715,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
     if (b.dataset.action === "restart" && !confirm("Restart sipbell?")) return;
     const r = await api("POST", "/api/actions/" + b.dataset.action);
+    if (r.ok && r.data && r.data.verdict) { $("#action-msg").textContent = selfTestText(r.data); return; }
     $("#action-msg").textContent = (r.data && (r.data.result || r.data.error)) || "HTTP " + r.status;
   }));
   api("GET", "/api/status").then((r) => { if (r.ok) showApp(); }).catch(() => {});
