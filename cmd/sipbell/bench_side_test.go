@@ -94,7 +94,7 @@ func startBenchSipbell(ctx context.Context, b *testing.B, k *interop.Kamailio, b
   listen: 127.0.0.1:%d
   user: door
   allow_from: [127.0.0.1]
-  max_calls: 16 # a call's slot outlives its BYE a little
+  max_calls: 1
   accounts:
     - registrar: %s
       user: door
