@@ -53,7 +53,7 @@ func TestFirmwarePowerCutBinary(t *testing.T) {
 				srv.hold["/fw/sipbell-v2.0.0"] = hold
 				srv.mu.Unlock()
 			}
-			r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json")
+			r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
 			cfgBefore, _ := os.ReadFile(r.cfg)
 			p := r.start(t)
 			switch {

@@ -141,14 +141,14 @@ type slotRig struct {
 	pkg, cfg, state string
 }
 
-func newSlotRig(t *testing.T, pkg string, key signer, manifest string) *slotRig {
+func newSlotRig(t *testing.T, pkg string, key signer, manifest, accounts string) *slotRig {
 	t.Helper()
 	dir := t.TempDir()
 	r := &slotRig{pkg: pkg, cfg: filepath.Join(dir, "sipbell.yaml"), state: filepath.Join(dir, "state")}
 	cfg := fmt.Sprintf(`sip:
   listen: 127.0.0.1:0
   user: door
-board:
+%sboard:
   profile: sim
 provisioning:
   dhcp_lease_files: []
@@ -162,7 +162,7 @@ provisioning:
     listen: 127.0.0.1:0
     tls: false
     password: %q
-`, key.pub, manifest, r.state, liveDoorPassword)
+`, accounts, key.pub, manifest, r.state, liveDoorPassword)
 	if err := os.WriteFile(r.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

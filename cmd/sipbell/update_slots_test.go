@@ -46,7 +46,7 @@ func TestFirmwareManifestDebBinary(t *testing.T) {
 	}
 	srv := newFWServer(t)
 	srv.publish(t, key, "v1.0.0", []byte("the running version: never fetched"), "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json")
+	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
 	cfgBefore, _ := os.ReadFile(r.cfg)
 
 	p := r.start(t)
@@ -101,7 +101,7 @@ func TestFirmwareManifestRollbackBinary(t *testing.T) {
 	}
 	srv := newFWServer(t)
 	srv.publish(t, key, "v3.0.0", bin2[:len(bin2)/3], "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json")
+	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
 	p := r.start(t)
 	p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v3.0.0"})
 	p.exit(ctx, t)
