@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sipbell/sipbell/audio"
@@ -39,7 +41,25 @@ type speaker struct {
 	// at 16 kHz: wideband.go); wide upsamples the cues at 16 kHz.
 	frame int
 	wide  *wideCues
+
+	// feeds are the calls' media loops attached to the speaker (issue
+	// 16): each is called once per period on run's goroutine for the
+	// call's frame. feedMu is held while they run, so a detach waits.
+	feedMu sync.Mutex
+	feeds  []speakerFeed
+	feedID uint64
+	mixBuf []int16
 }
+
+// speakerFeed is an attached call loop and the key its detach removes.
+type speakerFeed struct {
+	id uint64
+	f  audio.Feed
+}
+
+// maxFeeds bounds the calls whose audio the speaker mixes at once (a
+// phone's call waiting holds two).
+const maxFeeds = 4
 
 // inCall counts a call starting (+1) or ending (-1).
 func (s *speaker) inCall(d int32) {
@@ -50,7 +70,8 @@ func (s *speaker) inCall(d int32) {
 func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
 	rate := speakerRate(sink) // wideband.go
 	s := &speaker{sink: sink, cues: cues, frame: rate / 50, wide: newWideCues(rate), wake: make(chan struct{}, 1),
-		free: make(chan []int16, speakerQueue), full: make(chan []int16, speakerQueue)}
+		free: make(chan []int16, speakerQueue), full: make(chan []int16, speakerQueue),
+		feeds: make([]speakerFeed, 0, maxFeeds), mixBuf: make([]int16, rate/50)}
 	for range speakerQueue {
 		s.free <- make([]int16, s.frame)
 	}
@@ -61,7 +82,7 @@ func newSpeaker(sink audio.Sink, cues *device.Cues) *speaker {
 func (s *speaker) run(ctx context.Context) error {
 	out := make([]int16, s.frame)
 	for {
-		if len(s.full) == 0 && s.busy.Load() == 0 && !s.cues.Active() && (s.ear == nil || !s.ear.Active()) {
+		if len(s.full) == 0 && s.busy.Load() == 0 && !s.fed() && !s.cues.Active() && (s.ear == nil || !s.ear.Active()) {
 			select { // rest until there is something to play
 			case <-ctx.Done():
 				return nil
@@ -71,13 +92,7 @@ func (s *speaker) run(ctx context.Context) error {
 				r.Restart()
 			}
 		}
-		select {
-		case buf := <-s.full:
-			copy(out, buf)
-			s.free <- buf
-		default:
-			clear(out)
-		}
+		s.callFrame(out)
 		if err := s.mixCues(ctx, out); err != nil && ctx.Err() == nil {
 			return err
 		}
@@ -95,12 +110,75 @@ func (s *speaker) run(ctx context.Context) error {
 	}
 }
 
-// callSink is the Sink a call's media writes received audio to. Write
-// blocks while the speaker's queue is full, so the call's playout follows
-// the speaker's clock.
+// callFrame fills out with the calls' audio: the attached feeds' frames
+// mixed, else a frame a call wrote, else silence.
+func (s *speaker) callFrame(out []int16) {
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	if len(s.feeds) > 0 {
+		s.feeds[0].f(out)
+		for _, e := range s.feeds[1:] {
+			e.f(s.mixBuf)
+			for i, v := range s.mixBuf {
+				out[i] = int16(max(min(int32(out[i])+int32(v), 32767), -32768))
+			}
+		}
+		return
+	}
+	select {
+	case buf := <-s.full:
+		copy(out, buf)
+		s.free <- buf
+	default:
+		clear(out)
+	}
+}
+
+// fed reports whether a call's loop is attached.
+func (s *speaker) fed() bool {
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	return len(s.feeds) > 0
+}
+
+// attach adds a call's media loop (see audio.Driver).
+func (s *speaker) attach(f audio.Feed) (func(), error) {
+	s.feedMu.Lock()
+	if len(s.feeds) >= maxFeeds {
+		s.feedMu.Unlock()
+		return nil, fmt.Errorf("speaker: attach call audio: %w (%d calls)", audio.ErrDriverFull, maxFeeds)
+	}
+	s.feedID++
+	id := s.feedID
+	s.feeds = append(s.feeds, speakerFeed{id: id, f: f})
+	s.feedMu.Unlock()
+	s.poke()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.feedMu.Lock()
+			defer s.feedMu.Unlock()
+			for i := range s.feeds {
+				if s.feeds[i].id == id {
+					s.feeds = append(s.feeds[:i], s.feeds[i+1:]...)
+					break
+				}
+			}
+		})
+	}, nil
+}
+
+// callSink is the Sink a call's media plays through. As an audio.Driver
+// it runs the call's loop on the speaker's goroutine, once per period
+// (one wake-up per frame, issue 16); Write, for writers that push, blocks
+// while the speaker's queue is full, so the call's playout follows the
+// speaker's clock.
 func (s *speaker) callSink() audio.Sink { return speakerSink{s} }
 
 type speakerSink struct{ s *speaker }
+
+// Attach runs feed once per speaker period (audio.Driver).
+func (k speakerSink) Attach(feed audio.Feed) (func(), error) { return k.s.attach(feed) }
 
 func (k speakerSink) Write(ctx context.Context, frame []int16) error {
 	if len(frame) != k.s.frame {

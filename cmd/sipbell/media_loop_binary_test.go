@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// TestCallMediaOneLoopBinary (issue 16): in a call of the sipbell
+// binary with baresip, audio flowing both ways, the call's media is one
+// loop run by the speaker once per frame: the goroutine dump the Go
+// runtime prints on SIGQUIT shows the call's Run waiting on its attached
+// feed and no goroutine of its own that sends, plays, reads RTP or
+// pushes frames to the speaker, nor an RTCP timer (the control goroutine
+// waits, parked, for the loop to end). (Before: a capture
+// goroutine, a playout goroutine and the speaker each woke every 20 ms.)
+func TestCallMediaOneLoopBinary(t *testing.T) {
+	t.Parallel()
+	b := interop.StartBaresip(t, interop.BaresipOptions{User: "alice"})
+	b.SetSource(t, voiceSignal(15))
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(15))
+	p := startVoice(t, voiceConfig(mic, speaker, ""), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	addr := p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)
+	if _, err := b.Command(ctx, "dial", "sip:door@"+addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("baresip: %v", err)
+	}
+	p.await(ctx, t, "call answered", nil, 1)
+	waitFileSize(ctx, t, speaker, wavBytes(2), "sipbell's speaker")
+	heard := waitGlob(ctx, t, filepath.Join(b.RecordDir, "dump-*-dec.wav"))
+	waitFileSize(ctx, t, heard, wavBytes(2), "baresip's recording of sipbell")
+
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		t.Fatal("sipbell did not exit on SIGQUIT")
+	}
+	stacks := goroutineStacks(p.log())
+	if len(stacks) == 0 {
+		t.Fatal("no goroutine dump after SIGQUIT")
+	}
+	for _, want := range []string{"media.(*feeder).play", "main.(*speaker).run"} {
+		if !anyStack(stacks, want) {
+			t.Errorf("no goroutine in %s during the call", want)
+		}
+	}
+	for _, bad := range []string{"media.(*Session).sendLoop", "media.(*Session).playLoop",
+		"media.(*Session).readRTP", "main.speakerSink.Write", "media.(*Session).controlTimer"} {
+		if anyStack(stacks, bad) {
+			t.Errorf("a goroutine runs %s: the call's media is not one loop", bad)
+		}
+	}
+}
+
+// goroutineStacks splits a Go traceback dump into its goroutines.
+func goroutineStacks(dump string) []string {
+	var out []string
+	for _, block := range strings.Split(dump, "\n\n") {
+		if strings.HasPrefix(strings.TrimSpace(block), "goroutine ") {
+			out = append(out, block)
+		}
+	}
+	return out
+}
+
+func anyStack(stacks []string, fn string) bool {
+	for _, s := range stacks {
+		if strings.Contains(s, fn) {
+			return true
+		}
+	}
+	return false
+}
