@@ -91,8 +91,8 @@ type AccessUser struct {
 	// ValidUntil is when the code stops working, RFC 3339; empty: never.
 	ValidUntil string `yaml:"valid_until"`
 	// MaxUses is how many times the code may open the door (0: no limit);
-	// the count starts again when the device restarts or the
-	// configuration changes.
+	// the uses are counted by the user's name and kept in the state
+	// directory across restarts and configuration changes.
 	MaxUses int `yaml:"max_uses"`
 	// Windows are the weekly times the code works (empty: always).
 	Windows []Window `yaml:"windows"`

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -90,7 +91,13 @@ func (m *door) settleCode(ctx context.Context, j checkJob) {
 	if j.access != m.access { // the table was replaced meanwhile
 		return
 	}
+	if j.result != nil && !slices.Contains(m.access.users, j.result) {
+		j.result = nil // revoked while it was checked
+	}
 	u, err := m.access.settle(j.source, j.result, j.at, j.legacy == "")
+	if err == nil && u.counted() {
+		m.saveAccess()
+	}
 	switch {
 	case j.legacy != "" && errors.Is(err, ErrWrongCode):
 		_ = m.openDoor(ctx, j.legacy)

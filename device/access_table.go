@@ -22,6 +22,18 @@ type accessUser struct {
 	hash        codeHash
 	from, until time.Time
 	uses        int
+	guest       *Guest // a guest code (access_guest.go), nil: configured
+}
+
+// guests are the table's guest codes.
+func (a *access) guests() []*accessUser {
+	var out []*accessUser
+	for _, u := range a.users {
+		if u.guest != nil {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // relays are the 0-based relay indexes the user's code pulses.

@@ -38,6 +38,9 @@ type Deps struct {
 	// refused door code) at most once per source per interval; nil: Log,
 	// once per call.
 	Refusals RefusalLog
+	// Access keeps door.access's guest codes and use counts across
+	// restarts; nil: they are kept in memory only.
+	Access AccessStore
 }
 
 // RefusalLog writes a log line about source unless one with the same
@@ -63,6 +66,7 @@ type Device struct {
 	done     chan struct{}
 	started  atomic.Bool
 	hub      hub
+	store    AccessStore // guest codes and uses (nil: in memory)
 	// codeMatch checks a code against a hash (nil: argon2id); tests slow
 	// it down.
 	codeMatch func(codeHash, string) bool
@@ -137,7 +141,7 @@ func New(cfg Config, deps Deps) (*Device, error) {
 		return nil, errors.New("device: new: Outputs and Phone are required")
 	}
 	d := &Device{cfg: cfg, out: deps.Outputs, phone: deps.Phone, sounds: deps.Sounds, handset: deps.Handset,
-		clock: deps.Clock, log: deps.Log, p2p: deps.PeerToPeer, refusals: deps.Refusals,
+		clock: deps.Clock, log: deps.Log, p2p: deps.PeerToPeer, refusals: deps.Refusals, store: deps.Access,
 		allowed: parseParties(cfg.Door.Allowed), inbox: make(chan any, 64), done: make(chan struct{})}
 	if d.sounds == nil {
 		d.sounds = silence{}

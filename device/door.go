@@ -51,7 +51,7 @@ type door struct {
 	hangupAt     time.Time
 
 	code   code
-	access *access // door.access (nil: no users)
+	access *access // door.access: users and guests
 	entry  entry   // the access code being entered by DTMF
 	pad    entry   // the access code being entered on the keypad
 
@@ -98,7 +98,7 @@ func (m *door) status() Status {
 func newDoor(d *Device) *door {
 	return &door{d: d, cfg: d.cfg, allowed: d.allowed,
 		code:   code{digits: d.cfg.Door.Code, timeout: d.cfg.Door.InterDigitTimeout},
-		access: accessOf(d.cfg.Door.Access),
+		access: newAccess(d.cfg.Door.Access),
 		regs:   map[string]RegState{},
 		// The board starts with every output off.
 		leds: map[Output]Pattern{StatusLED: {Kind: Off}, CallLED: {Kind: Off}, DoorRelay: {Kind: Off}}}
@@ -108,6 +108,7 @@ func (m *door) now() time.Time { return m.d.clock.Now() }
 
 func (m *door) start(context.Context) {
 	m.since = m.now()
+	m.loadAccess()
 	m.setLED(StatusLED, m.statusPattern())
 	m.d.log.Info("door station ready", "buttons", len(m.cfg.Buttons))
 }

@@ -16,21 +16,13 @@ type entry struct {
 
 func (e *entry) reset() { e.buf, e.deadline = e.buf[:0], time.Time{} }
 
-// accessOf is the access table of c, nil when it has no users.
-func accessOf(c AccessConfig) *access {
-	if len(c.Users) == 0 {
-		return nil
-	}
-	return newAccess(c)
-}
-
 // accessKey takes DTMF key d of the call for an access code. It reports
 // whether d ended a code entry ("#" after other keys) and was handled
 // here. When d also completes door.code for a party that may open
 // (legacy names who), a code that is nobody's opens relay 1 for legacy
 // as door.code does, and is not counted as a wrong code.
 func (m *door) accessKey(ctx context.Context, d byte, legacy string) bool {
-	if m.access == nil {
+	if !m.codesOn() {
 		return false
 	}
 	source := m.peer
@@ -46,7 +38,7 @@ func (m *door) accessKey(ctx context.Context, d byte, legacy string) bool {
 // keypadKey takes a key of the door's keypad for an access code. The
 // keypad is one source: its wrong codes lock the keypad out.
 func (m *door) keypadKey(ctx context.Context, d byte) {
-	if m.access == nil {
+	if !m.codesOn() {
 		m.d.log.Debug("keypad key ignored: device.door.access has no users")
 		return
 	}

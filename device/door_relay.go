@@ -57,7 +57,7 @@ func (m *door) digit(ctx context.Context, d byte) {
 		}
 		return
 	}
-	if !m.mayOpen && m.access == nil { // with access codes, keys are never logged
+	if !m.mayOpen && !m.codesOn() { // with access codes, keys are never logged
 		m.d.log.Debug("DTMF ignored: the caller may not open the door", "peer", m.peer, "digit", string(d))
 	}
 	done, wrong := m.code.add(d, now)

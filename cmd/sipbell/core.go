@@ -34,6 +34,7 @@ type core struct {
 	openDoor     func(ctx context.Context, who string) error
 	call         func(ctx context.Context, targets []string) error
 	deviceStatus func(ctx context.Context) (any, error)
+	door         *device.Device // guest codes (access_guests.go)
 
 	mu   sync.Mutex
 	subs []chan ua.Event
@@ -88,7 +89,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		c.stop(a.log)
 		return nil, err
 	}
-	c.openDoor, c.call = dev.OpenDoor, dev.Call
+	c.openDoor, c.call, c.door = dev.OpenDoor, dev.Call, dev
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
 	c.recordHistory(cctx, a, dev)
 	c.startSelfTest(cctx, a, cfg.Audio.SelfTest, dev)

@@ -29,6 +29,7 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 		PeerToPeer: len(cfg.SIP.Accounts) == 0,
 		// A refused call or door code is logged once per source a minute.
 		Refusals: ua.NewLogLimiter(a.log.With("component", "door"), nil, time.Minute, 256),
+		Access:   newAccessStore(cfg.Provisioning.StateDir),
 	}
 	if c.ata != nil {
 		deps.Handset = c.ata

@@ -21,6 +21,7 @@ import (
 // (stdout: "door relay on") and JSON log (stderr) are watched.
 type doorProc struct {
 	stdin io.WriteCloser
+	cmd   *exec.Cmd
 	out   chan timedLine // terminal lines with their arrival time
 	logs  chan map[string]any
 	mu    sync.Mutex
@@ -47,7 +48,7 @@ func startDoor(t *testing.T, config string) *doorProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &doorProc{out: make(chan timedLine, 256), logs: make(chan map[string]any, 1024)}
+	p := &doorProc{cmd: cmd, out: make(chan timedLine, 256), logs: make(chan map[string]any, 1024)}
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}

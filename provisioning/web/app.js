@@ -55,6 +55,41 @@ function select(name) {
   if (name === "status") refreshStatus();
   if (name === "history") loadHistory();
   if (name === "log") loadLog();
+  if (name === "actions") loadGuests();
+}
+
+// ---- guest codes (Actions tab)
+
+async function loadGuests() {
+  const r = await api("GET", "/api/guests");
+  $("#guests").hidden = r.status === 404;
+  const body = $("#guest-table tbody");
+  body.textContent = "";
+  for (const g of (r.ok && r.data.guests) || []) {
+    const tr = el("tr");
+    const until = g.valid_until ? new Date(g.valid_until).toLocaleString() : "no end";
+    const uses = g.max_uses ? g.uses + " of " + g.max_uses : String(g.uses);
+    [g.name, (g.relays || [1]).join(", "), until, uses].forEach((t) => tr.append(el("td", t)));
+    const revoke = el("button", "Revoke", "danger");
+    revoke.type = "button";
+    revoke.addEventListener("click", async () => {
+      const d = await api("DELETE", "/api/guests/" + encodeURIComponent(g.name));
+      $("#guest-msg").textContent = (d.data && (d.data.result || d.data.error)) || "HTTP " + d.status;
+      loadGuests();
+    });
+    const td = el("td"); td.append(revoke); tr.append(td);
+    body.append(tr);
+  }
+}
+
+async function createGuest() {
+  const relays = $("#guest-relays").value.split(/[ ,]+/).filter((s) => s).map(Number);
+  const req = { name: $("#guest-name").value, relays, max_uses: Number($("#guest-uses").value) || 0 };
+  if ($("#guest-until").value) req.valid_until = new Date($("#guest-until").value).toISOString();
+  const r = await api("POST", "/api/guests", req);
+  $("#guest-msg").textContent = r.ok ? "Code for " + r.data.guest.name + ": " + r.data.code + "# (shown only now)"
+    : (r.data && r.data.error) || "HTTP " + r.status;
+  loadGuests();
 }
 
 // ---- live status: server-sent events from /api/events
@@ -707,6 +742,7 @@ document.addEventListener("DOMContentLoaded", () => {
     draft.device.buttons.push({ targets: [], order: "hunt" }); renderSettings();
   });
   $("#yaml-save").addEventListener("click", async () => showResult(await api("PUT", "/api/config", $("#yaml").value)));
+  $("#guest-form").addEventListener("submit", (ev) => { ev.preventDefault(); createGuest(); });
   $("#call-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const r = await api("POST", "/api/actions/call", { target: $("#call-target").value });
