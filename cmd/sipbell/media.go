@@ -153,8 +153,7 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 	a.mu.Lock()
 	a.calls[callID] = src
 	a.mu.Unlock()
-	cs, sink := a.cleanCall(src, a.speaker.callSink()) // noise suppression, AGC
-	return cs, sink, nil
+	return src, a.speaker.callSink(), nil
 }
 
 // release closes the microphone of a call that ended.
