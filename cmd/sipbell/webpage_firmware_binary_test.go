@@ -15,8 +15,9 @@ import (
 // running firmware and the last update with why it was not installed (a
 // firmware url on an install without A/B root partitions is refused), and
 // its "Check for an update now" button asks the device to check its
-// firmware manifest, showing the device's answer (none configured here),
-// in headless Chromium on the real binary.
+// firmware manifest, showing the device's answer (none configured here);
+// the board's pins are a compact table that follows the relay live (issue
+// 19), in headless Chromium on the real binary.
 func TestWebPageFirmware(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -39,6 +40,16 @@ func TestWebPageFirmware(t *testing.T) {
 	b.Eval(`document.querySelector("#firmware-check").click()`, nil)
 	b.WaitFor(ctx, "the device's answer to the check", `document.querySelector("#firmware-msg").classList.contains("error") &&
 		document.querySelector("#firmware-msg").textContent.includes("no firmware manifest configured")`)
+
+	relay := `document.querySelector('#pins tr[data-role="door_relay-0"]')`
+	b.WaitFor(ctx, "the relay at rest in the pins table", relay+` && `+relay+`.textContent.includes("at rest") &&
+		document.querySelector('#pins tr[data-role="call_button-0"]').textContent.includes("idle")`)
+	if code, body := d.api(t, "POST", "/api/actions/open-door", "{}"); code != 200 {
+		t.Fatalf("open-door: %d %s", code, body)
+	}
+	b.WaitFor(ctx, "the relay on in the pins table, live", relay+`.classList.contains("pin-on")`)
+	b.Eval(`document.querySelector("#pins").scrollIntoView({block: "center"})`, nil)
+	screenshot(t, b, "pins-phone")
 	b.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
 	b.Eval(`document.querySelector("#firmware").scrollIntoView({block: "center"})`, nil)
 	screenshot(t, b, "firmware-desktop")

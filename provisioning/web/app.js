@@ -189,6 +189,7 @@ function applyStatus(data) {
   deviceZone = lastStatus.time_zone || "";
   renderDashboard(lastStatus);
   renderFirmware(lastStatus.firmware);
+  renderPins(lastStatus.pins);
   if (tab === "config") showRegistrations();
   const key = JSON.stringify([lastStatus.calls, lastStatus.door, lc]);
   if (key !== lastCallsKey) { lastCallsKey = key; refreshLastCalls(); }
@@ -231,6 +232,29 @@ function renderDashboard(dev) {
     row("Voicemail", dev.door.voicemail ? "messages waiting" : "no new messages", dev.door.voicemail ? "vm live" : "vm");
   } else if (dev.door && typeof dev.door === "object") row("Door", doorText(dev.door));
   row("Version", (dev.version || "") + " · up " + (dev.uptime || ""));
+}
+
+// pinWords says what an active or idle pin means for its role.
+const pinWords = { call_button: ["pressed", "idle"], door_contact: ["open", "closed"], hook_switch: ["off hook", "on hook"],
+  tamper: ["open", "closed"], door_relay: ["released (opening)", "at rest"] };
+
+// renderPins shows the board's pins in a compact table: role and index,
+// the header pin, and its state in words.
+function renderPins(pins) {
+  $("#pins-card").hidden = !pins || !pins.length;
+  const tb = $("#pins tbody");
+  const key = JSON.stringify(pins || []);
+  if (tb.dataset.key === key) return; // unchanged: keep the table as it is
+  tb.dataset.key = key;
+  tb.textContent = "";
+  for (const p of pins || []) {
+    const words = pinWords[p.role] || (p.input ? ["active", "idle"] : ["on", "off"]);
+    const tr = el("tr", "", p.active ? "pin-on" : "");
+    tr.dataset.role = p.role + "-" + p.index;
+    tr.append(el("td", p.role.replace(/_/g, " ") + " " + (p.index + 1)), el("td", p.pin || "—"),
+      el("td", (p.active ? words[0] : words[1]) + (p.pattern && p.pattern !== "off" && p.pattern !== "on" ? " (" + p.pattern + ")" : "")));
+    tb.appendChild(tr);
+  }
 }
 
 // renderFirmware shows the running firmware, the last update (installed,
