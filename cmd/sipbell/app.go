@@ -155,10 +155,17 @@ func (a *app) SimHandler() http.Handler {
 	})
 }
 
-// checkSync is the UA's NOTIFY check-sync: fetch the configuration now.
+// checkSync is the UA's NOTIFY check-sync: fetch the configuration now,
+// and check the firmware manifest (update.go).
 func (a *app) checkSync() {
 	if f := a.resync.Load(); f != nil {
 		(*f)()
+	}
+	a.mu.Lock()
+	fw := a.fw
+	a.mu.Unlock()
+	if fw != nil {
+		fw.checkNow()
 	}
 }
 

@@ -111,7 +111,10 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		return 1
 	}
 	parts = append(parts, prov.Runs...)
-	a.fw = newFirmware(a, cfg.Provisioning.StateDir, log)
+	fw := newFirmware(a, cfg.Provisioning.StateDir, log)
+	a.mu.Lock() // the status and a NOTIFY check-sync read it
+	a.fw = fw
+	a.mu.Unlock()
 	first := cfg.Provisioning
 	parts = append(parts, func(ctx context.Context) error { return a.fw.run(ctx, first) })
 	syncNow := prov.Puller.SyncNow
