@@ -62,6 +62,10 @@ type Config struct {
 	SelfTest SelfTestConfig `yaml:"self_test"`
 	// Mixer sets the sound card's volume, gain and switch controls.
 	Mixer MixerConfig `yaml:"mixer"`
+	// NoiseSuppression takes background noise out of speech, per direction.
+	NoiseSuppression NoiseConfig `yaml:"noise_suppression"`
+	// AGC brings speech to a steady level, per direction.
+	AGC AGCConfig `yaml:"agc"`
 }
 
 // DefaultConfig returns a configuration for the simulated board, which
@@ -112,6 +116,8 @@ func (c *Config) Validate() error {
 	c.EchoCancel.validate(&errs)
 	c.SelfTest.validate(&errs)
 	c.Mixer.validate(&errs)
+	c.NoiseSuppression.validate(&errs)
+	c.AGC.validate(&errs)
 	return errs.Err()
 }
 

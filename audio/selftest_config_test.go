@@ -65,3 +65,30 @@ func TestMixerConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestVoiceCleanupConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		ns   audio.NoiseConfig
+		agc  audio.AGCConfig
+		path string
+	}{
+		{"off", audio.NoiseConfig{}, audio.AGCConfig{}, ""},
+		{"on", audio.NoiseConfig{Microphone: true, MaxAttenuationDB: 20}, audio.AGCConfig{Microphone: true, Speaker: true, TargetDBFS: -18, MaxGainDB: 12}, ""},
+		{"attenuation", audio.NoiseConfig{MaxAttenuationDB: 40}, audio.AGCConfig{}, "noise_suppression.max_attenuation_db"},
+		{"target", audio.NoiseConfig{}, audio.AGCConfig{TargetDBFS: -3}, "agc.target_dbfs"},
+		{"gain", audio.NoiseConfig{}, audio.AGCConfig{MaxGainDB: -1}, "agc.max_gain_db"},
+	} {
+		c := audio.DefaultConfig()
+		c.NoiseSuppression, c.AGC = tc.ns, tc.agc
+		err := c.Validate()
+		var l cfgerr.List
+		switch {
+		case tc.path == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.path != "" && (!errors.As(err, &l) || len(l) != 1 || l[0].Path != tc.path):
+			t.Errorf("%s: got %v, want one error at %q", tc.name, err, tc.path)
+		}
+	}
+}

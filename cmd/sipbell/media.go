@@ -153,7 +153,8 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 	a.mu.Lock()
 	a.calls[callID] = src
 	a.mu.Unlock()
-	return src, a.speaker.callSink(), nil
+	cs, sink := a.cleanCall(src, a.speaker.callSink()) // noise suppression, AGC
+	return cs, sink, nil
 }
 
 // release closes the microphone of a call that ended.
