@@ -26,7 +26,8 @@ type FirmwareConfig struct {
 	// platform (linux/arm64, linux/armv6, gokrazy/arm64...) the file's url,
 	// sha256 and size. The device checks it at start, every interval (with
 	// the same random offset as the provisioning files) and on request
-	// (POST /api/actions/firmware-check). It installs a newer version for its
+	// (POST /api/actions/firmware-check, or a SIP NOTIFY check-sync the
+	// device accepts). It installs a newer version for its
 	// platform in its inactive slot (a Debian install: the sipbell binary,
 	// the gokrazy image: the spare root partition), restarts into it, and
 	// keeps it only when healthy within health_window; the download
