@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +102,40 @@ func TestCallPastBlackHole(t *testing.T) {
 		}
 	}
 	t.Errorf("no failover from the black hole %s for want of a response logged:\n%s", want, door.logs)
+}
+
+// TestCallRingingPastHopTimeout: the first server DNS gives for
+// sip:uas@pbx.test (sipp) answers the INVITE with 180 at once and 200
+// only after it rang longer than nextHopTimeout; the second is dead. A
+// server that answered anything keeps the INVITE: the call is answered
+// by sipp, and no failover is tried.
+func TestCallRingingPastHopTimeout(t *testing.T) {
+	t.Parallel()
+	b, err := interop.Scenarios.ReadFile("sipp/uas_answer.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n  <send retrans=\"500\">", (nextHopTimeout + 2*time.Second).Milliseconds())
+	scen := filepath.Join(t.TempDir(), "uas_ring_long.xml")
+	if err := os.WriteFile(scen, []byte(strings.Replace(string(b), "  <send retrans=\"500\">", ring, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := interop.StartSipp(t, interop.SippOptions{Scenario: scen, Timeout: 30 * time.Second})
+	_, p, _ := net.SplitHostPort(s.Addr)
+	port, _ := strconv.Atoi(p)
+	d := interop.StartDnsmasq(t, sipZone(port, interop.FreePort(t)))
+	cfg := testConfig()
+	cfg.DNSServer = d.Addr
+	door := start(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := door.Call(ctx, []string{"sip:uas@pbx.test"}, Hunt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	door.wait(t, 20*time.Second, "answered by the server that rang", callIs(CallAnswered))
+	hangup(t, c)
+	if strings.Contains(door.logs.String(), "trying the next server DNS gave") {
+		t.Errorf("a ringing server was given up:\n%s", door.logs)
+	}
 }
