@@ -191,3 +191,35 @@ func TestG722Concealment(t *testing.T) {
 		t.Errorf("500 Hz in the concealed frame at %.0f: concealed at the wrong rate", l)
 	}
 }
+
+// TestG722ReinviteToG711: a re-INVITE moves a running call from G.722 to
+// PCMU and back; the audio loop's frames stay at 16 kHz, the session
+// changes the codec's rate under them and the 1 kHz tone keeps arriving.
+func TestG722ReinviteToG711(t *testing.T) {
+	t.Parallel()
+	a, b := listen(t, testConfig(), Options{AudioRate: 16000}), listen(t, testConfig(), Options{AudioRate: 16000})
+	na, nb := pcmuNeg(b.LocalAddr()), pcmuNeg(a.LocalAddr())
+	const fl, sr = 320, 16000
+	out := make([]int16, fl)
+	sent := 0
+	for _, c := range []Codec{{G722, 9}, {PCMU, 0}, {G722, 9}} {
+		na.Codec, nb.Codec = c, c
+		a.Start(context.Background(), na)
+		b.Start(context.Background(), nb)
+		var got []int16
+		for i := range 30 {
+			a.WriteFrame(wideSignal(sr, sent*fl, fl))
+			sent++
+			waitFor(t, "packet", func() bool { return b.Stats().Received == uint64(sent) })
+			b.ReadFrame(out)
+			if i >= 10 {
+				got = append(got, out...)
+			}
+		}
+		l1, l55 := levelAt(got, 1000, sr), levelAt(got, 5500, sr)
+		t.Logf("%s: 1 kHz %.0f, 5.5 kHz %.0f", c.Name, l1, l55)
+		if l1 < 2500 || (c.Name == G722) != (l55 > l1/2) {
+			t.Errorf("%s after the re-INVITE: 1 kHz %.0f, 5.5 kHz %.0f", c.Name, l1, l55)
+		}
+	}
+}
