@@ -4,7 +4,8 @@
 # through `proot -q qemu-aarch64-static`, the way Raspberry Pi OS 64-bit
 # would, and checks what each step leaves behind: the system user and its
 # groups, the config's owner, the unit enabled, the installed binary
-# answering -version and accepting its config; a changed conffile kept on
+# answering -version and accepting its config; the firmware slots' launch
+# and rollback (manifest updates); a changed conffile kept on
 # upgrade; remove keeping the config; purge removing config, state and
 # enablement. The root is built once by scripts/deb-root.sh and cached
 # (~/.cache/sipbell); each run works on a fresh copy of it. Without the
@@ -79,6 +80,33 @@ guest sh -c 'echo "# changed on the device" >>/etc/sipbell/sipbell.yaml'
 out=$(guest dpkg -i /tmp/sipbell.deb 2>&1) || bad "dpkg -i (upgrade): $out"
 expect "changed conffile kept on upgrade" "# changed on the device" tail -n1 /etc/sipbell/sipbell.yaml
 expect_owner "config file after upgrade" /etc/sipbell/sipbell.yaml "sipbell:sipbell 640"
+
+# Firmware slots (manifest updates, /var/lib/sipbell/firmware-slots): the
+# package's binary starts the current slot's binary when it is newer (a
+# trial with SIPBELL_SLOT_TRIAL=1), and a trial that used up its starts
+# is rolled back to the package's binary. The slot is a script that says
+# it ran; the config cannot start (a foreign address), so the package's
+# own binary never serves.
+slots=$work/var/lib/sipbell/firmware-slots
+mkdir -p "$slots/a"
+printf '#!/bin/sh\necho "slot a ran trial=$SIPBELL_SLOT_TRIAL $*"\n' >"$slots/a/sipbell"
+chmod 755 "$slots/a/sipbell"
+echo v99.0.0 >"$slots/a/version"
+ln -sfn a "$slots/current"
+ln -sfn package "$slots/previous"
+printf 'sip:\n  listen: 192.0.2.1:5060\n  user: door\nboard:\n  profile: sim\nprovisioning:\n  dhcp_lease_files: []\n  admin:\n    listen: ""\n' >"$work/tmp/slot.yaml"
+fwstate() { echo "$1" >"$work/var/lib/sipbell/firmware.json"; }
+fwstate '{"phase": "installed", "version": "v99.0.0"}'
+expect "package binary runs the newer slot" "slot a ran trial= -config /tmp/slot.yaml" sh -c '/usr/bin/sipbell -config /tmp/slot.yaml 2>/dev/null'
+fwstate '{"phase": "trial", "version": "v99.0.0", "starts": 1}'
+expect "a trial start of the slot" "slot a ran trial=1 -config /tmp/slot.yaml" sh -c '/usr/bin/sipbell -config /tmp/slot.yaml 2>/dev/null'
+grep -q '"starts": 2' "$work/var/lib/sipbell/firmware.json" && ok "trial start counted" || bad "trial start not counted: $(cat "$work/var/lib/sipbell/firmware.json")"
+fwstate '{"phase": "trial", "version": "v99.0.0", "starts": 4}'
+out=$(guest /usr/bin/sipbell -config /tmp/slot.yaml 2>&1) || true
+case $out in *"slot a ran"*) bad "a trial past its starts ran the slot again: $out" ;; *) ok "a trial past its starts is not run again" ;; esac
+[ ! -e "$slots/current" ] && ok "rolled back to the package's binary (no current slot)" || bad "current slot still $(readlink "$slots/current")"
+grep -q "did not start healthy" "$work/var/lib/sipbell/firmware.json" && ok "rollback reason kept" || bad "no rollback reason: $(cat "$work/var/lib/sipbell/firmware.json")"
+rm -rf "$slots" "$work/var/lib/sipbell/firmware.json" "$work/tmp/slot.yaml"
 
 # Remove: program and unit go, configuration stays.
 guest mkdir -p /var/lib/sipbell
