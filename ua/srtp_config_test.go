@@ -25,11 +25,14 @@ func TestConfigSRTPValidate(t *testing.T) {
 		{"default off", func(*Config) {}, ""},
 		{"direct mandatory", func(c *Config) { c.SRTP = "mandatory" }, ""},
 		{"direct optional", func(c *Config) { c.SRTP = "optional" }, ""},
-		{"bad policy", func(c *Config) { c.SRTP = "always" }, "srtp: must be off, optional or mandatory"},
+		{"direct dtls", func(c *Config) { c.SRTP = "dtls" }, ""},
+		{"bad policy", func(c *Config) { c.SRTP = "always" }, "srtp: must be off, optional, mandatory or dtls"},
 		{"account tls", acct("tls", "pbx.example:5061", "mandatory"), ""},
 		{"account sips", acct("", "sips:pbx.example", "optional"), ""},
 		{"account udp off", acct("udp", "pbx.example", "off"), ""},
 		{"account udp mandatory", acct("udp", "pbx.example", "mandatory"), "accounts[0].srtp: mandatory needs transport tls"},
+		{"account udp dtls", acct("udp", "pbx.example", "dtls"), "accounts[0].srtp: dtls needs transport tls"},
+		{"account tls dtls", acct("tls", "pbx.example:5061", "dtls"), ""},
 		{"account default optional", acct("", "pbx.example", "optional"), "never sent over udp"},
 		{"account tcp", acct("tcp", "pbx.example", "optional"), "never sent over tcp"},
 		{"account bad", acct("tls", "pbx.example", "yes"), "accounts[0].srtp: must be"},
@@ -77,5 +80,14 @@ func TestSRTPPolicyOfAnINVITE(t *testing.T) {
 		if p != tc.policy || secure != tc.secure {
 			t.Errorf("%s: policy %s secure %v, want %s %v", tc.name, p, secure, tc.policy, tc.secure)
 		}
+	}
+	// A sips: Request-URI raises the policy to mandatory at least: an
+	// account's dtls stays DTLS-SRTP (not SDES).
+	cfg.Accounts[0].SRTP = "dtls"
+	u = &UA{cfg: cfg}
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sips", User: "door", Host: "127.0.0.1"})
+	req.SetTransport("TLS")
+	if p, _ := u.srtpFor(Caller{Trusted: true}, req); p != media.SRTPDTLS {
+		t.Errorf("sips: through a dtls account: policy %s, want dtls", p)
 	}
 }
