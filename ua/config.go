@@ -42,7 +42,7 @@ type Config struct {
 	// SIP over TLS: a call whose SIP is not TLS gets none (optional) or is
 	// refused (mandatory). A sips: target or Request-URI makes SRTP
 	// mandatory for that call. Dtls is mandatory with DTLS-SRTP (RFC 5763,
-	// baresip's "dtls_srtp", WebRTC gateways): the offer is
+	// baresip's "dtls_srtp", gateways to browsers): the offer is
 	// UDP/TLS/RTP/SAVP with the fingerprint of a certificate made per
 	// process, the keys come from a DTLS handshake on the RTP port, and a
 	// peer whose certificate does not match its SDP fingerprint is hung
