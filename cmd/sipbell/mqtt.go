@@ -21,12 +21,16 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	entity, _ := identity(c.agent)
 	info := mqtt.Info{Name: cfg.SIP.DisplayName, Version: version, Buttons: len(cfg.Device.Buttons),
 		Contact: cfg.Board.Wired(board.DoorContact, 0), Tamper: cfg.Board.Wired(board.Tamper, 0)}
+	for _, r := range cfg.Device.Door.Relays {
+		info.Relays = append(info.Relays, r.Name)
+	}
 	if id, ok := c.agent.Primary(); ok {
 		info.Account = id.AOR.String()
 	}
 	client, err := mqtt.New(cfg.Notify.MQTT, mqtt.Options{
-		Info:     info,
-		Commands: mqtt.Commands{Open: dev.OpenDoor, Call: dev.Call, Hangup: actions{a}.Hangup, DND: dev.SetDND},
+		Info: info,
+		Commands: mqtt.Commands{Open: dev.OpenDoor, OpenRelay: dev.OpenRelay, Call: dev.Call, Hangup: actions{a}.Hangup,
+			DND: dev.SetDND},
 		Encode: func(ev device.Event) []byte {
 			b, _ := json.Marshal(notify.PayloadOf(ev, entity))
 			return b

@@ -28,6 +28,9 @@ type Info struct {
 	Contact bool   // a door contact is wired: a binary_sensor
 	Tamper  bool   // a tamper switch is wired: a binary_sensor
 	Account string // the primary account's AOR: its registration is the state
+	// Relays name the door relays after the first (device.door.relays):
+	// one Home Assistant button and command topic open/N each.
+	Relays []string
 }
 
 // Commands are what MQTT commands do; who is "mqtt:<user>".
@@ -35,6 +38,8 @@ type Commands struct {
 	Open   func(ctx context.Context, who string) error
 	Call   func(ctx context.Context, targets []string) error
 	Hangup func(ctx context.Context) error // ends every call
+	// OpenRelay pulses relay N (1 is the door) for <topic>/command/<user>/open/N.
+	OpenRelay func(ctx context.Context, who string, relay int) error
 	// DND switches the door station's do-not-disturb (payload ON or OFF).
 	DND func(ctx context.Context, who string, on bool) error
 }
@@ -226,9 +231,9 @@ func (c *Client) online(cl paho.Client, onCommand paho.MessageHandler) {
 		c.publish(cl, m)
 	}
 	if len(c.cfg.Commands) > 0 {
-		tok := cl.Subscribe(c.cfg.Topic+"/command/+/+", 1, onCommand)
+		tok := cl.Subscribe(c.cfg.Topic+"/command/+/#", 1, onCommand)
 		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			c.opts.Log.Warn("mqtt: subscribe to commands failed", "topic", c.cfg.Topic+"/command/+/+", "err", tok.Error())
+			c.opts.Log.Warn("mqtt: subscribe to commands failed", "topic", c.cfg.Topic+"/command/+/#", "err", tok.Error())
 		}
 	}
 	c.publish(cl, msg{topic: c.availability(), payload: []byte("online"), retained: true})

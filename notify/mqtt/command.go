@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,8 +37,13 @@ func (c *Client) command(ctx context.Context, topic string, payload []byte) {
 	defer cancel()
 	who := "mqtt:" + user
 	var err error
+	verb, arg, _ := strings.Cut(verb, "/")
 	switch verb {
 	case "open":
+		if arg != "" {
+			err = c.openRelay(ctx, who, user, topic, arg)
+			break
+		}
 		if c.opts.Commands.Open == nil {
 			return
 		}
@@ -76,6 +82,20 @@ func (c *Client) command(ctx context.Context, topic string, payload []byte) {
 	}
 	c.opts.Log.Info("mqtt: command done", "user", user, "command", verb)
 }
+
+// openRelay runs open/N: relay N (1 is the door).
+func (c *Client) openRelay(ctx context.Context, who, user, topic, arg string) error {
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 1 || n > 1+maxRelays || c.opts.Commands.OpenRelay == nil {
+		c.refuse(user, topic, "open/N needs a relay number")
+		return nil
+	}
+	return c.opts.Commands.OpenRelay(ctx, who, n)
+}
+
+// maxRelays bounds the relays a command may name (device.door.relays
+// has at most 7 after the first).
+const maxRelays = 7
 
 // refuse logs a refused command, at most once per refuseEvery with a
 // count of the ones left out (strangers can trigger it).

@@ -28,7 +28,8 @@ type Config struct {
 	Topic string `yaml:"topic"`
 	// Commands lists the MQTT users whose commands run (each publishes
 	// under <topic>/command/<user>/, which the broker's ACL must reserve
-	// to that user); empty: no commands.
+	// to that user: open, open/N for relay N, call, hangup, dnd); empty:
+	// no commands.
 	Commands []string `yaml:"commands"`
 	// Queue bounds the messages waiting while the broker is unreachable
 	// (1..10000; 0 means 64); beyond it the oldest are dropped and counted.

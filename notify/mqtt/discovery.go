@@ -25,9 +25,17 @@ func (c *Client) entities() []entity {
 			"name": fmt.Sprintf("Button %d", b), "device_class": "doorbell", "event_types": []string{"press"},
 			"state_topic": fmt.Sprintf("%s/button/%d", t, b)}})
 	}
+	es = append(es, entity{"button", "relay1", map[string]any{"name": "Open door", "icon": "mdi:door-open",
+		"command_topic": t + "/command/" + c.cfg.HomeAssistant.User + "/open", "payload_press": "PRESS"}})
+	for i, name := range c.opts.Info.Relays { // relay 2 on: open/N
+		if name == "" {
+			name = fmt.Sprintf("relay %d", i+2)
+		}
+		es = append(es, entity{"button", fmt.Sprintf("relay%d", i+2), map[string]any{"name": "Open " + name,
+			"icon": "mdi:gate-open", "payload_press": "PRESS",
+			"command_topic": fmt.Sprintf("%s/command/%s/open/%d", t, c.cfg.HomeAssistant.User, i+2)}})
+	}
 	es = append(es,
-		entity{"button", "relay1", map[string]any{"name": "Open door", "icon": "mdi:door-open",
-			"command_topic": t + "/command/" + c.cfg.HomeAssistant.User + "/open", "payload_press": "PRESS"}},
 		entity{"sensor", "call", map[string]any{"name": "Call", "state_topic": t + "/state/call",
 			"device_class": "enum", "options": []string{"idle", "ringing", "connected"}}},
 		entity{"sensor", "registration", map[string]any{"name": "Registration", "entity_category": "diagnostic",
