@@ -104,7 +104,7 @@ HZ=$(getconf CLK_TCK)
 cpu() { awk -v hz="$HZ" '{printf "%.3f", ($14+$15)/hz}' "/proc/$1/stat"; }
 kb() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
 # vcs PID: voluntary context switches of all the process's threads.
-vcs() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '$1=="voluntary_ctxt_switches:" {n+=$2} END {print n+0}'; }
+vcs() { { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '$1=="voluntary_ctxt_switches:" {n+=$2} END {print n+0}'; }
 
 # sipbell reads its simulated board's terminal on stdin: keep it open.
 mkfifo "$W/stdin"
@@ -134,7 +134,8 @@ for _ in $(seq $((SECS * 2 + 4))); do
 	r=$(kb "$SP" VmRSS); [ "$r" -gt "$speak" ] && speak=$r
 	r=$(kb "$BP" VmRSS 2>/dev/null || echo 0); [ "${r:-0}" -gt "$bpeak" ] && bpeak=$r
 	b1=$(cpu "$BP" 2>/dev/null || echo "$b1"); bhwm=$(kb "$BP" VmHWM 2>/dev/null || echo "$bhwm")
-	v=$(vcs "$BP"); [ "$v" -gt 0 ] && { bv1=$v; bt1=$(date +%s.%N); }
+	v=$(vcs "$BP")
+	if [ "$v" -gt 0 ]; then bv1=$v; bt1=$(date +%s.%N); fi
 	sleep 0.5
 done
 wait "$BP" || true
