@@ -37,12 +37,8 @@ func buildVersion(t *testing.T, version string) string {
 	if p, ok := versionBuilds.bins[version]; ok {
 		return p
 	}
-	if versionBuilds.dir == "" {
-		dir, err := os.MkdirTemp("", "sipbell-versions")
-		if err != nil {
-			t.Fatal(err)
-		}
-		versionBuilds.dir, versionBuilds.bins = dir, map[string]string{}
+	if versionBuilds.dir == "" { // beside binary(t)'s: TestMain removes it
+		versionBuilds.dir, versionBuilds.bins = filepath.Dir(binary(t)), map[string]string{}
 	}
 	p := filepath.Join(versionBuilds.dir, "sipbell-"+version)
 	out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+version, "-o", p, ".").CombinedOutput()
