@@ -11,8 +11,9 @@ type NoiseConfig struct {
 	Microphone bool `yaml:"microphone"`
 	// Speaker runs it on the call's audio played at the door.
 	Speaker bool `yaml:"speaker"`
-	// MaxAttenuationDB is how far noise alone is turned down (6 to 30 dB);
-	// 0 means 15. More removes more noise and colours speech more.
+	// MaxAttenuationDB is how far noise alone is turned down (6 to 30 dB;
+	// zero leaves the suppressor's own 15). More removes more noise and
+	// colours speech more.
 	MaxAttenuationDB float64 `yaml:"max_attenuation_db"`
 }
 
@@ -24,9 +25,11 @@ type AGCConfig struct {
 	Microphone bool `yaml:"microphone"`
 	// Speaker runs it on the call's audio played at the door.
 	Speaker bool `yaml:"speaker"`
-	// TargetDBFS is the speech level aimed at (-30 to -6 dBFS); 0 means -20.
+	// TargetDBFS is the speech level aimed at, in dB below full scale
+	// (-30 to -6; zero leaves the AGC's own -20).
 	TargetDBFS float64 `yaml:"target_dbfs"`
-	// MaxGainDB is the most it amplifies (0 to 30 dB); 0 means 18.
+	// MaxGainDB is the most it amplifies (up to 30 dB; zero leaves the
+	// AGC's own 18).
 	MaxGainDB float64 `yaml:"max_gain_db"`
 }
 
