@@ -13,13 +13,17 @@ import (
 // outcome comes back to the door as a message, so that buttons, calls
 // and hang-ups are handled while a code is being checked.
 
-// maxPendingChecks bounds the codes waiting for the check worker; each
-// source has at most one of them, so that a source cannot enter codes
-// faster than its wrong ones are counted.
-const maxPendingChecks = 4
+// maxPendingChecks bounds the codes waiting for the check worker, and
+// maxSourceChecks those of one source: a second code keyed quickly after
+// a first is checked after it, and ignored when the first locked the
+// source out, so that no source gets more tries than max_failures.
+const (
+	maxPendingChecks = 4
+	maxSourceChecks  = 2
+)
 
-// ErrCheckBusy is the code not checked because its source has a code
-// being checked, or too many codes are waiting.
+// ErrCheckBusy is the code not checked because its source has
+// maxSourceChecks codes being checked, or too many codes are waiting.
 var ErrCheckBusy = errors.New("another code is being checked")
 
 // checkJob is one code for the check worker.
@@ -45,7 +49,7 @@ func (c checkDone) run(ctx context.Context, m machine) {
 
 // submitCheck hands code to the check worker, starting it on first use.
 func (m *door) submitCheck(ctx context.Context, j checkJob) {
-	if m.pending[j.source] || len(m.pending) >= maxPendingChecks {
+	if m.pending[j.source] >= maxSourceChecks || m.pendingAll >= maxPendingChecks {
 		m.refuse("busy:"+j.source, "door code ignored: "+ErrCheckBusy.Error(), "source", j.source, "how", j.how)
 		return
 	}
@@ -59,9 +63,10 @@ func (m *door) submitCheck(ctx context.Context, j checkJob) {
 		j.match = codeHash.matches
 	}
 	if m.pending == nil {
-		m.pending = map[string]bool{}
+		m.pending = map[string]int{}
 	}
-	m.pending[j.source] = true
+	m.pending[j.source]++
+	m.pendingAll++
 	m.checks <- j // never blocks: at most maxPendingChecks are pending
 }
 
@@ -86,9 +91,16 @@ func (d *Device) checkWorker(ctx context.Context, jobs <-chan checkJob, done cha
 
 // settleCode counts a checked code and opens what it opens.
 func (m *door) settleCode(ctx context.Context, j checkJob) {
-	delete(m.pending, j.source)
+	if m.pending[j.source]--; m.pending[j.source] <= 0 {
+		delete(m.pending, j.source)
+	}
+	m.pendingAll--
 	defer m.releaseSyncs()
 	if j.access != m.access { // the table was replaced meanwhile
+		return
+	}
+	if err := m.access.locked(j.source, j.at); err != nil { // by the code before
+		m.refuse("locked:"+j.source, "door code ignored: locked out", "source", j.source, "how", j.how, "reason", err.Error())
 		return
 	}
 	if j.result != nil && !slices.Contains(m.access.users, j.result) {
@@ -111,6 +123,7 @@ func (m *door) settleCode(ctx context.Context, j checkJob) {
 	case errors.Is(err, ErrNowLockedOut): // once per lock-out and source
 		m.d.log.Warn("door codes locked out: too many wrong codes", "source", j.source, "how", j.how,
 			"for", m.access.lockout)
+		m.d.emit(Event{Kind: EventLockout, Who: j.source, How: j.how, Open: m.access.lockout})
 	default:
 		m.refuse(j.source, "door not opened: wrong code", "source", j.source, "how", j.how)
 	}
@@ -144,6 +157,6 @@ func (m *door) stopChecks() {
 	if m.checkDone != nil {
 		<-m.checkDone
 	}
-	m.pending = nil
+	m.pending, m.pendingAll = nil, 0
 	m.releaseSyncs()
 }

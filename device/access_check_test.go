@@ -9,8 +9,9 @@ import (
 // TestAccessCheckOffDoorGoroutine: while a keypad code is being hashed
 // (a slow hasher stands in for argon2id on a Pi Zero), the door keeps
 // handling its events: a hang-up from the other side ends the call, a
-// button press calls, a second code from the same source is refused
-// unhashed; the code's outcome then opens the user's relay.
+// button press calls; a second code from the same source waits its
+// turn, a third is refused unhashed; the first code's outcome then opens
+// the user's relay.
 func TestAccessCheckOffDoorGoroutine(t *testing.T) {
 	t.Parallel()
 	h, err := device.HashCode("7351", nil)
@@ -20,12 +21,12 @@ func TestAccessCheckOffDoorGoroutine(t *testing.T) {
 	cfg := testConfig()
 	cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
 	r := newRig(t, cfg)
-	entered, release := make(chan struct{}), make(chan struct{})
+	entered, release := make(chan struct{}, 10), make(chan struct{})
 	r.d.GateCodes(entered, release)
 	r.press(0)
 	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
 	ctx := r.ctx()
-	for i, k := range []byte("7351#7351#") {
+	for i, k := range []byte("7351#9999#0000#") {
 		if err := r.d.Input(ctx, device.Input{Kind: device.KeypadKey, Digit: k}); err != nil {
 			t.Fatal(err)
 		}

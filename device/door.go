@@ -56,10 +56,11 @@ type door struct {
 	pad    entry   // the access code being entered on the keypad
 
 	// The check worker (access_check.go), started on the first code.
-	checks    chan checkJob
-	checkDone chan struct{}
-	pending   map[string]bool // sources with a code being checked
-	syncs     []syncReq       // waiting for the pending codes (tests)
+	checks     chan checkJob
+	checkDone  chan struct{}
+	pending    map[string]int // codes being checked, by source
+	pendingAll int            // codes being checked
+	syncs      []syncReq      // waiting for the pending codes (tests)
 
 	relayUntil  time.Time
 	tampered    bool      // the tamper switch reports the housing open

@@ -27,6 +27,7 @@ const (
 	EventDND                                  // On: do-not-disturb was switched on or off (switch or command)
 	EventAudioFault                           // Reason: the speaker/microphone self-test failed
 	EventAudioOK                              // Reason: the speaker/microphone self-test passed
+	EventLockout                              // Who (the source), How, Open (for how long): wrong door codes locked a source out
 )
 
 // String names the kind, e.g. "door-opened".
@@ -62,6 +63,8 @@ func (k EventKind) String() string {
 		return "audio-fault"
 	case EventAudioOK:
 		return "audio-ok"
+	case EventLockout:
+		return "lockout"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }

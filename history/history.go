@@ -41,6 +41,7 @@ const (
 	KindProvisioning = "provisioning" // a provisioning fetch's outcome
 	KindStart        = "start"        // the firmware started
 	KindPassword     = "password"     // the admin password was reset on the device (How: file)
+	KindLockout      = "lockout"      // wrong door codes locked a source out: Who, How (dtmf, keypad)
 )
 
 // ErrClosed is returned by Add after Close.

@@ -110,6 +110,9 @@ func (r *recorder) device(ev device.Event) {
 		r.add(history.Entry{Kind: history.KindTamper, Detail: "the housing was opened"})
 	case device.EventTamperCleared:
 		r.add(history.Entry{Kind: history.KindTamper, Detail: "the housing is closed again"})
+	case device.EventLockout:
+		r.add(history.Entry{Kind: history.KindLockout, Who: ev.Who, How: ev.How,
+			Detail: "door codes locked out for " + ev.Open.String() + " after too many wrong codes"})
 	}
 }
 
