@@ -147,7 +147,7 @@ function zoneOptions(current) {
   let all = [];
   try { all = Intl.supportedValuesOf("timeZone"); } catch (e) { /* an old browser: the few below */ }
   const names = [...new Set([current, mine, "UTC", ...all].filter(Boolean))];
-  return [["", "the system's (UTC on the Raspberry Pi image)"], ...names.map((z) => [z, z === mine ? z + " (this browser's)" : z])];
+  return [["", "the system's (UTC on the Pi image)"], ...names.map((z) => [z, z === mine ? z + " (this browser's)" : z])];
 }
 
 function tree(v) {
@@ -485,11 +485,13 @@ function renderSettings() {
     field("The people a button called may open it too", "device.door.targets_may_open", "bool"));
   const ata = getPath(draft, "device.mode") === "ata";
   $("#phone-settings").hidden = !ata;
+  $("#buttons-settings").hidden = ata; $("#door-settings").hidden = ata; // the door station's, not the phone's
   const pf = $("#phone-fields");
   pf.textContent = "";
   if (ata) pf.append(field("Voicemail subscription", "device.phone.voicemail_subscription", "select", {
-    options: [["on", "on: ask the PBX for the messages waiting"], ["off", "off: only what the PBX sends unasked"]],
-    help: "Messages waiting make the dial tone stutter and show on the Status page." }));
+    options: [["on", "on"], ["off", "off"]],
+    help: "On: the device asks the PBX for the messages waiting (they make the dial tone stutter and show on the Status page). " +
+      "Off: only what the PBX sends unasked." }));
   const tf = $("#time-fields");
   tf.textContent = "";
   tf.append(field("Time zone", "device.time_zone", "select", { options: zoneOptions(getPath(draft, "device.time_zone")),
