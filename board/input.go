@@ -325,12 +325,17 @@ func (b *Board) readInput(in *input) {
 // startLevels reports an input found active when the board opens where
 // that is news to whoever reads the events: a handset already off hook
 // (its OffHook, timed now) — the phone starts off hook, not waiting for
-// an edge that will not come. Called before the readers start.
+// an edge that will not come; a do-not-disturb switch already on (its
+// Press). Called before the readers start.
 func (b *Board) startLevels() {
 	for _, in := range b.ins {
-		if in.rp.role == HookSwitch && in.on {
+		switch {
+		case in.rp.role == HookSwitch && in.on:
 			b.log.Info("the handset is off hook at start", "pin", in.rp.cfg.Pin)
 			b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: OffHook, Time: b.clk.Now()})
+		case in.rp.role == DNDSwitch && in.on:
+			b.log.Info("the do-not-disturb switch is on at start", "pin", in.rp.cfg.Pin)
+			b.emit(Event{Role: in.rp.role, Index: in.rp.idx, Kind: Press, Time: b.clk.Now()})
 		}
 	}
 }
