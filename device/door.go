@@ -66,6 +66,8 @@ type door struct {
 	tampered    bool      // the tamper switch reports the housing open
 	dndSwitch   bool      // the do-not-disturb switch is on
 	dndCommand  bool      // do-not-disturb set by command (MQTT, API)
+	dndShown    bool      // do-not-disturb as last reported (EventDND)
+	dndAt       time.Time // when device.dnd's windows are looked at next
 	blockUntil  time.Time // the relays stay shut until then (door.tamper_block)
 	contactOpen bool
 	openedAt    time.Time // when the contact opened
@@ -110,6 +112,7 @@ func (m *door) now() time.Time { return m.d.clock.Now() }
 func (m *door) start(context.Context) {
 	m.since = m.now()
 	m.loadAccess()
+	m.scheduleDND()
 	m.setLED(StatusLED, m.statusPattern())
 	m.d.log.Info("door station ready", "buttons", len(m.cfg.Buttons))
 }

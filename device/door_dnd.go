@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sipbell/sipbell/internal/cfgerr"
 )
@@ -64,16 +65,35 @@ func (m *door) pressDND(ctx context.Context, i int) {
 // setDND records the switch's or a command's do-not-disturb (by: "switch"
 // or the command's user) and reports a change.
 func (m *door) setDND(by string, on bool) {
-	was := m.dndSwitch || m.dndCommand
 	if by == "switch" {
 		m.dndSwitch = on
 	} else {
 		m.dndCommand = on
 	}
-	if now := m.dndSwitch || m.dndCommand; now != was {
+	m.showDND(by)
+}
+
+// showDND reports do-not-disturb (switch, command or device.dnd's
+// windows) when it changed since last reported; by says what changed it
+// ("schedule" for the windows).
+func (m *door) showDND(by string) {
+	if now := m.dnd(); now != m.dndShown {
+		m.dndShown = now
 		m.d.log.Info(fmt.Sprintf("do-not-disturb %s", map[bool]string{true: "on", false: "off"}[now]), "by", by)
 		m.d.emit(Event{Kind: EventDND, On: now, Who: by})
 	}
+}
+
+// scheduleDND reports the state of device.dnd's windows now (at start:
+// when a window is open) and arms the next check, at the next minute:
+// the windows open and close on whole minutes.
+func (m *door) scheduleDND() {
+	if len(m.cfg.DND.Windows) == 0 {
+		return
+	}
+	m.showDND("schedule")
+	now := m.now()
+	m.dndAt = now.Truncate(time.Minute).Add(time.Minute)
 }
 
 // dndReq is a command to switch do-not-disturb.

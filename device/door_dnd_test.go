@@ -1,7 +1,9 @@
 package device_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sipbell/sipbell/device"
 )
@@ -34,7 +36,7 @@ func TestDND(t *testing.T) {
 		}, calls: []string{"dial caretaker → c1"}, events: []string{"dnd", "rang button=0 targets=[caretaker]"}},
 		{name: "window covering now (every day, all but a minute)",
 			windows: []device.Window{{From: "00:00", Until: "23:59"}, {From: "23:59", Until: "00:00"}},
-			events:  []string{"missed button=0 targets=[1001 1002]"}},
+			events:  []string{"dnd", "missed button=0 targets=[1001 1002]"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,4 +51,42 @@ func TestDND(t *testing.T) {
 			r.wantSlice("events", r.eventStrings(), tc.events)
 		})
 	}
+}
+
+// TestDNDScheduleReported: device.dnd's windows report do-not-disturb
+// as they open and close (by "schedule"), so that MQTT's state and Home
+// Assistant's switch follow them; a command while a window is open
+// changes nothing to report, and switching it off reports off only
+// once the window is closed too.
+func TestDNDScheduleReported(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	r := newRig(t, cfg)
+	from := r.clk.Now().UTC().Truncate(time.Minute).Add(time.Hour)
+	cfg.DND.Windows = []device.Window{{From: from.Format("15:04"), Until: from.Add(time.Hour).Format("15:04")}}
+	r.stop()
+	r = newRig(t, cfg)
+	dnd := func() []string {
+		var s []string
+		for _, e := range r.events {
+			if e.Kind == device.EventDND {
+				s = append(s, fmt.Sprintf("%v by %s", e.On, e.Who))
+			}
+		}
+		return s
+	}
+	r.advance(59 * time.Minute)
+	r.wantSlice("before the window", dnd(), nil)
+	r.advance(2 * time.Minute)
+	r.wantSlice("window open", dnd(), []string{"true by schedule"})
+	if err := r.d.SetDND(r.ctx(), "mqtt:tester", true); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(time.Hour)
+	r.wantSlice("window closed, command on", dnd(), []string{"true by schedule"})
+	if err := r.d.SetDND(r.ctx(), "mqtt:tester", false); err != nil {
+		t.Fatal(err)
+	}
+	r.sync()
+	r.wantSlice("command off", dnd(), []string{"true by schedule", "false by mqtt:tester"})
 }

@@ -167,6 +167,7 @@ const (
 	dlAlarm
 	dlEntry
 	dlPad
+	dlDND
 	numDeadlines
 )
 
@@ -189,6 +190,8 @@ func (m *door) deadline(i int) *time.Time {
 		return &m.alarmAt
 	case dlEntry:
 		return &m.entry.deadline
+	case dlDND:
+		return &m.dndAt
 	}
 	return &m.pad.deadline
 }
@@ -213,6 +216,8 @@ func (m *door) fire(ctx context.Context, i int, now time.Time) {
 		m.entry.reset()
 	case dlPad:
 		m.pad.reset()
+	case dlDND:
+		m.scheduleDND()
 	case dlAlarm:
 		open := now.Sub(m.openedAt)
 		m.d.log.Warn("door left open", "open", open)
