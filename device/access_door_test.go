@@ -71,73 +71,86 @@ func TestAccessCodeUnverifiedCaller(t *testing.T) {
 	r.wantSlice("relays", relaySets(r), nil)
 }
 
-// TestAccessCodeKeypad: codes keyed on the door's keypad open the
-// user's relays; the keypad's wrong codes lock the keypad out (not a
-// caller's DTMF), and the lock-out heals. With door.code "#", a code
-// that is nobody's still opens relay 1 for a party that may open.
-func TestAccessCodeKeypad(t *testing.T) {
-	t.Parallel()
-	h, err := device.HashCode("7351", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig()
-	cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
-	cfg.Door.Access.MaxFailures = 2
-	cfg.Door.Access.Lockout = time.Minute
-	r := newRig(t, cfg)
-	keys := func(s string) {
-		for i := range len(s) {
-			r.input(device.Input{Kind: device.KeypadKey, Digit: s[i]})
-		}
-	}
-	keys("7351#")
-	keys("0000#0000#") // locked out
-	keys("7351#")      // ignored while locked out
-	r.press(0)         // a caller's DTMF is another source
-	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
-	r.dtmf("c1", "7351#")
-	r.dtmf("c1", "9999#") // nobody's code: door.code "#" opens for the called party
-	r.advance(time.Minute)
-	keys("7351#") // healed
-	r.wantSlice("relays", relaySets(r), []string{"relay 1 pulse 3s", "relay 1 pulse 3s", "relay 1 pulse 3s", "relay 1 pulse 3s"})
-	var how []string
-	for _, e := range r.events {
-		if e.Kind == device.EventDoorOpened {
-			how = append(how, e.How+" "+e.Who)
-		}
-	}
-	r.wantSlice("openers", how, []string{"keypad code:anna", "dtmf code:anna", " sip:1001@pbx", "keypad code:anna"})
+// keypadStep is one step of a keypad test: keys on the keypad, a call
+// the door makes and alice answers, DTMF in it, time passing.
+type keypadStep struct {
+	keypad  string
+	call    bool
+	dtmf    string
+	advance time.Duration
 }
 
-// TestAccessKeypadWindows: outside access.keypad_windows the keypad's
-// codes open nothing (and count as no wrong code); inside they do; DTMF
-// in a call is not bound by them.
-func TestAccessKeypadWindows(t *testing.T) {
+// TestAccessKeypad: codes keyed on the door's keypad open the user's
+// relays; the keypad's wrong codes lock the keypad out (not a caller's
+// DTMF), and the lock-out heals; with door.code "#", a code that is
+// nobody's still opens relay 1 for a party that may open. Outside
+// access.keypad_windows the keypad's codes open nothing (and count as
+// no wrong code); inside they do; DTMF in a call is not bound by them.
+func TestAccessKeypad(t *testing.T) {
 	t.Parallel()
 	h, err := device.HashCode("7351", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig()
-	cfg.Door.Code = ""
-	cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
-	r := newRig(t, cfg)
-	now := r.clk.Now().UTC()
-	from := now.Add(time.Hour)
-	cfg.Door.Access.KeypadWindows = []device.Window{{From: from.Format("15:04"), Until: from.Add(time.Hour).Format("15:04")}}
-	r.stop()
-	r = newRig(t, cfg)
-	keys := func(s string) {
-		for i := range len(s) {
-			r.input(device.Input{Kind: device.KeypadKey, Digit: s[i]})
-		}
+	pulse := "relay 1 pulse 3s"
+	tests := []struct {
+		name    string
+		code    string        // door.code
+		windows time.Duration // a keypad window this long from an hour after the start; 0: none
+		steps   []keypadStep
+		relays  []string
+		openers []string // how and who of each opening
+	}{
+		{name: "lock-out per source, heals", code: "#", steps: []keypadStep{
+			{keypad: "7351#"},
+			{keypad: "0000#0000#"}, // locked out
+			{keypad: "7351#"},      // ignored while locked out
+			{call: true, dtmf: "7351#"},
+			{dtmf: "9999#"}, // nobody's code: door.code "#" opens for the called party
+			{advance: time.Minute},
+			{keypad: "7351#"}, // healed
+		}, relays: []string{pulse, pulse, pulse, pulse},
+			openers: []string{"keypad code:anna", "dtmf code:anna", " sip:1001@pbx", "keypad code:anna"}},
+		{name: "keypad windows", windows: time.Hour, steps: []keypadStep{
+			{keypad: "7351#"}, // before the window
+			{call: true, dtmf: "7351#"},
+			{advance: 61 * time.Minute},
+			{keypad: "7351#"}, // inside
+		}, relays: []string{pulse, pulse}, openers: []string{"dtmf code:anna", "keypad code:anna"}},
 	}
-	keys("7351#") // before the window
-	r.press(0)
-	r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
-	r.dtmf("c1", "7351#")
-	r.advance(61 * time.Minute)
-	keys("7351#") // inside
-	r.wantSlice("relays", relaySets(r), []string{"relay 1 pulse 3s", "relay 1 pulse 3s"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Door.Code = tt.code
+			cfg.Door.Access.Users = []device.AccessUser{{Name: "anna", CodeHash: h}}
+			cfg.Door.Access.MaxFailures = 2
+			cfg.Door.Access.Lockout = time.Minute
+			r := newRig(t, cfg)
+			if tt.windows > 0 { // windows relative to the rig's clock
+				from := r.clk.Now().UTC().Add(time.Hour)
+				cfg.Door.Access.KeypadWindows = []device.Window{{From: from.Format("15:04"), Until: from.Add(tt.windows).Format("15:04")}}
+				r.stop()
+				r = newRig(t, cfg)
+			}
+			for _, s := range tt.steps {
+				for i := range len(s.keypad) {
+					r.input(device.Input{Kind: device.KeypadKey, Digit: s.keypad[i]})
+				}
+				if s.call {
+					r.press(0)
+					r.state("c1", "sip:1001@pbx", device.CallAnswered, 200, "")
+				}
+				r.dtmf("c1", s.dtmf)
+				r.advance(s.advance)
+			}
+			r.wantSlice("relays", relaySets(r), tt.relays)
+			var how []string
+			for _, e := range r.events {
+				if e.Kind == device.EventDoorOpened {
+					how = append(how, e.How+" "+e.Who)
+				}
+			}
+			r.wantSlice("openers", how, tt.openers)
+		})
+	}
 }
