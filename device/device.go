@@ -112,6 +112,7 @@ type Status struct {
 	Dialed     string `json:"dialed,omitempty"`
 	LastDialed string `json:"last_dialed,omitempty"`
 	Voicemail  bool   `json:"voicemail,omitempty"` // a message waits (the dial tone stutters)
+	DND        bool   `json:"dnd,omitempty"`       // the door station's do-not-disturb is on
 }
 
 // machine is one mode's state machine, driven by Run's goroutine only.

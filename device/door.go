@@ -91,7 +91,7 @@ func (m *door) enter(st doorState) {
 
 func (m *door) status() Status {
 	s := Status{Mode: ModeDoor, Call: m.st.String(), Peer: m.peer, Incoming: m.incoming, Since: m.since,
-		DoorOpen: m.contactOpen, Relay: m.relayUntil.After(m.now()), Registrations: map[string]string{}}
+		DoorOpen: m.contactOpen, Relay: m.relayUntil.After(m.now()), DND: m.dndShown, Registrations: map[string]string{}}
 	for a, r := range m.regs {
 		s.Registrations[a] = r.String()
 	}
