@@ -16,7 +16,8 @@ const (
 
 // EchoCancelConfig is the acoustic echo canceller's section
 // ("audio.echo_cancel:"): it removes from the microphone what the speaker
-// just played, so that the person called does not hear themself.
+// just played, so that the person called does not hear themself (on the
+// analog phone: what the earpiece played, coming back from the line).
 type EchoCancelConfig struct {
 	// Mode is auto, on or off. Auto runs the canceller when the speaker and
 	// the microphone are both sound cards; on runs it also between WAV
@@ -24,7 +25,11 @@ type EchoCancelConfig struct {
 	// between them unless something outside sipbell joins them); off never.
 	Mode string `yaml:"mode"`
 	// Tail is the longest echo the canceller removes, from 32ms to 1s:
-	// longer for a reverberant entrance, at more CPU.
+	// longer for a reverberant entrance, at more CPU. On the analog phone
+	// (device.mode ata) the canceller is the line echo canceller, removing
+	// the earpiece's sound (a 2-wire hybrid's echo) from the handset's
+	// microphone, and the default tail is 64ms there (128ms written
+	// out is taken as that default).
 	Tail time.Duration `yaml:"tail"`
 	// Delay is time between speaker and microphone that the sound card
 	// does not report and that is added to what it does (0 to 500ms): an

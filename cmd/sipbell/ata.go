@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sipbell/sipbell/audio"
+	"github.com/sipbell/sipbell/audio/aec"
 	"github.com/sipbell/sipbell/audio/audiodev"
 	"github.com/sipbell/sipbell/audio/callerid"
 	"github.com/sipbell/sipbell/audio/dtmf"
@@ -26,7 +27,9 @@ import (
 // This file is the analog phone's (device.mode: ata) sound: the earpiece
 // (tones and caller ID mixed into the speaker path with the call's audio)
 // and the handset's microphone, open while the phone is off hook, heard
-// by a DTMF detector and handed to the call.
+// by a DTMF detector and handed to the call. With audio.echo_cancel on,
+// the earpiece's sound coming back on the microphone (a 2-wire hybrid's
+// echo) is cancelled before both: the line echo canceller.
 
 // handset is the device.Handset of the firmware.
 type handset struct {
@@ -152,7 +155,8 @@ type handsetMic struct {
 	cfg      audio.Config
 	log      *slog.Logger
 	ear      *earpiece
-	sidetone float64 // linear gain, 0: none
+	sidetone float64   // linear gain, 0: none
+	echo     *aec.Path // the line echo canceller (earpiece to microphone); nil when off
 	input    func(context.Context, device.Input) error
 	done     <-chan struct{} // the core stops
 
@@ -209,6 +213,9 @@ func (m *handsetMic) read(ctx context.Context) {
 			m.log.Error("handset microphone unavailable: no DTMF dialling, the call sends silence", "device", m.cfg.Capture, "err", err)
 		}
 		return
+	}
+	if m.echo != nil { // before the DTMF detector: no digits from the far end's echo
+		src = m.echo.Source(src)
 	}
 	defer src.Close()
 	m.open.Store(true)
@@ -340,13 +347,31 @@ func dbGain(db float64) float64 {
 }
 
 // newHandset makes the analog phone's earpiece (mixed into the speaker
-// sp) and microphone (the audio config's capture device).
-func newHandset(done <-chan struct{}, acfg audio.Config, pc device.PhoneConfig, sp *speaker, log *slog.Logger) *handset {
+// sp) and microphone (the audio config's capture device); echo, the
+// speaker's echo path, cancels the earpiece from the microphone (nil: off).
+func newHandset(done <-chan struct{}, acfg audio.Config, pc device.PhoneConfig, sp *speaker, echo *aec.Path, log *slog.Logger) *handset {
 	pc = pc.WithDefaults()
 	ear := &earpiece{poke: sp.poke}
 	sp.ear = ear
 	return &handset{country: pc.Country, ear: ear, mwi: make(chan bool, 1),
-		mic: &handsetMic{cfg: acfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), done: done}}
+		mic: &handsetMic{cfg: acfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), echo: echo, done: done}}
+}
+
+// lineEchoTail is the line echo canceller's tail where
+// audio.echo_cancel.tail is left out: a 2-wire hybrid's echo is over in
+// a few milliseconds (G.168 asks for 32 to 128 ms), and the path spends
+// 20 ms of it as lead.
+const lineEchoTail = 64 * time.Millisecond
+
+// lineEcho is acfg with the line echo canceller's tail for the analog
+// phone (mode ata) where the configuration leaves the acoustic default
+// (the defaults fill it in before the file is read, so a tail written as
+// that default is taken as left out too).
+func lineEcho(acfg audio.Config, mode string) audio.Config {
+	if t := acfg.EchoCancel.Tail; mode == device.ModeATA && (t == 0 || t == audio.DefaultEchoCancel().Tail) {
+		acfg.EchoCancel.Tail = lineEchoTail
+	}
+	return acfg
 }
 
 // ataCalls lets the user agent hold a second call for call waiting.

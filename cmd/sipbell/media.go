@@ -76,7 +76,7 @@ func newCallAudio(ctx context.Context, cfg provisioning.File, log *slog.Logger) 
 	}
 	a := &callAudio{cfg: acfg, done: ctx.Done(), log: log, calls: map[string]io.Closer{}, live: map[string]bool{}}
 	a.rate = deviceRate(cfg) // wideband.go
-	a.echo = newEchoPath(acfg, a.rate, log)
+	a.echo = newEchoPath(lineEcho(acfg, cfg.Device.Mode), a.rate, log)
 	return a
 }
 
