@@ -77,7 +77,9 @@ func (c *core) startSIMPLE(ctx context.Context, a *app, cfg provisioning.File, d
 			User: primary.AuthUser, Secret: primary.Password, DisplayName: primary.DisplayName}
 		sender.Route = agent.PrimaryRoute // the registration's server, DNS as for it (sip.dns_server)
 		if srv := cfg.Presence.Server; srv != "" {
-			sender.Route = func(ctx context.Context) (string, string, error) { return agent.ServerRoute(ctx, srv, primary.Transport) }
+			sender.Route = func(ctx context.Context) (string, string, error) {
+				return agent.ServerRoute(ctx, srv, primary.Transport)
+			}
 		}
 		pc := cfg.Presence.PublisherConfig(entity, contact)
 		pc.RemoveTimeout = presenceShutdown // the core's whole stop is bounded by shutdownGrace
