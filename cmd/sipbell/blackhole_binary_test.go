@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -23,10 +22,7 @@ const blackHoleNetnsEnv = "SIPBELL_BLACK_HOLE_NETNS"
 // start to the failover and to the registration are logged (figures, not
 // judged).
 func TestRegisterPastBlackHoleBinary(t *testing.T) {
-	if os.Getenv(blackHoleNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, blackHoleNetnsEnv, "TestRegisterPastBlackHoleBinary", 3*time.Minute, "nameserver 127.0.0.1\n")
+	if !inBinaryNetns(t, blackHoleNetnsEnv, "nameserver 127.0.0.1\n") {
 		return
 	}
 	hole, err := net.ListenPacket("udp", "127.0.0.1:0")

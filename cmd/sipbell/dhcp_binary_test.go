@@ -23,10 +23,7 @@ const dhcpNetnsEnv = "SIPBELL_DHCP_NETNS"
 // on one end of a veth pair inside a network namespace made for the test;
 // sipbell is on the other end.
 func TestDHCPInformBinary(t *testing.T) {
-	if os.Getenv(dhcpNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, dhcpNetnsEnv, "TestDHCPInformBinary", 3*time.Minute)
+	if !inBinaryNetns(t, dhcpNetnsEnv) {
 		return
 	}
 	ipCmd := interop.Need(t, "ip", "iproute2")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -23,10 +22,7 @@ const dnsNetnsEnv = "SIPBELL_DNS_NETNS"
 // target is a port nothing listens on, and the refused connection sends
 // the REGISTER on to Kamailio.
 func TestDNSRegistrarBinary(t *testing.T) {
-	if os.Getenv(dnsNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, dnsNetnsEnv, "TestDNSRegistrarBinary", 3*time.Minute, "nameserver 127.0.0.1\n")
+	if !inBinaryNetns(t, dnsNetnsEnv, "nameserver 127.0.0.1\n") {
 		return
 	}
 	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,10 +24,7 @@ const dnsTLSNetnsEnv = "SIPBELL_DNS_TLS_NETNS"
 // target sip.bad.test, and that door refuses it with a log line naming
 // the domain, and sends no REGISTER.
 func TestDNSTLSBinary(t *testing.T) {
-	if os.Getenv(dnsTLSNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, dnsTLSNetnsEnv, "TestDNSTLSBinary", 3*time.Minute, "nameserver 127.0.0.1\n")
+	if !inBinaryNetns(t, dnsTLSNetnsEnv, "nameserver 127.0.0.1\n") {
 		return
 	}
 	good := interop.StartKamailio(t, interop.KamailioOptions{TLS: true, TLSNames: []string{"pbx.test"}, Aliases: []string{"pbx.test"}})

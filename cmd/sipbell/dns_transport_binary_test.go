@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +22,7 @@ const dnsTransportNetnsEnv = "SIPBELL_DNS_TRANSPORT_NETNS"
 // transport=tcp contact) and answers alice's call that Kamailio relays to
 // it over that connection.
 func TestDNSTransportBinary(t *testing.T) {
-	if os.Getenv(dnsTransportNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, dnsTransportNetnsEnv, "TestDNSTransportBinary", 3*time.Minute, "nameserver 127.0.0.1\n")
+	if !inBinaryNetns(t, dnsTransportNetnsEnv, "nameserver 127.0.0.1\n") {
 		return
 	}
 	k := interop.StartKamailio(t, interop.KamailioOptions{Aliases: []string{"pbx.test"}})

@@ -12,6 +12,22 @@ import (
 	"github.com/sipbell/sipbell/internal/interop"
 )
 
+// inBinaryNetns is the start of a whole-binary test that runs in a
+// network namespace of its own: outside it (env unset) it builds the
+// binary, runs the test again inside a namespace (rerunInNetns, at most 3
+// minutes) in parallel with others, and returns false: the caller returns.
+// Inside, it returns true and the test goes on.
+func inBinaryNetns(t *testing.T, env string, resolvConf ...string) bool {
+	t.Helper()
+	if os.Getenv(env) != "" {
+		return true
+	}
+	t.Parallel()
+	binary(t) // build outside the namespace
+	rerunInNetns(t, env, t.Name(), 3*time.Minute, resolvConf...)
+	return false
+}
+
 // rerunInNetns runs the test named test again, inside a network namespace
 // made for it with only lo up, with the environment variable env set to
 // the namespace's name (the test looks at env to know it runs inside). The

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -23,10 +22,7 @@ const presenceDNSNetnsEnv = "SIPBELL_PRESENCE_DNS_NETNS"
 // second dnsmasq on 127.0.0.1:53 that answers NXDOMAIN and logs every
 // query: the system resolver reaches nothing else.
 func TestPresenceDNSServerBinary(t *testing.T) {
-	if os.Getenv(presenceDNSNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, presenceDNSNetnsEnv, "TestPresenceDNSServerBinary", 3*time.Minute, "nameserver 127.0.0.1\n")
+	if !inBinaryNetns(t, presenceDNSNetnsEnv, "nameserver 127.0.0.1\n") {
 		return
 	}
 	k := interop.StartKamailio(t, interop.KamailioOptions{Presence: true, Aliases: []string{"pbx.test"}})

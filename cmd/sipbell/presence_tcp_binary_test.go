@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,10 +19,7 @@ const presenceTCPNetnsEnv = "SIPBELL_PRESENCE_TCP_NETNS"
 // TCP: it registers over TCP, and its presence PUBLISHes reach Kamailio
 // over TCP too (the registration's transport and server), none over UDP.
 func TestPresenceTransportFromDNSBinary(t *testing.T) {
-	if os.Getenv(presenceTCPNetnsEnv) == "" {
-		t.Parallel()
-		binary(t) // build outside the namespace
-		rerunInNetns(t, presenceTCPNetnsEnv, "TestPresenceTransportFromDNSBinary", 3*time.Minute)
+	if !inBinaryNetns(t, presenceTCPNetnsEnv) {
 		return
 	}
 	k := interop.StartKamailio(t, interop.KamailioOptions{Presence: true, Aliases: []string{"pbx.test"}})
