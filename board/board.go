@@ -1,6 +1,7 @@
 package board
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,8 @@ type Board struct {
 
 	ins    []*input
 	keypad io.Closer // the keypad device (nil: none)
+	// matrixStop stops the matrix keypad's scanner (nil: none).
+	matrixStop context.CancelFunc
 
 	mu   sync.Mutex // guards outs' pattern state, line and due
 	outs []*output
@@ -118,6 +121,12 @@ func Open(cfg Config, log *slog.Logger, opts ...Option) (*Board, error) {
 	}
 	if cfg.Keypad != "" && b.sim == nil {
 		if err := b.openKeypad(cfg.Keypad); err != nil {
+			b.release()
+			return nil, err
+		}
+	}
+	if cfg.MatrixKeypad != nil {
+		if err := b.startMatrix(*cfg.MatrixKeypad); err != nil {
 			b.release()
 			return nil, err
 		}
@@ -369,6 +378,9 @@ func (b *Board) Close() error {
 		}
 		if b.keypad != nil {
 			_ = b.keypad.Close()
+		}
+		if b.matrixStop != nil {
+			b.matrixStop()
 		}
 		b.wg.Wait()
 		close(b.events)

@@ -32,6 +32,10 @@ type Config struct {
 	// Plugged into any USB port, it needs no wiring; the sim board's
 	// terminal keys it with k (k1234#).
 	Keypad string `yaml:"keypad"`
+	// MatrixKeypad is a 3×4 matrix keypad wired to the header (unset:
+	// none), for the same codes as Keypad. On the sim board the terminal's
+	// k (k1234#) keys it through the real scanner.
+	MatrixKeypad *MatrixKeypad `yaml:"matrix_keypad"`
 }
 
 // Pins assigns a pin to each role. A nil or empty entry keeps the
@@ -341,6 +345,9 @@ func (c *Config) resolve() ([]rolePin, profile, cfgerr.List) {
 		}
 		used[rp.cfg.Pin] = rp.path
 		pins = append(pins, rp)
+	}
+	if c.MatrixKeypad != nil {
+		c.MatrixKeypad.validate(&errs, used)
 	}
 	pairs(&errs, pins)
 	return pins, prof, errs

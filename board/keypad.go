@@ -73,17 +73,24 @@ func (b *Board) openKeypad(path string) error {
 	return nil
 }
 
-// Keys keys each of keys on the sim board's keypad ('0'-'9', '*', '#').
+// Keys keys each of keys on the sim board's keypad ('0'-'9', '*', '#'):
+// on its matrix keypad through the scanner when one is configured.
 func (s *Sim) Keys(ctx context.Context, keys string) error {
 	for i := range len(keys) {
 		k := keys[i]
 		if (k < '0' || k > '9') && k != '*' && k != '#' {
 			return fmt.Errorf("sim: key %q: the keypad has 0-9, * and #", k)
 		}
+		if s.matrix != nil {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		s.b.emit(Event{Role: Keypad, Kind: KeyPressed, Key: k, Time: s.b.clk.Now()})
+	}
+	if s.matrix != nil {
+		return s.keyMatrix(ctx, keys)
 	}
 	return nil
 }

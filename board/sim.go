@@ -28,6 +28,8 @@ type Sim struct {
 	term PulseTiming // the terminal's pulse timing (pps, break)
 
 	offHook bool // the handset starts off hook (set before the pins are claimed)
+
+	matrix *simMatrix // the matrix keypad (nil: none; set before it starts)
 }
 
 // simOut is what the watchers were last told about one output.
