@@ -80,6 +80,7 @@ func (h *handset) MuteCall(on bool) error {
 type earpiece struct {
 	poke  func()      // wakes a resting speaker
 	muted atomic.Bool // the calls' audio is left out (caller ID on call waiting)
+	late  bool        // the sidetone is mixed by sidetoneSink, below the echo reference
 
 	mu   sync.Mutex
 	cur  audio.Source
@@ -127,8 +128,10 @@ func (e *earpiece) Mix(ctx context.Context, frame []int16) error {
 		clear(frame)
 		e.side = e.side[:0]
 	}
-	add(e.side)
-	e.side = e.side[:0]
+	if !e.late {
+		add(e.side)
+		e.side = e.side[:0]
+	}
 	if e.cur == nil {
 		return nil
 	}
@@ -346,15 +349,63 @@ func dbGain(db float64) float64 {
 	return math.Pow(10, db/20)
 }
 
+// mixSide adds the pending sidetone into frame, saturating.
+func (e *earpiece) mixSide(frame []int16) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range min(len(e.side), len(frame)) {
+		frame[i] = int16(max(math.MinInt16, min(math.MaxInt16, int32(frame[i])+int32(e.side[i]))))
+	}
+	e.side = e.side[:0]
+}
+
+// sidetoneSink is the speaker's device under the echo canceller's
+// reference: the analog phone's sidetone is mixed in here, after the
+// reference was kept. In the reference, the sidetone (the microphone a
+// frame ago) would let the canceller predict, and so cancel, the user's
+// own steady sounds.
+type sidetoneSink struct {
+	audio.Sink
+	ear atomic.Pointer[earpiece] // nil: nothing to mix (the door, no phone yet)
+	buf []int16
+}
+
+// Write plays frame with the sidetone mixed in.
+func (s *sidetoneSink) Write(ctx context.Context, frame []int16) error {
+	if e := s.ear.Load(); e != nil {
+		s.buf = append(s.buf[:0], frame...)
+		e.mixSide(s.buf)
+		frame = s.buf
+	}
+	return s.Sink.Write(ctx, frame)
+}
+
+// Delay is the device's, when it reports one (audio.Delayer).
+func (s *sidetoneSink) Delay() (time.Duration, error) {
+	d, _ := audio.DelayOf(s.Sink)
+	return d, nil
+}
+
+// Restart passes a restart on to the device (audio.Restarter).
+func (s *sidetoneSink) Restart() {
+	if x, ok := s.Sink.(audio.Restarter); ok {
+		x.Restart()
+	}
+}
+
 // newHandset makes the analog phone's earpiece (mixed into the speaker
-// sp) and microphone (the audio config's capture device); echo, the
-// speaker's echo path, cancels the earpiece from the microphone (nil: off).
-func newHandset(done <-chan struct{}, acfg audio.Config, pc device.PhoneConfig, sp *speaker, echo *aec.Path, log *slog.Logger) *handset {
+// sp) and microphone (a's capture device); a's echo path, when on,
+// cancels the earpiece from the microphone, the sidetone left out of its
+// reference.
+func newHandset(done <-chan struct{}, a *callAudio, pc device.PhoneConfig, sp *speaker, log *slog.Logger) *handset {
 	pc = pc.WithDefaults()
-	ear := &earpiece{poke: sp.poke}
+	ear := &earpiece{poke: sp.poke, late: a.side != nil}
+	if a.side != nil {
+		a.side.ear.Store(ear)
+	}
 	sp.ear = ear
 	return &handset{country: pc.Country, ear: ear, mwi: make(chan bool, 1),
-		mic: &handsetMic{cfg: acfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), echo: echo, done: done}}
+		mic: &handsetMic{cfg: a.cfg, log: log, ear: ear, sidetone: dbGain(pc.SidetoneDB), echo: a.echo, done: done}}
 }
 
 // lineEchoTail is the line echo canceller's tail where

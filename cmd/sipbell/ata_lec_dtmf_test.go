@@ -26,7 +26,7 @@ func TestATALineEchoKeepsKeysAndVoice(t *testing.T) {
 	dtmfWAV(t, mic, "12", 1500*time.Millisecond, 1000, 30)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cfg := strings.Replace(ataConfig(mic, ear, "    dial_plan:\n      digit_map: \"(<12:alice>|[2-9]xxx)\"\n", kamailioSIP(k)),
+	cfg := strings.Replace(ataConfig(mic, ear, "    sidetone_db: -6\n    dial_plan:\n      digit_map: \"(<12:alice>|[2-9]xxx)\"\n", kamailioSIP(k)),
 		"board:\n", "  echo_cancel:\n    mode: on\nboard:\n", 1)
 	p := startATA(ctx, t, cfg)
 	p.await(ctx, t, "echo canceller on", map[string]string{"tail_ms": "64"}, 1)
@@ -54,4 +54,3 @@ func TestATALineEchoKeepsKeysAndVoice(t *testing.T) {
 		t.Errorf("the handset's 1 kHz reached alice at RMS %.0f, more than 6 dB below the %.0f sent", level, 8000/math.Sqrt2)
 	}
 }
-

@@ -137,7 +137,7 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	c.speaker = openSpeaker(ctx, c.audio, c.cues, alog)
 	c.audio.speaker = c.speaker
 	if cfg.Device.Mode == device.ModeATA {
-		c.ata = newHandset(ctx.Done(), c.audio.cfg, cfg.Device.Phone, c.speaker, c.audio.echo, alog)
+		c.ata = newHandset(ctx.Done(), c.audio, cfg.Device.Phone, c.speaker, alog)
 		c.audio.mic = c.ata.mic
 	}
 	mlog := a.log.With("component", "media")

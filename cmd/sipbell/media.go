@@ -57,6 +57,8 @@ type callAudio struct {
 	test    *testRun    // the self-test running, under mu; nil when none
 	tester  *selfTester // the speaker and microphone self-test, under mu; nil in mode ata
 
+	side *sidetoneSink // under echo's reference: the phone's sidetone (ata.go); nil without echo
+
 	mu    sync.Mutex
 	calls map[string]io.Closer
 	live  map[string]bool // calls holding the speaker
@@ -120,7 +122,8 @@ func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
 		return nil, err
 	}
 	if a.echo != nil {
-		sink = a.echo.Sink(sink)
+		a.side = &sidetoneSink{Sink: sink}
+		sink = a.echo.Sink(a.side)
 	}
 	return ratedSink{sink, a.rate}, nil
 }
