@@ -492,6 +492,7 @@ function renderSettings() {
     options: [["on", "on"], ["off", "off"]],
     help: "On: the device asks the PBX for the messages waiting (they make the dial tone stutter and show on the Status page). " +
       "Off: only what the PBX sends unasked." }));
+  renderSound();
   const tf = $("#time-fields");
   tf.textContent = "";
   tf.append(field("Time zone", "device.time_zone", "select", { options: zoneOptions(getPath(draft, "device.time_zone")),
@@ -499,6 +500,20 @@ function renderSettings() {
   const adm = $("#admin-fields");
   adm.textContent = "";
   adm.append(field("New password for this page", "provisioning.admin.password", "secret", { placeholder: "unchanged — type a new one to change it", help: "Everyone logged in logs in again with the new one." }));
+}
+
+// renderSound shows the sound card's mixer controls audio.mixer sets
+// (the speaker's volume, the microphone's gain...), each value editable;
+// saved, they are set on the card at once (the core applies audio.mixer
+// at every change). Hidden when no control is configured.
+function renderSound() {
+  const controls = getPath(draft, "audio.mixer.controls") || [];
+  $("#sound-settings").hidden = controls.length === 0;
+  const sf = $("#sound-fields");
+  sf.textContent = "";
+  controls.forEach((c, i) => sf.append(field(c.name + (c.index ? " (" + c.index + ")" : ""),
+    "audio.mixer.controls[" + i + "].value", "text", { placeholder: "75%",
+      help: i === controls.length - 1 ? "A percentage of the control's range (75%), a number in it, on or off, or an item's name. Set on the sound card when saved." : undefined })));
 }
 
 // ---- every key (advanced)
