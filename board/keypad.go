@@ -73,13 +73,16 @@ func (b *Board) openKeypad(path string) error {
 	return nil
 }
 
+// ErrNoSuchKey reports a key the sim board's keypad lacks.
+var ErrNoSuchKey = errors.New("no such key on the keypad")
+
 // Keys keys each of keys on the sim board's keypad ('0'-'9', '*', '#'):
 // on its matrix keypad through the scanner when one is configured.
 func (s *Sim) Keys(ctx context.Context, keys string) error {
 	for i := range len(keys) {
 		k := keys[i]
 		if (k < '0' || k > '9') && k != '*' && k != '#' {
-			return fmt.Errorf("sim: key %q: the keypad has 0-9, * and #", k)
+			return fmt.Errorf("sim: key %q: %w (0-9, * and #)", k, ErrNoSuchKey)
 		}
 		if s.matrix != nil {
 			continue

@@ -281,12 +281,10 @@ func (b *Board) startMatrix(cfg MatrixKeypad) error {
 			}
 			s.rows = append(s.rows, p)
 		}
-		in := b.hw.input
-		if in == nil {
-			in = b.hw.pin
-		}
+		// Plain pins, not hw.input's edge lines: a scan reads the columns'
+		// present levels, not the levels their last edges left.
 		for _, name := range cfg.Cols {
-			p, err := in(name)
+			p, err := b.hw.pin(name)
 			if err != nil {
 				return fmt.Errorf("board: matrix keypad column %s: %w", name, err)
 			}

@@ -2,6 +2,8 @@ package board
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,42 @@ func TestMatrixKeypadSim(t *testing.T) {
 				t.Errorf("keys %q: got %q", tc.keys, got.String())
 			}
 		})
+	}
+}
+
+// TestMatrixKeypadSimHTTP keys the sim's matrix keypad from its HTTP
+// control; a key the layout lacks is refused.
+func TestMatrixKeypadSimHTTP(t *testing.T) {
+	t.Parallel()
+	b, err := Open(matrixSimConfig(""), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Close() }()
+	srv := httptest.NewServer(b.Sim().Handler())
+	defer srv.Close()
+	for _, tc := range []struct {
+		body string
+		code int
+	}{{`{"keys":"42#"}`, 200}, {`{"keys":"4A"}`, 400}} {
+		res, err := http.Post(srv.URL+"/keys", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != tc.code {
+			t.Errorf("POST /keys %s: %d, want %d", tc.body, res.StatusCode, tc.code)
+		}
+	}
+	var got []byte
+	for len(got) < 3 {
+		ev := <-b.Events()
+		if ev.Kind == KeyPressed {
+			got = append(got, ev.Key)
+		}
+	}
+	if string(got) != "42#" {
+		t.Errorf("keys %q, want 42#", got)
 	}
 }
 

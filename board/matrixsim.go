@@ -70,7 +70,7 @@ func (m *matrixModel) scanner(debounce time.Duration, key func(byte), idle func(
 func (m *matrixModel) set(k byte, down bool) error {
 	i := strings.IndexByte(m.keys, k)
 	if i < 0 {
-		return fmt.Errorf("sim: matrix key %q: the keypad has %s", k, m.keys)
+		return fmt.Errorf("sim: matrix key %q: %w (%s)", k, ErrNoSuchKey, m.keys)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

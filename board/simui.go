@@ -216,6 +216,8 @@ func b2i(b bool) int {
 //	POST /dial   {"digits":"123","pps":10,"break_pct":60,"hook":false,"gap_ms":600}
 //	                                dial by pulses on the rotary dial (or
 //	                                the hook switch); all but digits optional
+//	POST /keys   {"keys":"1234#"}   key them on the keypad (the matrix
+//	                                keypad's scanner when there is one)
 //
 // The state also has "ringer", the ringer's waveform as measured (see
 // RingReport).
@@ -267,6 +269,14 @@ func (s *Sim) Handler() http.Handler {
 			s.act(w, r, func(ctx context.Context) error { return s.Dial(ctx, req.Digits, t) })
 		}
 	})
+	mux.HandleFunc("POST /keys", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Keys string `json:"keys"`
+		}
+		if decode(w, r, &req) {
+			s.act(w, r, func(ctx context.Context) error { return s.Keys(ctx, req.Keys) })
+		}
+	})
 	return mux
 }
 
@@ -297,7 +307,7 @@ func (s *Sim) act(w http.ResponseWriter, r *http.Request, f func(context.Context
 	defer cancel()
 	if err := f(ctx); err != nil {
 		code := http.StatusInternalServerError
-		if errors.Is(err, ErrNoSuchPin) || errors.Is(err, ErrBadPulses) {
+		if errors.Is(err, ErrNoSuchPin) || errors.Is(err, ErrBadPulses) || errors.Is(err, ErrNoSuchKey) {
 			code = http.StatusBadRequest
 		}
 		httpError(w, code, err)
