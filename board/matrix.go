@@ -21,7 +21,8 @@ import (
 // MatrixKeypad is a 3×4 matrix keypad wired to the header.
 type MatrixKeypad struct {
 	// Rows are the four row wires, top row first ("GPIO5"): the board
-	// drives them (low selects a row).
+	// drives the selected row low and leaves the others as pulled-up
+	// inputs, so that keys held together never short two outputs.
 	Rows []string `yaml:"rows"`
 	// Cols are the three column wires, left column first: inputs with
 	// the pull-up on, low while a key of a selected row is down.
@@ -94,9 +95,10 @@ func (m *MatrixKeypad) validate(errs *cfgerr.List, used map[string]string) {
 	}
 }
 
-// matrixRow is a row wire: driven.
+// matrixRow is a row wire: driven low, or an input (released).
 type matrixRow interface {
 	Out(l gpio.Level) error
+	In(pull gpio.Pull, edge gpio.Edge) error
 }
 
 // matrixCol is a column wire: read, with edges (gpio.PinIO has all this).
@@ -209,10 +211,18 @@ func (s *matrixScanner) anyLow() bool {
 	return false
 }
 
-// selectRow drives row r low and the others high; -1 drives all low.
+// selectRow drives row r low and releases the others (inputs, pulled
+// up, never driven high: two keys of one column down would short a high
+// row to the low one); -1 drives all low.
 func (s *matrixScanner) selectRow(r int) error {
 	for i, row := range s.rows {
-		if err := row.Out(gpio.Level(r >= 0 && i != r)); err != nil {
+		var err error
+		if r < 0 || i == r {
+			err = row.Out(gpio.Low)
+		} else {
+			err = row.In(gpio.PullUp, gpio.NoEdge)
+		}
+		if err != nil {
 			return fmt.Errorf("matrix keypad scan: row %d: %w", i+1, err)
 		}
 	}

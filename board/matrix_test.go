@@ -168,7 +168,8 @@ func (r *matrixRig) step(t *testing.T) bool {
 
 // TestMatrixScannerDebounce: a contact shorter than the debounce time is
 // no key; a key held for it is one key however long it is held; no scan
-// runs while no key is down.
+// runs while no key is down; two keys of a column held together are both
+// read, and no row is ever driven high.
 func TestMatrixScannerDebounce(t *testing.T) {
 	t.Parallel()
 	r := startMatrixRig(t)
@@ -199,13 +200,33 @@ func TestMatrixScannerDebounce(t *testing.T) {
 			t.Fatal("still scanning long after 8 is up")
 		}
 	}
+
+	_ = r.m.set('2', true) // two keys of one column held together
+	_ = r.m.set('5', true)
+	r.sleeping(t)
+	for range 5 {
+		r.step(t)
+	}
+	_ = r.m.set('2', false)
+	_ = r.m.set('5', false)
+	for n := 0; r.step(t); n++ {
+		if n > 10 {
+			t.Fatal("still scanning long after 2 and 5 are up")
+		}
+	}
+	r.m.mu.Lock()
+	high := r.m.high
+	r.m.mu.Unlock()
+	if high != 0 {
+		t.Errorf("rows driven high %d times: two keys of a column short them to the selected row", high)
+	}
 	close(r.keys)
 	var got []byte
 	for k := range r.keys {
 		got = append(got, k)
 	}
-	if string(got) != "8" {
-		t.Errorf("keys %q, want \"8\" (the bounce of 5 is no key)", got)
+	if string(got) != "825" {
+		t.Errorf("keys %q, want \"825\" (the bounce of 5 is no key)", got)
 	}
 }
 

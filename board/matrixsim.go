@@ -26,6 +26,7 @@ type matrixModel struct {
 	down  [matrixRows * matrixCols]bool
 	level [matrixRows]gpio.Level
 	outs  int // row changes, for tests
+	high  int // rows driven high (a short through two keys of a column)
 }
 
 // modelRow is a row wire of a matrixModel.
@@ -105,6 +106,16 @@ func (m *matrixModel) update() {
 
 // Out drives the row.
 func (r *modelRow) Out(l gpio.Level) error {
+	if l == gpio.High {
+		r.m.mu.Lock()
+		r.m.high++
+		r.m.mu.Unlock()
+	}
+	return r.set(l)
+}
+
+// set puts the row at level l.
+func (r *modelRow) set(l gpio.Level) error {
 	m := r.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -114,6 +125,14 @@ func (r *modelRow) Out(l gpio.Level) error {
 	m.level[r.r] = l
 	m.update()
 	return nil
+}
+
+// In releases the row: its pull-up holds it high.
+func (r *modelRow) In(pull gpio.Pull, edge gpio.Edge) error {
+	if pull != gpio.PullUp || edge != gpio.NoEdge {
+		return fmt.Errorf("matrix model row %d: in %s %s: want pull-up, no edge", r.r+1, pull, edge)
+	}
+	return r.set(gpio.High)
 }
 
 // In accepts the pull-up and falling edges the scanner asks for.
