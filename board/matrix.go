@@ -31,7 +31,7 @@ type MatrixKeypad struct {
 	// "123456789*0#", the telephone layout); each is 0-9, * or #.
 	Keys string `yaml:"keys"`
 	// Debounce is how long a key must stay down (or up) before it counts
-	// (default 20ms, at most 1s).
+	// (20ms when unset; at most 1s).
 	Debounce time.Duration `yaml:"debounce"`
 }
 
