@@ -51,11 +51,10 @@ func TestFirmwareHealthRollbackBinary(t *testing.T) {
 	k.Restart(t)
 	p = r.start(t)
 	p.await(ctx, t, "starting", map[string]string{"version": "sipbell v1.0.0 "})
-	url := p.await(ctx, t, "admin web UI", nil)["url"].(string)
+	url := p.awaitEach(ctx, t, "admin web UI", "registered")["admin web UI"]["url"].(string)
 	if got := r.slotVersion(t); got != "" {
 		t.Errorf("after the failed trial the current slot runs %q, want none (the package's v1)", got)
 	}
-	p.await(ctx, t, "registered", nil)
 	st := firmwareStatus(t, url)
 	if st.Running != "v1.0.0" || st.Last.Phase != "failed" || st.Last.Version != "v2.0.0" || !strings.Contains(st.Last.Reason, "was not healthy within 10s") {
 		t.Errorf("status firmware %+v, want v1.0.0 running, v2.0.0 failed its health window", st)

@@ -234,6 +234,30 @@ func (p *slotProc) await(ctx context.Context, t *testing.T, msg string, want map
 	}
 }
 
+// awaitEach waits until each of msgs has been logged, in any order (a
+// start logs "registered" and "admin web UI" in either), and returns
+// their lines by message.
+func (p *slotProc) awaitEach(ctx context.Context, t *testing.T, msgs ...string) map[string]map[string]any {
+	t.Helper()
+	seen := map[string]map[string]any{}
+	for len(seen) < len(msgs) {
+		select {
+		case m, ok := <-p.logs:
+			if !ok {
+				t.Fatalf("sipbell exited before logging all of %q (got %d)", msgs, len(seen))
+			}
+			for _, msg := range msgs {
+				if m["msg"] == msg && seen[msg] == nil {
+					seen[msg] = m
+				}
+			}
+		case <-ctx.Done():
+			t.Fatalf("not all of %q logged (got %d)", msgs, len(seen))
+		}
+	}
+	return seen
+}
+
 // exit waits for the process to end and returns its exit code.
 func (p *slotProc) exit(ctx context.Context, t *testing.T) int {
 	t.Helper()
