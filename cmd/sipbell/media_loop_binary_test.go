@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,25 +20,12 @@ import (
 // goroutine, a playout goroutine and the speaker each woke every 20 ms.)
 func TestCallMediaOneLoopBinary(t *testing.T) {
 	t.Parallel()
-	b := interop.StartBaresip(t, interop.BaresipOptions{User: "alice"})
-	b.SetSource(t, voiceSignal(15))
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(15))
-	p := startVoice(t, voiceConfig(mic, speaker, ""), nil)
+	v := startVoiceDoor(t, interop.BaresipOptions{User: "alice"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	addr := p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)
-	if _, err := b.Command(ctx, "dial", "sip:door@"+addr); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
-	p.await(ctx, t, "call answered", nil, 1)
-	waitFileSize(ctx, t, speaker, wavBytes(2), "sipbell's speaker")
-	heard := waitGlob(ctx, t, filepath.Join(b.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, wavBytes(2), "baresip's recording of sipbell")
+	v.dialDoor(ctx, t)
+	v.recorded(ctx, t, 2)
+	p := v.p
 
 	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 		t.Fatal(err)

@@ -44,6 +44,81 @@ func judgeVoice(t *testing.T, direction, path string, call time.Duration) {
 	}
 }
 
+// voiceDoor is a voice test's sipbell and the baresip at the other end
+// of its call: both microphones play the test signal, sipbell's speaker
+// records into speaker, baresip's into its RecordDir.
+type voiceDoor struct {
+	p       *voiceProc
+	b       *interop.Baresip
+	speaker string
+}
+
+// startVoiceDoor starts baresip with opts and sipbell configured by
+// voiceConfig with extra, which device makes from baresip (nil: none).
+func startVoiceDoor(t *testing.T, opts interop.BaresipOptions, device func(b *interop.Baresip) string) *voiceDoor {
+	t.Helper()
+	b := interop.StartBaresip(t, opts)
+	b.SetSource(t, voiceSignal(15))
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(15))
+	extra := ""
+	if device != nil {
+		extra = device(b)
+	}
+	return &voiceDoor{p: startVoice(t, voiceConfig(mic, speaker, extra), nil), b: b, speaker: speaker}
+}
+
+// dialDoor has baresip call sipbell's UDP address and waits until both
+// say the call is answered.
+func (v *voiceDoor) dialDoor(ctx context.Context, t *testing.T) {
+	t.Helper()
+	addr := v.p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)
+	if _, err := v.b.Command(ctx, "dial", "sip:door@"+addr); err != nil {
+		t.Fatal(err)
+	}
+	v.answered(ctx, t)
+}
+
+// answered waits until baresip and sipbell both say the call is up.
+func (v *voiceDoor) answered(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if err := v.b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("baresip: %v", err)
+	}
+	v.p.await(ctx, t, "call answered", nil, 1)
+}
+
+// recorded waits until each side recorded seconds of the call and
+// returns baresip's recording.
+func (v *voiceDoor) recorded(ctx context.Context, t *testing.T, seconds int) string {
+	t.Helper()
+	waitFileSize(ctx, t, v.speaker, wavBytes(seconds), "sipbell's speaker")
+	heard := waitGlob(ctx, t, filepath.Join(v.b.RecordDir, "dump-*-dec.wav"))
+	waitFileSize(ctx, t, heard, wavBytes(seconds), "baresip's recording")
+	return heard
+}
+
+// judgeCall lets both sides of the answered call record voiceSeconds,
+// has baresip hang up, waits for both ends and sipbell's exit (its
+// speaker WAV is complete then) and judges the audio both ways.
+func (v *voiceDoor) judgeCall(ctx context.Context, t *testing.T) {
+	t.Helper()
+	established := time.Now()
+	heard := v.recorded(ctx, t, voiceSeconds)
+	call := time.Since(established)
+	if _, err := v.b.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	v.p.await(ctx, t, "call ended", nil, 1)
+	if err := v.b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	v.p.stop(ctx, t)
+	judgeVoice(t, "baresip → sipbell", v.speaker, call)
+	judgeVoice(t, "sipbell → baresip", heard, call)
+}
+
 // TestVoiceQualityBaresipCallsSipbell: baresip calls the sipbell binary;
 // the known signal (four tones and a chirp, repeated) plays from both
 // microphones; each side's recording of what it heard must be a
@@ -51,38 +126,11 @@ func judgeVoice(t *testing.T, direction, path string, call time.Duration) {
 // this machine cannot fail it but a media bug does).
 func TestVoiceQualityBaresipCallsSipbell(t *testing.T) {
 	t.Parallel()
-	b := interop.StartBaresip(t, interop.BaresipOptions{User: "alice"})
-	b.SetSource(t, voiceSignal(15))
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(15))
-	p := startVoice(t, voiceConfig(mic, speaker, ""), nil)
+	v := startVoiceDoor(t, interop.BaresipOptions{User: "alice"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	addr := p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)
-
-	if _, err := b.Command(ctx, "dial", "sip:door@"+addr); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
-	p.await(ctx, t, "call answered", nil, 1)
-	established := time.Now()
-	waitFileSize(ctx, t, speaker, wavBytes(voiceSeconds), "sipbell's speaker")
-	heard := waitGlob(ctx, t, filepath.Join(b.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "baresip's recording")
-	call := time.Since(established)
-	if _, err := b.Command(ctx, "hangup", ""); err != nil {
-		t.Fatal(err)
-	}
-	p.await(ctx, t, "call ended", nil, 1)
-	if err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
-		t.Fatal(err)
-	}
-	p.stop(ctx, t) // the speaker WAV is complete once sipbell has exited
-	judgeVoice(t, "baresip → sipbell", speaker, call)
-	judgeVoice(t, "sipbell → baresip", heard, call)
+	v.dialDoor(ctx, t)
+	v.judgeCall(ctx, t)
 }
 
 // TestVoiceQualitySipbellCallsBaresip: a visitor presses call button 1
@@ -91,34 +139,13 @@ func TestVoiceQualityBaresipCallsSipbell(t *testing.T) {
 // arrive faithfully both ways.
 func TestVoiceQualitySipbellCallsBaresip(t *testing.T) {
 	t.Parallel()
-	b := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", AutoAnswer: true})
-	b.SetSource(t, voiceSignal(15))
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(15))
-	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [%q]\n", b.URI)), nil)
+	v := startVoiceDoor(t, interop.BaresipOptions{User: "alice", AutoAnswer: true}, func(b *interop.Baresip) string {
+		return fmt.Sprintf("device:\n  buttons:\n    - targets: [%q]\n", b.URI)
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	p.await(ctx, t, "door station ready", nil, 1)
-
-	p.press(t, 1)
-	if err := b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
-	p.await(ctx, t, "call answered", nil, 1)
-	established := time.Now()
-	waitFileSize(ctx, t, speaker, wavBytes(voiceSeconds), "sipbell's speaker")
-	heard := waitGlob(ctx, t, filepath.Join(b.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "baresip's recording")
-	call := time.Since(established)
-	if _, err := b.Command(ctx, "hangup", ""); err != nil {
-		t.Fatal(err)
-	}
-	p.await(ctx, t, "call ended", nil, 1)
-	if err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
-		t.Fatal(err)
-	}
-	p.stop(ctx, t)
-	judgeVoice(t, "baresip → sipbell", speaker, call)
-	judgeVoice(t, "sipbell → baresip", heard, call)
+	v.p.await(ctx, t, "door station ready", nil, 1)
+	v.p.press(t, 1)
+	v.answered(ctx, t)
+	v.judgeCall(ctx, t)
 }
