@@ -68,7 +68,8 @@ type AccessConfig struct {
 	// users' own windows apply besides.
 	KeypadWindows []Window `yaml:"keypad_windows"`
 	// TimeZone is the IANA zone ("Europe/Berlin") of the users' windows
-	// and the schedules; empty means UTC.
+	// and the schedules (device.dnd's too); empty: device.time_zone's,
+	// and UTC when that is empty as well.
 	TimeZone string `yaml:"time_zone"`
 }
 

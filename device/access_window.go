@@ -9,7 +9,7 @@ import (
 )
 
 // Window is a weekly time window, in the time zone of
-// device.door.access.time_zone.
+// device.door.access.time_zone (else device.time_zone).
 type Window struct {
 	// Days are the weekdays the window starts on ("mon", "tue", "wed",
 	// "thu", "fri", "sat", "sun"); empty means every day.

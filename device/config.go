@@ -35,7 +35,8 @@ type Config struct {
 	// timestamps, the times in message texts ({{.Time.Local}}), the
 	// history on the web page and its JSON and CSV downloads read in it.
 	// Empty: the system's zone (UTC on the gokrazy image). The door
-	// codes' windows have their own zone, device.door.access.time_zone.
+	// codes' windows and device.dnd's schedule read in it too, unless
+	// device.door.access.time_zone names another zone for them.
 	TimeZone string `yaml:"time_zone,omitempty"`
 	// Buttons configures the call buttons by index (buttons[0] is the
 	// board's first call button). A button with no targets does nothing.

@@ -138,6 +138,9 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("device: invalid config: %w", err)
 	}
+	if cfg.Door.Access.TimeZone == "" { // the windows read in the device's zone
+		cfg.Door.Access.TimeZone = cfg.TimeZone
+	}
 	if deps.Outputs == nil || deps.Phone == nil {
 		return nil, errors.New("device: new: Outputs and Phone are required")
 	}

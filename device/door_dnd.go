@@ -12,7 +12,8 @@ import (
 // (or a fallback), and the keypad's opening hours.
 type DNDConfig struct {
 	// Windows are the weekly times do-not-disturb is on by itself (in
-	// device.door.access.time_zone), e.g. the night. The DND switch
+	// device.door.access.time_zone, else device.time_zone), e.g. the
+	// night. The DND switch
 	// (board.pins.dnd_switch) and the MQTT command dnd turn it on
 	// besides.
 	Windows []Window `yaml:"windows"`

@@ -90,3 +90,35 @@ func TestDNDScheduleReported(t *testing.T) {
 	r.sync()
 	r.wantSlice("command off", dnd(), []string{"true by schedule", "false by mqtt:tester"})
 }
+
+// TestDNDScheduleZone: device.dnd's windows read in
+// device.door.access.time_zone, else in device.time_zone (the device's
+// zone), else in UTC. A window open at 11:30-12:30 in UTC+12 is closed in
+// UTC: the rig's clock starts at 12:00 UTC (00:00 in UTC+12).
+func TestDNDScheduleZone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, device, access string
+		on                   bool
+	}{
+		{"device zone", "Etc/GMT-12", "", true},
+		{"access zone wins", "Etc/GMT-12", "UTC", false},
+		{"access zone alone", "", "Etc/GMT-12", true},
+		{"neither: UTC", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig()
+			cfg.TimeZone, cfg.Door.Access.TimeZone = tc.device, tc.access
+			cfg.DND.Windows = []device.Window{{From: "23:30", Until: "00:30"}}
+			r := newRig(t, cfg)
+			st, err := r.d.Status(r.ctx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.DND != tc.on {
+				t.Fatalf("do-not-disturb at 12:00 UTC: %v, want %v (events %v)", st.DND, tc.on, r.eventStrings())
+			}
+		})
+	}
+}
