@@ -42,7 +42,7 @@ func (s *Session) rxRTCP(buf, plain []byte, src netip.AddrPort) {
 	if !ok {
 		return
 	}
-	pkts, err := rtcp.Unmarshal(pkt)
+	pkts, err := parseRTCP(pkt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Accept RTCP from the peer's RTP host: the latched source, or the
