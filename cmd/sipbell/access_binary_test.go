@@ -40,18 +40,25 @@ func sendKeys(ctx context.Context, t *testing.T, b *interop.Baresip, keys string
 	}
 }
 
-// TestAccessCodeBinary (issue 20): the sipbell binary on the sim board
-// calls alice, a real baresip, who keys the gardener's code: only the
-// gate relay (relay 2) pulses, and the log says the gardener opened it,
-// never the code. Then wrong codes lock alice's keys out (the right code
-// no longer opens), and the code appears in no output.
-func TestAccessCodeBinary(t *testing.T) {
-	t.Parallel()
-	const code, wrong = "7351", "1111"
-	hash := hashOf(t, code)
+// keyingRig is a door registered on Kamailio whose call button 1 calls
+// alice, an auto-answering baresip who keys codes into the call.
+type keyingRig struct {
+	k     *interop.Kamailio
+	alice *interop.Baresip
+}
+
+// startKeyingRig starts Kamailio and alice.
+func startKeyingRig(t *testing.T) *keyingRig {
+	t.Helper()
 	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true})
-	p := startDoor(t, fmt.Sprintf(`sip:
+	return &keyingRig{k: k, alice: interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true})}
+}
+
+// config is the door's configuration: its account on Kamailio, button 1
+// calling alice, no single door code, door (more lines under
+// device.door) and rest (top-level sections after device).
+func (r *keyingRig) config(door, rest string) string {
+	return fmt.Sprintf(`sip:
   listen: 127.0.0.1:0
   user: door
   auto_answer: false
@@ -66,7 +73,31 @@ device:
     - targets: [alice]
   door:
     code: ""
-    relay_pulse: 5s
+%s%s`, r.k.UDP, interop.Password, door, rest)
+}
+
+// callAlice presses p's button 1 and waits until alice answered.
+func (r *keyingRig) callAlice(ctx context.Context, t *testing.T, p *doorProc) {
+	t.Helper()
+	p.press(t, 1)
+	if err := r.alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	p.awaitLog(ctx, t, "call answered", map[string]string{"peer": "alice"})
+}
+
+// TestAccessCodeBinary (issue 20): the sipbell binary on the sim board
+// calls alice, a real baresip, who keys the gardener's code: only the
+// gate relay (relay 2) pulses, and the log says the gardener opened it,
+// never the code. Then wrong codes lock alice's keys out (the right code
+// no longer opens), and the code appears in no output.
+func TestAccessCodeBinary(t *testing.T) {
+	t.Parallel()
+	const code, wrong = "7351", "1111"
+	hash := hashOf(t, code)
+	r := startKeyingRig(t)
+	alice := r.alice
+	p := startDoor(t, r.config(fmt.Sprintf(`    relay_pulse: 5s
     relays:
       - name: gate
         pulse: 300ms
@@ -76,15 +107,11 @@ device:
         - name: gardener
           code_hash: "%s"
           relays: [2]
-%s`, k.UDP, interop.Password, hash, testProvisioning(t.TempDir())))
+`, hash), testProvisioning(t.TempDir())))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p.awaitLog(ctx, t, "registered", map[string]string{"component": "door"})
-	p.press(t, 1)
-	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatal(err)
-	}
-	p.awaitLog(ctx, t, "call answered", map[string]string{"peer": "alice"})
+	r.callAlice(ctx, t, p)
 	sendKeys(ctx, t, alice, code+"#")
 	p.awaitOut(ctx, t, "door relay 2 on")
 	p.awaitLog(ctx, t, "door opened", map[string]string{"who": "code:gardener", "relay": "2"})

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // adminCall does method path with body on the admin API at url as the
@@ -68,38 +66,23 @@ func awaitReady(ctx context.Context, t *testing.T, p *doorProc) string {
 func TestAccessGuestCodeBinary(t *testing.T) {
 	t.Parallel()
 	const pw = "test-Pass-123"
-	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", Registrar: k.UDP, AutoAnswer: true})
+	r := startKeyingRig(t)
+	alice := r.alice
 	state := filepath.Join(t.TempDir(), "state")
-	cfg := fmt.Sprintf(`sip:
-  listen: 127.0.0.1:0
-  user: door
-  auto_answer: false
-  accounts:
-    - registrar: %s
-      user: door
-      password: %s
-board:
-  profile: sim
-device:
-  buttons:
-    - targets: [alice]
-  door:
-    code: ""
-    relays:
+	cfg := r.config(fmt.Sprintf(`    relays:
       - name: gate
         pulse: 300ms
     access:
       users:
         - name: resident
           code_hash: "%s"
-provisioning:
+`, hashOf(t, "5150")), fmt.Sprintf(`provisioning:
   state_dir: %s
   admin:
     listen: 127.0.0.1:0
     tls: false
     password: %q
-`, k.UDP, interop.Password, hashOf(t, "5150"), state, pw)
+`, state, pw))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	p := startDoor(t, cfg)
@@ -116,14 +99,7 @@ provisioning:
 		!strings.Contains(string(body), `"plumber"`) || strings.Contains(string(body), code) || strings.Contains(string(body), "argon2") {
 		t.Fatalf("list guest codes: %d %s", status, body)
 	}
-	call := func(p *doorProc) {
-		p.press(t, 1)
-		if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-			t.Fatal(err)
-		}
-		p.awaitLog(ctx, t, "call answered", map[string]string{"peer": "alice"})
-	}
-	call(p)
+	r.callAlice(ctx, t, p)
 	sendKeys(ctx, t, alice, code+"#")
 	p.awaitOut(ctx, t, "door relay 2 on")
 	p.awaitLog(ctx, t, "door opened", map[string]string{"who": "code:plumber", "relay": "2"})
@@ -142,7 +118,7 @@ provisioning:
 	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
-	call(p2)
+	r.callAlice(ctx, t, p2)
 	sendKeys(ctx, t, alice, code+"#")
 	p2.awaitOut(ctx, t, "door relay 2 on")
 	p2.awaitLog(ctx, t, "door opened", map[string]string{"who": "code:plumber", "relay": "2"})
