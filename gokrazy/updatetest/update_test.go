@@ -81,7 +81,7 @@ provisioning:
 	write(t, p("root/etc/sipbell/sipbell.yaml"), []byte(seed))
 
 	// sipbell B, and root images A (test seed), B and a broken one.
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+versionB+" -X main.commit=updatetest",
+	cmd := exec.Command("go", "build", "-trimpath", "-tags=timetzdata", "-ldflags", "-s -w -X main.version="+versionB+" -X main.commit=updatetest",
 		"-o", p("sipbell-b"), "github.com/sipbell/sipbell/cmd/sipbell")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if out, err := cmd.CombinedOutput(); err != nil {
