@@ -506,7 +506,7 @@ func mwiSubscriber(agent *ua.UA, log *slog.Logger) *presence.MWISubscriber {
 	}
 	s := &presence.SIPMWISender{Client: client, Account: primary.AOR, Destination: primary.Destination,
 		Transport: primary.Transport, User: primary.AuthUser, Secret: primary.Password,
-		Contact: agent.Contact(primary.Transport), Route: agent.PrimaryRoute, Clients: agent.Client}
+		Contact: agent.Contact(primary.Transport), Contacts: agent.Contact, Route: agent.PrimaryRoute, Clients: agent.Client}
 	return presence.NewMWISubscriber(s, presence.MWIConfig{}, nil, log.With("component", "voicemail"))
 }
 

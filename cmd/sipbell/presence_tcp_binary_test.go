@@ -23,17 +23,7 @@ func TestPresenceTransportFromDNSBinary(t *testing.T) {
 		return
 	}
 	k := interop.StartKamailio(t, interop.KamailioOptions{Presence: true, Aliases: []string{"pbx.test"}})
-	d := interop.StartDnsmasq(t, interop.DnsmasqOptions{Domains: []string{"pbx.test"}, TTL: 60,
-		Hosts: []interop.HostRecord{{Name: "sip1.pbx.test", Addr: "127.0.0.1"}},
-		SRV: []interop.SRVRecord{
-			{Name: "_sip._udp.pbx.test", Target: "sip1.pbx.test", Port: k.Port, Priority: 10, Weight: 10},
-			{Name: "_sip._tcp.pbx.test", Target: "sip1.pbx.test", Port: k.Port, Priority: 10, Weight: 10},
-		},
-		NAPTR: []interop.NAPTRRecord{
-			{Name: "pbx.test", Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2T", Replacement: "_sip._tcp.pbx.test"},
-			{Name: "pbx.test", Order: 10, Preference: 20, Flags: "s", Service: "SIP+D2U", Replacement: "_sip._udp.pbx.test"},
-		},
-	})
+	d := tcpByDNS(t, k)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p := startDoor(t, fmt.Sprintf(`sip:
@@ -59,4 +49,20 @@ presence:
 			t.Errorf("a PUBLISH reached Kamailio not over TCP: %s", l)
 		}
 	}
+}
+
+// tcpByDNS starts a dnsmasq that names k as pbx.test's SIP server, TCP
+// first (NAPTR SIP+D2T before SIP+D2U), for sip.dns_server.
+func tcpByDNS(t *testing.T, k *interop.Kamailio) *interop.Dnsmasq {
+	return interop.StartDnsmasq(t, interop.DnsmasqOptions{Domains: []string{"pbx.test"}, TTL: 60,
+		Hosts: []interop.HostRecord{{Name: "sip1.pbx.test", Addr: "127.0.0.1"}},
+		SRV: []interop.SRVRecord{
+			{Name: "_sip._udp.pbx.test", Target: "sip1.pbx.test", Port: k.Port, Priority: 10, Weight: 10},
+			{Name: "_sip._tcp.pbx.test", Target: "sip1.pbx.test", Port: k.Port, Priority: 10, Weight: 10},
+		},
+		NAPTR: []interop.NAPTRRecord{
+			{Name: "pbx.test", Order: 10, Preference: 10, Flags: "s", Service: "SIP+D2T", Replacement: "_sip._tcp.pbx.test"},
+			{Name: "pbx.test", Order: 10, Preference: 20, Flags: "s", Service: "SIP+D2U", Replacement: "_sip._udp.pbx.test"},
+		},
+	})
 }

@@ -34,6 +34,11 @@ type SIPMWISender struct {
 	User, Secret string // digest credentials (Secret: the password)
 	// Contact is where the NOTIFYs come (ours).
 	Contact sip.ContactHeader
+	// Contacts, when set, gives our Contact for the transport the
+	// SUBSCRIBE goes over, in place of Contact: Route may choose another
+	// transport than Transport (DNS says TCP), and the NOTIFYs should
+	// come back over the one the subscription went over.
+	Contacts func(transport string) sip.ContactHeader
 
 	mu                     sync.Mutex
 	callID, fromTag, toTag string
@@ -46,6 +51,10 @@ func (s *SIPMWISender) SubscribeMWI(ctx context.Context, expires time.Duration, 
 	c, err := route(ctx, s.Route, s.Clients, s.Client, s.Transport, req, "SUBSCRIBE message-summary "+s.Account.String())
 	if err != nil {
 		return MWIResponse{}, err
+	}
+	if s.Contacts != nil {
+		contact := s.Contacts(strings.ToLower(req.Transport()))
+		req.ReplaceHeader(&contact)
 	}
 	res, err := c.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && s.User != "" {
