@@ -18,6 +18,10 @@ type Clock interface {
 // SystemClock returns the real clock. Its times carry Go's monotonic
 // reading, so wall-clock steps (NTP, a user setting the date) do not move
 // the schedule.
+//
+// A wait of up to a frame or two (50 ms) sleeps on a timerfd without a
+// runtime timer (Linux, clock_linux.go) and sees a cancelled context only
+// when it ends; longer waits end as soon as the context does.
 func SystemClock() Clock { return systemClock{} }
 
 type systemClock struct{}
@@ -36,7 +40,10 @@ var timers = sync.Pool{New: func() any {
 
 func (systemClock) WaitUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)
-	if d <= 0 {
+	if d <= 0 || ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if fdSleep(d) { // a frame's wait: no runtime timer (clock_linux.go)
 		return ctx.Err()
 	}
 	tm := timers.Get().(*time.Timer)

@@ -1,6 +1,8 @@
 package wav
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -57,19 +59,54 @@ func NewSourceRate(r io.Reader, out int) (*Source, error) {
 // Open opens the WAV file at path as an unpaced 8 kHz Source.
 func Open(path string) (*Source, error) { return OpenRate(path, audio.SampleRate) }
 
+// A file source reads a file of up to maxInMemory bytes into memory at
+// once, and a longer one (or a pipe) in streamChunk reads: a microphone
+// stand-in read every frame makes no system call per frame (issue 16).
+const (
+	maxInMemory = 4 << 20 // about 4 minutes at 8 kHz
+	streamChunk = 64 << 10
+)
+
 // OpenRate opens the WAV file at path as an unpaced Source at rate Hz.
 func OpenRate(path string, rate int) (*Source, error) {
-	f, err := os.Open(path)
+	r, err := openFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("wav: %w", err)
+		return nil, err
 	}
-	s, err := NewSourceRate(f, rate)
+	s, err := NewSourceRate(r, rate)
 	if err != nil {
-		f.Close()
+		r.Close()
 		return nil, fmt.Errorf("wav: %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// openFile opens path whole in memory when it is a regular file of at
+// most maxInMemory bytes, else buffered in streamChunk reads.
+func openFile(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("wav: %w", err)
+	}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= maxInMemory {
+		b, err := io.ReadAll(io.LimitReader(f, maxInMemory))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("wav: reading %s: %w", path, err)
+		}
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	return chunkedFile{bufio.NewReaderSize(f, streamChunk), f}, nil
+}
+
+// chunkedFile reads a file through a large buffer and closes it.
+type chunkedFile struct {
+	r *bufio.Reader
+	f *os.File
+}
+
+func (c chunkedFile) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c chunkedFile) Close() error               { return c.f.Close() }
 
 // OpenSource opens the WAV file at path as a Source paced at one frame per
 // audio.FrameDuration on clock, like a microphone: the simulated board's

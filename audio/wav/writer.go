@@ -1,13 +1,10 @@
 package wav
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"sync"
 
 	"github.com/sipbell/sipbell/audio"
 )
@@ -97,52 +94,18 @@ func (wr *Writer) Close() error {
 	return err
 }
 
-// Sink records call audio (8 kHz mono, or 16 kHz: CreateSinkRate) into a
-// WAV file.
-type Sink struct {
-	mu sync.Mutex
-	f  *os.File
-	wr *Writer
-}
-
-// CreateSink creates (or truncates) the WAV file at path for 8 kHz audio.
-func CreateSink(path string) (*Sink, error) { return CreateSinkRate(path, audio.SampleRate) }
-
-// CreateSinkRate creates (or truncates) the WAV file at path for audio at
-// rate Hz.
-func CreateSinkRate(path string, rate int) (*Sink, error) {
-	f, err := os.Create(path)
+// writeBytes appends samples already encoded as 16-bit little-endian.
+func (wr *Writer) writeBytes(b []byte) error {
+	if wr.done {
+		return audio.ErrClosed
+	}
+	if wr.data+int64(len(b)) > 0xffffffff-headerSize {
+		return ErrTooLong
+	}
+	m, err := wr.w.Write(b)
+	wr.data += int64(m)
 	if err != nil {
-		return nil, fmt.Errorf("wav: %w", err)
+		return fmt.Errorf("wav: writing samples: %w", err)
 	}
-	wr, err := NewWriter(f, rate)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("wav: %s: %w", path, err)
-	}
-	return &Sink{f: f, wr: wr}, nil
-}
-
-// Write appends frame to the file. It does not block beyond the disk write.
-func (s *Sink) Write(ctx context.Context, frame []int16) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.wr.Write(frame)
-}
-
-// Close finishes the header and closes the file.
-func (s *Sink) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.wr.done {
-		return nil
-	}
-	err := s.wr.Close()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return nil
 }
