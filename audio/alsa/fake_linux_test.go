@@ -81,13 +81,22 @@ func (c *fakeCard) close(fd int) error {
 	return nil
 }
 
-func (c *fakeCard) poll(fd int, out bool, timeout time.Duration) error {
+// xfer is the transfer ioctl; on EAGAIN a wait for the device is logged
+// as "poll" and lasts a millisecond (a device that is never ready must
+// not spin hot).
+func (c *fakeCard) xfer(fd int, req uintptr, x *xferi, timeout time.Duration) error {
+	err := c.ioctl(fd, req, unsafe.Pointer(x))
+	if err != unix.EAGAIN {
+		return err
+	}
 	c.mu.Lock()
 	c.log("poll")
 	c.mu.Unlock()
-	time.Sleep(time.Millisecond) // a device that is never ready must not spin hot
-	return nil
+	time.Sleep(time.Millisecond)
+	return unix.EAGAIN
 }
+
+func (c *fakeCard) wake(int) {}
 
 // restrict narrows [lo, hi] to the allowed values (set, or a range).
 func restrict(iv *interval, set []uint32, rng [2]uint32) bool {

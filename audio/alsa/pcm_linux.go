@@ -17,9 +17,10 @@ import (
 	"github.com/sipbell/sipbell/audio"
 )
 
-// pollInterval bounds how long a blocked Read or Write goes without
-// looking at its context and at Close.
-const pollInterval = 50 * time.Millisecond
+// waitBound bounds how long a blocked Read or Write goes without looking
+// at its context: a running device is ready every period, so this only
+// matters for one that stalled. Close wakes a blocked transfer at once.
+const waitBound = time.Second
 
 // PCM is one open ALSA PCM stream (playback or capture) at the device's
 // native rate, mono on the Go side (two-channel devices are mixed down on
@@ -33,6 +34,7 @@ type PCM struct {
 	stream Stream
 	params Params
 	buf    []int16 // interleaved samples for one transfer
+	x      xferi   // the transfer's argument (kept: no allocation per frame)
 	xruns  atomic.Int64
 	mu     sync.Mutex // serialises transfers and Close
 	closed atomic.Bool
@@ -118,7 +120,8 @@ func (p *PCM) Write(ctx context.Context, frame []int16) error {
 }
 
 // transfer moves n frames between p.buf and the device, waiting while the
-// device is not ready and recovering from xruns and suspend.
+// device is not ready (in the network poller, see kernel) and recovering
+// from xruns and suspend.
 func (p *PCM) transfer(ctx context.Context, req uintptr, n int) error {
 	done := 0
 	for done < n {
@@ -128,16 +131,13 @@ func (p *PCM) transfer(ctx context.Context, req uintptr, n int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		x := xferi{buf: unsafe.Pointer(&p.buf[done*p.params.Channels]), frames: uint(n - done)}
-		err := p.sys.ioctl(p.fd, req, unsafe.Pointer(&x))
+		p.x = xferi{buf: unsafe.Pointer(&p.buf[done*p.params.Channels]), frames: uint(n - done)}
+		err := p.sys.xfer(p.fd, req, &p.x, waitBound)
 		runtime.KeepAlive(p.buf)
 		switch {
 		case err == nil:
-			done += x.result
-		case errors.Is(err, unix.EAGAIN):
-			if err := p.sys.poll(p.fd, req == ioctlWriteI, pollInterval); err != nil {
-				return fmt.Errorf("alsa: %s: poll: %w", p.path, err)
-			}
+			done += p.x.result
+		case errors.Is(err, unix.EAGAIN): // waited waitBound, or woken by Close
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EPIPE): // overrun (capture) / underrun (playback)
 			p.xruns.Add(1)
@@ -200,12 +200,13 @@ func (p *PCM) Delay() (time.Duration, error) {
 }
 
 // Close stops the stream at once (dropping buffered samples) and closes
-// the device. A transfer blocked in another goroutine returns within
-// pollInterval with audio.ErrClosed.
+// the device. A transfer blocked in another goroutine returns at once
+// with audio.ErrClosed.
 func (p *PCM) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
+	p.sys.wake(p.fd)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_ = p.sys.ioctl(p.fd, ioctlDrop, nil)
