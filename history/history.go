@@ -42,6 +42,7 @@ const (
 	KindStart        = "start"        // the firmware started
 	KindPassword     = "password"     // the admin password was reset on the device (How: file)
 	KindLockout      = "lockout"      // wrong door codes locked a source out: Who, How (dtmf, keypad)
+	KindDND          = "dnd"          // do-not-disturb on or off (Detail); Who switched it (schedule, switch, mqtt:<user>)
 )
 
 // ErrClosed is returned by Add after Close.

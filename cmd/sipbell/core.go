@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -36,9 +37,10 @@ type core struct {
 	deviceStatus func(ctx context.Context) (any, error)
 	door         *device.Device // guest codes (access_guests.go)
 
-	mu   sync.Mutex
-	subs []chan ua.Event
-	regs map[string]string // account → "registered", "failed: 403 Forbidden", ...
+	mu       sync.Mutex
+	subs     []chan ua.Event
+	firstSub bool              // subs[0] is the device's (subscribeUAFirst)
+	regs     map[string]string // account → "registered", "failed: 403 Forbidden", ...
 	// regsChanged is closed (and replaced) at each registration change.
 	regsChanged chan struct{}
 	// uaUsers are parts that send through the agent as they stop (the
@@ -103,6 +105,9 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 		c.stop(a.log)
 		return nil, err
 	}
+	// Every listener to the device's events (history, presence, MQTT)
+	// has subscribed: the device may run and report.
+	c.goRun(cctx, a, "door station", dev.Run)
 	c.goRun(uaCtx, a, "sip", c.agent.Run)
 	c.goRun(cctx, a, "sip events", func(ctx context.Context) error { return c.pumpUA(ctx, a) })
 	c.goRun(cctx, a, "board", c.hw.pump)
@@ -207,6 +212,20 @@ func (c *core) subscribeUA(buf int) <-chan ua.Event {
 	return ch
 }
 
+// subscribeUAFirst is subscribeUA for the one consumer that decides
+// about calls (the device): each event reaches it before any other
+// subscriber, and an incoming call lets it run before them (pumpUA), so
+// that an auto-answer's 200 OK goes out before the history's fsync, the
+// presence and MQTT reports of the same call (issue 16).
+func (c *core) subscribeUAFirst(buf int) <-chan ua.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan ua.Event, buf)
+	c.subs = append([]chan ua.Event{ch}, c.subs...)
+	c.firstSub = true
+	return ch
+}
+
 // pumpUA tracks the registration states for Health and hands every UA
 // event to the subscribers.
 func (c *core) pumpUA(ctx context.Context, a *app) error {
@@ -230,11 +249,19 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 					c.regsChanged = nil
 				}
 			}
-			for _, ch := range c.subs {
+			for i, ch := range c.subs {
 				select {
 				case ch <- ev:
 				default:
 					a.log.Warn("sip event dropped: consumer too slow", "event", ev.String())
+				}
+				if i == 0 && c.firstSub && ev.Kind == ua.EventIncomingCall {
+					// The device decides first: with one P the goroutine
+					// readied last runs first, so without this the other
+					// subscribers' work would come before the answer.
+					c.mu.Unlock()
+					runtime.Gosched()
+					c.mu.Lock()
 				}
 			}
 			c.mu.Unlock()

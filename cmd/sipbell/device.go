@@ -12,10 +12,12 @@ import (
 	"github.com/sipbell/sipbell/ua"
 )
 
-// startDevice starts the door station of core c: it drives the board's
+// startDevice builds the door station of core c: it drives the board's
 // LEDs and relay, calls and answers through the user agent, and takes the
 // board's inputs and the agent's events through subscriptions, all in
-// the core's goroutine group.
+// the core's goroutine group. Its state machine (Run) is left for the
+// caller to start once every listener to its events has subscribed: what
+// it reports at its start (do-not-disturb on by schedule) is not lost.
 //
 // The visitor hears no cues yet: device.Cues is an audio.Source that
 // needs mixing into the speaker path (see the report of issue 6).
@@ -50,8 +52,7 @@ func (c *core) startDevice(ctx context.Context, a *app, cfg provisioning.File) (
 		})
 	}
 	inputs := c.hw.subscribe(64)
-	events := c.subscribeUA(256)
-	c.goRun(ctx, a, "door station", d.Run)
+	events := c.subscribeUAFirst(256)
 	c.goRun(ctx, a, "door inputs", func(ctx context.Context) error {
 		return device.Forward(ctx, inputs, boardio.Input, d.Input)
 	})

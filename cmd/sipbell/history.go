@@ -110,6 +110,8 @@ func (r *recorder) device(ev device.Event) {
 		r.add(history.Entry{Kind: history.KindTamper, Detail: "the housing was opened"})
 	case device.EventTamperCleared:
 		r.add(history.Entry{Kind: history.KindTamper, Detail: "the housing is closed again"})
+	case device.EventDND:
+		r.add(history.Entry{Kind: history.KindDND, Who: ev.Who, Detail: "do-not-disturb " + map[bool]string{true: "on", false: "off"}[ev.On]})
 	case device.EventLockout:
 		r.add(history.Entry{Kind: history.KindLockout, Who: ev.Who, How: ev.How,
 			Detail: "door codes locked out for " + ev.Open.String() + " after too many wrong codes"})

@@ -40,12 +40,7 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	if err != nil {
 		return err
 	}
-	events, cancel := dev.Subscribe(256)
-	// The device runs already: do-not-disturb found on at its start (the
-	// switch, a window) was reported before this subscription.
-	if st, err := dev.Status(ctx); err == nil && st.DND {
-		client.SetDND(true)
-	}
+	events, cancel := dev.Subscribe(256) // before the device runs (startCore)
 	c.goRun(ctx, a, "mqtt events", func(ctx context.Context) error {
 		defer cancel()
 		for {

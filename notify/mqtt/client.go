@@ -139,11 +139,6 @@ func (c *Client) Notify(ev device.Event) {
 	}
 }
 
-// SetDND publishes do-not-disturb's state as it is when the client
-// starts (the device may have reported it before anyone listened);
-// EventDND keeps it up to date.
-func (c *Client) SetDND(on bool) { c.setState("dnd", map[bool]string{true: "ON", false: "OFF"}[on]) }
-
 func (c *Client) setState(name, value string) {
 	topic := c.cfg.Topic + "/state/" + name
 	c.mu.Lock()

@@ -298,7 +298,7 @@ function doorText(d) {
 
 const kindWords = { ring: "rang", answered: "answered", missed: "missed", "call-ended": "call ended", "door-opened": "door opened",
   "door-closed": "door closed", "door-left-open": "door left open", registration: "registration", config: "configuration changed",
-  provisioning: "provisioning", start: "started", password: "password reset" };
+  provisioning: "provisioning", start: "started", password: "password reset", dnd: "do-not-disturb" };
 
 function entryText(e) {
   return [e.who, e.how ? "by " + e.how : "", e.detail].filter(Boolean).join(" · ");
