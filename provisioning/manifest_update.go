@@ -98,7 +98,7 @@ func (u *Updater) checkManifest(ctx context.Context, cfg Config, murl string) er
 		return fmt.Errorf("%w: %w: %v", ErrFirmware, ErrFirmwareFetch, err)
 	}
 	u.o.Log.Info("firmware update: verified", "version", m.Version, "sha256", f.SHA256)
-	err = u.install(ctx, fw, image, by.KeyID)
+	err = u.install(ctx, fw, image, by.KeyID, &slotRecord{manifest: body, sig: sig})
 	os.Remove(path)
 	return err
 }
@@ -112,11 +112,25 @@ func (u *Updater) refuseManifest(err error) error {
 	return err
 }
 
-// install writes a verified image to the inactive slot, saves the trial
-// state, switches to the slot for one try, and restarts into it
-// (callers hold mu).
-func (u *Updater) install(ctx context.Context, fw FirmwareConfig, image []byte, keyID string) error {
-	if err := u.o.Slots.WriteInactive(ctx, fw.Version, image); err != nil {
+// slotRecord is a signed manifest as downloaded, kept with the slot
+// installed from it.
+type slotRecord struct{ manifest, sig []byte }
+
+// SignedSlots are slots that keep the signed manifest with the binary
+// they hold, for their launcher to check again (BinarySlots).
+type SignedSlots interface {
+	WriteInactiveSigned(ctx context.Context, version string, image, manifest, sig []byte) error
+}
+
+// install writes a verified image (with rec, its signed manifest, when
+// there is one) to the inactive slot, saves the trial state, switches to
+// the slot for one try, and restarts into it (callers hold mu).
+func (u *Updater) install(ctx context.Context, fw FirmwareConfig, image []byte, keyID string, rec *slotRecord) error {
+	write := func() error { return u.o.Slots.WriteInactive(ctx, fw.Version, image) }
+	if ss, ok := u.o.Slots.(SignedSlots); ok && rec != nil {
+		write = func() error { return ss.WriteInactiveSigned(ctx, fw.Version, image, rec.manifest, rec.sig) }
+	}
+	if err := write(); err != nil {
 		return u.refuse(PhaseFailed, fw, fmt.Errorf("%w: %w", ErrFirmware, err))
 	}
 	u.o.Log.Info("firmware update: written to the inactive slot", "version", fw.Version, "bytes", len(image))

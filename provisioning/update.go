@@ -31,7 +31,10 @@ type FirmwareConfig struct {
 	// platform in its inactive slot (a Debian install: the sipbell binary,
 	// the gokrazy image: the spare root partition), restarts into it, and
 	// keeps it only when healthy within health_window; the download
-	// resumes after a cut. Format: docs in provisioning/manifest.go.
+	// resumes after a cut. A Debian install also needs the release key in
+	// /etc/sipbell-update-keys (root-owned, where the service cannot
+	// write): its launcher checks each slot against it before starting
+	// it. Format: docs in provisioning/manifest.go.
 	Manifest string `yaml:"manifest"`
 	// URL is the new root file system (scripts/update-image.sh cuts it
 	// from an image built with make image), http:// or https://. URL plus
@@ -295,7 +298,7 @@ func (u *Updater) Check(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return u.refuse(PhaseRefused, fw, fmt.Errorf("%w: %s: %w", ErrFirmware, fw.URL, err))
 	}
-	return u.install(ctx, fw, image, by.KeyID)
+	return u.install(ctx, fw, image, by.KeyID, nil)
 }
 
 var errNotFound = errors.New("404 not found")

@@ -14,14 +14,15 @@ import (
 // A Debian install updates its sipbell binary in two slots under the
 // state dir (ProtectSystem=strict leaves /usr read-only to the service):
 //
-//	firmware-slots/a/sipbell, a/version
-//	firmware-slots/b/sipbell, b/version
+//	firmware-slots/a/sipbell, a/version, a/manifest.json{,.minisig}
+//	firmware-slots/b/sipbell, b/version, b/manifest.json{,.minisig}
 //	firmware-slots/current  -> a   (the slot to run; none: the package's binary)
 //	firmware-slots/previous -> b   (what a rollback goes back to; "package": none)
 //
 // The unit starts the package's /usr/bin/sipbell, which (Launch) counts a
 // trial's starts, rolls back when due, and executes the current slot's
-// binary when it is newer than itself. Links are switched by rename(2),
+// binary when it is newer than itself and matches the signed record kept
+// with it (update_binslots_verify.go). Links are switched by rename(2),
 // so a power cut leaves the old link or the new one, never none.
 const (
 	// SlotsDir, in the state dir, holds the binary slots.
@@ -38,8 +39,10 @@ const (
 // BinarySlots is the pair of sipbell binaries of a Debian install
 // (BootSlots, with Restart standing in for a reboot).
 type BinarySlots struct {
-	Dir     string       // state dir + SlotsDir
-	Restart func() error // ends the process; systemd starts it again
+	Dir      string       // state dir + SlotsDir
+	Restart  func() error // ends the process; systemd starts it again
+	KeysFile string       // the trusted update keys; "": UpdateKeysFile
+	Platform string       // this binary's ManifestPlatform
 }
 
 // NewBinarySlots returns the slots in stateDir.
@@ -143,8 +146,23 @@ func (s *BinarySlots) rollBack() error {
 // itself (path ""). A trial's starts are counted; past MaxTrialStarts, or
 // once the trial is marked failed, the previous slot is made current
 // again. A slot no newer than self (apt installed a newer package) is
-// not run.
+// not run. The slot chosen is checked against its signed record first:
+// without the trusted key file, nothing is started (ErrNoUpdateKeys); a
+// slot refused (ErrSlotRefused) is marked bad and the package's binary
+// runs.
 func (s *BinarySlots) Launch(stateDir, self string, now time.Time) (path string, trial bool, err error) {
+	path, trial, err = s.choose(stateDir, self, now)
+	if err != nil || path == "" {
+		return path, trial, err
+	}
+	if err := s.checkLaunch(stateDir, filepath.Base(filepath.Dir(path))); err != nil {
+		return "", false, err
+	}
+	return path, trial, nil
+}
+
+// choose is Launch's decision, before the slot's check.
+func (s *BinarySlots) choose(stateDir, self string, now time.Time) (path string, trial bool, err error) {
 	cur := s.link("current")
 	if cur == "" {
 		return "", false, nil

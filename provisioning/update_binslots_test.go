@@ -14,6 +14,10 @@ import (
 // (the slot), and a package newer than the slot (itself).
 func TestBinarySlotsLaunch(t *testing.T) {
 	t.Parallel()
+	key := newMinisignPair(t, "release")
+	bin := []byte("#!/bin/sh\n")
+	v2 := slotManifestFor("v2.0.0", "linux/arm64", bin)
+	sig := key.sign(t, v2)
 	for _, tc := range []struct {
 		name       string
 		phase      string // firmware state after the install of v2
@@ -34,20 +38,13 @@ func TestBinarySlotsLaunch(t *testing.T) {
 			t.Parallel()
 			state := t.TempDir()
 			s := NewBinarySlots(state, nil)
-			if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			must(s.WriteInactive(context.Background(), "v2.0.0", []byte("#!/bin/sh\n")))
-			must(s.TryInactive())
-			must(SaveFirmwareState(state, FirmwareState{Phase: tc.phase, Version: "v2.0.0", From: "v1.0.0", Starts: tc.starts}))
+			s.KeysFile, s.Platform = trustedKeyFile(t, key), "linux/arm64"
+			must(t, os.MkdirAll(s.Dir, 0o700))
+			must(t, s.WriteInactiveSigned(context.Background(), "v2.0.0", bin, []byte(v2), []byte(sig)))
+			must(t, s.TryInactive())
+			must(t, SaveFirmwareState(state, FirmwareState{Phase: tc.phase, Version: "v2.0.0", From: "v1.0.0", Starts: tc.starts}))
 			path, trial, err := s.Launch(state, tc.self, time.Unix(0, 0))
-			must(err)
+			must(t, err)
 			if want := filepath.Join(s.Dir, "a", "sipbell"); tc.wantSlot && path != want || !tc.wantSlot && path != "" {
 				t.Errorf("Launch path %q, want slot %v", path, tc.wantSlot)
 			}
@@ -69,11 +66,14 @@ func TestBinarySlotsLaunch(t *testing.T) {
 // a rollback returns to the first, not to the package's binary.
 func TestBinarySlotsAlternate(t *testing.T) {
 	t.Parallel()
+	key := newMinisignPair(t, "release")
 	state := t.TempDir()
 	s := NewBinarySlots(state, nil)
+	s.KeysFile, s.Platform = trustedKeyFile(t, key), "linux/arm64"
 	os.MkdirAll(s.Dir, 0o700)
 	for _, v := range []string{"v2.0.0", "v3.0.0"} {
-		if err := s.WriteInactive(context.Background(), v, []byte(v)); err != nil {
+		m := slotManifestFor(v, s.Platform, []byte(v))
+		if err := s.WriteInactiveSigned(context.Background(), v, []byte(v), []byte(m), []byte(key.sign(t, m))); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.TryInactive(); err != nil {

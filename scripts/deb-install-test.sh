@@ -5,7 +5,9 @@
 # would, and checks what each step leaves behind: the system user and its
 # groups, the config's owner, the unit enabled, the installed binary
 # answering -version and accepting its config; the firmware slots' launch
-# and rollback (manifest updates); a changed conffile kept on
+# and rollback (manifest updates), only of a slot matching its signed
+# record with the release key root installed in /etc/sipbell-update-keys;
+# a changed conffile kept on
 # upgrade; remove keeping the config; purge removing config, state and
 # enablement. The root is built once by scripts/deb-root.sh and cached
 # (~/.cache/sipbell); each run works on a fresh copy of it. Without the
@@ -18,7 +20,7 @@ skip() {
   if [ "${CI:-}" = true ]; then echo "FAIL deb-install-test: $*" >&2; exit 1; fi
   echo "SKIP deb-install-test: $*" >&2; exit 0
 }
-for t in debootstrap:debootstrap proot:proot qemu-aarch64-static:qemu-user-static; do
+for t in debootstrap:debootstrap proot:proot qemu-aarch64-static:qemu-user-static minisign:minisign; do
   command -v "${t%%:*}" >/dev/null || skip "${t%%:*} missing: apt-get install ${t#*:}"
 done
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap and dpkg chown in the guest root)"
@@ -92,20 +94,32 @@ expect_owner "config file after upgrade" /etc/sipbell/sipbell.yaml "sipbell:sipb
 
 # Firmware slots (manifest updates, /var/lib/sipbell/firmware-slots): the
 # package's binary starts the current slot's binary when it is newer (a
-# trial with SIPBELL_SLOT_TRIAL=1), and a trial that used up its starts
-# is rolled back to the package's binary. The slot is a script that says
-# it ran; the config cannot start (a foreign address), so the package's
-# own binary never serves.
+# trial with SIPBELL_SLOT_TRIAL=1) and matches the signed manifest kept
+# with it, checked with the release key root installed; a trial that used
+# up its starts is rolled back to the package's binary. The slot is a
+# script that says it ran, recorded in a manifest signed with minisign;
+# the config cannot start (a foreign address), so the package's own
+# binary never serves.
 slots=$work/var/lib/sipbell/firmware-slots
 mkdir -p "$slots/a"
 printf '#!/bin/sh\necho "slot a ran trial=$SIPBELL_SLOT_TRIAL $*"\n' >"$slots/a/sipbell"
 chmod 755 "$slots/a/sipbell"
 echo v99.0.0 >"$slots/a/version"
+minisign -G -W -p "$work/tmp/release.pub" -s "$work/tmp/release.key" >/dev/null
+printf '{"version": "v99.0.0", "files": {"linux/arm64": {"url": "sipbell", "sha256": "%s", "size": %d}}}' \
+  "$(sha256sum <"$slots/a/sipbell" | cut -d" " -f1)" "$(stat -c %s "$slots/a/sipbell")" >"$slots/a/manifest.json"
+minisign -S -s "$work/tmp/release.key" -m "$slots/a/manifest.json" -t "sipbell v99.0.0" >/dev/null
 ln -sfn a "$slots/current"
 ln -sfn package "$slots/previous"
 printf 'sip:\n  listen: 192.0.2.1:5060\n  user: door\nboard:\n  profile: sim\nprovisioning:\n  dhcp_lease_files: []\n  admin:\n    listen: ""\n' >"$work/tmp/slot.yaml"
 fwstate() { echo "$1" >"$work/var/lib/sipbell/firmware.json"; }
 fwstate '{"phase": "installed", "version": "v99.0.0"}'
+out=$(guest /usr/bin/sipbell -config /tmp/slot.yaml 2>&1) || true
+case $out in *"slot a ran"*) bad "a slot ran without the update keys installed: $out" ;;
+  *"no trusted update keys"*) ok "no slot started without /etc/sipbell-update-keys" ;;
+  *) bad "no 'no trusted update keys' without the key file: $out" ;; esac
+guest install -m 0644 -o root -g root /tmp/release.pub /etc/sipbell-update-keys
+expect_owner "update keys" /etc/sipbell-update-keys "root:root 644"
 expect "package binary runs the newer slot" "slot a ran trial= -config /tmp/slot.yaml" sh -c '/usr/bin/sipbell -config /tmp/slot.yaml 2>/dev/null'
 setup="fwstate '{\"phase\": \"trial\", \"version\": \"v99.0.0\", \"starts\": 1}'"
 expect "a trial start of the slot" "slot a ran trial=1 -config /tmp/slot.yaml" sh -c '/usr/bin/sipbell -config /tmp/slot.yaml 2>/dev/null'
@@ -116,7 +130,18 @@ out=$(guest /usr/bin/sipbell -config /tmp/slot.yaml 2>&1) || true
 case $out in *"slot a ran"*) bad "a trial past its starts ran the slot again: $out" ;; *) ok "a trial past its starts is not run again" ;; esac
 [ ! -e "$slots/current" ] && ok "rolled back to the package's binary (no current slot)" || bad "current slot still $(readlink "$slots/current")"
 grep -q "did not start healthy" "$work/var/lib/sipbell/firmware.json" && ok "rollback reason kept" || bad "no rollback reason: $(cat "$work/var/lib/sipbell/firmware.json")"
-rm -rf "$slots" "$work/var/lib/sipbell/firmware.json" "$work/tmp/slot.yaml"
+# A slot changed after it was installed (a process of the service taken
+# over could write it) is refused, marked failed and not run again.
+printf '#!/bin/sh\necho "planted slot ran"\n' >"$slots/a/sipbell"
+ln -sfn a "$slots/current"
+fwstate '{"phase": "installed", "version": "v99.0.0"}'
+out=$(guest /usr/bin/sipbell -config /tmp/slot.yaml 2>&1) || true
+case $out in *"planted slot ran"*) bad "a changed slot ran: $out" ;;
+  *"firmware slot refused"*"slot a: the binary"*) ok "a changed slot is refused" ;;
+  *) bad "no refusal of a changed slot: $out" ;; esac
+[ ! -e "$slots/current" ] && grep -q '"phase": "failed"' "$work/var/lib/sipbell/firmware.json" \
+  && ok "the changed slot is marked failed, not current" || bad "changed slot not marked: $(readlink "$slots/current") $(cat "$work/var/lib/sipbell/firmware.json")"
+rm -rf "$slots" "$work/var/lib/sipbell/firmware.json" "$work/tmp/slot.yaml" "$work/tmp/release.key" "$work/tmp/release.pub"
 
 # Remove: program and unit go, configuration stays.
 guest mkdir -p /var/lib/sipbell

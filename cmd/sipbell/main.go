@@ -41,6 +41,7 @@ type options struct {
 	simHTTP     string
 	simOffHook  bool
 	hashCode    bool
+	updateKeys  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.sipTrace, "sip-trace", false, "log every SIP message sent and received")
 	fs.StringVar(&o.simHTTP, "sim-http", "", "serve the simulated board's HTTP controls on `host:port` (sim profile only)")
 	fs.BoolVar(&o.simOffHook, "sim-off-hook", false, "the simulated board's handset starts off hook (sim profile only)")
+	fs.StringVar(&o.updateKeys, "update-keys", provisioning.UpdateKeysFile, "root-owned `file` of the minisign public keys firmware slots must be signed by (Debian install; not writable by the service)")
 	fs.BoolVar(&o.hashCode, "hash-code", false, "read a door code from standard input and print its hash for device.door.access.users[].code_hash")
 	if err := fs.Parse(args); err != nil {
 		return o, err

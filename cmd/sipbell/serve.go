@@ -87,7 +87,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	if !ok {
 		return 1
 	}
-	launchSlot(cfg.Provisioning.StateDir, log) // update_launch.go: a newer slot replaces this process
+	launchSlot(cfg.Provisioning.StateDir, o.updateKeys, log) // update_launch.go: a newer slot replaces this process
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -111,7 +111,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		return 1
 	}
 	parts = append(parts, prov.Runs...)
-	fw := newFirmware(a, cfg.Provisioning.StateDir, log)
+	fw := newFirmware(a, cfg.Provisioning.StateDir, o.updateKeys, log)
 	a.mu.Lock() // the status and a NOTIFY check-sync read it
 	a.fw = fw
 	a.mu.Unlock()

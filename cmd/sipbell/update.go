@@ -31,16 +31,18 @@ type firmware struct {
 }
 
 // newFirmware wires the updater to the app: slots, health, calls, history.
-func newFirmware(a *app, stateDir string, log *slog.Logger) *firmware {
+func newFirmware(a *app, stateDir, keysFile string, log *slog.Logger) *firmware {
 	var slots provisioning.BootSlots
 	g := provisioning.NewGokrazyBoot()
 	if g != nil {
 		slots = g
 	} else {
-		slots = provisioning.NewBinarySlots(stateDir, func() error {
+		bs := provisioning.NewBinarySlots(stateDir, func() error {
 			a.fail(errRestartForUpdate)
 			return nil
 		})
+		bs.KeysFile, bs.Platform = keysFile, platform(false)
+		slots = bs
 	}
 	log = log.With("component", "firmware")
 	f := &firmware{log: log, cfgs: make(chan provisioning.Config, 1), check: make(chan struct{}, 1)}

@@ -20,19 +20,28 @@ var errRestartForUpdate = errors.New("restarting into the firmware slot")
 // launchSlot runs on the package's binary of an install with binary slots
 // (not gokrazy, not itself started from a slot): it counts a trial's
 // start, rolls back a failed one, and replaces this process by the
-// current slot's sipbell when that is newer. It returns only when this
-// binary is to run.
-func launchSlot(stateDir string, log *slog.Logger) {
+// current slot's sipbell when that is newer and matches the signed record
+// kept with it, checked with the root-owned keys in keysFile. It returns
+// only when this binary is to run.
+func launchSlot(stateDir, keysFile string, log *slog.Logger) {
 	if os.Getenv(provisioning.SlotEnv) != "" || provisioning.NewGokrazyBoot() != nil {
 		return
 	}
 	slots := provisioning.NewBinarySlots(stateDir, nil)
+	slots.KeysFile, slots.Platform = keysFile, platform(false)
 	path, trial, err := slots.Launch(stateDir, version, time.Now())
-	if err != nil {
+	switch {
+	case errors.Is(err, provisioning.ErrNoUpdateKeys):
+		log.Error("firmware slots not started: no trusted update keys; running the installed binary (install the release key, root-owned, to take manifest updates)",
+			"keys", slots.KeysFile, "err", err)
+		return
+	case errors.Is(err, provisioning.ErrSlotRefused):
+		log.Error("firmware slot refused and marked bad; running the installed binary", "err", err)
+		return
+	case err != nil:
 		log.Error("firmware slots unreadable; running the installed binary", "err", err)
 		return
-	}
-	if path == "" {
+	case path == "":
 		return
 	}
 	env := append(os.Environ(), provisioning.SlotEnv+"="+path)

@@ -132,15 +132,29 @@ func (s *fwServer) publish(t *testing.T, key signer, version string, bin []byte,
 }
 
 // slotRig is one device of a Debian install: the package's binary (v1),
-// its configuration and state dir, restarted the way systemd does.
+// its configuration and state dir, and the release key installed
+// root-owned outside them (-update-keys), restarted the way systemd does.
 type slotRig struct {
-	pkg, cfg, state string
+	pkg, cfg, state, keys string
 }
 
 func newSlotRig(t *testing.T, pkg string, key signer, manifest, accounts string) *slotRig {
 	t.Helper()
+	if os.Geteuid() != 0 { // the update keys must be root's
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root: the firmware slots' update key file is root-owned")
+		}
+		t.Skip("needs root: the firmware slots' update key file is root-owned")
+	}
 	dir := t.TempDir()
-	r := &slotRig{pkg: pkg, cfg: filepath.Join(dir, "sipbell.yaml"), state: filepath.Join(dir, "state")}
+	r := &slotRig{pkg: pkg, cfg: filepath.Join(dir, "sipbell.yaml"), state: filepath.Join(dir, "state"),
+		keys: filepath.Join(dir, "etc", "sipbell-update-keys")}
+	if err := os.Mkdir(filepath.Dir(r.keys), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(r.keys, []byte("untrusted comment: minisign public key "+key.id+"\n"+key.pub+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := fmt.Sprintf(`sip:
   listen: 127.0.0.1:0
   user: door
@@ -177,7 +191,7 @@ type slotProc struct {
 // start runs the package's binary once, as systemd's ExecStart does.
 func (r *slotRig) start(t *testing.T) *slotProc {
 	t.Helper()
-	cmd := exec.Command(r.pkg, "-config", r.cfg, "-log-format", "json")
+	cmd := exec.Command(r.pkg, "-config", r.cfg, "-log-format", "json", "-update-keys", r.keys)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
