@@ -109,6 +109,7 @@ func checks(report func(string, error, string)) {
 	}
 	took := time.Since(start)
 	stopLooking()
+	allocCheck(ctx, play, frame, report)
 	if werr == nil && took < 2*time.Second {
 		werr = fmt.Errorf("3 s of audio written in %v: the device does not clock the writer", took)
 	}

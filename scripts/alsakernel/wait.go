@@ -3,13 +3,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/audio/alsa"
 )
 
 // pollCalls are the numbers of poll(2) and ppoll(2) by GOARCH.
@@ -76,4 +80,19 @@ func pollerCheck(report func(string, error, string)) (stop func()) {
 		}
 		report("transfers wait in the network poller", err, fmt.Sprintf("looks=%d in_poll=%d", looks, inPoll))
 	}
+}
+
+// allocCheck reports whether a device-paced frame's Write allocates (a
+// frame's playback, waits included, should not: issue 16).
+func allocCheck(ctx context.Context, play *alsa.PlaybackDevice, frame []int16, report func(string, error, string)) {
+	var werr error
+	allocs := testing.AllocsPerRun(25, func() {
+		if err := play.Write(ctx, frame); err != nil && werr == nil {
+			werr = err
+		}
+	})
+	if werr == nil && allocs > 0 {
+		werr = fmt.Errorf("%.1f allocations per frame, want 0", allocs)
+	}
+	report("a frame's Write allocates nothing", werr, fmt.Sprintf("allocs=%.1f", allocs))
 }
