@@ -45,7 +45,8 @@ func (c *core) recordHistory(ctx context.Context, a *app, dev *device.Device) {
 	}
 	devEvents, cancel := dev.Subscribe(256)
 	uaEvents := c.subscribeUA(256)
-	r := &recorder{h: a.hist, log: a.log.With("component", "history"), calls: map[string]bool{}, regs: map[string]string{}}
+	r := &recorder{h: a.hist, log: a.log.With("component", "history"), calls: map[string]bool{}, regs: map[string]string{},
+		media: map[string]string{}}
 	c.goRun(ctx, a, "history", func(ctx context.Context) error {
 		defer cancel()
 		for {
@@ -73,6 +74,9 @@ type recorder struct {
 	log   *slog.Logger
 	calls map[string]bool   // call ID → answered, while the call lasts
 	regs  map[string]string // account → last recorded state and reason
+	// media is an answered call's media as its answered entry said
+	// (call ID → mediaDetail), while the call lasts.
+	media map[string]string
 }
 
 func (r *recorder) add(e history.Entry) {
@@ -172,29 +176,48 @@ func (r *recorder) callState(ev ua.Event) {
 	case ua.CallAnswered:
 		if !answered {
 			r.calls[ev.CallID] = true
-			r.add(history.Entry{Kind: history.KindAnswered, Who: ev.Peer, Detail: mediaDetail(ev.SRTP)})
+			detail := mediaDetail(ev.SRTP)
+			if len(r.media) < maxTrackedCalls {
+				r.media[ev.CallID] = detail
+			}
+			r.add(history.Entry{Kind: history.KindAnswered, Who: ev.Peer, Detail: detail})
 		}
 	case ua.CallEnded:
+		at := r.media[ev.CallID]
 		delete(r.calls, ev.CallID)
+		delete(r.media, ev.CallID)
 		why := ev.Reason
 		if ev.Code != 0 {
 			why = fmt.Sprintf("%d %s", ev.Code, ev.Reason)
 		}
+		why = strings.TrimSpace(why)
 		kind := history.KindCallEnded
 		if !answered {
 			kind = history.KindMissed
+		} else if m := mediaDetail(ev.SRTP); ev.SRTP != "" && m != at {
+			// DTLS-SRTP agrees its suite after the answer: the end says
+			// which one the call had.
+			why = strings.TrimPrefix(why+"; "+m, "; ")
 		}
-		r.add(history.Entry{Kind: kind, Who: ev.Peer, Detail: strings.TrimSpace(why)})
+		r.add(history.Entry{Kind: kind, Who: ev.Peer, Detail: why})
 	}
 }
 
 // mediaDetail says in an answered call's entry whether its media is
-// encrypted.
+// encrypted, with which suite and how the keys were agreed: suite is
+// ua.Event.SRTP ("AES_CM_128_HMAC_SHA1_80" with keys in the SDP (SDES),
+// "AES_CM_128_HMAC_SHA1_80 via DTLS", "DTLS" while the DTLS handshake
+// has not finished, "" for plain RTP).
 func mediaDetail(suite string) string {
-	if suite == "" {
+	switch {
+	case suite == "":
 		return "media not encrypted"
+	case suite == "DTLS":
+		return "media encrypted (SRTP via DTLS, keys being agreed)"
+	case strings.Contains(suite, " via "):
+		return "media encrypted (SRTP " + suite + ")"
 	}
-	return "media encrypted (SRTP " + suite + ")"
+	return "media encrypted (SRTP " + suite + " via SDES)"
 }
 
 // recordConfigChange writes which sections a newly applied configuration

@@ -59,7 +59,7 @@ func TestSRTPTLSClientCertificateCaller(t *testing.T) {
 	r.aliceOpens(ctx, t, func() {
 		// GET /api/status says so for the call.
 		if code, body := r.api.call(t, "GET", "/api/status"); code != http.StatusOK ||
-			!strings.Contains(body, `"media":"media encrypted (SRTP AES_CM_128_HMAC_SHA1_80)"`) {
+			!strings.Contains(body, `"media":"media encrypted (SRTP AES_CM_128_HMAC_SHA1_80 via SDES)"`) {
 			t.Errorf("GET /api/status during the call: %d %s, want the call's media encrypted", code, body)
 		}
 	})
