@@ -20,25 +20,7 @@ import (
 // goroutine, a playout goroutine and the speaker each woke every 20 ms.)
 func TestCallMediaOneLoopBinary(t *testing.T) {
 	t.Parallel()
-	v := startVoiceDoor(t, interop.BaresipOptions{User: "alice"}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	v.dialDoor(ctx, t)
-	v.recorded(ctx, t, 2)
-	p := v.p
-
-	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		t.Fatal("sipbell did not exit on SIGQUIT")
-	}
-	stacks := goroutineStacks(p.log())
-	if len(stacks) == 0 {
-		t.Fatal("no goroutine dump after SIGQUIT")
-	}
+	stacks := callStacks(t)
 	for _, want := range []string{"media.(*feeder).play", "main.(*speaker).run"} {
 		if !anyStack(stacks, want) {
 			t.Errorf("no goroutine in %s during the call", want)
@@ -52,6 +34,31 @@ func TestCallMediaOneLoopBinary(t *testing.T) {
 	}
 }
 
+// callStacks: baresip calls the sipbell binary, both record 2 s of the
+// call's audio, then sipbell gets SIGQUIT; it returns the goroutines of
+// the dump the Go runtime prints then, during the call.
+func callStacks(t *testing.T) []string {
+	t.Helper()
+	v := startVoiceDoor(t, interop.BaresipOptions{User: "alice"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	v.dialDoor(ctx, t)
+	v.recorded(ctx, t, 2)
+	if err := v.p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-v.p.done:
+	case <-ctx.Done():
+		t.Fatal("sipbell did not exit on SIGQUIT")
+	}
+	stacks := goroutineStacks(v.p.log())
+	if len(stacks) == 0 {
+		t.Fatal("no goroutine dump after SIGQUIT")
+	}
+	return stacks
+}
+
 // goroutineStacks splits a Go traceback dump into its goroutines.
 func goroutineStacks(dump string) []string {
 	var out []string
@@ -63,6 +70,7 @@ func goroutineStacks(dump string) []string {
 	return out
 }
 
+// anyStack reports whether a stack in stacks mentions fn.
 func anyStack(stacks []string, fn string) bool {
 	for _, s := range stacks {
 		if strings.Contains(s, fn) {

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"context"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // TestCallMediaWakeBinary (issue 16): in a call of the sipbell binary
@@ -20,24 +15,7 @@ import (
 // second, about 300 context switches per second.)
 func TestCallMediaWakeBinary(t *testing.T) {
 	t.Parallel()
-	v := startVoiceDoor(t, interop.BaresipOptions{User: "alice"}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	v.dialDoor(ctx, t)
-	v.recorded(ctx, t, 2)
-	p := v.p
-	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		t.Fatal("sipbell did not exit on SIGQUIT")
-	}
-	stacks := goroutineStacks(p.log())
-	if len(stacks) == 0 {
-		t.Fatal("no goroutine dump after SIGQUIT")
-	}
+	stacks := callStacks(t)
 	if !anyStack(stacks, "wav.(*Sink).writer") {
 		t.Error("no goroutine writes the speaker's WAV file: the frame's path writes it")
 	}
