@@ -36,13 +36,13 @@ var (
 
 // fdTimer is a one-shot timerfd registered with the network poller.
 type fdTimer struct {
-	f    *os.File
-	fd   uintptr // f's descriptor, open as long as f
-	rc   syscall.RawConn
-	spec unix.ItimerSpec
-	n    uint64        // the expiration count read back
-	errn syscall.Errno // the last read's error
-	read func(fd uintptr) bool
+	f     *os.File
+	rc    syscall.RawConn
+	spec  unix.ItimerSpec
+	armed bool          // this wait's timer is set
+	n     uint64        // the expiration count read back
+	errn  syscall.Errno // the wait's system call error
+	read  func(fd uintptr) bool
 }
 
 // newFDTimer makes a non-blocking timerfd on CLOCK_MONOTONIC (the clock
@@ -58,14 +58,22 @@ func newFDTimer() (*fdTimer, error) {
 		f.Close()
 		return nil, fmt.Errorf("audio: timerfd: %w", err)
 	}
-	t := &fdTimer{f: f, fd: uintptr(fd), rc: rc}
+	t := &fdTimer{f: f, rc: rc}
 	t.read = t.readExpiry // made once: a method value per wait would allocate
 	return t, nil
 }
 
-// readExpiry is the poller's callback: it reads the expiration count
-// without blocking and reports whether the wait is over.
+// readExpiry is the poller's callback. Its first call arms the timer
+// (after the poller has started to watch for it: an expiry cannot be
+// missed) and waits; later ones read the expiration count without
+// blocking and report whether the wait is over.
 func (t *fdTimer) readExpiry(fd uintptr) bool {
+	if !t.armed {
+		t.armed = true
+		_, _, e := syscall.RawSyscall6(unix.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0)
+		t.errn = e
+		return e != 0
+	}
 	_, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&t.n)), 8)
 	if e == syscall.EAGAIN {
 		return false
@@ -77,15 +85,12 @@ func (t *fdTimer) readExpiry(fd uintptr) bool {
 // sleep waits d (> 0) on the timerfd.
 func (t *fdTimer) sleep(d time.Duration) error {
 	t.spec.Value = unix.NsecToTimespec(int64(d))
-	_, _, e := syscall.RawSyscall6(unix.SYS_TIMERFD_SETTIME, t.fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0)
-	if e != 0 {
-		return fmt.Errorf("audio: timerfd_settime %v: %w", d, e)
-	}
+	t.armed, t.errn = false, 0
 	if err := t.rc.Read(t.read); err != nil {
-		return fmt.Errorf("audio: timerfd wait: %w", err)
+		return fmt.Errorf("audio: timerfd wait %v: %w", d, err)
 	}
 	if t.errn != 0 {
-		return fmt.Errorf("audio: timerfd read: %w", t.errn)
+		return fmt.Errorf("audio: timerfd wait %v: %w", d, t.errn)
 	}
 	return nil
 }
