@@ -4,7 +4,10 @@
 # Builds the release binary (default ARMv6, the Pi Zero's) once stripped
 # (its real size) and once with symbols, and sums `go tool nm -size` per
 # package: code, data, read-only data and their tables (not bss),
-# largest first; "func" is the runtime's per-function tables.
+# largest first; "func" is the runtime's per-function tables. The sums
+# leave out .gopclntab's line and name tables (about a third of the
+# file), which grow with each package's code. Each row names the packages
+# of this build that import it (`go list -deps`): what keeps it in.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -34,4 +37,12 @@ printf 'sipbell %s (GOARM=%s): %d bytes stripped (release), %d with symbols\n\n'
 	}
 	END {
 		for (p in size) printf "%10d %5.1f%%  %s\n", size[p], 100 * size[p] / total, p
-	}' | sort -rn | head -${TOP:-40}
+	}' | sort -rn >"$W/sorted"
+head -"${TOP:-40}" "$W/sorted" >"$W/table"
+"$GO" list -deps -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}' ./cmd/sipbell >"$W/imports"
+# nm spells a dot in a module path %2e; sipbell's own packages are shortened.
+while read -r bytes share pkg; do
+	by=$(awk -v p="${pkg//%2e/.}" '{ for (i = 2; i <= NF; i++) if ($i == p) { print $1; break } }' "$W/imports" |
+		sed 's|^github.com/sipbell/sipbell/||' | head -4 | paste -sd, -)
+	printf '%10d %6s  %-45s %s\n' "$bytes" "$share" "$pkg" "${by:+<- $by}"
+done <"$W/table"
