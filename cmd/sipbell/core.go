@@ -229,11 +229,16 @@ func (c *core) subscribeUAFirst(buf int) <-chan ua.Event {
 // pumpUA tracks the registration states for Health and hands every UA
 // event to the subscribers.
 func (c *core) pumpUA(ctx context.Context, a *app) error {
+	return c.pump(ctx, c.agent.Events(), a.log)
+}
+
+// pump is pumpUA over the event channel events.
+func (c *core) pump(ctx context.Context, events <-chan ua.Event, log *slog.Logger) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev := <-c.agent.Events():
+		case ev := <-events:
 			c.mu.Lock()
 			if ev.Kind == ua.EventRegistration {
 				if c.regs == nil {
@@ -253,7 +258,7 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 				select {
 				case ch <- ev:
 				default:
-					a.log.Warn("sip event dropped: consumer too slow", "event", ev.String())
+					log.Warn("sip event dropped: consumer too slow", "event", ev.String())
 				}
 				if i == 0 && c.firstSub && ev.Kind == ua.EventIncomingCall {
 					// The device decides first: with one P the goroutine
