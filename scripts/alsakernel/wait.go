@@ -41,6 +41,7 @@ func sampleWaits(stop <-chan struct{}) (looks, inPoll int, err error) {
 			return looks, inPoll, err
 		}
 		looks++
+		found := false
 		for _, p := range paths {
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -51,10 +52,11 @@ func sampleWaits(stop <-chan struct{}) (looks, inPoll int, err error) {
 				continue // "running"
 			}
 			for _, c := range calls {
-				if nr == c {
-					inPoll++
-				}
+				found = found || nr == c
 			}
+		}
+		if found {
+			inPoll++
 		}
 	}
 }
