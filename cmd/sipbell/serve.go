@@ -147,6 +147,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	a.awaitSIP(ctx)
 	n.ready()
 	log.Info("ready", "sip", "sip:"+cfg.SIP.User+"@"+a.SIPAddr())
+	releaseStartupPages(log) // resident.go
 
 	code := 0
 	select {
