@@ -270,49 +270,25 @@ func echoCall(t *testing.T, mode string, noiseRMS float64) echoResult {
 	// Generous: under the race detector on a loaded machine a run took 77 s.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", Registrar: k.UDP})
+	k, bob := startBob(t)
 	bob.SetSource(t, farSignal(40))
 	spk, mic, room := startRoom(ctx, t, t.TempDir(), noiseRMS)
-	cfg := fmt.Sprintf(`sip:
-  listen: 127.0.0.1:0
-  user: door
-  allow_from: [127.0.0.1]
-  accounts:
-    - registrar: %s
-      user: door
-      password: %s
-audio:
-  capture: %s
+	p := startVoice(t, bobDoorConfig(k, fmt.Sprintf(`  capture: %s
   playback: %s
   echo_cancel:
     mode: %s
     tail: 160ms
-`, k.UDP, interop.Password, mic, spk, mode)
-	p := startVoice(t, cfg, nil, "-log-level", "debug")
+`, mic, spk, mode)), nil, "-log-level", "debug")
 	if mode == "on" {
 		p.await(ctx, t, "echo canceller on", map[string]string{"tail_ms": "160"}, 1)
 	}
-	if _, err := k.WaitContacts(ctx, "door", 1); err != nil {
-		t.Fatalf("the door never registered: %v", err)
-	}
-	if _, err := bob.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
+	bobCallsDoor(ctx, t, k, bob)
 	select {
 	case <-room.measured:
 	case <-ctx.Done():
 		t.Fatalf("the room made %d samples before the timeout", room.n)
 	}
-	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, 44+2*(roomSettle+roomMeasured), "bob's recording")
-	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
-		t.Fatal(err)
-	}
-	p.await(ctx, t, "call ended", nil, 1)
+	heard := bobHangsUp(ctx, t, p, bob, 44+2*(roomSettle+roomMeasured))
 	p.stop(ctx, t)
 	if err := bob.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)

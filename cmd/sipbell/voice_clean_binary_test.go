@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -106,35 +105,10 @@ func cleanCall(t *testing.T, audioCfg string) (p10, p90 float64) {
 	defer cancel()
 	dir := t.TempDir()
 	mic := visitorWAV(t, dir)
-	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", Registrar: k.UDP})
-	cfg := fmt.Sprintf(`sip:
-  listen: 127.0.0.1:0
-  user: door
-  allow_from: [127.0.0.1]
-  accounts:
-    - registrar: %s
-      user: door
-      password: %s
-audio:
-  capture: %s
-%s`, k.UDP, interop.Password, mic, audioCfg)
-	p := startVoice(t, cfg, nil)
-	if _, err := k.WaitContacts(ctx, "door", 1); err != nil {
-		t.Fatalf("the door never registered: %v", err)
-	}
-	if _, err := bob.Command(ctx, "dial", "sip:door@"+k.UDP); err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
-	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, 44+2*14*8000, "bob's recording")
-	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
-		t.Fatal(err)
-	}
-	p.await(ctx, t, "call ended", nil, 1)
+	k, bob := startBob(t)
+	p := startVoice(t, bobDoorConfig(k, "  capture: "+mic+"\n"+audioCfg), nil)
+	bobCallsDoor(ctx, t, k, bob)
+	heard := bobHangsUp(ctx, t, p, bob, 44+2*14*8000)
 	rec := readWAV(t, heard)
 	return frameLevels(rec[2*8000 : 14*8000])
 }
