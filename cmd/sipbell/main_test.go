@@ -104,14 +104,26 @@ func startFile(t testing.TB, env []string, cfg string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"-config", cfg, "-log-format", "json"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProc(t, cmd)
+	p.stdin = stdin
+	return p
+}
+
+// newProc starts cmd, a sipbell logging JSON to its stderr: each line
+// goes into the log (shown when the test fails) and, parsed, to lines;
+// done gets Wait's result once the log has ended. It is killed at the
+// test's end.
+func newProc(t testing.TB, cmd *exec.Cmd) *proc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, lines: make(chan map[string]any, 256), done: make(chan error, 1)}
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
+	p := &proc{cmd: cmd, lines: make(chan map[string]any, 4096), done: make(chan error, 1)}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +145,58 @@ func startFile(t testing.TB, env []string, cfg string, args ...string) *proc {
 		cmd.Process.Kill()
 		if t.Failed() {
 			p.mu.Lock()
-			t.Logf("sipbell log:\n%s", p.log.String())
+			t.Logf("sipbell log (pid %d):\n%s", cmd.Process.Pid, p.log.String())
 			p.mu.Unlock()
 		}
 	})
 	return p
+}
+
+// awaitEach waits until each of msgs has been logged, in any order (a
+// start logs "registered" and "admin web UI" in either), and returns
+// their lines by message.
+func (p *proc) awaitEach(ctx context.Context, t testing.TB, msgs ...string) map[string]map[string]any {
+	t.Helper()
+	seen := map[string]map[string]any{}
+	for len(seen) < len(msgs) {
+		select {
+		case m, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("sipbell exited before logging all of %q (got %d)", msgs, len(seen))
+			}
+			for _, msg := range msgs {
+				if m["msg"] == msg && seen[msg] == nil {
+					seen[msg] = m
+				}
+			}
+		case <-ctx.Done():
+			t.Fatalf("not all of %q logged (got %d)", msgs, len(seen))
+		}
+	}
+	return seen
+}
+
+// exit waits for the process to end by itself and returns its exit code.
+func (p *proc) exit(ctx context.Context, t testing.TB) int {
+	t.Helper()
+	for {
+		select {
+		case _, ok := <-p.lines:
+			if ok {
+				continue
+			}
+			select {
+			case err := <-p.done:
+				if ee, ok := err.(*exec.ExitError); ok {
+					return ee.ExitCode()
+				}
+				return p.cmd.ProcessState.ExitCode()
+			case <-ctx.Done():
+			}
+		case <-ctx.Done():
+		}
+		t.Fatal("sipbell did not exit")
+	}
 }
 
 // await returns the first log line whose msg is msg, failing after a

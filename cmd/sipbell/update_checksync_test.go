@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,19 +17,13 @@ func TestFirmwareCheckSyncBinary(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	key := newSigner(t)
-	v1, v2 := buildVersion(t, "v1.0.0"), buildVersion(t, "v2.0.0")
-	bin2, err := os.ReadFile(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newFWServer(t)
-	srv.publish(t, key, "v1.0.0", []byte("the running version"), "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "  allow_from: [127.0.0.1]\n")
+	fw := newFWFixture(t)
+	fw.publish(t, "v1.0.0", []byte("the running version"), "")
+	r := fw.rig(t, "  allow_from: [127.0.0.1]\n")
 	p := r.start(t)
-	addr := p.await(ctx, t, "sip listening", nil)["udp"].(string)
-	p.await(ctx, t, "firmware manifest checked: no update", nil)
-	srv.publish(t, key, "v2.0.0", bin2, "")
+	addr := p.awaitLine(ctx, t, "sip listening", nil)["udp"].(string)
+	p.awaitLine(ctx, t, "firmware manifest checked: no update", nil)
+	fw.publish(t, "v2.0.0", fw.bin2, "")
 
 	conn, err := net.Dial("udp", addr)
 	if err != nil {
@@ -48,5 +41,5 @@ func TestFirmwareCheckSyncBinary(t *testing.T) {
 	if n, err := conn.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
 		t.Fatalf("NOTIFY answered %q, %v", buf[:n], err)
 	}
-	p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0"})
+	p.awaitLine(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0"})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,35 +21,29 @@ func TestFirmwareHealthRollbackBinary(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	key := newSigner(t)
-	v1, v2 := buildVersion(t, "v1.0.0"), buildVersion(t, "v2.0.0")
-	bin2, err := os.ReadFile(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fw := newFWFixture(t)
 	k := interop.StartKamailio(t, interop.KamailioOptions{})
-	srv := newFWServer(t)
-	srv.publish(t, key, "v2.0.0", bin2, "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", fmt.Sprintf(`  accounts:
+	fw.publish(t, "v2.0.0", fw.bin2, "")
+	r := fw.rig(t, fmt.Sprintf(`  accounts:
     - registrar: %s
       user: door
       password: %s
 `, k.UDP, interop.Password))
 
 	p := r.start(t)
-	p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0"})
+	p.awaitLine(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0"})
 	p.exit(ctx, t)
 	k.Stop() // the registrar is down while v2 is tried
 
 	p = r.start(t)
-	p.await(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "true"})
-	p.await(ctx, t, "starting", map[string]string{"version": "sipbell v2.0.0 "})
-	p.await(ctx, t, "firmware update failed its health check; rebooting into the previous firmware", map[string]string{"version": "v2.0.0", "previous": "v1.0.0"})
+	p.awaitLine(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "true"})
+	p.awaitLine(ctx, t, "starting", map[string]string{"version": "sipbell v2.0.0 "})
+	p.awaitLine(ctx, t, "firmware update failed its health check; rebooting into the previous firmware", map[string]string{"version": "v2.0.0", "previous": "v1.0.0"})
 	p.exit(ctx, t)
 
 	k.Restart(t)
 	p = r.start(t)
-	p.await(ctx, t, "starting", map[string]string{"version": "sipbell v1.0.0 "})
+	p.awaitLine(ctx, t, "starting", map[string]string{"version": "sipbell v1.0.0 "})
 	url := p.awaitEach(ctx, t, "admin web UI", "registered")["admin web UI"]["url"].(string)
 	if got := r.slotVersion(t); got != "" {
 		t.Errorf("after the failed trial the current slot runs %q, want none (the package's v1)", got)

@@ -24,12 +24,6 @@ import (
 // once); and a v1 that settles says why v2 is not running.
 func TestFirmwarePowerCutBinary(t *testing.T) {
 	t.Parallel()
-	key := newSigner(t)
-	v1, v2 := buildVersion(t, "v1.0.0"), buildVersion(t, "v2.0.0")
-	bin2, err := os.ReadFile(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		step, msg string // cut once msg is logged ("": mid-download)
 		want      map[string]string
@@ -45,15 +39,16 @@ func TestFirmwarePowerCutBinary(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			srv := newFWServer(t)
-			srv.publish(t, key, "v2.0.0", bin2, "")
+			fw := newFWFixture(t)
+			srv, bin2 := fw.srv, fw.bin2
+			fw.publish(t, "v2.0.0", bin2, "")
 			hold := make(chan struct{})
 			if tc.msg == "" {
 				srv.mu.Lock()
 				srv.hold["/fw/sipbell-v2.0.0"] = hold
 				srv.mu.Unlock()
 			}
-			r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
+			r := fw.rig(t, "")
 			cfgBefore, _ := os.ReadFile(r.cfg)
 			p := r.start(t)
 			switch {
@@ -69,12 +64,12 @@ func TestFirmwarePowerCutBinary(t *testing.T) {
 					}
 				}
 			case tc.step == "first start" || tc.step == "health window":
-				p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", nil)
+				p.awaitLine(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", nil)
 				p.exit(ctx, t)
 				p = r.start(t)
 				fallthrough
 			default:
-				p.await(ctx, t, tc.msg, tc.want)
+				p.awaitLine(ctx, t, tc.msg, tc.want)
 			}
 			p.kill(ctx, t)
 			if tc.msg == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -131,6 +130,39 @@ func (s *fwServer) publish(t *testing.T, key signer, version string, bin []byte,
 	s.set("/fw/manifest.json.minisig", []byte(key.sign(t, m)))
 }
 
+// fwFixture is the set-up the firmware binary tests share: a release key
+// made by minisign, the package's binary (v1), v2's bytes, and a firmware
+// server to publish them on.
+type fwFixture struct {
+	key  signer
+	v1   string
+	bin2 []byte
+	srv  *fwServer
+}
+
+func newFWFixture(t *testing.T) *fwFixture {
+	t.Helper()
+	f := &fwFixture{key: newSigner(t), v1: buildVersion(t, "v1.0.0"), srv: newFWServer(t)}
+	var err error
+	if f.bin2, err = os.ReadFile(buildVersion(t, "v2.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// publish serves bin as version with a manifest signed by the key.
+func (f *fwFixture) publish(t *testing.T, version string, bin []byte, extra string) {
+	t.Helper()
+	f.srv.publish(t, f.key, version, bin, extra)
+}
+
+// rig is a device running the package's v1 with the fixture's manifest
+// and key (accounts: more sip: lines).
+func (f *fwFixture) rig(t *testing.T, accounts string) *slotRig {
+	t.Helper()
+	return newSlotRig(t, f.v1, f.key, f.srv.URL+"/fw/manifest.json", accounts)
+}
+
 // slotRig is one device of a Debian install: the package's binary (v1),
 // its configuration and state dir, and the release key installed
 // root-owned outside them (-update-keys), restarted the way systemd does.
@@ -179,59 +211,18 @@ provisioning:
 	return r
 }
 
-// slotProc is one start of the package's binary (and what it executes).
-type slotProc struct {
-	cmd  *exec.Cmd
-	logs chan map[string]any
-	done chan int
-	mu   sync.Mutex
-	all  bytes.Buffer
-}
-
 // start runs the package's binary once, as systemd's ExecStart does.
-func (r *slotRig) start(t *testing.T) *slotProc {
+func (r *slotRig) start(t *testing.T) *proc {
 	t.Helper()
-	cmd := exec.Command(r.pkg, "-config", r.cfg, "-log-format", "json", "-update-keys", r.keys)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &slotProc{cmd: cmd, logs: make(chan map[string]any, 4096), done: make(chan int, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.all.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				p.logs <- m
-			}
-		}
-		close(p.logs)
-		cmd.Wait()
-		p.done <- cmd.ProcessState.ExitCode()
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			p.mu.Lock()
-			t.Logf("sipbell log (pid %d):\n%s", cmd.Process.Pid, p.all.String())
-			p.mu.Unlock()
-		}
-	})
-	return p
+	return newProc(t, exec.Command(r.pkg, "-config", r.cfg, "-log-format", "json", "-update-keys", r.keys))
 }
 
-// await waits for a log line msg whose attributes contain want.
-func (p *slotProc) await(ctx context.Context, t *testing.T, msg string, want map[string]string) map[string]any {
+// awaitLine waits for a log line msg whose attributes contain want.
+func (p *proc) awaitLine(ctx context.Context, t *testing.T, msg string, want map[string]string) map[string]any {
 	t.Helper()
 	for {
 		select {
-		case m, ok := <-p.logs:
+		case m, ok := <-p.lines:
 			if !ok {
 				t.Fatalf("sipbell exited before logging %q %v", msg, want)
 			}
@@ -245,50 +236,6 @@ func (p *slotProc) await(ctx context.Context, t *testing.T, msg string, want map
 		case <-ctx.Done():
 			t.Fatalf("no log line %q with %v", msg, want)
 		}
-	}
-}
-
-// awaitEach waits until each of msgs has been logged, in any order (a
-// start logs "registered" and "admin web UI" in either), and returns
-// their lines by message.
-func (p *slotProc) awaitEach(ctx context.Context, t *testing.T, msgs ...string) map[string]map[string]any {
-	t.Helper()
-	seen := map[string]map[string]any{}
-	for len(seen) < len(msgs) {
-		select {
-		case m, ok := <-p.logs:
-			if !ok {
-				t.Fatalf("sipbell exited before logging all of %q (got %d)", msgs, len(seen))
-			}
-			for _, msg := range msgs {
-				if m["msg"] == msg && seen[msg] == nil {
-					seen[msg] = m
-				}
-			}
-		case <-ctx.Done():
-			t.Fatalf("not all of %q logged (got %d)", msgs, len(seen))
-		}
-	}
-	return seen
-}
-
-// exit waits for the process to end and returns its exit code.
-func (p *slotProc) exit(ctx context.Context, t *testing.T) int {
-	t.Helper()
-	for {
-		select {
-		case _, ok := <-p.logs:
-			if ok {
-				continue
-			}
-			select {
-			case code := <-p.done:
-				return code
-			case <-ctx.Done():
-			}
-		case <-ctx.Done():
-		}
-		t.Fatal("sipbell did not exit")
 	}
 }
 
@@ -336,11 +283,11 @@ func (r *slotRig) slotVersion(t *testing.T) string {
 
 // awaitOrExit waits for a log line msg, or for the process to end first
 // (ok false).
-func (p *slotProc) awaitOrExit(ctx context.Context, t *testing.T, msg string) (line map[string]any, ok bool) {
+func (p *proc) awaitOrExit(ctx context.Context, t *testing.T, msg string) (line map[string]any, ok bool) {
 	t.Helper()
 	for {
 		select {
-		case m, open := <-p.logs:
+		case m, open := <-p.lines:
 			if !open {
 				return nil, false
 			}
@@ -354,7 +301,7 @@ func (p *slotProc) awaitOrExit(ctx context.Context, t *testing.T, msg string) (l
 }
 
 // kill cuts the power: SIGKILL, then waits for the end.
-func (p *slotProc) kill(ctx context.Context, t *testing.T) {
+func (p *proc) kill(ctx context.Context, t *testing.T) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.exit(ctx, t)
@@ -362,11 +309,11 @@ func (p *slotProc) kill(ctx context.Context, t *testing.T) {
 
 // awaitAny waits for the first log line whose msg is one of msgs, and
 // returns it; "" when the process ended first.
-func (p *slotProc) awaitAny(ctx context.Context, t *testing.T, msgs ...string) (string, map[string]any) {
+func (p *proc) awaitAny(ctx context.Context, t *testing.T, msgs ...string) (string, map[string]any) {
 	t.Helper()
 	for {
 		select {
-		case m, open := <-p.logs:
+		case m, open := <-p.lines:
 			if !open {
 				return "", nil
 			}

@@ -38,23 +38,17 @@ func TestFirmwareManifestDebBinary(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	key := newSigner(t)
-	v1, v2 := buildVersion(t, "v1.0.0"), buildVersion(t, "v2.0.0")
-	bin2, err := os.ReadFile(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newFWServer(t)
-	srv.publish(t, key, "v1.0.0", []byte("the running version: never fetched"), "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
+	fw := newFWFixture(t)
+	fw.publish(t, "v1.0.0", []byte("the running version: never fetched"), "")
+	r := fw.rig(t, "")
 	cfgBefore, _ := os.ReadFile(r.cfg)
 
 	p := r.start(t)
-	url := p.await(ctx, t, "admin web UI", nil)["url"].(string)
-	p.await(ctx, t, "firmware manifest checked: no update", map[string]string{"reason": "v1.0.0 is not newer than the running v1.0.0"})
-	srv.publish(t, key, "v2.0.0", bin2, `"minimum_version": "v0.9.0", "rollout_percent": 100,`)
+	url := p.awaitLine(ctx, t, "admin web UI", nil)["url"].(string)
+	p.awaitLine(ctx, t, "firmware manifest checked: no update", map[string]string{"reason": "v1.0.0 is not newer than the running v1.0.0"})
+	fw.publish(t, "v2.0.0", fw.bin2, `"minimum_version": "v0.9.0", "rollout_percent": 100,`)
 	postFirmwareCheck(t, url)
-	p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0", "from": "v1.0.0"})
+	p.awaitLine(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0", "from": "v1.0.0"})
 	if code := p.exit(ctx, t); code == 0 {
 		t.Errorf("exit code 0 after switching slots: systemd's Restart=on-failure would not restart it")
 	}
@@ -63,22 +57,22 @@ func TestFirmwareManifestDebBinary(t *testing.T) {
 	}
 
 	p = r.start(t) // systemd restarts the package's binary
-	p.await(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "true"})
-	p.await(ctx, t, "starting", map[string]string{"version": "sipbell v2.0.0 "})
-	url = p.await(ctx, t, "admin web UI", nil)["url"].(string)
-	p.await(ctx, t, "firmware updated: healthy, kept", map[string]string{"version": "v2.0.0", "from": "v1.0.0"})
+	p.awaitLine(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "true"})
+	p.awaitLine(ctx, t, "starting", map[string]string{"version": "sipbell v2.0.0 "})
+	url = p.awaitLine(ctx, t, "admin web UI", nil)["url"].(string)
+	p.awaitLine(ctx, t, "firmware updated: healthy, kept", map[string]string{"version": "v2.0.0", "from": "v1.0.0"})
 	if st := firmwareStatus(t, url); st.Running != "v2.0.0" || st.Last.Phase != "installed" || st.Last.Version != "v2.0.0" {
 		t.Errorf("status firmware %+v, want v2.0.0 running and installed", st)
 	}
 	p.cmd.Process.Signal(os.Interrupt)
 	p.exit(ctx, t)
 
-	fetched := srv.bytesSent("/fw/sipbell-v2.0.0")
+	fetched := fw.srv.bytesSent("/fw/sipbell-v2.0.0")
 	p = r.start(t) // a later start: v2 again, no trial, nothing fetched
-	p.await(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "false"})
-	p.await(ctx, t, "firmware manifest checked: no update", map[string]string{"reason": "v2.0.0 is not newer than the running v2.0.0"})
-	if n := srv.bytesSent("/fw/sipbell-v2.0.0"); n != fetched || fetched != len(bin2) {
-		t.Errorf("served %d then %d bytes of a %d-byte binary: want it fetched once", fetched, n, len(bin2))
+	p.awaitLine(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "false"})
+	p.awaitLine(ctx, t, "firmware manifest checked: no update", map[string]string{"reason": "v2.0.0 is not newer than the running v2.0.0"})
+	if n := fw.srv.bytesSent("/fw/sipbell-v2.0.0"); n != fetched || fetched != len(fw.bin2) {
+		t.Errorf("served %d then %d bytes of a %d-byte binary: want it fetched once", fetched, n, len(fw.bin2))
 	}
 	if after, _ := os.ReadFile(r.cfg); !bytes.Equal(after, cfgBefore) {
 		t.Errorf("the configuration changed over the update:\n%s", after)
@@ -93,17 +87,11 @@ func TestFirmwareManifestRollbackBinary(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	key := newSigner(t)
-	v1, v2 := buildVersion(t, "v1.0.0"), buildVersion(t, "v2.0.0")
-	bin2, err := os.ReadFile(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newFWServer(t)
-	srv.publish(t, key, "v3.0.0", bin2[:len(bin2)/3], "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
+	fw := newFWFixture(t)
+	fw.publish(t, "v3.0.0", fw.bin2[:len(fw.bin2)/3], "")
+	r := fw.rig(t, "")
 	p := r.start(t)
-	p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v3.0.0"})
+	p.awaitLine(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v3.0.0"})
 	p.exit(ctx, t)
 	starts, url := 0, ""
 	for {
@@ -117,7 +105,7 @@ func TestFirmwareManifestRollbackBinary(t *testing.T) {
 			break
 		}
 	}
-	p.await(ctx, t, "firmware update rolled back", map[string]string{"version": "v3.0.0", "running": "v1.0.0", "reason": "did not start healthy"})
+	p.awaitLine(ctx, t, "firmware update rolled back", map[string]string{"version": "v3.0.0", "running": "v1.0.0", "reason": "did not start healthy"})
 	if starts != 5 { // 4 trial starts, then the rollback
 		t.Errorf("v1 ran again on start %d, want 5 (MaxTrialStarts 4 tried first)", starts)
 	}
@@ -138,10 +126,10 @@ func TestFirmwareManifestRollbackBinary(t *testing.T) {
 			t.Errorf("history lacks the rollback: %s", h)
 		}
 	}
-	sent := srv.bytesSent("/fw/sipbell-v3.0.0")
+	sent := fw.srv.bytesSent("/fw/sipbell-v3.0.0")
 	postFirmwareCheck(t, url)
-	p.await(ctx, t, "firmware manifest checked: no update", map[string]string{"reason": "not tried again"})
-	if n := srv.bytesSent("/fw/sipbell-v3.0.0"); n != sent {
+	p.awaitLine(ctx, t, "firmware manifest checked: no update", map[string]string{"reason": "not tried again"})
+	if n := fw.srv.bytesSent("/fw/sipbell-v3.0.0"); n != sent {
 		t.Errorf("the failed v3 was fetched again (%d then %d bytes)", sent, n)
 	}
 }

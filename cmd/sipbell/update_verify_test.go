@@ -18,23 +18,18 @@ import (
 // try it again, and the status reports v2 failed.
 func TestFirmwareSlotTamperedBinary(t *testing.T) {
 	t.Parallel()
+	fw := newFWFixture(t)
+	v3 := buildVersion(t, "v3.0.0") // before the clock starts: builds queue behind other tests'
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	key := newSigner(t)
-	v1, v2, v3 := buildVersion(t, "v1.0.0"), buildVersion(t, "v2.0.0"), buildVersion(t, "v3.0.0")
-	bin2, err := os.ReadFile(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newFWServer(t)
-	srv.publish(t, key, "v2.0.0", bin2, "")
-	r := newSlotRig(t, v1, key, srv.URL+"/fw/manifest.json", "")
+	fw.publish(t, "v2.0.0", fw.bin2, "")
+	r := fw.rig(t, "")
 	p := r.start(t)
-	p.await(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0"})
+	p.awaitLine(ctx, t, "firmware update: installed in the inactive slot; restarting to try it", map[string]string{"version": "v2.0.0"})
 	p.exit(ctx, t)
 	p = r.start(t)
-	p.await(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "true"})
-	p.await(ctx, t, "firmware updated: healthy, kept", map[string]string{"version": "v2.0.0"})
+	p.awaitLine(ctx, t, "firmware: starting the slot's sipbell", map[string]string{"trial": "true"})
+	p.awaitLine(ctx, t, "firmware updated: healthy, kept", map[string]string{"version": "v2.0.0"})
 	p.cmd.Process.Signal(os.Interrupt)
 	p.exit(ctx, t)
 
@@ -47,9 +42,9 @@ func TestFirmwareSlotTamperedBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = r.start(t) // the package's v1 logs its start, then checks the slot
-	p.await(ctx, t, "starting", map[string]string{"version": "sipbell v1.0.0 "})
-	p.await(ctx, t, "firmware slot refused and marked bad; running the installed binary", map[string]string{"err": "slot a: the binary's sha256 is"})
-	url := p.await(ctx, t, "admin web UI", nil)["url"].(string)
+	p.awaitLine(ctx, t, "starting", map[string]string{"version": "sipbell v1.0.0 "})
+	p.awaitLine(ctx, t, "firmware slot refused and marked bad; running the installed binary", map[string]string{"err": "slot a: the binary's sha256 is"})
+	url := p.awaitLine(ctx, t, "admin web UI", nil)["url"].(string)
 	if st := firmwareStatus(t, url); st.Running != "v1.0.0" || st.Last.Phase != "failed" || st.Last.Version != "v2.0.0" {
 		t.Errorf("status firmware %+v, want v1.0.0 running, v2.0.0 failed (its slot refused)", st)
 	}
