@@ -42,8 +42,11 @@ type hardware struct {
 	// input, when set, gives the pins claimed as inputs (real GPIO: lines
 	// whose edge events keep the kernel's timestamps).
 	input func(name string) (gpio.PinIO, error)
-	leds  *APA102 // nil when the profile has no APA102 chain
-	close func() error
+	// column, when set, gives a matrix keypad's columns (real GPIO: lines
+	// whose Halt wakes an edge wait and whose Read is the present level).
+	column func(name string) (gpio.PinIO, error)
+	leds   *APA102 // nil when the profile has no APA102 chain
+	close  func() error
 }
 
 // Board drives one board's pins by role. Its methods are safe for

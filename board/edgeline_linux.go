@@ -31,6 +31,7 @@ type edgeLine struct {
 	f          *os.File // the line request's fd; nil until In
 	level      atomic.Bool
 	halted     atomic.Bool
+	live       bool      // Read asks the kernel for the present level
 	at         time.Time // the last event's time (the reader's goroutine only)
 }
 
@@ -95,11 +96,15 @@ func ioctl(fd uintptr, req uintptr, arg unsafe.Pointer) error {
 	return nil
 }
 
-// In requests the line as an input with pull and both edges (edge must be
-// gpio.BothEdges) and reads its level.
+// errEdgeRequest reports an edge line asked for no edges, or twice.
+var errEdgeRequest = errors.New("want one request with edges")
+
+// In requests the line as an input with pull and edge (gpio.BothEdges for
+// an input whose events carry its levels; one edge only for a live line)
+// and reads its level.
 func (l *edgeLine) In(pull gpio.Pull, edge gpio.Edge) error {
-	if edge != gpio.BothEdges || l.f != nil {
-		return fmt.Errorf("gpio %s: edge line: want one request for both edges", l)
+	if edge == gpio.NoEdge || l.f != nil || (edge != gpio.BothEdges && !l.live) {
+		return fmt.Errorf("gpio %s: edge line: in %s %s: %w", l, pull, edge, errEdgeRequest)
 	}
 	chip, err := os.OpenFile(l.chip, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -109,7 +114,13 @@ func (l *edgeLine) In(pull gpio.Pull, edge gpio.Edge) error {
 	var req lineRequest
 	req.offsets[0], req.numLines, req.eventBufferSize = l.offset, 1, edgeBuffer
 	copy(req.consumer[:], "sipbell")
-	req.config.flags = flagInput | flagEdgeRising | flagEdgeFalling
+	req.config.flags = flagInput
+	if edge != gpio.FallingEdge {
+		req.config.flags |= flagEdgeRising
+	}
+	if edge != gpio.RisingEdge {
+		req.config.flags |= flagEdgeFalling
+	}
 	switch pull {
 	case gpio.PullUp:
 		req.config.flags |= flagPullUp
@@ -126,17 +137,34 @@ func (l *edgeLine) In(pull gpio.Pull, edge gpio.Edge) error {
 		return err
 	}
 	l.f = os.NewFile(uintptr(req.fd), l.String())
+	lvl, err := l.present()
+	if err != nil {
+		return err
+	}
+	l.level.Store(lvl)
+	return nil
+}
+
+// present asks the kernel for the line's level now.
+func (l *edgeLine) present() (bool, error) {
 	v := lineValues{mask: 1}
 	if err := ioctl(l.f.Fd(), getValuesIoctl, unsafe.Pointer(&v)); err != nil {
-		return fmt.Errorf("read %s line %d: %w", l.chip, l.offset, err)
+		return false, fmt.Errorf("read %s line %d: %w", l.chip, l.offset, err)
 	}
-	l.level.Store(v.bits&1 == 1)
-	return nil
+	return v.bits&1 == 1, nil
 }
 
 // Read returns the level the last edge event left (or the level read at
 // In): the events' order, not the line's present state, is what counts.
-func (l *edgeLine) Read() gpio.Level { return gpio.Level(l.level.Load()) }
+// A live line (a matrix keypad's column, read while its rows change)
+// returns its present level instead (high when that read fails: no key).
+func (l *edgeLine) Read() gpio.Level {
+	if l.live && l.f != nil {
+		lvl, err := l.present()
+		return gpio.Level(lvl || err != nil)
+	}
+	return gpio.Level(l.level.Load())
+}
 
 // WaitForEdge takes the next edge event within timeout.
 func (l *edgeLine) WaitForEdge(timeout time.Duration) bool {

@@ -51,6 +51,15 @@ func openHardware(prof profile) (*hardware, error) {
 			return p, nil
 		},
 	}
+	hw.column = func(name string) (gpio.PinIO, error) {
+		p := headerInput(name)
+		if p == nil {
+			return nil, fmt.Errorf("gpio %s: %w", name, ErrNoSuchPin)
+		}
+		p.live = true
+		claimed = append(claimed, p)
+		return p, nil
+	}
 	var port spi.PortCloser
 	if prof.apa102 > 0 {
 		var err error

@@ -41,7 +41,8 @@ const (
 	matrixCols     = 3
 	matrixKeys     = "123456789*0#"
 	matrixDebounce = 20 * time.Millisecond
-	// matrixScan is the scan period while a key is down.
+	// matrixScan is how long each row is driven, while a key is down,
+	// before its columns are read: a pass over the rows takes 4 of them.
 	matrixScan = 5 * time.Millisecond
 )
 
@@ -114,9 +115,9 @@ var errMatrixPins = errors.New("a matrix keypad needs 4 rows and 3 columns")
 
 // matrixScanner turns a matrix keypad's wires into key presses. While no
 // key is down every row is low and it waits for a column's falling edge
-// (no polling); then it scans row by row every matrixScan until all keys
-// are released, and calls key once for each key that stayed down for the
-// debounce time.
+// (no polling, no wake-up); then it scans row by row, a row every
+// matrixScan, until all keys are released, and calls key once for each
+// key that stayed down for the debounce time.
 type matrixScanner struct {
 	rows     []matrixRow
 	cols     []matrixCol
@@ -229,32 +230,35 @@ func (s *matrixScanner) selectRow(r int) error {
 	return nil
 }
 
-// scan reads the matrix every matrixScan until every key is up and
-// debounced, and reports each debounced press.
+// scan drives one row at a time, each for a matrixScan tick before its
+// columns are read (the wires settle, and a slow model of them catches
+// up), until a whole pass finds every key up and debounced; it reports
+// each debounced press.
 func (s *matrixScanner) scan(ctx context.Context) error {
 	var st [matrixRows * matrixCols]keyState
-	for {
-		now := s.clk.Now()
-		busy := false
-		for r := range s.rows {
-			if err := s.selectRow(r); err != nil {
-				return err
-			}
-			for c, col := range s.cols {
-				k := &st[r*matrixCols+c]
-				if s.settle(k, col.Read() == gpio.Low, now) {
-					s.key(s.keys[r*matrixCols+c])
-				}
-				busy = busy || k.down || !k.changed.IsZero()
-			}
-		}
-		if !busy {
-			return nil
+	busy := false // in this pass
+	for r := 0; ; r = (r + 1) % matrixRows {
+		if err := s.selectRow(r); err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.clk.After(matrixScan):
+		}
+		now := s.clk.Now()
+		for c, col := range s.cols {
+			k := &st[r*matrixCols+c]
+			if s.settle(k, col.Read() == gpio.Low, now) {
+				s.key(s.keys[r*matrixCols+c])
+			}
+			busy = busy || k.down || !k.changed.IsZero()
+		}
+		if r == matrixRows-1 {
+			if !busy {
+				return nil
+			}
+			busy = false
 		}
 	}
 }
@@ -291,10 +295,15 @@ func (b *Board) startMatrix(cfg MatrixKeypad) error {
 			}
 			s.rows = append(s.rows, p)
 		}
-		// Plain pins, not hw.input's edge lines: a scan reads the columns'
-		// present levels, not the levels their last edges left.
+		// Live lines on real GPIO: a scan reads the columns' present
+		// levels, not the levels their last edges left, and their Halt
+		// wakes the edge waits, so an idle keypad never wakes.
+		col := b.hw.pin
+		if b.hw.column != nil {
+			col = b.hw.column
+		}
 		for _, name := range cfg.Cols {
-			p, err := b.hw.pin(name)
+			p, err := col(name)
 			if err != nil {
 				return fmt.Errorf("board: matrix keypad column %s: %w", name, err)
 			}

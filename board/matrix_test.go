@@ -146,8 +146,8 @@ func (r *matrixRig) sleeping(t *testing.T) {
 	}
 }
 
-// step moves the clock one scan on and waits until the scanner sleeps
-// again (true) or goes back to waiting for a key (false).
+// step moves the clock one row's tick on and waits until the scanner
+// sleeps again (true) or goes back to waiting for a key (false).
 func (r *matrixRig) step(t *testing.T) bool {
 	t.Helper()
 	r.clk.Advance(matrixScan)
@@ -166,6 +166,27 @@ func (r *matrixRig) step(t *testing.T) bool {
 	}
 }
 
+// hold steps n ticks, the scanner scanning throughout.
+func (r *matrixRig) hold(t *testing.T, n int, what string) {
+	t.Helper()
+	for range n {
+		if !r.step(t) {
+			t.Fatalf("stopped scanning while %s", what)
+		}
+	}
+}
+
+// untilIdle steps until the scanner waits for a key again, at most three
+// passes over the rows.
+func (r *matrixRig) untilIdle(t *testing.T, what string) {
+	t.Helper()
+	for n := 0; r.step(t); n++ {
+		if n > 3*matrixRows {
+			t.Fatalf("still scanning long after %s", what)
+		}
+	}
+}
+
 // TestMatrixScannerDebounce: a contact shorter than the debounce time is
 // no key; a key held for it is one key however long it is held; no scan
 // runs while no key is down; two keys of a column held together are both
@@ -180,40 +201,25 @@ func TestMatrixScannerDebounce(t *testing.T) {
 		t.Errorf("idle: %d row changes in half an hour of fake time, want none", n-before)
 	}
 
-	_ = r.m.set('5', true) // a bounce: down for one scan
+	_ = r.m.set('5', true) // a bounce: down when its row (the second) is read once
 	r.sleeping(t)
+	r.hold(t, 2, "5 bounces")
 	_ = r.m.set('5', false)
-	if r.step(t) {
-		t.Fatal("still scanning after the bounce")
-	}
+	r.untilIdle(t, "the bounce")
 
-	_ = r.m.set('8', true) // held for 20 scans
+	_ = r.m.set('8', true) // held for 20 passes over the rows
 	r.sleeping(t)
-	for range 20 {
-		if !r.step(t) {
-			t.Fatal("stopped scanning while 8 is down")
-		}
-	}
+	r.hold(t, 20*matrixRows, "8 is down")
 	_ = r.m.set('8', false)
-	for n := 0; r.step(t); n++ {
-		if n > 10 {
-			t.Fatal("still scanning long after 8 is up")
-		}
-	}
+	r.untilIdle(t, "8 is up")
 
 	_ = r.m.set('2', true) // two keys of one column held together
 	_ = r.m.set('5', true)
 	r.sleeping(t)
-	for range 5 {
-		r.step(t)
-	}
+	r.hold(t, 5*matrixRows, "2 and 5 are down")
 	_ = r.m.set('2', false)
 	_ = r.m.set('5', false)
-	for n := 0; r.step(t); n++ {
-		if n > 10 {
-			t.Fatal("still scanning long after 2 and 5 are up")
-		}
-	}
+	r.untilIdle(t, "2 and 5 are up")
 	r.m.mu.Lock()
 	high := r.m.high
 	r.m.mu.Unlock()
