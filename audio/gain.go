@@ -134,3 +134,25 @@ func (p *PacedSink) Restart() { p.k = 0 }
 // Restarter is a Sink whose pacing can start afresh after its writer
 // paused (PacedSink, and decorators around one).
 type Restarter interface{ Restart() }
+
+// Dropper is a Sink that drops frames instead of waiting (a WAV recording
+// whose disk stalled) and counts them.
+type Dropper interface {
+	// Dropped returns how many frames were dropped so far.
+	Dropped() int64
+}
+
+// DroppedBy returns the frames sink dropped (Dropper), 0 when it counts
+// none.
+func DroppedBy(sink Sink) int64 {
+	if d, ok := sink.(Dropper); ok {
+		return d.Dropped()
+	}
+	return 0
+}
+
+// Dropped is the wrapped sink's count of dropped frames, when it keeps one.
+func (g *GainSink) Dropped() int64 { return DroppedBy(g.dst) }
+
+// Dropped is the wrapped sink's count of dropped frames, when it keeps one.
+func (p *PacedSink) Dropped() int64 { return DroppedBy(p.dst) }

@@ -62,6 +62,9 @@ type callAudio struct {
 	mu    sync.Mutex
 	calls map[string]io.Closer
 	live  map[string]bool // calls holding the speaker
+
+	played   audio.Sink       // the speaker's device as opened (media_drops.go)
+	dropBase map[string]int64 // its dropped frames as each live call started
 }
 
 // audioOpenTimeout bounds how long a call waits for a busy sound card.
@@ -121,6 +124,7 @@ func (a *callAudio) openPlayback(context.Context) (audio.Sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.setPlayed(sink)
 	if a.echo != nil {
 		a.side = &sidetoneSink{Sink: sink}
 		sink = a.echo.Sink(a.side)
@@ -135,6 +139,7 @@ func (a *callAudio) forCall(callID string) (audio.Source, audio.Sink, error) {
 	a.mu.Lock()
 	if !a.live[callID] {
 		a.live[callID] = true
+		a.markDropsLocked(callID)
 		a.speaker.inCall(1)
 	}
 	a.mu.Unlock()
@@ -173,6 +178,7 @@ func (a *callAudio) release(callID string) {
 	}
 	if live { // after the microphone: the speaker keeps a shared clock going until then
 		a.speaker.inCall(-1)
+		a.reportDrops(callID)
 	}
 }
 
