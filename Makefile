@@ -6,7 +6,9 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
-BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+# Cold packages are built without inlining (scripts/release-gcflags).
+GCFLAGS  := $(foreach p,$(shell sed 's/\#.*//' scripts/release-gcflags),-gcflags=$(p)=-l)
+BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' $(GCFLAGS)
 PKG      := ./cmd/sipbell
 DIST     := dist
 ARM6     := $(DIST)/sipbell-linux-armv6

@@ -16,8 +16,10 @@ ARCH=${1:-arm}; ARM=${2:-6}
 W=$(mktemp -d /tmp/sipbell-size.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export CGO_ENABLED=0 GOOS=linux GOARCH=$ARCH GOARM=$ARM
-"$GO" build -trimpath -ldflags '-s -w' -o "$W/stripped" ./cmd/sipbell
-"$GO" build -trimpath -o "$W/full" ./cmd/sipbell
+# The release's flags (the Makefile's): cold packages without inlining.
+mapfile -t GCFLAGS < <(sed 's/#.*//' scripts/release-gcflags | awk 'NF { print "-gcflags=" $1 "=-l" }')
+"$GO" build -trimpath "${GCFLAGS[@]}" -ldflags '-s -w' -o "$W/stripped" ./cmd/sipbell
+"$GO" build -trimpath "${GCFLAGS[@]}" -o "$W/full" ./cmd/sipbell
 printf 'sipbell %s (GOARM=%s): %d bytes stripped (release), %d with symbols\n\n' "$ARCH" "$ARM" \
 	"$(stat -c %s "$W/stripped")" "$(stat -c %s "$W/full")"
 # A symbol larger than the file is zero-filled memory nm shows as data

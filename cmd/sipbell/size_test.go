@@ -2,6 +2,8 @@ package main
 
 import (
 	"debug/elf"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -32,6 +34,65 @@ func TestBinaryLeavesOut(t *testing.T) {
 				t.Errorf("the binary has %s (%d bytes): %s", s.Name, s.Size, tc.why)
 				break
 			}
+		}
+	}
+}
+
+// TestReleaseGCFlags: the release build (the Makefile's) compiles the
+// packages scripts/release-gcflags lists without inlining; each pattern
+// names a package of this build, and none names a package a call runs
+// every frame or every packet, which keep inlining.
+func TestReleaseGCFlags(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../scripts/release-gcflags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if p, _, _ := strings.Cut(line, "#"); strings.TrimSpace(p) != "" {
+			patterns = append(patterns, strings.TrimSpace(p))
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	matches := func(pattern, pkg string) bool {
+		if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+			return pkg == base || strings.HasPrefix(pkg, base+"/")
+		}
+		return pkg == pattern
+	}
+	hot := []string{"runtime", "sync", "time", "net", "syscall", "os", "fmt", "encoding/json", "log/slog",
+		"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/sha1", "crypto/internal/fips140/aes",
+		"crypto/internal/fips140/nistec", "github.com/pion/srtp/v3", "github.com/pion/rtp",
+		"github.com/emiago/sipgo/sip", "github.com/zaf/g711",
+		"github.com/sipbell/sipbell/ua", "github.com/sipbell/sipbell/ua/media", "github.com/sipbell/sipbell/audio",
+		"github.com/sipbell/sipbell/device", "github.com/sipbell/sipbell/cmd/sipbell"}
+	for _, p := range patterns {
+		found := false
+		for _, d := range deps {
+			found = found || matches(p, d)
+		}
+		if !found {
+			t.Errorf("scripts/release-gcflags: %s names no package of the build", p)
+		}
+		for _, h := range hot {
+			if matches(p, h) {
+				t.Errorf("scripts/release-gcflags: %s turns off inlining in %s, which a call runs", p, h)
+			}
+		}
+	}
+	mk, err := exec.Command("make", "-s", "-n", "-C", "../..", "dist/sipbell-linux-armv6").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n: %v\n%s", err, mk)
+	}
+	for _, p := range patterns {
+		if !strings.Contains(string(mk), "-gcflags="+p+"=-l") {
+			t.Errorf("the Makefile's ARMv6 release build lacks -gcflags=%s=-l:\n%s", p, mk)
+			break
 		}
 	}
 }
