@@ -31,7 +31,8 @@ type Config struct {
 	// switch, dial and ringer, configured in phone).
 	Mode string `yaml:"mode"`
 	// TimeZone is the device's time zone, an IANA name such as
-	// "Europe/Berlin" (the zone database is built in): the log's
+	// "Europe/Berlin" (from the system's zone database, Debian's tzdata;
+	// the gokrazy image has it built in): the log's
 	// timestamps, the times in message texts ({{.Time.Local}}), the
 	// history on the web page and its JSON and CSV downloads read in it.
 	// Empty: the system's zone (UTC on the gokrazy image). The door
