@@ -41,9 +41,10 @@ func TestFirmwareSlotTamperedBinary(t *testing.T) {
 	if err := os.WriteFile(slot, bin3, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// v3 may differ from v2 in length or only in bytes: either is refused.
 	p = r.start(t) // the package's v1 logs its start, then checks the slot
 	p.awaitLine(ctx, t, "starting", map[string]string{"version": "sipbell v1.0.0 "})
-	p.awaitLine(ctx, t, "firmware slot refused and marked bad; running the installed binary", map[string]string{"err": "slot a: the binary's sha256 is"})
+	p.awaitLine(ctx, t, "firmware slot refused and marked bad; running the installed binary", map[string]string{"err": "slot a: the binary"})
 	url := p.awaitLine(ctx, t, "admin web UI", nil)["url"].(string)
 	if st := firmwareStatus(t, url); st.Running != "v1.0.0" || st.Last.Phase != "failed" || st.Last.Version != "v2.0.0" {
 		t.Errorf("status firmware %+v, want v1.0.0 running, v2.0.0 failed (its slot refused)", st)
