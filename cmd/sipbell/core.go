@@ -94,7 +94,7 @@ func (a *app) startCore(ctx context.Context, cfg provisioning.File) (*core, erro
 	c.openDoor, c.call, c.door = dev.OpenDoor, dev.Call, dev
 	c.deviceStatus = func(ctx context.Context) (any, error) { return dev.Status(ctx) }
 	c.recordHistory(cctx, a, dev)
-	c.startSelfTest(cctx, a, cfg.Audio.SelfTest, dev)
+	c.startSelfTest(cctx, a, cfg, dev)
 	// Presence, watchers, MESSAGE commands and notifications; the agent
 	// runs on until the watchers were told of a shutdown.
 	uaCtx, err := c.startSIMPLE(cctx, a, cfg, dev)

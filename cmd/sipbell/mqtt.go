@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/sipbell/sipbell/audio/selftest"
 	"github.com/sipbell/sipbell/board"
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/notify"
@@ -39,6 +40,12 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	})
 	if err != nil {
 		return err
+	}
+	if t := c.audio.selfTester(); t != nil { // the kept result now, each new one as it comes
+		t.observe(func(r selftest.Result) {
+			b, _ := json.Marshal(r)
+			client.SelfTested(b)
+		})
 	}
 	events, cancel := dev.Subscribe(256) // before the device runs (startCore)
 	c.goRun(ctx, a, "mqtt events", func(ctx context.Context) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/sipbell/sipbell/audio/selftest"
 	"github.com/sipbell/sipbell/device"
 	"github.com/sipbell/sipbell/history"
+	"github.com/sipbell/sipbell/provisioning"
 )
 
 // historySelfTest is the history kind of a self-test's outcome.
@@ -29,18 +30,21 @@ var errNoSelfTest = errors.New("no door speaker and microphone to test (device.m
 // selfTester runs the speaker and microphone self-test (audio/selftest)
 // for a core: on demand and every audio.self_test.interval, never during
 // a call (a call that begins preempts a running test). Each outcome is
-// logged, kept for /api/status, written to the history and published as
-// a device event (messages, webhooks, presence).
+// logged, kept for /api/status (and in the state directory, for the next
+// start), written to the history, published as a device event (messages,
+// webhooks, presence) and handed to the watcher (MQTT).
 type selfTester struct {
 	audio  *callAudio
 	cfg    audio.SelfTestConfig
 	log    *slog.Logger
 	hist   *history.Log
+	store  *selfTestStore                 // nil: kept in memory only
 	report func(pass bool, detail string) // device.SelfTested; nil: none
 	after  func(time.Duration) <-chan time.Time
 
-	mu   sync.Mutex
-	last *selftest.Result
+	mu    sync.Mutex
+	last  *selftest.Result
+	watch func(selftest.Result) // nil: none
 }
 
 // testRun is a running self-test, held in callAudio while it runs.
@@ -57,6 +61,17 @@ func (s *selfTester) Last() *selftest.Result {
 	return s.last
 }
 
+// observe hands the last outcome (if any) and each new one to f.
+func (s *selfTester) observe(f func(selftest.Result)) {
+	s.mu.Lock()
+	s.watch = f
+	last := s.last
+	s.mu.Unlock()
+	if last != nil {
+		f(*last)
+	}
+}
+
 // Run tests the speaker and microphone now; it fails with
 // selftest.ErrBusy during a call or another test. by says who asked, for
 // the log and history.
@@ -65,9 +80,17 @@ func (s *selfTester) Run(ctx context.Context, by string) (selftest.Result, error
 	if err != nil {
 		return r, fmt.Errorf("self-test (%s): %w", by, err)
 	}
+	r = boundSelfTest(r)
 	s.mu.Lock()
 	s.last = &r
+	watch := s.watch
 	s.mu.Unlock()
+	if err := s.store.Save(r); err != nil {
+		s.log.Warn("self-test result not kept", "err", err)
+	}
+	if watch != nil {
+		watch(r)
+	}
 	attrs := []any{"by", by, "verdict", r.Verdict, "level_db", r.LevelDB, "noise_dbfs", r.NoiseDBFS, "detail", r.Detail}
 	if r.Pass {
 		s.log.Info("audio self-test passed", attrs...)
@@ -172,13 +195,19 @@ func (p cuePlayer) Play(_ context.Context, sig []int16) error {
 }
 
 // startSelfTest sets up the self-test for core c (door mode only) and
-// runs its schedule; dev receives the outcomes as events.
-func (c *core) startSelfTest(ctx context.Context, a *app, cfg audio.SelfTestConfig, dev *device.Device) {
+// runs its schedule; dev receives the outcomes as events. The last
+// outcome kept in the state directory is the last one until a test runs.
+func (c *core) startSelfTest(ctx context.Context, a *app, cfg provisioning.File, dev *device.Device) {
 	if c.audio.mic != nil {
 		return
 	}
-	t := &selfTester{audio: c.audio, cfg: cfg, log: a.log.With("component", "audio"), hist: a.hist,
-		report: dev.SelfTested, after: time.After}
+	t := &selfTester{audio: c.audio, cfg: cfg.Audio.SelfTest, log: a.log.With("component", "audio"), hist: a.hist,
+		store: newSelfTestStore(cfg.Provisioning.StateDir), report: dev.SelfTested, after: time.After}
+	last, err := t.store.Load()
+	if err != nil {
+		t.log.Warn("last self-test result not read", "err", err)
+	}
+	t.last = last
 	c.audio.mu.Lock()
 	c.audio.tester = t
 	c.audio.mu.Unlock()

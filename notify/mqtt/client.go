@@ -63,7 +63,7 @@ type Client struct {
 	refused limiter
 
 	mu    sync.Mutex
-	state map[string]string // state topic -> last value (retained)
+	state map[string]string // retained topic (states, self-test) -> last value
 }
 
 // msg is one publication.
@@ -139,8 +139,28 @@ func (c *Client) Notify(ev device.Event) {
 	}
 }
 
+// maxSelfTest bounds a self-test message's payload.
+const maxSelfTest = 16 << 10
+
+// SelfTested publishes the speaker and microphone self-test's outcome, a
+// JSON object (time, pass, verdict, detail, level and noise figures,
+// bands), retained at <topic>/selftest and again after each reconnection;
+// a payload over 16 KiB is dropped and logged.
+func (c *Client) SelfTested(payload []byte) {
+	if len(payload) > maxSelfTest {
+		c.opts.Log.Warn("mqtt: self-test result not published: too large", "bytes", len(payload), "max", maxSelfTest)
+		return
+	}
+	c.retain(c.cfg.Topic+"/selftest", string(payload))
+}
+
 func (c *Client) setState(name, value string) {
-	topic := c.cfg.Topic + "/state/" + name
+	c.retain(c.cfg.Topic+"/state/"+name, value)
+}
+
+// retain publishes value at topic, retained, if it changed; it is
+// published again after each reconnection.
+func (c *Client) retain(topic, value string) {
 	c.mu.Lock()
 	same := c.state[topic] == value
 	c.state[topic] = value

@@ -16,6 +16,8 @@
 //	<topic>/command/<user>/hangup any payload: end every call
 //	<topic>/command/<user>/dnd    ON | OFF: the door station's do-not-disturb
 //	<topic>/state/dnd             ON | OFF, as switched by the DND switch or command (retained)
+//	<topic>/selftest              the last speaker and microphone self-test, JSON: time, pass,
+//	                              verdict, detail, level_db, noise_dbfs, bands (retained)
 //
 // Commands: MQTT tells a subscriber nothing about who published a
 // message, so the publisher's identity is the <user> topic level, which

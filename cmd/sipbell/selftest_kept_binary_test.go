@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipbell/sipbell/audio/selftest"
+	"github.com/sipbell/sipbell/internal/interop"
+)
+
+// TestSelfTestKeptAndOnMQTT (issue 18): the self-test run through the
+// admin API on the binary (a microphone hearing street noise, a speaker
+// going nowhere) is published retained on <topic>/selftest, so that
+// mosquitto_sub -C 1 gets it; the process is killed and the broker
+// restarted (its retained messages lost); the new process still shows the
+// result in /api/status and publishes it again from its state directory.
+func TestSelfTestKeptAndOnMQTT(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	m := startTestMosquitto(t)
+	dir := t.TempDir()
+	spk, mic := filepath.Join(dir, "speaker.wav"), filepath.Join(dir, "mic.wav")
+	writeMicWAV(t, mic, 100)
+	cfgPath := filepath.Join(dir, "sipbell.yaml")
+	cfg := fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+audio:
+  capture: %s
+  playback: %s
+  echo_cancel:
+    mode: "off"
+notify:
+  mqtt:
+    broker: mqtts://127.0.0.1:%d
+    user: door
+    password: door-pw
+    ca_file: %s
+    topic: sipbell/test
+    backoff_max: 1s
+provisioning:
+  state_dir: %s
+  admin:
+    listen: 127.0.0.1:0
+    tls: false
+    password: %q
+`, mic, spk, m.TLSPort, m.CA.CertFile, filepath.Join(dir, "state"), liveDoorPassword)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, h := startHistoryDoor(t, cfgPath)
+	code, body := h.call(t, "POST", "/api/actions/self-test")
+	var ran selftest.Result
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &ran) != nil || ran.Pass || ran.Time.IsZero() {
+		t.Fatalf("self-test: %d %s", code, body)
+	}
+	sameResult(t, "MQTT before the restart", retainedSelfTest(ctx, t, m), ran)
+
+	_ = p.cmd.Process.Kill() // a power cut
+	<-p.done
+	m.Stop()
+	m.Start(t) // no retained messages any more
+	_, h = startHistoryDoor(t, cfgPath)
+	code, body = h.call(t, "GET", "/api/status")
+	var st struct {
+		Device struct {
+			Audio *selftest.Result `json:"audio_self_test"`
+		} `json:"device"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil || st.Device.Audio == nil {
+		t.Fatalf("status after the restart has no self-test: %d %s", code, body)
+	}
+	sameResult(t, "status after the restart", *st.Device.Audio, ran)
+	sameResult(t, "MQTT after the restart", retainedSelfTest(ctx, t, m), ran)
+}
+
+// retainedSelfTest runs mosquitto_sub -C 1 on sipbell/test/selftest and
+// returns the retained message it gets.
+func retainedSelfTest(ctx context.Context, t *testing.T, m *interop.Mosquitto) selftest.Result {
+	t.Helper()
+	bin := interop.Need(t, "mosquitto_sub", "mosquitto-clients")
+	args := append(m.TLSArgs("tester", "tester-pw"), "-q", "1", "-C", "1", "-F", "%r %p", "-t", "sipbell/test/selftest")
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		t.Fatalf("mosquitto_sub: %v: %s", err, out)
+	}
+	payload, retained := strings.CutPrefix(strings.TrimSpace(string(out)), "1 ")
+	var r selftest.Result
+	if !retained || json.Unmarshal([]byte(payload), &r) != nil {
+		t.Fatalf("sipbell/test/selftest: %q, want a retained JSON result", out)
+	}
+	return r
+}
+
+// sameResult fails unless got is the outcome want (time, verdict, figures).
+func sameResult(t *testing.T, where string, got, want selftest.Result) {
+	t.Helper()
+	if !got.Time.Equal(want.Time) || got.String() != want.String() || got.NoiseDBFS != want.NoiseDBFS || len(got.Bands) != len(want.Bands) {
+		t.Fatalf("%s: %+v, want %+v", where, got, want)
+	}
+	t.Logf("%s: %s at %s (noise %.1f dBFS)", where, got, got.Time.Format(time.RFC3339), got.NoiseDBFS)
+}
