@@ -155,7 +155,7 @@ func TestSourceFileInMemory(t *testing.T) {
 		samples int
 		whole   bool
 	}{
-		{"short", 20 * 8000, true},
+		{"short", 2 * 8000, true},
 		{"longer than maxInMemory", maxInMemory/2 + 8000, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
