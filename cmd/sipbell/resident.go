@@ -26,6 +26,9 @@ const maxMapsBytes = 1 << 20
 // are released: their contents are the file's, so nothing is lost.
 func releaseStartupPages(log *slog.Logger) {
 	exe, err := os.Executable()
+	if err == nil {
+		err = fixedAddressExecutable(exe)
+	}
 	if err != nil {
 		log.Debug("start-up pages kept", "err", err)
 		return
@@ -51,6 +54,41 @@ func releaseStartupPages(log *slog.Logger) {
 		released += uint64(end - start)
 	}
 	log.Info("start-up pages released", "mapped_kb", released>>10, "rss_file_kb_before", before, "rss_file_kb_after", selfStatusKB("RssFile"))
+}
+
+// fixedAddressExecutable says whether the file exe is an ELF executable
+// linked at a fixed address (type ET_EXEC, as Go builds by default): then
+// its read-only mappings hold the file's bytes exactly. A position-
+// independent build (-buildmode=pie, ET_DYN) has pages the loader
+// relocated and then made read-only (RELRO): released, they would come
+// back from the file unrelocated.
+func fixedAddressExecutable(exe string) error {
+	f, err := os.Open(exe)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var h [18]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return fmt.Errorf("reading the ELF header of %s: %w", exe, err)
+	}
+	return elfFixedAddress(h)
+}
+
+// elfFixedAddress checks an ELF header's first 18 bytes: the magic, and
+// e_type ET_EXEC (2) in the file's byte order.
+func elfFixedAddress(h [18]byte) error {
+	if string(h[:4]) != "\x7fELF" {
+		return fmt.Errorf("not an ELF file")
+	}
+	typ := uint16(h[16]) | uint16(h[17])<<8 // ELFDATA2LSB
+	if h[5] == 2 {                          // ELFDATA2MSB
+		typ = uint16(h[16])<<8 | uint16(h[17])
+	}
+	if typ != 2 {
+		return fmt.Errorf("ELF type %d is not a fixed-address executable (ET_EXEC)", typ)
+	}
+	return nil
 }
 
 // readOnlyMapping parses one /proc/self/maps line: the address range of a

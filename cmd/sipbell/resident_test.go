@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 // TestReadOnlyMapping: only the executable's mappings without write
 // permission are released.
@@ -25,6 +28,41 @@ func TestReadOnlyMapping(t *testing.T) {
 		if start != tc.start || end != tc.end || ok != tc.ok {
 			t.Errorf("readOnlyMapping(%q) = %x, %x, %v; want %x, %x, %v", tc.line, start, end, ok, tc.start, tc.end, tc.ok)
 		}
+	}
+}
+
+// TestELFFixedAddress: only a fixed-address executable's pages are
+// released; a position-independent one's read-only pages may be
+// relocated copies the file does not hold.
+func TestELFFixedAddress(t *testing.T) {
+	header := func(magic string, data byte, typ [2]byte) (h [18]byte) {
+		copy(h[:], magic)
+		h[5] = data
+		h[16], h[17] = typ[0], typ[1]
+		return h
+	}
+	tests := []struct {
+		name string
+		h    [18]byte
+		ok   bool
+	}{
+		{"little-endian ET_EXEC", header("\x7fELF", 1, [2]byte{2, 0}), true},
+		{"big-endian ET_EXEC", header("\x7fELF", 2, [2]byte{0, 2}), true},
+		{"PIE (ET_DYN)", header("\x7fELF", 1, [2]byte{3, 0}), false},
+		{"big-endian PIE", header("\x7fELF", 2, [2]byte{0, 3}), false},
+		{"not ELF", header("#!/b", 1, [2]byte{2, 0}), false},
+	}
+	for _, tc := range tests {
+		if err := elfFixedAddress(tc.h); (err == nil) != tc.ok {
+			t.Errorf("%s: elfFixedAddress = %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fixedAddressExecutable(exe); err != nil {
+		t.Errorf("this test binary: %v (go test builds fixed-address executables)", err)
 	}
 }
 
