@@ -98,6 +98,13 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 		return 1
 	}
 	defer a.stop()
+	// The first REGISTER goes out before the web page and provisioning
+	// are set up (its YAML, keys and certificate took ~20 ms before the
+	// registration's goroutines got the one P: issue 16's start →
+	// registered): once the agent serves, this goroutine lets the
+	// registration loops run first.
+	a.awaitSIP(ctx)
+	runtime.Gosched()
 	var parts []func(context.Context) error
 	prov, err := newProvisioning(provisioningWiring{
 		ConfigPath: o.configPath, Section: cfg.Provisioning, Running: cfg,
