@@ -34,7 +34,7 @@ check() { # deb arch elf-machine go-arch-setting qemu-command...
   [ -f "$deb" ] || { bad "$n: no such file"; return; }
   local info; info=$(dpkg-deb --info "$deb")
   local f want
-  for want in "Package: sipbell" "Architecture: $arch" "Depends: adduser" "Recommends: tzdata" "Section: comm"; do
+  for want in "Package: sipbell" "Architecture: $arch" "Depends: adduser, tzdata" "Section: comm"; do
     grep -qx " $want" <<<"$info" || bad "$n: control lacks '$want'"
   done
   for f in postinst prerm postrm; do

@@ -17,10 +17,10 @@ esac
 suite=bookworm
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/sipbell
 root=$cache/debian-$suite-$arch
-# Packages the install proof needs besides the minimal base: adduser
+# Packages the install proof needs besides the minimal base: adduser and tzdata
 # (the package's Depends) and init-system-helpers (deb-systemd-helper,
 # which enables the unit the way Debian packages do).
-include=adduser,init-system-helpers
+include=adduser,init-system-helpers,tzdata
 
 if [ -f "$root/.sipbell-ready" ]; then echo "$root"; exit 0; fi
 
