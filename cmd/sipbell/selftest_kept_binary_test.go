@@ -14,6 +14,7 @@ import (
 
 	"github.com/sipbell/sipbell/audio/selftest"
 	"github.com/sipbell/sipbell/internal/interop"
+	"github.com/sipbell/sipbell/provisioning/cdptest"
 )
 
 // TestSelfTestKeptAndOnMQTT (issue 18): the self-test run through the
@@ -21,7 +22,8 @@ import (
 // going nowhere) is published retained on <topic>/selftest, so that
 // mosquitto_sub -C 1 gets it; the process is killed and the broker
 // restarted (its retained messages lost); the new process still shows the
-// result in /api/status and publishes it again from its state directory.
+// result in /api/status and on the web page's Actions tab (headless
+// Chromium), and publishes it again from its state directory.
 func TestSelfTestKeptAndOnMQTT(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -80,6 +82,21 @@ provisioning:
 	}
 	sameResult(t, "status after the restart", *st.Device.Audio, ran)
 	sameResult(t, "MQTT after the restart", retainedSelfTest(ctx, t, m), ran)
+
+	// The page's Actions tab shows it too, in headless Chromium.
+	b := cdptest.Start(t)
+	b.Navigate(h.url + "/")
+	b.WaitFor(ctx, "the login form", `!document.querySelector("#login").hidden`)
+	b.Eval(`document.querySelector("#password").value = `+jsQuote(liveDoorPassword)+`; document.querySelector("#login-form").requestSubmit()`, nil)
+	b.WaitFor(ctx, "the app", `!document.querySelector("#app").hidden`)
+	b.Eval(`document.querySelector('nav button[data-tab="actions"]').click()`, nil)
+	b.WaitFor(ctx, "the last self-test on the Actions tab", `document.querySelector("#self-test-last").textContent.includes("only 0 of 7")`)
+	var shown string
+	b.Eval(`document.querySelector("#self-test-last").textContent`, &shown)
+	if !strings.HasPrefix(shown, "Last self-test, ") || !strings.Contains(shown, selftest.VerdictFault) {
+		t.Fatalf("the page shows %q", shown)
+	}
+	t.Logf("page: %s", shown)
 }
 
 // retainedSelfTest runs mosquitto_sub -C 1 on sipbell/test/selftest and

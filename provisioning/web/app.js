@@ -13,6 +13,12 @@ function selfTestText(r) {
   return "Speaker and microphone: " + r.verdict + " (" + r.detail + ")" + (bands ? "; response " + bands : "");
 }
 
+// renderSelfTest shows the last self-test (kept across restarts) on the
+// Actions tab, or nothing before the first.
+function renderSelfTest(r) {
+  $("#self-test-last").textContent = r ? "Last self-test, " + readable(r.time) + ": " + selfTestText(r) : "";
+}
+
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) {
@@ -190,6 +196,7 @@ function applyStatus(data) {
   renderDashboard(lastStatus);
   renderFirmware(lastStatus.firmware);
   renderPins(lastStatus.pins);
+  renderSelfTest(lastStatus.audio_self_test);
   if (tab === "config") showRegistrations();
   const key = JSON.stringify([lastStatus.calls, lastStatus.door, lc]);
   if (key !== lastCallsKey) { lastCallsKey = key; refreshLastCalls(); }
