@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -33,8 +32,12 @@ func TestTimeZoneWithoutSystemDatabase(t *testing.T) {
 	}
 	// Go's zone lookup: $ZONEINFO (unset below), these directories, then
 	// GOROOT's zoneinfo.zip (a build without -trimpath remembers GOROOT).
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
 	hide := "/usr/share/zoneinfo /usr/share/lib/zoneinfo /usr/lib/locale/TZ /etc/zoneinfo " +
-		filepath.Join(runtime.GOROOT(), "lib", "time")
+		filepath.Join(strings.TrimSpace(string(goroot)), "lib", "time")
 	script := `for d in ` + hide + `; do [ -d "$d" ] && { mount -t tmpfs none "$d" || exit 3; }; done; exec "$0" -check-config "$1"`
 	tests := []struct {
 		name, bin string
