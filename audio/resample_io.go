@@ -28,19 +28,28 @@ func NewResampleSource(src Source, native, rate int) (*ResampleSource, error) {
 
 // Read fills frame with resampled audio.
 func (s *ResampleSource) Read(ctx context.Context, frame []int16) error {
-	from, to := s.r.Rates()
-	if len(frame)*from%to != 0 {
-		return fmt.Errorf("audio: resampling read of %d samples from %d Hz to %d Hz: not a whole number of input samples", len(frame), from, to)
+	in, err := s.input(len(frame))
+	if err != nil {
+		return err
 	}
-	n := len(frame) * from / to
-	if cap(s.in) < n {
-		s.in = make([]int16, n)
-	}
-	in := s.in[:n]
 	if err := s.src.Read(ctx, in); err != nil {
 		return err
 	}
 	return s.r.Frame(frame, in)
+}
+
+// input returns the buffer for the wrapped source's samples of a frame of
+// n resampled samples.
+func (s *ResampleSource) input(n int) ([]int16, error) {
+	from, to := s.r.Rates()
+	if n*from%to != 0 {
+		return nil, fmt.Errorf("audio: resampling read of %d samples from %d Hz to %d Hz: not a whole number of input samples", n, from, to)
+	}
+	m := n * from / to
+	if cap(s.in) < m {
+		s.in = make([]int16, m)
+	}
+	return s.in[:m], nil
 }
 
 // Close closes the wrapped source.

@@ -33,6 +33,26 @@ func (e *echoSource) Read(ctx context.Context, frame []int16) error {
 	if err := e.s.Read(ctx, frame); err != nil {
 		return err
 	}
+	return e.cancel(frame)
+}
+
+// CanTryRead reports whether the microphone can be read without waiting
+// (audio.MaybeTryReader).
+func (e *echoSource) CanTryRead() bool { _, ok := audio.TryReaderOf(e.s); return ok }
+
+// TryRead takes the microphone's next frame without waiting, when it has
+// one, and cancels the echo in it: a call's media loop, woken by the
+// speaker, takes the microphone's frames itself (issue 16).
+func (e *echoSource) TryRead(frame []int16) (bool, error) {
+	ok, err := audio.TryReadFrom(e.s, frame)
+	if !ok || err != nil {
+		return ok, err
+	}
+	return true, e.cancel(frame)
+}
+
+// cancel cancels the speaker's echo in a microphone frame just read.
+func (e *echoSource) cancel(frame []int16) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.c == nil {

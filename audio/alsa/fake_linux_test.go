@@ -96,6 +96,14 @@ func (c *fakeCard) xfer(fd int, req uintptr, x *xferi, timeout time.Duration) er
 	return unix.EAGAIN
 }
 
+// tryXfer is the transfer ioctl, logged as "try".
+func (c *fakeCard) tryXfer(fd int, req uintptr, x *xferi) error {
+	c.mu.Lock()
+	c.log("try")
+	c.mu.Unlock()
+	return c.ioctl(fd, req, unsafe.Pointer(x))
+}
+
 func (c *fakeCard) wake(int) {}
 
 // restrict narrows [lo, hi] to the allowed values (set, or a range).

@@ -34,6 +34,8 @@ type PCM struct {
 	stream Stream
 	params Params
 	buf    []int16 // interleaved samples for one transfer
+	part   []int16 // TryRead's frame, interleaved (try_linux.go)
+	kept   int     // frames of part captured so far
 	x      xferi   // the transfer's argument (kept: no allocation per frame)
 	xruns  atomic.Int64
 	mu     sync.Mutex // serialises transfers and Close
@@ -78,6 +80,7 @@ func (p *PCM) Read(ctx context.Context, frame []int16) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.kept = 0 // a frame TryRead began is dropped
 	for len(frame) > 0 {
 		n := min(len(frame), p.params.PeriodFrames)
 		if err := p.transfer(ctx, ioctlReadI, n); err != nil {

@@ -26,6 +26,9 @@ type sys interface {
 	// or no period (capture) it waits for it, up to timeout, and then
 	// returns EAGAIN.
 	xfer(fd int, req uintptr, x *xferi, timeout time.Duration) error
+	// tryXfer issues the transfer request req with x without blocking
+	// and without waiting: EAGAIN when the device has nothing to move.
+	tryXfer(fd int, req uintptr, x *xferi) error
 	// wake makes a wait of xfer on fd return at once (EAGAIN).
 	wake(fd int)
 	close(fd int) error
@@ -134,6 +137,16 @@ func (kernel) xfer(fd int, req uintptr, x *xferi, timeout time.Duration) error {
 		return err
 	case pf.errno != 0:
 		return pf.errno
+	}
+	return nil
+}
+
+// tryXfer is the transfer ioctl alone, raw: on the non-blocking
+// descriptor it never blocks, so it needs no scheduler round trip.
+func (kernel) tryXfer(fd int, req uintptr, x *xferi) error {
+	_, _, e := syscall.RawSyscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(x)))
+	if e != 0 {
+		return e
 	}
 	return nil
 }

@@ -65,6 +65,20 @@ func (s cleanSource) Read(ctx context.Context, frame []int16) error {
 	return nil
 }
 
+// CanTryRead reports whether the microphone can be read without waiting
+// (audio.MaybeTryReader).
+func (s cleanSource) CanTryRead() bool { _, ok := audio.TryReaderOf(s.Source); return ok }
+
+// TryRead takes the microphone's next frame without waiting, when it has
+// one, and runs the chain on it (the call's media loop, issue 16).
+func (s cleanSource) TryRead(frame []int16) (bool, error) {
+	ok, err := audio.TryReadFrom(s.Source, frame)
+	if ok && err == nil {
+		s.c.process(frame)
+	}
+	return ok, err
+}
+
 // cleanSink runs a chain on a call's received frames before the speaker.
 type cleanSink struct {
 	audio.Sink

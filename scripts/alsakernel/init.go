@@ -34,6 +34,7 @@ func runInit() {
 		c.Report("card appears", err, "")
 	} else {
 		checks(c.Report)
+		tryChecks(c.Report)
 		mixerChecks(c.Report)
 	}
 	c.Done()

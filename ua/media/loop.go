@@ -79,11 +79,11 @@ const maxCatchUp = 5
 // goroutine (Run only waits); otherwise Run writes to sink, whose
 // blocking Write paces the loop. Playout is thus paced by the playback
 // device and cannot run ahead of it. A src that cannot be read without
-// waiting (a sound card, a shared microphone) gets a goroutine of its
-// own, paced by its Read. When src ends (io.EOF) sending stops and
-// playout goes on. Run returns nil when ctx ends, or the first error of
-// src, sink or the session; it returns only after every goroutine it
-// started has ended and its feed is detached.
+// waiting (a shared microphone, a pipe; see audio.TryReaderOf) gets a
+// goroutine of its own, paced by its Read. When src ends (io.EOF)
+// sending stops and playout goes on. Run returns nil when ctx ends, or
+// the first error of src, sink or the session; it returns only after
+// every goroutine it started has ended and its feed is detached.
 func (s *Session) Run(ctx context.Context, src audio.Source, sink audio.Sink) error {
 	defer s.afterRun()
 	ctx, cancel := context.WithCancel(ctx)
@@ -128,7 +128,7 @@ type feeder struct {
 
 func (s *Session) newFeeder(src audio.Source) *feeder {
 	f := &feeder{s: s, capture: make([]int16, s.audioFrame()), digits: make([]byte, 0, 8), errc: make(chan error, 1)}
-	f.try, _ = src.(audio.TryReader)
+	f.try, _ = audio.TryReaderOf(src)
 	f.sending = f.try != nil
 	if s.cfg.InbandDTMF {
 		f.det, _ = dtmf.NewDetectorRate(dtmf.DefaultThresholds(), s.audioRate)
