@@ -9,14 +9,16 @@ import (
 
 // SelfTestConfig is the speaker and microphone self-test's section
 // ("audio.self_test:"): a short multi-tone signal is played through the
-// speaker and measured on the microphone, never during a call. The result
-// shows in /api/status and the history, and a fault is logged and sent as
+// speaker and measured on the microphone, never during a call. The last
+// result is kept in the state directory across restarts, shows in
+// /api/status, the web page and the history, is published retained on
+// MQTT at <topic>/selftest, and a fault is logged and sent as
 // the "self-test" event (messages, webhooks, presence note). The web page
 // and POST /api/actions/self-test run it on demand.
 type SelfTestConfig struct {
 	// Interval is how often the test runs by itself (e.g. 24h; 1m to
-	// 720h); 0 runs it only on demand. A test due during a call waits
-	// until the call ends.
+	// 720h), counted from the last test (kept across restarts); 0 runs it
+	// only on demand. A test due during a call waits until the call ends.
 	Interval time.Duration `yaml:"interval"`
 	// MinLevelDB is the lowest level, in dB against the level played (-80
 	// to -10), at which the microphone counts as hearing a test tone; 0

@@ -41,6 +41,7 @@ type selfTester struct {
 	store  *selfTestStore                 // nil: kept in memory only
 	report func(pass bool, detail string) // device.SelfTested; nil: none
 	after  func(time.Duration) <-chan time.Time
+	now    func() time.Time // nil: time.Now
 
 	mu    sync.Mutex
 	last  *selftest.Result
@@ -109,12 +110,13 @@ func (s *selfTester) Run(ctx context.Context, by string) (selftest.Result, error
 }
 
 // schedule runs the test every interval until ctx ends; a test due during
-// a call waits for it to end.
+// a call waits for it to end. The first is due an interval after the last
+// one kept (a restart does not put it off), selfTestRetry at the soonest.
 func (s *selfTester) schedule(ctx context.Context) error {
 	if s.cfg.Interval <= 0 {
 		return nil
 	}
-	wait := s.cfg.Interval
+	wait := s.firstWait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,6 +130,25 @@ func (s *selfTester) schedule(ctx context.Context) error {
 			s.log.Warn("audio self-test not run", "err", err)
 		}
 	}
+}
+
+// firstWait is how long the schedule waits for its first test: what is
+// left of the interval since the last outcome, within [selfTestRetry,
+// Interval] (a clock set back counts as a whole interval).
+func (s *selfTester) firstWait() time.Duration {
+	last := s.Last()
+	if last == nil || last.Time.IsZero() {
+		return s.cfg.Interval
+	}
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	age := now().Sub(last.Time)
+	if age < 0 {
+		return s.cfg.Interval
+	}
+	return min(s.cfg.Interval, max(selfTestRetry, s.cfg.Interval-age))
 }
 
 // selfTest opens the microphone, plays the test signal through the cues

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipbell/sipbell/audio"
 	"github.com/sipbell/sipbell/audio/selftest"
 )
 
@@ -98,5 +100,37 @@ func TestSelfTestStoreNone(t *testing.T) {
 	}
 	if _, err := newSelfTestStore(t.TempDir()).Load(); errors.Is(err, errSelfTestFile) {
 		t.Fatal(err)
+	}
+}
+
+// TestSelfTestFirstWait: the schedule's first test is due an interval
+// after the kept outcome, so restarts do not put it off.
+func TestSelfTestFirstWait(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		last *selftest.Result
+		want time.Duration
+	}{
+		{"none kept", nil, 24 * time.Hour},
+		{"kept 1 h ago", &selftest.Result{Time: now.Add(-time.Hour)}, 23 * time.Hour},
+		{"kept 2 days ago", &selftest.Result{Time: now.Add(-48 * time.Hour)}, selfTestRetry},
+		{"kept in the future (clock set back)", &selftest.Result{Time: now.Add(time.Hour)}, 24 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			waits := make(chan time.Duration, 1)
+			s := &selfTester{cfg: audio.SelfTestConfig{Interval: 24 * time.Hour}, last: tc.last, now: func() time.Time { return now },
+				after: func(d time.Duration) <-chan time.Time { waits <- d; cancel(); return nil }}
+			if err := s.schedule(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := <-waits; got != tc.want {
+				t.Fatalf("first wait %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
