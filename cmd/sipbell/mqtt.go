@@ -28,6 +28,7 @@ func (c *core) startMQTT(ctx context.Context, a *app, cfg provisioning.File, dev
 	if id, ok := c.agent.Primary(); ok {
 		info.Account = id.AOR.String()
 	}
+	info.SelfTest = c.audio.selfTester() != nil
 	client, err := mqtt.New(cfg.Notify.MQTT, mqtt.Options{
 		Info: info,
 		Commands: mqtt.Commands{Open: dev.OpenDoor, OpenRelay: dev.OpenRelay, Call: dev.Call, Hangup: actions{a}.Hangup,

@@ -23,7 +23,8 @@ import (
 // mosquitto_sub -C 1 gets it; the process is killed and the broker
 // restarted (its retained messages lost); the new process still shows the
 // result in /api/status and on the web page's Actions tab (headless
-// Chromium), and publishes it again from its state directory.
+// Chromium), and publishes it again from its state directory. Home
+// Assistant discovery announces a problem sensor on that topic.
 func TestSelfTestKeptAndOnMQTT(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -48,6 +49,10 @@ notify:
     ca_file: %s
     topic: sipbell/test
     backoff_max: 1s
+    commands: [tester]
+    home_assistant:
+      discovery: true
+      user: tester
 provisioning:
   state_dir: %s
   admin:
@@ -65,6 +70,13 @@ provisioning:
 		t.Fatalf("self-test: %d %s", code, body)
 	}
 	sameResult(t, "MQTT before the restart", retainedSelfTest(ctx, t, m), ran)
+	// Home Assistant: a problem sensor reading that topic.
+	ha := retainedMessage(ctx, t, m, "homeassistant/binary_sensor/sipbell_test/audio/config")
+	for _, w := range []string{`"device_class":"problem"`, `"state_topic":"sipbell/test/selftest"`, "value_json.pass"} {
+		if !strings.Contains(ha, w) {
+			t.Fatalf("Home Assistant self-test sensor %s, want %s in it", ha, w)
+		}
+	}
 
 	_ = p.cmd.Process.Kill() // a power cut
 	<-p.done
@@ -103,18 +115,28 @@ provisioning:
 // returns the retained message it gets.
 func retainedSelfTest(ctx context.Context, t *testing.T, m *interop.Mosquitto) selftest.Result {
 	t.Helper()
-	bin := interop.Need(t, "mosquitto_sub", "mosquitto-clients")
-	args := append(m.TLSArgs("tester", "tester-pw"), "-q", "1", "-C", "1", "-F", "%r %p", "-t", "sipbell/test/selftest")
-	out, err := exec.CommandContext(ctx, bin, args...).Output()
-	if err != nil {
-		t.Fatalf("mosquitto_sub: %v: %s", err, out)
-	}
-	payload, retained := strings.CutPrefix(strings.TrimSpace(string(out)), "1 ")
 	var r selftest.Result
-	if !retained || json.Unmarshal([]byte(payload), &r) != nil {
-		t.Fatalf("sipbell/test/selftest: %q, want a retained JSON result", out)
+	if out := retainedMessage(ctx, t, m, "sipbell/test/selftest"); json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("sipbell/test/selftest: %q, want a JSON result", out)
 	}
 	return r
+}
+
+// retainedMessage runs mosquitto_sub -C 1 on topic and returns the
+// payload of the message it gets, which must be retained.
+func retainedMessage(ctx context.Context, t *testing.T, m *interop.Mosquitto, topic string) string {
+	t.Helper()
+	bin := interop.Need(t, "mosquitto_sub", "mosquitto-clients")
+	args := append(m.TLSArgs("tester", "tester-pw"), "-q", "1", "-C", "1", "-F", "%r %p", "-t", topic)
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		t.Fatalf("mosquitto_sub %s: %v: %s", topic, err, out)
+	}
+	payload, retained := strings.CutPrefix(strings.TrimSpace(string(out)), "1 ")
+	if !retained {
+		t.Fatalf("%s: %q, want a retained message", topic, out)
+	}
+	return payload
 }
 
 // sameResult fails unless got is the outcome want (time, verdict, figures).

@@ -27,7 +27,10 @@ type Info struct {
 	Buttons int    // call buttons: one doorbell event entity each
 	Contact bool   // a door contact is wired: a binary_sensor
 	Tamper  bool   // a tamper switch is wired: a binary_sensor
-	Account string // the primary account's AOR: its registration is the state
+	// SelfTest: the speaker and microphone self-test runs (door mode): a
+	// problem binary_sensor on <topic>/selftest.
+	SelfTest bool
+	Account  string // the primary account's AOR: its registration is the state
 	// Relays name the door relays after the first (device.door.relays):
 	// one Home Assistant button and command topic open/N each.
 	Relays []string

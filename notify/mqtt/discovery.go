@@ -51,6 +51,11 @@ func (c *Client) entities() []entity {
 		es = append(es, entity{"binary_sensor", "tamper", map[string]any{"name": "Tamper", "device_class": "tamper",
 			"state_topic": t + "/state/tamper", "payload_on": "on", "payload_off": "off"}})
 	}
+	if c.opts.Info.SelfTest { // on while the last self-test found a fault
+		es = append(es, entity{"binary_sensor", "audio", map[string]any{"name": "Speaker and microphone",
+			"device_class": "problem", "entity_category": "diagnostic", "state_topic": t + "/selftest",
+			"value_template": "{{ 'OFF' if value_json.pass else 'ON' }}", "json_attributes_topic": t + "/selftest"}})
+	}
 	return es
 }
 

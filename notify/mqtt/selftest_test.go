@@ -43,3 +43,30 @@ func TestSelfTested(t *testing.T) {
 		})
 	}
 }
+
+// TestSelfTestDiscovery: a device with the self-test has a diagnostic
+// problem binary_sensor reading <topic>/selftest; one without has none.
+func TestSelfTestDiscovery(t *testing.T) {
+	for _, has := range []bool{true, false} {
+		c, err := New(Config{Broker: "mqtt://127.0.0.1:1", Topic: "door/1", HomeAssistant: HomeAssistant{Discovery: true}},
+			Options{Info: Info{SelfTest: has}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found string
+		for _, m := range c.discovery() {
+			if m.topic == "homeassistant/binary_sensor/door_1/audio/config" {
+				found = string(m.payload)
+			}
+		}
+		want := []string{`"device_class":"problem"`, `"state_topic":"door/1/selftest"`, `value_json.pass`, `"json_attributes_topic":"door/1/selftest"`}
+		for _, w := range want {
+			if has && !strings.Contains(found, w) {
+				t.Errorf("self-test sensor %q, want %s in it", found, w)
+			}
+		}
+		if !has && found != "" {
+			t.Errorf("a device without the self-test announces %s", found)
+		}
+	}
+}
