@@ -77,7 +77,6 @@ func startIdleSipbell(ctx context.Context, b *testing.B, k *interop.Kamailio, bi
 	if keepAlive != "" {
 		ka = "  keepalive: " + keepAlive + "\n"
 	}
-	cfg := filepath.Join(dir, "sipbell.yaml")
 	text := fmt.Sprintf(`sip:
   listen: 127.0.0.1:%d
   user: %s
@@ -100,23 +99,7 @@ provisioning:
 	if mode == "ata" {
 		text = strings.Replace(text, "  auto_answer: true\n", "", 1)
 	}
-	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	before := k.Log.Count("IN REGISTER")
-	cmd := exec.Command(bin, "-config", cfg, "-log-format", "json")
-	cmd.Stderr, _ = os.Create(filepath.Join(dir, "sipbell.log"))
-	stdin, err := cmd.StdinPipe() // the sim board's terminal stays open
-	if err != nil {
-		b.Fatal(err)
-	}
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
-	kamailioRegisters(ctx, b, k, before+2)
-	return cmd.Process.Pid, time.Since(t0)
+	return runBenchSipbell(ctx, b, k, bin, dir, text)
 }
 
 // straceIdle, when SIPBELL_IDLE_STRACE names a directory, records every

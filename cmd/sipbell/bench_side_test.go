@@ -89,7 +89,6 @@ func startBenchSipbell(ctx context.Context, b *testing.B, k *interop.Kamailio, b
 	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
 	interop.WriteToneWAV(b, mic, 1000, 30)
 	port := interop.FreePort(b)
-	cfg := filepath.Join(dir, "sipbell.yaml")
 	text := fmt.Sprintf(`sip:
   listen: 127.0.0.1:%d
   user: door
@@ -108,6 +107,18 @@ audio:
   capture: %s
   playback: %s
 `, port, k.UDP, interop.Password, mic, speaker) + testProvisioning(filepath.Join(dir, "state"))
+	pid, registered := runBenchSipbell(ctx, b, k, bin, dir, text)
+	return &benchUA{name: "sipbell", user: "door", sip: fmt.Sprintf("127.0.0.1:%d", port),
+		pid: pid, registered: registered}
+}
+
+// runBenchSipbell writes the configuration text into dir, starts bin on
+// it (its log in dir, the sim board's terminal held open) and waits
+// until Kamailio has its registration (the first REGISTER is
+// challenged): the pid and start→registered.
+func runBenchSipbell(ctx context.Context, b *testing.B, k *interop.Kamailio, bin, dir, text string) (int, time.Duration) {
+	b.Helper()
+	cfg := filepath.Join(dir, "sipbell.yaml")
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		b.Fatal(err)
 	}
@@ -123,9 +134,8 @@ audio:
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
-	kamailioRegisters(ctx, b, k, before+2) // the first is challenged
-	return &benchUA{name: "sipbell", user: "door", sip: fmt.Sprintf("127.0.0.1:%d", port),
-		pid: cmd.Process.Pid, registered: time.Since(t0)}
+	kamailioRegisters(ctx, b, k, before+2)
+	return cmd.Process.Pid, time.Since(t0)
 }
 
 func startBenchBaresip(ctx context.Context, b *testing.B, k *interop.Kamailio) *benchUA {
