@@ -25,7 +25,10 @@ type slot struct {
 // jitterBuffer reorders decoded audio, drops duplicates and late packets,
 // adapts its playout delay (grows when packets arrive late, shrinks in
 // silence when the last window had slack) and conceals gaps. Push and pop
-// are called with the owner's lock held; neither allocates.
+// are called with the owner's lock held; neither allocates once the
+// buffer holds its slot ring. The ring (about 85 KB) is taken from a
+// small bounded pool when the first packet anchors playout, not when the
+// call is set up, and goes back to it on release.
 type jitterBuffer struct {
 	k                  int // samples per tick: 1 (8 kHz), 2 (16 kHz)
 	minSlots, maxSlots int // delay bounds
@@ -43,7 +46,7 @@ type jitterBuffer struct {
 	played             uint64 // slots of received audio played
 	skipped            uint64 // slots of received silence skipped to shrink the delay
 	plc                plc
-	slots              [nSlots]slot
+	slots              *[nSlots]slot // nil until anchored; see release
 }
 
 // newJitterBuffer returns a buffer whose playout delay stays within
@@ -78,7 +81,11 @@ func (j *jitterBuffer) slotFor(ts uint32) *slot { return &j.slots[((ts-j.base)/s
 func (j *jitterBuffer) level() int { return int(int32(j.head-j.next)) / slotSamples }
 
 // anchor (re)starts playout so that ts plays after the target delay.
+// The first anchor takes the slot ring.
 func (j *jitterBuffer) anchor(ts uint32) {
+	if j.slots == nil {
+		j.slots = takeSlots()
+	}
 	for i := range j.slots {
 		j.slots[i].filled, j.slots[i].played = false, false
 	}
@@ -261,3 +268,34 @@ func (j *jitterBuffer) fill(out []int16, stretch bool) (concealed bool) {
 
 // delayMS returns the current playout delay target in milliseconds.
 func (j *jitterBuffer) delayMS() int { return j.target * 10 }
+
+// slotPool holds slot rings of ended calls for the next ones: a door
+// station or adapter has one or two calls at a time, so a few suffice.
+// A ring in the pool belongs to no buffer.
+var slotPool = make(chan *[nSlots]slot, 2)
+
+// takeSlots returns a ring from the pool, or a new one. Its contents are
+// stale; anchor clears the flags that make a slot audible.
+func takeSlots() *[nSlots]slot {
+	select {
+	case s := <-slotPool:
+		return s
+	default:
+		return new([nSlots]slot)
+	}
+}
+
+// release gives the slot ring back to the pool (the call ended) and
+// unanchors the buffer: what it held is gone, and a later push takes a
+// ring anew. The counters stay for Stats.
+func (j *jitterBuffer) release() {
+	if j.slots == nil {
+		return
+	}
+	s := j.slots
+	j.slots, j.anchored, j.audible = nil, false, false
+	select {
+	case slotPool <- s:
+	default: // the pool is full: the collector takes it
+	}
+}

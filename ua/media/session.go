@@ -282,6 +282,9 @@ func (s *Session) Close() error {
 	}
 	err := errors.Join(s.rtp.Close(), s.rtcp.Close())
 	s.wg.Wait()
+	s.mu.Lock()
+	s.rx.jb.release() // the readers are gone; Stats keeps the counters
+	s.mu.Unlock()
 	close(s.events)
 	return err
 }
