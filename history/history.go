@@ -4,8 +4,16 @@
 // loss, bounded in entries and bytes.
 //
 // Entries are appended as one JSON line each to segment files in a
-// directory, each write followed by fsync. A kill or power cut at any
-// point leaves at most a torn last line, which the next Open cuts off.
+// directory by a writer goroutine the Log owns, so Add never waits for
+// the disk (an fsync on an SD card takes tens of milliseconds, and Add
+// runs on a call's answer path). The writer takes every line queued
+// since its last pass, writes them and fsyncs once (group commit), so a
+// burst costs one fsync. The queue is bounded: when maxPending lines wait,
+// Add waits for the writer. Crash-only semantics: a kill or power cut
+// loses at most the lines not yet synced (Sync waits for them; Close
+// flushes and syncs everything) and leaves at most a torn last line,
+// which the next Open cuts off; what is on disk is a prefix of what was
+// added.
 // When the current segment reaches half the bounds a new one starts and
 // the oldest is deleted, so the files never hold more than the bounds
 // (plus one line).
@@ -48,6 +56,13 @@ const (
 // ErrClosed is returned by Add after Close.
 var ErrClosed = errors.New("history: closed")
 
+// ErrWrite is wrapped by Add, Sync and Close when the writer could not
+// write or sync queued entries (they stay listed in memory).
+var ErrWrite = errors.New("history: write failed")
+
+// maxPending bounds the lines queued for the writer.
+const maxPending = 256
+
 // Entry is one thing that happened.
 type Entry struct {
 	Seq    uint64    `json:"seq"`
@@ -66,6 +81,9 @@ type Options struct {
 	// Zone is the zone answers are in when a request names none
 	// (device.time_zone); nil, or nil returned: UTC.
 	Zone func() *time.Location
+
+	// syncFile replaces (*os.File).Sync in tests (a slow disk).
+	syncFile func(*os.File) error
 }
 
 // maxField bounds each text field of an entry (callers' names come from
@@ -79,14 +97,29 @@ type Log struct {
 	dir  string
 	opts Options
 
-	mu       sync.Mutex
-	entries  []Entry // oldest first, at most MaxEntries
-	segs     []int   // segment numbers on disk, oldest first
+	mu      sync.Mutex
+	cond    *sync.Cond // on mu: lines queued, written, room in the queue
+	entries []Entry    // oldest first, at most MaxEntries
+	seq     uint64
+	closed  bool
+	pending []pendingLine // queued for the writer, at most maxPending
+	written uint64        // the newest Seq written and synced (or failed)
+	werr    error         // the writer's last failure; nil after a good pass
+	exited  bool          // the writer ended (after Close)
+	done    chan struct{} // closed when the writer ends
+
+	// Owned by the writer goroutine once Open returns.
+	segs     []int // segment numbers on disk, oldest first
 	f        *os.File
 	segBytes int64
 	segCount int
-	seq      uint64
-	closed   bool
+}
+
+// pendingLine is one entry's JSON line waiting for the writer.
+type pendingLine struct {
+	seq  uint64
+	kind string
+	line []byte
 }
 
 // Open reads the history in dir (created when missing) and opens it for
@@ -100,6 +133,9 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.syncFile == nil {
+		opts.syncFile = (*os.File).Sync
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", dir, err)
@@ -138,6 +174,10 @@ func Open(dir string, opts Options) (*Log, error) {
 	} else if err := l.openSeg(segs[len(segs)-1]); err != nil {
 		return nil, err
 	}
+	l.written = l.seq
+	l.cond = sync.NewCond(&l.mu)
+	l.done = make(chan struct{})
+	go l.writer()
 	return l, nil
 }
 
@@ -246,11 +286,16 @@ func syncDir(dir string) {
 	}
 }
 
-// Add records e (its Seq and, when zero, its Time are set here) on disk
-// before it returns.
+// Add records e (its Seq and, when zero, its Time are set here): it is
+// listed at once and queued for the writer; Add waits only when the queue
+// is full. It returns ErrClosed after Close, and wraps ErrWrite (the entry
+// still recorded) while the writer's last pass failed.
 func (l *Log) Add(e Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for len(l.pending) >= maxPending && !l.closed {
+		l.cond.Wait()
+	}
 	if l.closed {
 		return ErrClosed
 	}
@@ -259,30 +304,97 @@ func (l *Log) Add(e Entry) error {
 	}
 	e.Time = e.Time.UTC().Truncate(time.Millisecond)
 	e.Kind, e.Who, e.How, e.Detail = clip(e.Kind), clip(e.Who), clip(e.How), clip(e.Detail)
-	l.seq++
-	e.Seq = l.seq
+	e.Seq = l.seq + 1
 	line, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("history: add %s: %w", e.Kind, err)
 	}
-	line = append(line, '\n')
-	half := max(l.opts.MaxBytes/2, 1)
-	if l.segCount > 0 && (l.segBytes+int64(len(line)) > half || l.segCount >= max(l.opts.MaxEntries/2, 1)) {
-		if err := l.roll(); err != nil {
-			return err
-		}
-	}
-	if _, err := l.f.Write(line); err != nil {
-		return fmt.Errorf("history: add %s: %w", e.Kind, err)
-	}
-	if err := l.f.Sync(); err != nil {
-		return fmt.Errorf("history: add %s: sync: %w", e.Kind, err)
-	}
-	l.segBytes += int64(len(line))
-	l.segCount++
+	l.seq = e.Seq
+	l.pending = append(l.pending, pendingLine{seq: e.Seq, kind: e.Kind, line: append(line, '\n')})
+	l.cond.Broadcast()
 	l.entries = append(l.entries, e)
 	if len(l.entries) > l.opts.MaxEntries {
 		l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.opts.MaxEntries:]...)
+	}
+	if l.werr != nil {
+		return fmt.Errorf("history: add %s: %w", e.Kind, l.werr)
+	}
+	return nil
+}
+
+// Sync waits until every entry added so far is on disk (written and
+// synced), or the writer failed or ended.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.written < l.seq && !l.exited {
+		l.cond.Wait()
+	}
+	if l.werr != nil {
+		return fmt.Errorf("history: sync: %w", l.werr)
+	}
+	return nil
+}
+
+// writer writes what Add queues, one batch and one fsync per pass, until
+// Close; then it drains the queue and closes the segment.
+func (l *Log) writer() {
+	defer close(l.done)
+	var spare []pendingLine
+	for {
+		l.mu.Lock()
+		for len(l.pending) == 0 && !l.closed {
+			l.cond.Wait()
+		}
+		if len(l.pending) == 0 { // closed and drained
+			l.exited = true
+			l.cond.Broadcast()
+			l.mu.Unlock()
+			return
+		}
+		batch := l.pending
+		l.pending = spare[:0]
+		l.cond.Broadcast() // room in the queue
+		l.mu.Unlock()
+
+		err := l.writeBatch(batch)
+		last := batch[len(batch)-1].seq
+		clear(batch)
+		spare = batch[:0]
+
+		l.mu.Lock()
+		l.written, l.werr = last, err
+		l.cond.Broadcast()
+		l.mu.Unlock()
+	}
+}
+
+// writeBatch appends the lines, rolling segments at the bounds, and
+// syncs once.
+func (l *Log) writeBatch(batch []pendingLine) error {
+	for _, p := range batch {
+		half := max(l.opts.MaxBytes/2, 1)
+		if l.segCount > 0 && (l.segBytes+int64(len(p.line)) > half || l.segCount >= max(l.opts.MaxEntries/2, 1)) {
+			if err := l.syncFile(); err != nil {
+				return err
+			}
+			if err := l.roll(); err != nil {
+				return fmt.Errorf("%w: %w", ErrWrite, err)
+			}
+		}
+		if _, err := l.f.Write(p.line); err != nil {
+			return fmt.Errorf("%w: add %s (seq %d): %w", ErrWrite, p.kind, p.seq, err)
+		}
+		l.segBytes += int64(len(p.line))
+		l.segCount++
+	}
+	return l.syncFile()
+}
+
+// syncFile syncs the current segment.
+func (l *Log) syncFile() error {
+	if err := l.opts.syncFile(l.f); err != nil {
+		return fmt.Errorf("%w: sync %s: %w", ErrWrite, l.f.Name(), err)
 	}
 	return nil
 }
@@ -301,12 +413,17 @@ type Filter struct {
 	Limit int       // the newest Limit entries
 }
 
-// List returns the entries f selects, oldest first.
+// List returns the entries f selects, oldest first, among those on disk
+// (or that the writer failed to write): an entry just added shows once
+// its line is synced, so what is listed survives a power cut.
 func (l *Log) List(f Filter) []Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []Entry
 	for _, e := range l.entries {
+		if e.Seq > l.written {
+			break // queued; entries are in Seq order
+		}
 		if !f.Since.IsZero() && e.Time.Before(f.Since) {
 			continue
 		}
@@ -330,19 +447,31 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Close closes the current segment; later Adds fail with ErrClosed.
+// Close writes and syncs every queued entry, stops the writer and closes
+// the current segment; later Adds fail with ErrClosed. It returns the
+// writer's last failure, if any.
 func (l *Log) Close() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
+		<-l.done
 		return nil
 	}
 	l.closed = true
-	if l.f == nil {
-		return nil
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	<-l.done
+	l.mu.Lock()
+	werr := l.werr
+	l.mu.Unlock()
+	var cerr error
+	if l.f != nil {
+		if err := l.f.Close(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			cerr = fmt.Errorf("history: close: %w", err)
+		}
 	}
-	if err := l.f.Close(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-		return fmt.Errorf("history: close: %w", err)
+	if werr != nil {
+		return errors.Join(fmt.Errorf("history: close: %w", werr), cerr)
 	}
-	return nil
+	return cerr
 }

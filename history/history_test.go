@@ -60,6 +60,9 @@ func TestBoundsAndRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if err := l.Sync(); err != nil {
+				t.Fatal(err)
+			}
 			n, lines := dirBytes(t, dir)
 			if n > tc.maxBytes || lines > tc.maxEntries {
 				t.Fatalf("on disk %d bytes, %d entries; bounds %d, %d", n, lines, tc.maxBytes, tc.maxEntries)
@@ -77,6 +80,7 @@ func TestBoundsAndRestart(t *testing.T) {
 			if err := l2.Add(Entry{Kind: KindStart}); err != nil {
 				t.Fatal(err)
 			}
+			_ = l2.Sync()
 			if got := l2.List(Filter{Limit: 1})[0].Seq; got != uint64(tc.add+1) {
 				t.Fatalf("seq after restart %d, want %d", got, tc.add+1)
 			}
@@ -167,6 +171,10 @@ func runWriter(dir string) {
 			fmt.Println("add:", err)
 			os.Exit(1)
 		}
+		if err := l.Sync(); err != nil { // acknowledged: on disk
+			fmt.Println("sync:", err)
+			os.Exit(1)
+		}
 		fmt.Printf("added %d\n", l.List(Filter{Limit: 1})[0].Seq)
 	}
 }
@@ -177,6 +185,7 @@ func TestHandlerFilters(t *testing.T) {
 	_ = l.Add(Entry{Time: now.Add(-48 * time.Hour), Kind: KindRing, Who: "old"})
 	_ = l.Add(Entry{Time: now.Add(-time.Hour), Kind: KindDoorOpened, Who: "=cmd()", How: "web"})
 	_ = l.Add(Entry{Time: now.Add(-time.Minute), Kind: KindRing, Who: "new"})
+	_ = l.Sync()
 	h := l.Handler()
 	for _, tc := range []struct {
 		query, want string
@@ -216,8 +225,8 @@ func TestCrashInsideRollBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	oldest, next := l.segs[0], l.segs[len(l.segs)-1]+1
 	_ = l.Close()
+	oldest, next := l.segs[0], l.segs[len(l.segs)-1]+1
 	if len(l.segs) != 2 {
 		t.Fatalf("setup: %d segments, want 2", len(l.segs))
 	}

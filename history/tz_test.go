@@ -18,6 +18,7 @@ func TestHistoryInATimeZone(t *testing.T) {
 	if err := l.Add(Entry{Kind: KindDoorOpened, Who: "sip:alice@pbx", How: "web"}); err != nil {
 		t.Fatal(err)
 	}
+	_ = l.Sync()
 	tests := []struct {
 		query string
 		code  int
@@ -50,6 +51,7 @@ func TestHistoryInTheDeviceZone(t *testing.T) {
 	if err := l.Add(Entry{Kind: KindDoorOpened, Who: "sip:alice@pbx", How: "web"}); err != nil {
 		t.Fatal(err)
 	}
+	_ = l.Sync()
 	for _, tc := range []struct{ query, want string }{
 		{"format=csv", "2026-12-05T23:30:00+01:00"},
 		{"", `"time":"2026-12-05T23:30:00+01:00"`},

@@ -35,6 +35,17 @@ func openHistory(stateDir string, log *slog.Logger) *history.Log {
 	return h
 }
 
+// closeHistory writes and syncs the history's queued entries and closes
+// it (a clean shutdown loses none).
+func closeHistory(h *history.Log, log *slog.Logger) {
+	if h == nil {
+		return
+	}
+	if err := h.Close(); err != nil {
+		log.Warn("event history not fully written", "err", err)
+	}
+}
+
 // recordHistory writes what happens on core c into the history: rings,
 // answers, missed calls, door openings (the device's events) and each
 // registration change with its reason (the user agent's events). It

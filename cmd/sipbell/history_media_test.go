@@ -48,6 +48,7 @@ func TestHistoryCallMedia(t *testing.T) {
 				end, reason = 486, "Busy Here"
 			}
 			call(ua.CallEnded, tc.ended, end, reason)
+			_ = h.Sync() // List shows what is on disk
 			got := map[string]string{}
 			for _, e := range h.List(history.Filter{}) {
 				got[e.Kind] = e.Detail

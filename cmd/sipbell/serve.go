@@ -93,6 +93,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 
 	a := newApp(o, stdin, stdout, log)
 	a.hist = openHistory(cfg.Provisioning.StateDir, log)
+	defer closeHistory(a.hist, log) // after a.stop below: the last entries written
 	cfg, ok = startOrFallBack(ctx, a, o, cfg, log)
 	if !ok {
 		return 1

@@ -56,6 +56,8 @@ func newFirmware(a *app, stateDir, keysFile string, log *slog.Logger) *firmware 
 			}
 			if err := a.hist.Add(history.Entry{Kind: historyKindFirmware, Detail: detail}); err != nil {
 				log.Warn("event history not written", "err", err)
+			} else if err := a.hist.Sync(); err != nil { // a restart may follow at once
+				log.Warn("event history not written", "err", err)
 			}
 		},
 	})
