@@ -206,7 +206,14 @@ type transferred struct {
 // returns the new, answered dialog, or false when the call stays as it
 // was (the referrer may take it back).
 func (u *UA) transfer(c *call, r referral) (transferred, bool) {
-	defer c.endTransfer()
+	// A failed transfer is over before its final NOTIFY goes out: the
+	// referrer may send its next REFER the moment it has that NOTIFY,
+	// and must get 202, not 491.
+	fail := func(code int) (transferred, bool) {
+		c.endTransfer()
+		u.notifyRefer(c, r, code, true)
+		return transferred{}, false
+	}
 	u.notifyRefer(c, r, 100, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -225,13 +232,11 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 	c.mu.Unlock()
 	if err := s.SetSRTP(u.srtpOutgoing([]sip.Uri{r.target})); err != nil { // srtp.go: the new leg's
 		u.log.Warn("transfer not followed", "call", c.id, "err", err)
-		u.notifyRefer(c, r, 488, true)
-		return transferred{}, false
+		return fail(488)
 	}
 	offer, err := s.Offer(media.SendRecv)
 	if err != nil {
-		u.notifyRefer(c, r, 500, true)
-		return transferred{}, false
+		return fail(500)
 	}
 	a := u.invite(ctx, c, r.target, offer, r.hdrs...)
 	if a.dc == nil && a.code == 420 && ctx.Err() == nil {
@@ -243,8 +248,7 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 	}
 	if a.dc == nil {
 		u.log.Info("call transfer failed: the call goes on", "call", c.id, "to", r.target.String(), "code", a.code, "reason", a.reason)
-		u.notifyRefer(c, r, max(a.code, 400), true)
-		return transferred{}, false
+		return fail(max(a.code, 400))
 	}
 	neg, err := s.ParseAnswer(a.dc.InviteResponse.Body())
 	if err != nil {
@@ -252,10 +256,10 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = a.dc.Bye(bctx)
 		bcancel()
-		u.notifyRefer(c, r, 488, true)
-		return transferred{}, false
+		return fail(488)
 	}
 	u.notifyRefer(c, r, 200, true)
+	c.endTransfer()
 	return transferred{dc: a.dc, neg: neg}, true
 }
 
