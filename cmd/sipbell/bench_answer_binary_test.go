@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,13 +30,55 @@ func BenchmarkAnswerBinary(b *testing.B) {
 		k := interop.StartKamailio(b, interop.KamailioOptions{})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		u := startBenchSipbell(ctx, b, k, bin)
-		u.latency(ctx, b, envInt("SIPBELL_BENCH_CALLS", 300))
+		peer := startRTPPeer(b)
+		r := interop.RunSipp(ctx, b, interop.SippOptions{Scenario: benchScenarioFile(b), Remote: u.sip, Service: u.user,
+			Calls: envInt("SIPBELL_BENCH_CALLS", 300), Rate: 5, Timeout: 3 * time.Minute, Args: []string{"-l", "1"},
+			Replace: map[string]string{"rtp": fmt.Sprint(peer.port), "hold": "20"}})
+		peer.close()
 		cancel()
-		if len(u.inv200) == 0 {
-			b.Fatal("no call answered")
+		for _, st := range []string{"100", "180", "200"} {
+			gaps := inviteTo(r.Messages, "SIP/2.0 "+st)
+			if len(gaps) == 0 {
+				b.Fatalf("no %s received (sipp exit %d)", st, r.Exit)
+			}
+			b.ReportMetric(median(gaps)*1000, "µs-invite-to-"+st+"-median")
+			b.ReportMetric(maxOf(gaps)*1000, "µs-invite-to-"+st+"-max")
+			if st == "200" {
+				b.ReportMetric(float64(len(gaps)), "calls")
+			}
 		}
-		b.ReportMetric(median(u.inv200)*1000, "µs-invite-to-200-median")
-		b.ReportMetric(maxOf(u.inv200)*1000, "µs-invite-to-200-max")
-		b.ReportMetric(float64(len(u.inv200)), "calls")
 	}
+}
+
+// inviteTo pairs each call's first INVITE sent with its first response
+// starting with status in a sipp -trace_msg log: the gaps in ms.
+func inviteTo(trace, status string) []float64 {
+	sent := map[string]time.Time{}
+	var out []float64
+	for _, block := range strings.Split(trace, "----------------------------------------------- ")[1:] {
+		head, msg, _ := strings.Cut(block, "\n")
+		at, err := time.Parse("2006-01-02 15:04:05.000000", strings.TrimSpace(head))
+		if err != nil {
+			continue
+		}
+		callID := ""
+		for _, l := range strings.Split(msg, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Call-ID:"); ok {
+				callID = strings.TrimSpace(v)
+				break
+			}
+		}
+		switch {
+		case strings.Contains(msg, "message sent") && strings.Contains(msg, "\nINVITE "):
+			if _, ok := sent[callID]; !ok {
+				sent[callID] = at
+			}
+		case strings.Contains(msg, "received") && strings.Contains(msg, status) && strings.Contains(msg, "CSeq: 1 INVITE"):
+			if t0, ok := sent[callID]; ok {
+				out = append(out, float64(at.Sub(t0).Microseconds())/1000)
+				delete(sent, callID)
+			}
+		}
+	}
+	return out
 }
