@@ -16,7 +16,10 @@ cd "$ROOT"
 GO=${GO:-go}
 W=$(mktemp -d /tmp/sipbell-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-BUILD=(env CGO_ENABLED=0 "$GO" build -trimpath -ldflags '-s -w')
+# The release build's flags (the Makefile's): cold packages without
+# inlining (scripts/release-gcflags).
+mapfile -t GCFLAGS < <(sed 's/#.*//' scripts/release-gcflags | awk 'NF { print "-gcflags=" $1 "=-l" }')
+BUILD=(env CGO_ENABLED=0 "$GO" build -trimpath -ldflags '-s -w' "${GCFLAGS[@]}")
 "${BUILD[@]}" -o "$W/sipbell" ./cmd/sipbell
 GOOS=linux GOARCH=arm GOARM=6 "${BUILD[@]}" -o "$W/sipbell-armv6" ./cmd/sipbell
 printf 'release binaries: amd64 %d bytes, ARMv6 %d bytes\n' "$(stat -c %s "$W/sipbell")" "$(stat -c %s "$W/sipbell-armv6")"
