@@ -34,19 +34,33 @@ type fakeDNS struct {
 
 func startFake(t testing.TB, z zone) *fakeDNS {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp4", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, l := listenUDPAndTCP(t)
 	f := &fakeDNS{addr: pc.LocalAddr().String(), z: z, n: map[string]int{}}
 	t.Cleanup(func() { pc.Close(); l.Close() })
 	go f.serveUDP(pc)
 	go f.serveTCP(l)
 	return f
+}
+
+// listenUDPAndTCP binds one free loopback port for both UDP and TCP, as a
+// DNS server has: the UDP port the kernel picks may be taken for TCP by
+// another test's connection, then another port is tried.
+func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp4", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		var l net.Listener
+		if l, err = net.Listen("tcp4", pc.LocalAddr().String()); err == nil {
+			return pc, l
+		}
+		pc.Close()
+	}
+	t.Fatalf("no loopback port free for both UDP and TCP: %v", err)
+	return nil, nil
 }
 
 func (f *fakeDNS) count(key string) int {
