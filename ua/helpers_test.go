@@ -116,6 +116,17 @@ func start(t *testing.T, cfg Config, tweak func(*UA), opts ...Option) *harness {
 	return h
 }
 
+// waitLog waits (5 s at most) until the UA has logged want.
+func waitLog(t *testing.T, h *harness, want string) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(h.logs.String(), want); {
+		if time.Now().After(end) {
+			t.Fatalf("the UA did not log %q", want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (h *harness) events() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()

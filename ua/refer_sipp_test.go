@@ -54,6 +54,10 @@ func TestTransferee(t *testing.T) {
 				return
 			}
 			sippDone(t, to)
+			// The target's sipp is done once it has the ACK, which the
+			// transaction layer sends before the door has read the 486:
+			// a hang-up now would cancel the transfer (487 to the referrer).
+			waitLog(t, h, "call transfer failed")
 			if c.State() != CallAnswered || !strings.Contains(c.Peer(), resident.Addr) {
 				t.Errorf("after a failed transfer the call is %s with %s", c.State(), c.Peer())
 			}

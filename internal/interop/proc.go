@@ -45,11 +45,13 @@ func FreePort(t testing.TB) int {
 		port := nextPort()
 		pc, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
+			ScatterPorts()
 			continue
 		}
 		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
 		pc.Close()
 		if err != nil {
+			ScatterPorts()
 			continue
 		}
 		l.Close()
@@ -71,6 +73,15 @@ var portNext = struct {
 	sync.Mutex
 	n int
 }{n: -1}
+
+// ScatterPorts makes FreePort go on from a new random point: call it when
+// a port it gave was taken before the peer bound it. Another test process
+// walking the same way just ahead would otherwise take the next port too.
+func ScatterPorts() {
+	portNext.Lock()
+	defer portNext.Unlock()
+	portNext.n = -1
+}
 
 func nextPort() int {
 	portNext.Lock()

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,39 +114,48 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 	// before sipp binds it ("Unable to bind main socket, errno = 98"):
 	// then sipp exits at once and is started again on other ports.
 	for attempt := 1; ; attempt++ {
-		port := FreePort(t)
+		port, media := FreePort(t), FreePort(t)
 		s.Addr, s.out = fmt.Sprintf("127.0.0.1:%d", port), NewLog()
 		argv := append([]string{"sipp"}, args...)
-		argv = append(argv, "-p", strconv.Itoa(port), "-mp", strconv.Itoa(FreePort(t)&^1))
+		argv = append(argv, "-p", strconv.Itoa(port), "-mp", strconv.Itoa(media))
 		if opts.Remote != "" {
 			argv = append(argv, opts.Remote) // the remote host stays last
 		}
 		s.p = startProc(t, "sipp", s.out, dir, argv...)
 		t.Cleanup(s.p.stop)
-		s.awaitBound(t)
+		s.awaitBound(t, port, media, media+2) // sipp's audio and video RTP
 		if attempt < 5 && s.p.exited() && strings.Contains(s.out.String(), "Unable to bind") {
-			t.Logf("sipp could not bind 127.0.0.1:%d (taken meanwhile): starting it again", port)
+			t.Logf("sipp could not bind 127.0.0.1:%d or %d (taken meanwhile): starting it again", port, media)
+			ScatterPorts()
 			continue
 		}
 		return s
 	}
 }
 
-// awaitBound waits until sipp has bound its port or has exited.
-func (s *Sipp) awaitBound(t testing.TB) {
+// awaitBound waits until sipp has bound its SIP and media ports, or has
+// exited (a fast client may be done already; a port taken by someone else
+// between FreePort and sipp's bind makes it exit with "Unable to bind").
+// The ports are looked up among sipp's own sockets: a bind test of our
+// own would take a port another process holds for sipp's.
+func (s *Sipp) awaitBound(t testing.TB, ports ...int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := poll(ctx, nil, func(context.Context) error {
 		if s.p.exited() {
-			return nil // a fast client may already be done
+			return nil
 		}
-		pc, err := net.ListenPacket("udp4", s.Addr)
+		got, err := boundPorts(s.p.cmd.Process.Pid, ports...)
 		if err != nil {
-			return nil // bound by sipp
+			return err
 		}
-		pc.Close()
-		return errors.New("sipp has not bound its port yet")
+		for _, p := range ports {
+			if !got[p] {
+				return fmt.Errorf("sipp has not bound port %d yet", p)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("sipp not ready: %v", err)
