@@ -1,8 +1,11 @@
 package provisioning
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,4 +135,34 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// ErrStateTooLarge is wrapped by ReadStateJSON for a file over its bound.
+var ErrStateTooLarge = errors.New("state file too large")
+
+// ReadStateJSON decodes the JSON state file at path into v, reading at
+// most limit bytes of it. A missing file is an empty state: v is left as
+// it is and found is false. A file over limit (ErrStateTooLarge), one that
+// cannot be read, and one that is not one JSON value are errors naming
+// the path. It is the reading side of WriteFileAtomic's state files.
+func ReadStateJSON(path string, limit int64, v any) (found bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return false, fmt.Errorf("read %s: %w (over %d bytes)", path, ErrStateTooLarge, limit)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return true, nil
 }

@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/sipbell/sipbell/device"
@@ -35,17 +31,8 @@ func newAccessStore(stateDir string) device.AccessStore {
 // Load reads the stored state; no file is an empty state.
 func (s accessStore) Load() (device.AccessState, error) {
 	var st device.AccessState
-	f, err := os.Open(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("read door codes %s: %w", s.path, err)
-	}
-	defer f.Close()
-	dec := json.NewDecoder(io.LimitReader(f, maxAccessFile)) // a cut file fails to decode
-	if err := dec.Decode(&st); err != nil {
-		return device.AccessState{}, fmt.Errorf("read door codes %s: %w", s.path, err)
+	if _, err := provisioning.ReadStateJSON(s.path, maxAccessFile, &st); err != nil {
+		return device.AccessState{}, fmt.Errorf("read door codes: %w", err)
 	}
 	return st, nil
 }

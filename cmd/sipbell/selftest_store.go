@@ -2,10 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -25,9 +22,6 @@ const (
 	maxSelfTestBands  = 32
 )
 
-// errSelfTestFile is wrapped by Load for a file that is too large.
-var errSelfTestFile = errors.New("self-test file too large")
-
 // selfTestStore keeps the last self-test outcome in a state directory.
 type selfTestStore struct{ path string }
 
@@ -45,24 +39,13 @@ func (s *selfTestStore) Load() (*selftest.Result, error) {
 	if s == nil {
 		return nil, nil
 	}
-	f, err := os.Open(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read self-test %s: %w", s.path, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSelfTestFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read self-test %s: %w", s.path, err)
-	}
-	if len(b) > maxSelfTestFile {
-		return nil, fmt.Errorf("read self-test %s: %w (over %d bytes)", s.path, errSelfTestFile, maxSelfTestFile)
-	}
 	var r selftest.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("read self-test %s: %w", s.path, err)
+	found, err := provisioning.ReadStateJSON(s.path, maxSelfTestFile, &r)
+	if err != nil {
+		return nil, fmt.Errorf("read self-test: %w", err)
+	}
+	if !found {
+		return nil, nil
 	}
 	r = boundSelfTest(r)
 	return &r, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sipbell/sipbell/audio"
 	"github.com/sipbell/sipbell/audio/selftest"
+	"github.com/sipbell/sipbell/provisioning"
 )
 
 // TestSelfTestStore: the last self-test outcome is kept in the state
@@ -98,7 +99,7 @@ func TestSelfTestStoreNone(t *testing.T) {
 	if r, err := s.Load(); r != nil || err != nil {
 		t.Fatalf("Load = %v, %v; want nothing", r, err)
 	}
-	if _, err := newSelfTestStore(t.TempDir()).Load(); errors.Is(err, errSelfTestFile) {
+	if _, err := newSelfTestStore(t.TempDir()).Load(); errors.Is(err, provisioning.ErrStateTooLarge) {
 		t.Fatal(err)
 	}
 }
