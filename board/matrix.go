@@ -1,6 +1,7 @@
 package board
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,11 @@ type MatrixKeypad struct {
 	// Debounce is how long a key must stay down (or up) before it counts
 	// (20ms when unset; at most 1s).
 	Debounce time.Duration `yaml:"debounce"`
+	// Scan is how long each row is driven, while a key is down, before its
+	// columns are read (5ms when unset; 1ms..100ms): longer for long
+	// cables whose wires take time to settle. A pass over the rows takes
+	// four of these.
+	Scan time.Duration `yaml:"scan"`
 }
 
 // The matrix keypad's shape and defaults.
@@ -42,7 +48,7 @@ const (
 	matrixKeys     = "123456789*0#"
 	matrixDebounce = 20 * time.Millisecond
 	// matrixScan is how long each row is driven, while a key is down,
-	// before its columns are read: a pass over the rows takes 4 of them.
+	// before its columns are read, when MatrixKeypad.Scan is unset.
 	matrixScan = 5 * time.Millisecond
 )
 
@@ -62,6 +68,14 @@ func (m *MatrixKeypad) debounce() time.Duration {
 	return m.Debounce
 }
 
+// scan returns the time each row is driven, the default when none is set.
+func (m *MatrixKeypad) scan() time.Duration {
+	if m.Scan == 0 {
+		return matrixScan
+	}
+	return m.Scan
+}
+
 // validate checks the keypad's shape, keys and pins; used holds the pins
 // other roles have taken (pin → config path) and gets the keypad's.
 func (m *MatrixKeypad) validate(errs *cfgerr.List, used map[string]string) {
@@ -77,6 +91,9 @@ func (m *MatrixKeypad) validate(errs *cfgerr.List, used map[string]string) {
 	}
 	if d := m.debounce(); d < time.Millisecond || d > time.Second {
 		errs.Add(path+".debounce", "must be between 1ms and 1s, not %v", d)
+	}
+	if d := m.scan(); d < time.Millisecond || d > 100*time.Millisecond {
+		errs.Add(path+".scan", "must be between 1ms and 100ms, not %v", d)
 	}
 	for _, l := range []struct {
 		name string
@@ -116,13 +133,14 @@ var errMatrixPins = errors.New("a matrix keypad needs 4 rows and 3 columns")
 // matrixScanner turns a matrix keypad's wires into key presses. While no
 // key is down every row is low and it waits for a column's falling edge
 // (no polling, no wake-up); then it scans row by row, a row every
-// matrixScan, until all keys are released, and calls key once for each
+// tick, until all keys are released, and calls key once for each
 // key that stayed down for the debounce time.
 type matrixScanner struct {
 	rows     []matrixRow
 	cols     []matrixCol
 	keys     string
 	debounce time.Duration
+	tick     time.Duration // each row's time (matrixScan when zero)
 	clk      clockwork.Clock
 	key      func(byte)
 	idle     func() // called each time it goes back to waiting (nil: none)
@@ -230,7 +248,7 @@ func (s *matrixScanner) selectRow(r int) error {
 	return nil
 }
 
-// scan drives one row at a time, each for a matrixScan tick before its
+// scan drives one row at a time, each for a tick (s.tick) before its
 // columns are read (the wires settle, and a slow model of them catches
 // up), until a whole pass finds every key up and debounced; it reports
 // each debounced press.
@@ -244,7 +262,7 @@ func (s *matrixScanner) scan(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.clk.After(matrixScan):
+		case <-s.clk.After(cmp.Or(s.tick, matrixScan)):
 		}
 		now := s.clk.Now()
 		for c, col := range s.cols {
@@ -287,7 +305,7 @@ func (b *Board) startMatrix(cfg MatrixKeypad) error {
 		b.sim.matrix = sm
 		s = sm.m.scanner(cfg.debounce(), func(k byte) { emit(k); sm.notify(k) }, func() { sm.notify(0) })
 	} else {
-		s = &matrixScanner{keys: cfg.keys(), debounce: cfg.debounce(), clk: b.clk, key: emit}
+		s = &matrixScanner{keys: cfg.keys(), debounce: cfg.debounce(), tick: cfg.scan(), clk: b.clk, key: emit}
 		for _, name := range cfg.Rows {
 			p, err := b.hw.pin(name)
 			if err != nil {

@@ -106,14 +106,18 @@ type matrixRig struct {
 	idle chan struct{}
 }
 
-func startMatrixRig(t *testing.T) *matrixRig {
+func startMatrixRig(t *testing.T) *matrixRig { return startMatrixRigTick(t, 0) }
+
+// startMatrixRigTick is startMatrixRig with each row driven for tick (0:
+// the default).
+func startMatrixRigTick(t *testing.T, tick time.Duration) *matrixRig {
 	t.Helper()
 	r := &matrixRig{clk: clockwork.NewFakeClock(), keys: make(chan byte, 16), idle: make(chan struct{}, 16)}
 	// The columns wait on the real clock (Halt wakes them), so that the
 	// fake clock's only waiter is the scanner between two scans.
 	r.m = newMatrixModel(matrixKeys, clockwork.NewRealClock())
 	s := r.m.scanner(20*time.Millisecond, func(k byte) { r.keys <- k }, func() { r.idle <- struct{}{} })
-	s.clk = r.clk
+	s.clk, s.tick = r.clk, tick
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.run(ctx) }()
@@ -187,6 +191,29 @@ func (r *matrixRig) untilIdle(t *testing.T, what string) {
 	}
 }
 
+// TestMatrixScannerTick: with matrix_keypad.scan set, each row is driven
+// for that long before the scanner moves to the next one.
+func TestMatrixScannerTick(t *testing.T) {
+	t.Parallel()
+	r := startMatrixRigTick(t, 40*time.Millisecond)
+	outs := func() int { r.m.mu.Lock(); defer r.m.mu.Unlock(); return r.m.outs }
+	_ = r.m.set('1', true)
+	r.sleeping(t)
+	before := outs()
+	r.clk.Advance(matrixScan) // the default tick: too soon
+	time.Sleep(50 * time.Millisecond)
+	if n := outs(); n != before {
+		t.Fatalf("the next row was driven after %v, want after 40ms", matrixScan)
+	}
+	r.clk.Advance(40*time.Millisecond - matrixScan)
+	for end := time.Now().Add(10 * time.Second); outs() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the next row was not driven after 40ms")
+		}
+	}
+	_ = r.m.set('1', false)
+}
+
 // TestMatrixScannerDebounce: a contact shorter than the debounce time is
 // no key; a key held for it is one key however long it is held; no scan
 // runs while no key is down; two keys of a column held together are both
@@ -251,6 +278,8 @@ func TestMatrixKeypadConfig(t *testing.T) {
 		{"pin of a role", func(m *MatrixKeypad) { m.Rows[0] = "GPIO17" }, "GPIO17 is already used by pins.call_buttons[0]"},
 		{"bad pin", func(m *MatrixKeypad) { m.Cols[0] = "GPIO40" }, "unknown pin \"GPIO40\""},
 		{"debounce", func(m *MatrixKeypad) { m.Debounce = 2 * time.Second }, "matrix_keypad.debounce"},
+		{"slow scan", func(m *MatrixKeypad) { m.Scan = 40 * time.Millisecond }, ""},
+		{"scan too long", func(m *MatrixKeypad) { m.Scan = 200 * time.Millisecond }, "matrix_keypad.scan: must be between 1ms and 100ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := matrixSimConfig("")
