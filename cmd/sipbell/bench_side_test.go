@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -294,43 +293,10 @@ func (u *benchUA) latency(ctx context.Context, b *testing.B, n int) {
 		// hundred and sipp's retransmission 500 ms later made the max.
 		Calls: n, Rate: 5, Timeout: 3 * time.Minute, Args: []string{"-l", "1"},
 		Replace: map[string]string{"rtp": fmt.Sprint(peer.port), "hold": "20"}})
-	u.inv200 = inviteTo200(r.Messages)
+	u.inv200 = inviteTo(r.Messages, "200")
 	if r.Exit != 0 || len(u.inv200) < n {
 		// A slow build (under qemu) may still be in its last call when
 		// the next comes (486/480): the figures are of the calls answered.
 		b.Logf("%s: %d of %d calls answered (sipp exit %d)", u.name, len(u.inv200), n, r.Exit)
 	}
-}
-
-// inviteTo200 pairs each call's first INVITE sent with its 200 received
-// in a sipp -trace_msg log and returns the gaps in milliseconds.
-func inviteTo200(trace string) []float64 {
-	sent := map[string]time.Time{}
-	var out []float64
-	for _, block := range strings.Split(trace, "----------------------------------------------- ")[1:] {
-		head, msg, _ := strings.Cut(block, "\n")
-		at, err := time.Parse("2006-01-02 15:04:05.000000", strings.TrimSpace(head))
-		if err != nil {
-			continue
-		}
-		callID := ""
-		for _, l := range strings.Split(msg, "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Call-ID:"); ok {
-				callID = strings.TrimSpace(v)
-				break
-			}
-		}
-		switch {
-		case strings.Contains(msg, "message sent") && strings.Contains(msg, "\nINVITE "):
-			if _, ok := sent[callID]; !ok {
-				sent[callID] = at
-			}
-		case strings.Contains(msg, "received") && strings.Contains(msg, "SIP/2.0 200") && strings.Contains(msg, "CSeq: 1 INVITE"):
-			if t0, ok := sent[callID]; ok {
-				out = append(out, float64(at.Sub(t0).Microseconds())/1000)
-				delete(sent, callID)
-			}
-		}
-	}
-	return out
 }
