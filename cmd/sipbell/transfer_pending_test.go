@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,15 +27,9 @@ func TestReferWhileTransferringBinary(t *testing.T) {
 	resident := interop.StartSipp(t, interop.SippOptions{Scenario: filepath.Join(sippDir, "uas_refer_twice.xml"),
 		Timeout: 40 * time.Second, Replace: map[string]string{
 			"referto": "sip:target@" + held.Addr, "final": "486 Busy Here", "referto2": bob.URI}})
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(30))
-	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [\"sip:resident@%s\"]\n", resident.Addr)), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p.await(ctx, t, "door station ready", nil, 1)
-
-	p.press(t, 1)
+	p := startButtonCaller(ctx, t, "sip:resident@"+resident.Addr)
 	p.await(ctx, t, "call transfer asked", nil, 1)
 	awaitTrace(ctx, t, resident, "SIP/2.0 491 Request Pending")
 	if err := held.Release(ctx); err != nil {

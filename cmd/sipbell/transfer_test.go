@@ -21,15 +21,9 @@ func TestTransferDoorCall(t *testing.T) {
 	t.Parallel()
 	alice := interop.StartBaresip(t, interop.BaresipOptions{User: "alice", AutoAnswer: true})
 	bob := interop.StartBaresip(t, interop.BaresipOptions{User: "bob", AutoAnswer: true})
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(30))
-	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [%q]\n", alice.URI)), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p.await(ctx, t, "door station ready", nil, 1)
-
-	p.press(t, 1)
+	p := startButtonCaller(ctx, t, alice.URI)
 	if err := alice.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
 		t.Fatalf("alice: %v", err)
 	}
@@ -74,15 +68,9 @@ func TestAttendedTransferDoorCall(t *testing.T) {
 	resident := interop.StartSipp(t, interop.SippOptions{Scenario: filepath.Join("..", "..", "ua", "testdata", "sipp", "uas_refer.xml"),
 		Timeout: 40 * time.Second, Replace: map[string]string{
 			"referto": bob.URI + "?Replaces=consult%40127.0.0.1%3Bto-tag%3Dbobtag%3Bfrom-tag%3Dresidenttag", "final": "200 OK"}})
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(30))
-	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [\"sip:resident@%s\"]\n", resident.Addr)), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p.await(ctx, t, "door station ready", nil, 1)
-
-	p.press(t, 1)
+	p := startButtonCaller(ctx, t, "sip:resident@"+resident.Addr)
 	if err := bob.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
 		t.Fatalf("bob: %v", err)
 	}
@@ -100,4 +88,19 @@ func TestAttendedTransferDoorCall(t *testing.T) {
 	p.await(ctx, t, "call ended", nil, 1)
 	p.stop(ctx, t)
 	judgeVoice(t, "door → bob", heard, call)
+}
+
+// startButtonCaller starts the door station (the sipbell binary) with
+// call button 1 calling target and the test's voice signal as its
+// microphone, waits until it is ready and presses the button: the
+// visitor's call is on its way.
+func startButtonCaller(ctx context.Context, t *testing.T, target string) *voiceProc {
+	t.Helper()
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(30))
+	p := startVoice(t, voiceConfig(mic, speaker, fmt.Sprintf("device:\n  buttons:\n    - targets: [%q]\n", target)), nil)
+	p.await(ctx, t, "door station ready", nil, 1)
+	p.press(t, 1)
+	return p
 }
