@@ -192,34 +192,13 @@ func selfTestCase(t *testing.T, name string, pass bool, detail, event string) {
 	hooks := &hookSink{ch: make(chan struct{}, 1)}
 	srv := httptest.NewServer(hooks)
 	defer srv.Close()
-	cfgPath := filepath.Join(dir, "sipbell.yaml")
-	cfg := fmt.Sprintf(`sip:
-  listen: 127.0.0.1:0
-audio:
-  capture: %s
-  playback: %s
-  echo_cancel:
-    mode: "off"
-notify:
+	cfgPath := writeSelfTestConfig(t, dir, mic, spk, fmt.Sprintf(`notify:
   webhooks:
     - url: %s
       events: [audio-fault, audio-ok]
-provisioning:
-  state_dir: %s
-  admin:
-    listen: 127.0.0.1:0
-    tls: false
-    password: %q
-`, mic, spk, srv.URL, filepath.Join(dir, "state"), liveDoorPassword)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, srv.URL))
 	_, h := startHistoryDoor(t, cfgPath)
-	code, body := h.call(t, "POST", "/api/actions/self-test")
-	var r selftest.Result
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &r) != nil {
-		t.Fatalf("self-test: %d %s", code, body)
-	}
+	r := runSelfTest(t, h)
 	t.Logf("%s: %v (noise %.1f dBFS), bands %+v", name, r, r.NoiseDBFS, r.Bands)
 	if r.Pass != pass || !strings.Contains(r.Detail, detail) {
 		t.Fatalf("self-test: pass=%v %q, want pass=%v and %q", r.Pass, r.Detail, pass, detail)
@@ -227,14 +206,8 @@ provisioning:
 	if !pass && r.Verdict != selftest.VerdictFault {
 		t.Errorf("verdict %q, want %q", r.Verdict, selftest.VerdictFault)
 	}
-	code, body = h.call(t, "GET", "/api/status")
-	var st struct {
-		Device struct {
-			Audio *selftest.Result `json:"audio_self_test"`
-		} `json:"device"`
-	}
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil || st.Device.Audio == nil || st.Device.Audio.Pass != pass {
-		t.Errorf("status: %d %s", code, body)
+	if st := statusSelfTest(t, h); st == nil || st.Pass != pass {
+		t.Errorf("status: self-test %+v, want pass=%v", st, pass)
 	}
 	h.awaitHistory(ctx, t, "the self-test", func(es []history.Entry) bool { return hasEntry(es, historySelfTest, "api", "", detail) })
 	for {
@@ -250,4 +223,59 @@ provisioning:
 			t.Fatalf("no %s webhook with %q; got %q", event, detail, got)
 		}
 	}
+}
+
+// writeSelfTestConfig writes dir/sipbell.yaml for a self-test on the
+// binary and returns its path: the door's microphone plays mic, its
+// speaker writes spk, echo cancelling is off, notify (a YAML notify:
+// section) says where outcomes go, the admin API listens on a free port
+// (liveDoorPassword) and the state is kept in dir/state.
+func writeSelfTestConfig(t *testing.T, dir, mic, spk, notify string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`sip:
+  listen: 127.0.0.1:0
+audio:
+  capture: %s
+  playback: %s
+  echo_cancel:
+    mode: "off"
+%sprovisioning:
+  state_dir: %s
+  admin:
+    listen: 127.0.0.1:0
+    tls: false
+    password: %q
+`, mic, spk, notify, filepath.Join(dir, "state"), liveDoorPassword)
+	path := filepath.Join(dir, "sipbell.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// runSelfTest runs the self-test through h's admin API: its outcome.
+func runSelfTest(t *testing.T, h historyRig) selftest.Result {
+	t.Helper()
+	var r selftest.Result
+	code, body := h.call(t, "POST", "/api/actions/self-test")
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &r) != nil {
+		t.Fatalf("self-test: %d %s", code, body)
+	}
+	return r
+}
+
+// statusSelfTest is the last self-test outcome in h's /api/status (nil:
+// none).
+func statusSelfTest(t *testing.T, h historyRig) *selftest.Result {
+	t.Helper()
+	var st struct {
+		Device struct {
+			Audio *selftest.Result `json:"audio_self_test"`
+		} `json:"device"`
+	}
+	code, body := h.call(t, "GET", "/api/status")
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
+		t.Fatalf("status: %d %s", code, body)
+	}
+	return st.Device.Audio
 }
