@@ -18,9 +18,13 @@ import (
 // to the file every sinkFlushEvery while there is something (issue 16: no
 // blocking system call in the per-frame path, and a disk that stalls does
 // not stall the speaker). The buffer is bounded: while the writer is
-// stuck, frames that do not fit are dropped and counted.
+// stuck, frames that do not fit are dropped and counted. Each of its two
+// buffers starts with room for one flush interval at 16 kHz and grows
+// towards the bound only while the writer falls behind: a call's
+// recording holds 16 KB, not the 128 KB a stalled disk may take.
 const (
 	sinkBufBytes   = 64 << 10 // 2 s at 16 kHz, 4 s at 8 kHz
+	sinkStartBytes = 8 << 10  // one sinkFlushEvery at 16 kHz (8000 bytes)
 	sinkFlushEvery = 250 * time.Millisecond
 )
 
@@ -81,7 +85,7 @@ func newSink(w io.WriteSeeker, c io.Closer, rate int, direct bool) (*Sink, error
 		close(s.done)
 		return s, nil
 	}
-	s.pending, s.spare = make([]byte, 0, sinkBufBytes), make([]byte, 0, sinkBufBytes)
+	s.pending, s.spare = make([]byte, 0, sinkStartBytes), make([]byte, 0, sinkStartBytes)
 	go s.writer()
 	return s, nil
 }
@@ -104,9 +108,11 @@ func (s *Sink) Write(ctx context.Context, frame []int16) error {
 		return ErrTooLong
 	case s.direct:
 		return s.wr.Write(frame)
-	case len(s.pending)+2*len(frame) > cap(s.pending):
+	case len(s.pending)+2*len(frame) > sinkBufBytes:
 		s.dropped.Add(1)
 		return nil
+	case len(s.pending)+2*len(frame) > cap(s.pending):
+		s.pending = growSink(s.pending, 2*len(frame))
 	}
 	if len(s.pending) == 0 {
 		select {
@@ -119,6 +125,14 @@ func (s *Sink) Write(ctx context.Context, frame []int16) error {
 	}
 	s.queued += 2 * int64(len(frame))
 	return nil
+}
+
+// growSink returns b with room for n more bytes: twice its capacity, at
+// most sinkBufBytes (Write has checked that n fits under it).
+func growSink(b []byte, n int) []byte {
+	g := make([]byte, len(b), min(max(2*cap(b), len(b)+n), sinkBufBytes))
+	copy(g, b)
+	return g
 }
 
 // Dropped returns how many frames were dropped because the writer fell

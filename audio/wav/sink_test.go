@@ -195,3 +195,61 @@ func TestSourceFileInMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestSinkBuffersSizedToTheCall (issue 16): a new recording holds two
+// buffers of one flush interval, not two of the stall bound (128 KB of a
+// call's anonymous memory); while the disk stalls the one gathering
+// frames grows to the bound and no further, and frames past it are
+// dropped as before.
+func TestSinkBuffersSizedToTheCall(t *testing.T) {
+	f := &stallFile{stalled: make(chan struct{})}
+	s, err := newSink(f, f, 16000, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := func() (pending, spare int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return cap(s.pending), cap(s.spare)
+	}
+	if p, sp := held(); p+sp > 2*sinkStartBytes {
+		t.Errorf("a new sink holds %d+%d bytes of buffer, want at most 2x%d", p, sp, sinkStartBytes)
+	}
+	frame := make([]int16, 2*audio.FrameSamples) // 20 ms at 16 kHz
+	for i := range 2 * sinkBufBytes / (2 * len(frame)) {
+		if err := s.Write(context.Background(), frame); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if p, _ := held(); p > sinkBufBytes {
+			t.Fatalf("frame %d: the buffer grew to %d bytes, past the bound %d", i, p, sinkBufBytes)
+		}
+	}
+	if s.Dropped() == 0 {
+		t.Error("no frame dropped past the bound")
+	}
+	close(f.stalled)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSourceStreamChunk (issue 16): a long microphone file is read
+// through a buffer of one second at 8 kHz, not four.
+func TestSourceStreamChunk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mic.wav")
+	if err := os.WriteFile(path, make([]byte, 2*maxInMemory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := openFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c, ok := r.(chunkedFile)
+	if !ok {
+		t.Fatalf("a file of %d bytes opened as %T, want streamed", 2*maxInMemory, r)
+	}
+	if n := c.r.Size(); n > 16<<10 {
+		t.Errorf("streamed through a %d-byte buffer, want at most 16 KB", n)
+	}
+}

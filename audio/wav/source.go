@@ -61,12 +61,13 @@ func Open(path string) (*Source, error) { return OpenRate(path, audio.SampleRate
 
 // A file source reads a file of up to maxInMemory bytes into memory at
 // once, and a longer one (or a pipe) in streamChunk reads: a microphone
-// stand-in read every frame makes no system call per frame, one per 4 s
-// at 8 kHz (issue 16), and holds no more than one chunk of it (a whole
-// 60 s file would be ~1 MB of the process's anonymous memory).
+// stand-in read every frame makes no system call per frame, one per
+// second at 8 kHz (issue 16), and holds no more than one chunk of it (a
+// whole 60 s file would be ~1 MB of the process's anonymous memory; a
+// 64 KB chunk was 48 KB more of it than one read a second needs).
 const (
-	maxInMemory = streamChunk // about 4 s at 8 kHz
-	streamChunk = 64 << 10
+	maxInMemory = 64 << 10 // about 4 s at 8 kHz
+	streamChunk = 16 << 10
 )
 
 // OpenRate opens the WAV file at path as an unpaced Source at rate Hz.
