@@ -53,6 +53,9 @@ func BenchmarkMemoryInCall(b *testing.B) {
 			}
 			sleepCtx(ctx, 2*time.Second)
 			printSmaps(os.Stdout, fmt.Sprintf("after call %d", i+1), readSmaps(ua.pid, exe))
+			if md.free(ctx, b, ua.pid) {
+				printSmaps(os.Stdout, "FreeOSMemory", readSmaps(ua.pid, exe))
+			}
 		}
 		md.snapshot(ctx, b, ua.pid, "after calls")
 		logPath, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/2", ua.pid))
@@ -211,13 +214,22 @@ var memClasses = [][2]string{
 	{"goroutines", "/sched/goroutines:goroutines"},
 }
 
-func (m *memDebug) snapshot(ctx context.Context, b *testing.B, pid int, when string) {
+// free has the binary call debug.FreeOSMemory when SIPBELL_MEMDEBUG_FREE
+// is set, and says whether it did.
+func (m *memDebug) free(ctx context.Context, b *testing.B, pid int) bool {
 	b.Helper()
-	if m.dir == "" {
-		return
+	if m.dir == "" || os.Getenv("SIPBELL_MEMDEBUG_FREE") == "" {
+		return false
 	}
+	m.signal(ctx, b, pid, syscall.SIGUSR2)
+	return true
+}
+
+// signal sends sig and waits for the binary's done file.
+func (m *memDebug) signal(ctx context.Context, b *testing.B, pid int, sig syscall.Signal) {
+	b.Helper()
 	m.n++
-	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+	if err := syscall.Kill(pid, sig); err != nil {
 		b.Fatal(err)
 	}
 	done := filepath.Join(m.dir, fmt.Sprintf("done-%d", m.n))
@@ -227,9 +239,17 @@ func (m *memDebug) snapshot(ctx context.Context, b *testing.B, pid int, when str
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			b.Fatalf("no memdebug snapshot %d from %d", m.n, pid)
+			b.Fatalf("no memdebug answer %d from %d", m.n, pid)
 		}
 	}
+}
+
+func (m *memDebug) snapshot(ctx context.Context, b *testing.B, pid int, when string) {
+	b.Helper()
+	if m.dir == "" {
+		return
+	}
+	m.signal(ctx, b, pid, syscall.SIGUSR1)
 	text, _ := os.ReadFile(filepath.Join(m.dir, fmt.Sprintf("metrics-%d.txt", m.n)))
 	vals := map[string]uint64{}
 	for _, l := range strings.Split(string(text), "\n") {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
@@ -17,7 +18,9 @@ import (
 // memory metrics and a heap profile into $SIPBELL_MEMDEBUG_DIR on each
 // SIGUSR1: BenchmarkMemoryInCall's accounting (issue 16). Before the
 // profile it collects garbage twice, so the profile's in-use figures are
-// the live heap; the metrics are taken first, as they were. Every
+// the live heap; the metrics are taken first, as they were. SIGUSR2
+// calls debug.FreeOSMemory; with SIPBELL_MEMDEBUG_FREE set (the bench
+// uses SIGUSR2) allocations are not profiled. Every
 // allocation after package main's initialisation is sampled.
 func init() {
 	dir := os.Getenv("SIPBELL_MEMDEBUG_DIR")
@@ -25,11 +28,18 @@ func init() {
 		return
 	}
 	runtime.MemProfileRate = 1
+	if os.Getenv("SIPBELL_MEMDEBUG_FREE") != "" {
+		runtime.MemProfileRate = 0 // the profiler's tables would be most of what is freed
+	}
 	c := make(chan os.Signal, 1)
-	signal.Notify(c, syscall.SIGUSR1)
+	signal.Notify(c, syscall.SIGUSR1, syscall.SIGUSR2)
 	go func() {
 		for n := 1; ; n++ {
-			<-c
+			if <-c == syscall.SIGUSR2 { // what debug.FreeOSMemory gives back
+				debug.FreeOSMemory()
+				os.WriteFile(filepath.Join(dir, fmt.Sprintf("done-%d", n)), nil, 0o644)
+				continue
+			}
 			writeMemMetrics(filepath.Join(dir, fmt.Sprintf("metrics-%d.txt", n)))
 			runtime.GC()
 			runtime.GC()
