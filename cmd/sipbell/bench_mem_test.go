@@ -23,8 +23,10 @@ import (
 // prints /proc/PID/smaps by kind of mapping (the binary's text, rodata
 // and data, the Go heap, stacks, runtime metadata) idle, at each call's
 // peak of anonymous memory and after the call, and the runtime's last
-// GC trace line (GODEBUG=gctrace=1: live heap, goal, stacks). It asserts
-// nothing:
+// GC trace line (GODEBUG=gctrace=1: live heap, goal, stacks). A binary
+// built without -ldflags -s (the release's layout, with its symbol
+// table) also gets its resident code attributed to packages, idle and
+// after the calls (bench_pages_test.go). It asserts nothing:
 //
 //	SIPBELL_BENCH_BIN=/tmp/sipbell go test -run '^$' -bench MemoryInCall -benchtime 1x ./cmd/sipbell/
 func BenchmarkMemoryInCall(b *testing.B) {
@@ -45,6 +47,21 @@ func BenchmarkMemoryInCall(b *testing.B) {
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", ua.pid))
 		printSmaps(os.Stdout, "idle", readSmaps(ua.pid, exe))
 		md.snapshot(ctx, b, ua.pid, "idle")
+		syms, err := binarySymbols(exe)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pages := func(when string) {
+			if len(syms) == 0 {
+				return // stripped
+			}
+			pkgs, err := residentCode(ua.pid, exe, syms)
+			if err != nil {
+				b.Fatal(err)
+			}
+			printResidentCode(os.Stdout, when, pkgs, envInt("SIPBELL_BENCH_PACKAGES", 40))
+		}
+		pages("idle")
 		for i := range reps {
 			peak := memCall(ctx, b, k, ua, secs)
 			printSmaps(os.Stdout, fmt.Sprintf("call %d peak", i+1), peak)
@@ -58,6 +75,7 @@ func BenchmarkMemoryInCall(b *testing.B) {
 			}
 		}
 		md.snapshot(ctx, b, ua.pid, "after calls")
+		pages("after calls")
 		logPath, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/2", ua.pid))
 		fmt.Println("last GC:", lastGCTrace(logPath))
 		cancel()
