@@ -2,10 +2,8 @@ package ua
 
 import (
 	"fmt"
-	"net"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -27,46 +25,21 @@ func BenchmarkAnswerPath(b *testing.B) {
 }
 
 func benchAnswer(b *testing.B) {
-	cfg := testConfig()
-	cfg.Limits.SourceRate, cfg.Limits.SourceBurst = 10000, 100000 // calls one after the other from one source
-	h := benchUA(b, cfg)
+	h, conn := benchCaller(b)
 	addr := h.Addr().String()
-	conn, err := net.Dial("udp", addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
 	lat := make([]time.Duration, 0, b.N)
 	buf := make([]byte, 65536)
-	exchange := func(msg, want string) string {
-		conn.Write([]byte(msg))
-		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				b.Fatalf("no %q: %v", want, err)
-			}
-			if strings.Contains(string(buf[:n]), want) {
-				return string(buf[:n])
-			}
-		}
-	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("ans%d-%d", i, time.Now().UnixNano())
 		inv := request("INVITE", addr, conn.LocalAddr(), id, "Content-Type: application/sdp\r\n", offerSDP)
 		t0 := time.Now()
-		ok := exchange(inv, "SIP/2.0 200")
+		ok := benchExchange(b, conn, buf, inv, "SIP/2.0 200")
 		lat = append(lat, time.Since(t0))
 		to := headerValue(ok, "To")
-		fmt.Fprintf(conn, "ACK sip:door@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-a%s\r\nMax-Forwards: 70\r\n"+
-			"From: <sip:caller@127.0.0.1>;tag=t-%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
-			addr, conn.LocalAddr(), id, id, to, id)
-		bye := fmt.Sprintf("BYE sip:door@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-b%s\r\nMax-Forwards: 70\r\n"+
-			"From: <sip:caller@127.0.0.1>;tag=t-%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-			addr, conn.LocalAddr(), id, id, to, id)
-		exchange(bye, "SIP/2.0 200")
+		fmt.Fprint(conn, benchACK(addr, conn.LocalAddr(), id, to))
+		benchExchange(b, conn, buf, benchBYE(addr, conn.LocalAddr(), id, to), "SIP/2.0 200")
 		for len(h.Calls()) != 0 { // the door takes one call at a time
 			runtime.Gosched()
 		}

@@ -49,9 +49,7 @@ func BenchmarkRegisterRoundTrip(b *testing.B) {
 // resolution, so on loopback it reads 0; BenchmarkCallMemory measures the
 // same step in microseconds.
 func BenchmarkInviteTo200(b *testing.B) {
-	cfg := testConfig()
-	cfg.Limits.SourceRate, cfg.Limits.SourceBurst = 10000, 100000 // a load test from one source, not a flood
-	h := benchUA(b, cfg)
+	h := benchUA(b, benchConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b.ResetTimer()
@@ -83,15 +81,9 @@ func BenchmarkInviteTo200(b *testing.B) {
 // BenchmarkCallMemory reports the heap in use by one established call
 // (dialog, transaction state, SDP, RTP socket), measured after GC.
 func BenchmarkCallMemory(b *testing.B) {
-	cfg := testConfig()
-	cfg.Limits.SourceRate, cfg.Limits.SourceBurst = 10000, 100000 // calls one after the other from one source
-	h := benchUA(b, cfg)
+	h, conn := benchCaller(b)
 	addr := h.Addr().String()
-	conn, err := net.Dial("udp", addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	buf := make([]byte, 65536)
 	var total int64
 	var setup time.Duration
 	for i := 0; i < b.N; i++ {
@@ -101,28 +93,60 @@ func BenchmarkCallMemory(b *testing.B) {
 		id := fmt.Sprintf("mem%d", i)
 		inv := request("INVITE", addr, conn.LocalAddr(), id, "Content-Type: application/sdp\r\n", offerSDP)
 		t0 := time.Now()
-		ok := benchExchange(b, conn, inv, "SIP/2.0 200")
+		ok := benchExchange(b, conn, buf, inv, "SIP/2.0 200")
 		setup += time.Since(t0)
 		to := headerValue(ok, "To")
-		fmt.Fprintf(conn, "ACK sip:door@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-a%s\r\nMax-Forwards: 70\r\n"+
-			"From: <sip:caller@127.0.0.1>;tag=t-%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
-			addr, conn.LocalAddr(), id, id, to, id)
+		fmt.Fprint(conn, benchACK(addr, conn.LocalAddr(), id, to))
 		for len(h.Calls()) == 0 || h.Calls()[0].State() != CallAnswered {
 			time.Sleep(time.Millisecond)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		total += int64(m1.HeapInuse) - int64(m0.HeapInuse)
-		bye := fmt.Sprintf("BYE sip:door@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-b%s\r\nMax-Forwards: 70\r\n"+
-			"From: <sip:caller@127.0.0.1>;tag=t-%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-			addr, conn.LocalAddr(), id, id, to, id)
-		benchExchange(b, conn, bye, "SIP/2.0 200")
+		benchExchange(b, conn, buf, benchBYE(addr, conn.LocalAddr(), id, to), "SIP/2.0 200")
 		for len(h.Calls()) != 0 {
 			time.Sleep(time.Millisecond)
 		}
 	}
 	b.ReportMetric(float64(total)/float64(b.N)/1024, "KiB-heap/call")
 	b.ReportMetric(float64(setup.Microseconds())/float64(b.N), "µs-invite-to-200")
+}
+
+// benchConfig is the UA configuration of the call benchmarks: calls one
+// after the other from one source (a load test, not a flood).
+func benchConfig() Config {
+	cfg := testConfig()
+	cfg.Limits.SourceRate, cfg.Limits.SourceBurst = 10000, 100000
+	return cfg
+}
+
+// benchCaller runs a UA with benchConfig and connects a UDP caller to it.
+func benchCaller(b *testing.B) (*UA, net.Conn) {
+	b.Helper()
+	h := benchUA(b, benchConfig())
+	conn, err := net.Dial("udp", h.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return h, conn
+}
+
+// benchACK is the ACK for the 2xx (To: its To header) of the INVITE that
+// request(..., id, ...) made.
+func benchACK(addr string, local net.Addr, id, to string) string {
+	return inDialog("ACK", 1, addr, local, id, to)
+}
+
+// benchBYE is the caller's BYE for that call.
+func benchBYE(addr string, local net.Addr, id, to string) string {
+	return inDialog("BYE", 2, addr, local, id, to)
+}
+
+func inDialog(method string, cseq int, addr string, local net.Addr, id, to string) string {
+	return fmt.Sprintf("%s sip:door@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-%s%s\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:caller@127.0.0.1>;tag=t-%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContent-Length: 0\r\n\r\n",
+		method, addr, local, strings.ToLower(method[:1]), id, id, to, id, cseq, method)
 }
 
 func benchUA(b *testing.B, cfg Config) *UA {
@@ -146,10 +170,11 @@ func benchUA(b *testing.B, cfg Config) *UA {
 	return u
 }
 
-func benchExchange(b *testing.B, conn net.Conn, msg, want string) string {
+// benchExchange sends msg and reads (into buf) until a datagram holds
+// want.
+func benchExchange(b *testing.B, conn net.Conn, buf []byte, msg, want string) string {
 	conn.Write([]byte(msg))
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 65536)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
