@@ -28,7 +28,9 @@ type Call interface {
 	State() CallState
 	// Media returns the negotiated media description once answered.
 	Media() (media.Negotiated, bool)
-	// Answer accepts an incoming call that is ringing.
+	// Answer accepts an incoming call that is ringing. It returns once
+	// the 200 OK is sent (or the call ended, or ctx is done: the answer
+	// stands); with 100rel, once the answer waits for the PRACK.
 	Answer(ctx context.Context) error
 	// Reject refuses an incoming call that is ringing with a status code
 	// (486 Busy Here when code is 0).
@@ -133,6 +135,14 @@ type call struct {
 	once    sync.Once
 	done    chan struct{} // closed when ended
 	gone    chan struct{} // closed once the CallEnded event is out (before media is released)
+
+	// taken is closed once the call's goroutine acted on the decision:
+	// the 200 handed to the transport, or the decision was anything else
+	// (incoming.go). Answer and Reject return then, so that whoever
+	// answers goes on (logs, LEDs, history) after the 200 is out.
+	taken     chan struct{}
+	takenOnce sync.Once
+
 	// after: calls that were ending, their CallEnded not yet out, when
 	// this incoming call took their place (claimCall); its IncomingCall
 	// event waits for theirs (awaitPredecessors).
@@ -186,7 +196,7 @@ func (c *call) takeReason() string {
 
 func (u *UA) newCall(incoming bool, peer string) *call {
 	c := &call{u: u, id: "c" + randHex(8), peer: peer, incoming: incoming,
-		decide: make(chan int, 1), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}), gone: make(chan struct{}),
+		decide: make(chan int, 1), taken: make(chan struct{}), ackBody: make(chan []byte, 1), hangup: make(chan struct{}), done: make(chan struct{}), gone: make(chan struct{}),
 		refreshed: make(chan struct{}, 1), refer: make(chan referral, 1), pickup: make(chan struct{}), pracked: make(chan struct{}), legsDone: make(chan bool, 1), reinviteAck: make(chan struct{}, 1), answered: make(chan struct{}),
 		start: u.clock.Now()}
 	if incoming {
@@ -243,13 +253,24 @@ func (c *call) decideWith(ctx context.Context, code int) error {
 	}
 	select {
 	case c.decide <- code:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	default:
 		return fmt.Errorf("answer/reject %s: already decided: %w", c.id, ErrNotRinging)
 	}
+	// The decision is handed over; wait until it was acted on (taken) or
+	// the call is over. Past ctx the decision still stands.
+	select {
+	case <-c.taken:
+	case <-c.done:
+	case <-c.answered:
+	case <-ctx.Done():
+	}
+	return nil
 }
+
+// markTaken tells Answer and Reject that the decision was acted on.
+func (c *call) markTaken() { c.takenOnce.Do(func() { close(c.taken) }) }
 
 func (c *call) Hangup(ctx context.Context) error {
 	c.once.Do(func() { close(c.hangup) })

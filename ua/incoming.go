@@ -120,7 +120,7 @@ func (u *UA) readInvite(c *call, req *sip.Request, tx sip.ServerTransaction, wha
 		return nil, false
 	}
 	dua := &sipgo.DialogUA{Client: client, ContactHDR: u.contactFor(u.cfg.User, transport)}
-	ds, err := dua.ReadInvite(req, tx)
+	ds, err := dua.ReadInvite(req, sentTx{ServerTransaction: tx, sent: c.markTaken})
 	if err != nil {
 		u.respond(tx, req, 400)
 		c.end(400, "bad "+what+": "+err.Error())
@@ -182,13 +182,15 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.setState(CallRinging, 180, "")
 	code, reason := u.await(c, ctx)
-	if code == 200 {
+	if code == 200 && requires100rel(req) {
+		c.markTaken() // the answer waits for the PRACK: Answer need not
 		code, reason = u.awaitPrack(ctx, c, req)
 	}
 	if code != 200 {
 		if code != 487 {
 			u.final(tx, ds, code)
 		}
+		c.markTaken()
 		c.end(code, reason)
 		return
 	}
@@ -220,6 +222,23 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	u.established(c, ctx, ds.Bye)
 }
 
+// sentTx is an incoming INVITE's transaction as its dialog sees it: once
+// the dialog's 2xx has been handed to the transport, sent is called (the
+// call's Answer returns then: call.markTaken).
+type sentTx struct {
+	sip.ServerTransaction
+	sent func()
+}
+
+// Respond sends res and reports a 2xx as sent.
+func (t sentTx) Respond(res *sip.Response) error {
+	err := t.ServerTransaction.Respond(res)
+	if res.IsSuccess() {
+		t.sent()
+	}
+	return err
+}
+
 // final sends a non-2xx final answer to the INVITE. The transaction
 // retransmits it and absorbs the ACK; unlike the dialog's Respond it does
 // not block until the ACK, so shutdown stays prompt.
@@ -234,6 +253,9 @@ func (u *UA) final(tx sip.ServerTransaction, ds *sipgo.DialogServerSession, code
 // await waits for the answer decision: auto-answer timer, the device,
 // CANCEL, ring timeout or hang-up. It returns 200 to answer.
 func (u *UA) await(c *call, ctx context.Context) (int, string) {
+	if u.cfg.AutoAnswer && u.cfg.AutoAnswerDelay <= 0 {
+		return 200, "auto-answer" // at once: no timer to wait for
+	}
 	var auto <-chan time.Time
 	if u.cfg.AutoAnswer {
 		t := u.clock.NewTimer(u.cfg.AutoAnswerDelay)
