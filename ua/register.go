@@ -247,7 +247,7 @@ func (r *regLoop) pick() (int, time.Duration) {
 // TCP/TLS connection every timing.ConnWatch, see keepalive.go); a kick
 // (contact changed) or a failed check ends it early.
 func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
-	timer := r.u.clock.NewTimer(d)
+	timer := idleTimer(r.u.clock, d)
 	defer timer.Stop()
 	// The keep-alive timer runs across connection watches (a watch every
 	// second must not push the check back), and is renewed after a check.
@@ -257,13 +257,13 @@ func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct
 		var ka, cw <-chan time.Time
 		var wt Timer
 		if kt == nil && r.u.cfg.KeepAlive > 0 && r.registered() {
-			kt = r.u.clock.NewTimer(r.u.cfg.KeepAlive)
+			kt = idleTimer(r.u.clock, r.u.cfg.KeepAlive)
 		}
 		if kt != nil {
 			ka = kt.C()
 		}
 		if r.tr() != "udp" && r.registered() {
-			wt = r.u.clock.NewTimer(r.u.timing.ConnWatch)
+			wt = idleTimer(r.u.clock, r.u.timing.ConnWatch)
 			cw = wt.C()
 		}
 		select {
