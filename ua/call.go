@@ -116,6 +116,9 @@ type call struct {
 	referOut     chan int      // our REFER's progress, while Transfer waits (refer_out.go)
 	transferring bool          // a transfer is under way
 	transferred  bool          // the call's dialog is one a transfer made
+	// tookOver is closed when the transfer under way made its answered
+	// dialog the call's, or failed (refer.go).
+	tookOver chan struct{}
 
 	early    []DialogID    // outgoing: early dialogs of the ringing legs (pickup.go)
 	pickup   chan struct{} // closed when a pickup claims the ringing call

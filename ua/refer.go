@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ const maxReferHeader = 512
 // 400 (unusable Refer-To), 491 (a transfer is under way).
 func (u *UA) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	c := u.inDialog(req)
+	if c == nil {
+		c = u.awaitTakeOver(req) // from a transfer target right behind its ACK
+	}
 	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return
@@ -63,6 +67,47 @@ func (u *UA) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	ct := u.contactFor(u.cfg.User, r.transport)
 	u.respond(tx, req, 202, &ct)
 	c.refer <- r // room: startTransfer admits one at a time
+}
+
+// takeOverLag bounds how long a request on a transfer's answered dialog
+// waits for it to become its call's: the final NOTIFY to the referrer
+// (4 s) and the BYE of the old dialog (5 s) come first.
+const takeOverLag = 10 * time.Second
+
+// awaitTakeOver finds the call whose transfer req's dialog answered (its
+// ACK is out) while that dialog is not yet the call's, and waits until
+// it is (takeOverLag at most): the call, or nil when there is no such
+// call or the transfer failed, the call ended or the wait was too long.
+func (u *UA) awaitTakeOver(req *sip.Request) *call {
+	var ids []string
+	for _, f := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
+		if id, err := f(req); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	var c *call
+	var took chan struct{}
+	u.mu.Lock()
+	for _, x := range u.calls {
+		x.mu.Lock()
+		if x.tookOver != nil && slices.ContainsFunc(x.answeredIDs, func(id string) bool { return slices.Contains(ids, id) }) {
+			c, took = x, x.tookOver
+		}
+		x.mu.Unlock()
+	}
+	u.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	t := u.clock.NewTimer(takeOverLag)
+	defer t.Stop()
+	select {
+	case <-took:
+		return u.inDialog(req)
+	case <-c.done:
+	case <-t.C():
+	}
+	return nil
 }
 
 // mayRefer decides whether req may transfer c: it must come from the
@@ -209,7 +254,12 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 	// A failed transfer is over before its final NOTIFY goes out: the
 	// referrer may send its next REFER the moment it has that NOTIFY,
 	// and must get 202, not 491.
+	took := make(chan struct{})
+	c.mu.Lock()
+	c.tookOver = took // closed by takeOver, or here on failure
+	c.mu.Unlock()
 	fail := func(code int) (transferred, bool) {
+		close(took)
 		c.endTransfer()
 		u.notifyRefer(c, r, code, true)
 		return transferred{}, false
@@ -295,6 +345,7 @@ func (u *UA) takeOver(c *call, t transferred, to string) {
 	c.dialog = clientDialog(t.dc.InviteRequest, t.dc.InviteResponse)
 	c.neg, c.hasNeg = t.neg, true
 	c.peer, c.held, c.localHold, c.transferred = to, false, false, true
+	close(c.tookOver) // requests that came on t's dialog before now find it
 	c.mu.Unlock()
 	if err := u.mediaHandler().Start(c.id, t.neg); err != nil {
 		u.log.Warn("media start failed", "call", c.id, "err", err)
