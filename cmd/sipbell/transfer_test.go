@@ -42,15 +42,7 @@ func TestTransferDoorCall(t *testing.T) {
 	if err := alice.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatalf("alice's call did not end: %v", err)
 	}
-	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "bob's recording")
-	call := time.Since(established)
-	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
-		t.Fatal(err)
-	}
-	p.await(ctx, t, "call ended", nil, 1)
-	p.stop(ctx, t)
-	judgeVoice(t, "door → bob", heard, call)
+	bobHeardDoor(ctx, t, p, bob, established)
 }
 
 // TestAttendedTransferDoorCall: as above, but the resident's phone (a
@@ -79,15 +71,7 @@ func TestAttendedTransferDoorCall(t *testing.T) {
 	if r := resident.Wait(ctx); r.Exit != 0 {
 		t.Errorf("the resident's phone (REFER, NOTIFYs, BYE): sipp exit %d\n%s", r.Exit, r.Log)
 	}
-	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
-	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "bob's recording")
-	call := time.Since(established)
-	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
-		t.Fatal(err)
-	}
-	p.await(ctx, t, "call ended", nil, 1)
-	p.stop(ctx, t)
-	judgeVoice(t, "door → bob", heard, call)
+	bobHeardDoor(ctx, t, p, bob, established)
 }
 
 // startButtonCaller starts the door station (the sipbell binary) with
@@ -103,4 +87,20 @@ func startButtonCaller(ctx context.Context, t *testing.T, target string) *voiceP
 	p.await(ctx, t, "door station ready", nil, 1)
 	p.press(t, 1)
 	return p
+}
+
+// bobHeardDoor waits for bob's recording of the transferred call (which
+// carried audio since established), hangs bob up, stops the door and
+// judges the visitor's voice as bob heard it.
+func bobHeardDoor(ctx context.Context, t *testing.T, p *voiceProc, bob *interop.Baresip, established time.Time) {
+	t.Helper()
+	heard := waitGlob(ctx, t, filepath.Join(bob.RecordDir, "dump-*-dec.wav"))
+	waitFileSize(ctx, t, heard, wavBytes(voiceSeconds), "bob's recording")
+	call := time.Since(established)
+	if _, err := bob.Command(ctx, "hangup", ""); err != nil {
+		t.Fatal(err)
+	}
+	p.await(ctx, t, "call ended", nil, 1)
+	p.stop(ctx, t)
+	judgeVoice(t, "door → bob", heard, call)
 }
