@@ -63,6 +63,46 @@ func TestAnswerReturnsOnceThe200IsSent(t *testing.T) {
 	}
 }
 
+// TestAnswerWaitIsBounded: Answer waits for the call's goroutine to act
+// on the decision at most answerWait (a 200 held up in a stalled TCP
+// connection must not hold up the device's loop), and the answer stands.
+func TestAnswerWaitIsBounded(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	u, err := New(testConfig(), "t", discard(), WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := u.newCall(true, "sip:caller@127.0.0.1") // ringing; no goroutine takes the decision
+	done := make(chan error, 1)
+	go func() { done <- c.Answer(context.Background()) }()
+	giveUp := time.Now().Add(10 * time.Second)
+	for armed := false; !armed; runtime.Gosched() { // until Answer waits on its timer
+		if time.Now().After(giveUp) {
+			t.Fatal("Answer set no timer on its wait")
+		}
+		clk.mu.Lock()
+		armed = len(clk.timers) > 0
+		clk.mu.Unlock()
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Answer returned before its wait was over: %v", err)
+	default:
+	}
+	clk.Advance(answerWait)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Answer: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Answer still waiting past answerWait")
+	}
+	if code := <-c.decide; code != 200 {
+		t.Errorf("decision %d, want 200", code)
+	}
+}
+
 // callByID returns the call in progress with the Call handle's id.
 func (h *harness) callByID(t *testing.T, id string) Call {
 	t.Helper()

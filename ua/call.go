@@ -29,8 +29,9 @@ type Call interface {
 	// Media returns the negotiated media description once answered.
 	Media() (media.Negotiated, bool)
 	// Answer accepts an incoming call that is ringing. It returns once
-	// the 200 OK is sent (or the call ended, or ctx is done: the answer
-	// stands); with 100rel, once the answer waits for the PRACK.
+	// the 200 OK is sent (or the call ended, or ctx is done, or after a
+	// second: the answer stands); with 100rel, once the answer waits for
+	// the PRACK.
 	Answer(ctx context.Context) error
 	// Reject refuses an incoming call that is ringing with a status code
 	// (486 Busy Here when code is 0).
@@ -262,15 +263,23 @@ func (c *call) decideWith(ctx context.Context, code int) error {
 		return fmt.Errorf("answer/reject %s: already decided: %w", c.id, ErrNotRinging)
 	}
 	// The decision is handed over; wait until it was acted on (taken) or
-	// the call is over. Past ctx the decision still stands.
+	// the call is over, answerWait at most. Past ctx the decision stands.
+	t := c.u.clock.NewTimer(answerWait)
+	defer t.Stop()
 	select {
 	case <-c.taken:
 	case <-c.done:
 	case <-c.answered:
 	case <-ctx.Done():
+	case <-t.C():
 	}
 	return nil
 }
+
+// answerWait bounds how long Answer and Reject wait for the call's
+// goroutine to act on the decision: a 200 held up by a stalled TCP
+// connection must not hold up whoever answered (the device's loop).
+const answerWait = time.Second
 
 // markTaken tells Answer and Reject that the decision was acted on.
 func (c *call) markTaken() { c.takenOnce.Do(func() { close(c.taken) }) }
