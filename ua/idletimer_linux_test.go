@@ -23,7 +23,7 @@ func TestFDTimer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tm, err := newFDTimer(tc.d)
+			tm, err := newFDTimer(tc.d, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,4 +79,27 @@ func TestKeepAliveWaitsOnTimerfd(t *testing.T) {
 		}
 	}
 	t.Errorf("no goroutine waits on a timerfd while registered:\n%.4000s", dump)
+}
+
+// TestFDTicker: the periodic timerfd fires again and again until
+// stopped, and its goroutine ends then.
+func TestFDTicker(t *testing.T) {
+	t.Parallel()
+	tk, err := newFDTimer(time.Millisecond, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		select {
+		case <-tk.C():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the ticker stopped ticking")
+		}
+	}
+	tk.Stop()
+	select {
+	case <-tk.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ticker's goroutine did not end")
+	}
 }

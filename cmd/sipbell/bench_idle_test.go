@@ -21,7 +21,8 @@ import (
 // second REGISTER Kamailio logs; the first is challenged), lets start-up
 // settle for 5 s and counts the switches over SIPBELL_IDLE_SECONDS
 // (default 30). It prints a line per case and the busiest threads; it
-// asserts nothing about speed:
+// asserts nothing about speed (SIPBELL_IDLE_STRACE and SIPBELL_IDLE_PERF
+// record what woke it):
 //
 //	go test -run '^$' -bench Idle -benchtime 1x ./cmd/sipbell/
 //
@@ -46,12 +47,14 @@ func BenchmarkIdle(b *testing.B) {
 				pid, reg := startIdleSipbell(ctx, b, k, bin, c.mode, c.keepAlive)
 				sleepCtx(ctx, 5*time.Second)
 				stop := straceIdle(b, pid, c.name)
+				stopPerf := perfIdle(b, pid, c.name)
 				t0 := threadSwitches(pid)
 				s0 := sampleProc(pid)
 				sleepCtx(ctx, time.Duration(secs)*time.Second)
 				s1 := sampleProc(pid)
 				t1 := threadSwitches(pid)
 				stop()
+				stopPerf()
 				cancel()
 				w := s1.at.Sub(s0.at).Seconds()
 				b.ReportMetric(float64(s1.vcs-s0.vcs)/w, "switches/s")
@@ -114,6 +117,24 @@ func straceIdle(b *testing.B, pid int, name string) (stop func()) {
 	cmd := exec.Command("strace", "-f", "-tt", "-p", fmt.Sprint(pid), "-o", filepath.Join(dir, name+".strace"))
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("strace: %v", err)
+	}
+	return func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+}
+
+// perfIdle, when SIPBELL_IDLE_PERF names a directory, records every
+// context switch of pid with its stack (perf record -e
+// sched:sched_switch -g) into it until the returned stop is called: which
+// thread blocked where (sysmon's usleep, the netpoller's epoll_pwait),
+// check by check (perf script -i DIR/NAME.perf). A diagnosis aid, like
+// straceIdle, at a smaller cost to the figures.
+func perfIdle(b *testing.B, pid int, name string) (stop func()) {
+	dir := os.Getenv("SIPBELL_IDLE_PERF")
+	if dir == "" {
+		return func() {}
+	}
+	cmd := exec.Command("perf", "record", "-q", "-e", "sched:sched_switch", "-g", "-p", fmt.Sprint(pid), "-o", filepath.Join(dir, name+".perf"))
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("perf: %v", err)
 	}
 	return func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -65,5 +68,54 @@ audio:
 				t.Error("no goroutine waits on a timerfd: the registration waits on a runtime timer")
 			}
 		})
+	}
+}
+
+// TestWatchdogOnTimerfdBinary: under systemd's watchdog (WATCHDOG_USEC)
+// the binary, with no account to register, pings on a periodic timerfd
+// (its goroutine lives as long as the watchdog), not a runtime ticker: packaging's WatchdogSec=30s has it wake every
+// 15 s for the life of the device, and a runtime timer there costs the
+// idle process dozens of context switches each time (issue 16).
+func TestWatchdogOnTimerfdBinary(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p := start(t, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"})
+	pinged := make(chan struct{})
+	go func() { // reads every ping, so that none waits on a full socket
+		buf := make([]byte, 4096)
+		for pings := 0; ; {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			if strings.TrimSpace(string(buf[:n])) == "WATCHDOG=1" {
+				if pings++; pings == 2 {
+					close(pinged)
+				}
+			}
+		}
+	}()
+	select {
+	case <-pinged:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no two WATCHDOG=1 pings")
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.mu.Lock()
+	stacks := goroutineStacks(p.log.String())
+	p.mu.Unlock()
+	if len(stacks) == 0 {
+		t.Fatal("no goroutine dump after SIGQUIT")
+	}
+	if !anyStack(stacks, "ua.(*fdTimer).wait") {
+		t.Error("no goroutine waits on a timerfd: the watchdog waits on a runtime timer")
 	}
 }

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/sipbell/sipbell/ua"
 )
 
 // notifier speaks the sd_notify protocol when systemd started us with
@@ -37,13 +37,15 @@ func (n notifier) watchdog(ctx context.Context, alive func() bool) {
 	if interval <= 0 {
 		return
 	}
-	t := time.NewTicker(interval / 2)
+	// An idle ticker (a timerfd): a runtime timer firing in an idle
+	// process costs dozens of context switches (issue 16).
+	t := ua.NewIdleTicker(interval / 2)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 			if alive() {
 				n.send(daemon.SdNotifyWatchdog)
 			}
