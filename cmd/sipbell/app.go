@@ -40,11 +40,12 @@ type app struct {
 	trace  *sipTracer                   // SIP message log, on per configuration
 	hist   *history.Log                 // the event history; nil when not kept
 	fw     *firmware                    // the firmware updater; nil before serve wires it
+	trim   *memTrim                     // gives memory back when the device is quiet (trim.go)
 }
 
 func newApp(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) *app {
 	a := &app{o: o, stdout: stdout, log: log, lines: make(chan string), errc: make(chan error, 1),
-		trace: installSIPTracer(log)}
+		trace: installSIPTracer(log), trim: newMemTrim(log)}
 	if stdin != nil {
 		go readLines(stdin, a.lines)
 	}

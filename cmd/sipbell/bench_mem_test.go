@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,7 +27,10 @@ import (
 // GC trace line (GODEBUG=gctrace=1: live heap, goal, stacks). A binary
 // built without -ldflags -s (the release's layout, with its symbol
 // table) also gets its resident code attributed to packages, idle and
-// after the calls (bench_pages_test.go). It asserts nothing:
+// after the calls (bench_pages_test.go). SIPBELL_BENCH_PERF=FILE records
+// the process's page faults through the calls with their addresses
+// (perf record -e page-faults -d): what maps each page. It asserts
+// nothing:
 //
 //	SIPBELL_BENCH_BIN=/tmp/sipbell go test -run '^$' -bench MemoryInCall -benchtime 1x ./cmd/sipbell/
 func BenchmarkMemoryInCall(b *testing.B) {
@@ -49,7 +53,7 @@ func BenchmarkMemoryInCall(b *testing.B) {
 		md.snapshot(ctx, b, ua.pid, "idle")
 		syms, err := binarySymbols(exe)
 		if err != nil {
-			b.Fatal(err)
+			b.Logf("no code attribution: %v", err)
 		}
 		pages := func(when string) {
 			if len(syms) == 0 {
@@ -62,6 +66,7 @@ func BenchmarkMemoryInCall(b *testing.B) {
 			printResidentCode(os.Stdout, when, pkgs, envInt("SIPBELL_BENCH_PACKAGES", 40))
 		}
 		pages("idle")
+		stopPerf := perfFaults(b, ua.pid, os.Getenv("SIPBELL_BENCH_PERF"))
 		for i := range reps {
 			peak := memCall(ctx, b, k, ua, secs)
 			printSmaps(os.Stdout, fmt.Sprintf("call %d peak", i+1), peak)
@@ -74,6 +79,7 @@ func BenchmarkMemoryInCall(b *testing.B) {
 				printSmaps(os.Stdout, "FreeOSMemory", readSmaps(ua.pid, exe))
 			}
 		}
+		stopPerf()
 		md.snapshot(ctx, b, ua.pid, "after calls")
 		pages("after calls")
 		logPath, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/2", ua.pid))
@@ -286,4 +292,22 @@ func (m *memDebug) snapshot(ctx context.Context, b *testing.B, pid int, when str
 		}
 	}
 	fmt.Printf(" (kB); heap profile %s\n", filepath.Join(m.dir, fmt.Sprintf("heap-%d.pprof", m.n)))
+}
+
+// perfFaults starts perf recording pid's page faults into out, if out is
+// set; stop ends it and waits for the file.
+func perfFaults(b *testing.B, pid int, out string) (stop func()) {
+	b.Helper()
+	if out == "" {
+		return func() {}
+	}
+	cmd := exec.Command("perf", "record", "-q", "-e", "page-faults", "-c", "1", "-d", "-o", out, "-p", fmt.Sprint(pid))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}
 }

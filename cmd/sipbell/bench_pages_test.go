@@ -26,7 +26,10 @@ type binSym struct {
 // binarySymbols lists bin's sized symbols (go tool nm): none when it was
 // stripped (-ldflags -s; build it without, the layout is the same).
 func binarySymbols(bin string) ([]binSym, error) {
-	out, err := exec.Command("go", "tool", "nm", "-size", "-sort", "address", bin).Output()
+	out, err := exec.Command("go", "tool", "nm", "-size", "-sort", "address", bin).CombinedOutput()
+	if strings.Contains(string(out), "no symbols") {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("go tool nm %s: %w", bin, err)
 	}

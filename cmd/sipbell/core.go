@@ -154,7 +154,7 @@ func (c *core) open(ctx context.Context, a *app, cfg provisioning.File) error {
 	ataCalls(&cfg)
 	doorCalls(&cfg)
 	opts := append([]ua.Option{ua.WithMediaConfig(cfg.Media), ua.WithCheckSync(a.checkSync),
-		ua.WithMedia(mediaHandler{mm, c.audio, mlog}), ua.WithStateDir(cfg.Provisioning.StateDir)}, c.ataOptions()...)
+		ua.WithMedia(mediaHandler{mm, c.audio, mlog, a.trim}), ua.WithStateDir(cfg.Provisioning.StateDir)}, c.ataOptions()...)
 	c.agent, err = ua.New(cfg.SIP, version, a.log.With("component", "sip"), opts...)
 	if err == nil {
 		err = c.agent.Listen()

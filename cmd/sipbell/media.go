@@ -22,10 +22,16 @@ type mediaHandler struct {
 	m     *media.Manager
 	audio *callAudio
 	log   *slog.Logger
+	trim  *memTrim // held off while a call's media is open
 }
 
 func (h mediaHandler) Open(ctx context.Context, ip netip.Addr, c ua.MediaCall) (netip.AddrPort, error) {
-	return h.m.Open(ctx, ip, c.ID, media.CallHooks{OnDTMF: c.OnDTMF, OnTimeout: c.OnTimeout})
+	h.trim.hold()
+	ap, err := h.m.Open(ctx, ip, c.ID, media.CallHooks{OnDTMF: c.OnDTMF, OnTimeout: c.OnTimeout})
+	if err != nil {
+		h.trim.release()
+	}
+	return ap, err
 }
 func (h mediaHandler) Start(callID string, n media.Negotiated) error {
 	h.log.Info("call codec", "call", callID, "codec", n.Codec.Name, "rate", n.Codec.Rate())
@@ -40,6 +46,7 @@ func (h mediaHandler) Close(callID string) {
 	}
 	h.m.Close(callID)
 	h.audio.release(callID)
+	h.trim.release()
 }
 
 // callAudio opens the microphone for each call and closes it when the

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,7 +20,8 @@ import (
 // SIGUSR1: BenchmarkMemoryInCall's accounting (issue 16). Before the
 // profile it collects garbage twice, so the profile's in-use figures are
 // the live heap; the metrics are taken first, as they were. SIGUSR2
-// calls debug.FreeOSMemory; with SIPBELL_MEMDEBUG_FREE set (the bench
+// calls debug.FreeOSMemory (and releaseStartupPages when
+// SIPBELL_MEMDEBUG_FREE=pages); with SIPBELL_MEMDEBUG_FREE set (the bench
 // uses SIGUSR2) allocations are not profiled. Every
 // allocation after package main's initialisation is sampled.
 func init() {
@@ -37,6 +39,9 @@ func init() {
 		for n := 1; ; n++ {
 			if <-c == syscall.SIGUSR2 { // what debug.FreeOSMemory gives back
 				debug.FreeOSMemory()
+				if os.Getenv("SIPBELL_MEMDEBUG_FREE") == "pages" {
+					releaseStartupPages(slog.Default())
+				}
 				os.WriteFile(filepath.Join(dir, fmt.Sprintf("done-%d", n)), nil, 0o644)
 				continue
 			}

@@ -25,22 +25,36 @@ const maxMapsBytes = 1 << 20
 // its pages back in from there. Only mappings without write permission
 // are released: their contents are the file's, so nothing is lost.
 func releaseStartupPages(log *slog.Logger) {
+	before := selfStatusKB("RssFile")
+	released, err := releaseExecutablePages()
+	if err != nil {
+		log.Debug("start-up pages kept", "err", err)
+		if released == 0 {
+			return
+		}
+	}
+	log.Info("start-up pages released", "mapped_kb", released>>10, "rss_file_kb_before", before, "rss_file_kb_after", selfStatusKB("RssFile"))
+}
+
+// releaseExecutablePages unmaps the executable's read-only mappings
+// (releaseStartupPages; memTrim after a call) and returns the bytes
+// mapped, with the first error (a range that could not be released is
+// skipped; the others still are).
+func releaseExecutablePages() (uint64, error) {
 	exe, err := os.Executable()
 	if err == nil {
 		err = fixedAddressExecutable(exe)
 	}
 	if err != nil {
-		log.Debug("start-up pages kept", "err", err)
-		return
+		return 0, err
 	}
-	before := selfStatusKB("RssFile")
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		log.Debug("start-up pages kept", "err", err)
-		return
+		return 0, err
 	}
 	defer f.Close()
 	var released uint64
+	var first error
 	sc := bufio.NewScanner(io.LimitReader(f, maxMapsBytes))
 	for sc.Scan() {
 		start, end, ok := readOnlyMapping(sc.Text(), exe)
@@ -48,12 +62,14 @@ func releaseStartupPages(log *slog.Logger) {
 			continue
 		}
 		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_DONTNEED); errno != 0 {
-			log.Debug("start-up pages kept", "range", fmt.Sprintf("%x-%x", start, end), "err", errno)
+			if first == nil {
+				first = fmt.Errorf("madvise %x-%x: %w", start, end, errno)
+			}
 			continue
 		}
 		released += uint64(end - start)
 	}
-	log.Info("start-up pages released", "mapped_kb", released>>10, "rss_file_kb_before", before, "rss_file_kb_after", selfStatusKB("RssFile"))
+	return released, first
 }
 
 // fixedAddressExecutable says whether the file exe is an ELF executable

@@ -156,6 +156,7 @@ func serve(o options, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	n.ready()
 	log.Info("ready", "sip", "sip:"+cfg.SIP.User+"@"+a.SIPAddr())
 	releaseStartupPages(log) // resident.go
+	a.trim.kick()            // trim.go: what registering faults in goes once quiet
 
 	code := 0
 	select {
