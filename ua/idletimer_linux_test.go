@@ -103,3 +103,63 @@ func TestFDTicker(t *testing.T) {
 		t.Fatal("the ticker's goroutine did not end")
 	}
 }
+
+// timerClock is a fakeClock that reports the duration of each timer
+// made, so that a test advances it once the timer it means is there.
+type timerClock struct {
+	fakeClock
+	made chan time.Duration
+}
+
+func (c *timerClock) NewTimer(d time.Duration) Timer {
+	t := c.fakeClock.NewTimer(d)
+	select {
+	case c.made <- d:
+	default:
+	}
+	return t
+}
+
+// awaitTimer waits until a timer of d has been made.
+func (c *timerClock) awaitTimer(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-c.made:
+			if got == d {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %v timer was made", d)
+		}
+	}
+}
+
+// TestKeepAliveCheckDeadlineOnClock: the keep-alive check's deadline is
+// a timer of the injected clock (an idle timer on the system clock), not
+// a runtime timer of its own: a registrar that never answers the OPTIONS
+// fails the check when the clock passes timing.CheckTimeout (an hour
+// here, that sipgo's own 32 s transaction timeout does not end first),
+// and the device registers again.
+func TestKeepAliveCheckDeadlineOnClock(t *testing.T) {
+	t.Parallel()
+	addr, pings := miniRegistrar(t, false)
+	clk := &timerClock{fakeClock: fakeClock{now: time.Unix(1e9, 0)}, made: make(chan time.Duration, 64)}
+	cfg := testConfig()
+	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
+	const ka = 7 * time.Second
+	h := start(t, cfg, func(u *UA) {
+		u.cfg.KeepAlive = ka
+		u.timing.CheckTimeout = time.Hour
+	}, WithClock(clk))
+	h.wait(t, 5*time.Second, "registered", regIs(Registered))
+	clk.awaitTimer(t, ka)
+	clk.Advance(ka)
+	waitPing(t, pings, "options")
+	clk.awaitTimer(t, time.Hour)
+	clk.Advance(time.Hour)
+	h.wait(t, 10*time.Second, "registering again after the unanswered check", func(e Event) bool {
+		return e.Kind == EventRegistration && e.Reg == Registering && strings.Contains(e.Reason, "no answer to the keep-alive OPTIONS")
+	})
+}

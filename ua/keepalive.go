@@ -173,8 +173,12 @@ func (r *regLoop) optionsSelf(ctx context.Context, si int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.u.timing.CheckTimeout)
-	defer cancel()
+	// The check's deadline is an idle timer on the injected clock, not
+	// context.WithTimeout's runtime timer: stopped when the answer comes,
+	// that one still woke the idle process at its deadline (issue 16).
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer idleDeadline(r.u.clock, r.u.timing.CheckTimeout, cancel)()
 	req := sip.NewRequest(sip.OPTIONS, r.aor)
 	from := &sip.FromHeader{DisplayName: r.u.cfg.DisplayName, Address: r.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
@@ -201,9 +205,27 @@ func (r *regLoop) optionsSelf(ctx context.Context, si int) (int, error) {
 		}
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			err = context.Cause(ctx) // the deadline, or the loop stopping
+		}
 		return 0, fmt.Errorf("ua: keep-alive OPTIONS to %s: %w", r.nextHop(si), err)
 	}
 	return res.StatusCode, nil
+}
+
+// idleDeadline cancels with context.DeadlineExceeded after d on an idle
+// timer of c (idletimer_linux.go); the returned stop ends the wait.
+func idleDeadline(c Clock, d time.Duration, cancel context.CancelCauseFunc) (stop func()) {
+	t := idleTimer(c, d)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-t.C():
+			cancel(context.DeadlineExceeded)
+		case <-done:
+		}
+	}()
+	return func() { close(done); t.Stop() }
 }
 
 // checkCredentials adds credentials from the keep-alive's kept challenge
