@@ -5,8 +5,10 @@
 # then cmd/sipbell's BenchmarkSideBySide starts Kamailio, the sipbell
 # door station and baresip on loopback, lets sipp call each in turn
 # (SIPBELL_BENCH_REPS alternations of a SIPBELL_BENCH_SECONDS call) and
-# prints the table with each sipbell/baresip ratio; then the hot paths'
-# `go test -bench` figures (ns and allocations per frame and packet).
+# prints the table with each sipbell/baresip ratio; then where the door
+# station's memory is in a call (BenchmarkMemoryInCall: smaps by kind of
+# mapping, the last GC) and the hot paths' `go test -bench` figures (ns
+# and allocations per frame and packet).
 #
 # Needs: go, kamailio, baresip, sipp (the interop tests' peers).
 # A measurement, not a test: nothing here passes or fails on speed.
@@ -26,6 +28,11 @@ printf 'release binaries: amd64 %d bytes, ARMv6 %d bytes\n' "$(stat -c %s "$W/si
 
 SIPBELL_BENCH_BIN="$W/sipbell" "$GO" test -count=1 -run '^$' -bench '^BenchmarkSideBySide$' -benchtime 1x -timeout 20m ./cmd/sipbell/ |
 	grep -v '^\(goos\|goarch\|pkg\|cpu\|PASS\|ok\|BenchmarkSideBySide\)'
+
+echo
+echo "memory of the door station in a call (BenchmarkMemoryInCall; kB resident/anonymous by mapping):"
+SIPBELL_BENCH_BIN="$W/sipbell" SIPBELL_BENCH_REPS=2 "$GO" test -count=1 -run '^$' -bench '^BenchmarkMemoryInCall$' -benchtime 1x -timeout 10m ./cmd/sipbell/ |
+	grep -v '^\(goos\|goarch\|pkg\|cpu\|PASS\|ok\|BenchmarkMemoryInCall\)'
 
 echo
 echo "hot paths (go test -bench, per frame / packet):"
