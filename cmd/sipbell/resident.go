@@ -37,7 +37,7 @@ func releaseStartupPages(log *slog.Logger) {
 }
 
 // releaseExecutablePages unmaps the executable's read-only mappings
-// (releaseStartupPages; memTrim after a call) and returns the bytes
+// (releaseStartupPages) and returns the bytes
 // mapped, with the first error (a range that could not be released is
 // skipped; the others still are).
 func releaseExecutablePages() (uint64, error) {
