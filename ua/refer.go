@@ -39,10 +39,7 @@ const maxReferHeader = 512
 // 481 (no such call), 403 (not the party in the call, or not trusted),
 // 400 (unusable Refer-To), 491 (a transfer is under way).
 func (u *UA) onRefer(req *sip.Request, tx sip.ServerTransaction) {
-	c := u.inDialog(req)
-	if c == nil {
-		c = u.awaitTakeOver(req) // from a transfer target right behind its ACK
-	}
+	c := u.inDialogOrTakeOver(req) // also from a transfer target right behind its ACK
 	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return

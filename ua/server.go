@@ -116,21 +116,33 @@ func (u *UA) onAck(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (u *UA) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if u.byeDialog(req, tx) {
+		return
+	}
+	// A transfer target hanging up right behind its ACK: its dialog is
+	// the call's once the transfer has taken the call over.
+	if u.awaitTakeOver(req) != nil && u.byeDialog(req, tx) {
+		return
+	}
+	u.respond(tx, req, 481)
+}
+
+// byeDialog hands a BYE to the dialog of ours it names, if any, and
+// reports whether that dialog accepted it.
+func (u *UA) byeDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if c := u.findDialog(id); c != nil && c.ds != nil {
 			if u.readBye(c, func() error { return c.ds.ReadBye(req, tx) }) {
-				return
+				return true
 			}
 		}
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
 		if c := u.findDialog(id); c != nil && c.dc != nil {
-			if u.readBye(c, func() error { return c.dc.ReadBye(req, tx) }) {
-				return
-			}
+			return u.readBye(c, func() error { return c.dc.ReadBye(req, tx) })
 		}
 	}
-	u.respond(tx, req, 481)
+	return false
 }
 
 // readBye hands a BYE to c's dialog; while it is handled c counts as
@@ -147,7 +159,7 @@ func (u *UA) readBye(c *call, read func() error) bool {
 // onInfo accepts in-dialog INFO with application/dtmf-relay (SIP INFO
 // DTMF, as some PBXes send) and publishes the digit.
 func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := u.inDialog(req)
+	c := u.inDialogOrTakeOver(req)
 	if c == nil {
 		u.respond(tx, req, 481)
 		return
@@ -183,6 +195,16 @@ func (u *UA) inDialog(req *sip.Request) *call {
 		return u.findDialog(id)
 	}
 	return nil
+}
+
+// inDialogOrTakeOver is inDialog, and for a request on the dialog a
+// transfer just made (its target sending right behind its ACK) the call
+// once the transfer has taken it over (awaitTakeOver).
+func (u *UA) inDialogOrTakeOver(req *sip.Request) *call {
+	if c := u.inDialog(req); c != nil {
+		return c
+	}
+	return u.awaitTakeOver(req)
 }
 
 // keepAlive writes a CRLF ping to dst over transport.
