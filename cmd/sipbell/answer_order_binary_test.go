@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,13 +19,7 @@ import (
 func TestAnswerSentBeforeTheDoorGoesOnBinary(t *testing.T) {
 	t.Parallel()
 	const calls = 3
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(1))
-	cfg := "sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n  max_calls: 1\n" +
-		"device:\n  auto_answer: true\n" +
-		"audio:\n  capture: " + mic + "\n  playback: " + speaker + "\n"
-	p := startVoice(t, cfg, []string{"env", "GOMAXPROCS=1"}, "-sip-trace")
+	p := startVoice(t, autoAnswerConfig(t, 1, ""), []string{"env", "GOMAXPROCS=1"}, "-sip-trace")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	addr := p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)

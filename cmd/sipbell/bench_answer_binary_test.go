@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -21,10 +20,7 @@ import (
 // SIPBELL_BENCH_BIN names a prebuilt sipbell (another build to compare);
 // SIPBELL_BENCH_CALLS (default 300) the calls.
 func BenchmarkAnswerBinary(b *testing.B) {
-	bin := os.Getenv("SIPBELL_BENCH_BIN")
-	if bin == "" {
-		bin = binary(b)
-	}
+	bin := benchBinary(b)
 	for range b.N {
 		k := interop.StartKamailio(b, interop.KamailioOptions{})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

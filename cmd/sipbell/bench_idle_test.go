@@ -29,10 +29,7 @@ import (
 // SIPBELL_BENCH_BIN names a prebuilt sipbell, as for BenchmarkSideBySide.
 func BenchmarkIdle(b *testing.B) {
 	secs := envInt("SIPBELL_IDLE_SECONDS", 30)
-	bin := os.Getenv("SIPBELL_BENCH_BIN")
-	if bin == "" {
-		bin = binary(b)
-	}
+	bin := benchBinary(b)
 	cases := []struct{ name, mode, keepAlive string }{
 		{"door", "door", ""},
 		{"door-keepalive30s", "door", "30s"},

@@ -35,10 +35,7 @@ import (
 //	SIPBELL_BENCH_BIN=/tmp/sipbell go test -run '^$' -bench MemoryInCall -benchtime 1x ./cmd/sipbell/
 func BenchmarkMemoryInCall(b *testing.B) {
 	reps, secs := envInt("SIPBELL_BENCH_REPS", 3), envInt("SIPBELL_BENCH_SECONDS", 5)
-	bin := os.Getenv("SIPBELL_BENCH_BIN")
-	if bin == "" {
-		bin = binary(b)
-	}
+	bin := benchBinary(b)
 	b.Setenv("GODEBUG", strings.TrimPrefix(os.Getenv("GODEBUG")+",gctrace=1", ","))
 	md := memDebug{dir: os.Getenv("SIPBELL_MEMDEBUG")}
 	b.Setenv("SIPBELL_MEMDEBUG_DIR", md.dir)

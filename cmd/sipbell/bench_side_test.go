@@ -27,10 +27,7 @@ import (
 // each call.
 func BenchmarkSideBySide(b *testing.B) {
 	reps, secs := envInt("SIPBELL_BENCH_REPS", 3), envInt("SIPBELL_BENCH_SECONDS", 8)
-	bin := os.Getenv("SIPBELL_BENCH_BIN")
-	if bin == "" {
-		bin = binary(b)
-	}
+	bin := benchBinary(b)
 	for range b.N {
 		k := interop.StartKamailio(b, interop.KamailioOptions{})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -64,6 +61,16 @@ type benchUA struct {
 	peakRSS, peakAnon float64 // kB, highest of all calls
 	sendSD, sendMax   []float64
 	inv200            []float64 // ms
+}
+
+// benchBinary is the sipbell binary a benchmark measures: the prebuilt
+// one SIPBELL_BENCH_BIN names (the release build, as scripts/bench.sh
+// passes it), else the tests' build.
+func benchBinary(b *testing.B) string {
+	if bin := os.Getenv("SIPBELL_BENCH_BIN"); bin != "" {
+		return bin
+	}
+	return binary(b)
 }
 
 func envInt(name string, def int) int {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,14 +17,8 @@ import (
 func TestBackToBackCallsBinary(t *testing.T) {
 	t.Parallel()
 	const calls = 30
-	dir := t.TempDir()
-	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
-	interop.WriteWAV(t, mic, voiceSignal(2))
-	cfg := "sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n  max_calls: 1\n" +
-		"  limits: {source_rate: 1000, source_burst: 1000}\n" + // the calls come faster than a caller would
-		"device:\n  auto_answer: true\n" +
-		"audio:\n  capture: " + mic + "\n  playback: " + speaker + "\n"
-	p := startVoice(t, cfg, nil)
+	// The calls come faster than a caller would: the source limits are raised.
+	p := startVoice(t, autoAnswerConfig(t, 2, "  limits: {source_rate: 1000, source_burst: 1000}\n"), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	addr := p.await(ctx, t, "sip listening", nil, 1)["udp"].(string)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/internal/interop"
 )
 
 // voiceProc is a sipbell binary whose JSON log lines are all kept (so a
@@ -194,4 +196,18 @@ func voiceBinary(t *testing.T) string {
 		return p
 	}
 	return binary(t)
+}
+
+// autoAnswerConfig is the config of a door station that auto-answers one
+// call at a time from 127.0.0.1, its microphone a WAV file of
+// voiceSignal(voice) and its speaker a WAV file, both in a temporary
+// directory; sipExtra goes at the end of the sip: section.
+func autoAnswerConfig(t *testing.T, voice int, sipExtra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	mic, speaker := filepath.Join(dir, "mic.wav"), filepath.Join(dir, "speaker.wav")
+	interop.WriteWAV(t, mic, voiceSignal(voice))
+	return "sip:\n  listen: 127.0.0.1:0\n  user: door\n  allow_from: [127.0.0.1]\n  max_calls: 1\n" + sipExtra +
+		"device:\n  auto_answer: true\n" +
+		"audio:\n  capture: " + mic + "\n  playback: " + speaker + "\n"
 }
