@@ -2,6 +2,7 @@ package ua
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -115,7 +116,9 @@ func (u *UA) emit(ev Event) {
 	select {
 	case u.events <- ev:
 	default:
-		u.log.Warn("event dropped: consumer too slow", "event", ev.String())
+		// A flood of admitted calls can fill the queue: one line per
+		// interval, the rest counted in its summary.
+		u.dropLog.Log(slog.LevelWarn, "events", "event dropped: consumer too slow", "event", ev.String())
 	}
 }
 

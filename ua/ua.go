@@ -81,6 +81,7 @@ type UA struct {
 	udp     net.PacketConn
 	tcp     net.Listener
 	limiter *connLimiter // inbound TCP limits, set by Run
+	dropLog *LogLimiter  // "event dropped" lines (events.go)
 	host    string       // advertised host for Via/Contact
 	clients map[string]*sipgo.Client
 	// Set by HandleSubscribe/HandleMessage before Run.
@@ -106,6 +107,7 @@ func New(cfg Config, version string, log *slog.Logger, opts ...Option) (*UA, err
 	for _, o := range opts {
 		o(u)
 	}
+	u.dropLog = NewLogLimiter(log, u.clock, dropLogInterval, 4)
 	u.dns = newResolver(cfg, u.clock)
 	for _, s := range cfg.AllowFrom {
 		e, _ := parseAllow(s)

@@ -234,6 +234,9 @@ func (c *core) pumpUA(ctx context.Context, a *app) error {
 
 // pump is pumpUA over the event channel events.
 func (c *core) pump(ctx context.Context, events <-chan ua.Event, log *slog.Logger) error {
+	// A flood of admitted calls can fill a slow subscriber's queue: one
+	// line per 10 s, the rest counted in its summary.
+	drops := ua.NewLogLimiter(log, nil, 10*time.Second, 4)
 	for {
 		select {
 		case <-ctx.Done():
@@ -258,7 +261,7 @@ func (c *core) pump(ctx context.Context, events <-chan ua.Event, log *slog.Logge
 				select {
 				case ch <- ev:
 				default:
-					log.Warn("sip event dropped: consumer too slow", "event", ev.String())
+					drops.Log(slog.LevelWarn, "events", "sip event dropped: consumer too slow", "event", ev.String())
 				}
 				if i == 0 && c.firstSub && ev.Kind == ua.EventIncomingCall {
 					// The device decides first: with one P the goroutine

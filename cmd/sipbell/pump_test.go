@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/sipbell/sipbell/ua"
@@ -49,5 +51,30 @@ func TestPumpDeviceFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestPumpDropsLogBounded: a subscriber that never reads has its queue
+// fill; the events dropped for it after that make one log line per 10 s,
+// not one each.
+func TestPumpDropsLogBounded(t *testing.T) {
+	t.Parallel()
+	c := &core{}
+	_ = c.subscribeUA(1) // never read
+	logs := &lockedWriter{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	events := make(chan ua.Event)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.pump(ctx, events, log) }()
+	for i := range 200 {
+		events <- ua.Event{Kind: ua.EventDTMF, CallID: fmt.Sprint("c", i), Digit: '1'}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "sip event dropped"); n < 1 || n > 2 {
+		t.Errorf("%d log lines for 199 dropped events, want 1 (one per 10 s):\n%s", n, logs.String())
 	}
 }
