@@ -150,10 +150,11 @@ type call struct {
 	// after: calls that were ending, their CallEnded not yet out, when
 	// this incoming call took their place (claimCall); its IncomingCall
 	// event waits for theirs (awaitPredecessors).
-	after  []*call
-	start  time.Time
-	reason string // why the call is being ended locally (ring timeout, cancelled)
-	byes   int    // BYEs for this call being handled right now (server.go onBye)
+	after   []*call
+	start   time.Time
+	reason  string // why the call is being ended locally (ring timeout, cancelled)
+	byes    int    // BYEs for this call being handled right now (server.go onBye)
+	byeSeen bool   // a BYE for this call has been handled (or is being)
 }
 
 // ending reports whether the call is on its way out: ended, a BYE for it
@@ -181,7 +182,15 @@ func (c *call) ending() bool {
 func (c *call) byeArrived(delta int) {
 	c.mu.Lock()
 	c.byes += delta
+	c.byeSeen = c.byeSeen || delta > 0
 	c.mu.Unlock()
+}
+
+// sawBye reports whether a BYE for c has reached its dialog.
+func (c *call) sawBye() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byeSeen
 }
 
 func (c *call) setReason(r string) {

@@ -294,7 +294,11 @@ func (u *UA) answer(c *call, ds *sipgo.DialogServerSession, tx sip.ServerTransac
 	defer noAck.Stop()
 	select {
 	case err := <-done:
-		if err == nil {
+		if err == nil || c.sawBye() {
+			// A BYE read before the ACK (each is handled on its own
+			// goroutine, and a caller may hang up at once) ends the wait
+			// for the ACK: the caller had our 200, so the call was
+			// answered, and established sees its end at once.
 			return true
 		}
 		if ds.Context().Err() != nil {

@@ -33,3 +33,23 @@ func TestBackToBackCallsFromSipp(t *testing.T) {
 		t.Errorf("%d of %d back-to-back calls answered\n%s", len(answered), calls, h.events())
 	}
 }
+
+// TestByeBeforeAckFromSipp: a caller's BYE that reaches the door before
+// the ACK of its 200 (sipp sends no ACK at all; under load the two,
+// handled on their own goroutines, were seen out of order) is answered
+// 200, and the call was answered and ended by the caller, not
+// "cancelled by caller" before an answer.
+func TestByeBeforeAckFromSipp(t *testing.T) {
+	t.Parallel()
+	h := start(t, testConfig(), nil)
+	r := runSipp(t, interop.SippOptions{Scenario: scenario("uac_bye_before_ack.xml"), Remote: h.Addr().String(),
+		Service: "door", Timeout: 20 * time.Second})
+	if r.Exit != 0 {
+		t.Fatalf("sipp exit %d\n%s\n%s", r.Exit, r.Log, r.Messages)
+	}
+	h.wait(t, 5*time.Second, "answered", callIs(CallAnswered))
+	ev := h.wait(t, 5*time.Second, "ended", callIs(CallEnded))
+	if ev.Reason != "BYE from peer" {
+		t.Errorf("the call ended %q, want \"BYE from peer\"", ev.Reason)
+	}
+}
