@@ -44,9 +44,8 @@ async function showApp() {
   $("#login").hidden = true; $("#app").hidden = false; $("#logout").hidden = false;
   const sim = await api("GET", "/sim/state").catch(() => null);
   $("#tab-board").hidden = !(sim && sim.ok);
+  startEvents(); // its first event is the status: no GET /api/status beside it
   select(tab);
-  refreshStatus();
-  startEvents();
   timers.push(setInterval(() => { if (tab === "history") loadHistory(); }, 3000));
   timers.push(setInterval(() => { if (tab === "log") loadLog(); }, 3000));
   timers.push(setInterval(() => { if (tab === "board") refreshBoard(); }, 700));
@@ -58,7 +57,7 @@ function select(name) {
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== name; });
   if (name === "config") loadConfig();
   if (name === "board") refreshBoard();
-  if (name === "status") refreshStatus();
+  if (name === "status" && !events) refreshStatus();
   if (name === "history") loadHistory();
   if (name === "log") loadLog();
   if (name === "actions") loadGuests();
@@ -110,8 +109,12 @@ function startEvents() {
   es.onerror = () => {
     if (es.readyState !== EventSource.CLOSED || events !== es) return; // reconnecting by itself
     // Refused (logged out, too many pages open): a 401 shows the login,
-    // else try again a little later.
-    api("GET", "/api/status").then((r) => { if (r.ok && events === es) setTimeout(() => { if (events === es) startEvents(); }, 10000); }).catch(() => {});
+    // else show the status once and try again a little later.
+    api("GET", "/api/status").then((r) => {
+      if (!r.ok || events !== es) return;
+      applyStatus(r.data);
+      setTimeout(() => { if (events === es) startEvents(); }, 10000);
+    }).catch(() => {});
   };
 }
 
