@@ -64,7 +64,7 @@ audio:
 			if len(stacks) == 0 {
 				t.Fatal("no goroutine dump after SIGQUIT")
 			}
-			if !anyStack(stacks, "ua.(*fdTimer).wait") {
+			if !anyStack(stacks, "fdtimer.(*Timer).wait") {
 				t.Error("no goroutine waits on a timerfd: the registration waits on a runtime timer")
 			}
 		})
@@ -115,7 +115,7 @@ func TestWatchdogOnTimerfdBinary(t *testing.T) {
 	if len(stacks) == 0 {
 		t.Fatal("no goroutine dump after SIGQUIT")
 	}
-	if !anyStack(stacks, "ua.(*fdTimer).wait") {
+	if !anyStack(stacks, "fdtimer.(*Timer).wait") {
 		t.Error("no goroutine waits on a timerfd: the watchdog waits on a runtime timer")
 	}
 }
