@@ -50,21 +50,7 @@ audio:
 			if err := k.Log.WaitFor(ctx, "IN OPTIONS", 3); err != nil {
 				t.Fatalf("Kamailio did not see 3 keep-alive OPTIONS: %v\n%s", err, k.Log.String())
 			}
-			if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-p.done:
-			case <-ctx.Done():
-				t.Fatal("sipbell did not exit on SIGQUIT")
-			}
-			p.mu.Lock()
-			stacks := goroutineStacks(p.log.String())
-			p.mu.Unlock()
-			if len(stacks) == 0 {
-				t.Fatal("no goroutine dump after SIGQUIT")
-			}
-			if !anyStack(stacks, "fdtimer.(*Timer).wait") {
+			if !anyStack(quitStacks(ctx, t, p), "fdtimer.(*Timer).wait") {
 				t.Error("no goroutine waits on a timerfd: the registration waits on a runtime timer")
 			}
 		})
@@ -105,17 +91,30 @@ func TestWatchdogOnTimerfdBinary(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no two WATCHDOG=1 pings")
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !anyStack(quitStacks(ctx, t, p), "fdtimer.(*Timer).wait") {
+		t.Error("no goroutine waits on a timerfd: the watchdog waits on a runtime timer")
+	}
+}
+
+// quitStacks sends p SIGQUIT, waits for it to exit (until ctx ends) and
+// returns the goroutines of the dump the Go runtime prints then.
+func quitStacks(ctx context.Context, t *testing.T, p *proc) []string {
+	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		t.Fatal("sipbell did not exit on SIGQUIT")
+	}
 	p.mu.Lock()
 	stacks := goroutineStacks(p.log.String())
 	p.mu.Unlock()
 	if len(stacks) == 0 {
 		t.Fatal("no goroutine dump after SIGQUIT")
 	}
-	if !anyStack(stacks, "fdtimer.(*Timer).wait") {
-		t.Error("no goroutine waits on a timerfd: the watchdog waits on a runtime timer")
-	}
+	return stacks
 }
