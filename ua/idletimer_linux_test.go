@@ -13,10 +13,7 @@ import (
 // fires), and the checks still go out one after another.
 func TestKeepAliveWaitsOnTimerfd(t *testing.T) {
 	t.Parallel()
-	addr, pings := miniRegistrar(t, true)
-	cfg := testConfig()
-	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
-	h := start(t, cfg, func(u *UA) { u.cfg.KeepAlive = 200 * time.Millisecond })
+	h, pings := startAtMini(t, true, func(u *UA) { u.cfg.KeepAlive = 200 * time.Millisecond })
 	h.wait(t, 5*time.Second, "registered", regIs(Registered))
 	for range 3 {
 		waitPing(t, pings, "options")
@@ -50,16 +47,8 @@ func (c *timerClock) NewTimer(d time.Duration) Timer {
 // awaitTimer waits until a timer of d has been made.
 func (c *timerClock) awaitTimer(t *testing.T, d time.Duration) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case got := <-c.made:
-			if got == d {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("no %v timer was made", d)
-		}
+	if !awaitValue(c.made, d, 10*time.Second) {
+		t.Fatalf("no %v timer was made", d)
 	}
 }
 
@@ -71,12 +60,9 @@ func (c *timerClock) awaitTimer(t *testing.T, d time.Duration) {
 // and the device registers again.
 func TestKeepAliveCheckDeadlineOnClock(t *testing.T) {
 	t.Parallel()
-	addr, pings := miniRegistrar(t, false)
 	clk := &timerClock{fakeClock: fakeClock{now: time.Unix(1e9, 0)}, made: make(chan time.Duration, 64)}
-	cfg := testConfig()
-	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
 	const ka = 7 * time.Second
-	h := start(t, cfg, func(u *UA) {
+	h, pings := startAtMini(t, false, func(u *UA) {
 		u.cfg.KeepAlive = ka
 		u.timing.CheckTimeout = time.Hour
 	}, WithClock(clk))

@@ -64,18 +64,38 @@ func miniRegistrar(t *testing.T, options bool) (addr string, pings <-chan string
 	return pc.LocalAddr().String(), ch
 }
 
-func waitPing(t *testing.T, pings <-chan string, kind string) {
+// startAtMini starts a UA whose one account ("door", an hour) registers
+// at a miniRegistrar answering OPTIONS or not; tweak and opts are
+// start's. It returns the harness and the registrar's pings.
+func startAtMini(t *testing.T, options bool, tweak func(*UA), opts ...Option) (*harness, <-chan string) {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
+	addr, pings := miniRegistrar(t, options)
+	cfg := testConfig()
+	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
+	return start(t, cfg, tweak, opts...), pings
+}
+
+// awaitValue reads ch until it delivers want and reports whether that
+// came within d.
+func awaitValue[T comparable](ch <-chan T, want T, d time.Duration) bool {
+	deadline := time.After(d)
 	for {
 		select {
-		case k := <-pings:
-			if k == kind {
-				return
+		case got := <-ch:
+			if got == want {
+				return true
 			}
 		case <-deadline:
-			t.Fatalf("no %s keep-alive reached the registrar", kind)
+			return false
 		}
+	}
+}
+
+// waitPing waits for a keep-alive of kind at the registrar.
+func waitPing(t *testing.T, pings <-chan string, kind string) {
+	t.Helper()
+	if !awaitValue(pings, kind, 15*time.Second) {
+		t.Fatalf("no %s keep-alive reached the registrar", kind)
 	}
 }
 
@@ -83,10 +103,7 @@ func waitPing(t *testing.T, pings <-chan string, kind string) {
 // answered, the registration stands as it is.
 func TestUDPKeepAlive(t *testing.T) {
 	t.Parallel()
-	addr, pings := miniRegistrar(t, true)
-	cfg := testConfig()
-	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
-	h := start(t, cfg, func(u *UA) { u.cfg.KeepAlive = 200 * time.Millisecond })
+	h, pings := startAtMini(t, true, func(u *UA) { u.cfg.KeepAlive = 200 * time.Millisecond })
 	h.wait(t, 5*time.Second, "registered", regIs(Registered))
 	for i := 0; i < 3; i++ {
 		waitPing(t, pings, "options")
@@ -100,10 +117,7 @@ func TestUDPKeepAlive(t *testing.T) {
 // (but answers REGISTER at once) gets CRLF keep-alives after two tries.
 func TestUDPKeepAliveFallsBackToCRLF(t *testing.T) {
 	t.Parallel()
-	addr, pings := miniRegistrar(t, false)
-	cfg := testConfig()
-	cfg.Accounts = []Account{{Registrar: addr, User: "door", Expires: time.Hour}}
-	h := start(t, cfg, func(u *UA) {
+	h, pings := startAtMini(t, false, func(u *UA) {
 		u.cfg.KeepAlive = 200 * time.Millisecond
 		u.timing.CheckTimeout = 300 * time.Millisecond
 	})
