@@ -6,21 +6,28 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/sipbell/sipbell/ua/media"
 )
 
 // BenchmarkAnswerPath is one auto-answered call over a real UDP socket:
 // INVITE → 100/180/200 → ACK → BYE → 200, the UA answering at once
-// (auto_answer, delay 0) and opening its RTP socket. ns/op and allocs/op
+// (auto_answer, delay 0) and opening its RTP sockets. ns/op and allocs/op
 // are the whole exchange (every goroutine of the process); the INVITE→200
-// figures (median and max, µs) time the answer path alone:
+// figures (median and max, µs) time the answer path alone. media= is what
+// runs RTP (benchMedia): the device's media.Manager with its spare sockets
+// bound ahead of the call, the same binding them in the call, or the UA's
+// default port reservation (one socket, no audio):
 //
 //	go test -run '^$' -bench AnswerPath -benchtime 500x ./ua
 func BenchmarkAnswerPath(b *testing.B) {
 	for _, procs := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run(fmt.Sprintf("procs=%d", procs), func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			benchAnswer(b, 0)
-		})
+		for _, m := range benchMedia {
+			b.Run(fmt.Sprintf("procs=%d/media=%s", procs, m.name), func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				benchAnswer(b, 0, m.opts()...)
+			})
+		}
 	}
 }
 
@@ -31,11 +38,29 @@ func BenchmarkAnswerPath(b *testing.B) {
 // medians 0.6-0.8 ms idle against 0.13-0.28 ms back to back):
 //
 //	go test -run '^$' -bench AnswerPathIdle -benchtime 100x ./ua
-func BenchmarkAnswerPathIdle(b *testing.B) { benchAnswer(b, 200*time.Millisecond) }
+func BenchmarkAnswerPathIdle(b *testing.B) {
+	for _, m := range benchMedia {
+		b.Run("media="+m.name, func(b *testing.B) { benchAnswer(b, 200*time.Millisecond, m.opts()...) })
+	}
+}
+
+// benchMedia are the media handlers the answer benchmarks compare.
+var benchMedia = []struct {
+	name string
+	opts func() []Option
+}{
+	{"spare", func() []Option {
+		return []Option{WithMedia(managerMedia{media.NewManager(media.DefaultConfig(), nil, nil)})}
+	}},
+	{"bind", func() []Option {
+		return []Option{WithMedia(bindingMedia{managerMedia{media.NewManager(media.DefaultConfig(), nil, nil)}})}
+	}},
+	{"port", func() []Option { return nil }},
+}
 
 // benchAnswer times b.N auto-answered calls, each after idle.
-func benchAnswer(b *testing.B, idle time.Duration) {
-	h, conn := benchCaller(b)
+func benchAnswer(b *testing.B, idle time.Duration, opts ...Option) {
+	h, conn := benchCaller(b, opts...)
 	addr := h.Addr().String()
 	lat := make([]time.Duration, 0, b.N)
 	buf := make([]byte, 65536)

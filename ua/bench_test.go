@@ -121,9 +121,9 @@ func benchConfig() Config {
 }
 
 // benchCaller runs a UA with benchConfig and connects a UDP caller to it.
-func benchCaller(b *testing.B) (*UA, net.Conn) {
+func benchCaller(b *testing.B, opts ...Option) (*UA, net.Conn) {
 	b.Helper()
-	h := benchUA(b, benchConfig())
+	h := benchUA(b, benchConfig(), opts...)
 	conn, err := net.Dial("udp", h.Addr().String())
 	if err != nil {
 		b.Fatal(err)
@@ -149,9 +149,9 @@ func inDialog(method string, cseq int, addr string, local net.Addr, id, to strin
 		method, addr, local, strings.ToLower(method[:1]), id, id, to, id, cseq, method)
 }
 
-func benchUA(b *testing.B, cfg Config) *UA {
+func benchUA(b *testing.B, cfg Config, opts ...Option) *UA {
 	b.Helper()
-	u, err := New(cfg, "bench", discard())
+	u, err := New(cfg, "bench", discard(), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func benchUA(b *testing.B, cfg Config) *UA {
 
 // benchExchange sends msg and reads (into buf) until a datagram holds
 // want.
-func benchExchange(b *testing.B, conn net.Conn, buf []byte, msg, want string) string {
+func benchExchange(b testing.TB, conn net.Conn, buf []byte, msg, want string) string {
 	conn.Write([]byte(msg))
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {

@@ -2,7 +2,6 @@ package ua
 
 import (
 	"context"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -84,13 +83,15 @@ func (u *UA) listenContact(user, transport string) sip.ContactHeader {
 	return sip.ContactHeader{Address: uri, Params: sip.NewParams()}
 }
 
-// prepareMedia opens media for c and returns the SDP state.
+// prepareMedia opens media for c and returns the SDP state. The media
+// takes the spare sockets (mediaspare.go); an incoming call binds the
+// next spare once its answer is out and acknowledged (incoming), an
+// outgoing one at once: nobody waits for its INVITE the same way.
 func (u *UA) prepareMedia(ctx context.Context, c *call) (*media.SDP, error) {
-	ip, err := netip.ParseAddr(u.host)
-	if err != nil {
-		ip = netip.IPv4Unspecified()
+	if !c.incoming {
+		defer u.prepareSpare()
 	}
-	local, err := u.mediaHandler().Open(ctx, ip, MediaCall{ID: c.id,
+	local, err := u.mediaHandler().Open(ctx, u.mediaIP(), MediaCall{ID: c.id,
 		OnDTMF: func(d byte) {
 			ev := c.event(EventDTMF)
 			ev.Digit = d
@@ -152,6 +153,14 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 
 	ctx := ds.Context()
 	s, err := u.prepareMedia(ctx, c)
+	spared := false
+	spare := func() { // the next call's sockets, once this one's answer is out
+		if !spared {
+			spared = true
+			u.prepareSpare()
+		}
+	}
+	defer spare()
 	if err != nil {
 		u.final(tx, ds, 503)
 		c.end(503, err.Error())
@@ -197,6 +206,7 @@ func (u *UA) incoming(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	if !u.answer(c, ds, tx, answer) {
 		return
 	}
+	spare()
 	if lateOffer {
 		var body []byte
 		select {

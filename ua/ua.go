@@ -284,6 +284,8 @@ func (u *UA) Run(ctx context.Context) error {
 	go func() { defer serve.Done(); u.serveUDP(serveCtx, udp) }()
 	go func() { defer serve.Done(); u.serveTCP(serveCtx, tcpl) }()
 	u.waitServing(ctx, udp.LocalAddr().String())
+	u.prepareSpare() // the first call's media sockets (mediaspare.go)
+	defer u.closeSpare()
 	close(u.ready)
 	u.log.Info("sip listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(),
 		"uri", fmt.Sprintf("sip:%s@%s", u.cfg.User, udp.LocalAddr()))

@@ -38,6 +38,11 @@ func (h mediaHandler) Start(callID string, n media.Negotiated) error {
 	return h.m.Start(callID, n)
 }
 func (h mediaHandler) SendDTMF(callID string, d byte) error { return h.m.SendDTMF(callID, d) }
+
+// PrepareSpare and CloseSpare keep the next call's RTP sockets bound
+// ahead of it (ua.SpareMedia).
+func (h mediaHandler) PrepareSpare(ip netip.Addr) error { return h.m.PrepareSpare(ip) }
+func (h mediaHandler) CloseSpare()                      { h.m.CloseSpare() }
 func (h mediaHandler) Close(callID string) {
 	if st, err := h.m.Stats(callID); err == nil && (st.Sent > 0 || st.Received > 0) {
 		h.log.Info("call media", "call", callID, "sent", st.Sent, "received", st.Received,

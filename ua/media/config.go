@@ -10,7 +10,9 @@ import (
 // Config is the media section of the configuration file ("media:").
 type Config struct {
 	// RTPPortMin and RTPPortMax bound the UDP ports used for RTP (even
-	// ports; RTCP uses port+1). Default 10000-20000.
+	// ports; RTCP uses port+1). Default 10000-20000. Besides the calls'
+	// ports, one pair stays bound for the next call, so that answering
+	// need not wait for it; what it receives before the call is discarded.
 	RTPPortMin int `yaml:"rtp_port_min"`
 	RTPPortMax int `yaml:"rtp_port_max"`
 	// Codecs lists the audio codecs in order of preference: "G722"

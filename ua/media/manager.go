@@ -43,6 +43,7 @@ type Manager struct {
 	audio AudioFunc
 	mu    sync.Mutex
 	calls map[string]*managedCall
+	spare spareState // the pair bound ahead of the next call (spare.go)
 }
 
 type managedCall struct {
@@ -63,12 +64,17 @@ func NewManager(cfg Config, log *slog.Logger, audio AudioFunc) *Manager {
 	return &Manager{cfg: cfg, log: log, audio: audio, calls: map[string]*managedCall{}}
 }
 
-// Open binds the RTP/RTCP ports for a new call on ip and returns the RTP
-// address to put in the SDP.
+// Open binds the RTP/RTCP ports for a new call on ip, or takes the spare
+// bound there (PrepareSpare), and returns the RTP address to put in the
+// SDP.
 func (m *Manager) Open(_ context.Context, ip netip.Addr, callID string, hooks CallHooks) (netip.AddrPort, error) {
-	s, err := Listen(m.cfg, ip, Options{Logger: m.log.With("call", callID), LoopReceives: true, AudioRate: m.AudioRate})
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("open media for call %s: %w", callID, err)
+	log := m.log.With("call", callID)
+	s := m.takeSpare(ip, log)
+	if s == nil {
+		var err error
+		if s, err = Listen(m.cfg, ip, m.options(log)); err != nil {
+			return netip.AddrPort{}, fmt.Errorf("open media for call %s: %w", callID, err)
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
