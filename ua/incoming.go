@@ -390,7 +390,7 @@ func byeOld(u *UA, c *call, bye func(context.Context) error) {
 // onReinvite answers an INVITE within a dialog: hold, unhold, session
 // refresh or a new media address.
 func (u *UA) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := u.inDialogOrTakeOver(req)
+	c := u.inDialog(req)
 	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return

@@ -39,7 +39,7 @@ const maxReferHeader = 512
 // 481 (no such call), 403 (not the party in the call, or not trusted),
 // 400 (unusable Refer-To), 491 (a transfer is under way).
 func (u *UA) onRefer(req *sip.Request, tx sip.ServerTransaction) {
-	c := u.inDialogOrTakeOver(req) // also from a transfer target right behind its ACK
+	c := u.inDialog(req) // also from a transfer target right behind its ACK
 	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return
@@ -71,40 +71,35 @@ func (u *UA) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 // (4 s) and the BYE of the old dialog (5 s) come first.
 const takeOverLag = 10 * time.Second
 
-// awaitTakeOver finds the call whose transfer req's dialog answered (its
-// ACK is out) while that dialog is not yet the call's, and waits until
-// it is (takeOverLag at most): the call, or nil when there is no such
-// call or the transfer failed, the call ended or the wait was too long.
-func (u *UA) awaitTakeOver(req *sip.Request) *call {
-	var ids []string
-	for _, f := range []func(*sip.Request) (string, error){sip.DialogIDFromRequestUAS, sip.DialogIDFromRequestUAC} {
-		if id, err := f(req); err == nil {
-			ids = append(ids, id)
-		}
-	}
+// awaitTakeOver finds the call whose transfer answered a dialog of ids
+// (its ACK is out) while that dialog is not yet the call's, and waits
+// until it is (takeOverLag at most). It reports whether the transfer is
+// over (its dialog the call's, or failed): false when there is no such
+// call, or the call ended or the wait was too long first.
+func (u *UA) awaitTakeOver(ids [2]string) bool {
 	var c *call
 	var took chan struct{}
 	u.mu.Lock()
 	for _, x := range u.calls {
 		x.mu.Lock()
-		if x.tookOver != nil && slices.ContainsFunc(x.answeredIDs, func(id string) bool { return slices.Contains(ids, id) }) {
+		if x.tookOver != nil && slices.ContainsFunc(x.answeredIDs, func(id string) bool { return slices.Contains(ids[:], id) }) {
 			c, took = x, x.tookOver
 		}
 		x.mu.Unlock()
 	}
 	u.mu.Unlock()
 	if c == nil {
-		return nil
+		return false
 	}
 	t := u.clock.NewTimer(takeOverLag)
 	defer t.Stop()
 	select {
 	case <-took:
-		return u.inDialog(req)
+		return true
 	case <-c.done:
 	case <-t.C():
 	}
-	return nil
+	return false
 }
 
 // mayRefer decides whether req may transfer c: it must come from the

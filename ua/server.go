@@ -116,31 +116,22 @@ func (u *UA) onAck(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (u *UA) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	if u.byeDialog(req, tx) {
-		return
+	if c := u.inDialog(req); c == nil || !u.byeDialog(c, req, tx) {
+		u.respond(tx, req, 481)
 	}
-	// A transfer target hanging up right behind its ACK: its dialog is
-	// the call's once the transfer has taken the call over.
-	if u.awaitTakeOver(req) != nil && u.byeDialog(req, tx) {
-		return
-	}
-	u.respond(tx, req, 481)
 }
 
-// byeDialog hands a BYE to the dialog of ours it names, if any, and
-// reports whether that dialog accepted it.
-func (u *UA) byeDialog(req *sip.Request, tx sip.ServerTransaction) bool {
-	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
-		if c := u.findDialog(id); c != nil && c.ds != nil {
-			if u.readBye(c, func() error { return c.ds.ReadBye(req, tx) }) {
-				return true
-			}
-		}
-	}
-	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
-		if c := u.findDialog(id); c != nil && c.dc != nil {
-			return u.readBye(c, func() error { return c.dc.ReadBye(req, tx) })
-		}
+// byeDialog hands a BYE to c's dialog and reports whether that dialog
+// accepted it.
+func (u *UA) byeDialog(c *call, req *sip.Request, tx sip.ServerTransaction) bool {
+	c.mu.Lock()
+	ds, dc := c.ds, c.dc
+	c.mu.Unlock()
+	switch {
+	case ds != nil:
+		return u.readBye(c, func() error { return ds.ReadBye(req, tx) })
+	case dc != nil:
+		return u.readBye(c, func() error { return dc.ReadBye(req, tx) })
 	}
 	return false
 }
@@ -159,7 +150,7 @@ func (u *UA) readBye(c *call, read func() error) bool {
 // onInfo accepts in-dialog INFO with application/dtmf-relay (SIP INFO
 // DTMF, as some PBXes send) and publishes the digit.
 func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := u.inDialogOrTakeOver(req)
+	c := u.inDialog(req)
 	if c == nil {
 		u.respond(tx, req, 481)
 		return
@@ -184,27 +175,42 @@ func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// inDialog finds the call an in-dialog request belongs to.
+// inDialog finds the call an in-dialog request belongs to: the call whose
+// dialog it names or, when it names the dialog a transfer of a call has
+// just made (the transfer target sending right behind its ACK), that call
+// once the transfer has taken it over (awaitTakeOver: takeOverLag at
+// most). Every in-dialog request finds its call here.
 func (u *UA) inDialog(req *sip.Request) *call {
-	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+	ids := dialogIDs(req)
+	if c := u.dialogCall(ids); c != nil {
+		return c
+	}
+	if !u.awaitTakeOver(ids) {
+		return nil
+	}
+	return u.dialogCall(ids)
+}
+
+// dialogIDs are the ids of the dialog req may be on: with us as its UAS
+// (a call we answered), then as its UAC (a call we made); "" when req
+// names no dialog.
+func dialogIDs(req *sip.Request) (ids [2]string) {
+	ids[0], _ = sip.DialogIDFromRequestUAS(req)
+	ids[1], _ = sip.DialogIDFromRequestUAC(req)
+	return ids
+}
+
+// dialogCall finds the call whose dialog is one of ids, in their order.
+func (u *UA) dialogCall(ids [2]string) *call {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
 		if c := u.findDialog(id); c != nil {
 			return c
 		}
 	}
-	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
-		return u.findDialog(id)
-	}
 	return nil
-}
-
-// inDialogOrTakeOver is inDialog, and for a request on the dialog a
-// transfer just made (its target sending right behind its ACK) the call
-// once the transfer has taken it over (awaitTakeOver).
-func (u *UA) inDialogOrTakeOver(req *sip.Request) *call {
-	if c := u.inDialog(req); c != nil {
-		return c
-	}
-	return u.awaitTakeOver(req)
 }
 
 // keepAlive writes a CRLF ping to dst over transport.

@@ -380,7 +380,7 @@ func (c *call) ackReinvite(inv *sip.Request, res *sip.Response) {
 // onUpdate answers an UPDATE inside a dialog (RFC 3311): a session
 // refresh, with or without a new SDP offer.
 func (u *UA) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
-	c := u.inDialogOrTakeOver(req)
+	c := u.inDialog(req)
 	if c == nil || !u.awaitAnswered(c) {
 		u.respond(tx, req, 481)
 		return
