@@ -34,17 +34,14 @@ import (
 //
 //	SIPBELL_BENCH_BIN=/tmp/sipbell go test -run '^$' -bench MemoryInCall -benchtime 1x ./cmd/sipbell/
 func BenchmarkMemoryInCall(b *testing.B) {
-	reps, secs := envInt("SIPBELL_BENCH_REPS", 3), envInt("SIPBELL_BENCH_SECONDS", 5)
-	bin := benchBinary(b)
+	e := newBenchEnv(b, 5)
 	b.Setenv("GODEBUG", strings.TrimPrefix(os.Getenv("GODEBUG")+",gctrace=1", ","))
 	md := memDebug{dir: os.Getenv("SIPBELL_MEMDEBUG")}
 	b.Setenv("SIPBELL_MEMDEBUG_DIR", md.dir)
-	for range b.N {
-		k := interop.StartKamailio(b, interop.KamailioOptions{})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		ua := startBenchSipbell(ctx, b, k, bin)
+	e.rounds(b, func(ctx context.Context, k *interop.Kamailio) {
+		ua := startBenchSipbell(ctx, b, k, e.bin)
 		sleepCtx(ctx, 5*time.Second)
-		fmt.Printf("sipbell %s, pid %d\n", bin, ua.pid)
+		fmt.Printf("sipbell %s, pid %d\n", e.bin, ua.pid)
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", ua.pid))
 		printSmaps(os.Stdout, "idle", readSmaps(ua.pid, exe))
 		md.snapshot(ctx, b, ua.pid, "idle")
@@ -64,10 +61,10 @@ func BenchmarkMemoryInCall(b *testing.B) {
 		}
 		pages("idle")
 		stopPerf := perfFaults(b, ua.pid, os.Getenv("SIPBELL_BENCH_PERF"))
-		for i := range reps {
-			peak := memCall(ctx, b, k, ua, secs)
+		for i := range e.reps {
+			peak := memCall(ctx, b, k, ua, e.secs)
 			printSmaps(os.Stdout, fmt.Sprintf("call %d peak", i+1), peak)
-			if i == reps-1 {
+			if i == e.reps-1 {
 				md.snapshot(ctx, b, ua.pid, "call end")
 			}
 			sleepCtx(ctx, 2*time.Second)
@@ -81,8 +78,7 @@ func BenchmarkMemoryInCall(b *testing.B) {
 		pages("after calls")
 		logPath, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/2", ua.pid))
 		fmt.Println("last GC:", lastGCTrace(logPath))
-		cancel()
-	}
+	})
 }
 
 // memCall is benchUA.call's call, sampling smaps: the sample with the
@@ -91,26 +87,15 @@ func memCall(ctx context.Context, b *testing.B, k *interop.Kamailio, u *benchUA,
 	b.Helper()
 	peer := startRTPPeer(b)
 	defer peer.close()
-	s := interop.StartSipp(b, interop.SippOptions{Scenario: benchScenarioFile(b), Remote: k.UDP, Service: u.user,
-		Timeout: time.Duration(secs+30) * time.Second,
-		Args:    []string{"-default_behaviors", "all,-abortunexp"},
-		Replace: map[string]string{"rtp": fmt.Sprint(peer.port), "hold": fmt.Sprint((secs + 2) * 1000)}})
-	if err := peer.waitFirst(ctx); err != nil {
-		b.Fatalf("%s: no RTP: %v", u.name, err)
-	}
+	wait := u.startCall(ctx, b, k, peer, secs+2)
 	bin, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", u.pid))
 	var peak smapsSum
-	tick := time.NewTicker(100 * time.Millisecond)
-	for end := time.Now().Add(time.Duration(secs) * time.Second); time.Now().Before(end); {
-		<-tick.C
+	sampleFor(secs, func() {
 		if s := readSmaps(u.pid, bin); s.total().anon >= peak.total().anon {
 			peak = s
 		}
-	}
-	tick.Stop()
-	if r := s.Wait(ctx); r.Exit != 0 {
-		b.Fatalf("%s: sipp call failed (%d): %s", u.name, r.Exit, r.Log)
-	}
+	})
+	wait()
 	return peak
 }
 

@@ -21,33 +21,53 @@ import (
 //
 //	go test -run '^$' -bench SideBySide -benchtime 1x ./cmd/sipbell/
 //
-// SIPBELL_BENCH_BIN names a prebuilt sipbell (the release build, as
-// scripts/bench.sh passes it); SIPBELL_BENCH_REPS (default 3) the
-// alternations; SIPBELL_BENCH_SECONDS (default 8) the measured part of
-// each call.
+// The environment (benchEnv) sets the sipbell binary, the alternations
+// (reps) and the measured part of each call (secs, default 8).
 func BenchmarkSideBySide(b *testing.B) {
-	reps, secs := envInt("SIPBELL_BENCH_REPS", 3), envInt("SIPBELL_BENCH_SECONDS", 8)
-	bin := benchBinary(b)
-	for range b.N {
-		k := interop.StartKamailio(b, interop.KamailioOptions{})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		uas := []*benchUA{startBenchSipbell(ctx, b, k, bin), startBenchBaresip(ctx, b, k)}
+	e := newBenchEnv(b, 8)
+	e.rounds(b, func(ctx context.Context, k *interop.Kamailio) {
+		uas := []*benchUA{startBenchSipbell(ctx, b, k, e.bin), startBenchBaresip(ctx, b, k)}
 		// Idle is measured once start-up is over (the first keep-alives,
 		// the web page's certificate): 5 s after both registered, over 10 s.
 		sleepCtx(ctx, 5*time.Second)
 		for _, ua := range uas {
 			ua.idle(ctx, 10*time.Second)
 		}
-		for range reps {
+		for range e.reps {
 			for _, ua := range uas {
-				ua.call(ctx, b, k, secs)
+				ua.call(ctx, b, k, e.secs)
 			}
 		}
 		for _, ua := range uas {
 			ua.latency(ctx, b, 300)
 		}
+		printBenchTable(os.Stdout, uas, e.reps, e.secs, e.bin)
+	})
+}
+
+// benchEnv is what the benchmarks that run the binary against Kamailio
+// and sipp calls take from the environment: SIPBELL_BENCH_BIN (bin, see
+// benchBinary), SIPBELL_BENCH_REPS (reps, default 3) and
+// SIPBELL_BENCH_SECONDS (secs, a call's measured seconds).
+type benchEnv struct {
+	bin        string
+	reps, secs int
+}
+
+// newBenchEnv reads the environment; secs is SIPBELL_BENCH_SECONDS'
+// default.
+func newBenchEnv(b *testing.B, secs int) benchEnv {
+	return benchEnv{bin: benchBinary(b), reps: envInt("SIPBELL_BENCH_REPS", 3), secs: envInt("SIPBELL_BENCH_SECONDS", secs)}
+}
+
+// rounds runs round b.N times, each with a Kamailio of its own and ten
+// minutes at most.
+func (e benchEnv) rounds(b *testing.B, round func(ctx context.Context, k *interop.Kamailio)) {
+	for range b.N {
+		k := interop.StartKamailio(b, interop.KamailioOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		round(ctx, k)
 		cancel()
-		printBenchTable(os.Stdout, uas, reps, secs, bin)
 	}
 }
 
@@ -256,24 +276,14 @@ func (u *benchUA) call(ctx context.Context, b *testing.B, k *interop.Kamailio, s
 	b.Helper()
 	peer := startRTPPeer(b)
 	defer peer.close()
-	s := interop.StartSipp(b, interop.SippOptions{Scenario: benchScenarioFile(b), Remote: k.UDP, Service: u.user,
-		Timeout: time.Duration(secs+30) * time.Second,
-		// Through Kamailio's workers a 180 may overtake the 200: ignored.
-		Args:    []string{"-default_behaviors", "all,-abortunexp"},
-		Replace: map[string]string{"rtp": fmt.Sprint(peer.port), "hold": fmt.Sprint((secs + 3) * 1000)}})
-	if err := peer.waitFirst(ctx); err != nil {
-		b.Fatalf("%s: no RTP: %v", u.name, err)
-	}
+	wait := u.startCall(ctx, b, k, peer, secs+3)
 	sleepCtx(ctx, time.Second) // past the call set-up
 	s0 := sampleProc(u.pid)
 	peakRSS, peakAnon := s0.rss, s0.anon
-	tick := time.NewTicker(100 * time.Millisecond)
-	for end := time.Now().Add(time.Duration(secs) * time.Second); time.Now().Before(end); {
-		<-tick.C
+	sampleFor(secs, func() {
 		s := sampleProc(u.pid)
 		peakRSS, peakAnon = max(peakRSS, s.rss), max(peakAnon, s.anon)
-	}
-	tick.Stop()
+	})
 	s1 := sampleProc(u.pid)
 	window := s1.at.Sub(s0.at).Seconds()
 	u.cpu = append(u.cpu, (s1.cpu-s0.cpu)/window)
@@ -281,8 +291,37 @@ func (u *benchUA) call(ctx context.Context, b *testing.B, k *interop.Kamailio, s
 	u.peakRSS, u.peakAnon = max(u.peakRSS, peakRSS), max(u.peakAnon, peakAnon)
 	sd, mx := peer.intervals()
 	u.sendSD, u.sendMax = append(u.sendSD, sd), append(u.sendMax, mx)
-	if r := s.Wait(ctx); r.Exit != 0 {
-		b.Fatalf("%s: sipp call failed (%d): %s", u.name, r.Exit, r.Log)
+	wait()
+}
+
+// startCall has sipp call u through Kamailio, its RTP to peer, hanging
+// up after hold seconds, and returns once peer has u's first RTP; wait
+// waits for sipp's end.
+func (u *benchUA) startCall(ctx context.Context, b *testing.B, k *interop.Kamailio, peer *rtpPeer, hold int) (wait func()) {
+	b.Helper()
+	s := interop.StartSipp(b, interop.SippOptions{Scenario: benchScenarioFile(b), Remote: k.UDP, Service: u.user,
+		Timeout: time.Duration(hold+30) * time.Second,
+		// Through Kamailio's workers a 180 may overtake the 200: ignored.
+		Args:    []string{"-default_behaviors", "all,-abortunexp"},
+		Replace: map[string]string{"rtp": fmt.Sprint(peer.port), "hold": fmt.Sprint(hold * 1000)}})
+	if err := peer.waitFirst(ctx); err != nil {
+		b.Fatalf("%s: no RTP: %v", u.name, err)
+	}
+	return func() {
+		b.Helper()
+		if r := s.Wait(ctx); r.Exit != 0 {
+			b.Fatalf("%s: sipp call failed (%d): %s", u.name, r.Exit, r.Log)
+		}
+	}
+}
+
+// sampleFor calls sample every 100 ms for secs seconds.
+func sampleFor(secs int, sample func()) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for end := time.Now().Add(time.Duration(secs) * time.Second); time.Now().Before(end); {
+		<-tick.C
+		sample()
 	}
 }
 
