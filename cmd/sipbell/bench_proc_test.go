@@ -201,11 +201,7 @@ func printBenchTable(w io.Writer, uas []*benchUA, reps, secs int, bin string) {
 	fmt.Fprintf(w, "\nsipbell vs baresip, %d alternations of a %d s PCMU call (medians), %d cores, %s\n", reps, secs, runtime.NumCPU(), cpuModel())
 	fmt.Fprintf(w, "%-36s %12s %12s %8s\n", "figure", "sipbell", "baresip", "ratio")
 	row := func(name string, a, b float64, format string) {
-		ratio := math.NaN()
-		if b != 0 {
-			ratio = a / b
-		}
-		fmt.Fprintf(w, "%-36s %12s %12s %8.2f\n", name, fmt.Sprintf(format, a), fmt.Sprintf(format, b), ratio)
+		fmt.Fprintf(w, "%-36s %12s %12s %8s\n", name, fmt.Sprintf(format, a), fmt.Sprintf(format, b), ratioCell(a, b))
 	}
 	row("CPU per call-second (ms)", 1000*median(s.cpu), 1000*median(r.cpu), "%.2f")
 	row("voluntary ctx switches/s in call", median(s.cs), median(r.cs), "%.0f")
@@ -220,6 +216,19 @@ func printBenchTable(w io.Writer, uas []*benchUA, reps, secs int, bin string) {
 	row("RTP send interval max (ms)", maxOf(s.sendMax), maxOf(r.sendMax), "%.1f")
 	bs := fileSize(bin)
 	row("binary (MB; baresip: exe+libs+mods)", bs/1e6, baresipSize()/1e6, "%.2f")
+}
+
+// ratioCell is the table's ratio a/b, or what a person reads where
+// there is none, not NaN or +Inf: "—" when both are 0, "baresip 0" when
+// only b is (baresip made no switch while idle, say).
+func ratioCell(a, b float64) string {
+	switch {
+	case b != 0:
+		return fmt.Sprintf("%.2f", a/b)
+	case a == 0:
+		return "—"
+	}
+	return "baresip 0"
 }
 
 func fileSize(p string) float64 {
