@@ -28,8 +28,22 @@ var knownMethods = map[string]bool{"INVITE": true, "ACK": true, "CANCEL": true, 
 	"OPTIONS": true, "REGISTER": true, "INFO": true, "PRACK": true, "UPDATE": true, "SUBSCRIBE": true,
 	"NOTIFY": true, "REFER": true, "MESSAGE": true, "PUBLISH": true}
 
-// singleHeaders may appear once in a request (RFC 3261 §7.3.1, §20).
-var singleHeaders = []string{"Call-ID", "To", "From", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+// singleHeaders may appear once in a request (RFC 3261 §7.3.1, §20);
+// lowerSingle are their names as sip.HeaderToLower gives them.
+var (
+	singleHeaders = [...]string{"Call-ID", "To", "From", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+	lowerSingle   = func() (l [len(singleHeaders)]string) {
+		for i, h := range singleHeaders {
+			l[i] = sip.HeaderToLower(h)
+		}
+		return l
+	}()
+)
+
+// checkParser parses the requests the guard checks: one for all (a
+// sip.Parser keeps no state between messages; sipgo shares its own the
+// same way).
+var checkParser = sip.NewParser()
 
 // refusal is a refusal: the status code, why (for the log) and headers
 // to add.
@@ -62,7 +76,7 @@ func (g *guard) precheck(ap netip.AddrPort, data []byte) (fwd, answer []byte) {
 	if r := checkRequestLine(data); r != nil {
 		return nil, g.refuseRaw(ap, data, *r)
 	}
-	msg, err := sip.NewParser().ParseSIP(data)
+	msg, err := checkParser.ParseSIP(data)
 	if err != nil {
 		return nil, g.refuseRaw(ap, data, refusal{code: 400, why: "malformed: " + err.Error()})
 	}
@@ -130,10 +144,8 @@ func checkRequest(req *sip.Request, method string) *refusal {
 	if req.Via() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
 		return &refusal{code: 400, why: "missing Via, From, To, Call-ID or CSeq"}
 	}
-	for _, h := range singleHeaders {
-		if len(req.GetHeaders(h)) > 1 {
-			return &refusal{code: 400, why: "more than one " + h}
-		}
+	if h := repeatedSingle(req); h != "" {
+		return &refusal{code: 400, why: "more than one " + h}
 	}
 	if strings.TrimLeft(string(req.CSeq().MethodName), " \t") != method { // sipgo keeps the LWS before it
 
@@ -173,6 +185,27 @@ func checkRequest(req *sip.Request, method string) *refusal {
 	return nil
 }
 
+// repeatedSingle returns the first of singleHeaders that req carries more
+// than once, or "". One pass over the headers: req.GetHeaders would make
+// a slice per name.
+func repeatedSingle(req *sip.Request) string {
+	var seen [len(singleHeaders)]int
+	for _, h := range req.Headers() {
+		name := sip.HeaderToLower(h.Name())
+		for i, l := range lowerSingle {
+			if name == l {
+				seen[i]++
+			}
+		}
+	}
+	for i, n := range seen {
+		if n > 1 {
+			return singleHeaders[i]
+		}
+	}
+	return ""
+}
+
 // normalise fixes what is valid but sipgo cannot take: LWS around From
 // and To parameters ("tag = x"), more than one space between the CSeq
 // number and method, and no From tag at all (RFC 2543), for which a tag is
@@ -186,6 +219,9 @@ func normalise(req *sip.Request) bool {
 		}
 	}
 	for _, p := range []*sip.HeaderParams{&req.From().Params, &req.To().Params} {
+		if !untidy(*p) {
+			continue // nothing to trim: no copy
+		}
 		clean := (*p)[:0:0]
 		for _, kv := range *p {
 			k, v := strings.TrimSpace(kv.K), strings.TrimSpace(kv.V)
@@ -205,6 +241,17 @@ func normalise(req *sip.Request) bool {
 		changed = true
 	}
 	return changed
+}
+
+// untidy reports whether a parameter list has LWS around a name or value
+// or an empty name (what normalise trims and drops).
+func untidy(ps sip.HeaderParams) bool {
+	for _, kv := range ps {
+		if kv.K == "" || strings.TrimSpace(kv.K) != kv.K || strings.TrimSpace(kv.V) != kv.V {
+			return true
+		}
+	}
+	return false
 }
 
 func isSDP(ct string) bool {
