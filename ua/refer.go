@@ -251,6 +251,9 @@ func (u *UA) transfer(c *call, r referral) (transferred, bool) {
 	c.tookOver = took // closed by takeOver, or here on failure
 	c.mu.Unlock()
 	fail := func(code int) (transferred, bool) {
+		c.mu.Lock()
+		c.answeredIDs = nil // a dialog it answered is hung up: not the call's
+		c.mu.Unlock()
 		close(took)
 		c.endTransfer()
 		u.notifyRefer(c, r, code, true)
@@ -337,6 +340,9 @@ func (u *UA) takeOver(c *call, t transferred, to string) {
 	c.dialog = clientDialog(t.dc.InviteRequest, t.dc.InviteResponse)
 	c.neg, c.hasNeg = t.neg, true
 	c.peer, c.held, c.localHold, c.transferred = to, false, false, true
+	// The answered dialog is the call's now, found by dlgID: a call
+	// transferred again and again keeps no list of the dialogs it had.
+	c.answeredIDs = nil
 	close(c.tookOver) // requests that came on t's dialog before now find it
 	c.mu.Unlock()
 	if err := u.mediaHandler().Start(c.id, t.neg); err != nil {
