@@ -1,6 +1,6 @@
 module github.com/sipbell/sipbell
 
-go 1.25.0
+go 1.26.0
 
 require (
 	filippo.io/age v1.2.1
@@ -33,5 +33,6 @@ require (
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/pion/randutil v0.1.0 // indirect
 	github.com/pion/transport/v5 v5.1.4 // indirect
-	golang.org/x/sync v0.17.0 // indirect
+	golang.org/x/exp v0.0.0-20261113113407-e3970619a1a4 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 )

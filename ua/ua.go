@@ -16,6 +16,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/sipbell/sipbell/internal/rawudp"
 	"github.com/sipbell/sipbell/ua/media"
 	"github.com/sipbell/sipbell/ua/sipdns"
 )
@@ -199,7 +200,10 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 		}
 		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
 		if err == nil {
-			return udp, tcp, nil
+			// Read and written with raw system calls: an idle device's
+			// keep-alive then does not wake the runtime's sysmon
+			// (internal/rawudp, issue 16).
+			return rawudp.Wrap(udp.(*net.UDPConn)), tcp, nil
 		}
 		udp.Close()
 		if port != "0" || try >= 20 {

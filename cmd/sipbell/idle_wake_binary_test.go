@@ -20,7 +20,8 @@ import (
 // thread poll every 20 µs until the late epoll wake-up ran it, most of an
 // idle device's context switches). Kamailio sees the keep-alive OPTIONS
 // come one after another; then the goroutine dump the runtime prints on
-// SIGQUIT shows the timerfd wait.
+// SIGQUIT shows the timerfd wait, and the SIP socket read with raw system
+// calls.
 func TestIdleKeepAliveOnTimerfdBinary(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, user, device, registered string }{
@@ -50,8 +51,15 @@ audio:
 			if err := k.Log.WaitFor(ctx, "IN OPTIONS", 3); err != nil {
 				t.Fatalf("Kamailio did not see 3 keep-alive OPTIONS: %v\n%s", err, k.Log.String())
 			}
-			if !anyStack(quitStacks(ctx, t, p), "fdtimer.(*Timer).wait") {
+			stacks := quitStacks(ctx, t, p)
+			if !anyStack(stacks, "fdtimer.(*Timer).wait") {
 				t.Error("no goroutine waits on a timerfd: the registration waits on a runtime timer")
+			}
+			// The SIP socket's reader waits in the poller behind a raw,
+			// non-blocking recvfrom (internal/rawudp): net's own read
+			// enters a blocking-style system call, which wakes sysmon.
+			if !anyStack(stacks, "rawudp.(*Conn).ReadFrom") {
+				t.Error("the SIP UDP socket is not read with raw system calls")
 			}
 		})
 	}
