@@ -125,8 +125,8 @@ func TestSpareHandedToCall(t *testing.T) {
 
 // TestSpareClosed: CloseSpare frees the spare's ports (no descriptor
 // left behind as the user agent stops) and no spare is bound after it.
+// Not parallel: it counts the process's descriptors.
 func TestSpareClosed(t *testing.T) {
-	t.Parallel()
 	m := NewManager(testConfig(), nil, nil)
 	fds := openFDs(t)
 	if err := m.PrepareSpare(loopback); err != nil {
@@ -150,9 +150,13 @@ func TestSpareClosed(t *testing.T) {
 	}
 }
 
-// openFDs counts the process's open descriptors.
+// openFDs counts the process's open descriptors, the network poller's
+// own opened first (by a socket of its own).
 func openFDs(t *testing.T) int {
 	t.Helper()
+	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err == nil {
+		c.Close()
+	}
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Skip(err)
@@ -198,5 +202,30 @@ func TestSpareSprayedByStranger(t *testing.T) {
 	}
 	if st, _ := m.Stats("a"); st.Received != 0 {
 		t.Errorf("the call accepted %d packets sent before it took the spare", st.Received)
+	}
+}
+
+// TestSpareOneAtATime: however many ask for a spare at once (calls ending
+// together), one pair is bound beyond the calls' own. Not parallel: it
+// counts the process's descriptors.
+func TestSpareOneAtATime(t *testing.T) {
+	cfg := testConfig()
+	m := NewManager(cfg, nil, nil)
+	defer m.CloseSpare()
+	fds := openFDs(t)
+	done := make(chan error)
+	for range 8 {
+		go func() { done <- m.PrepareSpare(loopback) }()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.SparePort() == 0 {
+		t.Fatal("no spare")
+	}
+	if got := openFDs(t) - fds; got != 2 {
+		t.Errorf("%d descriptors opened for the spare, want 2 (one RTP/RTCP pair)", got)
 	}
 }
