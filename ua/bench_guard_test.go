@@ -1,11 +1,14 @@
 package ua
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
 )
 
 // BenchmarkPrecheck is the guard's request checks on one INVITE with SDP
@@ -31,6 +34,44 @@ func BenchmarkPrecheck(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			if _, err := p.ParseSIP(inv); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkSipgoPerRequest is what sipgo does per incoming INVITE beside
+// parsing it, that this package cannot leave out (issue 16): the
+// transaction layer's context.WithTimeout (10 s) for every new server
+// transaction's connection (sip/transaction_layer.go, serverTxRequest)
+// and DialogUA.ReadInvite's copy of the request and random To tag
+// (dialog_ua.go):
+//
+//	go test -run '^$' -bench SipgoPerRequest ./ua
+func BenchmarkSipgoPerRequest(b *testing.B) {
+	local := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}
+	msg, err := checkParser.ParseSIP([]byte(request("INVITE", "127.0.0.1:5060", local, "bench-sipgo", "Content-Type: application/sdp\r\n", offerSDP)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := msg.(*sip.Request)
+	b.Run("context-with-timeout", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			_, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			cancel()
+		}
+	})
+	b.Run("request-clone", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			_ = req.Clone()
+		}
+	})
+	b.Run("uuid", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := uuid.NewRandom(); err != nil {
 				b.Fatal(err)
 			}
 		}
