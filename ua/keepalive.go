@@ -178,7 +178,7 @@ func (r *regLoop) optionsSelf(ctx context.Context, si int) (int, error) {
 	// that one still woke the idle process at its deadline (issue 16).
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	defer idleDeadline(r.u.clock, r.u.timing.CheckTimeout, cancel)()
+	defer idleDeadline(&r.timers.deadline, r.u.timing.CheckTimeout, cancel)()
 	req := sip.NewRequest(sip.OPTIONS, r.aor)
 	from := &sip.FromHeader{DisplayName: r.u.cfg.DisplayName, Address: r.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
@@ -213,19 +213,21 @@ func (r *regLoop) optionsSelf(ctx context.Context, si int) (int, error) {
 	return res.StatusCode, nil
 }
 
-// idleDeadline cancels with context.DeadlineExceeded after d on an idle
-// timer of c (idletimer_linux.go); the returned stop ends the wait.
-func idleDeadline(c Clock, d time.Duration, cancel context.CancelCauseFunc) (stop func()) {
-	t := idleTimer(c, d)
-	done := make(chan struct{})
+// idleDeadline cancels with context.DeadlineExceeded after d on the idle
+// slot s (idleslot.go); the returned stop ends the wait, and its
+// goroutine before it returns: the slot's next wait is not its.
+func idleDeadline(s *idleSlot, d time.Duration, cancel context.CancelCauseFunc) (stop func()) {
+	t := s.arm(d)
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-t.C():
 			cancel(context.DeadlineExceeded)
 		case <-done:
 		}
 	}()
-	return func() { close(done); t.Stop() }
+	return func() { close(done); <-exited; t.Stop() }
 }
 
 // checkCredentials adds credentials from the keep-alive's kept challenge

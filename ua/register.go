@@ -43,13 +43,14 @@ type regLoop struct {
 	corrections int           // contact corrections in a row (loop guard)
 	reach       reachability  // keep-alive checks and probing: keepalive.go
 	auth        *regAuth      // the last challenge, reused on refreshes
+	timers      *loopTimers   // the loop's waits (idleslot.go); its goroutine's only
 	routes      []route       // per server: the hops DNS gave (regroute.go)
 }
 
 func newRegLoop(u *UA, idx int, a Account) *regLoop {
 	tr := a.transport()
 	r := &regLoop{u: u, idx: idx, acc: a, transport: tr, callID: sip.GenerateTagN(24),
-		expires: a.expires(), current: -1, kick: make(chan struct{}, 1), cseq: 1}
+		expires: a.expires(), current: -1, kick: make(chan struct{}, 1), cseq: 1, timers: newLoopTimers(u.clock)}
 	for _, s := range append([]string{a.Registrar}, a.Failover...) {
 		sv, _ := parseServer(s, tr)
 		r.servers = append(r.servers, sv)
@@ -110,6 +111,7 @@ type regResult struct {
 // run registers until regCtx's parent is done (stop), then unregisters.
 func (r *regLoop) run(ctx context.Context, stop <-chan struct{}) {
 	r.publish(Registering, 0, "")
+	defer r.timers.close()
 	attempts, cancel := stopCtx(ctx, stop)
 	defer cancel()
 	attempt, brief := 0, 0
@@ -247,7 +249,7 @@ func (r *regLoop) pick() (int, time.Duration) {
 // TCP/TLS connection every timing.ConnWatch, see keepalive.go); a kick
 // (contact changed) or a failed check ends it early.
 func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
-	timer := idleTimer(r.u.clock, d)
+	timer := r.timers.wait.arm(d)
 	defer timer.Stop()
 	// The keep-alive timer runs across connection watches (a watch every
 	// second must not push the check back), and is renewed after a check.
@@ -257,13 +259,13 @@ func (r *regLoop) sleep(ctx context.Context, d time.Duration, stop <-chan struct
 		var ka, cw <-chan time.Time
 		var wt Timer
 		if kt == nil && r.u.cfg.KeepAlive > 0 && r.registered() {
-			kt = idleTimer(r.u.clock, r.u.cfg.KeepAlive)
+			kt = r.timers.keepAlive.arm(r.u.cfg.KeepAlive)
 		}
 		if kt != nil {
 			ka = kt.C()
 		}
 		if r.tr() != "udp" && r.registered() {
-			wt = idleTimer(r.u.clock, r.u.timing.ConnWatch)
+			wt = r.timers.watch.arm(r.u.timing.ConnWatch)
 			cw = wt.C()
 		}
 		select {

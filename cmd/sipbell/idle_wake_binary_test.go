@@ -52,7 +52,7 @@ audio:
 				t.Fatalf("Kamailio did not see 3 keep-alive OPTIONS: %v\n%s", err, k.Log.String())
 			}
 			stacks := quitStacks(ctx, t, p)
-			if !anyStack(stacks, "fdtimer.(*Timer).wait") {
+			if !anyStack(stacks, "fdtimer.(*Rearm).wait") {
 				t.Error("no goroutine waits on a timerfd: the registration waits on a runtime timer")
 			}
 			// The SIP socket's reader waits in the poller behind a raw,

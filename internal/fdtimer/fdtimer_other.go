@@ -38,3 +38,22 @@ func (*Sleeper) Sleep(time.Duration) error { return errNoTimerfd }
 
 // Close does nothing.
 func (*Sleeper) Close() error { return nil }
+
+// Rearm is a re-armed timer on a Linux timerfd; there is none here.
+type Rearm struct{}
+
+// NewRearm reports that there is no timerfd here: the caller takes a
+// runtime timer per wait.
+func NewRearm() (*Rearm, error) { return nil, errNoTimerfd }
+
+// C delivers nothing.
+func (*Rearm) C() <-chan time.Time { return nil }
+
+// Reset does nothing.
+func (*Rearm) Reset(time.Duration) {}
+
+// Stop reports false.
+func (*Rearm) Stop() bool { return false }
+
+// Close does nothing.
+func (*Rearm) Close() error { return nil }

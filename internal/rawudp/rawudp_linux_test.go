@@ -2,17 +2,14 @@ package rawudp
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"os"
-	rtrace "runtime/trace"
 	"testing"
 	"time"
 
-	"golang.org/x/exp/trace"
+	"github.com/sipbell/sipbell/internal/syscalltrace"
 )
 
 func listen(t *testing.T, addr string) *net.UDPConn {
@@ -117,7 +114,7 @@ func TestNoBlockingSystemCalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := tc.wrap(listen(t, "127.0.0.1:0")), tc.wrap(listen(t, "127.0.0.1:0"))
-			n := syscallsIn(t, func() {
+			n, err := syscalltrace.Count(func() {
 				buf := make([]byte, 64)
 				for range rounds {
 					if _, err := a.WriteTo([]byte("ping"), b.LocalAddr()); err != nil {
@@ -131,61 +128,13 @@ func TestNoBlockingSystemCalls(t *testing.T) {
 					}
 				}
 			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if tc.atLeast == 0 && n != 0 || n < tc.atLeast {
 				t.Fatalf("%d goroutine transitions into a system call over %d exchanges (want %s)", n, rounds,
 					map[bool]string{true: "none", false: "at least one per read and write"}[tc.atLeast == 0])
 			}
 		})
 	}
-}
-
-// syscallsIn runs f on a goroutine of its own under the execution tracer
-// and counts that goroutine's transitions into the system-call state.
-func syscallsIn(t *testing.T, f func()) int {
-	t.Helper()
-	var out bytes.Buffer
-	if err := rtrace.Start(&out); err != nil {
-		t.Fatalf("trace: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rtrace.Log(context.Background(), "rawudp", "mine")
-		f()
-	}()
-	<-done
-	rtrace.Stop()
-	r, err := trace.NewReader(&out)
-	if err != nil {
-		t.Fatalf("trace reader: %v", err)
-	}
-	var mine trace.GoID = trace.NoGoroutine
-	n := 0
-	for {
-		ev, err := r.ReadEvent()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("trace: %v", err)
-		}
-		switch ev.Kind() {
-		case trace.EventLog:
-			if ev.Log().Category == "rawudp" {
-				mine = ev.Goroutine()
-			}
-		case trace.EventStateTransition:
-			st := ev.StateTransition()
-			if st.Resource.Kind != trace.ResourceGoroutine || st.Resource.Goroutine() != mine {
-				continue
-			}
-			if _, to := st.Goroutine(); to == trace.GoSyscall {
-				n++
-			}
-		}
-	}
-	if mine == trace.NoGoroutine {
-		t.Fatal("the trace has no event of the exchanges' goroutine")
-	}
-	return n
 }
