@@ -28,8 +28,9 @@ func BenchmarkSideBySide(b *testing.B) {
 	e.rounds(b, func(ctx context.Context, k *interop.Kamailio) {
 		uas := []*benchUA{startBenchSipbell(ctx, b, k, e.bin), startBenchBaresip(ctx, b, k)}
 		// Idle is measured once start-up is over (the first keep-alives,
-		// the web page's certificate): 5 s after both registered, over 10 s.
-		sleepCtx(ctx, 5*time.Second)
+		// the web page's certificate, the heap trim): idleSettle after
+		// both registered, over 10 s each.
+		sleepCtx(ctx, idleSettle)
 		for _, ua := range uas {
 			ua.idle(ctx, 10*time.Second)
 		}
