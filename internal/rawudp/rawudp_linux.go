@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -183,25 +184,10 @@ func fromSockaddr(sa *syscall.RawSockaddrAny) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// zoneName is an interface index as net names a zone.
-func zoneName(idx uint32) string {
-	if ifi, err := net.InterfaceByIndex(int(idx)); err == nil {
-		return ifi.Name
-	}
-	return uitoa(idx)
-}
-
-func uitoa(v uint32) string {
-	var b [10]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		if v /= 10; v == 0 {
-			return string(b[i:])
-		}
-	}
-}
+// zoneName is an interface index as a zone: its number, not its name,
+// whose lookup is a netlink dump (per datagram, for a stranger on the
+// link to trigger at will); net and netip take numeric zones.
+func zoneName(idx uint32) string { return strconv.FormatUint(uint64(idx), 10) }
 
 // toSockaddr writes ap into sa for a socket of the family v6 says and
 // returns its length; false when the socket cannot reach ap (IPv6 on an
@@ -225,8 +211,10 @@ func toSockaddr(sa *syscall.RawSockaddrAny, ap netip.AddrPort, v6 bool) (uint32,
 	s.Family = syscall.AF_INET6
 	s.Addr = a.As16() // an IPv4 address v4-mapped
 	if z := a.Zone(); z != "" {
-		if ifi, err := net.InterfaceByName(z); err == nil {
-			s.Scope_id = uint32(ifi.Index)
+		if n, err := strconv.ParseUint(z, 10, 32); err == nil {
+			s.Scope_id = uint32(n)
+		} else if ifi, err := net.InterfaceByName(z); err == nil {
+			s.Scope_id = uint32(ifi.Index) // a name given to WriteTo
 		}
 	}
 	p := (*[2]byte)(unsafe.Pointer(&s.Port))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,5 +137,39 @@ func TestNoBlockingSystemCalls(t *testing.T) {
 					map[bool]string{true: "none", false: "at least one per read and write"}[tc.atLeast == 0])
 			}
 		})
+	}
+}
+
+// TestSockaddr: addresses to and from the kernel's form keep family,
+// port and an IPv6 zone (as its interface number: no lookup per
+// datagram); an IPv4 peer of a dual-stack socket comes back as IPv4.
+func TestSockaddr(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		v6   bool
+		back string // as read back; "" for in
+	}{
+		{"127.0.0.1:5060", false, ""},
+		{"[::1]:5060", true, ""},
+		{"[fe80::1%3]:5060", true, ""},
+		{"192.0.2.1:5060", true, ""}, // v4-mapped on the wire
+	} {
+		ap := netip.MustParseAddrPort(tc.in)
+		var sa syscall.RawSockaddrAny
+		if _, ok := toSockaddr(&sa, ap, tc.v6); !ok {
+			t.Fatalf("%s: refused", tc.in)
+		}
+		want := tc.back
+		if want == "" {
+			want = tc.in
+		}
+		if got := fromSockaddr(&sa); got.String() != want {
+			t.Errorf("%s: read back as %s, want %s", tc.in, got, want)
+		}
+	}
+	var sa syscall.RawSockaddrAny
+	if _, ok := toSockaddr(&sa, netip.MustParseAddrPort("[::1]:5060"), false); ok {
+		t.Error("an IPv6 destination on an IPv4 socket was not refused")
 	}
 }
