@@ -57,8 +57,8 @@ test-alsa:
 	scripts/alsa-kernel-test.sh amd64 arm64 armhf
 
 # board's slic and rotary profiles on the real GPIO character device of arm64 and
-# armhf Debian kernels under qemu-system (the same kernels), and the rpi, slic
-# and rotary profiles on those kernels' gpio-sim driver (built by
+# armhf Debian kernels under qemu-system (the same kernels), and the rpi (with
+# a matrix keypad), slic and rotary profiles on those kernels' gpio-sim driver (built by
 # scripts/gpiosim-build.sh, which make test-deps runs).
 test-gpio:
 	scripts/gpio-kernel-test.sh arm64 armhf

@@ -15,7 +15,10 @@
 // (periph's GPIO character device driver finds the lines by name): a
 // level change on a simulated input line becomes a debounced event, bounces
 // shorter than the debounce time none; each output line reads back what
-// the board drives. It prints "gpiosim: ..." lines and powers off.
+// the board drives. A 3×4 matrix keypad on the header is scanned by the
+// board's real scanner while another process (itself, "gpiosim keypad",
+// keypad.go) plays the keys joining rows and columns; an idle keypad must
+// wake nothing. It prints "gpiosim: ..." lines and powers off.
 //
 // scripts/gpiosim-test.sh packs and boots it (with scripts/alsakernel's
 // packer) and judges the output.
@@ -30,6 +33,9 @@ func main() {
 	if os.Getpid() == 1 {
 		runInit()
 		return
+	}
+	if len(os.Args) >= 2 && os.Args[1] == "keypad" {
+		keypadMain(os.Args[2:])
 	}
 	fmt.Fprintln(os.Stderr, "gpiosim: runs as PID 1 of a test VM (see scripts/gpiosim-test.sh)")
 	os.Exit(2)

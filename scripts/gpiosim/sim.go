@@ -20,6 +20,7 @@ func runInit() {
 	}
 	c.Report("gpio-sim chip with lines GPIO0..GPIO27", err, chip.String())
 	if err == nil {
+		checkMatrix(c.Report, chip)
 		checkDoor(c.Report, chip)
 		checkBounce(c.Report, chip)
 		checkSLIC(c.Report, chip)
