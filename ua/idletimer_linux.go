@@ -11,18 +11,6 @@ import (
 // timer, whose firing in an idle process has the runtime's sysmon thread
 // poll until epoll's late wake-up runs it: see package fdtimer.
 
-// idleTimer is a timer for the long waits of an idle device (keep-alive,
-// refresh, backoff): on a timerfd when c is the system clock, c's own
-// timer otherwise (tests) or when no timerfd can be had.
-func idleTimer(c Clock, d time.Duration) Timer {
-	if _, ok := c.(SystemClock); ok {
-		if t, err := fdtimer.New(d, 0); err == nil {
-			return t
-		}
-	}
-	return c.NewTimer(d)
-}
-
 // idleTicker is a ticker (every d) for an idle process on a timerfd, or
 // on a time.Ticker when no timerfd can be had.
 func idleTicker(d time.Duration) Timer {
