@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -27,21 +26,11 @@ func Wrap(c *net.UDPConn) net.PacketConn {
 	if err != nil {
 		return c
 	}
-	var family int
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		var sa syscall.Sockaddr
-		if sa, serr = syscall.Getsockname(int(fd)); serr == nil {
-			if _, ok := sa.(*syscall.SockaddrInet6); ok {
-				family = syscall.AF_INET6
-			} else {
-				family = syscall.AF_INET
-			}
-		}
-	}); err != nil || serr != nil {
+	v6, err := IsIPv6(rc)
+	if err != nil {
 		return c
 	}
-	w := &Conn{UDPConn: c, rc: rc, v6: family == syscall.AF_INET6}
+	w := &Conn{UDPConn: c, rc: rc, v6: v6}
 	w.ops.New = func() any { return newOp() }
 	return w
 }
@@ -116,7 +105,7 @@ func (c *Conn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	if o.errno != 0 {
 		return 0, netip.AddrPort{}, c.opError("read", o.errno)
 	}
-	return o.n, fromSockaddr(&o.sa), nil
+	return o.n, sender(&o.sa), nil
 }
 
 // WriteTo sends b to addr, a *net.UDPAddr, as net.PacketConn's.
@@ -134,7 +123,7 @@ func (c *Conn) WriteToUDPAddrPort(b []byte, ap netip.AddrPort) (int, error) {
 	defer c.put(o)
 	o.buf = b
 	var ok bool
-	if o.salen, ok = toSockaddr(&o.sa, ap, c.v6); !ok {
+	if o.salen, ok = PutSockaddr(&o.sa, ap, c.v6); !ok {
 		return 0, c.opError("write", syscall.EAFNOSUPPORT)
 	}
 	if err := c.rc.Write(o.write); err != nil {
@@ -144,6 +133,15 @@ func (c *Conn) WriteToUDPAddrPort(b []byte, ap netip.AddrPort) (int, error) {
 		return 0, c.opError("write", o.errno)
 	}
 	return o.n, nil
+}
+
+// sender is a received sender's address, an IPv6 one with its zone.
+func sender(sa *syscall.RawSockaddrAny) netip.AddrPort {
+	ap, scope := AddrPort(sa)
+	if scope != 0 {
+		ap = netip.AddrPortFrom(ap.Addr().WithZone(zoneName(scope)), ap.Port())
+	}
+	return ap
 }
 
 func (c *Conn) put(o *op) {
@@ -162,62 +160,4 @@ func (c *Conn) opError(op string, err error) error {
 		err = os.NewSyscallError(call, errno)
 	}
 	return &net.OpError{Op: op, Net: "udp", Source: c.LocalAddr(), Err: err}
-}
-
-// fromSockaddr is a received sender's address (a v4-mapped address as
-// IPv4).
-func fromSockaddr(sa *syscall.RawSockaddrAny) netip.AddrPort {
-	switch sa.Addr.Family {
-	case syscall.AF_INET:
-		s := (*syscall.RawSockaddrInet4)(unsafe.Pointer(sa))
-		p := (*[2]byte)(unsafe.Pointer(&s.Port))
-		return netip.AddrPortFrom(netip.AddrFrom4(s.Addr), uint16(p[0])<<8|uint16(p[1]))
-	case syscall.AF_INET6:
-		s := (*syscall.RawSockaddrInet6)(unsafe.Pointer(sa))
-		p := (*[2]byte)(unsafe.Pointer(&s.Port))
-		a := netip.AddrFrom16(s.Addr).Unmap()
-		if !a.Is4() && s.Scope_id != 0 {
-			a = a.WithZone(zoneName(s.Scope_id))
-		}
-		return netip.AddrPortFrom(a, uint16(p[0])<<8|uint16(p[1]))
-	}
-	return netip.AddrPort{}
-}
-
-// zoneName is an interface index as a zone: its number, not its name,
-// whose lookup is a netlink dump (per datagram, for a stranger on the
-// link to trigger at will); net and netip take numeric zones.
-func zoneName(idx uint32) string { return strconv.FormatUint(uint64(idx), 10) }
-
-// toSockaddr writes ap into sa for a socket of the family v6 says and
-// returns its length; false when the socket cannot reach ap (IPv6 on an
-// IPv4 socket).
-func toSockaddr(sa *syscall.RawSockaddrAny, ap netip.AddrPort, v6 bool) (uint32, bool) {
-	*sa = syscall.RawSockaddrAny{}
-	a := ap.Addr()
-	if !v6 {
-		a = a.Unmap()
-		if !a.Is4() {
-			return 0, false
-		}
-		s := (*syscall.RawSockaddrInet4)(unsafe.Pointer(sa))
-		s.Family = syscall.AF_INET
-		s.Addr = a.As4()
-		p := (*[2]byte)(unsafe.Pointer(&s.Port))
-		p[0], p[1] = byte(ap.Port()>>8), byte(ap.Port())
-		return uint32(unsafe.Sizeof(*s)), true
-	}
-	s := (*syscall.RawSockaddrInet6)(unsafe.Pointer(sa))
-	s.Family = syscall.AF_INET6
-	s.Addr = a.As16() // an IPv4 address v4-mapped
-	if z := a.Zone(); z != "" {
-		if n, err := strconv.ParseUint(z, 10, 32); err == nil {
-			s.Scope_id = uint32(n)
-		} else if ifi, err := net.InterfaceByName(z); err == nil {
-			s.Scope_id = uint32(ifi.Index) // a name given to WriteTo
-		}
-	}
-	p := (*[2]byte)(unsafe.Pointer(&s.Port))
-	p[0], p[1] = byte(ap.Port()>>8), byte(ap.Port())
-	return uint32(unsafe.Sizeof(*s)), true
 }

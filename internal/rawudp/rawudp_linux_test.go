@@ -157,19 +157,19 @@ func TestSockaddr(t *testing.T) {
 	} {
 		ap := netip.MustParseAddrPort(tc.in)
 		var sa syscall.RawSockaddrAny
-		if _, ok := toSockaddr(&sa, ap, tc.v6); !ok {
+		if _, ok := PutSockaddr(&sa, ap, tc.v6); !ok {
 			t.Fatalf("%s: refused", tc.in)
 		}
 		want := tc.back
 		if want == "" {
 			want = tc.in
 		}
-		if got := fromSockaddr(&sa); got.String() != want {
+		if got := sender(&sa); got.String() != want {
 			t.Errorf("%s: read back as %s, want %s", tc.in, got, want)
 		}
 	}
 	var sa syscall.RawSockaddrAny
-	if _, ok := toSockaddr(&sa, netip.MustParseAddrPort("[::1]:5060"), false); ok {
+	if _, ok := PutSockaddr(&sa, netip.MustParseAddrPort("[::1]:5060"), false); ok {
 		t.Error("an IPv6 destination on an IPv4 socket was not refused")
 	}
 }

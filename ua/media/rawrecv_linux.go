@@ -3,12 +3,13 @@
 package media
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"syscall"
 	"unsafe"
+
+	"github.com/sipbell/sipbell/internal/rawudp"
 )
 
 // rawReceiver reads one datagram from a UDP socket without waiting: a
@@ -35,10 +36,10 @@ type rawReceiver struct {
 
 	out   []byte
 	to    syscall.RawSockaddrAny
-	tolen uintptr
+	tolen uint32
 	werr  syscall.Errno
 
-	family int // the socket's address family
+	v6 bool // an AF_INET6 socket (rawudp.IsIPv6)
 }
 
 // rawRecvSupported reports whether this platform has rawReceiver.
@@ -49,22 +50,9 @@ func newRawReceiver(c *net.UDPConn) (*rawReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &rawReceiver{rc: rc, family: syscall.AF_INET}
-	if la, ok := c.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() == nil {
-		r.family = syscall.AF_INET6
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		var sa syscall.Sockaddr
-		if sa, serr = syscall.Getsockname(int(fd)); serr == nil {
-			if _, v6 := sa.(*syscall.SockaddrInet6); v6 {
-				r.family = syscall.AF_INET6
-			} else {
-				r.family = syscall.AF_INET
-			}
-		}
-	}); err != nil || serr != nil {
-		return nil, fmt.Errorf("raw socket: %w", errors.Join(err, serr))
+	r := &rawReceiver{rc: rc}
+	if r.v6, err = rawudp.IsIPv6(rc); err != nil {
+		return nil, fmt.Errorf("raw socket: %w", err)
 	}
 	r.read = func(fd uintptr) bool {
 		r.flen = uint32(unsafe.Sizeof(r.from))
@@ -75,7 +63,7 @@ func newRawReceiver(c *net.UDPConn) (*rawReceiver, error) {
 	}
 	r.write = func(fd uintptr) bool {
 		_, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.out[0])), uintptr(len(r.out)),
-			syscall.MSG_DONTWAIT, uintptr(unsafe.Pointer(&r.to)), r.tolen)
+			syscall.MSG_DONTWAIT, uintptr(unsafe.Pointer(&r.to)), uintptr(r.tolen))
 		r.werr = e
 		return true
 	}
@@ -88,25 +76,9 @@ func (r *rawReceiver) send(pkt []byte, dst netip.AddrPort) error {
 	if len(pkt) == 0 {
 		return nil
 	}
-	r.to = syscall.RawSockaddrAny{}
-	a := dst.Addr()
-	if r.family == syscall.AF_INET6 && a.Is4() {
-		a = netip.AddrFrom16(a.As16()) // v4-mapped on a dual-stack socket
-	}
-	if a.Is4() {
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&r.to))
-		sa.Family = syscall.AF_INET
-		sa.Addr = a.As4()
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
-		r.tolen = unsafe.Sizeof(*sa)
-	} else {
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&r.to))
-		sa.Family = syscall.AF_INET6
-		sa.Addr = a.As16()
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
-		r.tolen = unsafe.Sizeof(*sa)
+	var ok bool
+	if r.tolen, ok = rawudp.PutSockaddr(&r.to, dst, r.v6); !ok {
+		return fmt.Errorf("send to %v: %w", dst, syscall.EAFNOSUPPORT)
 	}
 	r.out = pkt
 	err := r.rc.Write(r.write)
@@ -129,15 +101,8 @@ func (r *rawReceiver) recv(buf []byte) (n int, src netip.AddrPort, ok bool) {
 	if err != nil || r.errno != 0 {
 		return 0, netip.AddrPort{}, false
 	}
-	switch r.from.Addr.Family {
-	case syscall.AF_INET:
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&r.from))
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		return r.n, netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(p[0])<<8|uint16(p[1])), true
-	case syscall.AF_INET6:
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&r.from))
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		return r.n, netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(p[0])<<8|uint16(p[1])), true
+	if src, _ = rawudp.AddrPort(&r.from); !src.IsValid() {
+		return 0, netip.AddrPort{}, false
 	}
-	return 0, netip.AddrPort{}, false
+	return r.n, src, true
 }
