@@ -16,6 +16,6 @@
 //
 // Wrap returns a net.PacketConn with the semantics of the *net.UDPConn it
 // wraps: deadlines, Close ending a pending read with net.ErrClosed,
-// datagrams truncated to the buffer. Elsewhere than on Linux it returns
-// the connection itself.
+// datagrams truncated to the buffer. Elsewhere than on Linux on amd64,
+// arm and arm64 it returns the connection itself.
 package rawudp

@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm || arm64)
+
 package rawudp
 
 import (
