@@ -24,62 +24,36 @@ import (
 // system call. The trace is the process's: run it from a test that is not
 // parallel with other tracing.
 func Count(f func()) (int, error) {
-	var out bytes.Buffer
-	if err := rtrace.Start(&out); err != nil {
-		return 0, fmt.Errorf("syscalltrace: start the trace: %w", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rtrace.Log(context.Background(), "syscalltrace", "counted")
-		f()
-	}()
-	<-done
-	rtrace.Stop()
-	return count(&out)
-}
-
-// count reads the trace and counts the marked goroutines' transitions
-// into the system-call state.
-func count(r io.Reader) (int, error) {
-	tr, err := trace.NewReader(r)
-	if err != nil {
-		return 0, fmt.Errorf("syscalltrace: read the trace: %w", err)
-	}
 	mine := map[trace.GoID]bool{}
 	n := 0
-	for {
-		ev, err := tr.ReadEvent()
-		if err == io.EOF {
-			break
+	err := traced(func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			rtrace.Log(context.Background(), "syscalltrace", "counted")
+			f()
+		}()
+		<-done
+	}, func(ev trace.Event) {
+		if ev.Kind() == trace.EventLog && ev.Log().Category == "syscalltrace" {
+			mine[ev.Goroutine()] = true
+			return
 		}
-		if err != nil {
-			return 0, fmt.Errorf("syscalltrace: read the trace: %w", err)
+		from, to, g, ok := goTransition(ev)
+		if !ok {
+			return
 		}
-		switch ev.Kind() {
-		case trace.EventLog:
-			if ev.Log().Category == "syscalltrace" {
-				mine[ev.Goroutine()] = true
-			}
-		case trace.EventStateTransition:
-			st := ev.StateTransition()
-			if st.Resource.Kind != trace.ResourceGoroutine {
-				continue
-			}
-			from, to := st.Goroutine()
-			g := st.Resource.Goroutine()
-			if from == trace.GoNotExist && mine[ev.Goroutine()] {
-				mine[g] = true // created by a counted goroutine
-			}
-			if to == trace.GoSyscall && mine[g] {
-				n++
-			}
+		if from == trace.GoNotExist && mine[ev.Goroutine()] {
+			mine[g] = true // created by a counted goroutine
 		}
+		if to == trace.GoSyscall && mine[g] {
+			n++
+		}
+	})
+	if err == nil && len(mine) == 0 {
+		err = errors.New("syscalltrace: the trace has no event of the counted goroutine")
 	}
-	if len(mine) == 0 {
-		return 0, errors.New("syscalltrace: the trace has no event of the counted goroutine")
-	}
-	return n, nil
+	return n, err
 }
 
 // Call is one entry into a system call: the calling goroutine's stack,
@@ -104,39 +78,58 @@ func (c Call) String() string { return strings.Join(c.Stack, "\n\t") }
 // Process runs during under the execution tracer and returns every entry
 // of any goroutine of the process into a system call meanwhile.
 func Process(during func()) ([]Call, error) {
-	var out bytes.Buffer
-	if err := rtrace.Start(&out); err != nil {
-		return nil, fmt.Errorf("syscalltrace: start the trace: %w", err)
-	}
-	during()
-	rtrace.Stop()
-	tr, err := trace.NewReader(&out)
-	if err != nil {
-		return nil, fmt.Errorf("syscalltrace: read the trace: %w", err)
-	}
 	var calls []Call
-	for {
-		ev, err := tr.ReadEvent()
-		if err == io.EOF {
-			return calls, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("syscalltrace: read the trace: %w", err)
-		}
-		if ev.Kind() != trace.EventStateTransition {
-			continue
-		}
-		st := ev.StateTransition()
-		if st.Resource.Kind != trace.ResourceGoroutine {
-			continue
-		}
-		if _, to := st.Goroutine(); to != trace.GoSyscall {
-			continue
+	err := traced(during, func(ev trace.Event) {
+		if _, to, _, ok := goTransition(ev); !ok || to != trace.GoSyscall {
+			return
 		}
 		var c Call
-		for f := range st.Stack.Frames() {
+		for f := range ev.StateTransition().Stack.Frames() {
 			c.Stack = append(c.Stack, f.Func)
 		}
 		calls = append(calls, c)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return calls, nil
+}
+
+// traced runs run under the execution tracer, then hands each event of
+// the trace to each.
+func traced(run func(), each func(trace.Event)) error {
+	var out bytes.Buffer
+	if err := rtrace.Start(&out); err != nil {
+		return fmt.Errorf("syscalltrace: start the trace: %w", err)
+	}
+	run()
+	rtrace.Stop()
+	tr, err := trace.NewReader(&out)
+	if err != nil {
+		return fmt.Errorf("syscalltrace: read the trace: %w", err)
+	}
+	for {
+		ev, err := tr.ReadEvent()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("syscalltrace: read the trace: %w", err)
+		}
+		each(ev)
+	}
+}
+
+// goTransition is ev's goroutine state change (from, to, the goroutine),
+// ok false when ev is none.
+func goTransition(ev trace.Event) (from, to trace.GoState, g trace.GoID, ok bool) {
+	if ev.Kind() != trace.EventStateTransition {
+		return 0, 0, 0, false
+	}
+	st := ev.StateTransition()
+	if st.Resource.Kind != trace.ResourceGoroutine {
+		return 0, 0, 0, false
+	}
+	from, to = st.Goroutine()
+	return from, to, st.Resource.Goroutine(), true
 }
